@@ -1,0 +1,79 @@
+# jeton: make (build), make run, make test, make bench, make lint
+VERSION  := 0.1.0
+BUILD    ?= build
+CC       ?= cc
+PYTHON   := /usr/bin/python3
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
+            -D_GNU_SOURCE -Isrc -DJETON_VERSION=\"$(VERSION)\" -pthread -MMD -MP
+LDLIBS   := -lmicrohttpd -lcjson -lsqlite3 -lsodium -lcrypto -lz -pthread
+
+ifeq ($(SAN),1)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+SRC      := $(sort $(shell find src -name '*.c'))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
+            $(BUILD)/obj/gen/sqlite_schema.o
+MIGRATIONS_SQLITE := $(sort $(wildcard src/store/schema/sqlite/*.sql))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps run test check unit e2e asan bench lint clean
+all: $(BUILD)/jeton
+
+$(BUILD)/jeton: $(BUILD)/obj/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/sqlite_schema.c: $(MIGRATIONS_SQLITE) tools/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/embed.py $@ store_sqlite $(MIGRATIONS_SQLITE)
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+run: deps $(BUILD)/jeton
+	./$(BUILD)/jeton serve
+
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+e2e: $(BUILD)/jeton
+	JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+check: unit e2e
+
+# The whole suite, then again under AddressSanitizer + UBSan.
+test: deps lint
+	$(MAKE) check
+	$(MAKE) BUILD=build-asan SAN=1 check
+
+asan:
+	$(MAKE) BUILD=build-asan SAN=1 check
+
+bench: deps $(BUILD)/jeton
+	bench/run.sh $(abspath $(BUILD)/jeton)
+
+# Functions that invite overflows or silent parse errors are banned.
+lint:
+	@! grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|sscanf|gets)\s*\(' $(SRC) || \
+		{ echo "lint: banned function (use snprintf, text_parse_i64, memcpy with a length)"; exit 1; }
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* The /v1 management API and the service endpoints (/healthz).
+ *
+ * routes.c   the route table
+ * authn.c    taking a token from a request, 401/403 responses (RFC 6750)
+ * render.c   JSON renderings of records, shared with the CLI's --json
+ * input.c    reading JSON bodies and query parameters, with clear 400s
+ * me.c tokens.c users.c spaces.c   one file per endpoint group */
+#ifndef JETON_API_H
+#define JETON_API_H
+#include <cjson/cJSON.h>
+#include "auth/auth.h"
+#include "http/http.h"
+#include "store/store.h"
+
+/* What every handler can reach through req->app. */
+struct app {
+	struct store *store;
+	struct auth *auth;
+	const char *issuer;   /* public base URL, e.g. http://127.0.0.1:8080 */
+};
+
+extern const struct http_route api_routes[];
+extern const size_t api_route_count;
+
+/* ---- authn.c ---- */
+
+/* Verifies the request's token and that its instance-wide rights include
+ * every bit of need (0: any valid token). On failure sets a 401 or 403
+ * reply and returns NULL; on success the caller auth_release()s the result. */
+struct principal *api_authenticate(struct http_req *req, uint64_t need);
+/* Sets a 403 insufficient_scope reply naming the scope needed. */
+void api_reply_insufficient_scope(struct http_req *req, uint64_t need);
+struct app *api_app(struct http_req *req);
+
+/* ---- render.c ---- */
+
+cJSON *render_scopes(uint64_t scopes);
+/* Adds key: RFC 3339 string, or null for t == 0. */
+void render_time(cJSON *o, const char *key, int64_t t);
+cJSON *render_pat(const struct pat *p, int64_t now);
+cJSON *render_user(const struct user *u);
+cJSON *render_space(const struct space *s);
+cJSON *render_membership(const struct membership *m);
+
+/* ---- input.c ---- */
+
+/* Parses the body as a JSON object; on failure sets a 400 reply and
+ * returns NULL. */
+cJSON *input_json_object(struct http_req *req);
+/* Reads the optional string member key into out (if present). Returns
+ * false after setting a 400 reply when it is not a string or is longer
+ * than out_len - 1 bytes. */
+bool input_string(struct http_req *req, const cJSON *o, const char *key, char *out,
+		  size_t out_len, bool *present);
+/* Reads the optional boolean member key. */
+bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out,
+		bool *present);
+/* Reads a scope list given as a JSON array of names or a space-separated
+ * string. Unknown names set a 400 invalid_scope reply. */
+bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_t *out,
+		  bool *present);
+/* Reads "limit" and "before" query parameters into page. */
+bool input_page(struct http_req *req, struct store_page *page);
+/* Parses a route parameter as a positive id; on failure replies 404. */
+bool input_id(struct http_req *req, size_t index, int64_t *out);
+
+/* ---- handlers ---- */
+void api_ping(struct http_req *req);
+void api_healthz(struct http_req *req);
+void api_me(struct http_req *req);
+void api_tokens_collection(struct http_req *req);
+void api_token_item(struct http_req *req);
+void api_token_revoked(struct http_req *req);
+void api_token_rotate(struct http_req *req);
+void api_users_collection(struct http_req *req);
+void api_user_item(struct http_req *req);
+void api_spaces_collection(struct http_req *req);
+void api_space_item(struct http_req *req);
+void api_space_member(struct http_req *req);
+
+#endif

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading request input with a precise 400 for each way it can be wrong. */
+#include "api/api.h"
+#include "util/text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+cJSON *input_json_object(struct http_req *req)
+{
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len, &end, 0);
+	if (!o || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		http_reply_error(req, 400, "invalid_request",
+				 "The request body must be a JSON object.");
+		return NULL;
+	}
+	return o;
+}
+
+bool input_string(struct http_req *req, const cJSON *o, const char *key, char *out,
+		  size_t out_len, bool *present)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	*present = v && !cJSON_IsNull(v);
+	if (!*present)
+		return true;
+	if (!cJSON_IsString(v)) {
+		http_reply_error(req, 400, "invalid_request", "\"%s\" must be a string.", key);
+		return false;
+	}
+	size_t n = strlen(v->valuestring);
+	if (n >= out_len) {
+		http_reply_error(req, 400, "invalid_request", "\"%s\" is longer than %zu bytes.",
+				 key, out_len - 1);
+		return false;
+	}
+	memcpy(out, v->valuestring, n + 1);
+	return true;
+}
+
+bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out,
+		bool *present)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	*present = v && !cJSON_IsNull(v);
+	if (!*present)
+		return true;
+	if (!cJSON_IsBool(v)) {
+		http_reply_error(req, 400, "invalid_request", "\"%s\" must be true or false.", key);
+		return false;
+	}
+	*out = cJSON_IsTrue(v);
+	return true;
+}
+
+static bool bad_scope(struct http_req *req, const char *name)
+{
+	http_reply_error(req, 400, "invalid_scope", "Unknown scope \"%.64s\".", name);
+	return false;
+}
+
+bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_t *out,
+		  bool *present)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const cJSON *item;
+	*out = 0;
+	*present = v && !cJSON_IsNull(v);
+	if (!*present)
+		return true;
+	if (cJSON_IsString(v)) {
+		if (scope_parse(v->valuestring, strlen(v->valuestring), out) != JT_OK)
+			return bad_scope(req, v->valuestring);
+		return true;
+	}
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > SCOPE_COUNT * 4) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"%s\" must be a list of scope names.", key);
+		return false;
+	}
+	cJSON_ArrayForEach(item, v) {
+		if (!cJSON_IsString(item)) {
+			http_reply_error(req, 400, "invalid_request",
+					 "\"%s\" must contain only strings.", key);
+			return false;
+		}
+		uint64_t bit = scope_from_name(item->valuestring, strlen(item->valuestring));
+		if (!bit)
+			return bad_scope(req, item->valuestring);
+		*out |= bit;
+	}
+	return true;
+}
+
+static bool query_int(struct http_req *req, const char *name, int64_t min, int64_t max,
+		      int64_t *out)
+{
+	const char *v = http_query(req, name);
+	if (!v)
+		return true;
+	if (text_parse_i64(v, strlen(v), min, max, out) != JT_OK) {
+		http_reply_error(req, 400, "invalid_request",
+				 "Query parameter \"%s\" must be an integer from %lld to %lld.", name,
+				 (long long)min, (long long)max);
+		return false;
+	}
+	return true;
+}
+
+bool input_page(struct http_req *req, struct store_page *page)
+{
+	int64_t limit = LIMIT_PAGE_DEFAULT, before = 0;
+	if (!query_int(req, "limit", 1, LIMIT_PAGE_MAX, &limit) ||
+	    !query_int(req, "before", 1, INT64_MAX, &before))
+		return false;
+	page->limit = (int)limit;
+	page->before = before;
+	return true;
+}
+
+bool input_id(struct http_req *req, size_t index, int64_t *out)
+{
+	const char *v = index < req->nparams ? req->params[index] : NULL;
+	if (!v || text_parse_i64(v, strlen(v), 1, INT64_MAX, out) != JT_OK) {
+		http_reply_error(req, 404, "not_found", "No such resource.");
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* The caller and the service: GET /v1/ping, GET /healthz, GET /v1/me. */
+#include "api/api.h"
+
+#ifndef JETON_VERSION
+#define JETON_VERSION "dev"
+#endif
+
+void api_ping(struct http_req *req)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddBoolToObject(o, "ok", 1);
+		cJSON_AddStringToObject(o, "service", "jeton");
+		cJSON_AddStringToObject(o, "version", JETON_VERSION);
+	}
+	http_reply_json(req, 200, o);
+}
+
+void api_healthz(struct http_req *req)
+{
+	bool ok = store_ping(api_app(req)->store) == JT_OK;
+	cJSON *o = cJSON_CreateObject();
+	if (o)
+		cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
+	http_reply_json(req, ok ? 200 : 503, o);
+}
+
+void api_me(struct http_req *req)
+{
+	struct principal *p = api_authenticate(req, 0);
+	if (!p)
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *user = cJSON_AddObjectToObject(o, "user");
+	cJSON *token = cJSON_AddObjectToObject(o, "token");
+	cJSON_AddItemToObject(o, "scopes", render_scopes(auth_rights(p)));
+	cJSON *spaces = cJSON_AddArrayToObject(o, "spaces");
+	if (!user || !token || !spaces)
+		goto out;
+	cJSON_AddNumberToObject(user, "id", (double)p->user.id);
+	cJSON_AddStringToObject(user, "email", p->user.email);
+	cJSON_AddStringToObject(user, "friendly_name", p->user.friendly_name);
+	cJSON_AddBoolToObject(user, "admin", p->user.admin);
+	cJSON_AddStringToObject(token, "kind", token_kind_name(p->kind));
+	cJSON_AddNumberToObject(token, "id", (double)p->token_id);
+	cJSON_AddStringToObject(token, "name", p->token_name);
+	cJSON_AddItemToObject(token, "scopes", render_scopes(p->token_scopes));
+	render_time(token, "expires_at", p->expires_at);
+	for (size_t i = 0; i < p->nspaces; i++) {
+		cJSON *s = cJSON_CreateObject();
+		if (!s)
+			break;
+		cJSON_AddNumberToObject(s, "id", (double)p->spaces[i].id);
+		cJSON_AddStringToObject(s, "name", p->spaces[i].name);
+		cJSON_AddStringToObject(s, "role", p->spaces[i].role);
+		cJSON_AddItemToObject(s, "permissions",
+				      render_scopes(p->token_scopes & p->spaces[i].permissions));
+		cJSON_AddItemToArray(spaces, s);
+	}
+out:
+	auth_release(p);
+	http_reply_json(req, 200, o);
+}

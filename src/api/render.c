@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON renderings of store records. None of them ever includes a secret or
+ * a secret's hash. */
+#include "api/api.h"
+#include "util/time.h"
+
+#include <string.h>
+
+cJSON *render_scopes(uint64_t scopes)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; a && i < SCOPE_COUNT; i++)
+		if (scopes & (1u << i))
+			cJSON_AddItemToArray(a, cJSON_CreateString(scope_name(1u << i)));
+	return a;
+}
+
+void render_time(cJSON *o, const char *key, int64_t t)
+{
+	char buf[TIME_RFC3339_BUF];
+	if (!t) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	time_format(t, buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_text_or_null(cJSON *o, const char *key, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *render_pat(const struct pat *p, int64_t now)
+{
+	uint64_t scopes = 0;
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	scope_parse(p->scopes, strlen(p->scopes), &scopes);
+	cJSON_AddNumberToObject(o, "id", (double)p->id);
+	cJSON_AddStringToObject(o, "name", p->name);
+	cJSON_AddStringToObject(o, "display_prefix", p->display_prefix);
+	cJSON_AddItemToObject(o, "scopes", render_scopes(scopes));
+	render_time(o, "created_at", p->created_at);
+	render_time(o, "expires_at", p->expires_at);
+	render_time(o, "last_used_at", p->last_used_at);
+	add_text_or_null(o, "last_used_ip", p->last_used_ip);
+	render_time(o, "revoked_at", p->revoked_at);
+	const char *status = p->revoked_at ? "revoked"
+			     : (p->expires_at && p->expires_at <= now) ? "expired"
+								       : "active";
+	cJSON_AddStringToObject(o, "status", status);
+	return o;
+}
+
+cJSON *render_user(const struct user *u)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)u->id);
+	cJSON_AddStringToObject(o, "email", u->email);
+	cJSON_AddStringToObject(o, "friendly_name", u->friendly_name);
+	cJSON_AddBoolToObject(o, "admin", u->admin);
+	cJSON_AddBoolToObject(o, "disabled", u->disabled);
+	render_time(o, "created_at", u->created_at);
+	return o;
+}
+
+cJSON *render_space(const struct space *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)s->id);
+	cJSON_AddStringToObject(o, "name", s->name);
+	render_time(o, "created_at", s->created_at);
+	if (s->role[0])
+		cJSON_AddStringToObject(o, "role", s->role);
+	return o;
+}
+
+cJSON *render_membership(const struct membership *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "user_id", (double)m->user_id);
+	cJSON_AddStringToObject(o, "email", m->email);
+	cJSON_AddStringToObject(o, "role", m->role);
+	return o;
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* Spaces and memberships: /v1/spaces. Instance admins create spaces and
+ * manage every membership; a space's admins (manage_space) manage its
+ * members; anyone sees the spaces they belong to. */
+#include "api/api.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool is_instance_admin(const struct principal *p)
+{
+	return (auth_rights(p) & SCOPE_MANAGE_USERS) != 0;
+}
+
+static bool is_member(const struct principal *p, int64_t space_id)
+{
+	for (size_t i = 0; i < p->nspaces; i++)
+		if (p->spaces[i].id == space_id)
+			return true;
+	return false;
+}
+
+static void create(struct http_req *req, struct principal *p)
+{
+	struct app *app = api_app(req);
+	struct space s = {0};
+	bool has_name;
+
+	if (!is_instance_admin(p)) {
+		api_reply_insufficient_scope(req, SCOPE_MANAGE_USERS);
+		return;
+	}
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	if (!input_string(req, body, "name", s.name, sizeof s.name, &has_name))
+		goto out;
+	if (!has_name || !text_name_valid(s.name, strlen(s.name), LIMIT_NAME_CHARS)) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"name\" is required: 1 to %d characters, no control characters.",
+				 LIMIT_NAME_CHARS);
+		goto out;
+	}
+	s.created_at = time_now();
+	enum jt_status st = store_space_insert(app->store, &s);
+	if (st == JT_ECONFLICT) {
+		http_reply_error(req, 409, "conflict", "A space with this name already exists.");
+	} else if (st != JT_OK) {
+		http_reply_status(req, st, "space");
+	} else {
+		char location[64];
+		snprintf(location, sizeof location, "/v1/spaces/%lld", (long long)s.id);
+		http_header_add(req, "Location", location);
+		http_reply_json(req, 201, render_space(&s));
+	}
+out:
+	cJSON_Delete(body);
+}
+
+static void list(struct http_req *req, struct principal *p)
+{
+	struct space *items = NULL;
+	size_t n = 0;
+	enum jt_status st = store_space_list(api_app(req)->store, p->user.id,
+					     !is_instance_admin(p), &items, &n);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "space");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(o, "items");
+	for (size_t i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, render_space(&items[i]));
+	store_list_free(items);
+	http_reply_json(req, 200, o);
+}
+
+void api_spaces_collection(struct http_req *req)
+{
+	struct principal *p = api_authenticate(req, 0);
+	if (!p)
+		return;
+	if (req->method == HTTP_POST)
+		create(req, p);
+	else
+		list(req, p);
+	auth_release(p);
+}
+
+void api_space_item(struct http_req *req)
+{
+	struct app *app = api_app(req);
+	struct space s;
+	struct membership *ms = NULL;
+	size_t n = 0;
+	int64_t id;
+	struct principal *p = api_authenticate(req, 0);
+	if (!p)
+		return;
+	if (!input_id(req, 0, &id))
+		goto out;
+	enum jt_status st = JT_ENOTFOUND;
+	if (is_instance_admin(p) || is_member(p, id))
+		st = store_space_get(app->store, id, &s);
+	if (st == JT_OK)
+		st = store_member_list(app->store, id, &ms, &n);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "space");
+		goto out;
+	}
+	cJSON *o = render_space(&s);
+	cJSON *arr = cJSON_AddArrayToObject(o, "members");
+	for (size_t i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, render_membership(&ms[i]));
+	http_reply_json(req, 200, o);
+out:
+	store_list_free(ms);
+	auth_release(p);
+}
+
+/* Finds a user by id or email (the {user} route parameter). */
+static enum jt_status find_user(struct store *st, const char *key, struct user *out)
+{
+	int64_t id;
+	if (text_parse_i64(key, strlen(key), 1, INT64_MAX, &id) == JT_OK)
+		return store_user_get(st, id, out);
+	return store_user_find_by_email(st, key, out);
+}
+
+static void put_member(struct http_req *req, struct space *s, struct user *u)
+{
+	struct app *app = api_app(req);
+	char role[STORE_ROLE_BYTES];
+	bool has_role;
+
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	if (!input_string(req, body, "role", role, sizeof role, &has_role))
+		goto out;
+	if (!has_role) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"role\" is required: viewer, editor or admin.");
+		goto out;
+	}
+	enum jt_status st = store_member_put(app->store, s->id, u->id, role);
+	if (st == JT_EINVAL) {
+		http_reply_error(req, 400, "invalid_request", "Unknown role \"%s\".", role);
+		goto out;
+	}
+	if (st != JT_OK) {
+		http_reply_status(req, st, "membership");
+		goto out;
+	}
+	auth_invalidate(app->auth);
+	struct membership m = {.space_id = s->id, .user_id = u->id};
+	memcpy(m.email, u->email, sizeof m.email);
+	memcpy(m.role, role, sizeof m.role);
+	http_reply_json(req, 200, render_membership(&m));
+out:
+	cJSON_Delete(body);
+}
+
+void api_space_member(struct http_req *req)
+{
+	struct app *app = api_app(req);
+	struct space s;
+	struct user u;
+	int64_t id;
+	struct principal *p = api_authenticate(req, 0);
+	if (!p)
+		return;
+	if (!input_id(req, 0, &id))
+		goto out;
+	if (!is_instance_admin(p) && !is_member(p, id)) {
+		http_reply_error(req, 404, "not_found", "No such space.");
+		goto out;
+	}
+	if (!is_instance_admin(p) && !(auth_rights_in_space(p, id) & SCOPE_MANAGE_SPACE)) {
+		api_reply_insufficient_scope(req, SCOPE_MANAGE_SPACE);
+		goto out;
+	}
+	enum jt_status st = store_space_get(app->store, id, &s);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "space");
+		goto out;
+	}
+	st = find_user(app->store, req->params[1], &u);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "user");
+		goto out;
+	}
+	if (req->method == HTTP_PUT) {
+		put_member(req, &s, &u);
+		goto out;
+	}
+	st = store_member_delete(app->store, s.id, u.id);
+	if (st == JT_OK)
+		auth_invalidate(app->auth);
+	http_reply_status(req, st, "membership");
+out:
+	auth_release(p);
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* Personal access tokens of the caller: /v1/users/me/access_tokens.
+ * Every endpoint needs manage_tokens and touches only the caller's own
+ * tokens: another user's token id is "not found". */
+#include "api/api.h"
+#include "crypto/crypto.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* What the principal's user holds across all their spaces. */
+static uint64_t held_by_user(const struct principal *p)
+{
+	uint64_t held = p->user_permissions;
+	for (size_t i = 0; i < p->nspaces; i++)
+		held |= p->spaces[i].permissions;
+	return held;
+}
+
+static void reply_created(struct http_req *req, const struct pat *pat, char token[TOKEN_LEN + 1])
+{
+	char location[96];
+	cJSON *o = render_pat(pat, time_now());
+	if (o)
+		cJSON_AddStringToObject(o, "token", token);
+	crypto_wipe(token, TOKEN_LEN + 1);
+	snprintf(location, sizeof location, "/v1/users/me/access_tokens/%lld", (long long)pat->id);
+	http_header_add(req, "Location", location);
+	http_reply_json(req, 201, o);
+}
+
+static void create(struct http_req *req, struct principal *p)
+{
+	struct app *app = api_app(req);
+	char name[LIMIT_NAME_BYTES + 1];
+	char expires[64];
+	bool has_name, has_scopes, has_expires;
+	uint64_t scopes;
+	int64_t expires_at = 0;
+	char token[TOKEN_LEN + 1];
+	struct pat pat;
+
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(body, "expires_at");
+	if (!input_string(req, body, "name", name, sizeof name, &has_name) ||
+	    !input_scopes(req, body, "scopes", &scopes, &has_scopes))
+		goto out;
+	if (exp && !cJSON_IsNull(exp) && !cJSON_IsString(exp)) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"expires_at\" must be null (never) or an RFC 3339 time.");
+		goto out;
+	}
+	if (!input_string(req, body, "expires_at", expires, sizeof expires, &has_expires))
+		goto out;
+	if (!has_name || !text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"name\" is required: 1 to %d characters, no control characters.",
+				 LIMIT_NAME_CHARS);
+		goto out;
+	}
+	if (has_expires) {
+		if (time_parse(expires, strlen(expires), &expires_at) != JT_OK) {
+			http_reply_error(req, 400, "invalid_request",
+					 "\"expires_at\" must be an RFC 3339 time such as "
+					 "2030-01-31T00:00:00Z, or null for a token that never expires.");
+			goto out;
+		}
+		if (expires_at <= time_now()) {
+			http_reply_error(req, 400, "invalid_request",
+					 "\"expires_at\" must be in the future.");
+			goto out;
+		}
+	}
+	/* A token can only hand on rights its user holds and it has itself. */
+	uint64_t grantable = held_by_user(p) & p->token_scopes;
+	if (!has_scopes)
+		scopes = grantable;
+	if (scopes == 0) {
+		http_reply_error(req, 400, "invalid_scope", "\"scopes\" must not be empty.");
+		goto out;
+	}
+	if (scopes & ~grantable) {
+		char names[LIMIT_SCOPES_BYTES + 1];
+		scope_format(scopes & ~grantable, names, sizeof names);
+		http_reply_error(req, 400, "invalid_scope",
+				 "You cannot grant %s: neither you nor this token hold it.", names);
+		goto out;
+	}
+	enum jt_status st = grant_pat_create(app->store, p->user.id, name, scopes, expires_at,
+					     token, &pat);
+	if (st != JT_OK)
+		http_reply_status(req, st, "token");
+	else
+		reply_created(req, &pat, token);
+out:
+	cJSON_Delete(body);
+}
+
+static void list(struct http_req *req, struct principal *p)
+{
+	struct store_page page;
+	struct pat *items = NULL;
+	size_t n = 0;
+
+	if (!input_page(req, &page))
+		return;
+	enum jt_status st = store_pat_list(api_app(req)->store, p->user.id, &page, &items, &n);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "token");
+		return;
+	}
+	int64_t now = time_now();
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(o, "items");
+	for (size_t i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, render_pat(&items[i], now));
+	cJSON_AddNumberToObject(o, "limit", page.limit);
+	if (n == (size_t)page.limit)
+		cJSON_AddNumberToObject(o, "next_before", (double)items[n - 1].id);
+	else
+		cJSON_AddNullToObject(o, "next_before");
+	store_list_free(items);
+	http_reply_json(req, 200, o);
+}
+
+void api_tokens_collection(struct http_req *req)
+{
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	if (!p)
+		return;
+	if (req->method == HTTP_POST)
+		create(req, p);
+	else
+		list(req, p);
+	auth_release(p);
+}
+
+/* Revokes the token named by the route and replies with it (PUT .../revoked)
+ * or with 204 (DELETE). */
+static void revoke(struct http_req *req, bool with_body)
+{
+	struct app *app = api_app(req);
+	struct pat pat;
+	int64_t id;
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	if (!p)
+		return;
+	if (input_id(req, 0, &id)) {
+		enum jt_status st = store_pat_revoke(app->store, p->user.id, id, time_now(), &pat);
+		if (st == JT_OK)
+			auth_invalidate(app->auth);
+		if (st != JT_OK)
+			http_reply_status(req, st, "token");
+		else if (with_body)
+			http_reply_json(req, 200, render_pat(&pat, time_now()));
+		else
+			http_reply_empty(req, 204);
+	}
+	auth_release(p);
+}
+
+void api_token_item(struct http_req *req)
+{
+	struct pat pat;
+	int64_t id;
+
+	if (req->method == HTTP_DELETE) {
+		revoke(req, false);
+		return;
+	}
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	if (!p)
+		return;
+	if (input_id(req, 0, &id)) {
+		enum jt_status st = store_pat_get(api_app(req)->store, p->user.id, id, &pat);
+		if (st != JT_OK)
+			http_reply_status(req, st, "token");
+		else
+			http_reply_json(req, 200, render_pat(&pat, time_now()));
+	}
+	auth_release(p);
+}
+
+void api_token_revoked(struct http_req *req)
+{
+	revoke(req, true);
+}
+
+void api_token_rotate(struct http_req *req)
+{
+	struct app *app = api_app(req);
+	char token[TOKEN_LEN + 1];
+	struct pat pat;
+	int64_t id;
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	if (!p)
+		return;
+	if (input_id(req, 0, &id)) {
+		enum jt_status st = grant_pat_rotate(app->store, p->user.id, id, token, &pat);
+		if (st == JT_ECONFLICT) {
+			http_reply_error(req, 409, "conflict",
+					 "Only an active token can be rotated; this one is revoked "
+					 "or expired.");
+		} else if (st != JT_OK) {
+			http_reply_status(req, st, "token");
+		} else {
+			auth_invalidate(app->auth);
+			reply_created(req, &pat, token);
+		}
+	}
+	auth_release(p);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* Users: /v1/users, for instance admins (scope manage_users). */
+#include "api/api.h"
+#include "crypto/crypto.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GENERATED_PASSWORD_CHARS 20
+
+/* Defaults a friendly name to the local part of the email. */
+static void default_name(const char *email, char *out, size_t out_len)
+{
+	const char *at = strchr(email, '@');
+	size_t n = at ? (size_t)(at - email) : strlen(email);
+	if (n >= out_len)
+		n = out_len - 1;
+	memcpy(out, email, n);
+	out[n] = '\0';
+}
+
+static void create(struct http_req *req)
+{
+	struct app *app = api_app(req);
+	struct user u = {0};
+	char password[LIMIT_PASSWORD_MAX + 1];
+	bool has_email, has_name, has_admin, has_password;
+
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	if (!input_string(req, body, "email", u.email, sizeof u.email, &has_email) ||
+	    !input_string(req, body, "name", u.friendly_name, sizeof u.friendly_name, &has_name) ||
+	    !input_bool(req, body, "admin", &u.admin, &has_admin) ||
+	    !input_string(req, body, "password", password, sizeof password, &has_password))
+		goto out;
+	if (!has_email || !text_email_valid(u.email, strlen(u.email))) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"email\" is required and must be an address like ada@example.com.");
+		goto out;
+	}
+	if (!has_name)
+		default_name(u.email, u.friendly_name, sizeof u.friendly_name);
+	if (!text_name_valid(u.friendly_name, strlen(u.friendly_name), LIMIT_NAME_CHARS)) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"name\" must be 1 to %d characters, no control characters.",
+				 LIMIT_NAME_CHARS);
+		goto out;
+	}
+	if (has_password && strlen(password) < LIMIT_PASSWORD_MIN) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"password\" must be at least %d characters.", LIMIT_PASSWORD_MIN);
+		goto out;
+	}
+	if (!has_password)
+		password_generate(password, GENERATED_PASSWORD_CHARS);
+	enum jt_status st = password_hash(password, strlen(password), u.password_hash);
+	if (st == JT_OK) {
+		u.created_at = time_now();
+		st = store_user_insert(app->store, &u);
+	}
+	if (st != JT_OK) {
+		if (st == JT_ECONFLICT)
+			http_reply_error(req, 409, "conflict", "A user with this email already exists.");
+		else
+			http_reply_status(req, st, "user");
+		goto out;
+	}
+	cJSON *o = render_user(&u);
+	if (o && !has_password)
+		cJSON_AddStringToObject(o, "password", password);
+	char location[64];
+	snprintf(location, sizeof location, "/v1/users/%lld", (long long)u.id);
+	http_header_add(req, "Location", location);
+	http_reply_json(req, 201, o);
+out:
+	crypto_wipe(password, sizeof password);
+	cJSON_Delete(body);
+}
+
+static void list(struct http_req *req)
+{
+	struct store_page page;
+	struct user *items = NULL;
+	size_t n = 0;
+
+	if (!input_page(req, &page))
+		return;
+	enum jt_status st = store_user_list(api_app(req)->store, &page, &items, &n);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "user");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(o, "items");
+	for (size_t i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, render_user(&items[i]));
+	cJSON_AddNumberToObject(o, "limit", page.limit);
+	if (n == (size_t)page.limit)
+		cJSON_AddNumberToObject(o, "next_before", (double)items[n - 1].id);
+	else
+		cJSON_AddNullToObject(o, "next_before");
+	store_list_free(items);
+	http_reply_json(req, 200, o);
+}
+
+void api_users_collection(struct http_req *req)
+{
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_USERS);
+	if (!p)
+		return;
+	if (req->method == HTTP_POST)
+		create(req);
+	else
+		list(req);
+	auth_release(p);
+}
+
+static void update(struct http_req *req, struct user *u)
+{
+	struct app *app = api_app(req);
+	char name[LIMIT_NAME_BYTES + 1];
+	bool has_name, has_admin, has_disabled;
+	bool admin = u->admin, disabled = u->disabled;
+
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	if (!input_string(req, body, "name", name, sizeof name, &has_name) ||
+	    !input_bool(req, body, "admin", &admin, &has_admin) ||
+	    !input_bool(req, body, "disabled", &disabled, &has_disabled))
+		goto out;
+	if (has_name && !text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
+		http_reply_error(req, 400, "invalid_request",
+				 "\"name\" must be 1 to %d characters, no control characters.",
+				 LIMIT_NAME_CHARS);
+		goto out;
+	}
+	if (has_name)
+		memcpy(u->friendly_name, name, sizeof u->friendly_name);
+	u->admin = admin;
+	u->disabled = disabled;
+	enum jt_status st = store_user_update(app->store, u);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "user");
+		goto out;
+	}
+	auth_invalidate(app->auth);
+	http_reply_json(req, 200, render_user(u));
+out:
+	cJSON_Delete(body);
+}
+
+void api_user_item(struct http_req *req)
+{
+	struct user u;
+	int64_t id;
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_USERS);
+	if (!p)
+		return;
+	if (input_id(req, 0, &id)) {
+		enum jt_status st = store_user_get(api_app(req)->store, id, &u);
+		if (st != JT_OK)
+			http_reply_status(req, st, "user");
+		else if (req->method == HTTP_PATCH)
+			update(req, &u);
+		else
+			http_reply_json(req, 200, render_user(&u));
+	}
+	auth_release(p);
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* Who is calling, and what they may do.
+ *
+ * header.c  the Authorization header: "Bearer <token>" or "<token>"
+ * verify.c  the hot path: token -> principal, through a bounded in-memory
+ *           cache keyed by the token's SHA-256. Entries live at most
+ *           LIMIT_CACHE_TTL_MS, so changes made by another process (the CLI,
+ *           another node) show within that time; changes made through this
+ *           process call auth_invalidate() and show at once. Last-use times
+ *           are written at most once a minute per token.
+ * grant.c   rights: a user's permissions, and issuing, rotating personal
+ *           access tokens. */
+#ifndef JETON_AUTH_H
+#define JETON_AUTH_H
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "store/store.h"
+#include "token/token.h"
+
+/* Why a token was refused, or AUTH_OK. */
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_MISSING,   /* no Authorization header */
+	AUTH_SCHEME,    /* a scheme other than Bearer */
+	AUTH_MALFORMED, /* not shaped like a jeton token */
+	AUTH_CHECKSUM,  /* shaped like one, checksum wrong: a typo or truncation */
+	AUTH_UNKNOWN,   /* well-formed but not issued by this jeton */
+	AUTH_EXPIRED,
+	AUTH_REVOKED,
+	AUTH_DISABLED,  /* its user is disabled */
+	AUTH_UNAVAILABLE, /* the store did not answer */
+};
+
+/* One space of a principal: the user's role there. */
+struct principal_space {
+	int64_t id;
+	char name[LIMIT_NAME_BYTES + 1];
+	char role[STORE_ROLE_BYTES];
+	uint64_t permissions; /* what the role grants, before the token's scopes */
+};
+
+/* A verified token and its user, shared read-only between requests. */
+struct principal {
+	uint8_t hash[STORE_HASH_LEN];   /* cache key */
+	enum token_kind kind;
+	int64_t token_id;
+	char token_name[LIMIT_NAME_BYTES + 1];
+	uint64_t token_scopes;          /* what the token was given */
+	int64_t expires_at;             /* 0 = never */
+	int64_t revoked_at;             /* 0 = not revoked */
+	struct user user;
+	uint64_t user_permissions;      /* instance-wide: manage_tokens, and admins' */
+	struct principal_space *spaces;
+	size_t nspaces;
+
+	atomic_llong last_used_at;      /* unix seconds, for coalescing writes */
+	atomic_int refs;
+	uint64_t epoch;                 /* auth epoch it was loaded in */
+	int64_t loaded_ms;              /* monotonic time it was loaded */
+};
+
+struct auth;
+
+enum jt_status auth_new(struct store *st, struct auth **out);
+void auth_free(struct auth *a);
+
+/* Splits an Authorization header value into the token. AUTH_MISSING for
+ * NULL or blank, AUTH_SCHEME for another scheme, AUTH_MALFORMED for a
+ * Bearer with no or several tokens. */
+enum auth_result auth_parse_header(const char *value, const char **token, size_t *token_len);
+
+/* Verifies an Authorization header value. On AUTH_OK, *out holds a
+ * reference the caller drops with auth_release(). ip is recorded as the
+ * token's last-use address. */
+enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
+			     struct principal **out);
+void auth_release(struct principal *p); /* NULL is fine */
+
+/* Drops every cached verification: call after any change that can alter a
+ * token's validity or rights (revoke, rotate, disable, role change). */
+void auth_invalidate(struct auth *a);
+
+/* A sentence for a person on why a token was refused. */
+const char *auth_result_description(enum auth_result r);
+
+/* The token's rights outside any space: scopes ∩ user permissions. */
+uint64_t auth_rights(const struct principal *p);
+/* The token's rights in one space (0 if the user is not a member). */
+uint64_t auth_rights_in_space(const struct principal *p, int64_t space_id);
+
+/* What a user holds now: instance-wide permissions, and those plus every
+ * space role's. */
+enum jt_status grant_user_permissions(struct store *st, const struct user *u,
+				      uint64_t *instance, uint64_t *held);
+uint64_t grant_instance_permissions(const struct user *u);
+
+/* Issues a personal access token: generates it, stores its hash, writes
+ * the token into token (shown once) and the stored record into out.
+ * scopes must already be checked against what the user holds. */
+enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *name,
+				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
+				struct pat *out);
+
+/* Rotates a personal access token: a new one with the same name, scopes and
+ * expiry; the old one revoked in the same transaction. */
+enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,
+				char token[TOKEN_LEN + 1], struct pat *out);
+
+#endif

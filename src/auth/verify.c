@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* The verification hot path: header -> token -> SHA-256 -> cached principal.
+ *
+ * The cache is a direct-mapped table of LIMIT_CACHE_SLOTS principals,
+ * indexed by the token hash, guarded by striped mutexes: bounded memory by
+ * construction, one short critical section per request. A slot holds a
+ * reference-counted principal; readers take a reference and use it after
+ * the lock is dropped. An entry is fresh while it is younger than
+ * LIMIT_CACHE_TTL_MS and was loaded in the current epoch; auth_invalidate()
+ * bumps the epoch, so every entry reloads from the store on next use. */
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define CACHE_STRIPES 64 /* mutexes; a slot uses stripe slot % CACHE_STRIPES */
+
+_Static_assert((LIMIT_CACHE_SLOTS & (LIMIT_CACHE_SLOTS - 1)) == 0, "slots: power of two");
+
+struct auth {
+	struct store *store;
+	atomic_ullong epoch;
+	pthread_mutex_t stripes[CACHE_STRIPES];
+	struct principal *slots[LIMIT_CACHE_SLOTS];
+};
+
+enum jt_status auth_new(struct store *st, struct auth **out)
+{
+	struct auth *a = jt_calloc(1, sizeof *a);
+	*out = NULL;
+	if (!a)
+		return JT_ENOMEM;
+	a->store = st;
+	atomic_init(&a->epoch, 1);
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&a->stripes[i], NULL);
+	*out = a;
+	return JT_OK;
+}
+
+static void principal_free(struct principal *p)
+{
+	jt_free(p->spaces);
+	jt_free(p);
+}
+
+void auth_release(struct principal *p)
+{
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
+		principal_free(p);
+}
+
+void auth_free(struct auth *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < LIMIT_CACHE_SLOTS; i++)
+		auth_release(a->slots[i]);
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_destroy(&a->stripes[i]);
+	jt_free(a);
+}
+
+void auth_invalidate(struct auth *a)
+{
+	atomic_fetch_add(&a->epoch, 1);
+}
+
+static size_t slot_of(const uint8_t hash[STORE_HASH_LEN])
+{
+	uint64_t v;
+	memcpy(&v, hash, sizeof v); /* the hash is uniform: any 8 bytes will do */
+	return (size_t)(v & (LIMIT_CACHE_SLOTS - 1));
+}
+
+/* A fresh cached principal for hash, with a reference taken, or NULL. */
+static struct principal *cache_get(struct auth *a, const uint8_t hash[STORE_HASH_LEN])
+{
+	size_t slot = slot_of(hash);
+	pthread_mutex_t *mu = &a->stripes[slot % CACHE_STRIPES];
+	struct principal *p;
+
+	pthread_mutex_lock(mu);
+	p = a->slots[slot];
+	if (p && (p->epoch != atomic_load(&a->epoch) ||
+		  time_mono_ms() - p->loaded_ms >= LIMIT_CACHE_TTL_MS ||
+		  !hash_equal(p->hash, hash, STORE_HASH_LEN)))
+		p = NULL;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(mu);
+	return p;
+}
+
+/* Puts p in its slot (the cache takes its own reference). */
+static void cache_put(struct auth *a, struct principal *p)
+{
+	size_t slot = slot_of(p->hash);
+	pthread_mutex_t *mu = &a->stripes[slot % CACHE_STRIPES];
+
+	atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_lock(mu);
+	struct principal *old = a->slots[slot];
+	a->slots[slot] = p;
+	pthread_mutex_unlock(mu);
+	auth_release(old);
+}
+
+uint64_t grant_instance_permissions(const struct user *u)
+{
+	uint64_t perms = SCOPE_MANAGE_TOKENS;
+	if (u->admin)
+		perms |= SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS;
+	return perms;
+}
+
+/* Builds a principal for a personal access token from the store. */
+static enum jt_status load_pat(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+			       uint64_t epoch, struct principal **out)
+{
+	struct membership *ms = NULL;
+	size_t nms = 0;
+	struct pat pat;
+	enum jt_status status;
+	struct principal *p = jt_calloc(1, sizeof *p);
+
+	*out = NULL;
+	if (!p)
+		return JT_ENOMEM;
+	status = store_pat_find_by_hash(st, hash, &pat);
+	if (status != JT_OK)
+		goto out;
+	status = store_user_get(st, pat.user_id, &p->user);
+	if (status != JT_OK)
+		goto out;
+	status = store_memberships_of_user(st, pat.user_id, &ms, &nms);
+	if (status != JT_OK)
+		goto out;
+	if (nms) {
+		p->spaces = jt_calloc(nms, sizeof *p->spaces);
+		if (!p->spaces) {
+			status = JT_ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nms; i++) {
+		struct principal_space *sp = &p->spaces[i];
+		sp->id = ms[i].space_id;
+		memcpy(sp->name, ms[i].space_name, sizeof sp->name);
+		memcpy(sp->role, ms[i].role, sizeof sp->role);
+		if (scope_parse(ms[i].permissions, strlen(ms[i].permissions), &sp->permissions) !=
+		    JT_OK)
+			sp->permissions = 0; /* a role naming an unknown scope grants nothing */
+	}
+	p->nspaces = nms;
+	memcpy(p->hash, hash, STORE_HASH_LEN);
+	p->kind = TOKEN_PAT;
+	p->token_id = pat.id;
+	memcpy(p->token_name, pat.name, sizeof p->token_name);
+	if (scope_parse(pat.scopes, strlen(pat.scopes), &p->token_scopes) != JT_OK)
+		p->token_scopes = 0;
+	p->expires_at = pat.expires_at;
+	p->revoked_at = pat.revoked_at;
+	p->user_permissions = grant_instance_permissions(&p->user);
+	memset(p->user.password_hash, 0, sizeof p->user.password_hash);
+	atomic_init(&p->last_used_at, pat.last_used_at);
+	atomic_init(&p->refs, 1);
+	p->epoch = epoch;
+	p->loaded_ms = time_mono_ms();
+	*out = p;
+	p = NULL;
+out:
+	store_list_free(ms);
+	if (p)
+		principal_free(p);
+	return status;
+}
+
+/* Writes the last-use time if the stored one is a minute old; the
+ * compare-and-swap makes one thread of many do it. */
+static void touch(struct auth *a, struct principal *p, const char *ip, int64_t now)
+{
+	long long last = atomic_load(&p->last_used_at);
+	if (now - last < LIMIT_LAST_USED_SECONDS)
+		return;
+	if (!atomic_compare_exchange_strong(&p->last_used_at, &last, now))
+		return;
+	enum jt_status st = store_pat_touch(a->store, p->token_id, now, ip);
+	if (st != JT_OK)
+		log_warn("could not record the use of token %lld: %s", (long long)p->token_id,
+			 jt_status_str(st));
+}
+
+enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
+			     struct principal **out)
+{
+	const char *token;
+	size_t token_len;
+	enum token_kind kind;
+	uint8_t hash[STORE_HASH_LEN];
+
+	*out = NULL;
+	enum auth_result r = auth_parse_header(header, &token, &token_len);
+	if (r != AUTH_OK)
+		return r;
+	enum jt_status st = token_parse(token, token_len, &kind);
+	if (st == JT_ECHECKSUM)
+		return AUTH_CHECKSUM;
+	if (st != JT_OK)
+		return AUTH_MALFORMED;
+	if (kind != TOKEN_PAT)
+		return AUTH_UNKNOWN;
+
+	hash_sha256(token, token_len, hash);
+	struct principal *p = cache_get(a, hash);
+	if (!p) {
+		uint64_t epoch = atomic_load(&a->epoch);
+		st = load_pat(a->store, hash, epoch, &p);
+		if (st == JT_ENOTFOUND)
+			return AUTH_UNKNOWN;
+		if (st != JT_OK)
+			return AUTH_UNAVAILABLE;
+		cache_put(a, p);
+	}
+
+	int64_t now = time_now();
+	if (p->revoked_at)
+		r = AUTH_REVOKED;
+	else if (p->expires_at && p->expires_at <= now)
+		r = AUTH_EXPIRED;
+	else if (p->user.disabled)
+		r = AUTH_DISABLED;
+	if (r != AUTH_OK) {
+		auth_release(p);
+		return r;
+	}
+	touch(a, p, ip, now);
+	*out = p;
+	return AUTH_OK;
+}
+
+uint64_t auth_rights(const struct principal *p)
+{
+	return p->token_scopes & p->user_permissions;
+}
+
+uint64_t auth_rights_in_space(const struct principal *p, int64_t space_id)
+{
+	for (size_t i = 0; i < p->nspaces; i++)
+		if (p->spaces[i].id == space_id)
+			return p->token_scopes & p->spaces[i].permissions;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* The command-line interface: one file per command group, sharing option
+ * parsing and store set-up from common.c. Every command returns its exit
+ * status: CLI_OK, CLI_FAIL (message on stderr) or CLI_USAGE. */
+#ifndef JETON_CLI_H
+#define JETON_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "store/store.h"
+#include "util/limits.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#define CLI_MAX_POSITIONAL 8
+
+/* An option a command accepts: "--name" with a value, or a flag. */
+struct cli_option {
+	const char *name;
+	bool takes_value;
+	const char *value; /* filled by cli_parse: the value, or "" for a flag */
+};
+
+struct cli_args {
+	const char *pos[CLI_MAX_POSITIONAL];
+	int npos;
+	const char *db; /* --db, else JETON_DB, else ./jeton.db */
+};
+
+/* Parses argv (after the command words) against opts; --db is always
+ * accepted. Prints a message and returns CLI_USAGE on an unknown option,
+ * a missing value or too many arguments. */
+int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts,
+	      struct cli_args *out);
+/* The value of an option after cli_parse, or NULL when not given. */
+const char *cli_value(const struct cli_option *opts, size_t nopts, const char *name);
+
+/* Opens and migrates the store. Prints the reason and returns CLI_FAIL. */
+int cli_open_store(const char *db, int threads, struct store **out);
+
+/* On a store without users, creates the first admin (email) with a fresh
+ * password, which it writes into password. *created tells whether it did. */
+int cli_bootstrap(struct store *st, const char *email, bool *created,
+		  char password[LIMIT_PASSWORD_MAX + 1]);
+
+/* Parses --expires: "never", "Nd" (days from now), "YYYY-MM-DD" (00:00 UTC)
+ * or an RFC 3339 time; must be in the future. 0 = never. */
+int cli_parse_expiry(const char *s, int64_t *out);
+
+/* Finds a user by email, printing a message when absent. */
+int cli_find_user(struct store *st, const char *email, struct user *out);
+
+void cli_set_default_db(const char *db);
+
+int cli_serve(int argc, char **argv);
+int cli_init(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_space(int argc, char **argv);
+int cli_token(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
+
+#endif

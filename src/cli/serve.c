@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* jeton serve: open the store (creating it and a first admin when empty),
+ * serve HTTP until SIGTERM or SIGINT, then stop gracefully. Also jeton init
+ * and jeton migrate, which share the set-up. */
+#include "api/api.h"
+#include "cli/cli.h"
+#include "crypto/crypto.h"
+#include "http/http.h"
+#include "util/log.h"
+#include "util/text.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define DEFAULT_ADMIN "admin@localhost"
+
+/* Splits "host:port" or "[v6]:port". */
+static int parse_listen(const char *s, char *host, size_t host_len, uint16_t *port)
+{
+	const char *colon;
+	const char *h = s;
+	size_t h_len;
+	int64_t p;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return CLI_USAGE;
+		h = s + 1;
+		h_len = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return CLI_USAGE;
+		h_len = (size_t)(colon - s);
+	}
+	if (h_len == 0 || h_len >= host_len ||
+	    text_parse_i64(colon + 1, strlen(colon + 1), 0, 65535, &p) != JT_OK)
+		return CLI_USAGE;
+	memcpy(host, h, h_len);
+	host[h_len] = '\0';
+	*port = (uint16_t)p;
+	return CLI_OK;
+}
+
+static const char *setting(const char *flag, const char *env, const char *fallback)
+{
+	const char *e = getenv(env);
+	if (flag)
+		return flag;
+	return e && *e ? e : fallback;
+}
+
+int cli_serve(int argc, char **argv)
+{
+	struct cli_option opts[] = {
+		{"--listen", true, NULL}, {"--issuer", true, NULL},
+		{"--admin-email", true, NULL}, {"--access-log", false, NULL},
+		{"--threads", true, NULL},
+	};
+	size_t nopts = sizeof opts / sizeof opts[0];
+	struct cli_args args;
+	struct store *st = NULL;
+	struct auth *auth = NULL;
+	struct http_server *srv = NULL;
+	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
+	uint16_t port;
+	bool created;
+	int64_t threads = sysconf(_SC_NPROCESSORS_ONLN);
+	sigset_t sigs;
+	int sig, rc = cli_parse(argc, argv, opts, nopts, &args);
+
+	if (rc != CLI_OK)
+		return rc;
+	const char *listen = setting(cli_value(opts, nopts, "--listen"), "JETON_LISTEN",
+				     DEFAULT_LISTEN);
+	if (parse_listen(listen, host, sizeof host, &port) != CLI_OK) {
+		fprintf(stderr, "jeton: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n");
+		return CLI_USAGE;
+	}
+	const char *t = cli_value(opts, nopts, "--threads");
+	if (t && text_parse_i64(t, strlen(t), 1, 256, &threads) != JT_OK) {
+		fprintf(stderr, "jeton: --threads must be 1 to 256\n");
+		return CLI_USAGE;
+	}
+	if (threads < 1)
+		threads = 1;
+	const char *access = getenv("JETON_ACCESS_LOG");
+	bool access_log = cli_value(opts, nopts, "--access-log") ||
+			  (access && strcmp(access, "1") == 0);
+
+	/* Signals are taken by sigwait below, never by a worker thread. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = cli_open_store(args.db, (int)threads, &st);
+	if (rc != CLI_OK)
+		return rc;
+	rc = cli_bootstrap(st, setting(cli_value(opts, nopts, "--admin-email"), "JETON_ADMIN_EMAIL",
+				       DEFAULT_ADMIN),
+			   &created, password);
+	if (rc != CLI_OK)
+		goto out;
+	rc = CLI_FAIL;
+	if (auth_new(st, &auth) != JT_OK)
+		goto out;
+	struct app app = {.store = st, .auth = auth};
+	struct http_server_config cfg = {
+		.host = host, .port = port, .threads = (int)threads, .app = &app,
+		.routes = api_routes, .nroutes = api_route_count, .access_log = access_log,
+	};
+	if (http_server_start(&cfg, &srv) != JT_OK)
+		goto out;
+	port = http_server_port(srv);
+	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
+	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
+	app.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
+	if (created) {
+		printf("jeton: created the store %s and its first admin\n", args.db);
+		printf("jeton: console: %s/console\n", app.issuer);
+		printf("jeton: admin %s one-time password: %s\n",
+		       setting(cli_value(opts, nopts, "--admin-email"), "JETON_ADMIN_EMAIL",
+			       DEFAULT_ADMIN),
+		       password);
+		fflush(stdout);
+		crypto_wipe(password, sizeof password);
+	}
+	log_info("jeton: listening on %s (store %s, %lld threads)", issuer, args.db,
+		 (long long)threads);
+
+	sigwait(&sigs, &sig);
+	log_info("jeton: %s received, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_server_stop(srv, LIMIT_SHUTDOWN_SECONDS);
+	srv = NULL;
+	rc = CLI_OK;
+	log_info("jeton: stopped");
+out:
+	http_server_stop(srv, 0);
+	auth_free(auth);
+	store_close(st);
+	crypto_shutdown();
+	return rc;
+}
+
+int cli_init(int argc, char **argv)
+{
+	struct cli_option opts[] = {{"--admin-email", true, NULL}};
+	struct cli_args args;
+	struct store *st = NULL;
+	char password[LIMIT_PASSWORD_MAX + 1];
+	bool created;
+	int rc = cli_parse(argc, argv, opts, 1, &args);
+	if (rc != CLI_OK)
+		return rc;
+	const char *email = setting(cli_value(opts, 1, "--admin-email"), "JETON_ADMIN_EMAIL",
+				    DEFAULT_ADMIN);
+	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK)
+		rc = cli_bootstrap(st, email, &created, password);
+	if (rc == CLI_OK && !created) {
+		fprintf(stderr, "jeton: the store %s already has users\n", args.db);
+		rc = CLI_FAIL;
+	} else if (rc == CLI_OK) {
+		printf("admin: %s\npassword: %s\n", email, password);
+		crypto_wipe(password, sizeof password);
+	}
+	store_close(st);
+	crypto_shutdown();
+	return rc;
+}
+
+int cli_migrate(int argc, char **argv)
+{
+	struct cli_args args;
+	struct store *st = NULL;
+	int version = 0, known = 0;
+	int rc = cli_parse(argc, argv, NULL, 0, &args);
+	if (rc == CLI_OK)
+		rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK && store_schema_version(st, &version, &known) == JT_OK)
+		printf("store %s at schema version %d\n", args.db, version);
+	store_close(st);
+	crypto_shutdown();
+	return rc;
+}

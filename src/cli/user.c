@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* jeton user add|list|disable|enable */
+#include "api/api.h"
+#include "cli/cli.h"
+#include "crypto/crypto.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GENERATED_PASSWORD_CHARS 20
+
+/* Reads one line from stdin into out, without its line ending. */
+static int read_password(char *out, size_t out_len)
+{
+	if (!fgets(out, (int)out_len, stdin)) {
+		fprintf(stderr, "jeton: no password on stdin\n");
+		return CLI_FAIL;
+	}
+	size_t n = strlen(out);
+	if (n == out_len - 1 && out[n - 1] != '\n') {
+		fprintf(stderr, "jeton: the password is longer than %d bytes\n", LIMIT_PASSWORD_MAX);
+		return CLI_FAIL;
+	}
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	if (n < LIMIT_PASSWORD_MIN) {
+		fprintf(stderr, "jeton: the password must be at least %d characters\n",
+			LIMIT_PASSWORD_MIN);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+static int user_add(int argc, char **argv)
+{
+	struct cli_option opts[] = {
+		{"--name", true, NULL}, {"--admin", false, NULL}, {"--password-stdin", false, NULL},
+	};
+	struct cli_args args;
+	struct store *st = NULL;
+	struct user u = {0};
+	char password[LIMIT_PASSWORD_MAX + 2];
+	int rc = cli_parse(argc, argv, opts, 3, &args);
+	if (rc != CLI_OK)
+		return rc;
+	const char *name = cli_value(opts, 3, "--name");
+	bool from_stdin = cli_value(opts, 3, "--password-stdin") != NULL;
+	if (args.npos != 1 || !text_email_valid(args.pos[0], strlen(args.pos[0]))) {
+		fprintf(stderr, "usage: jeton user add EMAIL [--name N] [--admin] [--password-stdin]\n");
+		return CLI_USAGE;
+	}
+	snprintf(u.email, sizeof u.email, "%s", args.pos[0]);
+	if (name && !text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
+		fprintf(stderr, "jeton: --name must be 1 to %d characters\n", LIMIT_NAME_CHARS);
+		return CLI_USAGE;
+	}
+	if (name)
+		snprintf(u.friendly_name, sizeof u.friendly_name, "%s", name);
+	else
+		snprintf(u.friendly_name, sizeof u.friendly_name, "%.*s",
+			 (int)strcspn(u.email, "@"), u.email);
+	u.admin = cli_value(opts, 3, "--admin") != NULL;
+	u.created_at = time_now();
+	if (from_stdin)
+		rc = read_password(password, sizeof password);
+	else
+		password_generate(password, GENERATED_PASSWORD_CHARS);
+	if (rc == CLI_OK)
+		rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK && password_hash(password, strlen(password), u.password_hash) != JT_OK)
+		rc = CLI_FAIL;
+	if (rc == CLI_OK) {
+		enum jt_status s = store_user_insert(st, &u);
+		if (s != JT_OK) {
+			fprintf(stderr, "jeton: %s\n", s == JT_ECONFLICT ? "a user with this email exists"
+									 : jt_status_str(s));
+			rc = CLI_FAIL;
+		}
+	}
+	if (rc == CLI_OK) {
+		printf("%lld\n", (long long)u.id);
+		if (!from_stdin)
+			printf("password: %s\n", password);
+	}
+	crypto_wipe(password, sizeof password);
+	store_close(st);
+	return rc;
+}
+
+static int user_list(int argc, char **argv)
+{
+	struct cli_option opts[] = {{"--json", false, NULL}};
+	struct cli_args args;
+	struct store *st = NULL;
+	struct user *items = NULL;
+	size_t n = 0;
+	int rc = cli_parse(argc, argv, opts, 1, &args);
+	if (rc == CLI_OK)
+		rc = cli_open_store(args.db, 1, &st);
+	if (rc != CLI_OK)
+		return rc;
+	bool json = cli_value(opts, 1, "--json") != NULL;
+	cJSON *arr = cJSON_CreateArray();
+	if (!json)
+		printf("%-6s %-32s %-24s %-5s %s\n", "ID", "EMAIL", "NAME", "ADMIN", "STATUS");
+	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
+	do {
+		if (store_user_list(st, &page, &items, &n) != JT_OK) {
+			rc = CLI_FAIL;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (json)
+				cJSON_AddItemToArray(arr, render_user(&items[i]));
+			else
+				printf("%-6lld %-32s %-24s %-5s %s\n", (long long)items[i].id,
+				       items[i].email, items[i].friendly_name,
+				       items[i].admin ? "yes" : "no",
+				       items[i].disabled ? "disabled" : "active");
+		}
+		if (n)
+			page.before = items[n - 1].id;
+		store_list_free(items);
+	} while (n == (size_t)page.limit);
+	if (json && rc == CLI_OK) {
+		char *text = cJSON_Print(arr);
+		if (text)
+			printf("%s\n", text);
+		cJSON_free(text);
+	}
+	cJSON_Delete(arr);
+	store_close(st);
+	return rc;
+}
+
+static int user_set_disabled(int argc, char **argv, bool disabled)
+{
+	struct cli_args args;
+	struct store *st = NULL;
+	struct user u;
+	int rc = cli_parse(argc, argv, NULL, 0, &args);
+	if (rc != CLI_OK)
+		return rc;
+	if (args.npos != 1) {
+		fprintf(stderr, "usage: jeton user %s EMAIL\n", disabled ? "disable" : "enable");
+		return CLI_USAGE;
+	}
+	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK)
+		rc = cli_find_user(st, args.pos[0], &u);
+	if (rc == CLI_OK) {
+		u.disabled = disabled;
+		if (store_user_update(st, &u) != JT_OK)
+			rc = CLI_FAIL;
+	}
+	store_close(st);
+	return rc;
+}
+
+int cli_user(int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : "";
+	if (strcmp(sub, "add") == 0)
+		return user_add(argc - 1, argv + 1);
+	if (strcmp(sub, "list") == 0)
+		return user_list(argc - 1, argv + 1);
+	if (strcmp(sub, "disable") == 0)
+		return user_set_disabled(argc - 1, argv + 1, true);
+	if (strcmp(sub, "enable") == 0)
+		return user_set_disabled(argc - 1, argv + 1, false);
+	fprintf(stderr, "usage: jeton user add|list|disable|enable ...\n");
+	return CLI_USAGE;
+}

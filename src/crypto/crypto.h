@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Cryptographic building blocks, all from OpenSSL 3 and libsodium:
+ * randomness (random.c), SHA-256 and constant-time comparison (hash.c),
+ * argon2id password hashing (password.c). */
+#ifndef JETON_CRYPTO_H
+#define JETON_CRYPTO_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/limits.h"
+#include "util/status.h"
+
+#define HASH_SHA256_LEN 32
+
+/* Once at start-up, before any other call here. JT_EIO if the system's
+ * random source or the SHA-256 implementation cannot be set up. */
+enum jt_status crypto_init(void);
+void crypto_shutdown(void);
+
+/* Overwrites n bytes of a secret in a way the compiler cannot drop. */
+void crypto_wipe(void *p, size_t n);
+
+/* Fills buf with n bytes from the kernel's CSPRNG. Never fails after init. */
+void random_bytes(void *buf, size_t n);
+
+/* Writes n characters drawn uniformly from [0-9A-Za-z] (rejection sampling,
+ * no modulo bias) into out, and a NUL after them. */
+void random_base62(char *out, size_t n);
+
+void hash_sha256(const void *in, size_t in_len, uint8_t out[HASH_SHA256_LEN]);
+
+/* Constant-time equality of two n-byte buffers. */
+bool hash_equal(const void *a, const void *b, size_t n);
+
+/* Writes the argon2id encoded hash of password into out. Costs tens of
+ * milliseconds and ~19 MiB: call it off the request hot path. */
+enum jt_status password_hash(const char *password, size_t password_len,
+			     char out[LIMIT_PASSWORD_HASH]);
+
+/* True if password matches the encoded hash (constant time in the
+ * password). False for a NULL or empty hash. */
+bool password_verify(const char *encoded, const char *password, size_t password_len);
+
+/* Writes a fresh random password of n base62 characters (n >= 16). */
+void password_generate(char *out, size_t n);
+
+#endif

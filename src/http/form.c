@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Decoding of application/x-www-form-urlencoded data, with no I/O and a
+ * cap on every value. */
+#include "http/http.h"
+
+#include <string.h>
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes (s, s_len) into out; JT_ETOOBIG past out_len - 1 bytes. */
+static enum jt_status decode(const char *s, size_t s_len, char *out, size_t out_len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < s_len; i++) {
+		char c = s[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			if (i + 2 >= s_len)
+				return JT_EINVAL;
+			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return JT_EINVAL;
+			c = (char)(hi * 16 + lo);
+			if (c == '\0')
+				return JT_EINVAL;
+			i += 2;
+		}
+		if (o + 1 >= out_len)
+			return JT_ETOOBIG;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return JT_OK;
+}
+
+enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
+			size_t out_len)
+{
+	size_t key_len = strlen(key);
+	size_t i = 0;
+	enum jt_status found = JT_ENOTFOUND;
+	char name[64];
+
+	while (i < s_len) {
+		size_t start = i;
+		while (i < s_len && s[i] != '&')
+			i++;
+		const char *pair = s + start;
+		size_t pair_len = i - start;
+		const char *eq = memchr(pair, '=', pair_len);
+		size_t name_len = eq ? (size_t)(eq - pair) : pair_len;
+		i++; /* skip '&' */
+		if (pair_len == 0)
+			continue;
+		if (decode(pair, name_len, name, sizeof name) != JT_OK)
+			continue; /* a name we do not know can be anything */
+		if (strlen(name) != key_len || memcmp(name, key, key_len) != 0)
+			continue;
+		if (found == JT_OK)
+			return JT_EINVAL;
+		const char *val = eq ? eq + 1 : pair + pair_len;
+		size_t val_len = eq ? pair_len - name_len - 1 : 0;
+		enum jt_status st = decode(val, val_len, out, out_len);
+		if (st != JT_OK)
+			return st;
+		found = JT_OK;
+	}
+	return found;
+}

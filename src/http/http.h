@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP adapter: everything jeton knows about serving HTTP, over
+ * libmicrohttpd. Handlers see a struct http_req and the reply functions,
+ * never the library.
+ *
+ * server.c  the library's thread pool, listener, limits, access log
+ * router.c  method + path pattern ("/v1/spaces/{}/members/{}") matching
+ * reply.c   responses: JSON, errors, the one map from jt_status to HTTP
+ * form.c    I/O-free decoding of query strings and form bodies */
+#ifndef JETON_HTTP_H
+#define JETON_HTTP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "util/limits.h"
+#include "util/status.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_HEAD = 1 << 1,
+	HTTP_POST = 1 << 2,
+	HTTP_PUT = 1 << 3,
+	HTTP_PATCH = 1 << 4,
+	HTTP_DELETE = 1 << 5,
+	HTTP_OPTIONS = 1 << 6,
+	HTTP_OTHER = 1 << 7,
+};
+
+struct http_header {
+	const char *name;  /* static string */
+	char *value;       /* owned copy */
+};
+
+/* One request and the response being built for it. The request fields are
+ * valid until the handler returns. */
+struct http_req {
+	enum http_method method;
+	const char *path;                       /* decoded path, no query */
+	const char *params[LIMIT_ROUTE_PARAMS]; /* the route's {} segments */
+	size_t nparams;
+	char params_buf[LIMIT_URL_BYTES + 1];   /* storage for params */
+	const char *body;                       /* NUL-terminated copy, may be "" */
+	size_t body_len;
+	char client_ip[LIMIT_IP_BYTES + 1];
+	void *app;                              /* given to http_server_start */
+	void *conn;                             /* the library's connection */
+
+	int status;                             /* 0 until a reply is set */
+	char *resp;                             /* owned, allocated with jt_alloc */
+	size_t resp_len;
+	const char *content_type;               /* static string */
+	struct http_header headers[LIMIT_RESPONSE_HEADERS];
+	size_t nheaders;
+};
+
+typedef void (*http_handler)(struct http_req *req);
+
+struct http_route {
+	unsigned methods;     /* bit set of enum http_method */
+	const char *pattern;  /* "/v1/users/me/access_tokens/{}": {} matches one segment */
+	http_handler handler;
+};
+
+/* ---- router.c ---- */
+
+/* Finds the route for method and path, filling req->params. Returns NULL
+ * and sets *allowed to the methods the path accepts (0 if no pattern
+ * matches at all). */
+const struct http_route *http_route_find(const struct http_route *routes, size_t nroutes,
+					 struct http_req *req, unsigned *allowed);
+
+/* ---- reply.c ---- */
+
+/* A header value of the request, or NULL. */
+const char *http_header(struct http_req *req, const char *name);
+/* A query parameter of the request, decoded, or NULL. */
+const char *http_query(struct http_req *req, const char *name);
+
+/* Sets the response to body serialised compactly. Takes ownership of body. */
+void http_reply_json(struct http_req *req, int status, cJSON *body);
+/* Sets the response to a copy of body. */
+void http_reply_raw(struct http_req *req, int status, const char *content_type,
+		    const char *body, size_t body_len);
+/* {"error": error, "error_description": printf(fmt, ...)}. */
+void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The single place a status becomes an HTTP error; what names the thing
+ * that was not found or in conflict ("token", "user"). */
+void http_reply_status(struct http_req *req, enum jt_status st, const char *what);
+/* 204 No Content. */
+void http_reply_empty(struct http_req *req, int status);
+/* Adds a response header; value is copied. Silently ignored past
+ * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
+void http_header_add(struct http_req *req, const char *name, const char *value);
+
+/* ---- form.c ---- */
+
+/* Finds key in an application/x-www-form-urlencoded string (s, s_len) and
+ * writes its decoded value into out (NUL-terminated). JT_ENOTFOUND if
+ * absent; JT_ETOOBIG if longer than out_len - 1; JT_EINVAL if it appears
+ * twice or is badly encoded (RFC 6749 §3.1: parameters must not repeat). */
+enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
+			size_t out_len);
+
+/* ---- server.c ---- */
+
+struct http_server_config {
+	const char *host;            /* numeric IPv4 or IPv6 address */
+	uint16_t port;               /* 0 = any free port */
+	int threads;                 /* worker threads */
+	void *app;                   /* handed to every request as req->app */
+	const struct http_route *routes;
+	size_t nroutes;
+	bool access_log;             /* one line per request on stderr */
+};
+
+struct http_server;
+
+enum jt_status http_server_start(const struct http_server_config *cfg, struct http_server **out);
+/* The port actually bound. */
+uint16_t http_server_port(const struct http_server *srv);
+/* Stops accepting, lets in-flight requests finish for up to grace_seconds,
+ * then closes everything and frees srv. */
+void http_server_stop(struct http_server *srv, int grace_seconds);
+
+#endif

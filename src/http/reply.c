@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* Building responses, and the one mapping from jt_status to HTTP. */
+#include "http/http.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *http_header(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void set_body(struct http_req *req, int status, const char *content_type, char *body,
+		     size_t body_len)
+{
+	jt_free(req->resp);
+	req->status = status;
+	req->content_type = content_type;
+	req->resp = body;
+	req->resp_len = body_len;
+}
+
+void http_reply_json(struct http_req *req, int status, cJSON *body)
+{
+	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	if (!text) {
+		set_body(req, 500, "application/json", NULL, 0);
+		return;
+	}
+	set_body(req, status, "application/json", text, strlen(text));
+}
+
+void http_reply_raw(struct http_req *req, int status, const char *content_type,
+		    const char *body, size_t body_len)
+{
+	char *copy = jt_strndup(body, body_len);
+	set_body(req, copy ? status : 500, content_type, copy, copy ? body_len : 0);
+}
+
+void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
+{
+	char desc[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	va_end(ap);
+
+	cJSON *o = cJSON_CreateObject();
+	if (o) {
+		cJSON_AddStringToObject(o, "error", error);
+		cJSON_AddStringToObject(o, "error_description", desc);
+	}
+	http_reply_json(req, status, o);
+}
+
+void http_reply_status(struct http_req *req, enum jt_status st, const char *what)
+{
+	switch (st) {
+	case JT_OK:
+		http_reply_empty(req, 204);
+		return;
+	case JT_ENOTFOUND:
+		http_reply_error(req, 404, "not_found", "No such %s.", what);
+		return;
+	case JT_ECONFLICT:
+		http_reply_error(req, 409, "conflict", "The %s conflicts with an existing one or is in "
+				 "a state that does not allow this.", what);
+		return;
+	case JT_EINVAL:
+	case JT_ECHECKSUM:
+		http_reply_error(req, 400, "invalid_request", "The %s is not valid.", what);
+		return;
+	case JT_ETOOBIG:
+		http_reply_error(req, 413, "request_too_large", "The %s is too large.", what);
+		return;
+	case JT_ESTORE:
+	case JT_EIO:
+		http_reply_error(req, 503, "temporarily_unavailable",
+				 "The store is unavailable; try again shortly.");
+		return;
+	case JT_ENOMEM:
+		break;
+	}
+	http_reply_error(req, 500, "server_error", "The server could not complete the request.");
+}
+
+void http_reply_empty(struct http_req *req, int status)
+{
+	set_body(req, status, NULL, NULL, 0);
+}
+
+void http_header_add(struct http_req *req, const char *name, const char *value)
+{
+	if (req->nheaders == LIMIT_RESPONSE_HEADERS) {
+		log_error("too many response headers; dropped %s", name);
+		return;
+	}
+	char *copy = jt_strdup(value);
+	if (!copy)
+		return;
+	req->headers[req->nheaders].name = name;
+	req->headers[req->nheaders].value = copy;
+	req->nheaders++;
+}

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP server: libmicrohttpd in thread-pool mode (one epoll loop per
+ * worker thread), with jeton's limits on URL, headers, body, connections
+ * and idle time, and a graceful stop. Measured as the safest fast choice on
+ * these machines (docs/decisions.md). */
+#include "http/http.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_server_config cfg;
+	atomic_int in_flight; /* requests between their first call and completion */
+	uint16_t port;
+};
+
+/* Per-request state, from the first call of the access handler to the
+ * completion callback. */
+struct request_state {
+	struct http_req req;
+	char *body;       /* grows up to LIMIT_BODY_BYTES */
+	size_t body_len;
+	bool too_big;     /* the body went past the limit: answer 413 */
+	bool answered;    /* a response was queued early */
+	int64_t start_us;
+};
+
+static enum http_method method_of(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method method;
+	} methods[] = {
+		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD}, {"POST", HTTP_POST},
+		{"PUT", HTTP_PUT}, {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
+		{"OPTIONS", HTTP_OPTIONS},
+	};
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].method;
+	return HTTP_OTHER;
+}
+
+static void allow_header(struct http_req *req, unsigned allowed)
+{
+	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+					    "OPTIONS"};
+	char buf[64] = "";
+	size_t used = 0;
+	if (allowed & HTTP_GET)
+		allowed |= HTTP_HEAD;
+	for (int i = 0; i < 7; i++) {
+		if (!(allowed & (1u << i)))
+			continue;
+		int n = snprintf(buf + used, sizeof buf - used, "%s%s", used ? ", " : "", names[i]);
+		if (n < 0 || (size_t)n >= sizeof buf - used)
+			break;
+		used += (size_t)n;
+	}
+	http_header_add(req, "Allow", buf);
+}
+
+static void dispatch(struct http_server *srv, struct http_req *req)
+{
+	unsigned allowed = 0;
+	const struct http_route *route =
+		http_route_find(srv->cfg.routes, srv->cfg.nroutes, req, &allowed);
+	if (route) {
+		route->handler(req);
+		if (req->status == 0)
+			http_reply_error(req, 500, "server_error", "The request produced no response.");
+		return;
+	}
+	if (allowed) {
+		allow_header(req, allowed);
+		http_reply_error(req, 405, "method_not_allowed",
+				 "This path does not accept that method.");
+		return;
+	}
+	http_reply_error(req, 404, "not_found", "No such endpoint.");
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *req)
+{
+	struct MHD_Response *resp;
+	if (req->resp) {
+		resp = MHD_create_response_from_buffer(req->resp_len, req->resp,
+						       MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			req->resp = NULL; /* the library frees it now */
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (req->content_type)
+		MHD_add_response_header(resp, "Content-Type", req->content_type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+	enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* Queues the response and writes the access-log line (method, path,
+ * status, time: never a header, query or body). */
+static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
+			      const char *method)
+{
+	rs->answered = true;
+	enum MHD_Result r = send_reply(rs->req.conn, &rs->req);
+	if (srv->cfg.access_log)
+		log_info("%s %s %d %.2fms %s", method, rs->req.path, rs->req.status,
+			 (double)(time_mono_us() - rs->start_us) / 1000.0, rs->req.client_ip);
+	return r;
+}
+
+static enum MHD_Result add_header_len(void *cls, enum MHD_ValueKind kind, const char *key,
+				      size_t key_len, const char *value, size_t value_len)
+{
+	(void)kind;
+	(void)key;
+	(void)value;
+	*(size_t *)cls += key_len + value_len + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+static const char *client_ip(struct MHD_Connection *conn, char *out, size_t out_len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	out[0] = '\0';
+	if (!ci || !ci->client_addr)
+		return out;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)out_len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)out_len);
+	return out;
+}
+
+/* First call for a request: headers are in. Checks the limits that can be
+ * checked before the body, and answers at once when one is broken. */
+static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection *conn,
+				  const char *url, const char *method, struct request_state *rs)
+{
+	struct http_req *req = &rs->req;
+	size_t header_bytes = 0;
+
+	req->method = method_of(method);
+	req->path = url;
+	req->app = srv->cfg.app;
+	req->conn = conn;
+	client_ip(conn, req->client_ip, sizeof req->client_ip);
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_header_len, &header_bytes);
+	if (strlen(url) > LIMIT_URL_BYTES) {
+		http_reply_error(req, 414, "invalid_request", "The URL is longer than %d bytes.",
+				 LIMIT_URL_BYTES);
+	} else if (header_bytes > LIMIT_HEADER_BYTES) {
+		http_reply_error(req, 431, "invalid_request",
+				 "The request headers are larger than %d bytes.", LIMIT_HEADER_BYTES);
+	} else {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strlen(cl) > 9)
+			rs->too_big = true;
+		else if (cl && strtol(cl, NULL, 10) > LIMIT_BODY_BYTES)
+			rs->too_big = true;
+		if (!rs->too_big)
+			return MHD_YES;
+		http_reply_error(req, 413, "request_too_large",
+				 "The request body is larger than %d bytes.", LIMIT_BODY_BYTES);
+	}
+	return finish(srv, rs, method);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct request_state *rs = *con_cls;
+	(void)version;
+
+	if (!rs) {
+		rs = jt_calloc(1, sizeof *rs);
+		if (!rs)
+			return MHD_NO;
+		rs->start_us = time_mono_us();
+		*con_cls = rs;
+		atomic_fetch_add(&srv->in_flight, 1);
+		return on_headers(srv, conn, url, method, rs);
+	}
+	if (rs->answered) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (rs->too_big || rs->body_len + n > LIMIT_BODY_BYTES) {
+			rs->too_big = true;
+			return MHD_YES;
+		}
+		char *grown = jt_realloc(rs->body, rs->body_len + n + 1);
+		if (!grown)
+			return MHD_NO;
+		rs->body = grown;
+		memcpy(rs->body + rs->body_len, upload_data, n);
+		rs->body_len += n;
+		rs->body[rs->body_len] = '\0';
+		return MHD_YES;
+	}
+
+	struct http_req *req = &rs->req;
+	if (rs->too_big) {
+		http_reply_error(req, 413, "request_too_large",
+				 "The request body is larger than %d bytes.", LIMIT_BODY_BYTES);
+	} else {
+		req->body = rs->body ? rs->body : "";
+		req->body_len = rs->body_len;
+		dispatch(srv, req);
+	}
+	return finish(srv, rs, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct request_state *rs = *con_cls;
+	(void)conn;
+	(void)toe;
+	if (!rs)
+		return;
+	jt_free(rs->req.resp);
+	for (size_t i = 0; i < rs->req.nheaders; i++)
+		jt_free(rs->req.headers[i].value);
+	jt_free(rs->body);
+	jt_free(rs);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_library_error(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warn("http: %s", msg);
+}
+
+enum jt_status http_server_start(const struct http_server_config *cfg, struct http_server **out)
+{
+	struct sockaddr_storage addr;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			     MHD_USE_ERROR_LOG;
+
+	*out = NULL;
+	memset(&addr, 0, sizeof addr);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
+	if (inet_pton(AF_INET, cfg->host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(cfg->port);
+	} else if (inet_pton(AF_INET6, cfg->host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(cfg->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		log_error("listen address %s is not a numeric IP address", cfg->host);
+		return JT_EINVAL;
+	}
+
+	struct http_server *srv = jt_calloc(1, sizeof *srv);
+	if (!srv)
+		return JT_ENOMEM;
+	srv->cfg = *cfg;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 0 ? cfg->threads : 1),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LIMIT_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIMIT_CONNECTIONS_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LIMIT_IDLE_SECONDS,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		log_error("cannot listen on %s:%u (address in use or not permitted)", cfg->host,
+			  (unsigned)cfg->port);
+		jt_free(srv);
+		return JT_EIO;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = di ? di->port : cfg->port;
+	*out = srv;
+	return JT_OK;
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(struct http_server *srv, int grace_seconds)
+{
+	if (!srv)
+		return;
+	MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	int64_t deadline = time_mono_ms() + (int64_t)grace_seconds * 1000;
+	while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline)
+		usleep(10 * 1000);
+	MHD_stop_daemon(srv->daemon);
+	jt_free(srv);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* jeton: an access-token server for management APIs. This file only
+ * dispatches the command line to src/cli/. */
+#include "cli/cli.h"
+#include "util/mem.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef JETON_VERSION
+#define JETON_VERSION "dev"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jeton [--db PATH] COMMAND ...\n"
+		"  serve [--listen 127.0.0.1:8080] [--issuer URL] [--access-log] [--admin-email E]\n"
+		"  init [--admin-email E]\n"
+		"  user add EMAIL [--name N] [--admin] [--password-stdin] | list | disable EMAIL | enable EMAIL\n"
+		"  space add NAME | list | grant SPACE EMAIL ROLE | revoke SPACE EMAIL\n"
+		"  token create --user EMAIL --name N [--scopes \"a b\"] [--expires DATE|never]\n"
+		"  token list --user EMAIL [--json] | revoke ID | rotate ID\n"
+		"  migrate | version\n"
+		"The store is --db, else $JETON_DB, else ./jeton.db.\n");
+}
+
+int main(int argc, char **argv)
+{
+	cJSON_Hooks hooks = {.malloc_fn = jt_alloc, .free_fn = jt_free};
+	cJSON_InitHooks(&hooks);
+
+	int i = 1;
+	if (i < argc && strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+		cli_set_default_db(argv[i + 1]);
+		i += 2;
+	} else if (i < argc && strncmp(argv[i], "--db=", 5) == 0) {
+		cli_set_default_db(argv[i] + 5);
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	const char *cmd = argv[i];
+	int rest = argc - i - 1;
+	char **rest_argv = argv + i + 1;
+
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve(rest, rest_argv);
+	if (strcmp(cmd, "init") == 0)
+		return cli_init(rest, rest_argv);
+	if (strcmp(cmd, "user") == 0)
+		return cli_user(rest, rest_argv);
+	if (strcmp(cmd, "space") == 0)
+		return cli_space(rest, rest_argv);
+	if (strcmp(cmd, "token") == 0)
+		return cli_token(rest, rest_argv);
+	if (strcmp(cmd, "migrate") == 0)
+		return cli_migrate(rest, rest_argv);
+	if (strcmp(cmd, "version") == 0) {
+		printf("jeton %s\n", JETON_VERSION);
+		return CLI_OK;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	fprintf(stderr, "jeton: unknown command %s\n", cmd);
+	usage(stderr);
+	return CLI_USAGE;
+}

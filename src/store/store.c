@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* Chooses a backend from the location string and forwards each verb to it. */
+#include "store/store_int.h"
+#include "util/mem.h"
+
+#include <string.h>
+
+enum jt_status store_open(const char *location, int threads, struct store **out)
+{
+	*out = NULL;
+	if (!location || !*location)
+		return JT_EINVAL;
+	if (strncmp(location, "postgres://", 11) == 0 ||
+	    strncmp(location, "postgresql://", 13) == 0)
+		return JT_EINVAL; /* the PostgreSQL backend is not built yet */
+	return store_sqlite_open(location, threads, out);
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+void store_list_free(void *items)
+{
+	jt_free(items);
+}
+
+enum jt_status store_migrate(struct store *st) { return st->ops->migrate(st); }
+enum jt_status store_schema_version(struct store *st, int *version, int *known)
+{
+	return st->ops->schema_version(st, version, known);
+}
+enum jt_status store_ping(struct store *st) { return st->ops->ping(st); }
+
+enum jt_status store_user_insert(struct store *st, struct user *u)
+{
+	return st->ops->user_insert(st, u);
+}
+enum jt_status store_user_get(struct store *st, int64_t id, struct user *out)
+{
+	return st->ops->user_get(st, id, out);
+}
+enum jt_status store_user_find_by_email(struct store *st, const char *email, struct user *out)
+{
+	return st->ops->user_find_by_email(st, email, out);
+}
+enum jt_status store_user_count(struct store *st, int64_t *count)
+{
+	return st->ops->user_count(st, count);
+}
+enum jt_status store_user_list(struct store *st, const struct store_page *page,
+			       struct user **items, size_t *n)
+{
+	return st->ops->user_list(st, page, items, n);
+}
+enum jt_status store_user_update(struct store *st, const struct user *u)
+{
+	return st->ops->user_update(st, u);
+}
+
+enum jt_status store_space_insert(struct store *st, struct space *s)
+{
+	return st->ops->space_insert(st, s);
+}
+enum jt_status store_space_get(struct store *st, int64_t id, struct space *out)
+{
+	return st->ops->space_get(st, id, out);
+}
+enum jt_status store_space_find_by_name(struct store *st, const char *name, struct space *out)
+{
+	return st->ops->space_find_by_name(st, name, out);
+}
+enum jt_status store_space_list(struct store *st, int64_t user_id, bool members_only,
+				struct space **items, size_t *n)
+{
+	return st->ops->space_list(st, user_id, members_only, items, n);
+}
+
+enum jt_status store_member_put(struct store *st, int64_t space_id, int64_t user_id,
+				const char *role)
+{
+	return st->ops->member_put(st, space_id, user_id, role);
+}
+enum jt_status store_member_delete(struct store *st, int64_t space_id, int64_t user_id)
+{
+	return st->ops->member_delete(st, space_id, user_id);
+}
+enum jt_status store_member_list(struct store *st, int64_t space_id, struct membership **items,
+				 size_t *n)
+{
+	return st->ops->member_list(st, space_id, items, n);
+}
+enum jt_status store_memberships_of_user(struct store *st, int64_t user_id,
+					 struct membership **items, size_t *n)
+{
+	return st->ops->memberships_of_user(st, user_id, items, n);
+}
+
+enum jt_status store_pat_insert(struct store *st, struct pat *p)
+{
+	return st->ops->pat_insert(st, p);
+}
+enum jt_status store_pat_get(struct store *st, int64_t user_id, int64_t id, struct pat *out)
+{
+	return st->ops->pat_get(st, user_id, id, out);
+}
+enum jt_status store_pat_list(struct store *st, int64_t user_id, const struct store_page *page,
+			      struct pat **items, size_t *n)
+{
+	return st->ops->pat_list(st, user_id, page, items, n);
+}
+enum jt_status store_pat_find_by_hash(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				      struct pat *out)
+{
+	return st->ops->pat_find_by_hash(st, hash, out);
+}
+enum jt_status store_pat_revoke(struct store *st, int64_t user_id, int64_t id, int64_t now,
+				struct pat *out)
+{
+	return st->ops->pat_revoke(st, user_id, id, now, out);
+}
+enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_id, int64_t now,
+				struct pat *fresh)
+{
+	return st->ops->pat_rotate(st, user_id, old_id, now, fresh);
+}
+enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip)
+{
+	return st->ops->pat_touch(st, id, now, ip);
+}

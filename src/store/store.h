@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* The store: the one interface through which jeton reads and writes its
+ * data. Handlers see verbs (store_pat_insert, store_pat_find_by_hash), never
+ * SQL. store.c picks a backend from the location string; sqlite.c is the
+ * embedded one. Every function is safe to call from several threads at
+ * once. A write that returned JT_OK is durable (fsync'd).
+ *
+ * Records are plain structs with fixed-size fields, filled by the callee;
+ * lists are arrays the caller frees with store_list_free(). Times are unix
+ * seconds, 0 meaning "none" (never expires, never used, not revoked). */
+#ifndef JETON_STORE_H
+#define JETON_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/limits.h"
+#include "util/status.h"
+
+#define STORE_HASH_LEN 32 /* SHA-256 */
+#define STORE_ROLE_BYTES 32
+
+struct store;
+
+struct user {
+	int64_t id;
+	char email[LIMIT_EMAIL_BYTES + 1];
+	char friendly_name[LIMIT_NAME_BYTES + 1];
+	char password_hash[LIMIT_PASSWORD_HASH]; /* argon2id encoded; "" = cannot log in */
+	bool admin;      /* instance admin: manage_users, manage_apps */
+	bool disabled;   /* every token and session of the user is refused */
+	int64_t created_at;
+};
+
+struct space {
+	int64_t id;
+	char name[LIMIT_NAME_BYTES + 1];
+	int64_t created_at;
+	char role[STORE_ROLE_BYTES]; /* in lists for one user: that user's role */
+};
+
+struct membership {
+	int64_t space_id;
+	char space_name[LIMIT_NAME_BYTES + 1];
+	int64_t user_id;
+	char email[LIMIT_EMAIL_BYTES + 1];
+	char role[STORE_ROLE_BYTES];
+	char permissions[LIMIT_SCOPES_BYTES + 1]; /* the role's scopes, space-separated */
+};
+
+struct pat {
+	int64_t id;
+	int64_t user_id;
+	char name[LIMIT_NAME_BYTES + 1];
+	uint8_t token_hash[STORE_HASH_LEN];
+	char display_prefix[16];
+	char scopes[LIMIT_SCOPES_BYTES + 1]; /* space-separated */
+	int64_t created_at;
+	int64_t expires_at;   /* 0 = never */
+	int64_t last_used_at; /* 0 = never used */
+	char last_used_ip[LIMIT_IP_BYTES + 1];
+	int64_t revoked_at;   /* 0 = not revoked */
+};
+
+/* A page of a list, newest first: before = 0 starts at the newest. */
+struct store_page {
+	int64_t before; /* only ids below this one */
+	int limit;      /* 1..LIMIT_PAGE_MAX */
+};
+
+/* Opens (creating if absent) the store at location: a file path for SQLite.
+ * Does not migrate. threads: how many threads will call in at once, to
+ * size connection pools. */
+enum jt_status store_open(const char *location, int threads, struct store **out);
+void store_close(struct store *st); /* NULL is fine */
+
+/* Applies every migration the binary knows that the store lacks. JT_ECONFLICT
+ * if the store's schema is newer than this binary's. */
+enum jt_status store_migrate(struct store *st);
+/* version: the store's schema version; known: the newest this binary has. */
+enum jt_status store_schema_version(struct store *st, int *version, int *known);
+/* JT_OK if the store answers. */
+enum jt_status store_ping(struct store *st);
+
+/* Users. insert fills id and created_at; JT_ECONFLICT if the email is taken. */
+enum jt_status store_user_insert(struct store *st, struct user *u);
+enum jt_status store_user_get(struct store *st, int64_t id, struct user *out);
+enum jt_status store_user_find_by_email(struct store *st, const char *email, struct user *out);
+enum jt_status store_user_count(struct store *st, int64_t *count);
+enum jt_status store_user_list(struct store *st, const struct store_page *page,
+			       struct user **items, size_t *n);
+/* Writes friendly_name, password_hash, admin and disabled of u (by u->id). */
+enum jt_status store_user_update(struct store *st, const struct user *u);
+
+/* Spaces. insert fills id and created_at; JT_ECONFLICT if the name is taken. */
+enum jt_status store_space_insert(struct store *st, struct space *s);
+enum jt_status store_space_get(struct store *st, int64_t id, struct space *out);
+enum jt_status store_space_find_by_name(struct store *st, const char *name, struct space *out);
+/* The spaces user_id is a member of, or every space (members_only false),
+ * each with user_id's role in it ("" for none). */
+enum jt_status store_space_list(struct store *st, int64_t user_id, bool members_only,
+				struct space **items, size_t *n);
+
+/* Memberships. put adds or changes a role (JT_EINVAL for an unknown role). */
+enum jt_status store_member_put(struct store *st, int64_t space_id, int64_t user_id,
+				const char *role);
+enum jt_status store_member_delete(struct store *st, int64_t space_id, int64_t user_id);
+enum jt_status store_member_list(struct store *st, int64_t space_id, struct membership **items,
+				 size_t *n);
+/* The user's memberships with each role's permissions, at most
+ * LIMIT_SPACES_PER_USER. */
+enum jt_status store_memberships_of_user(struct store *st, int64_t user_id,
+					 struct membership **items, size_t *n);
+
+/* Personal access tokens. insert fills id; JT_ECONFLICT on a hash collision. */
+enum jt_status store_pat_insert(struct store *st, struct pat *p);
+/* One of the user's tokens; JT_ENOTFOUND if it is another user's. In get,
+ * revoke and rotate, user_id 0 means any user (the operator's CLI). */
+enum jt_status store_pat_get(struct store *st, int64_t user_id, int64_t id, struct pat *out);
+enum jt_status store_pat_list(struct store *st, int64_t user_id, const struct store_page *page,
+			      struct pat **items, size_t *n);
+enum jt_status store_pat_find_by_hash(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				      struct pat *out);
+/* Sets revoked_at = now unless already set; fills out with the result. */
+enum jt_status store_pat_revoke(struct store *st, int64_t user_id, int64_t id, int64_t now,
+				struct pat *out);
+/* In one transaction: revokes old_id (which must be the user's, active and
+ * unexpired at `now`, else JT_ECONFLICT) and inserts fresh (id filled). */
+enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_id, int64_t now,
+				struct pat *fresh);
+/* Records a use. Callers coalesce: at most once a minute per token. */
+enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip);
+
+/* Frees a list returned above. NULL is fine. */
+void store_list_free(void *items);
+
+#endif

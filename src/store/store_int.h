@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the store module: the table of entry points each backend
+ * fills in. A backend's struct begins with a struct store. */
+#ifndef JETON_STORE_INT_H
+#define JETON_STORE_INT_H
+#include "store/store.h"
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *st);
+	enum jt_status (*migrate)(struct store *st);
+	enum jt_status (*schema_version)(struct store *st, int *version, int *known);
+	enum jt_status (*ping)(struct store *st);
+
+	enum jt_status (*user_insert)(struct store *st, struct user *u);
+	enum jt_status (*user_get)(struct store *st, int64_t id, struct user *out);
+	enum jt_status (*user_find_by_email)(struct store *st, const char *email, struct user *out);
+	enum jt_status (*user_count)(struct store *st, int64_t *count);
+	enum jt_status (*user_list)(struct store *st, const struct store_page *page,
+				    struct user **items, size_t *n);
+	enum jt_status (*user_update)(struct store *st, const struct user *u);
+
+	enum jt_status (*space_insert)(struct store *st, struct space *s);
+	enum jt_status (*space_get)(struct store *st, int64_t id, struct space *out);
+	enum jt_status (*space_find_by_name)(struct store *st, const char *name, struct space *out);
+	enum jt_status (*space_list)(struct store *st, int64_t user_id, bool members_only,
+				     struct space **items, size_t *n);
+
+	enum jt_status (*member_put)(struct store *st, int64_t space_id, int64_t user_id,
+				     const char *role);
+	enum jt_status (*member_delete)(struct store *st, int64_t space_id, int64_t user_id);
+	enum jt_status (*member_list)(struct store *st, int64_t space_id,
+				      struct membership **items, size_t *n);
+	enum jt_status (*memberships_of_user)(struct store *st, int64_t user_id,
+					      struct membership **items, size_t *n);
+
+	enum jt_status (*pat_insert)(struct store *st, struct pat *p);
+	enum jt_status (*pat_get)(struct store *st, int64_t user_id, int64_t id, struct pat *out);
+	enum jt_status (*pat_list)(struct store *st, int64_t user_id, const struct store_page *page,
+				   struct pat **items, size_t *n);
+	enum jt_status (*pat_find_by_hash)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					   struct pat *out);
+	enum jt_status (*pat_revoke)(struct store *st, int64_t user_id, int64_t id, int64_t now,
+				     struct pat *out);
+	enum jt_status (*pat_rotate)(struct store *st, int64_t user_id, int64_t old_id,
+				     int64_t now, struct pat *fresh);
+	enum jt_status (*pat_touch)(struct store *st, int64_t id, int64_t now, const char *ip);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+enum jt_status store_sqlite_open(const char *path, int threads, struct store **out);
+
+/* Migrations embedded at build time from schema/<backend>/NNN_*.sql. */
+extern const char *const store_sqlite_migrations[];
+extern const int store_sqlite_migration_count;
+
+#endif

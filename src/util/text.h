@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Checks and strict parsers for short untrusted strings: names, emails,
+ * integers. All take (pointer, length) and do no I/O. */
+#ifndef JETON_TEXT_H
+#define JETON_TEXT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/status.h"
+
+/* A display name: valid UTF-8, 1..max_chars characters, no control
+ * characters, not only spaces. */
+bool text_name_valid(const char *s, size_t s_len, size_t max_chars);
+
+/* An email used as a login: local@domain, printable ASCII without spaces,
+ * at most LIMIT_EMAIL_BYTES. Deliberately simple: it names an account. */
+bool text_email_valid(const char *s, size_t s_len);
+
+/* A decimal integer in [min, max] spanning all of s_len, no sign unless
+ * min < 0, no leading '+', no spaces. */
+enum jt_status text_parse_i64(const char *s, size_t s_len, int64_t min, int64_t max,
+			      int64_t *out);
+
+#endif

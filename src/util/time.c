@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* Clocks and strict RFC 3339 parsing and formatting. */
+#include "util/time.h"
+
+#include <time.h>
+
+int64_t time_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
+int64_t time_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t time_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void time_format(int64_t t, char out[TIME_RFC3339_BUF])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, TIME_RFC3339_BUF, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Reads exactly n decimal digits at s[*pos]. */
+static int digits(const char *s, size_t s_len, size_t *pos, int n, int *out)
+{
+	int v = 0;
+	if (*pos + (size_t)n > s_len)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		char c = s[*pos + (size_t)i];
+		if (c < '0' || c > '9')
+			return 0;
+		v = v * 10 + (c - '0');
+	}
+	*pos += (size_t)n;
+	*out = v;
+	return 1;
+}
+
+static int expect(const char *s, size_t s_len, size_t *pos, char a, char b)
+{
+	if (*pos >= s_len || (s[*pos] != a && s[*pos] != b))
+		return 0;
+	(*pos)++;
+	return 1;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+enum jt_status time_parse(const char *s, size_t s_len, int64_t *out)
+{
+	size_t p = 0;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+
+	if (!digits(s, s_len, &p, 4, &y) || !expect(s, s_len, &p, '-', '-') ||
+	    !digits(s, s_len, &p, 2, &mo) || !expect(s, s_len, &p, '-', '-') ||
+	    !digits(s, s_len, &p, 2, &d) || !expect(s, s_len, &p, 'T', 't') ||
+	    !digits(s, s_len, &p, 2, &h) || !expect(s, s_len, &p, ':', ':') ||
+	    !digits(s, s_len, &p, 2, &mi) || !expect(s, s_len, &p, ':', ':') ||
+	    !digits(s, s_len, &p, 2, &sec))
+		return JT_EINVAL;
+	if (p < s_len && s[p] == '.') {
+		size_t start = ++p;
+		while (p < s_len && s[p] >= '0' && s[p] <= '9' && p - start < 9)
+			p++;
+		if (p == start)
+			return JT_EINVAL;
+	}
+	if (p < s_len && (s[p] == 'Z' || s[p] == 'z')) {
+		p++;
+	} else if (p < s_len && (s[p] == '+' || s[p] == '-')) {
+		sign = s[p++] == '-' ? -1 : 1;
+		if (!digits(s, s_len, &p, 2, &oh) || !expect(s, s_len, &p, ':', ':') ||
+		    !digits(s, s_len, &p, 2, &om) || oh > 23 || om > 59)
+			return JT_EINVAL;
+	} else {
+		return JT_EINVAL;
+	}
+	if (p != s_len || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
+		return JT_EINVAL;
+	if (sec == 60)
+		sec = 59; /* a leap second names the last second of its minute */
+
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+			.tm_hour = h, .tm_min = mi, .tm_sec = sec};
+	int64_t t = (int64_t)timegm(&tm);
+	*out = t - sign * (oh * 3600 + om * 60);
+	return JT_OK;
+}

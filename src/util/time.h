@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Clocks and RFC 3339 times. Wall-clock times are unix seconds (UTC). */
+#ifndef JETON_TIME_H
+#define JETON_TIME_H
+#include <stddef.h>
+#include <stdint.h>
+#include "util/status.h"
+
+#define TIME_RFC3339_BUF 21 /* "2026-11-23T19:27:42Z" + NUL */
+
+int64_t time_now(void);          /* wall clock, unix seconds */
+int64_t time_mono_ms(void);      /* monotonic milliseconds, for TTLs and durations */
+int64_t time_mono_us(void);      /* monotonic microseconds */
+
+/* Writes t as "YYYY-MM-DDTHH:MM:SSZ" into out. */
+void time_format(int64_t t, char out[TIME_RFC3339_BUF]);
+
+/* Parses an RFC 3339 date-time (fractional seconds and a numeric offset
+ * allowed, years 1970-9999) of exactly s_len bytes into unix seconds.
+ * JT_EINVAL on anything else. */
+enum jt_status time_parse(const char *s, size_t s_len, int64_t *out);
+
+#endif
