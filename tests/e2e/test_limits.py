@@ -149,7 +149,7 @@ def test_refused_request_does_not_create_a_token(server, admin_token):
 def test_limits_hold_on_a_kept_alive_connection(server, admin_token):
     c = RawConn(server.port)
     try:
-        ok = (f"GET /v1/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").encode()
+        ok = ("GET /v1/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").encode()
         c.send(ok)
         assert c.read_response()[0] == 200
         c.send((f"GET /v1/ping?pad={'a' * 3000} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").encode())
