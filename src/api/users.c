@@ -2,6 +2,7 @@
 /* Users: /v1/users, for instance admins (scope manage_users). */
 #include "api/api.h"
 #include "crypto/crypto.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -21,63 +22,94 @@ static void default_name(const char *email, char *out, size_t out_len)
 	out[n] = '\0';
 }
 
+/* A user being created: validated on the serving thread, hashed and
+ * stored on a slow-work thread (argon2id takes tens of milliseconds). */
+struct new_user {
+	struct user u;
+	char password[LIMIT_PASSWORD_MAX + 1];
+	bool generated;
+	enum jt_status status;
+};
+
+static void create_work(struct http_req *req)
+{
+	struct new_user *nu = req->ctx;
+	nu->status = password_hash(nu->password, strlen(nu->password), nu->u.password_hash);
+	if (nu->status == JT_OK) {
+		nu->u.created_at = time_now();
+		nu->status = store_user_insert(api_app(req)->store, &nu->u);
+	}
+}
+
+static void create_done(struct http_req *req)
+{
+	struct new_user *nu = req->ctx;
+	if (nu->status == JT_ECONFLICT) {
+		http_reply_error(req, 409, "conflict", "A user with this email already exists.");
+	} else if (nu->status != JT_OK) {
+		http_reply_status(req, nu->status, "user");
+	} else {
+		cJSON *o = render_user(&nu->u);
+		if (o && nu->generated)
+			cJSON_AddStringToObject(o, "password", nu->password);
+		char location[64];
+		snprintf(location, sizeof location, "/v1/users/%lld", (long long)nu->u.id);
+		http_header_add(req, "Location", location);
+		http_reply_json(req, 201, o);
+	}
+	crypto_wipe(nu, sizeof *nu);
+	jt_free(nu);
+	req->ctx = NULL;
+}
+
 static void create(struct http_req *req)
 {
-	struct app *app = api_app(req);
-	struct user u = {0};
-	char password[LIMIT_PASSWORD_MAX + 1];
 	bool has_email, has_name, has_admin, has_password;
+	struct new_user *nu = jt_calloc(1, sizeof *nu);
+	cJSON *body = NULL;
 
-	cJSON *body = input_json_object(req);
-	if (!body)
+	if (!nu) {
+		http_reply_status(req, JT_ENOMEM, "user");
 		return;
-	if (!input_string(req, body, "email", u.email, sizeof u.email, &has_email) ||
-	    !input_string(req, body, "name", u.friendly_name, sizeof u.friendly_name, &has_name) ||
-	    !input_bool(req, body, "admin", &u.admin, &has_admin) ||
-	    !input_string(req, body, "password", password, sizeof password, &has_password))
-		goto out;
-	if (!has_email || !text_email_valid(u.email, strlen(u.email))) {
+	}
+	struct user *u = &nu->u;
+	body = input_json_object(req);
+	if (!body)
+		goto fail;
+	if (!input_string(req, body, "email", u->email, sizeof u->email, &has_email) ||
+	    !input_string(req, body, "name", u->friendly_name, sizeof u->friendly_name, &has_name) ||
+	    !input_bool(req, body, "admin", &u->admin, &has_admin) ||
+	    !input_string(req, body, "password", nu->password, sizeof nu->password, &has_password))
+		goto fail;
+	if (!has_email || !text_email_valid(u->email, strlen(u->email))) {
 		http_reply_error(req, 400, "invalid_request",
 				 "\"email\" is required and must be an address like ada@example.com.");
-		goto out;
+		goto fail;
 	}
 	if (!has_name)
-		default_name(u.email, u.friendly_name, sizeof u.friendly_name);
-	if (!text_name_valid(u.friendly_name, strlen(u.friendly_name), LIMIT_NAME_CHARS)) {
+		default_name(u->email, u->friendly_name, sizeof u->friendly_name);
+	if (!text_name_valid(u->friendly_name, strlen(u->friendly_name), LIMIT_NAME_CHARS)) {
 		http_reply_error(req, 400, "invalid_request",
 				 "\"name\" must be 1 to %d characters, no control characters.",
 				 LIMIT_NAME_CHARS);
-		goto out;
+		goto fail;
 	}
-	if (has_password && strlen(password) < LIMIT_PASSWORD_MIN) {
+	if (has_password && strlen(nu->password) < LIMIT_PASSWORD_MIN) {
 		http_reply_error(req, 400, "invalid_request",
 				 "\"password\" must be at least %d characters.", LIMIT_PASSWORD_MIN);
-		goto out;
+		goto fail;
 	}
 	if (!has_password)
-		password_generate(password, GENERATED_PASSWORD_CHARS);
-	enum jt_status st = password_hash(password, strlen(password), u.password_hash);
-	if (st == JT_OK) {
-		u.created_at = time_now();
-		st = store_user_insert(app->store, &u);
-	}
-	if (st != JT_OK) {
-		if (st == JT_ECONFLICT)
-			http_reply_error(req, 409, "conflict", "A user with this email already exists.");
-		else
-			http_reply_status(req, st, "user");
-		goto out;
-	}
-	cJSON *o = render_user(&u);
-	if (o && !has_password)
-		cJSON_AddStringToObject(o, "password", password);
-	char location[64];
-	snprintf(location, sizeof location, "/v1/users/%lld", (long long)u.id);
-	http_header_add(req, "Location", location);
-	http_reply_json(req, 201, o);
-out:
-	crypto_wipe(password, sizeof password);
+		password_generate(nu->password, GENERATED_PASSWORD_CHARS);
+	nu->generated = !has_password;
 	cJSON_Delete(body);
+	req->ctx = nu;
+	http_defer(req, create_work, create_done);
+	return;
+fail:
+	cJSON_Delete(body);
+	crypto_wipe(nu, sizeof *nu);
+	jt_free(nu);
 }
 
 static void list(struct http_req *req)

@@ -32,6 +32,9 @@ struct http_header {
 	char *value;       /* owned copy */
 };
 
+struct http_req;
+typedef void (*http_handler)(struct http_req *req);
+
 /* One request and the response being built for it. The request fields are
  * valid until the handler returns. */
 struct http_req {
@@ -45,6 +48,8 @@ struct http_req {
 	char client_ip[LIMIT_IP_BYTES + 1];
 	void *app;                              /* given to http_server_start */
 	void *conn;                             /* the library's connection */
+	void *ctx;                              /* a handler's state across http_defer */
+	http_handler defer_work, defer_done;    /* set by http_defer */
 
 	int status;                             /* 0 until a reply is set */
 	char *resp;                             /* owned, allocated with jt_alloc */
@@ -53,8 +58,6 @@ struct http_req {
 	struct http_header headers[LIMIT_RESPONSE_HEADERS];
 	size_t nheaders;
 };
-
-typedef void (*http_handler)(struct http_req *req);
 
 struct http_route {
 	unsigned methods;     /* bit set of enum http_method */
@@ -93,6 +96,13 @@ void http_reply_empty(struct http_req *req, int status);
 /* Adds a response header; value is copied. Silently ignored past
  * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
+
+/* Runs work(req) on one of the server's slow-work threads, away from the
+ * threads that serve requests, then done(req) back on a serving thread to
+ * build the reply. For argon2id and anything else that takes milliseconds.
+ * The handler returns right after calling this; req->ctx carries its state
+ * (done frees it). */
+void http_defer(struct http_req *req, http_handler work, http_handler done);
 
 /* ---- form.c ---- */
 

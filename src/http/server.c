@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define SLOW_WORKERS 2 /* threads for http_defer work (argon2id) */
+
+struct request_state;
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_config cfg;
 	atomic_int in_flight; /* requests between their first call and completion */
 	uint16_t port;
+
+	/* http_defer: a queue of suspended requests and the threads that run them */
+	pthread_mutex_t jobs_mu;
+	pthread_cond_t jobs_cv;
+	struct request_state *jobs_head, *jobs_tail;
+	bool stopping;
+	pthread_t workers[SLOW_WORKERS];
+	int nworkers;
 };
 
 /* Per-request state, from the first call of the access handler to the
@@ -33,8 +46,54 @@ struct request_state {
 	size_t body_len;
 	bool too_big;     /* the body went past the limit: answer 413 */
 	bool answered;    /* a response was queued early */
+	bool deferred;    /* suspended, waiting for its slow work */
+	atomic_bool work_done;
+	struct request_state *next_job;
 	int64_t start_us;
 };
+
+void http_defer(struct http_req *req, http_handler work, http_handler done)
+{
+	req->defer_work = work;
+	req->defer_done = done;
+}
+
+static void *slow_worker(void *arg)
+{
+	struct http_server *srv = arg;
+	for (;;) {
+		pthread_mutex_lock(&srv->jobs_mu);
+		while (!srv->jobs_head && !srv->stopping)
+			pthread_cond_wait(&srv->jobs_cv, &srv->jobs_mu);
+		struct request_state *rs = srv->jobs_head;
+		if (rs) {
+			srv->jobs_head = rs->next_job;
+			if (!srv->jobs_head)
+				srv->jobs_tail = NULL;
+		}
+		pthread_mutex_unlock(&srv->jobs_mu);
+		if (!rs)
+			return NULL; /* stopping and nothing left */
+		rs->req.defer_work(&rs->req);
+		atomic_store(&rs->work_done, true);
+		MHD_resume_connection(rs->req.conn);
+	}
+}
+
+/* Suspends the connection and queues its slow work. */
+static void enqueue_job(struct http_server *srv, struct request_state *rs)
+{
+	rs->deferred = true;
+	MHD_suspend_connection(rs->req.conn);
+	pthread_mutex_lock(&srv->jobs_mu);
+	if (srv->jobs_tail)
+		srv->jobs_tail->next_job = rs;
+	else
+		srv->jobs_head = rs;
+	srv->jobs_tail = rs;
+	pthread_cond_signal(&srv->jobs_cv);
+	pthread_mutex_unlock(&srv->jobs_mu);
+}
 
 static enum http_method method_of(const char *m)
 {
@@ -78,7 +137,7 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 		http_route_find(srv->cfg.routes, srv->cfg.nroutes, req, &allowed);
 	if (route) {
 		route->handler(req);
-		if (req->status == 0)
+		if (req->status == 0 && !req->defer_work)
 			http_reply_error(req, 500, "server_error", "The request produced no response.");
 		return;
 	}
@@ -212,6 +271,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (rs->deferred) {
+		if (!atomic_load(&rs->work_done))
+			return MHD_YES;
+		rs->req.defer_done(&rs->req);
+		if (rs->req.status == 0)
+			http_reply_error(&rs->req, 500, "server_error", "The request produced no response.");
+		return finish(srv, rs, method);
+	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
@@ -237,6 +304,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->body = rs->body ? rs->body : "";
 		req->body_len = rs->body_len;
 		dispatch(srv, req);
+		if (req->defer_work && req->status == 0) {
+			enqueue_job(srv, rs);
+			return MHD_YES;
+		}
 	}
 	return finish(srv, rs, method);
 }
@@ -270,11 +341,25 @@ static void on_library_error(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", msg);
 }
 
+/* Lets the slow-work threads finish what they hold, then joins them. */
+static void stop_workers(struct http_server *srv)
+{
+	pthread_mutex_lock(&srv->jobs_mu);
+	srv->stopping = true;
+	pthread_cond_broadcast(&srv->jobs_cv);
+	pthread_mutex_unlock(&srv->jobs_mu);
+	for (int i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	srv->nworkers = 0;
+	pthread_cond_destroy(&srv->jobs_cv);
+	pthread_mutex_destroy(&srv->jobs_mu);
+}
+
 enum jt_status http_server_start(const struct http_server_config *cfg, struct http_server **out)
 {
 	struct sockaddr_storage addr;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			     MHD_USE_ERROR_LOG;
+			     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 
 	*out = NULL;
 	memset(&addr, 0, sizeof addr);
@@ -296,6 +381,11 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 	if (!srv)
 		return JT_ENOMEM;
 	srv->cfg = *cfg;
+	pthread_mutex_init(&srv->jobs_mu, NULL);
+	pthread_cond_init(&srv->jobs_cv, NULL);
+	for (; srv->nworkers < SLOW_WORKERS; srv->nworkers++)
+		if (pthread_create(&srv->workers[srv->nworkers], NULL, slow_worker, srv) != 0)
+			break;
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL,
@@ -311,6 +401,7 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 	if (!srv->daemon) {
 		log_error("cannot listen on %s:%u (address in use or not permitted)", cfg->host,
 			  (unsigned)cfg->port);
+		stop_workers(srv);
 		jt_free(srv);
 		return JT_EIO;
 	}
@@ -335,6 +426,9 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
 	int64_t deadline = time_mono_ms() + (int64_t)grace_seconds * 1000;
 	while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline)
 		usleep(10 * 1000);
+	/* Workers drain the queue before they exit, so no connection stays
+	 * suspended when the daemon stops. */
+	stop_workers(srv);
 	MHD_stop_daemon(srv->daemon);
 	jt_free(srv);
 }
