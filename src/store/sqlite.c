@@ -5,42 +5,14 @@
  * prepared statements kept for the life of the connection. WAL journal with
  * synchronous=FULL: a write that returned is on disk. Schema versions live
  * in PRAGMA user_version; migrations are embedded at build time. */
-#include "store/store_int.h"
+#include "store/sqlite_int.h"
 #include "util/log.h"
 #include "util/mem.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
-enum stmt_id {
-	ST_USER_INSERT,
-	ST_USER_GET,
-	ST_USER_BY_EMAIL,
-	ST_USER_COUNT,
-	ST_USER_LIST,
-	ST_USER_UPDATE,
-	ST_SPACE_INSERT,
-	ST_SPACE_GET,
-	ST_SPACE_BY_NAME,
-	ST_SPACE_LIST_ALL,
-	ST_SPACE_LIST_USER,
-	ST_MEMBER_PUT,
-	ST_MEMBER_DELETE,
-	ST_MEMBER_LIST,
-	ST_MEMBERSHIPS_OF_USER,
-	ST_PAT_INSERT,
-	ST_PAT_GET,
-	ST_PAT_LIST,
-	ST_PAT_BY_HASH,
-	ST_PAT_REVOKE,
-	ST_PAT_TOUCH,
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_COUNT
-};
+
 
 #define USER_COLS "id, email, friendly_name, coalesce(password_hash, ''), admin, disabled, created_at"
 #define PAT_COLS "id, user_id, name, token_hash, display_prefix, scopes, created_at, " \
@@ -50,7 +22,7 @@ enum stmt_id {
 		      "FROM memberships m JOIN spaces s ON s.id = m.space_id " \
 		      "JOIN users u ON u.id = m.user_id JOIN roles r ON r.name = m.role "
 
-static const char *const stmt_sql[ST_COUNT] = {
+static const char *const stmt_sql[ST_APP_INSERT] = {
 	[ST_USER_INSERT] = "INSERT INTO users(email, friendly_name, password_hash, admin, disabled, "
 			   "created_at) VALUES (?1, ?2, nullif(?3, ''), ?4, ?5, ?6)",
 	[ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
@@ -82,163 +54,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PAT_REVOKE] = "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
 			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL",
 	[ST_PAT_TOUCH] = "UPDATE pats SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1",
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-};
-
-struct conn {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
-};
-
-struct sqlite_store {
-	struct store base;
-	pthread_mutex_t mu;
-	pthread_cond_t freed;
-	struct conn *conns;
-	int nconns;
-	int *idle;  /* stack of indexes of idle connections */
-	int nidle;
 };
 
 static const struct store_ops sqlite_ops;
 
-static struct sqlite_store *to_sq(struct store *st)
-{
-	return (struct sqlite_store *)st;
-}
-
-static enum jt_status map_rc(sqlite3 *db, int rc, const char *what)
-{
-	switch (rc) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return JT_OK;
-	case SQLITE_NOMEM:
-		return JT_ENOMEM;
-	case SQLITE_TOOBIG:
-		return JT_ETOOBIG;
-	}
-	if ((rc & 0xFF) == SQLITE_CONSTRAINT) {
-		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return JT_ECONFLICT;
-		return JT_EINVAL;
-	}
-	log_error("sqlite: %s: %s", what, sqlite3_errmsg(db));
-	return JT_ESTORE;
-}
-
-static enum jt_status conn_setup(struct conn *c, const char *path)
-{
-	static const char pragmas[] =
-		"PRAGMA journal_mode = WAL;"
-		"PRAGMA synchronous = FULL;"
-		"PRAGMA foreign_keys = ON;"
-		"PRAGMA temp_store = MEMORY;";
-	int rc = sqlite3_open_v2(path, &c->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-				 NULL);
-	if (rc != SQLITE_OK) {
-		log_error("sqlite: cannot open %s: %s", path,
-			  c->db ? sqlite3_errmsg(c->db) : "out of memory");
-		return JT_ESTORE;
-	}
-	sqlite3_busy_timeout(c->db, LIMIT_STORE_BUSY_MS);
-	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
-	return map_rc(c->db, rc, "pragmas");
-}
-
-static void conn_teardown(struct conn *c)
-{
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(c->stmt[i]);
-	sqlite3_close(c->db);
-}
-
-static struct conn *acquire(struct sqlite_store *sq)
-{
-	pthread_mutex_lock(&sq->mu);
-	while (sq->nidle == 0)
-		pthread_cond_wait(&sq->freed, &sq->mu);
-	struct conn *c = &sq->conns[sq->idle[--sq->nidle]];
-	pthread_mutex_unlock(&sq->mu);
-	return c;
-}
-
-static void release(struct sqlite_store *sq, struct conn *c)
-{
-	pthread_mutex_lock(&sq->mu);
-	sq->idle[sq->nidle++] = (int)(c - sq->conns);
-	pthread_cond_signal(&sq->freed);
-	pthread_mutex_unlock(&sq->mu);
-}
-
-/* The prepared statement id on c, reset and unbound, or NULL. */
 static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
 {
-	if (!c->stmt[id]) {
-		int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-					    &c->stmt[id], NULL);
-		if (rc != SQLITE_OK) {
-			log_error("sqlite: prepare: %s", sqlite3_errmsg(c->db));
-			return NULL;
-		}
-	}
-	sqlite3_reset(c->stmt[id]);
-	sqlite3_clear_bindings(c->stmt[id]);
-	return c->stmt[id];
+	return sq_stmt(c, id, stmt_sql[id]);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-static void col_text(sqlite3_stmt *s, int i, char *out, size_t out_len)
-{
-	const unsigned char *v = sqlite3_column_text(s, i);
-	size_t n = v ? (size_t)sqlite3_column_bytes(s, i) : 0;
-	if (n >= out_len)
-		n = out_len - 1;
-	if (n)
-		memcpy(out, v, n);
-	out[n] = '\0';
-}
-
-/* Runs a statement that returns no rows. changes: rows touched, or NULL. */
-static enum jt_status exec_done(struct conn *c, sqlite3_stmt *s, const char *what, int *changes)
-{
-	int rc = sqlite3_step(s);
-	enum jt_status st = rc == SQLITE_DONE ? JT_OK : map_rc(c->db, rc, what);
-	if (rc == SQLITE_ROW)
-		st = JT_OK;
-	if (changes)
-		*changes = sqlite3_changes(c->db);
-	sqlite3_reset(s);
-	return st;
-}
-
-/* Steps s once: JT_OK with a row, JT_ENOTFOUND without. */
-static enum jt_status step_row(struct conn *c, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		return JT_OK;
-	if (rc == SQLITE_DONE)
-		return JT_ENOTFOUND;
-	return map_rc(c->db, rc, what);
-}
 
 static void read_user(sqlite3_stmt *s, struct user *u)
 {
 	memset(u, 0, sizeof *u);
 	u->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, u->email, sizeof u->email);
-	col_text(s, 2, u->friendly_name, sizeof u->friendly_name);
-	col_text(s, 3, u->password_hash, sizeof u->password_hash);
+	sq_col_text(s, 1, u->email, sizeof u->email);
+	sq_col_text(s, 2, u->friendly_name, sizeof u->friendly_name);
+	sq_col_text(s, 3, u->password_hash, sizeof u->password_hash);
 	u->admin = sqlite3_column_int(s, 4) != 0;
 	u->disabled = sqlite3_column_int(s, 5) != 0;
 	u->created_at = sqlite3_column_int64(s, 6);
@@ -248,20 +80,20 @@ static void read_space(sqlite3_stmt *s, struct space *sp)
 {
 	memset(sp, 0, sizeof *sp);
 	sp->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, sp->name, sizeof sp->name);
+	sq_col_text(s, 1, sp->name, sizeof sp->name);
 	sp->created_at = sqlite3_column_int64(s, 2);
-	col_text(s, 3, sp->role, sizeof sp->role);
+	sq_col_text(s, 3, sp->role, sizeof sp->role);
 }
 
 static void read_membership(sqlite3_stmt *s, struct membership *m)
 {
 	memset(m, 0, sizeof *m);
 	m->space_id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, m->space_name, sizeof m->space_name);
+	sq_col_text(s, 1, m->space_name, sizeof m->space_name);
 	m->user_id = sqlite3_column_int64(s, 2);
-	col_text(s, 3, m->email, sizeof m->email);
-	col_text(s, 4, m->role, sizeof m->role);
-	col_text(s, 5, m->permissions, sizeof m->permissions);
+	sq_col_text(s, 3, m->email, sizeof m->email);
+	sq_col_text(s, 4, m->role, sizeof m->role);
+	sq_col_text(s, 5, m->permissions, sizeof m->permissions);
 }
 
 static void read_pat(sqlite3_stmt *s, struct pat *p)
@@ -269,55 +101,16 @@ static void read_pat(sqlite3_stmt *s, struct pat *p)
 	memset(p, 0, sizeof *p);
 	p->id = sqlite3_column_int64(s, 0);
 	p->user_id = sqlite3_column_int64(s, 1);
-	col_text(s, 2, p->name, sizeof p->name);
+	sq_col_text(s, 2, p->name, sizeof p->name);
 	if (sqlite3_column_bytes(s, 3) == STORE_HASH_LEN)
 		memcpy(p->token_hash, sqlite3_column_blob(s, 3), STORE_HASH_LEN);
-	col_text(s, 4, p->display_prefix, sizeof p->display_prefix);
-	col_text(s, 5, p->scopes, sizeof p->scopes);
+	sq_col_text(s, 4, p->display_prefix, sizeof p->display_prefix);
+	sq_col_text(s, 5, p->scopes, sizeof p->scopes);
 	p->created_at = sqlite3_column_int64(s, 6);
 	p->expires_at = sqlite3_column_int64(s, 7);
 	p->last_used_at = sqlite3_column_int64(s, 8);
-	col_text(s, 9, p->last_used_ip, sizeof p->last_used_ip);
+	sq_col_text(s, 9, p->last_used_ip, sizeof p->last_used_ip);
 	p->revoked_at = sqlite3_column_int64(s, 10);
-}
-
-/* Collects every row of s into a fresh array of elem_size records filled by
- * read. The caller owns *items (store_list_free). */
-static enum jt_status collect(struct conn *c, sqlite3_stmt *s, size_t elem_size,
-			      void (*read)(sqlite3_stmt *, void *), void **items, size_t *n,
-			      const char *what)
-{
-	enum jt_status st = JT_OK;
-	size_t cap = 0, len = 0;
-	char *arr = NULL;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			char *grown = jt_realloc(arr, ncap * elem_size);
-			if (!grown) {
-				st = JT_ENOMEM;
-				goto out;
-			}
-			arr = grown;
-			cap = ncap;
-		}
-		read(s, arr + len * elem_size);
-		len++;
-	}
-	if (rc != SQLITE_DONE)
-		st = map_rc(c->db, rc, what);
-out:
-	sqlite3_reset(s);
-	if (st != JT_OK) {
-		jt_free(arr);
-		arr = NULL;
-		len = 0;
-	}
-	*items = arr;
-	*n = len;
-	return st;
 }
 
 /* ---- lifecycle ---- */
@@ -339,7 +132,7 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	if (!sq->conns || !sq->idle)
 		goto fail;
 	for (int i = 0; i < sq->nconns; i++) {
-		st = conn_setup(&sq->conns[i], path);
+		st = sq_conn_setup(&sq->conns[i], path);
 		if (st != JT_OK)
 			goto fail;
 		sq->idle[sq->nidle++] = i;
@@ -353,9 +146,9 @@ fail:
 
 static void sq_close(struct store *base)
 {
-	struct sqlite_store *sq = to_sq(base);
+	struct sqlite_store *sq = sq_to(base);
 	for (int i = 0; sq->conns && i < sq->nconns; i++)
-		conn_teardown(&sq->conns[i]);
+		sq_conn_teardown(&sq->conns[i]);
 	jt_free(sq->conns);
 	jt_free(sq->idle);
 	pthread_cond_destroy(&sq->freed);
@@ -369,25 +162,25 @@ static enum jt_status read_version(struct conn *c, int *version)
 	int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
 	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
 		*version = sqlite3_column_int(s, 0);
-	enum jt_status st = map_rc(c->db, rc, "user_version");
+	enum jt_status st = sq_map_rc(c->db, rc, "user_version");
 	sqlite3_finalize(s);
 	return st;
 }
 
 static enum jt_status sq_schema_version(struct store *base, int *version, int *known)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	*known = store_sqlite_migration_count;
 	enum jt_status st = read_version(c, version);
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_migrate(struct store *base)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st;
 	int version = 0;
 	char *err = NULL;
@@ -395,7 +188,7 @@ static enum jt_status sq_migrate(struct store *base)
 	/* One migration per transaction; user_version moves with it. */
 	for (;;) {
 		int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-		st = map_rc(c->db, rc, "begin");
+		st = sq_map_rc(c->db, rc, "begin");
 		if (st != JT_OK)
 			break;
 		st = read_version(c, &version);
@@ -424,7 +217,7 @@ static enum jt_status sq_migrate(struct store *base)
 		}
 		log_info("store migrated to schema version %d", version + 1);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -438,22 +231,22 @@ static enum jt_status sq_ping(struct store *base)
 
 static enum jt_status sq_user_insert(struct store *base, struct user *u)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_USER_INSERT);
 	if (s) {
-		bind_text(s, 1, u->email);
-		bind_text(s, 2, u->friendly_name);
-		bind_text(s, 3, u->password_hash);
+		sq_bind_text(s, 1, u->email);
+		sq_bind_text(s, 2, u->friendly_name);
+		sq_bind_text(s, 3, u->password_hash);
 		sqlite3_bind_int(s, 4, u->admin);
 		sqlite3_bind_int(s, 5, u->disabled);
 		sqlite3_bind_int64(s, 6, u->created_at);
-		st = exec_done(c, s, "user insert", NULL);
+		st = sq_exec_done(c, s, "user insert", NULL);
 		if (st == JT_OK)
 			u->id = sqlite3_last_insert_rowid(c->db);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -461,21 +254,21 @@ static enum jt_status sq_user_insert(struct store *base, struct user *u)
 static enum jt_status user_lookup(struct store *base, enum stmt_id id, int64_t key,
 				  const char *text_key, struct user *out)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, id);
 	if (s) {
 		if (text_key)
-			bind_text(s, 1, text_key);
+			sq_bind_text(s, 1, text_key);
 		else
 			sqlite3_bind_int64(s, 1, key);
-		st = step_row(c, s, "user get");
+		st = sq_step_row(c, s, "user get");
 		if (st == JT_OK)
 			read_user(s, out);
 		sqlite3_reset(s);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -492,17 +285,17 @@ static enum jt_status sq_user_find_by_email(struct store *base, const char *emai
 
 static enum jt_status sq_user_count(struct store *base, int64_t *count)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_USER_COUNT);
 	if (s) {
-		st = step_row(c, s, "user count");
+		st = sq_step_row(c, s, "user count");
 		if (st == JT_OK)
 			*count = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -514,8 +307,8 @@ static int64_t page_before(const struct store_page *page)
 static enum jt_status sq_user_list(struct store *base, const struct store_page *page,
 				   struct user **items, size_t *n)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_USER_LIST);
 	*items = NULL;
@@ -523,31 +316,31 @@ static enum jt_status sq_user_list(struct store *base, const struct store_page *
 	if (s) {
 		sqlite3_bind_int64(s, 1, page_before(page));
 		sqlite3_bind_int(s, 2, page->limit);
-		st = collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_user,
+		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_user,
 			     (void **)items, n, "user list");
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_user_update(struct store *base, const struct user *u)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	int changes = 0;
 	sqlite3_stmt *s = stmt(c, ST_USER_UPDATE);
 	if (s) {
 		sqlite3_bind_int64(s, 1, u->id);
-		bind_text(s, 2, u->friendly_name);
-		bind_text(s, 3, u->password_hash);
+		sq_bind_text(s, 2, u->friendly_name);
+		sq_bind_text(s, 3, u->password_hash);
 		sqlite3_bind_int(s, 4, u->admin);
 		sqlite3_bind_int(s, 5, u->disabled);
-		st = exec_done(c, s, "user update", &changes);
+		st = sq_exec_done(c, s, "user update", &changes);
 		if (st == JT_OK && changes == 0)
 			st = JT_ENOTFOUND;
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -555,39 +348,39 @@ static enum jt_status sq_user_update(struct store *base, const struct user *u)
 
 static enum jt_status sq_space_insert(struct store *base, struct space *sp)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_SPACE_INSERT);
 	if (s) {
-		bind_text(s, 1, sp->name);
+		sq_bind_text(s, 1, sp->name);
 		sqlite3_bind_int64(s, 2, sp->created_at);
-		st = exec_done(c, s, "space insert", NULL);
+		st = sq_exec_done(c, s, "space insert", NULL);
 		if (st == JT_OK)
 			sp->id = sqlite3_last_insert_rowid(c->db);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status space_lookup(struct store *base, enum stmt_id id, int64_t key,
 				   const char *text_key, struct space *out)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, id);
 	if (s) {
 		if (text_key)
-			bind_text(s, 1, text_key);
+			sq_bind_text(s, 1, text_key);
 		else
 			sqlite3_bind_int64(s, 1, key);
-		st = step_row(c, s, "space get");
+		st = sq_step_row(c, s, "space get");
 		if (st == JT_OK)
 			read_space(s, out);
 		sqlite3_reset(s);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -605,61 +398,61 @@ static enum jt_status sq_space_find_by_name(struct store *base, const char *name
 static enum jt_status sq_space_list(struct store *base, int64_t user_id, bool members_only,
 				    struct space **items, size_t *n)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, members_only ? ST_SPACE_LIST_USER : ST_SPACE_LIST_ALL);
 	*items = NULL;
 	*n = 0;
 	if (s) {
 		sqlite3_bind_int64(s, 1, user_id);
-		st = collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_space,
+		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_space,
 			     (void **)items, n, "space list");
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_member_put(struct store *base, int64_t space_id, int64_t user_id,
 				    const char *role)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_MEMBER_PUT);
 	if (s) {
 		sqlite3_bind_int64(s, 1, space_id);
 		sqlite3_bind_int64(s, 2, user_id);
-		bind_text(s, 3, role);
-		st = exec_done(c, s, "member put", NULL);
+		sq_bind_text(s, 3, role);
+		st = sq_exec_done(c, s, "member put", NULL);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_member_delete(struct store *base, int64_t space_id, int64_t user_id)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	int changes = 0;
 	sqlite3_stmt *s = stmt(c, ST_MEMBER_DELETE);
 	if (s) {
 		sqlite3_bind_int64(s, 1, space_id);
 		sqlite3_bind_int64(s, 2, user_id);
-		st = exec_done(c, s, "member delete", &changes);
+		st = sq_exec_done(c, s, "member delete", &changes);
 		if (st == JT_OK && changes == 0)
 			st = JT_ENOTFOUND;
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status member_query(struct store *base, enum stmt_id id, int64_t key,
 				   struct membership **items, size_t *n)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, id);
 	*items = NULL;
@@ -668,11 +461,11 @@ static enum jt_status member_query(struct store *base, enum stmt_id id, int64_t 
 		sqlite3_bind_int64(s, 1, key);
 		if (id == ST_MEMBERSHIPS_OF_USER)
 			sqlite3_bind_int(s, 2, LIMIT_SPACES_PER_USER);
-		st = collect(c, s, sizeof **items,
+		st = sq_collect(c, s, sizeof **items,
 			     (void (*)(sqlite3_stmt *, void *))read_membership, (void **)items, n,
 			     "member list");
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -696,13 +489,13 @@ static enum jt_status pat_insert_on(struct conn *c, struct pat *p)
 	if (!s)
 		return JT_ESTORE;
 	sqlite3_bind_int64(s, 1, p->user_id);
-	bind_text(s, 2, p->name);
+	sq_bind_text(s, 2, p->name);
 	sqlite3_bind_blob(s, 3, p->token_hash, STORE_HASH_LEN, SQLITE_STATIC);
-	bind_text(s, 4, p->display_prefix);
-	bind_text(s, 5, p->scopes);
+	sq_bind_text(s, 4, p->display_prefix);
+	sq_bind_text(s, 5, p->scopes);
 	sqlite3_bind_int64(s, 6, p->created_at);
 	sqlite3_bind_int64(s, 7, p->expires_at);
-	enum jt_status st = exec_done(c, s, "pat insert", NULL);
+	enum jt_status st = sq_exec_done(c, s, "pat insert", NULL);
 	if (st == JT_OK)
 		p->id = sqlite3_last_insert_rowid(c->db);
 	return st;
@@ -715,7 +508,7 @@ static enum jt_status pat_get_on(struct conn *c, int64_t user_id, int64_t id, st
 		return JT_ESTORE;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, user_id);
-	enum jt_status st = step_row(c, s, "pat get");
+	enum jt_status st = sq_step_row(c, s, "pat get");
 	if (st == JT_OK)
 		read_pat(s, out);
 	sqlite3_reset(s);
@@ -724,28 +517,28 @@ static enum jt_status pat_get_on(struct conn *c, int64_t user_id, int64_t id, st
 
 static enum jt_status sq_pat_insert(struct store *base, struct pat *p)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = pat_insert_on(c, p);
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_pat_get(struct store *base, int64_t user_id, int64_t id,
 				 struct pat *out)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = pat_get_on(c, user_id, id, out);
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_pat_list(struct store *base, int64_t user_id,
 				  const struct store_page *page, struct pat **items, size_t *n)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_PAT_LIST);
 	*items = NULL;
@@ -754,28 +547,28 @@ static enum jt_status sq_pat_list(struct store *base, int64_t user_id,
 		sqlite3_bind_int64(s, 1, user_id);
 		sqlite3_bind_int64(s, 2, page_before(page));
 		sqlite3_bind_int(s, 3, page->limit);
-		st = collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_pat,
+		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_pat,
 			     (void **)items, n, "pat list");
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_pat_find_by_hash(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 					  struct pat *out)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_PAT_BY_HASH);
 	if (s) {
 		sqlite3_bind_blob(s, 1, hash, STORE_HASH_LEN, SQLITE_STATIC);
-		st = step_row(c, s, "pat by hash");
+		st = sq_step_row(c, s, "pat by hash");
 		if (st == JT_OK)
 			read_pat(s, out);
 		sqlite3_reset(s);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -787,34 +580,29 @@ static enum jt_status pat_revoke_on(struct conn *c, int64_t user_id, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, user_id);
 	sqlite3_bind_int64(s, 3, now);
-	return exec_done(c, s, "pat revoke", NULL);
+	return sq_exec_done(c, s, "pat revoke", NULL);
 }
 
 static enum jt_status sq_pat_revoke(struct store *base, int64_t user_id, int64_t id,
 				    int64_t now, struct pat *out)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = pat_revoke_on(c, user_id, id, now);
 	if (st == JT_OK)
 		st = pat_get_on(c, user_id, id, out);
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
-static enum jt_status run(struct conn *c, enum stmt_id id)
-{
-	sqlite3_stmt *s = stmt(c, id);
-	return s ? exec_done(c, s, stmt_sql[id], NULL) : JT_ESTORE;
-}
 
 static enum jt_status sq_pat_rotate(struct store *base, int64_t user_id, int64_t old_id,
 				    int64_t now, struct pat *fresh)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	struct pat old;
-	enum jt_status st = run(c, ST_BEGIN);
+	enum jt_status st = sq_begin(c);
 	if (st != JT_OK)
 		goto out;
 	st = pat_get_on(c, user_id, old_id, &old);
@@ -825,27 +613,27 @@ static enum jt_status sq_pat_rotate(struct store *base, int64_t user_id, int64_t
 	if (st == JT_OK)
 		st = pat_insert_on(c, fresh);
 	if (st == JT_OK)
-		st = run(c, ST_COMMIT);
+		st = sq_commit(c);
 	if (st != JT_OK)
-		run(c, ST_ROLLBACK);
+		sq_rollback(c);
 out:
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
 static enum jt_status sq_pat_touch(struct store *base, int64_t id, int64_t now, const char *ip)
 {
-	struct sqlite_store *sq = to_sq(base);
-	struct conn *c = acquire(sq);
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_PAT_TOUCH);
 	if (s) {
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_int64(s, 2, now);
-		bind_text(s, 3, ip);
-		st = exec_done(c, s, "pat touch", NULL);
+		sq_bind_text(s, 3, ip);
+		st = sq_exec_done(c, s, "pat touch", NULL);
 	}
-	release(sq, c);
+	sq_release(sq, c);
 	return st;
 }
 
@@ -876,4 +664,21 @@ static const struct store_ops sqlite_ops = {
 	.pat_revoke = sq_pat_revoke,
 	.pat_rotate = sq_pat_rotate,
 	.pat_touch = sq_pat_touch,
+	.app_insert = sq_app_insert,
+	.app_get = sq_app_get,
+	.app_find_by_client_id = sq_app_find_by_client_id,
+	.app_list = sq_app_list,
+	.app_update = sq_app_update,
+	.app_delete = sq_app_delete,
+	.app_set_secret = sq_app_set_secret,
+	.code_insert = sq_code_insert,
+	.code_consume = sq_code_consume,
+	.oauth_insert = sq_oauth_insert,
+	.oauth_find_by_hash = sq_oauth_find_by_hash,
+	.oauth_revoke = sq_oauth_revoke,
+	.oauth_revoke_family = sq_oauth_revoke_family,
+	.oauth_refresh = sq_oauth_refresh,
+	.session_insert = sq_session_insert,
+	.session_find = sq_session_find,
+	.session_delete = sq_session_delete,
 };

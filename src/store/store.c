@@ -130,3 +130,82 @@ enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const 
 {
 	return st->ops->pat_touch(st, id, now, ip);
 }
+
+enum jt_status store_app_insert(struct store *st, struct app *a)
+{
+	return st->ops->app_insert(st, a);
+}
+enum jt_status store_app_get(struct store *st, int64_t id, struct app *out)
+{
+	return st->ops->app_get(st, id, out);
+}
+enum jt_status store_app_find_by_client_id(struct store *st, const char *client_id,
+					   struct app *out)
+{
+	return st->ops->app_find_by_client_id(st, client_id, out);
+}
+enum jt_status store_app_list(struct store *st, const struct store_page *page, struct app **items,
+			      size_t *n)
+{
+	return st->ops->app_list(st, page, items, n);
+}
+enum jt_status store_app_update(struct store *st, const struct app *a)
+{
+	return st->ops->app_update(st, a);
+}
+enum jt_status store_app_delete(struct store *st, int64_t id)
+{
+	return st->ops->app_delete(st, id);
+}
+enum jt_status store_app_set_secret(struct store *st, int64_t id,
+				    const uint8_t hash[STORE_HASH_LEN], int64_t now)
+{
+	return st->ops->app_set_secret(st, id, hash, now);
+}
+
+enum jt_status store_code_insert(struct store *st, const struct auth_code *code)
+{
+	return st->ops->code_insert(st, code);
+}
+enum jt_status store_code_consume(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				  int64_t now, struct auth_code *out)
+{
+	return st->ops->code_consume(st, hash, now, out);
+}
+
+enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n)
+{
+	return st->ops->oauth_insert(st, tokens, n);
+}
+enum jt_status store_oauth_find_by_hash(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					struct oauth_token *out)
+{
+	return st->ops->oauth_find_by_hash(st, hash, out);
+}
+enum jt_status store_oauth_revoke(struct store *st, int64_t id, int64_t now)
+{
+	return st->ops->oauth_revoke(st, id, now);
+}
+enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, int64_t now)
+{
+	return st->ops->oauth_revoke_family(st, family_id, now);
+}
+enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
+				   struct oauth_token *tokens, size_t n)
+{
+	return st->ops->oauth_refresh(st, old_id, keep_old, now, tokens, n);
+}
+
+enum jt_status store_session_insert(struct store *st, const struct session *s)
+{
+	return st->ops->session_insert(st, s);
+}
+enum jt_status store_session_find(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				  struct session *out)
+{
+	return st->ops->session_find(st, hash, out);
+}
+enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_LEN])
+{
+	return st->ops->session_delete(st, hash);
+}

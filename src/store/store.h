@@ -61,6 +61,67 @@ struct pat {
 	int64_t revoked_at;   /* 0 = not revoked */
 };
 
+/* An OAuth client. */
+struct app {
+	int64_t id;
+	char client_id[LIMIT_CLIENT_ID_BYTES + 1];
+	uint8_t secret_hash[STORE_HASH_LEN];
+	bool has_secret;      /* confidential: authenticates with a secret */
+	char name[LIMIT_NAME_BYTES + 1];
+	char redirect_uris[LIMIT_REDIRECT_URIS_BYTES + 1]; /* newline-separated */
+	char grants[96];      /* space-separated grant types */
+	char scopes[LIMIT_SCOPES_BYTES + 1];
+	bool public_client;   /* no secret; must use PKCE */
+	int64_t access_ttl;   /* seconds */
+	int64_t refresh_ttl;  /* seconds */
+	bool rotate_refresh;  /* issue a new refresh token on each refresh */
+	char token_format[16];
+	int64_t owner_id;     /* 0 = none */
+	int64_t created_at;
+};
+
+/* A pending authorization code. */
+struct auth_code {
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t app_id;
+	int64_t user_id;
+	int64_t space_id;
+	char redirect_uri[LIMIT_URI_BYTES + 1];
+	bool redirect_given;  /* the authorization request named redirect_uri */
+	char scopes[LIMIT_SCOPES_BYTES + 1];
+	char challenge[LIMIT_PKCE_MAX + 1]; /* "" = no PKCE */
+	char challenge_method[8];           /* S256 or plain */
+	int64_t family_id;    /* every token issued from this code carries it */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t used_at;      /* 0 = not used */
+};
+
+/* An OAuth access, refresh or client-credentials token. */
+struct oauth_token {
+	int64_t id;
+	uint8_t hash[STORE_HASH_LEN];
+	char kind[8];         /* "access", "refresh" or "client" */
+	int64_t app_id;       /* 0 = a user's own password grant */
+	int64_t user_id;      /* 0 = client credentials: the app itself */
+	int64_t space_id;     /* 0 = none */
+	int64_t family_id;    /* the grant it came from; 0 = none */
+	char scopes[LIMIT_SCOPES_BYTES + 1];
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t revoked_at;
+	int64_t rotated_at;   /* refresh tokens: replaced by a newer one */
+};
+
+/* A logged-in browser. */
+struct session {
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t user_id;
+	int64_t created_at;
+	int64_t expires_at;
+	char ip[LIMIT_IP_BYTES + 1];
+};
+
 /* A page of a list, newest first: before = 0 starts at the newest. */
 struct store_page {
 	int64_t before; /* only ids below this one */
@@ -129,6 +190,46 @@ enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_i
 				struct pat *fresh);
 /* Records a use. Callers coalesce: at most once a minute per token. */
 enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip);
+
+/* Apps. insert fills id. JT_ECONFLICT if the client_id is taken. */
+enum jt_status store_app_insert(struct store *st, struct app *a);
+enum jt_status store_app_get(struct store *st, int64_t id, struct app *out);
+enum jt_status store_app_find_by_client_id(struct store *st, const char *client_id,
+					   struct app *out);
+enum jt_status store_app_list(struct store *st, const struct store_page *page, struct app **items,
+			      size_t *n);
+/* Writes every field but id, client_id, secret and created_at. */
+enum jt_status store_app_update(struct store *st, const struct app *a);
+/* Deletes the app and, with it, its codes and tokens. */
+enum jt_status store_app_delete(struct store *st, int64_t id);
+enum jt_status store_app_set_secret(struct store *st, int64_t id,
+				    const uint8_t hash[STORE_HASH_LEN], int64_t now);
+
+/* Authorization codes. */
+enum jt_status store_code_insert(struct store *st, const struct auth_code *code);
+/* Marks the code used and fills out. JT_ECONFLICT (out filled) when it was
+ * already used: a replay. JT_ENOTFOUND when there is no such code. */
+enum jt_status store_code_consume(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				  int64_t now, struct auth_code *out);
+
+/* OAuth tokens. insert stores n tokens in one transaction (ids filled). */
+enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n);
+enum jt_status store_oauth_find_by_hash(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					struct oauth_token *out);
+enum jt_status store_oauth_revoke(struct store *st, int64_t id, int64_t now);
+/* Revokes every token of a grant: code replay, refresh-token reuse. */
+enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, int64_t now);
+/* In one transaction: marks refresh token old_id rotated (JT_ECONFLICT if it
+ * already was, or is revoked) and inserts the n new tokens. With
+ * keep_old, old_id is left usable and only the new tokens are inserted. */
+enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
+				   struct oauth_token *tokens, size_t n);
+
+/* Sessions. */
+enum jt_status store_session_insert(struct store *st, const struct session *s);
+enum jt_status store_session_find(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				  struct session *out);
+enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_LEN]);
 
 /* Frees a list returned above. NULL is fine. */
 void store_list_free(void *items);

@@ -45,6 +45,34 @@ struct store_ops {
 	enum jt_status (*pat_rotate)(struct store *st, int64_t user_id, int64_t old_id,
 				     int64_t now, struct pat *fresh);
 	enum jt_status (*pat_touch)(struct store *st, int64_t id, int64_t now, const char *ip);
+
+	enum jt_status (*app_insert)(struct store *st, struct app *a);
+	enum jt_status (*app_get)(struct store *st, int64_t id, struct app *out);
+	enum jt_status (*app_find_by_client_id)(struct store *st, const char *client_id,
+						struct app *out);
+	enum jt_status (*app_list)(struct store *st, const struct store_page *page,
+				   struct app **items, size_t *n);
+	enum jt_status (*app_update)(struct store *st, const struct app *a);
+	enum jt_status (*app_delete)(struct store *st, int64_t id);
+	enum jt_status (*app_set_secret)(struct store *st, int64_t id,
+					 const uint8_t hash[STORE_HASH_LEN], int64_t now);
+
+	enum jt_status (*code_insert)(struct store *st, const struct auth_code *code);
+	enum jt_status (*code_consume)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				       int64_t now, struct auth_code *out);
+
+	enum jt_status (*oauth_insert)(struct store *st, struct oauth_token *tokens, size_t n);
+	enum jt_status (*oauth_find_by_hash)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					     struct oauth_token *out);
+	enum jt_status (*oauth_revoke)(struct store *st, int64_t id, int64_t now);
+	enum jt_status (*oauth_revoke_family)(struct store *st, int64_t family_id, int64_t now);
+	enum jt_status (*oauth_refresh)(struct store *st, int64_t old_id, bool keep_old,
+					int64_t now, struct oauth_token *tokens, size_t n);
+
+	enum jt_status (*session_insert)(struct store *st, const struct session *s);
+	enum jt_status (*session_find)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				       struct session *out);
+	enum jt_status (*session_delete)(struct store *st, const uint8_t hash[STORE_HASH_LEN]);
 };
 
 struct store {

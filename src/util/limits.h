@@ -26,6 +26,29 @@
 #define LIMIT_SCOPES_BYTES      512         /* space-separated scope list */
 #define LIMIT_IP_BYTES          45          /* textual IPv6 */
 
+/* OAuth */
+#define LIMIT_URI_BYTES         512         /* one redirect URI */
+#define LIMIT_REDIRECT_URIS     10          /* redirect URIs of one app */
+#define LIMIT_REDIRECT_URIS_BYTES (LIMIT_REDIRECT_URIS * (LIMIT_URI_BYTES + 1))
+#define LIMIT_STATE_BYTES       512         /* the client's state, returned untouched */
+#define LIMIT_PKCE_MIN          43          /* RFC 7636 §4.1 verifier and challenge length */
+#define LIMIT_PKCE_MAX          128
+#define LIMIT_CODE_SECONDS      60          /* authorization code lifetime */
+#define LIMIT_ACCESS_TTL_MAX    7776000     /* 90 days, as Beyond Identity's */
+#define LIMIT_REFRESH_TTL_MAX   (366 * 86400)
+#define LIMIT_DEFAULT_ACCESS_TTL 900        /* seconds; the seeds show expires_in 899 */
+#define LIMIT_DEFAULT_REFRESH_TTL (30 * 86400)
+#define LIMIT_USER_TOKEN_TTL    3600        /* the password form of client_credentials */
+#define LIMIT_CLIENT_ID_BYTES   48
+#define LIMIT_FORM_VALUE_BYTES  2048        /* any one form field */
+
+/* Sessions and logins */
+#define LIMIT_SESSION_SECONDS   (8 * 3600)  /* a console or authorize session */
+#define LIMIT_LOGIN_FAILS_ACCOUNT 5         /* failures per account per window ... */
+#define LIMIT_LOGIN_FAILS_ADDRESS 20        /* ... and per source address */
+#define LIMIT_LOGIN_WINDOW_SECONDS 900      /* the throttling window */
+#define LIMIT_THROTTLE_SLOTS    4096        /* tracked accounts and addresses */
+
 /* Lists */
 #define LIMIT_PAGE_DEFAULT      25
 #define LIMIT_PAGE_MAX          100

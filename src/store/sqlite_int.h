@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the SQLite backend (sqlite.c, sqlite_oauth.c): the connection
+ * pool and the helpers every verb uses. */
+#ifndef JETON_STORE_SQLITE_INT_H
+#define JETON_STORE_SQLITE_INT_H
+#include <pthread.h>
+#include <sqlite3.h>
+#include "store/store_int.h"
+
+enum stmt_id {
+	ST_USER_INSERT,
+	ST_USER_GET,
+	ST_USER_BY_EMAIL,
+	ST_USER_COUNT,
+	ST_USER_LIST,
+	ST_USER_UPDATE,
+	ST_SPACE_INSERT,
+	ST_SPACE_GET,
+	ST_SPACE_BY_NAME,
+	ST_SPACE_LIST_ALL,
+	ST_SPACE_LIST_USER,
+	ST_MEMBER_PUT,
+	ST_MEMBER_DELETE,
+	ST_MEMBER_LIST,
+	ST_MEMBERSHIPS_OF_USER,
+	ST_PAT_INSERT,
+	ST_PAT_GET,
+	ST_PAT_LIST,
+	ST_PAT_BY_HASH,
+	ST_PAT_REVOKE,
+	ST_PAT_TOUCH,
+	/* sqlite_oauth.c */
+	ST_APP_INSERT,
+	ST_APP_GET,
+	ST_APP_BY_CLIENT_ID,
+	ST_APP_LIST,
+	ST_APP_UPDATE,
+	ST_APP_DELETE,
+	ST_APP_SET_SECRET,
+	ST_CODE_INSERT,
+	ST_CODE_GET,
+	ST_CODE_USE,
+	ST_OTOKEN_INSERT,
+	ST_OTOKEN_BY_HASH,
+	ST_OTOKEN_REVOKE,
+	ST_OTOKEN_REVOKE_FAMILY,
+	ST_OTOKEN_ROTATE,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_DELETE,
+	ST_COUNT
+};
+
+struct sqlite_store {
+	struct store base;
+	pthread_mutex_t mu;
+	pthread_cond_t freed;
+	struct conn *conns;
+	int nconns;
+	int *idle;  /* stack of indexes of idle connections */
+	int nidle;
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
+};
+
+struct sqlite_store *sq_to(struct store *st);
+/* Maps an SQLite result code to a status, logging unexpected errors. */
+enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what);
+enum jt_status sq_conn_setup(struct conn *c, const char *path);
+void sq_conn_teardown(struct conn *c);
+/* Takes an idle connection, waiting for one if all are busy. */
+struct conn *sq_acquire(struct sqlite_store *sq);
+void sq_release(struct sqlite_store *sq, struct conn *c);
+/* The statement id on c (prepared from sql on first use), reset and
+ * unbound; NULL if it cannot be prepared. */
+sqlite3_stmt *sq_stmt(struct conn *c, enum stmt_id id, const char *sql);
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Copies a text column into out, truncating to out_len - 1 bytes. */
+void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t out_len);
+/* Runs a statement that returns no rows; changes: rows touched, or NULL. */
+enum jt_status sq_exec_done(struct conn *c, sqlite3_stmt *s, const char *what, int *changes);
+/* Steps once: JT_OK with a row, JT_ENOTFOUND without. */
+enum jt_status sq_step_row(struct conn *c, sqlite3_stmt *s, const char *what);
+/* Collects every row into a fresh array (caller frees with store_list_free). */
+enum jt_status sq_collect(struct conn *c, sqlite3_stmt *s, size_t elem_size,
+			  void (*read)(sqlite3_stmt *, void *), void **items, size_t *n,
+			  const char *what);
+/* Runs BEGIN IMMEDIATE / COMMIT / ROLLBACK on c. */
+enum jt_status sq_begin(struct conn *c);
+enum jt_status sq_commit(struct conn *c);
+void sq_rollback(struct conn *c);
+
+/* sqlite_oauth.c: the OAuth verbs of store_ops. */
+enum jt_status sq_app_insert(struct store *base, struct app *a);
+enum jt_status sq_app_get(struct store *base, int64_t id, struct app *out);
+enum jt_status sq_app_find_by_client_id(struct store *base, const char *client_id,
+					struct app *out);
+enum jt_status sq_app_list(struct store *base, const struct store_page *page,
+			   struct app **items, size_t *n);
+enum jt_status sq_app_update(struct store *base, const struct app *a);
+enum jt_status sq_app_delete(struct store *base, int64_t id);
+enum jt_status sq_app_set_secret(struct store *base, int64_t id,
+				 const uint8_t hash[STORE_HASH_LEN], int64_t now);
+enum jt_status sq_code_insert(struct store *base, const struct auth_code *code);
+enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			       int64_t now, struct auth_code *out);
+enum jt_status sq_oauth_insert(struct store *base, struct oauth_token *tokens, size_t n);
+enum jt_status sq_oauth_find_by_hash(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				     struct oauth_token *out);
+enum jt_status sq_oauth_revoke(struct store *base, int64_t id, int64_t now);
+enum jt_status sq_oauth_revoke_family(struct store *base, int64_t family_id, int64_t now);
+enum jt_status sq_oauth_refresh(struct store *base, int64_t old_id, bool keep_old, int64_t now,
+				struct oauth_token *tokens, size_t n);
+enum jt_status sq_session_insert(struct store *base, const struct session *se);
+enum jt_status sq_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			       struct session *out);
+enum jt_status sq_session_delete(struct store *base, const uint8_t hash[STORE_HASH_LEN]);
+
+#endif

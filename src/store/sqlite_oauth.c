@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/* The SQLite backend's OAuth verbs: apps, authorization codes, OAuth
+ * tokens and browser sessions. */
+#include "store/sqlite_int.h"
+
+#include <string.h>
+
+#define APP_COLS "id, client_id, secret_hash, name, redirect_uris, grants, scopes, public, " \
+		 "access_ttl, refresh_ttl, rotate_refresh, token_format, coalesce(owner_id, 0), " \
+		 "created_at"
+#define CODE_COLS "code_hash, app_id, user_id, space_id, redirect_uri, redirect_given, scopes, " \
+		  "challenge, challenge_method, family_id, created_at, expires_at, coalesce(used_at, 0)"
+#define OTOKEN_COLS "id, token_hash, kind, coalesce(app_id, 0), coalesce(user_id, 0), " \
+		    "coalesce(space_id, 0), family_id, scopes, created_at, expires_at, " \
+		    "coalesce(revoked_at, 0), coalesce(rotated_at, 0)"
+
+static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
+	[ST_APP_INSERT - ST_APP_INSERT] =
+		"INSERT INTO apps(client_id, secret_hash, name, redirect_uris, grants, scopes, public, "
+		"access_ttl, refresh_ttl, rotate_refresh, token_format, owner_id, created_at) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, nullif(?12, 0), ?13)",
+	[ST_APP_GET - ST_APP_INSERT] = "SELECT " APP_COLS " FROM apps WHERE id = ?1",
+	[ST_APP_BY_CLIENT_ID - ST_APP_INSERT] = "SELECT " APP_COLS " FROM apps WHERE client_id = ?1",
+	[ST_APP_LIST - ST_APP_INSERT] =
+		"SELECT " APP_COLS " FROM apps WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_APP_UPDATE - ST_APP_INSERT] =
+		"UPDATE apps SET name = ?2, redirect_uris = ?3, grants = ?4, scopes = ?5, public = ?6, "
+		"access_ttl = ?7, refresh_ttl = ?8, rotate_refresh = ?9, token_format = ?10 "
+		"WHERE id = ?1",
+	[ST_APP_DELETE - ST_APP_INSERT] = "DELETE FROM apps WHERE id = ?1",
+	[ST_APP_SET_SECRET - ST_APP_INSERT] =
+		"UPDATE apps SET secret_hash = ?2, secret_rotated_at = ?3 WHERE id = ?1",
+	[ST_CODE_INSERT - ST_APP_INSERT] =
+		"INSERT INTO auth_codes(" CODE_COLS ") VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL)",
+	[ST_CODE_GET - ST_APP_INSERT] = "SELECT " CODE_COLS " FROM auth_codes WHERE code_hash = ?1",
+	[ST_CODE_USE - ST_APP_INSERT] =
+		"UPDATE auth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL",
+	[ST_OTOKEN_INSERT - ST_APP_INSERT] =
+		"INSERT INTO oauth_tokens(token_hash, kind, app_id, user_id, space_id, family_id, "
+		"scopes, created_at, expires_at) VALUES (?1, ?2, nullif(?3, 0), nullif(?4, 0), "
+		"nullif(?5, 0), ?6, ?7, ?8, ?9)",
+	[ST_OTOKEN_BY_HASH - ST_APP_INSERT] =
+		"SELECT " OTOKEN_COLS " FROM oauth_tokens WHERE token_hash = ?1",
+	[ST_OTOKEN_REVOKE - ST_APP_INSERT] =
+		"UPDATE oauth_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+	[ST_OTOKEN_REVOKE_FAMILY - ST_APP_INSERT] =
+		"UPDATE oauth_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND family_id <> 0 "
+		"AND revoked_at IS NULL",
+	[ST_OTOKEN_ROTATE - ST_APP_INSERT] =
+		"UPDATE oauth_tokens SET rotated_at = ?2 WHERE id = ?1 AND rotated_at IS NULL "
+		"AND revoked_at IS NULL",
+	[ST_SESSION_INSERT - ST_APP_INSERT] =
+		"INSERT INTO sessions(session_hash, user_id, created_at, expires_at, ip) VALUES "
+		"(?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET - ST_APP_INSERT] =
+		"SELECT session_hash, user_id, created_at, expires_at, ip FROM sessions "
+		"WHERE session_hash = ?1",
+	[ST_SESSION_DELETE - ST_APP_INSERT] = "DELETE FROM sessions WHERE session_hash = ?1",
+};
+
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
+{
+	return sq_stmt(c, id, oauth_sql[id - ST_APP_INSERT]);
+}
+
+static void col_hash(sqlite3_stmt *s, int i, uint8_t out[STORE_HASH_LEN])
+{
+	memset(out, 0, STORE_HASH_LEN);
+	if (sqlite3_column_bytes(s, i) == STORE_HASH_LEN)
+		memcpy(out, sqlite3_column_blob(s, i), STORE_HASH_LEN);
+}
+
+static void bind_hash(sqlite3_stmt *s, int i, const uint8_t hash[STORE_HASH_LEN])
+{
+	sqlite3_bind_blob(s, i, hash, STORE_HASH_LEN, SQLITE_STATIC);
+}
+
+static void read_app(sqlite3_stmt *s, struct app *a)
+{
+	memset(a, 0, sizeof *a);
+	a->id = sqlite3_column_int64(s, 0);
+	sq_col_text(s, 1, a->client_id, sizeof a->client_id);
+	a->has_secret = sqlite3_column_bytes(s, 2) == STORE_HASH_LEN;
+	col_hash(s, 2, a->secret_hash);
+	sq_col_text(s, 3, a->name, sizeof a->name);
+	sq_col_text(s, 4, a->redirect_uris, sizeof a->redirect_uris);
+	sq_col_text(s, 5, a->grants, sizeof a->grants);
+	sq_col_text(s, 6, a->scopes, sizeof a->scopes);
+	a->public_client = sqlite3_column_int(s, 7) != 0;
+	a->access_ttl = sqlite3_column_int64(s, 8);
+	a->refresh_ttl = sqlite3_column_int64(s, 9);
+	a->rotate_refresh = sqlite3_column_int(s, 10) != 0;
+	sq_col_text(s, 11, a->token_format, sizeof a->token_format);
+	a->owner_id = sqlite3_column_int64(s, 12);
+	a->created_at = sqlite3_column_int64(s, 13);
+}
+
+static void read_code(sqlite3_stmt *s, struct auth_code *c)
+{
+	memset(c, 0, sizeof *c);
+	col_hash(s, 0, c->hash);
+	c->app_id = sqlite3_column_int64(s, 1);
+	c->user_id = sqlite3_column_int64(s, 2);
+	c->space_id = sqlite3_column_int64(s, 3);
+	sq_col_text(s, 4, c->redirect_uri, sizeof c->redirect_uri);
+	c->redirect_given = sqlite3_column_int(s, 5) != 0;
+	sq_col_text(s, 6, c->scopes, sizeof c->scopes);
+	sq_col_text(s, 7, c->challenge, sizeof c->challenge);
+	sq_col_text(s, 8, c->challenge_method, sizeof c->challenge_method);
+	c->family_id = sqlite3_column_int64(s, 9);
+	c->created_at = sqlite3_column_int64(s, 10);
+	c->expires_at = sqlite3_column_int64(s, 11);
+	c->used_at = sqlite3_column_int64(s, 12);
+}
+
+static void read_otoken(sqlite3_stmt *s, struct oauth_token *t)
+{
+	memset(t, 0, sizeof *t);
+	t->id = sqlite3_column_int64(s, 0);
+	col_hash(s, 1, t->hash);
+	sq_col_text(s, 2, t->kind, sizeof t->kind);
+	t->app_id = sqlite3_column_int64(s, 3);
+	t->user_id = sqlite3_column_int64(s, 4);
+	t->space_id = sqlite3_column_int64(s, 5);
+	t->family_id = sqlite3_column_int64(s, 6);
+	sq_col_text(s, 7, t->scopes, sizeof t->scopes);
+	t->created_at = sqlite3_column_int64(s, 8);
+	t->expires_at = sqlite3_column_int64(s, 9);
+	t->revoked_at = sqlite3_column_int64(s, 10);
+	t->rotated_at = sqlite3_column_int64(s, 11);
+}
+
+/* Runs statement id with one integer and optional second integer/blob,
+ * expecting no rows; JT_ENOTFOUND when nothing changed and must_change. */
+static enum jt_status exec_ids(struct store *base, enum stmt_id id, int64_t a, int64_t b,
+			       bool must_change)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	int changes = 0;
+	sqlite3_stmt *s = stmt(c, id);
+	if (s) {
+		sqlite3_bind_int64(s, 1, a);
+		sqlite3_bind_int64(s, 2, b);
+		st = sq_exec_done(c, s, "update", &changes);
+		if (st == JT_OK && must_change && changes == 0)
+			st = JT_ENOTFOUND;
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+/* ---- apps ---- */
+
+enum jt_status sq_app_insert(struct store *base, struct app *a)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_APP_INSERT);
+	if (s) {
+		sq_bind_text(s, 1, a->client_id);
+		if (a->has_secret)
+			bind_hash(s, 2, a->secret_hash);
+		sq_bind_text(s, 3, a->name);
+		sq_bind_text(s, 4, a->redirect_uris);
+		sq_bind_text(s, 5, a->grants);
+		sq_bind_text(s, 6, a->scopes);
+		sqlite3_bind_int(s, 7, a->public_client);
+		sqlite3_bind_int64(s, 8, a->access_ttl);
+		sqlite3_bind_int64(s, 9, a->refresh_ttl);
+		sqlite3_bind_int(s, 10, a->rotate_refresh);
+		sq_bind_text(s, 11, a->token_format);
+		sqlite3_bind_int64(s, 12, a->owner_id);
+		sqlite3_bind_int64(s, 13, a->created_at);
+		st = sq_exec_done(c, s, "app insert", NULL);
+		if (st == JT_OK)
+			a->id = sqlite3_last_insert_rowid(c->db);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+static enum jt_status app_lookup(struct store *base, enum stmt_id id, int64_t key,
+				 const char *text_key, struct app *out)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, id);
+	if (s) {
+		if (text_key)
+			sq_bind_text(s, 1, text_key);
+		else
+			sqlite3_bind_int64(s, 1, key);
+		st = sq_step_row(c, s, "app get");
+		if (st == JT_OK)
+			read_app(s, out);
+		sqlite3_reset(s);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_app_get(struct store *base, int64_t id, struct app *out)
+{
+	return app_lookup(base, ST_APP_GET, id, NULL, out);
+}
+
+enum jt_status sq_app_find_by_client_id(struct store *base, const char *client_id,
+					struct app *out)
+{
+	return app_lookup(base, ST_APP_BY_CLIENT_ID, 0, client_id, out);
+}
+
+enum jt_status sq_app_list(struct store *base, const struct store_page *page,
+			   struct app **items, size_t *n)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_APP_LIST);
+	*items = NULL;
+	*n = 0;
+	if (s) {
+		sqlite3_bind_int64(s, 1, page->before > 0 ? page->before : INT64_MAX);
+		sqlite3_bind_int(s, 2, page->limit);
+		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_app,
+				(void **)items, n, "app list");
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_app_update(struct store *base, const struct app *a)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	int changes = 0;
+	sqlite3_stmt *s = stmt(c, ST_APP_UPDATE);
+	if (s) {
+		sqlite3_bind_int64(s, 1, a->id);
+		sq_bind_text(s, 2, a->name);
+		sq_bind_text(s, 3, a->redirect_uris);
+		sq_bind_text(s, 4, a->grants);
+		sq_bind_text(s, 5, a->scopes);
+		sqlite3_bind_int(s, 6, a->public_client);
+		sqlite3_bind_int64(s, 7, a->access_ttl);
+		sqlite3_bind_int64(s, 8, a->refresh_ttl);
+		sqlite3_bind_int(s, 9, a->rotate_refresh);
+		sq_bind_text(s, 10, a->token_format);
+		st = sq_exec_done(c, s, "app update", &changes);
+		if (st == JT_OK && changes == 0)
+			st = JT_ENOTFOUND;
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_app_delete(struct store *base, int64_t id)
+{
+	return exec_ids(base, ST_APP_DELETE, id, 0, true);
+}
+
+enum jt_status sq_app_set_secret(struct store *base, int64_t id,
+				 const uint8_t hash[STORE_HASH_LEN], int64_t now)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	int changes = 0;
+	sqlite3_stmt *s = stmt(c, ST_APP_SET_SECRET);
+	if (s) {
+		sqlite3_bind_int64(s, 1, id);
+		bind_hash(s, 2, hash);
+		sqlite3_bind_int64(s, 3, now);
+		st = sq_exec_done(c, s, "app secret", &changes);
+		if (st == JT_OK && changes == 0)
+			st = JT_ENOTFOUND;
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+/* ---- authorization codes ---- */
+
+enum jt_status sq_code_insert(struct store *base, const struct auth_code *code)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_CODE_INSERT);
+	if (s) {
+		bind_hash(s, 1, code->hash);
+		sqlite3_bind_int64(s, 2, code->app_id);
+		sqlite3_bind_int64(s, 3, code->user_id);
+		sqlite3_bind_int64(s, 4, code->space_id);
+		sq_bind_text(s, 5, code->redirect_uri);
+		sqlite3_bind_int(s, 6, code->redirect_given);
+		sq_bind_text(s, 7, code->scopes);
+		sq_bind_text(s, 8, code->challenge);
+		sq_bind_text(s, 9, code->challenge_method);
+		sqlite3_bind_int64(s, 10, code->family_id);
+		sqlite3_bind_int64(s, 11, code->created_at);
+		sqlite3_bind_int64(s, 12, code->expires_at);
+		st = sq_exec_done(c, s, "code insert", NULL);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			       int64_t now, struct auth_code *out)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	int changes = 0;
+	sqlite3_stmt *s;
+	enum jt_status st = sq_begin(c);
+	if (st != JT_OK)
+		goto out;
+	st = JT_ESTORE;
+	s = stmt(c, ST_CODE_GET);
+	if (s) {
+		bind_hash(s, 1, hash);
+		st = sq_step_row(c, s, "code get");
+		if (st == JT_OK)
+			read_code(s, out);
+		sqlite3_reset(s);
+	}
+	if (st == JT_OK) {
+		s = stmt(c, ST_CODE_USE);
+		st = JT_ESTORE;
+		if (s) {
+			bind_hash(s, 1, hash);
+			sqlite3_bind_int64(s, 2, now);
+			st = sq_exec_done(c, s, "code use", &changes);
+		}
+	}
+	if (st == JT_OK)
+		st = sq_commit(c);
+	if (st != JT_OK)
+		sq_rollback(c);
+	if (st == JT_OK && changes == 0)
+		st = JT_ECONFLICT;
+out:
+	sq_release(sq, c);
+	return st;
+}
+
+/* ---- OAuth tokens ---- */
+
+static enum jt_status otoken_insert_on(struct conn *c, struct oauth_token *t)
+{
+	sqlite3_stmt *s = stmt(c, ST_OTOKEN_INSERT);
+	if (!s)
+		return JT_ESTORE;
+	bind_hash(s, 1, t->hash);
+	sq_bind_text(s, 2, t->kind);
+	sqlite3_bind_int64(s, 3, t->app_id);
+	sqlite3_bind_int64(s, 4, t->user_id);
+	sqlite3_bind_int64(s, 5, t->space_id);
+	sqlite3_bind_int64(s, 6, t->family_id);
+	sq_bind_text(s, 7, t->scopes);
+	sqlite3_bind_int64(s, 8, t->created_at);
+	sqlite3_bind_int64(s, 9, t->expires_at);
+	enum jt_status st = sq_exec_done(c, s, "token insert", NULL);
+	if (st == JT_OK)
+		t->id = sqlite3_last_insert_rowid(c->db);
+	return st;
+}
+
+/* Inserts tokens inside an open transaction, after an optional rotation. */
+static enum jt_status insert_all(struct conn *c, int64_t rotate_id, int64_t now,
+				 struct oauth_token *tokens, size_t n)
+{
+	enum jt_status st = JT_OK;
+	if (rotate_id) {
+		int changes = 0;
+		sqlite3_stmt *s = stmt(c, ST_OTOKEN_ROTATE);
+		st = JT_ESTORE;
+		if (s) {
+			sqlite3_bind_int64(s, 1, rotate_id);
+			sqlite3_bind_int64(s, 2, now);
+			st = sq_exec_done(c, s, "token rotate", &changes);
+		}
+		if (st == JT_OK && changes == 0)
+			st = JT_ECONFLICT;
+	}
+	for (size_t i = 0; st == JT_OK && i < n; i++)
+		st = otoken_insert_on(c, &tokens[i]);
+	return st;
+}
+
+enum jt_status sq_oauth_refresh(struct store *base, int64_t old_id, bool keep_old, int64_t now,
+				struct oauth_token *tokens, size_t n)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_OK;
+	bool txn = n > 1 || (old_id && !keep_old);
+	if (txn)
+		st = sq_begin(c);
+	if (st == JT_OK)
+		st = insert_all(c, keep_old ? 0 : old_id, now, tokens, n);
+	if (txn && st == JT_OK)
+		st = sq_commit(c);
+	if (txn && st != JT_OK)
+		sq_rollback(c);
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_oauth_insert(struct store *base, struct oauth_token *tokens, size_t n)
+{
+	return sq_oauth_refresh(base, 0, true, 0, tokens, n);
+}
+
+enum jt_status sq_oauth_find_by_hash(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				     struct oauth_token *out)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_OTOKEN_BY_HASH);
+	if (s) {
+		bind_hash(s, 1, hash);
+		st = sq_step_row(c, s, "token by hash");
+		if (st == JT_OK)
+			read_otoken(s, out);
+		sqlite3_reset(s);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_oauth_revoke(struct store *base, int64_t id, int64_t now)
+{
+	return exec_ids(base, ST_OTOKEN_REVOKE, id, now, false);
+}
+
+enum jt_status sq_oauth_revoke_family(struct store *base, int64_t family_id, int64_t now)
+{
+	return exec_ids(base, ST_OTOKEN_REVOKE_FAMILY, family_id, now, false);
+}
+
+/* ---- sessions ---- */
+
+enum jt_status sq_session_insert(struct store *base, const struct session *se)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_SESSION_INSERT);
+	if (s) {
+		bind_hash(s, 1, se->hash);
+		sqlite3_bind_int64(s, 2, se->user_id);
+		sqlite3_bind_int64(s, 3, se->created_at);
+		sqlite3_bind_int64(s, 4, se->expires_at);
+		sq_bind_text(s, 5, se->ip);
+		st = sq_exec_done(c, s, "session insert", NULL);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			       struct session *out)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_SESSION_GET);
+	if (s) {
+		bind_hash(s, 1, hash);
+		st = sq_step_row(c, s, "session get");
+		if (st == JT_OK) {
+			memset(out, 0, sizeof *out);
+			col_hash(s, 0, out->hash);
+			out->user_id = sqlite3_column_int64(s, 1);
+			out->created_at = sqlite3_column_int64(s, 2);
+			out->expires_at = sqlite3_column_int64(s, 3);
+			sq_col_text(s, 4, out->ip, sizeof out->ip);
+		}
+		sqlite3_reset(s);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_session_delete(struct store *base, const uint8_t hash[STORE_HASH_LEN])
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_SESSION_DELETE);
+	if (s) {
+		bind_hash(s, 1, hash);
+		st = sq_exec_done(c, s, "session delete", NULL);
+	}
+	sq_release(sq, c);
+	return st;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* The SQLite backend's plumbing: connection set-up, the pool, prepared
+ * statements kept per connection, and row helpers. */
+#include "store/sqlite_int.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#include <string.h>
+
+
+
+
+struct sqlite_store *sq_to(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return JT_OK;
+	case SQLITE_NOMEM:
+		return JT_ENOMEM;
+	case SQLITE_TOOBIG:
+		return JT_ETOOBIG;
+	}
+	if ((rc & 0xFF) == SQLITE_CONSTRAINT) {
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return JT_ECONFLICT;
+		return JT_EINVAL;
+	}
+	log_error("sqlite: %s: %s", what, sqlite3_errmsg(db));
+	return JT_ESTORE;
+}
+
+enum jt_status sq_conn_setup(struct conn *c, const char *path)
+{
+	static const char pragmas[] =
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA temp_store = MEMORY;";
+	int rc = sqlite3_open_v2(path, &c->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		log_error("sqlite: cannot open %s: %s", path,
+			  c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		return JT_ESTORE;
+	}
+	sqlite3_busy_timeout(c->db, LIMIT_STORE_BUSY_MS);
+	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+	return sq_map_rc(c->db, rc, "pragmas");
+}
+
+void sq_conn_teardown(struct conn *c)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close(c->db);
+}
+
+struct conn *sq_acquire(struct sqlite_store *sq)
+{
+	pthread_mutex_lock(&sq->mu);
+	while (sq->nidle == 0)
+		pthread_cond_wait(&sq->freed, &sq->mu);
+	struct conn *c = &sq->conns[sq->idle[--sq->nidle]];
+	pthread_mutex_unlock(&sq->mu);
+	return c;
+}
+
+void sq_release(struct sqlite_store *sq, struct conn *c)
+{
+	pthread_mutex_lock(&sq->mu);
+	sq->idle[sq->nidle++] = (int)(c - sq->conns);
+	pthread_cond_signal(&sq->freed);
+	pthread_mutex_unlock(&sq->mu);
+}
+
+/* The prepared statement id on c, reset and unbound, or NULL. */
+sqlite3_stmt *sq_stmt(struct conn *c, enum stmt_id id, const char *sql)
+{
+	if (!c->stmt[id]) {
+		int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					    &c->stmt[id], NULL);
+		if (rc != SQLITE_OK) {
+			log_error("sqlite: prepare: %s", sqlite3_errmsg(c->db));
+			return NULL;
+		}
+	}
+	sqlite3_reset(c->stmt[id]);
+	sqlite3_clear_bindings(c->stmt[id]);
+	return c->stmt[id];
+}
+
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t out_len)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+	size_t n = v ? (size_t)sqlite3_column_bytes(s, i) : 0;
+	if (n >= out_len)
+		n = out_len - 1;
+	if (n)
+		memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+/* Runs a statement that returns no rows. changes: rows touched, or NULL. */
+enum jt_status sq_exec_done(struct conn *c, sqlite3_stmt *s, const char *what, int *changes)
+{
+	int rc = sqlite3_step(s);
+	enum jt_status st = rc == SQLITE_DONE ? JT_OK : sq_map_rc(c->db, rc, what);
+	if (rc == SQLITE_ROW)
+		st = JT_OK;
+	if (changes)
+		*changes = sqlite3_changes(c->db);
+	sqlite3_reset(s);
+	return st;
+}
+
+/* Steps s once: JT_OK with a row, JT_ENOTFOUND without. */
+enum jt_status sq_step_row(struct conn *c, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return JT_OK;
+	if (rc == SQLITE_DONE)
+		return JT_ENOTFOUND;
+	return sq_map_rc(c->db, rc, what);
+}
+
+/* Collects every row of s into a fresh array of elem_size records filled by
+ * read. The caller owns *items (store_list_free). */
+enum jt_status sq_collect(struct conn *c, sqlite3_stmt *s, size_t elem_size,
+			      void (*read)(sqlite3_stmt *, void *), void **items, size_t *n,
+			      const char *what)
+{
+	enum jt_status st = JT_OK;
+	size_t cap = 0, len = 0;
+	char *arr = NULL;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char *grown = jt_realloc(arr, ncap * elem_size);
+			if (!grown) {
+				st = JT_ENOMEM;
+				goto out;
+			}
+			arr = grown;
+			cap = ncap;
+		}
+		read(s, arr + len * elem_size);
+		len++;
+	}
+	if (rc != SQLITE_DONE)
+		st = sq_map_rc(c->db, rc, what);
+out:
+	sqlite3_reset(s);
+	if (st != JT_OK) {
+		jt_free(arr);
+		arr = NULL;
+		len = 0;
+	}
+	*items = arr;
+	*n = len;
+	return st;
+}
+
+enum jt_status sq_begin(struct conn *c)
+{
+	return sq_map_rc(c->db, sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), "begin");
+}
+
+enum jt_status sq_commit(struct conn *c)
+{
+	return sq_map_rc(c->db, sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL), "commit");
+}
+
+void sq_rollback(struct conn *c)
+{
+	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
