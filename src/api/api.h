@@ -13,8 +13,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
-/* What every handler can reach through req->app. */
-struct app {
+/* The running server: what every handler reaches through req->app. */
+struct jeton {
 	struct store *store;
 	struct auth *auth;
 	const char *issuer;   /* public base URL, e.g. http://127.0.0.1:8080 */
@@ -31,7 +31,7 @@ extern const size_t api_route_count;
 struct principal *api_authenticate(struct http_req *req, uint64_t need);
 /* Sets a 403 insufficient_scope reply naming the scope needed. */
 void api_reply_insufficient_scope(struct http_req *req, uint64_t need);
-struct app *api_app(struct http_req *req);
+struct jeton *api_jeton(struct http_req *req);
 
 /* ---- render.c ---- */
 

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-struct app *api_app(struct http_req *req)
+struct jeton *api_jeton(struct http_req *req)
 {
 	return req->app;
 }
@@ -47,7 +47,7 @@ void api_reply_insufficient_scope(struct http_req *req, uint64_t need)
 struct principal *api_authenticate(struct http_req *req, uint64_t need)
 {
 	struct principal *p = NULL;
-	enum auth_result r = auth_verify(api_app(req)->auth, http_header(req, "Authorization"),
+	enum auth_result r = auth_verify(api_jeton(req)->auth, http_header(req, "Authorization"),
 					 req->client_ip, &p);
 	if (r != AUTH_OK) {
 		reply_unauthorized(req, r);

@@ -19,7 +19,7 @@ void api_ping(struct http_req *req)
 
 void api_healthz(struct http_req *req)
 {
-	bool ok = store_ping(api_app(req)->store) == JT_OK;
+	bool ok = store_ping(api_jeton(req)->store) == JT_OK;
 	cJSON *o = cJSON_CreateObject();
 	if (o)
 		cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");

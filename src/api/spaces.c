@@ -24,7 +24,7 @@ static bool is_member(const struct principal *p, int64_t space_id)
 
 static void create(struct http_req *req, struct principal *p)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	struct space s = {0};
 	bool has_name;
 
@@ -44,7 +44,7 @@ static void create(struct http_req *req, struct principal *p)
 		goto out;
 	}
 	s.created_at = time_now();
-	enum jt_status st = store_space_insert(app->store, &s);
+	enum jt_status st = store_space_insert(jt->store, &s);
 	if (st == JT_ECONFLICT) {
 		http_reply_error(req, 409, "conflict", "A space with this name already exists.");
 	} else if (st != JT_OK) {
@@ -63,7 +63,7 @@ static void list(struct http_req *req, struct principal *p)
 {
 	struct space *items = NULL;
 	size_t n = 0;
-	enum jt_status st = store_space_list(api_app(req)->store, p->user.id,
+	enum jt_status st = store_space_list(api_jeton(req)->store, p->user.id,
 					     !is_instance_admin(p), &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "space");
@@ -91,7 +91,7 @@ void api_spaces_collection(struct http_req *req)
 
 void api_space_item(struct http_req *req)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	struct space s;
 	struct membership *ms = NULL;
 	size_t n = 0;
@@ -103,9 +103,9 @@ void api_space_item(struct http_req *req)
 		goto out;
 	enum jt_status st = JT_ENOTFOUND;
 	if (is_instance_admin(p) || is_member(p, id))
-		st = store_space_get(app->store, id, &s);
+		st = store_space_get(jt->store, id, &s);
 	if (st == JT_OK)
-		st = store_member_list(app->store, id, &ms, &n);
+		st = store_member_list(jt->store, id, &ms, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "space");
 		goto out;
@@ -131,7 +131,7 @@ static enum jt_status find_user(struct store *st, const char *key, struct user *
 
 static void put_member(struct http_req *req, struct space *s, struct user *u)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	char role[STORE_ROLE_BYTES];
 	bool has_role;
 
@@ -145,7 +145,7 @@ static void put_member(struct http_req *req, struct space *s, struct user *u)
 				 "\"role\" is required: viewer, editor or admin.");
 		goto out;
 	}
-	enum jt_status st = store_member_put(app->store, s->id, u->id, role);
+	enum jt_status st = store_member_put(jt->store, s->id, u->id, role);
 	if (st == JT_EINVAL) {
 		http_reply_error(req, 400, "invalid_request", "Unknown role \"%s\".", role);
 		goto out;
@@ -154,7 +154,7 @@ static void put_member(struct http_req *req, struct space *s, struct user *u)
 		http_reply_status(req, st, "membership");
 		goto out;
 	}
-	auth_invalidate(app->auth);
+	auth_invalidate(jt->auth);
 	struct membership m = {.space_id = s->id, .user_id = u->id};
 	memcpy(m.email, u->email, sizeof m.email);
 	memcpy(m.role, role, sizeof m.role);
@@ -165,7 +165,7 @@ out:
 
 void api_space_member(struct http_req *req)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	struct space s;
 	struct user u;
 	int64_t id;
@@ -182,12 +182,12 @@ void api_space_member(struct http_req *req)
 		api_reply_insufficient_scope(req, SCOPE_MANAGE_SPACE);
 		goto out;
 	}
-	enum jt_status st = store_space_get(app->store, id, &s);
+	enum jt_status st = store_space_get(jt->store, id, &s);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "space");
 		goto out;
 	}
-	st = find_user(app->store, req->params[1], &u);
+	st = find_user(jt->store, req->params[1], &u);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "user");
 		goto out;
@@ -196,9 +196,9 @@ void api_space_member(struct http_req *req)
 		put_member(req, &s, &u);
 		goto out;
 	}
-	st = store_member_delete(app->store, s.id, u.id);
+	st = store_member_delete(jt->store, s.id, u.id);
 	if (st == JT_OK)
-		auth_invalidate(app->auth);
+		auth_invalidate(jt->auth);
 	http_reply_status(req, st, "membership");
 out:
 	auth_release(p);

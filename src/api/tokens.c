@@ -33,7 +33,7 @@ static void reply_created(struct http_req *req, const struct pat *pat, char toke
 
 static void create(struct http_req *req, struct principal *p)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	char name[LIMIT_NAME_BYTES + 1];
 	char expires[64];
 	bool has_name, has_scopes, has_expires;
@@ -90,7 +90,7 @@ static void create(struct http_req *req, struct principal *p)
 				 "You cannot grant %s: neither you nor this token hold it.", names);
 		goto out;
 	}
-	enum jt_status st = grant_pat_create(app->store, p->user.id, name, scopes, expires_at,
+	enum jt_status st = grant_pat_create(jt->store, p->user.id, name, scopes, expires_at,
 					     token, &pat);
 	if (st != JT_OK)
 		http_reply_status(req, st, "token");
@@ -108,7 +108,7 @@ static void list(struct http_req *req, struct principal *p)
 
 	if (!input_page(req, &page))
 		return;
-	enum jt_status st = store_pat_list(api_app(req)->store, p->user.id, &page, &items, &n);
+	enum jt_status st = store_pat_list(api_jeton(req)->store, p->user.id, &page, &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "token");
 		return;
@@ -143,16 +143,16 @@ void api_tokens_collection(struct http_req *req)
  * or with 204 (DELETE). */
 static void revoke(struct http_req *req, bool with_body)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	struct pat pat;
 	int64_t id;
 	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
-		enum jt_status st = store_pat_revoke(app->store, p->user.id, id, time_now(), &pat);
+		enum jt_status st = store_pat_revoke(jt->store, p->user.id, id, time_now(), &pat);
 		if (st == JT_OK)
-			auth_invalidate(app->auth);
+			auth_invalidate(jt->auth);
 		if (st != JT_OK)
 			http_reply_status(req, st, "token");
 		else if (with_body)
@@ -176,7 +176,7 @@ void api_token_item(struct http_req *req)
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
-		enum jt_status st = store_pat_get(api_app(req)->store, p->user.id, id, &pat);
+		enum jt_status st = store_pat_get(api_jeton(req)->store, p->user.id, id, &pat);
 		if (st != JT_OK)
 			http_reply_status(req, st, "token");
 		else
@@ -192,7 +192,7 @@ void api_token_revoked(struct http_req *req)
 
 void api_token_rotate(struct http_req *req)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	char token[TOKEN_LEN + 1];
 	struct pat pat;
 	int64_t id;
@@ -200,7 +200,7 @@ void api_token_rotate(struct http_req *req)
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
-		enum jt_status st = grant_pat_rotate(app->store, p->user.id, id, token, &pat);
+		enum jt_status st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
 		if (st == JT_ECONFLICT) {
 			http_reply_error(req, 409, "conflict",
 					 "Only an active token can be rotated; this one is revoked "
@@ -208,7 +208,7 @@ void api_token_rotate(struct http_req *req)
 		} else if (st != JT_OK) {
 			http_reply_status(req, st, "token");
 		} else {
-			auth_invalidate(app->auth);
+			auth_invalidate(jt->auth);
 			reply_created(req, &pat, token);
 		}
 	}

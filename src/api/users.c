@@ -37,7 +37,7 @@ static void create_work(struct http_req *req)
 	nu->status = password_hash(nu->password, strlen(nu->password), nu->u.password_hash);
 	if (nu->status == JT_OK) {
 		nu->u.created_at = time_now();
-		nu->status = store_user_insert(api_app(req)->store, &nu->u);
+		nu->status = store_user_insert(api_jeton(req)->store, &nu->u);
 	}
 }
 
@@ -120,7 +120,7 @@ static void list(struct http_req *req)
 
 	if (!input_page(req, &page))
 		return;
-	enum jt_status st = store_user_list(api_app(req)->store, &page, &items, &n);
+	enum jt_status st = store_user_list(api_jeton(req)->store, &page, &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "user");
 		return;
@@ -152,7 +152,7 @@ void api_users_collection(struct http_req *req)
 
 static void update(struct http_req *req, struct user *u)
 {
-	struct app *app = api_app(req);
+	struct jeton *jt = api_jeton(req);
 	char name[LIMIT_NAME_BYTES + 1];
 	bool has_name, has_admin, has_disabled;
 	bool admin = u->admin, disabled = u->disabled;
@@ -174,12 +174,12 @@ static void update(struct http_req *req, struct user *u)
 		memcpy(u->friendly_name, name, sizeof u->friendly_name);
 	u->admin = admin;
 	u->disabled = disabled;
-	enum jt_status st = store_user_update(app->store, u);
+	enum jt_status st = store_user_update(jt->store, u);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "user");
 		goto out;
 	}
-	auth_invalidate(app->auth);
+	auth_invalidate(jt->auth);
 	http_reply_json(req, 200, render_user(u));
 out:
 	cJSON_Delete(body);
@@ -193,7 +193,7 @@ void api_user_item(struct http_req *req)
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
-		enum jt_status st = store_user_get(api_app(req)->store, id, &u);
+		enum jt_status st = store_user_get(api_jeton(req)->store, id, &u);
 		if (st != JT_OK)
 			http_reply_status(req, st, "user");
 		else if (req->method == HTTP_PATCH)

@@ -112,9 +112,9 @@ int cli_serve(int argc, char **argv)
 	rc = CLI_FAIL;
 	if (auth_new(st, &auth) != JT_OK)
 		goto out;
-	struct app app = {.store = st, .auth = auth};
+	struct jeton jt = {.store = st, .auth = auth};
 	struct http_server_config cfg = {
-		.host = host, .port = port, .threads = (int)threads, .app = &app,
+		.host = host, .port = port, .threads = (int)threads, .app = &jt,
 		.routes = api_routes, .nroutes = api_route_count, .access_log = access_log,
 	};
 	if (http_server_start(&cfg, &srv) != JT_OK)
@@ -122,10 +122,10 @@ int cli_serve(int argc, char **argv)
 	port = http_server_port(srv);
 	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
 	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
-	app.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
+	jt.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
 	if (created) {
 		printf("jeton: created the store %s and its first admin\n", args.db);
-		printf("jeton: console: %s/console\n", app.issuer);
+		printf("jeton: console: %s/console\n", jt.issuer);
 		printf("jeton: admin %s one-time password: %s\n",
 		       setting(cli_value(opts, nopts, "--admin-email"), "JETON_ADMIN_EMAIL",
 			       DEFAULT_ADMIN),
