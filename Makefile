@@ -16,8 +16,9 @@ endif
 
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
-            $(BUILD)/obj/gen/sqlite_schema.o
+            $(BUILD)/obj/gen/sqlite_schema.o $(BUILD)/obj/gen/assets.o
 MIGRATIONS_SQLITE := $(sort $(wildcard src/store/schema/sqlite/*.sql))
+ASSETS   := $(sort $(wildcard src/console/assets/*))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -36,6 +37,10 @@ $(BUILD)/obj/%.o: src/%.c
 $(BUILD)/gen/sqlite_schema.c: $(MIGRATIONS_SQLITE) tools/embed.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/embed.py $@ store_sqlite $(MIGRATIONS_SQLITE)
+
+$(BUILD)/gen/assets.c: $(ASSETS) tools/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/embed.py $@ console_assets $(ASSETS)
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)

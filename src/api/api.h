@@ -5,7 +5,7 @@
  * authn.c    taking a token from a request, 401/403 responses (RFC 6750)
  * render.c   JSON renderings of records, shared with the CLI's --json
  * input.c    reading JSON bodies and query parameters, with clear 400s
- * me.c tokens.c users.c spaces.c   one file per endpoint group */
+ * me.c tokens.c users.c spaces.c apps.c   one file per endpoint group */
 #ifndef JETON_API_H
 #define JETON_API_H
 #include <cjson/cJSON.h>
@@ -18,6 +18,8 @@ struct jeton {
 	struct store *store;
 	struct auth *auth;
 	const char *issuer;   /* public base URL, e.g. http://127.0.0.1:8080 */
+	struct throttle *throttle;     /* password guesses */
+	bool allow_user_credentials;   /* client_credentials with a user's email and password */
 };
 
 extern const struct http_route api_routes[];
@@ -42,6 +44,7 @@ cJSON *render_pat(const struct pat *p, int64_t now);
 cJSON *render_user(const struct user *u);
 cJSON *render_space(const struct space *s);
 cJSON *render_membership(const struct membership *m);
+cJSON *render_app(const struct app *a); /* in apps.c; never the secret */
 
 /* ---- input.c ---- */
 
@@ -78,5 +81,8 @@ void api_user_item(struct http_req *req);
 void api_spaces_collection(struct http_req *req);
 void api_space_item(struct http_req *req);
 void api_space_member(struct http_req *req);
+void api_apps_collection(struct http_req *req);
+void api_app_item(struct http_req *req);
+void api_app_secret(struct http_req *req);
 
 #endif

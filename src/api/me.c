@@ -32,19 +32,31 @@ void api_me(struct http_req *req)
 	if (!p)
 		return;
 	cJSON *o = cJSON_CreateObject();
-	cJSON *user = cJSON_AddObjectToObject(o, "user");
+	if (p->user.id) {
+		cJSON *user = cJSON_AddObjectToObject(o, "user");
+		cJSON_AddNumberToObject(user, "id", (double)p->user.id);
+		cJSON_AddStringToObject(user, "email", p->user.email);
+		cJSON_AddStringToObject(user, "friendly_name", p->user.friendly_name);
+		cJSON_AddBoolToObject(user, "admin", p->user.admin);
+	} else {
+		cJSON_AddNullToObject(o, "user");
+	}
+	if (p->app_id) {
+		cJSON *app = cJSON_AddObjectToObject(o, "app");
+		cJSON_AddStringToObject(app, "client_id", p->client_id);
+		cJSON_AddStringToObject(app, "name", p->app_name);
+	}
 	cJSON *token = cJSON_AddObjectToObject(o, "token");
 	cJSON_AddItemToObject(o, "scopes", render_scopes(auth_rights(p)));
 	cJSON *spaces = cJSON_AddArrayToObject(o, "spaces");
-	if (!user || !token || !spaces)
+	if (!token || !spaces)
 		goto out;
-	cJSON_AddNumberToObject(user, "id", (double)p->user.id);
-	cJSON_AddStringToObject(user, "email", p->user.email);
-	cJSON_AddStringToObject(user, "friendly_name", p->user.friendly_name);
-	cJSON_AddBoolToObject(user, "admin", p->user.admin);
 	cJSON_AddStringToObject(token, "kind", token_kind_name(p->kind));
 	cJSON_AddNumberToObject(token, "id", (double)p->token_id);
-	cJSON_AddStringToObject(token, "name", p->token_name);
+	if (p->kind == TOKEN_PAT)
+		cJSON_AddStringToObject(token, "name", p->token_name);
+	if (p->space_id)
+		cJSON_AddNumberToObject(token, "space_id", (double)p->space_id);
 	cJSON_AddItemToObject(token, "scopes", render_scopes(p->token_scopes));
 	render_time(token, "expires_at", p->expires_at);
 	for (size_t i = 0; i < p->nspaces; i++) {

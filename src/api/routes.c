@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Every HTTP route jeton serves, in one table. */
 #include "api/api.h"
+#include "console/console.h"
+#include "oauth/oauth.h"
 
 const struct http_route api_routes[] = {
 	{HTTP_GET, "/v1/ping", api_ping},
@@ -15,6 +17,21 @@ const struct http_route api_routes[] = {
 	{HTTP_GET | HTTP_POST, "/v1/spaces", api_spaces_collection},
 	{HTTP_GET, "/v1/spaces/{}", api_space_item},
 	{HTTP_PUT | HTTP_DELETE, "/v1/spaces/{}/members/{}", api_space_member},
+	{HTTP_GET | HTTP_POST, "/v1/apps", api_apps_collection},
+	{HTTP_GET | HTTP_PATCH | HTTP_DELETE, "/v1/apps/{}", api_app_item},
+	{HTTP_POST, "/v1/apps/{}/secret", api_app_secret},
+
+	{HTTP_GET | HTTP_POST, "/oauth/authorize", oauth_authorize},
+	{HTTP_POST, "/oauth/token", oauth_token},
+	{HTTP_POST, "/oauth/revoke", oauth_revoke},
+	{HTTP_POST, "/oauth/introspect", oauth_introspect},
+	{HTTP_GET | HTTP_POST, "/oauth/user_info", oauth_user_info},
+	{HTTP_GET, "/.well-known/oauth-authorization-server", oauth_metadata},
+
+	{HTTP_GET | HTTP_POST, "/login", console_login},
+	{HTTP_POST, "/logout", console_logout},
+	{HTTP_GET, "/console", console_home},
+	{HTTP_GET, "/static/{}", console_static},
 };
 
 const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];

@@ -9,7 +9,8 @@
  *           process call auth_invalidate() and show at once. Last-use times
  *           are written at most once a minute per token.
  * grant.c   rights: a user's permissions, and issuing, rotating personal
- *           access tokens. */
+ *           access tokens.
+ * throttle.c  limits on password guesses per account and per address. */
 #ifndef JETON_AUTH_H
 #define JETON_AUTH_H
 #include <stdatomic.h>
@@ -44,14 +45,20 @@ struct principal_space {
 /* A verified token and its user, shared read-only between requests. */
 struct principal {
 	uint8_t hash[STORE_HASH_LEN];   /* cache key */
-	enum token_kind kind;
+	enum token_kind kind;           /* TOKEN_PAT, TOKEN_ACCESS or TOKEN_CLIENT */
 	int64_t token_id;
-	char token_name[LIMIT_NAME_BYTES + 1];
+	char token_name[LIMIT_NAME_BYTES + 1]; /* PATs */
 	uint64_t token_scopes;          /* what the token was given */
+	int64_t created_at;
 	int64_t expires_at;             /* 0 = never */
 	int64_t revoked_at;             /* 0 = not revoked */
-	struct user user;
-	uint64_t user_permissions;      /* instance-wide: manage_tokens, and admins' */
+	int64_t app_id;                 /* OAuth tokens: the app; 0 = none */
+	char client_id[LIMIT_CLIENT_ID_BYTES + 1];
+	char app_name[LIMIT_NAME_BYTES + 1];
+	int64_t space_id;               /* OAuth access tokens: their one space; 0 = all */
+	struct user user;               /* user.id 0: a client-credentials token */
+	uint64_t user_permissions;      /* instance-wide: manage_tokens and admins';
+					 * for an app, its scopes but manage_tokens */
 	struct principal_space *spaces;
 	size_t nspaces;
 
@@ -70,6 +77,11 @@ void auth_free(struct auth *a);
  * NULL or blank, AUTH_SCHEME for another scheme, AUTH_MALFORMED for a
  * Bearer with no or several tokens. */
 enum auth_result auth_parse_header(const char *value, const char **token, size_t *token_len);
+
+/* Verifies a bare token string as auth_verify does, for introspection
+ * (no last-use write). */
+enum auth_result auth_verify_token(struct auth *a, const char *token, size_t token_len,
+				   struct principal **out);
 
 /* Verifies an Authorization header value. On AUTH_OK, *out holds a
  * reference the caller drops with auth_release(). ip is recorded as the
@@ -107,5 +119,23 @@ enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *n
  * expiry; the old one revoked in the same transaction. */
 enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,
 				char token[TOKEN_LEN + 1], struct pat *out);
+
+/* Password-guess throttling. */
+struct throttle;
+enum jt_status throttle_new(struct throttle **out);
+void throttle_free(struct throttle *t);
+/* False when the account or the address has failed too often lately. */
+bool throttle_allowed(struct throttle *t, const char *account, const char *ip, int64_t now);
+void throttle_failed(struct throttle *t, const char *account, const char *ip, int64_t now);
+/* Clears the account's failures (not the address's). */
+void throttle_succeeded(struct throttle *t, const char *account);
+
+/* Checks a user's password off the serving threads' hot path (the caller
+ * runs it under http_defer). Always spends one argon2id verification, even
+ * for an unknown or disabled account, so timing does not tell which.
+ * JT_OK and *out filled when the email and password match an enabled
+ * user; JT_ENOTFOUND otherwise. */
+enum jt_status grant_check_password(struct store *st, const char *email, const char *password,
+				    struct user *out);
 
 #endif

@@ -118,37 +118,25 @@ uint64_t grant_instance_permissions(const struct user *u)
 	return perms;
 }
 
-/* Builds a principal for a personal access token from the store. */
-static enum jt_status load_pat(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-			       uint64_t epoch, struct principal **out)
+/* Loads the user, and their memberships (only space_id's when non-zero),
+ * into p. */
+static enum jt_status load_user(struct store *st, struct principal *p, int64_t user_id,
+				int64_t space_id)
 {
 	struct membership *ms = NULL;
-	size_t nms = 0;
-	struct pat pat;
-	enum jt_status status;
-	struct principal *p = jt_calloc(1, sizeof *p);
-
-	*out = NULL;
-	if (!p)
-		return JT_ENOMEM;
-	status = store_pat_find_by_hash(st, hash, &pat);
-	if (status != JT_OK)
-		goto out;
-	status = store_user_get(st, pat.user_id, &p->user);
-	if (status != JT_OK)
-		goto out;
-	status = store_memberships_of_user(st, pat.user_id, &ms, &nms);
-	if (status != JT_OK)
-		goto out;
-	if (nms) {
+	size_t nms = 0, kept = 0;
+	enum jt_status status = store_user_get(st, user_id, &p->user);
+	if (status == JT_OK)
+		status = store_memberships_of_user(st, user_id, &ms, &nms);
+	if (status == JT_OK && nms) {
 		p->spaces = jt_calloc(nms, sizeof *p->spaces);
-		if (!p->spaces) {
+		if (!p->spaces)
 			status = JT_ENOMEM;
-			goto out;
-		}
 	}
-	for (size_t i = 0; i < nms; i++) {
-		struct principal_space *sp = &p->spaces[i];
+	for (size_t i = 0; status == JT_OK && i < nms; i++) {
+		if (space_id && ms[i].space_id != space_id)
+			continue;
+		struct principal_space *sp = &p->spaces[kept++];
 		sp->id = ms[i].space_id;
 		memcpy(sp->name, ms[i].space_name, sizeof sp->name);
 		memcpy(sp->role, ms[i].role, sizeof sp->role);
@@ -156,28 +144,91 @@ static enum jt_status load_pat(struct store *st, const uint8_t hash[STORE_HASH_L
 		    JT_OK)
 			sp->permissions = 0; /* a role naming an unknown scope grants nothing */
 	}
-	p->nspaces = nms;
-	memcpy(p->hash, hash, STORE_HASH_LEN);
-	p->kind = TOKEN_PAT;
+	p->nspaces = kept;
+	p->user_permissions = grant_instance_permissions(&p->user);
+	crypto_wipe(p->user.password_hash, sizeof p->user.password_hash);
+	store_list_free(ms);
+	return status;
+}
+
+static enum jt_status load_pat(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+			       struct principal *p)
+{
+	struct pat pat;
+	enum jt_status status = store_pat_find_by_hash(st, hash, &pat);
+	if (status != JT_OK)
+		return status;
 	p->token_id = pat.id;
 	memcpy(p->token_name, pat.name, sizeof p->token_name);
 	if (scope_parse(pat.scopes, strlen(pat.scopes), &p->token_scopes) != JT_OK)
 		p->token_scopes = 0;
+	p->created_at = pat.created_at;
 	p->expires_at = pat.expires_at;
 	p->revoked_at = pat.revoked_at;
-	p->user_permissions = grant_instance_permissions(&p->user);
-	memset(p->user.password_hash, 0, sizeof p->user.password_hash);
 	atomic_init(&p->last_used_at, pat.last_used_at);
+	return load_user(st, p, pat.user_id, 0);
+}
+
+/* OAuth access tokens (jto_) and client-credentials tokens (jtc_). */
+static enum jt_status load_oauth(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				 struct principal *p)
+{
+	struct oauth_token t;
+	struct app app;
+	app.scopes[0] = '\0';
+	enum jt_status status = store_oauth_find_by_hash(st, hash, &t);
+	if (status != JT_OK)
+		return status;
+	bool is_client = strcmp(t.kind, "client") == 0;
+	if ((p->kind == TOKEN_CLIENT) != is_client || strcmp(t.kind, "refresh") == 0)
+		return JT_ENOTFOUND; /* a prefix that does not match the record */
+	p->token_id = t.id;
+	if (scope_parse(t.scopes, strlen(t.scopes), &p->token_scopes) != JT_OK)
+		p->token_scopes = 0;
+	p->created_at = t.created_at;
+	p->expires_at = t.expires_at;
+	p->revoked_at = t.revoked_at;
+	p->space_id = t.space_id;
+	p->app_id = t.app_id;
+	if (t.app_id) {
+		status = store_app_get(st, t.app_id, &app);
+		if (status != JT_OK)
+			return status;
+		memcpy(p->client_id, app.client_id, sizeof p->client_id);
+		memcpy(p->app_name, app.name, sizeof p->app_name);
+	}
+	if (t.user_id)
+		return load_user(st, p, t.user_id, t.space_id);
+	/* The app acts as itself, with the scopes it is allowed now; it has no
+	 * personal tokens to manage. */
+	uint64_t app_scopes = 0;
+	if (scope_parse(app.scopes, strlen(app.scopes), &app_scopes) != JT_OK)
+		app_scopes = 0;
+	p->user_permissions = app_scopes & ~(uint64_t)SCOPE_MANAGE_TOKENS;
+	return JT_OK;
+}
+
+/* Builds a principal for a token from the store. */
+static enum jt_status load(struct store *st, enum token_kind kind,
+			   const uint8_t hash[STORE_HASH_LEN], uint64_t epoch,
+			   struct principal **out)
+{
+	struct principal *p = jt_calloc(1, sizeof *p);
+	*out = NULL;
+	if (!p)
+		return JT_ENOMEM;
+	memcpy(p->hash, hash, STORE_HASH_LEN);
+	p->kind = kind;
 	atomic_init(&p->refs, 1);
+	enum jt_status status = kind == TOKEN_PAT ? load_pat(st, hash, p) : load_oauth(st, hash, p);
+	if (status != JT_OK) {
+		principal_free(p);
+		return status;
+	}
 	p->epoch = epoch;
 	p->loaded_ms = time_mono_ms();
 	*out = p;
-	p = NULL;
-out:
-	store_list_free(ms);
-	if (p)
-		principal_free(p);
-	return status;
+	return JT_OK;
 }
 
 /* Writes the last-use time if the stored one is a minute old; the
@@ -195,31 +246,28 @@ static void touch(struct auth *a, struct principal *p, const char *ip, int64_t n
 			 jt_status_str(st));
 }
 
-enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
-			     struct principal **out)
+/* The shared path of auth_verify and auth_verify_token. */
+static enum auth_result verify(struct auth *a, const char *token, size_t token_len,
+			       const char *ip, bool record_use, struct principal **out)
 {
-	const char *token;
-	size_t token_len;
 	enum token_kind kind;
 	uint8_t hash[STORE_HASH_LEN];
+	enum auth_result r = AUTH_OK;
 
 	*out = NULL;
-	enum auth_result r = auth_parse_header(header, &token, &token_len);
-	if (r != AUTH_OK)
-		return r;
 	enum jt_status st = token_parse(token, token_len, &kind);
 	if (st == JT_ECHECKSUM)
 		return AUTH_CHECKSUM;
 	if (st != JT_OK)
 		return AUTH_MALFORMED;
-	if (kind != TOKEN_PAT)
-		return AUTH_UNKNOWN;
+	if (kind != TOKEN_PAT && kind != TOKEN_ACCESS && kind != TOKEN_CLIENT)
+		return AUTH_UNKNOWN; /* refresh tokens and secrets are not access tokens */
 
 	hash_sha256(token, token_len, hash);
 	struct principal *p = cache_get(a, hash);
 	if (!p) {
 		uint64_t epoch = atomic_load(&a->epoch);
-		st = load_pat(a->store, hash, epoch, &p);
+		st = load(a->store, kind, hash, epoch, &p);
 		if (st == JT_ENOTFOUND)
 			return AUTH_UNKNOWN;
 		if (st != JT_OK)
@@ -238,9 +286,28 @@ enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
 		auth_release(p);
 		return r;
 	}
-	touch(a, p, ip, now);
+	if (record_use && p->kind == TOKEN_PAT)
+		touch(a, p, ip, now);
 	*out = p;
 	return AUTH_OK;
+}
+
+enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
+			     struct principal **out)
+{
+	const char *token;
+	size_t token_len;
+	*out = NULL;
+	enum auth_result r = auth_parse_header(header, &token, &token_len);
+	if (r != AUTH_OK)
+		return r;
+	return verify(a, token, token_len, ip, true, out);
+}
+
+enum auth_result auth_verify_token(struct auth *a, const char *token, size_t token_len,
+				   struct principal **out)
+{
+	return verify(a, token, token_len, "", false, out);
 }
 
 uint64_t auth_rights(const struct principal *p)
@@ -250,6 +317,8 @@ uint64_t auth_rights(const struct principal *p)
 
 uint64_t auth_rights_in_space(const struct principal *p, int64_t space_id)
 {
+	if (p->space_id && p->space_id != space_id)
+		return 0;
 	for (size_t i = 0; i < p->nspaces; i++)
 		if (p->spaces[i].id == space_id)
 			return p->token_scopes & p->spaces[i].permissions;

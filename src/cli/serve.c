@@ -40,7 +40,7 @@ static int parse_listen(const char *s, char *host, size_t host_len, uint16_t *po
 		h_len = (size_t)(colon - s);
 	}
 	if (h_len == 0 || h_len >= host_len ||
-	    text_parse_i64(colon + 1, strlen(colon + 1), 0, 65535, &p) != JT_OK)
+	    text_parse_i64(colon + 1, strlen(colon + 1), 1, 65535, &p) != JT_OK)
 		return CLI_USAGE;
 	memcpy(host, h, h_len);
 	host[h_len] = '\0';
@@ -56,17 +56,24 @@ static const char *setting(const char *flag, const char *env, const char *fallba
 	return e && *e ? e : fallback;
 }
 
+static bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
+}
+
 int cli_serve(int argc, char **argv)
 {
 	struct cli_option opts[] = {
 		{"--listen", true, NULL}, {"--issuer", true, NULL},
 		{"--admin-email", true, NULL}, {"--access-log", false, NULL},
-		{"--threads", true, NULL},
+		{"--threads", true, NULL}, {"--allow-user-credentials", false, NULL},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
 	struct store *st = NULL;
 	struct auth *auth = NULL;
+	struct throttle *throttle = NULL;
 	struct http_server *srv = NULL;
 	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
 	uint16_t port;
@@ -90,9 +97,9 @@ int cli_serve(int argc, char **argv)
 	}
 	if (threads < 1)
 		threads = 1;
-	const char *access = getenv("JETON_ACCESS_LOG");
-	bool access_log = cli_value(opts, nopts, "--access-log") ||
-			  (access && strcmp(access, "1") == 0);
+	bool access_log = cli_value(opts, nopts, "--access-log") || env_flag("JETON_ACCESS_LOG");
+	bool user_credentials = cli_value(opts, nopts, "--allow-user-credentials") ||
+				env_flag("JETON_ALLOW_USER_CREDENTIALS");
 
 	/* Signals are taken by sigwait below, never by a worker thread. */
 	sigemptyset(&sigs);
@@ -110,19 +117,19 @@ int cli_serve(int argc, char **argv)
 	if (rc != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
-	if (auth_new(st, &auth) != JT_OK)
+	if (auth_new(st, &auth) != JT_OK || throttle_new(&throttle) != JT_OK)
 		goto out;
-	struct jeton jt = {.store = st, .auth = auth};
+	struct jeton jt = {.store = st, .auth = auth, .throttle = throttle,
+			   .allow_user_credentials = user_credentials};
+	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
+	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
+	jt.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .app = &jt,
 		.routes = api_routes, .nroutes = api_route_count, .access_log = access_log,
 	};
 	if (http_server_start(&cfg, &srv) != JT_OK)
 		goto out;
-	port = http_server_port(srv);
-	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
-	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
-	jt.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
 	if (created) {
 		printf("jeton: created the store %s and its first admin\n", args.db);
 		printf("jeton: console: %s/console\n", jt.issuer);
@@ -145,6 +152,7 @@ int cli_serve(int argc, char **argv)
 out:
 	http_server_stop(srv, 0);
 	auth_free(auth);
+	throttle_free(throttle);
 	store_close(st);
 	crypto_shutdown();
 	return rc;

@@ -16,8 +16,7 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Decodes (s, s_len) into out; JT_ETOOBIG past out_len - 1 bytes. */
-static enum jt_status decode(const char *s, size_t s_len, char *out, size_t out_len)
+enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_len)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < s_len; i++) {
@@ -62,7 +61,7 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 		i++; /* skip '&' */
 		if (pair_len == 0)
 			continue;
-		if (decode(pair, name_len, name, sizeof name) != JT_OK)
+		if (form_decode(pair, name_len, name, sizeof name) != JT_OK)
 			continue; /* a name we do not know can be anything */
 		if (strlen(name) != key_len || memcmp(name, key, key_len) != 0)
 			continue;
@@ -70,7 +69,7 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 			return JT_EINVAL;
 		const char *val = eq ? eq + 1 : pair + pair_len;
 		size_t val_len = eq ? pair_len - name_len - 1 : 0;
-		enum jt_status st = decode(val, val_len, out, out_len);
+		enum jt_status st = form_decode(val, val_len, out, out_len);
 		if (st != JT_OK)
 			return st;
 		found = JT_OK;

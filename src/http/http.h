@@ -79,6 +79,17 @@ const struct http_route *http_route_find(const struct http_route *routes, size_t
 const char *http_header(struct http_req *req, const char *name);
 /* A query parameter of the request, decoded, or NULL. */
 const char *http_query(struct http_req *req, const char *name);
+/* How many times the query has parameter name. */
+int http_query_count(struct http_req *req, const char *name);
+/* A cookie of the request, or NULL. */
+const char *http_cookie(struct http_req *req, const char *name);
+
+/* A redirect (302, 303) to location, which is copied. */
+void http_redirect(struct http_req *req, int status, const char *location);
+/* Sets an HTML response; takes ownership of html (jt_alloc'd), adds the
+ * headers every page carries: CSP without inline script or style,
+ * X-Frame-Options DENY, Referrer-Policy no-referrer. */
+void http_reply_html(struct http_req *req, int status, char *html, size_t html_len);
 
 /* Sets the response to body serialised compactly. Takes ownership of body. */
 void http_reply_json(struct http_req *req, int status, cJSON *body);
@@ -112,6 +123,11 @@ void http_defer(struct http_req *req, http_handler work, http_handler done);
  * twice or is badly encoded (RFC 6749 §3.1: parameters must not repeat). */
 enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 			size_t out_len);
+
+/* Decodes one application/x-www-form-urlencoded value ('+' and %XX) into
+ * out. JT_ETOOBIG past out_len - 1 bytes, JT_EINVAL for a bad escape or
+ * %00. */
+enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_len);
 
 /* ---- server.c ---- */
 

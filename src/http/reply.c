@@ -19,6 +19,34 @@ const char *http_query(struct http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_count {
+	const char *name;
+	int n;
+};
+
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct query_count *qc = cls;
+	(void)kind;
+	(void)value;
+	if (key && strcmp(key, qc->name) == 0)
+		qc->n++;
+	return MHD_YES;
+}
+
+int http_query_count(struct http_req *req, const char *name)
+{
+	struct query_count qc = {name, 0};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, count_arg, &qc);
+	return qc.n;
+}
+
+const char *http_cookie(struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
 static void set_body(struct http_req *req, int status, const char *content_type, char *body,
 		     size_t body_len)
 {
@@ -111,4 +139,24 @@ void http_header_add(struct http_req *req, const char *name, const char *value)
 	req->headers[req->nheaders].name = name;
 	req->headers[req->nheaders].value = copy;
 	req->nheaders++;
+}
+
+void http_redirect(struct http_req *req, int status, const char *location)
+{
+	http_header_add(req, "Location", location);
+	set_body(req, status, NULL, NULL, 0);
+}
+
+void http_reply_html(struct http_req *req, int status, char *html, size_t html_len)
+{
+	http_header_add(req, "Content-Security-Policy",
+			"default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+			"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+	http_header_add(req, "X-Frame-Options", "DENY");
+	http_header_add(req, "Referrer-Policy", "no-referrer");
+	if (!html) {
+		http_reply_error(req, 500, "server_error", "The page could not be built.");
+		return;
+	}
+	set_body(req, status, "text/html; charset=utf-8", html, html_len);
 }

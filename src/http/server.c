@@ -165,10 +165,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *
 		return MHD_NO;
 	if (req->content_type)
 		MHD_add_response_header(resp, "Content-Type", req->content_type);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	for (size_t i = 0; i < req->nheaders; i++)
+	bool cache_set = false;
+	for (size_t i = 0; i < req->nheaders; i++) {
 		MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+		cache_set |= strcmp(req->headers[i].name, "Cache-Control") == 0;
+	}
+	/* Responses may carry secrets: nothing is cached unless a handler says so. */
+	if (!cache_set)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	return r;

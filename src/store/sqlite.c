@@ -171,7 +171,7 @@ static enum jt_status sq_schema_version(struct store *base, int *version, int *k
 {
 	struct sqlite_store *sq = sq_to(base);
 	struct conn *c = sq_acquire(sq);
-	*known = store_sqlite_migration_count;
+	*known = store_sqlite_count;
 	enum jt_status st = read_version(c, version);
 	sq_release(sq, c);
 	return st;
@@ -192,18 +192,18 @@ static enum jt_status sq_migrate(struct store *base)
 		if (st != JT_OK)
 			break;
 		st = read_version(c, &version);
-		if (st != JT_OK || version >= store_sqlite_migration_count) {
+		if (st != JT_OK || version >= store_sqlite_count) {
 			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-			if (st == JT_OK && version > store_sqlite_migration_count) {
+			if (st == JT_OK && version > store_sqlite_count) {
 				log_error("store schema version %d is newer than this jeton knows (%d)",
-					  version, store_sqlite_migration_count);
+					  version, store_sqlite_count);
 				st = JT_ECONFLICT;
 			}
 			break;
 		}
 		char set_version[64];
 		snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", version + 1);
-		rc = sqlite3_exec(c->db, store_sqlite_migrations[version], NULL, NULL, &err);
+		rc = sqlite3_exec(c->db, store_sqlite_files[version], NULL, NULL, &err);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(c->db, set_version, NULL, NULL, &err);
 		if (rc == SQLITE_OK)

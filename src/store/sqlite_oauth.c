@@ -31,8 +31,9 @@ static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
 	[ST_APP_SET_SECRET - ST_APP_INSERT] =
 		"UPDATE apps SET secret_hash = ?2, secret_rotated_at = ?3 WHERE id = ?1",
 	[ST_CODE_INSERT - ST_APP_INSERT] =
-		"INSERT INTO auth_codes(" CODE_COLS ") VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL)",
+		"INSERT INTO auth_codes(code_hash, app_id, user_id, space_id, redirect_uri, "
+		"redirect_given, scopes, challenge, challenge_method, family_id, created_at, "
+		"expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[ST_CODE_GET - ST_APP_INSERT] = "SELECT " CODE_COLS " FROM auth_codes WHERE code_hash = ?1",
 	[ST_CODE_USE - ST_APP_INSERT] =
 		"UPDATE auth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL",

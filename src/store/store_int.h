@@ -81,8 +81,9 @@ struct store {
 
 enum jt_status store_sqlite_open(const char *path, int threads, struct store **out);
 
-/* Migrations embedded at build time from schema/<backend>/NNN_*.sql. */
-extern const char *const store_sqlite_migrations[];
-extern const int store_sqlite_migration_count;
+/* Migrations embedded at build time from schema/<backend>/NNN_*.sql, in
+ * order (tools/embed.py). */
+extern const char *const store_sqlite_files[];
+extern const int store_sqlite_count;
 
 #endif

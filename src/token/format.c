@@ -19,6 +19,7 @@ static const struct {
 	{TOKEN_REFRESH, "jtr_", "refresh"},
 	{TOKEN_CLIENT, "jtc_", "client"},
 	{TOKEN_SECRET, "jts_", "client_secret"},
+	{TOKEN_CODE, "jtk_", "code"},
 };
 
 static int base62_value(char c)

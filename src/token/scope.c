@@ -9,6 +9,23 @@ static const char *const names[SCOPE_COUNT] = {
 	"manage_tokens", "manage_users", "manage_apps",
 };
 
+static const char *const descriptions[SCOPE_COUNT] = {
+	"Read the content of the space",
+	"Create, change and delete content in the space",
+	"Manage the space's settings and members",
+	"Create, list and revoke your personal access tokens",
+	"Manage the users of this server",
+	"Manage OAuth apps and their secrets",
+};
+
+const char *scope_description(uint64_t bit)
+{
+	for (int i = 0; i < SCOPE_COUNT; i++)
+		if (bit == (1u << i))
+			return descriptions[i];
+	return "";
+}
+
 uint64_t scope_from_name(const char *s, size_t s_len)
 {
 	for (int i = 0; i < SCOPE_COUNT; i++)

@@ -28,6 +28,7 @@ enum token_kind {
 	TOKEN_REFRESH,      /* jtr_: OAuth refresh token */
 	TOKEN_CLIENT,       /* jtc_: client-credentials access token */
 	TOKEN_SECRET,       /* jts_: client secret */
+	TOKEN_CODE,         /* jtk_: authorization code */
 };
 
 /* Writes a fresh token of the given kind and a NUL into out. */
@@ -64,6 +65,8 @@ uint64_t scope_from_name(const char *s, size_t s_len);
 
 /* The name of a single bit. */
 const char *scope_name(uint64_t bit);
+/* What a single bit allows, in words for a consent page. */
+const char *scope_description(uint64_t bit);
 
 /* Writes the set as a space-separated list in canonical order; out_len of
  * LIMIT_SCOPES_BYTES is always enough. */

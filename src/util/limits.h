@@ -13,7 +13,7 @@
 #define LIMIT_CONNECTIONS_PER_IP 1024       /* open connections from one address */
 #define LIMIT_IDLE_SECONDS      30          /* idle or stalled connection is closed after this */
 #define LIMIT_SHUTDOWN_SECONDS  5           /* SIGTERM: time given to in-flight requests */
-#define LIMIT_RESPONSE_HEADERS  8           /* extra headers one response may set */
+#define LIMIT_RESPONSE_HEADERS  12          /* extra headers one response may set */
 #define LIMIT_ROUTE_PARAMS      4           /* {placeholders} in one route */
 
 /* Identities and names (bytes, excluding the terminating NUL) */

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/* OAuth apps: /v1/apps, for instance admins (scope manage_apps). The
+ * client secret appears only in the responses of create and of
+ * POST /v1/apps/{id}/secret. */
+#include "api/api.h"
+#include "crypto/crypto.h"
+#include "oauth/oauth.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static cJSON *list_of_lines(const char *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	while (a && *s) {
+		size_t n = strcspn(s, "\n");
+		char line[LIMIT_URI_BYTES + 1];
+		snprintf(line, sizeof line, "%.*s", (int)n, s);
+		cJSON_AddItemToArray(a, cJSON_CreateString(line));
+		s += n;
+		if (*s)
+			s++;
+	}
+	return a;
+}
+
+cJSON *render_app(const struct app *a)
+{
+	uint64_t scopes = 0;
+	unsigned grants = grant_of_app(a);
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)a->id);
+	cJSON_AddStringToObject(o, "client_id", a->client_id);
+	cJSON_AddStringToObject(o, "name", a->name);
+	cJSON_AddStringToObject(o, "type", a->public_client ? "public" : "confidential");
+	cJSON_AddItemToObject(o, "redirect_uris", list_of_lines(a->redirect_uris));
+	cJSON *g = cJSON_AddArrayToObject(o, "grants");
+	static const unsigned bits[] = {GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
+					GRANT_CLIENT_CREDENTIALS};
+	for (size_t i = 0; g && i < 3; i++) {
+		char name[32];
+		if (!(grants & bits[i]))
+			continue;
+		grant_format(bits[i], name, sizeof name);
+		cJSON_AddItemToArray(g, cJSON_CreateString(name));
+	}
+	scope_parse(a->scopes, strlen(a->scopes), &scopes);
+	cJSON_AddItemToObject(o, "scopes", render_scopes(scopes));
+	cJSON_AddNumberToObject(o, "access_ttl", (double)a->access_ttl);
+	cJSON_AddNumberToObject(o, "refresh_ttl", (double)a->refresh_ttl);
+	cJSON_AddBoolToObject(o, "rotate_refresh", a->rotate_refresh);
+	cJSON_AddStringToObject(o, "token_format", a->token_format);
+	render_time(o, "created_at", a->created_at);
+	return o;
+}
+
+/* Reads an integer member within [min, max] when present. */
+static bool input_ttl(struct http_req *req, const cJSON *o, const char *key, int64_t max,
+		      int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v || cJSON_IsNull(v))
+		return true;
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
+	    v->valuedouble < 0 || v->valuedouble > (double)max) {
+		http_reply_error(req, 400, "invalid_request", "\"%s\" must be an integer from 0 to %lld.",
+				 key, (long long)max);
+		return false;
+	}
+	*out = (int64_t)v->valuedouble;
+	return true;
+}
+
+/* Applies the members of body to a: create (all) or update (those given). */
+static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
+{
+	bool present, pub = a->public_client, rotate = a->rotate_refresh;
+	uint64_t scopes;
+	char why[256];
+
+	if (!input_string(req, body, "name", a->name, sizeof a->name, &present) ||
+	    !input_bool(req, body, "public", &pub, &present) ||
+	    !input_bool(req, body, "rotate_refresh", &rotate, &present) ||
+	    !input_ttl(req, body, "access_ttl", LIMIT_ACCESS_TTL_MAX, &a->access_ttl) ||
+	    !input_ttl(req, body, "refresh_ttl", LIMIT_REFRESH_TTL_MAX, &a->refresh_ttl) ||
+	    !input_string(req, body, "token_format", a->token_format, sizeof a->token_format,
+			  &present) ||
+	    !input_scopes(req, body, "scopes", &scopes, &present))
+		return false;
+	a->public_client = pub;
+	a->rotate_refresh = rotate;
+	if (present)
+		scope_format(scopes, a->scopes, sizeof a->scopes);
+
+	const cJSON *uris = cJSON_GetObjectItemCaseSensitive(body, "redirect_uris");
+	if (uris && !cJSON_IsNull(uris)) {
+		const cJSON *u;
+		if (!cJSON_IsArray(uris)) {
+			http_reply_error(req, 400, "invalid_request", "\"redirect_uris\" must be a list.");
+			return false;
+		}
+		a->redirect_uris[0] = '\0';
+		cJSON_ArrayForEach(u, uris) {
+			if (!cJSON_IsString(u) || strchr(u->valuestring, '\n') ||
+			    app_add_redirect(a, u->valuestring) != JT_OK) {
+				http_reply_error(req, 400, "invalid_request",
+						 "\"redirect_uris\": at most %d strings of at most %d bytes.",
+						 LIMIT_REDIRECT_URIS, LIMIT_URI_BYTES);
+				return false;
+			}
+		}
+	}
+	const cJSON *grants = cJSON_GetObjectItemCaseSensitive(body, "grants");
+	if (grants && !cJSON_IsNull(grants)) {
+		unsigned bits = 0, bit;
+		const cJSON *g;
+		bool ok = cJSON_IsString(grants) && grant_parse(grants->valuestring, &bits) == JT_OK;
+		if (cJSON_IsArray(grants)) {
+			ok = true;
+			cJSON_ArrayForEach(g, grants) {
+				ok = ok && cJSON_IsString(g) && grant_parse(g->valuestring, &bit) == JT_OK;
+				if (ok)
+					bits |= bit;
+			}
+		}
+		if (!ok) {
+			http_reply_error(req, 400, "invalid_request",
+					 "\"grants\": a list of authorization_code, refresh_token, "
+					 "client_credentials.");
+			return false;
+		}
+		grant_format(bits, a->grants, sizeof a->grants);
+	}
+	if (app_validate(a, why, sizeof why) != JT_OK) {
+		http_reply_error(req, 400, "invalid_request", "%s", why);
+		return false;
+	}
+	return true;
+}
+
+static void reply_with_secret(struct http_req *req, int status, const struct app *a,
+			      char secret[TOKEN_LEN + 1])
+{
+	cJSON *o = render_app(a);
+	if (o && secret[0])
+		cJSON_AddStringToObject(o, "client_secret", secret);
+	crypto_wipe(secret, TOKEN_LEN + 1);
+	http_reply_json(req, status, o);
+}
+
+static void create(struct http_req *req, struct principal *p)
+{
+	struct jeton *jt = api_jeton(req);
+	struct app a;
+	char secret[TOKEN_LEN + 1];
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	app_defaults(&a);
+	a.owner_id = p->user.id;
+	/* Default grants follow from whether the app redirects users. */
+	const cJSON *uris = cJSON_GetObjectItemCaseSensitive(body, "redirect_uris");
+	snprintf(a.grants, sizeof a.grants, "%s",
+		 cJSON_GetArraySize(uris) > 0 ? "authorization_code refresh_token" : "client_credentials");
+	if (read_app(req, body, &a)) {
+		enum jt_status st = app_register(jt->store, &a, secret);
+		if (st != JT_OK) {
+			http_reply_status(req, st, "app");
+		} else {
+			char location[64];
+			snprintf(location, sizeof location, "/v1/apps/%lld", (long long)a.id);
+			http_header_add(req, "Location", location);
+			reply_with_secret(req, 201, &a, secret);
+		}
+	}
+	cJSON_Delete(body);
+}
+
+static void list(struct http_req *req)
+{
+	struct store_page page;
+	struct app *items = NULL;
+	size_t n = 0;
+	if (!input_page(req, &page))
+		return;
+	enum jt_status st = store_app_list(api_jeton(req)->store, &page, &items, &n);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "app");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(o, "items");
+	for (size_t i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, render_app(&items[i]));
+	cJSON_AddNumberToObject(o, "limit", page.limit);
+	if (n == (size_t)page.limit)
+		cJSON_AddNumberToObject(o, "next_before", (double)items[n - 1].id);
+	else
+		cJSON_AddNullToObject(o, "next_before");
+	store_list_free(items);
+	http_reply_json(req, 200, o);
+}
+
+void api_apps_collection(struct http_req *req)
+{
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
+	if (!p)
+		return;
+	if (req->method == HTTP_POST)
+		create(req, p);
+	else
+		list(req);
+	auth_release(p);
+}
+
+/* Loads the app of the route, replying 404 when absent. */
+static bool route_app(struct http_req *req, struct app *a)
+{
+	int64_t id;
+	if (!input_id(req, 0, &id))
+		return false;
+	enum jt_status st = store_app_get(api_jeton(req)->store, id, a);
+	if (st != JT_OK)
+		http_reply_status(req, st, "app");
+	return st == JT_OK;
+}
+
+void api_app_item(struct http_req *req)
+{
+	struct jeton *jt = api_jeton(req);
+	struct app a;
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
+	if (!p)
+		return;
+	if (!route_app(req, &a))
+		goto out;
+	if (req->method == HTTP_DELETE) {
+		enum jt_status st = store_app_delete(jt->store, a.id);
+		if (st == JT_OK)
+			auth_invalidate(jt->auth);
+		http_reply_status(req, st, "app");
+	} else if (req->method == HTTP_PATCH) {
+		cJSON *body = input_json_object(req);
+		bool was_public = a.public_client;
+		if (body && read_app(req, body, &a)) {
+			enum jt_status st = JT_OK;
+			if (a.public_client != was_public) {
+				http_reply_error(req, 400, "invalid_request",
+						 "An app cannot change between public and confidential.");
+				st = JT_EINVAL;
+			}
+			if (st == JT_OK)
+				st = store_app_update(jt->store, &a);
+			if (st == JT_OK) {
+				auth_invalidate(jt->auth);
+				http_reply_json(req, 200, render_app(&a));
+			} else if (!req->status) {
+				http_reply_status(req, st, "app");
+			}
+		}
+		cJSON_Delete(body);
+	} else {
+		http_reply_json(req, 200, render_app(&a));
+	}
+out:
+	auth_release(p);
+}
+
+void api_app_secret(struct http_req *req)
+{
+	struct app a;
+	char secret[TOKEN_LEN + 1];
+	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
+	if (!p)
+		return;
+	if (route_app(req, &a)) {
+		enum jt_status st = app_new_secret(api_jeton(req)->store, &a, secret);
+		if (st == JT_ECONFLICT)
+			http_reply_error(req, 409, "conflict", "A public app has no secret.");
+		else if (st != JT_OK)
+			http_reply_status(req, st, "app");
+		else
+			reply_with_secret(req, 200, &a, secret);
+	}
+	auth_release(p);
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* /login and /logout. The password check (argon2id) runs on a slow-work
+ * thread; failures are throttled per account and per address, and the
+ * message never says whether the account exists. */
+#include "console/console.h"
+#include "api/api.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <string.h>
+
+#define DEFAULT_NEXT "/console"
+
+bool console_next_ok(const char *next)
+{
+	size_t n = strlen(next);
+	if (n == 0 || n > LIMIT_URL_BYTES || next[0] != '/' || next[1] == '/' || next[1] == '\\')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)next[i] < 0x20 || next[i] == '\\' || next[i] == 0x7F)
+			return false;
+	return true;
+}
+
+static void login_page(struct http_req *req, int status, const char *email, const char *next,
+		       const char *error)
+{
+	char csrf[CSRF_CHARS + 1];
+	struct html h;
+
+	session_csrf(req, csrf);
+	html_init(&h);
+	page_begin(&h, "Log in", NULL, NULL);
+	html_raw(&h, "<section class=\"card narrow\"><h1>Log in</h1>");
+	if (error) {
+		html_raw(&h, "<p class=\"error\" role=\"alert\" id=\"login-error\">");
+		html_text(&h, error);
+		html_raw(&h, "</p>");
+	}
+	html_raw(&h, "<form method=\"post\" action=\"/login\">"
+		     "<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_text(&h, csrf);
+	html_raw(&h, "\"><input type=\"hidden\" name=\"next\" value=\"");
+	html_text(&h, next);
+	html_raw(&h, "\"><label for=\"email\">Email</label>"
+		     "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" "
+		     "required autofocus value=\"");
+	html_text(&h, email);
+	html_raw(&h, "\"");
+	if (error)
+		html_raw(&h, " aria-describedby=\"login-error\"");
+	html_raw(&h, "><label for=\"password\">Password</label>"
+		     "<input id=\"password\" name=\"password\" type=\"password\" "
+		     "autocomplete=\"current-password\" required>"
+		     "<button type=\"submit\" class=\"primary\">Log in</button></form></section>");
+	page_end(&h);
+	page_send(req, status, &h);
+}
+
+/* A login in flight between the serving thread and the slow-work thread. */
+struct login {
+	char email[LIMIT_EMAIL_BYTES + 1];
+	char password[LIMIT_PASSWORD_MAX + 1];
+	char next[LIMIT_URL_BYTES + 1];
+	struct user user;
+	enum jt_status status;
+};
+
+static void login_work(struct http_req *req)
+{
+	struct login *l = req->ctx;
+	l->status = grant_check_password(api_jeton(req)->store, l->email, l->password, &l->user);
+	crypto_wipe(l->password, sizeof l->password);
+}
+
+static void login_done(struct http_req *req)
+{
+	struct jeton *jt = api_jeton(req);
+	struct login *l = req->ctx;
+	int64_t now = time_now();
+
+	if (l->status == JT_OK && session_start(req, l->user.id) == JT_OK) {
+		throttle_succeeded(jt->throttle, l->email);
+		http_redirect(req, 303, l->next);
+	} else if (l->status == JT_OK || l->status == JT_ESTORE) {
+		login_page(req, 503, l->email, l->next, "The service is unavailable; try again shortly.");
+	} else {
+		throttle_failed(jt->throttle, l->email, req->client_ip, now);
+		login_page(req, 401, l->email, l->next, "The email or the password is incorrect.");
+	}
+	crypto_wipe(l, sizeof *l);
+	jt_free(l);
+	req->ctx = NULL;
+}
+
+static void login_post(struct http_req *req)
+{
+	struct jeton *jt = api_jeton(req);
+	char csrf[CSRF_CHARS + 8];
+	struct login *l = jt_calloc(1, sizeof *l);
+	if (!l) {
+		http_reply_status(req, JT_ENOMEM, "login");
+		return;
+	}
+	form_field(req, "csrf", csrf, sizeof csrf);
+	form_field(req, "email", l->email, sizeof l->email);
+	form_field(req, "password", l->password, sizeof l->password);
+	form_field(req, "next", l->next, sizeof l->next);
+	if (!console_next_ok(l->next))
+		memcpy(l->next, DEFAULT_NEXT, sizeof DEFAULT_NEXT);
+
+	if (!session_csrf_ok(req, csrf)) {
+		login_page(req, 403, l->email, l->next,
+			   "Your form expired or came from another site. Please try again.");
+	} else if (!l->email[0] || !l->password[0]) {
+		login_page(req, 400, l->email, l->next, "Enter your email and your password.");
+	} else if (!throttle_allowed(jt->throttle, l->email, req->client_ip, time_now())) {
+		login_page(req, 429, l->email, l->next,
+			   "Too many failed attempts. Wait a few minutes and try again.");
+	} else {
+		req->ctx = l;
+		http_defer(req, login_work, login_done);
+		return;
+	}
+	crypto_wipe(l, sizeof *l);
+	jt_free(l);
+}
+
+void console_login(struct http_req *req)
+{
+	struct user u;
+	const char *next = http_query(req, "next");
+	if (!next || !console_next_ok(next))
+		next = DEFAULT_NEXT;
+	if (req->method == HTTP_POST) {
+		login_post(req);
+		return;
+	}
+	if (session_user(req, &u)) {
+		http_redirect(req, 303, next);
+		return;
+	}
+	login_page(req, 200, "", next, NULL);
+}
+
+void console_logout(struct http_req *req)
+{
+	char csrf[CSRF_CHARS + 8];
+	form_field(req, "csrf", csrf, sizeof csrf);
+	if (!session_csrf_ok(req, csrf)) {
+		http_reply_error(req, 403, "invalid_request", "The logout form is not valid.");
+		return;
+	}
+	session_end(req);
+	http_redirect(req, 303, "/login");
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* Browser sessions and CSRF protection.
+ *
+ * A session is a random cookie value; the store keeps only its SHA-256.
+ * Forms carry a CSRF token equal to a second random cookie (double submit),
+ * compared in constant time, and a request whose Origin is sent must come
+ * from this host. Both cookies are HttpOnly and SameSite=Lax, and Secure
+ * when the issuer is https. */
+#include "console/console.h"
+#include "api/api.h"
+#include "crypto/crypto.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SESSION_COOKIE "jeton_session"
+#define CSRF_COOKIE "jeton_csrf"
+#define SESSION_CHARS 32
+
+static const char *secure_flag(struct http_req *req)
+{
+	const char *issuer = api_jeton(req)->issuer;
+	return issuer && strncmp(issuer, "https://", 8) == 0 ? "; Secure" : "";
+}
+
+static bool cookie_shaped(const char *v, size_t n)
+{
+	if (!v || strlen(v) != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+bool session_user(struct http_req *req, struct user *out)
+{
+	struct jeton *jt = api_jeton(req);
+	const char *v = http_cookie(req, SESSION_COOKIE);
+	uint8_t hash[HASH_SHA256_LEN];
+	struct session s;
+
+	if (!cookie_shaped(v, SESSION_CHARS))
+		return false;
+	hash_sha256(v, SESSION_CHARS, hash);
+	if (store_session_find(jt->store, hash, &s) != JT_OK || s.expires_at <= time_now())
+		return false;
+	if (store_user_get(jt->store, s.user_id, out) != JT_OK || out->disabled)
+		return false;
+	crypto_wipe(out->password_hash, sizeof out->password_hash);
+	return true;
+}
+
+enum jt_status session_start(struct http_req *req, int64_t user_id)
+{
+	char value[SESSION_CHARS + 1];
+	char cookie[160];
+	struct session s = {0};
+
+	random_base62(value, SESSION_CHARS);
+	hash_sha256(value, SESSION_CHARS, s.hash);
+	s.user_id = user_id;
+	s.created_at = time_now();
+	s.expires_at = s.created_at + LIMIT_SESSION_SECONDS;
+	snprintf(s.ip, sizeof s.ip, "%s", req->client_ip);
+	enum jt_status st = store_session_insert(api_jeton(req)->store, &s);
+	if (st == JT_OK) {
+		snprintf(cookie, sizeof cookie,
+			 SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", value,
+			 LIMIT_SESSION_SECONDS, secure_flag(req));
+		http_header_add(req, "Set-Cookie", cookie);
+	}
+	crypto_wipe(value, sizeof value);
+	crypto_wipe(cookie, sizeof cookie);
+	return st;
+}
+
+void session_end(struct http_req *req)
+{
+	const char *v = http_cookie(req, SESSION_COOKIE);
+	uint8_t hash[HASH_SHA256_LEN];
+	char cookie[128];
+
+	if (cookie_shaped(v, SESSION_CHARS)) {
+		hash_sha256(v, SESSION_CHARS, hash);
+		store_session_delete(api_jeton(req)->store, hash);
+	}
+	snprintf(cookie, sizeof cookie, SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+		 secure_flag(req));
+	http_header_add(req, "Set-Cookie", cookie);
+}
+
+void session_csrf(struct http_req *req, char out[CSRF_CHARS + 1])
+{
+	const char *v = http_cookie(req, CSRF_COOKIE);
+	char cookie[128];
+
+	if (cookie_shaped(v, CSRF_CHARS)) {
+		memcpy(out, v, CSRF_CHARS + 1);
+		return;
+	}
+	random_base62(out, CSRF_CHARS);
+	snprintf(cookie, sizeof cookie, CSRF_COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax%s", out,
+		 secure_flag(req));
+	http_header_add(req, "Set-Cookie", cookie);
+}
+
+/* A sent Origin must name this host (same-origin form posts only). */
+static bool origin_ok(struct http_req *req)
+{
+	const char *origin = http_header(req, "Origin");
+	const char *host = http_header(req, "Host");
+	if (!origin)
+		return true;
+	if (!host)
+		return false;
+	const char *rest = strncmp(origin, "https://", 8) == 0   ? origin + 8
+			   : strncmp(origin, "http://", 7) == 0 ? origin + 7
+								: NULL;
+	return rest && strcmp(rest, host) == 0;
+}
+
+bool session_csrf_ok(struct http_req *req, const char *value)
+{
+	const char *v = http_cookie(req, CSRF_COOKIE);
+	if (!cookie_shaped(v, CSRF_CHARS) || !value || strlen(value) != CSRF_CHARS)
+		return false;
+	return hash_equal(v, value, CSRF_CHARS) && origin_ok(req);
+}
+
+void form_field(struct http_req *req, const char *key, char *out, size_t out_len)
+{
+	if (form_get(req->body, req->body_len, key, out, out_len) != JT_OK)
+		out[0] = '\0';
+}

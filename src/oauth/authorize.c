@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* /oauth/authorize (RFC 6749 §4.1.1-4.1.2, RFC 7636, RFC 9207): checks the
+ * request, sends the browser to log in if needed, shows the consent page,
+ * and on "allow" redirects back with a single-use code bound to the client,
+ * redirect URI, user, space, scopes and PKCE challenge.
+ *
+ * An unknown client or an unregistered redirect URI gets an error page and
+ * never a redirect (§4.1.2.1); every other error goes back to the client. */
+#include "oauth/oauth.h"
+#include "api/api.h"
+#include "console/console.h"
+#include "crypto/crypto.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A checked authorization request. */
+struct authz {
+	struct app app;
+	char client_id[LIMIT_CLIENT_ID_BYTES + 1];
+	char redirect_uri[LIMIT_URI_BYTES + 1];
+	bool redirect_given;
+	char state[LIMIT_STATE_BYTES + 1];
+	bool has_state;
+	uint64_t scopes;
+	char challenge[LIMIT_PKCE_MAX + 1];
+	char method[8];
+};
+
+/* Where a failed check leaves the request. */
+enum check {
+	CHECK_OK,
+	CHECK_PAGE,     /* reply is an error page: never redirect */
+	CHECK_REDIRECT, /* redirect the error to the client */
+};
+
+/* Reads one parameter from the query (GET) or the form (POST). Returns
+ * false when it repeats or is longer than out_len - 1. */
+static bool param(struct http_req *req, const char *key, char *out, size_t out_len,
+		  bool *present)
+{
+	out[0] = '\0';
+	*present = false;
+	if (req->method == HTTP_POST) {
+		enum jt_status st = form_get(req->body, req->body_len, key, out, out_len);
+		*present = st == JT_OK;
+		return st == JT_OK || st == JT_ENOTFOUND;
+	}
+	const char *v = http_query(req, key);
+	if (!v)
+		return true;
+	if (http_query_count(req, key) > 1 || strlen(v) >= out_len)
+		return false;
+	memcpy(out, v, strlen(v) + 1);
+	*present = true;
+	return true;
+}
+
+static void error_page(struct http_req *req, int status, const char *title, const char *text)
+{
+	struct html h;
+	html_init(&h);
+	page_begin(&h, title, NULL, NULL);
+	html_raw(&h, "<section class=\"card narrow\"><h1>");
+	html_text(&h, title);
+	html_raw(&h, "</h1><p class=\"error\" role=\"alert\">");
+	html_text(&h, text);
+	html_raw(&h, "</p><p class=\"muted\">Return to the application and try again, or tell its "
+		     "developers.</p></section>");
+	page_end(&h);
+	page_send(req, status, &h);
+}
+
+/* Appends "&key=percent-encoded value" (or '?' first) to url. */
+static bool url_add(char *url, size_t url_len, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t used = strlen(url);
+	char sep = strchr(url, '?') ? '&' : '?';
+	int n = snprintf(url + used, url_len - used, "%c%s=", sep, key);
+	if (n < 0 || (size_t)n >= url_len - used)
+		return false;
+	used += (size_t)n;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+			     *p == '~';
+		if (used + (plain ? 1 : 3) >= url_len)
+			return false;
+		if (plain) {
+			url[used++] = (char)*p;
+		} else {
+			url[used++] = '%';
+			url[used++] = hex[*p >> 4];
+			url[used++] = hex[*p & 15];
+		}
+	}
+	url[used] = '\0';
+	return true;
+}
+
+/* Redirects to the client with an error (RFC 6749 §4.1.2.1). */
+static void redirect_error(struct http_req *req, const struct authz *a, const char *error,
+			   const char *description)
+{
+	char url[LIMIT_URI_BYTES + LIMIT_STATE_BYTES * 3 + 1024];
+	snprintf(url, sizeof url, "%s", a->redirect_uri);
+	bool ok = url_add(url, sizeof url, "error", error) &&
+		  url_add(url, sizeof url, "error_description", description) &&
+		  (!a->has_state || url_add(url, sizeof url, "state", a->state)) &&
+		  url_add(url, sizeof url, "iss", api_jeton(req)->issuer);
+	if (!ok) {
+		error_page(req, 400, "Invalid request", "The redirect address is too long.");
+		return;
+	}
+	http_redirect(req, 302, url);
+}
+
+static enum check check_request(struct http_req *req, struct authz *a)
+{
+	struct jeton *jt = api_jeton(req);
+	char response_type[32], scope[LIMIT_SCOPES_BYTES + 1];
+	bool has_client, has_type, has_scope, has_challenge, has_method;
+
+	memset(a, 0, sizeof *a);
+	if (!param(req, "client_id", a->client_id, sizeof a->client_id, &has_client) || !has_client) {
+		error_page(req, 400, "Invalid request", "The request names no valid client_id.");
+		return CHECK_PAGE;
+	}
+	enum jt_status st = store_app_find_by_client_id(jt->store, a->client_id, &a->app);
+	if (st == JT_ESTORE) {
+		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
+		return CHECK_PAGE;
+	}
+	if (st != JT_OK) {
+		error_page(req, 400, "Unknown application", "No application has this client_id.");
+		return CHECK_PAGE;
+	}
+	if (!param(req, "redirect_uri", a->redirect_uri, sizeof a->redirect_uri, &a->redirect_given)) {
+		error_page(req, 400, "Invalid request", "The redirect_uri is too long or repeated.");
+		return CHECK_PAGE;
+	}
+	if (a->redirect_given ? !redirect_uri_registered(&a->app, a->redirect_uri)
+			      : !redirect_uri_single(&a->app, a->redirect_uri, sizeof a->redirect_uri)) {
+		error_page(req, 400, "Invalid redirect",
+			   a->redirect_given
+				   ? "The redirect_uri is not registered for this application."
+				   : "The request must name one of the application's redirect URIs.");
+		return CHECK_PAGE;
+	}
+	if (!param(req, "state", a->state, sizeof a->state, &a->has_state)) {
+		error_page(req, 400, "Invalid request", "The state is too long or repeated.");
+		return CHECK_PAGE;
+	}
+	/* From here on, errors go back to the client. */
+	if (!param(req, "response_type", response_type, sizeof response_type, &has_type) ||
+	    !param(req, "scope", scope, sizeof scope, &has_scope) ||
+	    !param(req, "code_challenge", a->challenge, sizeof a->challenge, &has_challenge) ||
+	    !param(req, "code_challenge_method", a->method, sizeof a->method, &has_method)) {
+		redirect_error(req, a, "invalid_request", "A parameter is repeated or too long.");
+		return CHECK_REDIRECT;
+	}
+	if (!has_type || strcmp(response_type, "code") != 0) {
+		redirect_error(req, a, "unsupported_response_type", "Only response_type=code is supported.");
+		return CHECK_REDIRECT;
+	}
+	if (!(grant_of_app(&a->app) & GRANT_AUTHORIZATION_CODE)) {
+		redirect_error(req, a, "unauthorized_client",
+			       "This client may not use the authorization code grant.");
+		return CHECK_REDIRECT;
+	}
+	uint64_t allowed = 0;
+	scope_parse(a->app.scopes, strlen(a->app.scopes), &allowed);
+	a->scopes = allowed;
+	if (has_scope && (scope_parse(scope, strlen(scope), &a->scopes) != JT_OK ||
+			  (a->scopes & ~allowed) || !a->scopes)) {
+		redirect_error(req, a, "invalid_scope",
+			       "The scope asked is unknown or beyond what this client may ask for.");
+		return CHECK_REDIRECT;
+	}
+	if (!has_method && has_challenge)
+		memcpy(a->method, "plain", sizeof "plain");
+	if (has_method && !has_challenge) {
+		redirect_error(req, a, "invalid_request", "code_challenge_method without code_challenge.");
+		return CHECK_REDIRECT;
+	}
+	if (has_challenge && !pkce_challenge_valid(a->challenge, a->method)) {
+		redirect_error(req, a, "invalid_request",
+			       "code_challenge must be 43-128 characters and the method S256 or plain.");
+		return CHECK_REDIRECT;
+	}
+	if (a->app.public_client && !has_challenge) {
+		redirect_error(req, a, "invalid_request", "This client must use PKCE (code_challenge).");
+		return CHECK_REDIRECT;
+	}
+	return CHECK_OK;
+}
+
+/* The request again, canonical, as a query string for the login's next. */
+static bool canonical_url(const struct authz *a, char *out, size_t out_len)
+{
+	char scope[LIMIT_SCOPES_BYTES + 1];
+	scope_format(a->scopes, scope, sizeof scope);
+	snprintf(out, out_len, "/oauth/authorize");
+	return url_add(out, out_len, "client_id", a->client_id) &&
+	       url_add(out, out_len, "response_type", "code") &&
+	       (!a->redirect_given || url_add(out, out_len, "redirect_uri", a->redirect_uri)) &&
+	       url_add(out, out_len, "scope", scope) &&
+	       (!a->has_state || url_add(out, out_len, "state", a->state)) &&
+	       (!a->challenge[0] || (url_add(out, out_len, "code_challenge", a->challenge) &&
+				     url_add(out, out_len, "code_challenge_method", a->method)));
+}
+
+static void hidden(struct html *h, const char *name, const char *value)
+{
+	html_raw(h, "<input type=\"hidden\" name=\"");
+	html_raw(h, name);
+	html_raw(h, "\" value=\"");
+	html_text(h, value);
+	html_raw(h, "\">");
+}
+
+static void consent_page(struct http_req *req, const struct authz *a, const struct user *u)
+{
+	struct jeton *jt = api_jeton(req);
+	char csrf[CSRF_CHARS + 1], scope[LIMIT_SCOPES_BYTES + 1];
+	struct space *spaces = NULL;
+	size_t n = 0;
+	struct html h;
+
+	session_csrf(req, csrf);
+	if (store_space_list(jt->store, u->id, true, &spaces, &n) != JT_OK) {
+		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
+		return;
+	}
+	html_init(&h);
+	page_begin(&h, "Authorize", u, csrf);
+	html_raw(&h, "<section class=\"card narrow\"><h1>");
+	html_text(&h, a->app.name);
+	html_raw(&h, " wants access</h1><p>It will be able to, in the space you choose:</p>"
+		     "<ul class=\"scopes\">");
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		uint64_t bit = 1u << i;
+		if (!(a->scopes & bit))
+			continue;
+		html_raw(&h, "<li>");
+		html_text(&h, scope_description(bit));
+		html_raw(&h, " <code class=\"muted\">");
+		html_text(&h, scope_name(bit));
+		html_raw(&h, "</code></li>");
+	}
+	html_raw(&h, "</ul><form method=\"post\" action=\"/oauth/authorize\">");
+	scope_format(a->scopes, scope, sizeof scope);
+	hidden(&h, "csrf", csrf);
+	hidden(&h, "client_id", a->client_id);
+	hidden(&h, "response_type", "code");
+	if (a->redirect_given)
+		hidden(&h, "redirect_uri", a->redirect_uri);
+	hidden(&h, "scope", scope);
+	if (a->has_state)
+		hidden(&h, "state", a->state);
+	if (a->challenge[0]) {
+		hidden(&h, "code_challenge", a->challenge);
+		hidden(&h, "code_challenge_method", a->method);
+	}
+	if (n) {
+		html_raw(&h, "<label for=\"space_id\">Space</label><select id=\"space_id\" name=\"space_id\">");
+		for (size_t i = 0; i < n; i++) {
+			html_raw(&h, "<option value=\"");
+			html_int(&h, spaces[i].id);
+			html_raw(&h, "\">");
+			html_text(&h, spaces[i].name);
+			html_raw(&h, " (");
+			html_text(&h, spaces[i].role);
+			html_raw(&h, ")</option>");
+		}
+		html_raw(&h, "</select>");
+	} else {
+		html_raw(&h, "<p class=\"error\">You are not a member of any space, so there is nothing "
+			     "to grant.</p>");
+	}
+	html_raw(&h, "<p class=\"hint\">Signed in as ");
+	html_text(&h, u->email);
+	html_raw(&h, ". Access goes to <code>");
+	html_text(&h, a->redirect_uri);
+	html_raw(&h, "</code>.</p><div class=\"actions\">");
+	if (n)
+		html_raw(&h, "<button type=\"submit\" name=\"decision\" value=\"allow\" "
+			     "class=\"primary\">Allow</button>");
+	html_raw(&h, "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>"
+		     "</div></form></section>");
+	page_end(&h);
+	page_send(req, 200, &h);
+	store_list_free(spaces);
+}
+
+static bool user_in_space(struct store *st, int64_t user_id, int64_t space_id)
+{
+	struct space *spaces = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (store_space_list(st, user_id, true, &spaces, &n) == JT_OK)
+		for (size_t i = 0; i < n; i++)
+			found |= spaces[i].id == space_id;
+	store_list_free(spaces);
+	return found;
+}
+
+static void allow(struct http_req *req, const struct authz *a, const struct user *u)
+{
+	struct jeton *jt = api_jeton(req);
+	char space[24], code[TOKEN_LEN + 1], id[24];
+	char url[LIMIT_URI_BYTES + LIMIT_STATE_BYTES * 3 + 1024];
+	bool has_space;
+	int64_t space_id = 0;
+	struct auth_code c = {0};
+
+	if (!param(req, "space_id", space, sizeof space, &has_space) || !has_space ||
+	    text_parse_i64(space, strlen(space), 1, INT64_MAX, &space_id) != JT_OK ||
+	    !user_in_space(jt->store, u->id, space_id)) {
+		error_page(req, 400, "Choose a space", "Pick one of your spaces to grant access to.");
+		return;
+	}
+	token_generate(TOKEN_CODE, code);
+	hash_sha256(code, TOKEN_LEN, c.hash);
+	c.app_id = a->app.id;
+	c.user_id = u->id;
+	c.space_id = space_id;
+	memcpy(c.redirect_uri, a->redirect_uri, sizeof c.redirect_uri);
+	c.redirect_given = a->redirect_given;
+	scope_format(a->scopes, c.scopes, sizeof c.scopes);
+	memcpy(c.challenge, a->challenge, sizeof c.challenge);
+	if (a->challenge[0])
+		memcpy(c.challenge_method, a->method, sizeof c.challenge_method);
+	c.family_id = issue_family_id();
+	c.created_at = time_now();
+	c.expires_at = c.created_at + LIMIT_CODE_SECONDS;
+	if (store_code_insert(jt->store, &c) != JT_OK) {
+		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
+		crypto_wipe(code, sizeof code);
+		return;
+	}
+	snprintf(url, sizeof url, "%s", a->redirect_uri);
+	snprintf(id, sizeof id, "%lld", (long long)space_id);
+	bool ok = url_add(url, sizeof url, "code", code) &&
+		  (!a->has_state || url_add(url, sizeof url, "state", a->state)) &&
+		  url_add(url, sizeof url, "space_id", id) &&
+		  url_add(url, sizeof url, "iss", jt->issuer);
+	crypto_wipe(code, sizeof code);
+	if (!ok)
+		error_page(req, 400, "Invalid request", "The redirect address is too long.");
+	else
+		http_redirect(req, 302, url);
+	crypto_wipe(url, sizeof url);
+}
+
+void oauth_authorize(struct http_req *req)
+{
+	struct authz a;
+	struct user u;
+	char next[LIMIT_URL_BYTES + 1], login[LIMIT_URL_BYTES * 3 + 32];
+	char csrf[CSRF_CHARS + 8], decision[16];
+	bool has_decision;
+
+	if (req->method == HTTP_POST) {
+		form_field(req, "csrf", csrf, sizeof csrf);
+		if (!session_csrf_ok(req, csrf)) {
+			error_page(req, 403, "Form expired",
+				   "The consent form expired or came from another site.");
+			return;
+		}
+	}
+	if (check_request(req, &a) != CHECK_OK)
+		return;
+	if (!session_user(req, &u)) {
+		if (!canonical_url(&a, next, sizeof next)) {
+			error_page(req, 400, "Invalid request", "The request is too long.");
+			return;
+		}
+		snprintf(login, sizeof login, "/login");
+		url_add(login, sizeof login, "next", next);
+		http_redirect(req, 302, login);
+		return;
+	}
+	if (req->method != HTTP_POST) {
+		consent_page(req, &a, &u);
+		return;
+	}
+	if (!param(req, "decision", decision, sizeof decision, &has_decision) ||
+	    (strcmp(decision, "allow") != 0 && strcmp(decision, "deny") != 0)) {
+		error_page(req, 400, "Invalid request", "Choose Allow or Deny.");
+		return;
+	}
+	if (strcmp(decision, "deny") == 0) {
+		redirect_error(req, &a, "access_denied", "The user denied the request.");
+		return;
+	}
+	allow(req, &a, &u);
+}

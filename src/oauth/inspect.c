@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/* The resource server's side: /oauth/introspect (RFC 7662), /oauth/revoke
+ * (RFC 7009) and /oauth/user_info (as Storyblok's). Introspection and
+ * revocation take every kind of jeton token, personal ones included. */
+#include "oauth/oauth.h"
+#include "api/api.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void inactive(struct http_req *req)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o)
+		cJSON_AddBoolToObject(o, "active", 0);
+	http_reply_json(req, 200, o);
+}
+
+static void add_id_string(cJSON *o, const char *key, int64_t id)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%lld", (long long)id);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void introspect_access(struct http_req *req, const char *token)
+{
+	struct jeton *jt = api_jeton(req);
+	struct principal *p = NULL;
+	char scope[LIMIT_SCOPES_BYTES + 1];
+
+	if (auth_verify_token(jt->auth, token, strlen(token), &p) != AUTH_OK) {
+		inactive(req);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "active", 1);
+	scope_format(p->token_scopes, scope, sizeof scope);
+	cJSON_AddStringToObject(o, "scope", scope);
+	if (p->client_id[0])
+		cJSON_AddStringToObject(o, "client_id", p->client_id);
+	if (p->user.id) {
+		add_id_string(o, "sub", p->user.id);
+		cJSON_AddStringToObject(o, "username", p->user.email);
+	} else {
+		cJSON_AddStringToObject(o, "sub", p->client_id);
+	}
+	if (p->expires_at)
+		cJSON_AddNumberToObject(o, "exp", (double)p->expires_at);
+	cJSON_AddNumberToObject(o, "iat", (double)p->created_at);
+	cJSON_AddStringToObject(o, "iss", jt->issuer);
+	cJSON_AddStringToObject(o, "token_type", "Bearer");
+	cJSON_AddStringToObject(o, "token_kind", token_kind_name(p->kind));
+	if (p->space_id)
+		cJSON_AddNumberToObject(o, "space_id", (double)p->space_id);
+	auth_release(p);
+	http_reply_json(req, 200, o);
+}
+
+static void introspect_refresh(struct http_req *req, const char *token)
+{
+	struct jeton *jt = api_jeton(req);
+	uint8_t hash[HASH_SHA256_LEN];
+	struct oauth_token t;
+	struct app app;
+	struct user u;
+
+	hash_sha256(token, strlen(token), hash);
+	if (store_oauth_find_by_hash(jt->store, hash, &t) != JT_OK || strcmp(t.kind, "refresh") != 0 ||
+	    t.revoked_at || t.rotated_at || t.expires_at <= time_now() ||
+	    store_user_get(jt->store, t.user_id, &u) != JT_OK || u.disabled ||
+	    store_app_get(jt->store, t.app_id, &app) != JT_OK) {
+		inactive(req);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "active", 1);
+	cJSON_AddStringToObject(o, "scope", t.scopes);
+	cJSON_AddStringToObject(o, "client_id", app.client_id);
+	add_id_string(o, "sub", t.user_id);
+	cJSON_AddStringToObject(o, "username", u.email);
+	cJSON_AddNumberToObject(o, "exp", (double)t.expires_at);
+	cJSON_AddNumberToObject(o, "iat", (double)t.created_at);
+	cJSON_AddStringToObject(o, "iss", jt->issuer);
+	cJSON_AddStringToObject(o, "token_type", "refresh_token");
+	cJSON_AddStringToObject(o, "token_kind", "refresh");
+	if (t.space_id)
+		cJSON_AddNumberToObject(o, "space_id", (double)t.space_id);
+	http_reply_json(req, 200, o);
+}
+
+/* Reads the token parameter; false after replying when it is missing. */
+static bool token_param(struct http_req *req, char *out, size_t out_len, enum token_kind *kind)
+{
+	bool present;
+	char big[LIMIT_FORM_VALUE_BYTES];
+	if (!oauth_param(req, "token", big, sizeof big, &present))
+		return false;
+	if (!present) {
+		oauth_error(req, 400, "invalid_request", "The parameter token is missing.");
+		return false;
+	}
+	size_t n = strlen(big);
+	*kind = TOKEN_NONE;
+	out[0] = '\0';
+	if (n < out_len && token_parse(big, n, kind) == JT_OK)
+		memcpy(out, big, n + 1);
+	else
+		*kind = TOKEN_NONE;
+	crypto_wipe(big, sizeof big);
+	return true;
+}
+
+void oauth_introspect(struct http_req *req)
+{
+	char token[TOKEN_LEN + 1];
+	enum token_kind kind;
+	struct app app;
+
+	if (!oauth_client_authenticate(req, false, &app) ||
+	    !token_param(req, token, sizeof token, &kind))
+		return;
+	if (kind == TOKEN_PAT || kind == TOKEN_ACCESS || kind == TOKEN_CLIENT)
+		introspect_access(req, token);
+	else if (kind == TOKEN_REFRESH)
+		introspect_refresh(req, token);
+	else
+		inactive(req);
+	crypto_wipe(token, sizeof token);
+}
+
+void oauth_revoke(struct http_req *req)
+{
+	struct jeton *jt = api_jeton(req);
+	char token[TOKEN_LEN + 1];
+	enum token_kind kind;
+	uint8_t hash[HASH_SHA256_LEN];
+	struct app app;
+	struct pat pat;
+	struct oauth_token t;
+	enum jt_status st = JT_OK;
+
+	if (!oauth_client_authenticate(req, true, &app) ||
+	    !token_param(req, token, sizeof token, &kind))
+		return;
+	int64_t now = time_now();
+	if (kind != TOKEN_NONE)
+		hash_sha256(token, strlen(token), hash);
+	crypto_wipe(token, sizeof token);
+	if (kind == TOKEN_PAT) {
+		/* Whoever holds a personal token may kill it (a leaked token
+		 * found by anyone should die at once). */
+		if (store_pat_find_by_hash(jt->store, hash, &pat) == JT_OK)
+			st = store_pat_revoke(jt->store, 0, pat.id, now, &pat);
+	} else if (kind == TOKEN_ACCESS || kind == TOKEN_CLIENT || kind == TOKEN_REFRESH) {
+		st = store_oauth_find_by_hash(jt->store, hash, &t);
+		if (st == JT_OK && t.app_id && t.app_id != app.id) {
+			oauth_error(req, 400, "unauthorized_client",
+				    "The token was issued to another client.");
+			return;
+		}
+		if (st == JT_OK && strcmp(t.kind, "refresh") == 0 && t.family_id)
+			st = store_oauth_revoke_family(jt->store, t.family_id, now);
+		else if (st == JT_OK)
+			st = store_oauth_revoke(jt->store, t.id, now);
+		if (st == JT_ENOTFOUND)
+			st = JT_OK;
+	}
+	if (st == JT_ESTORE) {
+		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+		return;
+	}
+	auth_invalidate(jt->auth);
+	http_reply_empty(req, 200);
+}
+
+void oauth_user_info(struct http_req *req)
+{
+	struct principal *p = api_authenticate(req, 0);
+	if (!p)
+		return;
+	if (!p->user.id) {
+		auth_release(p);
+		http_reply_error(req, 403, "insufficient_scope", "A client token has no user.");
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *user = cJSON_AddObjectToObject(o, "user");
+	cJSON_AddNumberToObject(user, "id", (double)p->user.id);
+	cJSON_AddStringToObject(user, "friendly_name", p->user.friendly_name);
+	cJSON_AddStringToObject(user, "email", p->user.email);
+	cJSON *roles = cJSON_CreateArray();
+	if (p->space_id && p->nspaces == 1) {
+		cJSON *space = cJSON_AddObjectToObject(o, "space");
+		cJSON_AddNumberToObject(space, "id", (double)p->spaces[0].id);
+		cJSON_AddStringToObject(space, "name", p->spaces[0].name);
+		cJSON *role = cJSON_CreateObject();
+		cJSON_AddStringToObject(role, "name", p->spaces[0].role);
+		cJSON_AddItemToArray(roles, role);
+	} else {
+		cJSON_AddNullToObject(o, "space");
+	}
+	cJSON_AddItemToObject(o, "roles", roles);
+	auth_release(p);
+	http_reply_json(req, 200, o);
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* The OAuth 2.0 authorization server (RFC 6749, 7009, 7636, 7662, 8414,
+ * and the security BCP, RFC 9700).
+ *
+ * client.c     apps' grant types and redirect URIs; client authentication
+ * pkce.c       code challenges (RFC 7636)
+ * issue.c      minting access and refresh tokens, the token response
+ * authorize.c  /oauth/authorize: login, consent, codes
+ * token.c      /oauth/token: every grant
+ * inspect.c    /oauth/introspect, /oauth/revoke, /oauth/user_info
+ * metadata.c   /.well-known/oauth-authorization-server
+ * register.c   the rules an app must meet; creating apps and secrets */
+#ifndef JETON_OAUTH_H
+#define JETON_OAUTH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "http/http.h"
+#include "store/store.h"
+#include "token/token.h"
+
+enum grant_type {
+	GRANT_AUTHORIZATION_CODE = 1u << 0,
+	GRANT_REFRESH_TOKEN = 1u << 1,
+	GRANT_CLIENT_CREDENTIALS = 1u << 2,
+};
+#define GRANT_ALL (GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS)
+
+/* ---- client.c ---- */
+
+/* Parses a list of grant types separated by spaces or commas. */
+enum jt_status grant_parse(const char *s, unsigned *out);
+void grant_format(unsigned grants, char *out, size_t out_len);
+/* The grants an app record allows. */
+unsigned grant_of_app(const struct app *a);
+
+/* An absolute redirect URI an app may register: https, http on a loopback
+ * host, or a private-use scheme (com.example.app:/cb); no fragment, no
+ * wildcard, no user info, at most LIMIT_URI_BYTES. */
+bool redirect_uri_valid(const char *uri);
+/* True if uri is byte-for-byte one of the app's registered URIs. */
+bool redirect_uri_registered(const struct app *a, const char *uri);
+/* The app's only registered URI, or NULL if it has none or several. */
+bool redirect_uri_single(const struct app *a, char *out, size_t out_len);
+
+/* A form parameter of the request body, or NULL when absent; sets a 400
+ * invalid_request reply and returns false when it repeats or is too long. */
+bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len,
+		 bool *present);
+
+/* Authenticates the client of a token, revocation or introspection
+ * request: HTTP Basic (client_secret_basic) or client_id and client_secret
+ * in the form (client_secret_post); a public app by client_id alone when
+ * allow_public. On failure sets the RFC 6749 §5.2 reply (401 invalid_client,
+ * with a Basic challenge when Basic was tried) and returns false. */
+bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct app *out);
+
+/* Sets an RFC 6749 §5.2 error reply. */
+void oauth_error(struct http_req *req, int status, const char *error, const char *description);
+
+/* ---- pkce.c ---- */
+
+/* A code challenge as sent to /oauth/authorize: method S256 or plain,
+ * 43-128 unreserved characters. */
+bool pkce_challenge_valid(const char *challenge, const char *method);
+/* Checks a code verifier against a stored challenge, in constant time. */
+bool pkce_verify(const char *verifier, const char *challenge, const char *method);
+
+/* ---- issue.c ---- */
+
+struct issued {
+	char access[TOKEN_LEN + 1];
+	char refresh[TOKEN_LEN + 1];  /* "" when none */
+	struct oauth_token tokens[2]; /* access, then refresh */
+	size_t ntokens;
+	int64_t expires_in;
+};
+
+/* Fills out with a fresh access token (kind: TOKEN_ACCESS or TOKEN_CLIENT)
+ * and, with refresh_ttl > 0, a refresh token; nothing is stored yet. */
+void issue_prepare(enum token_kind kind, int64_t app_id, int64_t user_id, int64_t space_id,
+		   int64_t family_id, uint64_t scopes, int64_t access_ttl, int64_t refresh_ttl,
+		   struct issued *out);
+/* The RFC 6749 §5.1 response for out. */
+void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes,
+		 int64_t space_id);
+/* A random positive 63-bit id for a grant family. */
+int64_t issue_family_id(void);
+
+/* ---- register.c ---- */
+
+#define CLIENT_ID_CHARS 24
+
+/* Fills the defaults of a new app: 900 s access tokens, 30-day refresh
+ * tokens rotated on use, opaque format, scope read_content. */
+void app_defaults(struct app *a);
+/* Checks an app against the rules (redirect URIs for the code grant, no
+ * client_credentials for public apps, TTL ranges, ...). On failure writes
+ * a sentence for a person into why and returns JT_EINVAL. */
+enum jt_status app_validate(const struct app *a, char *why, size_t why_len);
+/* Gives a (validated) app a client_id and, unless public, a secret which
+ * is written into secret ("" for public apps); stores it. */
+enum jt_status app_register(struct store *st, struct app *a, char secret[TOKEN_LEN + 1]);
+/* Replaces a confidential app's secret; JT_ECONFLICT for a public app. */
+enum jt_status app_new_secret(struct store *st, struct app *a, char secret[TOKEN_LEN + 1]);
+/* Adds uri to the newline-separated list; JT_ETOOBIG past the limits. */
+enum jt_status app_add_redirect(struct app *a, const char *uri);
+
+/* ---- handlers ---- */
+void oauth_authorize(struct http_req *req);
+void oauth_token(struct http_req *req);
+void oauth_revoke(struct http_req *req);
+void oauth_introspect(struct http_req *req);
+void oauth_user_info(struct http_req *req);
+void oauth_metadata(struct http_req *req);
+
+#endif

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* POST /oauth/token: the authorization_code, refresh_token and
+ * client_credentials grants (RFC 6749 §4.1.3, §6, §4.4), PKCE (RFC 7636),
+ * refresh-token rotation with reuse detection (RFC 9700 §4.14), and, where
+ * the operator enables it, a user's own email and password in the
+ * client_credentials form (as Apinizer's management API takes them). */
+#include "oauth/oauth.h"
+#include "api/api.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <string.h>
+#include <strings.h>
+
+static bool is_form(struct http_req *req)
+{
+	const char *ct = http_header(req, "Content-Type");
+	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* Parses a token-shaped parameter and hashes it; false if not of kind. */
+static bool token_hash_of(const char *value, enum token_kind want, uint8_t hash[STORE_HASH_LEN])
+{
+	enum token_kind kind;
+	if (token_parse(value, strlen(value), &kind) != JT_OK || kind != want)
+		return false;
+	hash_sha256(value, strlen(value), hash);
+	return true;
+}
+
+/* Revokes every token of a grant when a code or a refresh token is
+ * replayed: whoever holds them may be an attacker. */
+static void revoke_family(struct http_req *req, int64_t family_id)
+{
+	struct jeton *jt = api_jeton(req);
+	if (family_id && store_oauth_revoke_family(jt->store, family_id, time_now()) == JT_OK)
+		auth_invalidate(jt->auth);
+}
+
+static void store_and_reply(struct http_req *req, struct issued *out, uint64_t scopes,
+			    int64_t space_id)
+{
+	enum jt_status st = store_oauth_insert(api_jeton(req)->store, out->tokens, out->ntokens);
+	if (st != JT_OK)
+		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+	else
+		issue_reply(req, out, scopes, space_id);
+}
+
+static void grant_code(struct http_req *req, const struct app *app)
+{
+	struct jeton *jt = api_jeton(req);
+	char code[TOKEN_LEN + 8], redirect[LIMIT_URI_BYTES + 1], verifier[LIMIT_PKCE_MAX + 8];
+	bool has_code, has_redirect, has_verifier;
+	uint8_t hash[STORE_HASH_LEN];
+	struct auth_code c;
+	struct issued out;
+	uint64_t scopes = 0;
+
+	if (!oauth_param(req, "code", code, sizeof code, &has_code) ||
+	    !oauth_param(req, "redirect_uri", redirect, sizeof redirect, &has_redirect) ||
+	    !oauth_param(req, "code_verifier", verifier, sizeof verifier, &has_verifier))
+		return;
+	if (!has_code) {
+		oauth_error(req, 400, "invalid_request", "The parameter code is missing.");
+		return;
+	}
+	if (!token_hash_of(code, TOKEN_CODE, hash)) {
+		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
+		return;
+	}
+	int64_t now = time_now();
+	enum jt_status st = store_code_consume(jt->store, hash, now, &c);
+	if (st == JT_ECONFLICT) {
+		revoke_family(req, c.family_id);
+		oauth_error(req, 400, "invalid_grant",
+			    "The authorization code was already used; every token issued from it is "
+			    "now revoked.");
+		return;
+	}
+	if (st == JT_ENOTFOUND || (st == JT_OK && c.app_id != app->id)) {
+		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
+		return;
+	}
+	if (st != JT_OK) {
+		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+		return;
+	}
+	if (c.expires_at <= now) {
+		oauth_error(req, 400, "invalid_grant", "The authorization code has expired.");
+		return;
+	}
+	if ((c.redirect_given || has_redirect) && strcmp(redirect, c.redirect_uri) != 0) {
+		oauth_error(req, 400, "invalid_grant",
+			    "redirect_uri does not match the one of the authorization request.");
+		return;
+	}
+	if (c.challenge[0] && !has_verifier) {
+		oauth_error(req, 400, "invalid_grant", "code_verifier is required (PKCE).");
+		return;
+	}
+	if (c.challenge[0] && !pkce_verify(verifier, c.challenge, c.challenge_method)) {
+		oauth_error(req, 400, "invalid_grant", "code_verifier does not match the challenge.");
+		return;
+	}
+	if (!c.challenge[0] && has_verifier) {
+		oauth_error(req, 400, "invalid_grant",
+			    "code_verifier was sent but the authorization request had no challenge.");
+		return;
+	}
+	scope_parse(c.scopes, strlen(c.scopes), &scopes);
+	int64_t refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0;
+	issue_prepare(TOKEN_ACCESS, app->id, c.user_id, c.space_id, c.family_id, scopes,
+		      app->access_ttl, refresh_ttl, &out);
+	store_and_reply(req, &out, scopes, c.space_id);
+	crypto_wipe(&out, sizeof out);
+}
+
+static void grant_refresh(struct http_req *req, const struct app *app)
+{
+	struct jeton *jt = api_jeton(req);
+	char value[TOKEN_LEN + 8], scope[LIMIT_SCOPES_BYTES + 1];
+	bool has_value, has_scope;
+	uint8_t hash[STORE_HASH_LEN];
+	struct oauth_token t;
+	struct user u;
+	struct issued out;
+	uint64_t scopes = 0, asked = 0;
+
+	if (!oauth_param(req, "refresh_token", value, sizeof value, &has_value) ||
+	    !oauth_param(req, "scope", scope, sizeof scope, &has_scope))
+		return;
+	if (!has_value) {
+		oauth_error(req, 400, "invalid_request", "The parameter refresh_token is missing.");
+		return;
+	}
+	enum jt_status st = JT_ENOTFOUND;
+	if (token_hash_of(value, TOKEN_REFRESH, hash))
+		st = store_oauth_find_by_hash(jt->store, hash, &t);
+	if (st == JT_ESTORE) {
+		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+		return;
+	}
+	int64_t now = time_now();
+	if (st != JT_OK || strcmp(t.kind, "refresh") != 0 || t.app_id != app->id) {
+		oauth_error(req, 400, "invalid_grant", "The refresh token is not valid.");
+		return;
+	}
+	if (t.rotated_at && !t.revoked_at) {
+		revoke_family(req, t.family_id);
+		oauth_error(req, 400, "invalid_grant",
+			    "The refresh token was already used; every token of this grant is now "
+			    "revoked.");
+		return;
+	}
+	if (t.revoked_at || t.expires_at <= now) {
+		oauth_error(req, 400, "invalid_grant",
+			    t.revoked_at ? "The refresh token has been revoked."
+					 : "The refresh token has expired.");
+		return;
+	}
+	if (store_user_get(jt->store, t.user_id, &u) != JT_OK || u.disabled) {
+		oauth_error(req, 400, "invalid_grant", "The user of this grant is no longer active.");
+		return;
+	}
+	scope_parse(t.scopes, strlen(t.scopes), &scopes);
+	if (has_scope) {
+		if (scope_parse(scope, strlen(scope), &asked) != JT_OK || !asked || (asked & ~scopes)) {
+			oauth_error(req, 400, "invalid_scope",
+				    "A refresh can only keep or narrow the scopes of the grant.");
+			return;
+		}
+		scopes = asked;
+	}
+	bool rotate = app->public_client || app->rotate_refresh;
+	issue_prepare(TOKEN_ACCESS, app->id, t.user_id, t.space_id, t.family_id, scopes,
+		      app->access_ttl, rotate ? app->refresh_ttl : 0, &out);
+	st = store_oauth_refresh(jt->store, t.id, !rotate, now, out.tokens, out.ntokens);
+	if (st == JT_ECONFLICT) {
+		revoke_family(req, t.family_id);
+		oauth_error(req, 400, "invalid_grant",
+			    "The refresh token was already used; every token of this grant is now "
+			    "revoked.");
+	} else if (st != JT_OK) {
+		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+	} else {
+		issue_reply(req, &out, scopes, t.space_id);
+	}
+	crypto_wipe(&out, sizeof out);
+}
+
+static void grant_client(struct http_req *req, const struct app *app)
+{
+	char scope[LIMIT_SCOPES_BYTES + 1];
+	bool has_scope;
+	uint64_t allowed = 0, scopes;
+	struct issued out;
+
+	if (!oauth_param(req, "scope", scope, sizeof scope, &has_scope))
+		return;
+	if (!app->has_secret) {
+		oauth_error(req, 400, "unauthorized_client",
+			    "A public client cannot use client_credentials.");
+		return;
+	}
+	scope_parse(app->scopes, strlen(app->scopes), &allowed);
+	scopes = allowed;
+	if (has_scope && (scope_parse(scope, strlen(scope), &scopes) != JT_OK || (scopes & ~allowed))) {
+		oauth_error(req, 400, "invalid_scope",
+			    "The scope asked is unknown or beyond what this client may have.");
+		return;
+	}
+	issue_prepare(TOKEN_CLIENT, app->id, 0, 0, 0, scopes, app->access_ttl, 0, &out);
+	store_and_reply(req, &out, scopes, 0);
+	crypto_wipe(&out, sizeof out);
+}
+
+/* ---- a user's own email and password (Apinizer's form) ---- */
+
+struct user_grant {
+	char email[LIMIT_EMAIL_BYTES + 1];
+	char password[LIMIT_PASSWORD_MAX + 1];
+	char scope[LIMIT_SCOPES_BYTES + 1];
+	bool has_scope;
+	struct user user;
+	enum jt_status status;
+	uint64_t held;
+};
+
+static void bad_credentials(struct http_req *req)
+{
+	oauth_error(req, 401, "unauthorized_client", "Bad credentials");
+}
+
+static void user_grant_work(struct http_req *req)
+{
+	struct user_grant *g = req->ctx;
+	struct jeton *jt = api_jeton(req);
+	uint64_t instance;
+	g->status = grant_check_password(jt->store, g->email, g->password, &g->user);
+	if (g->status == JT_OK)
+		g->status = grant_user_permissions(jt->store, &g->user, &instance, &g->held);
+	crypto_wipe(g->password, sizeof g->password);
+}
+
+static void user_grant_done(struct http_req *req)
+{
+	struct jeton *jt = api_jeton(req);
+	struct user_grant *g = req->ctx;
+	struct issued out;
+	uint64_t scopes = g->held;
+
+	if (g->status == JT_ENOTFOUND) {
+		throttle_failed(jt->throttle, g->email, req->client_ip, time_now());
+		bad_credentials(req);
+	} else if (g->status != JT_OK) {
+		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+	} else if (g->has_scope &&
+		   (scope_parse(g->scope, strlen(g->scope), &scopes) != JT_OK || (scopes & ~g->held))) {
+		oauth_error(req, 400, "invalid_scope", "The scope asked is unknown or not yours.");
+	} else {
+		throttle_succeeded(jt->throttle, g->email);
+		issue_prepare(TOKEN_ACCESS, 0, g->user.id, 0, 0, scopes, LIMIT_USER_TOKEN_TTL, 0, &out);
+		store_and_reply(req, &out, scopes, 0);
+		crypto_wipe(&out, sizeof out);
+	}
+	crypto_wipe(g, sizeof *g);
+	jt_free(g);
+	req->ctx = NULL;
+}
+
+/* The client_id of a client_credentials request when it names a user
+ * (an email) rather than an app; NULL otherwise. */
+static bool user_credentials(struct http_req *req, struct user_grant *g)
+{
+	bool has_id, has_secret;
+	if (!oauth_param(req, "client_id", g->email, sizeof g->email, &has_id) ||
+	    !oauth_param(req, "client_secret", g->password, sizeof g->password, &has_secret) ||
+	    !oauth_param(req, "scope", g->scope, sizeof g->scope, &g->has_scope))
+		return false;
+	return has_id && has_secret && strchr(g->email, '@');
+}
+
+static void grant_user(struct http_req *req)
+{
+	struct jeton *jt = api_jeton(req);
+	struct user_grant *g = jt_calloc(1, sizeof *g);
+	if (!g) {
+		oauth_error(req, 500, "server_error", "Out of memory.");
+		return;
+	}
+	if (!user_credentials(req, g)) {
+		if (!req->status)
+			bad_credentials(req);
+	} else if (!throttle_allowed(jt->throttle, g->email, req->client_ip, time_now())) {
+		oauth_error(req, 429, "slow_down", "Too many failed attempts; try again later.");
+	} else {
+		req->ctx = g;
+		http_defer(req, user_grant_work, user_grant_done);
+		return;
+	}
+	crypto_wipe(g, sizeof *g);
+	jt_free(g);
+}
+
+/* True if this client_credentials request carries a user's email as
+ * client_id in the form (no Basic header). */
+static bool names_a_user(struct http_req *req)
+{
+	char id[LIMIT_EMAIL_BYTES + 1];
+	const char *auth = http_header(req, "Authorization");
+	if (auth && strncasecmp(auth, "Basic ", 6) == 0)
+		return false;
+	return form_get(req->body, req->body_len, "client_id", id, sizeof id) == JT_OK &&
+	       strchr(id, '@') != NULL;
+}
+
+void oauth_token(struct http_req *req)
+{
+	char grant[64];
+	bool has_grant;
+	struct app app;
+
+	if (!is_form(req)) {
+		oauth_error(req, 400, "invalid_request",
+			    "The body must be application/x-www-form-urlencoded.");
+		return;
+	}
+	if (!oauth_param(req, "grant_type", grant, sizeof grant, &has_grant))
+		return;
+	if (!has_grant) {
+		oauth_error(req, 400, "invalid_request", "The parameter grant_type is missing.");
+		return;
+	}
+	unsigned g = 0;
+	if (grant_parse(grant, &g) != JT_OK || g == 0 || (g & (g - 1)) != 0) {
+		oauth_error(req, 400, "unsupported_grant_type",
+			    "Supported grants: authorization_code, refresh_token, client_credentials.");
+		return;
+	}
+	if (g == GRANT_CLIENT_CREDENTIALS && api_jeton(req)->allow_user_credentials &&
+	    names_a_user(req)) {
+		grant_user(req);
+		return;
+	}
+	if (!oauth_client_authenticate(req, g != GRANT_CLIENT_CREDENTIALS, &app))
+		return;
+	if (!(grant_of_app(&app) & g)) {
+		oauth_error(req, 400, "unauthorized_client", "This client may not use this grant type.");
+		return;
+	}
+	if (g == GRANT_AUTHORIZATION_CODE)
+		grant_code(req, &app);
+	else if (g == GRANT_REFRESH_TOKEN)
+		grant_refresh(req, &app);
+	else
+		grant_client(req, &app);
+}
