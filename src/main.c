@@ -17,11 +17,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jeton [--db PATH] COMMAND ...\n"
 		"  serve [--listen 127.0.0.1:8080] [--issuer URL] [--access-log] [--admin-email E]\n"
+		"        [--threads N] [--allow-user-credentials]\n"
 		"  init [--admin-email E]\n"
 		"  user add EMAIL [--name N] [--admin] [--password-stdin] | list | disable EMAIL | enable EMAIL\n"
 		"  space add NAME | list | grant SPACE EMAIL ROLE | revoke SPACE EMAIL\n"
 		"  token create --user EMAIL --name N [--scopes \"a b\"] [--expires DATE|never]\n"
 		"  token list --user EMAIL [--json] | revoke ID | rotate ID\n"
+		"  app create --name N [--redirect-uri URI]... [--public] [--grants LIST] [--scopes \"a b\"]\n"
+		"      [--access-ttl S] [--refresh-ttl S] [--keep-refresh] [--json] | list | delete ID\n"
+		"      | rotate-secret ID\n"
 		"  migrate | version\n"
 		"The store is --db, else $JETON_DB, else ./jeton.db.\n");
 }
@@ -57,6 +61,8 @@ int main(int argc, char **argv)
 		return cli_space(rest, rest_argv);
 	if (strcmp(cmd, "token") == 0)
 		return cli_token(rest, rest_argv);
+	if (strcmp(cmd, "app") == 0)
+		return cli_app(rest, rest_argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return cli_migrate(rest, rest_argv);
 	if (strcmp(cmd, "version") == 0) {

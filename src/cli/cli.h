@@ -15,10 +15,14 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 #define CLI_MAX_POSITIONAL 8
 
 /* An option a command accepts: "--name" with a value, or a flag. */
+#define CLI_MAX_REPEATS 16
+
 struct cli_option {
 	const char *name;
 	bool takes_value;
-	const char *value; /* filled by cli_parse: the value, or "" for a flag */
+	const char *value; /* filled by cli_parse: the last value, or "" for a flag */
+	const char *values[CLI_MAX_REPEATS]; /* every value, for repeatable options */
+	int nvalues;
 };
 
 struct cli_args {
@@ -58,5 +62,6 @@ int cli_user(int argc, char **argv);
 int cli_space(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
+int cli_app(int argc, char **argv);
 
 #endif

@@ -35,8 +35,10 @@ int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts,
 	const char *env = getenv("JETON_DB");
 	memset(out, 0, sizeof *out);
 	out->db = default_db ? default_db : (env && *env ? env : DEFAULT_DB);
-	for (size_t i = 0; i < nopts; i++)
+	for (size_t i = 0; i < nopts; i++) {
 		opts[i].value = NULL;
+		opts[i].nvalues = 0;
+	}
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -68,10 +70,16 @@ int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts,
 			fprintf(stderr, "jeton: %.*s takes no value\n", (int)name_len, a);
 			return CLI_USAGE;
 		}
-		if (is_db)
+		if (is_db) {
 			out->db = value;
-		else
-			o->value = value ? value : "";
+			continue;
+		}
+		o->value = value ? value : "";
+		if (o->nvalues == CLI_MAX_REPEATS) {
+			fprintf(stderr, "jeton: %s given too many times\n", o->name);
+			return CLI_USAGE;
+		}
+		o->values[o->nvalues++] = o->value;
 	}
 	return CLI_OK;
 }

@@ -65,9 +65,9 @@ static bool env_flag(const char *name)
 int cli_serve(int argc, char **argv)
 {
 	struct cli_option opts[] = {
-		{"--listen", true, NULL}, {"--issuer", true, NULL},
-		{"--admin-email", true, NULL}, {"--access-log", false, NULL},
-		{"--threads", true, NULL}, {"--allow-user-credentials", false, NULL},
+		{.name = "--listen", .takes_value = true}, {.name = "--issuer", .takes_value = true},
+		{.name = "--admin-email", .takes_value = true}, {.name = "--access-log", .takes_value = false},
+		{.name = "--threads", .takes_value = true}, {.name = "--allow-user-credentials", .takes_value = false},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -160,7 +160,7 @@ out:
 
 int cli_init(int argc, char **argv)
 {
-	struct cli_option opts[] = {{"--admin-email", true, NULL}};
+	struct cli_option opts[] = {{.name = "--admin-email", .takes_value = true}};
 	struct cli_args args;
 	struct store *st = NULL;
 	char password[LIMIT_PASSWORD_MAX + 1];

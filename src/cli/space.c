@@ -54,7 +54,7 @@ static int space_add(int argc, char **argv)
 
 static int space_list(int argc, char **argv)
 {
-	struct cli_option opts[] = {{"--json", false, NULL}};
+	struct cli_option opts[] = {{.name = "--json", .takes_value = false}};
 	struct cli_args args;
 	struct store *st = NULL;
 	struct space *items = NULL;

@@ -13,8 +13,8 @@
 static int token_create(int argc, char **argv)
 {
 	struct cli_option opts[] = {
-		{"--user", true, NULL}, {"--name", true, NULL},
-		{"--scopes", true, NULL}, {"--expires", true, NULL},
+		{.name = "--user", .takes_value = true}, {.name = "--name", .takes_value = true},
+		{.name = "--scopes", .takes_value = true}, {.name = "--expires", .takes_value = true},
 	};
 	struct cli_args args;
 	struct store *st = NULL;
@@ -69,7 +69,7 @@ static int token_create(int argc, char **argv)
 
 static int token_list(int argc, char **argv)
 {
-	struct cli_option opts[] = {{"--user", true, NULL}, {"--json", false, NULL}};
+	struct cli_option opts[] = {{.name = "--user", .takes_value = true}, {.name = "--json", .takes_value = false}};
 	struct cli_args args;
 	struct store *st = NULL;
 	struct user u;

@@ -36,7 +36,7 @@ static int read_password(char *out, size_t out_len)
 static int user_add(int argc, char **argv)
 {
 	struct cli_option opts[] = {
-		{"--name", true, NULL}, {"--admin", false, NULL}, {"--password-stdin", false, NULL},
+		{.name = "--name", .takes_value = true}, {.name = "--admin", .takes_value = false}, {.name = "--password-stdin", .takes_value = false},
 	};
 	struct cli_args args;
 	struct store *st = NULL;
@@ -91,7 +91,7 @@ static int user_add(int argc, char **argv)
 
 static int user_list(int argc, char **argv)
 {
-	struct cli_option opts[] = {{"--json", false, NULL}};
+	struct cli_option opts[] = {{.name = "--json", .takes_value = false}};
 	struct cli_args args;
 	struct store *st = NULL;
 	struct user *items = NULL;
