@@ -108,6 +108,13 @@ void http_reply_empty(struct http_req *req, int status);
  * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
 
+/* Suspends the request: the handler returns without a reply, and once
+ * anything (any thread) calls http_resume(req), done(req) runs on a serving
+ * thread to build the reply, or to suspend again. Call http_suspend before
+ * handing req to whatever will resume it. */
+void http_suspend(struct http_req *req, http_handler done);
+void http_resume(struct http_req *req);
+
 /* Runs work(req) on one of the server's slow-work threads, away from the
  * threads that serve requests, then done(req) back on a serving thread to
  * build the reply. For argon2id and anything else that takes milliseconds.

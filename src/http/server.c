@@ -46,16 +46,38 @@ struct request_state {
 	size_t body_len;
 	bool too_big;     /* the body went past the limit: answer 413 */
 	bool answered;    /* a response was queued early */
-	bool deferred;    /* suspended, waiting for its slow work */
-	atomic_bool work_done;
+	bool suspended;   /* waiting for http_resume */
+	atomic_bool resumed;
+	http_handler on_resume;
+	struct http_server *srv;
 	struct request_state *next_job;
 	int64_t start_us;
 };
 
-void http_defer(struct http_req *req, http_handler work, http_handler done)
+/* The request state a handler's req belongs to (req is its first member). */
+static struct request_state *state_of(struct http_req *req)
 {
-	req->defer_work = work;
-	req->defer_done = done;
+	return (struct request_state *)(void *)req;
+}
+
+void http_suspend(struct http_req *req, http_handler done)
+{
+	struct request_state *rs = state_of(req);
+	rs->on_resume = done;
+	atomic_store(&rs->resumed, false);
+	rs->suspended = true;
+	MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_req *req)
+{
+	atomic_store(&state_of(req)->resumed, true);
+	MHD_resume_connection(req->conn);
+}
+
+static void run_deferred_done(struct http_req *req)
+{
+	req->defer_done(req);
 }
 
 static void *slow_worker(void *arg)
@@ -75,17 +97,19 @@ static void *slow_worker(void *arg)
 		if (!rs)
 			return NULL; /* stopping and nothing left */
 		rs->req.defer_work(&rs->req);
-		atomic_store(&rs->work_done, true);
-		MHD_resume_connection(rs->req.conn);
+		http_resume(&rs->req);
 	}
 }
 
-/* Suspends the connection and queues its slow work. */
-static void enqueue_job(struct http_server *srv, struct request_state *rs)
+void http_defer(struct http_req *req, http_handler work, http_handler done)
 {
-	rs->deferred = true;
-	MHD_suspend_connection(rs->req.conn);
+	struct request_state *rs = state_of(req);
+	struct http_server *srv = rs->srv;
+	req->defer_work = work;
+	req->defer_done = done;
+	http_suspend(req, run_deferred_done);
 	pthread_mutex_lock(&srv->jobs_mu);
+	rs->next_job = NULL;
 	if (srv->jobs_tail)
 		srv->jobs_tail->next_job = rs;
 	else
@@ -94,6 +118,7 @@ static void enqueue_job(struct http_server *srv, struct request_state *rs)
 	pthread_cond_signal(&srv->jobs_cv);
 	pthread_mutex_unlock(&srv->jobs_mu);
 }
+
 
 static enum http_method method_of(const char *m)
 {
@@ -137,7 +162,7 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 		http_route_find(srv->cfg.routes, srv->cfg.nroutes, req, &allowed);
 	if (route) {
 		route->handler(req);
-		if (req->status == 0 && !req->defer_work)
+		if (req->status == 0 && !state_of(req)->suspended)
 			http_reply_error(req, 500, "server_error", "The request produced no response.");
 		return;
 	}
@@ -268,6 +293,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!rs)
 			return MHD_NO;
 		rs->start_us = time_mono_us();
+		rs->srv = srv;
 		*con_cls = rs;
 		atomic_fetch_add(&srv->in_flight, 1);
 		return on_headers(srv, conn, url, method, rs);
@@ -276,10 +302,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (rs->deferred) {
-		if (!atomic_load(&rs->work_done))
+	if (rs->suspended) {
+		if (!atomic_load(&rs->resumed))
 			return MHD_YES;
-		rs->req.defer_done(&rs->req);
+		rs->suspended = false;
+		rs->on_resume(&rs->req);
+		if (rs->suspended)
+			return MHD_YES; /* the handler waits again */
 		if (rs->req.status == 0)
 			http_reply_error(&rs->req, 500, "server_error", "The request produced no response.");
 		return finish(srv, rs, method);
@@ -309,10 +338,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->body = rs->body ? rs->body : "";
 		req->body_len = rs->body_len;
 		dispatch(srv, req);
-		if (req->defer_work && req->status == 0) {
-			enqueue_job(srv, rs);
+		if (rs->suspended)
 			return MHD_YES;
-		}
 	}
 	return finish(srv, rs, method);
 }

@@ -39,29 +39,126 @@ static void revoke_family(struct http_req *req, int64_t family_id)
 		auth_invalidate(jt->auth);
 }
 
-static void store_and_reply(struct http_req *req, struct issued *out, uint64_t scopes,
-			    int64_t space_id)
+/* A token request suspended while the store writes (group commit: many
+ * requests share one transaction and one fsync). */
+struct pending {
+	struct app app;
+	struct auth_code code; /* authorization_code: the code as consumed */
+	char redirect[LIMIT_URI_BYTES + 1];
+	bool has_redirect;
+	char verifier[LIMIT_PKCE_MAX + 8];
+	bool has_verifier;
+	struct issued out;
+	uint64_t scopes;
+	int64_t space_id;
+	enum jt_status status; /* of the last store write */
+};
+
+static void pending_free(struct http_req *req)
 {
-	enum jt_status st = store_oauth_insert(api_jeton(req)->store, out->tokens, out->ntokens);
-	if (st != JT_OK)
+	struct pending *p = req->ctx;
+	crypto_wipe(p, sizeof *p);
+	jt_free(p);
+	req->ctx = NULL;
+}
+
+/* Called by the store's writer thread once a write is durable. */
+static void store_finished(void *arg, enum jt_status status)
+{
+	struct http_req *req = arg;
+	((struct pending *)req->ctx)->status = status;
+	http_resume(req);
+}
+
+/* After http_suspend and an asynchronous store call: when the call could
+ * not even be queued, resume at once with its error. */
+static void resume_if_not_queued(struct http_req *req, enum jt_status queued)
+{
+	if (queued != JT_OK)
+		store_finished(req, queued);
+}
+
+static void tokens_stored(struct http_req *req)
+{
+	struct pending *p = req->ctx;
+	if (p->status != JT_OK)
 		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
 	else
-		issue_reply(req, out, scopes, space_id);
+		issue_reply(req, &p->out, p->scopes, p->space_id);
+	pending_free(req);
+}
+
+/* Issues p->out: suspends until it is stored, then replies. */
+static void store_tokens(struct http_req *req)
+{
+	struct pending *p = req->ctx;
+	http_suspend(req, tokens_stored);
+	enum jt_status queued = store_oauth_insert_async(api_jeton(req)->store, p->out.tokens,
+							 p->out.ntokens, store_finished, req);
+	resume_if_not_queued(req, queued);
+}
+
+static struct pending *pending_new(struct http_req *req, const struct app *app)
+{
+	struct pending *p = jt_calloc(1, sizeof *p);
+	if (!p) {
+		oauth_error(req, 500, "server_error", "Out of memory.");
+		return NULL;
+	}
+	p->app = *app;
+	req->ctx = p;
+	return p;
+}
+
+/* After the code was consumed: the checks that need the stored code. */
+static void code_consumed(struct http_req *req)
+{
+	struct pending *p = req->ctx;
+	struct auth_code *c = &p->code;
+	const struct app *app = &p->app;
+	int64_t now = time_now();
+
+	if (p->status == JT_ECONFLICT) {
+		revoke_family(req, c->family_id);
+		oauth_error(req, 400, "invalid_grant",
+			    "The authorization code was already used; every token issued from it is "
+			    "now revoked.");
+	} else if (p->status == JT_ENOTFOUND || (p->status == JT_OK && c->app_id != app->id)) {
+		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
+	} else if (p->status != JT_OK) {
+		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+	} else if (c->expires_at <= now) {
+		oauth_error(req, 400, "invalid_grant", "The authorization code has expired.");
+	} else if ((c->redirect_given || p->has_redirect) && strcmp(p->redirect, c->redirect_uri) != 0) {
+		oauth_error(req, 400, "invalid_grant",
+			    "redirect_uri does not match the one of the authorization request.");
+	} else if (c->challenge[0] && !p->has_verifier) {
+		oauth_error(req, 400, "invalid_grant", "code_verifier is required (PKCE).");
+	} else if (c->challenge[0] && !pkce_verify(p->verifier, c->challenge, c->challenge_method)) {
+		oauth_error(req, 400, "invalid_grant", "code_verifier does not match the challenge.");
+	} else if (!c->challenge[0] && p->has_verifier) {
+		oauth_error(req, 400, "invalid_grant",
+			    "code_verifier was sent but the authorization request had no challenge.");
+	} else {
+		scope_parse(c->scopes, strlen(c->scopes), &p->scopes);
+		p->space_id = c->space_id;
+		int64_t refresh_ttl =
+			grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0;
+		issue_prepare(TOKEN_ACCESS, app->id, c->user_id, c->space_id, c->family_id,
+			      p->scopes, app->access_ttl, refresh_ttl, &p->out);
+		store_tokens(req);
+		return;
+	}
+	pending_free(req);
 }
 
 static void grant_code(struct http_req *req, const struct app *app)
 {
-	struct jeton *jt = api_jeton(req);
-	char code[TOKEN_LEN + 8], redirect[LIMIT_URI_BYTES + 1], verifier[LIMIT_PKCE_MAX + 8];
-	bool has_code, has_redirect, has_verifier;
+	char code[TOKEN_LEN + 8];
+	bool has_code;
 	uint8_t hash[STORE_HASH_LEN];
-	struct auth_code c;
-	struct issued out;
-	uint64_t scopes = 0;
 
-	if (!oauth_param(req, "code", code, sizeof code, &has_code) ||
-	    !oauth_param(req, "redirect_uri", redirect, sizeof redirect, &has_redirect) ||
-	    !oauth_param(req, "code_verifier", verifier, sizeof verifier, &has_verifier))
+	if (!oauth_param(req, "code", code, sizeof code, &has_code))
 		return;
 	if (!has_code) {
 		oauth_error(req, 400, "invalid_request", "The parameter code is missing.");
@@ -71,51 +168,18 @@ static void grant_code(struct http_req *req, const struct app *app)
 		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
 		return;
 	}
-	int64_t now = time_now();
-	enum jt_status st = store_code_consume(jt->store, hash, now, &c);
-	if (st == JT_ECONFLICT) {
-		revoke_family(req, c.family_id);
-		oauth_error(req, 400, "invalid_grant",
-			    "The authorization code was already used; every token issued from it is "
-			    "now revoked.");
+	struct pending *p = pending_new(req, app);
+	if (!p)
+		return;
+	if (!oauth_param(req, "redirect_uri", p->redirect, sizeof p->redirect, &p->has_redirect) ||
+	    !oauth_param(req, "code_verifier", p->verifier, sizeof p->verifier, &p->has_verifier)) {
+		pending_free(req);
 		return;
 	}
-	if (st == JT_ENOTFOUND || (st == JT_OK && c.app_id != app->id)) {
-		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
-		return;
-	}
-	if (st != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
-		return;
-	}
-	if (c.expires_at <= now) {
-		oauth_error(req, 400, "invalid_grant", "The authorization code has expired.");
-		return;
-	}
-	if ((c.redirect_given || has_redirect) && strcmp(redirect, c.redirect_uri) != 0) {
-		oauth_error(req, 400, "invalid_grant",
-			    "redirect_uri does not match the one of the authorization request.");
-		return;
-	}
-	if (c.challenge[0] && !has_verifier) {
-		oauth_error(req, 400, "invalid_grant", "code_verifier is required (PKCE).");
-		return;
-	}
-	if (c.challenge[0] && !pkce_verify(verifier, c.challenge, c.challenge_method)) {
-		oauth_error(req, 400, "invalid_grant", "code_verifier does not match the challenge.");
-		return;
-	}
-	if (!c.challenge[0] && has_verifier) {
-		oauth_error(req, 400, "invalid_grant",
-			    "code_verifier was sent but the authorization request had no challenge.");
-		return;
-	}
-	scope_parse(c.scopes, strlen(c.scopes), &scopes);
-	int64_t refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0;
-	issue_prepare(TOKEN_ACCESS, app->id, c.user_id, c.space_id, c.family_id, scopes,
-		      app->access_ttl, refresh_ttl, &out);
-	store_and_reply(req, &out, scopes, c.space_id);
-	crypto_wipe(&out, sizeof out);
+	http_suspend(req, code_consumed);
+	enum jt_status queued = store_code_consume_async(api_jeton(req)->store, hash, time_now(),
+							 &p->code, store_finished, req);
+	resume_if_not_queued(req, queued);
 }
 
 static void grant_refresh(struct http_req *req, const struct app *app)
@@ -196,7 +260,6 @@ static void grant_client(struct http_req *req, const struct app *app)
 	char scope[LIMIT_SCOPES_BYTES + 1];
 	bool has_scope;
 	uint64_t allowed = 0, scopes;
-	struct issued out;
 
 	if (!oauth_param(req, "scope", scope, sizeof scope, &has_scope))
 		return;
@@ -212,9 +275,12 @@ static void grant_client(struct http_req *req, const struct app *app)
 			    "The scope asked is unknown or beyond what this client may have.");
 		return;
 	}
-	issue_prepare(TOKEN_CLIENT, app->id, 0, 0, 0, scopes, app->access_ttl, 0, &out);
-	store_and_reply(req, &out, scopes, 0);
-	crypto_wipe(&out, sizeof out);
+	struct pending *p = pending_new(req, app);
+	if (!p)
+		return;
+	p->scopes = scopes;
+	issue_prepare(TOKEN_CLIENT, app->id, 0, 0, 0, scopes, app->access_ttl, 0, &p->out);
+	store_tokens(req);
 }
 
 /* ---- a user's own email and password (Apinizer's form) ---- */
@@ -263,7 +329,10 @@ static void user_grant_done(struct http_req *req)
 	} else {
 		throttle_succeeded(jt->throttle, g->email);
 		issue_prepare(TOKEN_ACCESS, 0, g->user.id, 0, 0, scopes, LIMIT_USER_TOKEN_TTL, 0, &out);
-		store_and_reply(req, &out, scopes, 0);
+		if (store_oauth_insert(jt->store, out.tokens, out.ntokens) != JT_OK)
+			oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+		else
+			issue_reply(req, &out, scopes, 0);
 		crypto_wipe(&out, sizeof out);
 	}
 	crypto_wipe(g, sizeof *g);

@@ -126,6 +126,8 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	sq->base.ops = &sqlite_ops;
 	pthread_mutex_init(&sq->mu, NULL);
 	pthread_cond_init(&sq->freed, NULL);
+	pthread_mutex_init(&sq->batch_mu, NULL);
+	pthread_cond_init(&sq->batch_cv, NULL);
 	sq->nconns = threads < 1 ? 1 : threads + 1;
 	sq->conns = jt_calloc((size_t)sq->nconns, sizeof *sq->conns);
 	sq->idle = jt_calloc((size_t)sq->nconns, sizeof *sq->idle);
@@ -137,6 +139,9 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 			goto fail;
 		sq->idle[sq->nidle++] = i;
 	}
+	st = sq_batch_start(sq, path);
+	if (st != JT_OK)
+		goto fail;
 	*out = &sq->base;
 	return JT_OK;
 fail:
@@ -147,12 +152,15 @@ fail:
 static void sq_close(struct store *base)
 {
 	struct sqlite_store *sq = sq_to(base);
+	sq_batch_stop(sq); /* finishes every queued write first */
 	for (int i = 0; sq->conns && i < sq->nconns; i++)
 		sq_conn_teardown(&sq->conns[i]);
 	jt_free(sq->conns);
 	jt_free(sq->idle);
 	pthread_cond_destroy(&sq->freed);
 	pthread_mutex_destroy(&sq->mu);
+	pthread_cond_destroy(&sq->batch_cv);
+	pthread_mutex_destroy(&sq->batch_mu);
 	jt_free(sq);
 }
 
@@ -678,6 +686,8 @@ static const struct store_ops sqlite_ops = {
 	.oauth_revoke = sq_oauth_revoke,
 	.oauth_revoke_family = sq_oauth_revoke_family,
 	.oauth_refresh = sq_oauth_refresh,
+	.oauth_insert_async = sq_oauth_insert_async,
+	.code_consume_async = sq_code_consume_async,
 	.session_insert = sq_session_insert,
 	.session_find = sq_session_find,
 	.session_delete = sq_session_delete,

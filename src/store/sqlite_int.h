@@ -51,6 +51,11 @@ enum stmt_id {
 	ST_COUNT
 };
 
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
+};
+
 struct sqlite_store {
 	struct store base;
 	pthread_mutex_t mu;
@@ -59,12 +64,18 @@ struct sqlite_store {
 	int nconns;
 	int *idle;  /* stack of indexes of idle connections */
 	int nidle;
+
+	/* group commit (sqlite_batch.c) */
+	struct conn batch_conn;   /* the writer thread's own connection */
+	pthread_t batch_thread;
+	bool batch_running;
+	bool batch_stopping;
+	pthread_mutex_t batch_mu;
+	pthread_cond_t batch_cv;
+	struct sq_job *batch_head, *batch_tail;
 };
 
-struct conn {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
-};
+
 
 struct sqlite_store *sq_to(struct store *st);
 /* Maps an SQLite result code to a status, logging unexpected errors. */
@@ -93,6 +104,17 @@ enum jt_status sq_begin(struct conn *c);
 enum jt_status sq_commit(struct conn *c);
 void sq_rollback(struct conn *c);
 
+/* sqlite_batch.c: group commit (batch_mu and batch_cv are set up by the
+ * caller before start and torn down after stop). submit copies arg_size bytes of arg; run
+ * executes on the writer thread inside a savepoint; done(done_arg, status)
+ * follows the commit. */
+struct sq_job;
+enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path);
+void sq_batch_stop(struct sqlite_store *sq);
+enum jt_status sq_batch_submit(struct sqlite_store *sq,
+			       enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
+			       size_t arg_size, store_done done, void *done_arg);
+
 /* sqlite_oauth.c: the OAuth verbs of store_ops. */
 enum jt_status sq_app_insert(struct store *base, struct app *a);
 enum jt_status sq_app_get(struct store *base, int64_t id, struct app *out);
@@ -114,6 +136,10 @@ enum jt_status sq_oauth_revoke(struct store *base, int64_t id, int64_t now);
 enum jt_status sq_oauth_revoke_family(struct store *base, int64_t family_id, int64_t now);
 enum jt_status sq_oauth_refresh(struct store *base, int64_t old_id, bool keep_old, int64_t now,
 				struct oauth_token *tokens, size_t n);
+enum jt_status sq_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
+				     store_done done, void *arg);
+enum jt_status sq_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				     int64_t now, struct auth_code *out, store_done done, void *arg);
 enum jt_status sq_session_insert(struct store *base, const struct session *se);
 enum jt_status sq_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 			       struct session *out);

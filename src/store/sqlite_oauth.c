@@ -313,18 +313,13 @@ enum jt_status sq_code_insert(struct store *base, const struct auth_code *code)
 	return st;
 }
 
-enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-			       int64_t now, struct auth_code *out)
+/* Reads and marks a code inside the caller's transaction. */
+static enum jt_status code_consume_on(struct conn *c, const uint8_t hash[STORE_HASH_LEN],
+				      int64_t now, struct auth_code *out)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
 	int changes = 0;
-	sqlite3_stmt *s;
-	enum jt_status st = sq_begin(c);
-	if (st != JT_OK)
-		goto out;
-	st = JT_ESTORE;
-	s = stmt(c, ST_CODE_GET);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_CODE_GET);
 	if (s) {
 		bind_hash(s, 1, hash);
 		st = sq_step_row(c, s, "code get");
@@ -341,15 +336,48 @@ enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH
 			st = sq_exec_done(c, s, "code use", &changes);
 		}
 	}
-	if (st == JT_OK)
-		st = sq_commit(c);
-	if (st != JT_OK)
-		sq_rollback(c);
 	if (st == JT_OK && changes == 0)
-		st = JT_ECONFLICT;
-out:
+		st = JT_ECONFLICT; /* already used: out holds the code, for its family */
+	return st;
+}
+
+enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			       int64_t now, struct auth_code *out)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = sq_begin(c);
+	if (st == JT_OK) {
+		st = code_consume_on(c, hash, now, out);
+		/* A replay changes nothing but must still be reported. */
+		enum jt_status end = st == JT_OK || st == JT_ECONFLICT ? sq_commit(c) : JT_ESTORE;
+		if (end != JT_OK) {
+			sq_rollback(c);
+			st = end;
+		}
+	}
 	sq_release(sq, c);
 	return st;
+}
+
+struct consume_args {
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t now;
+	struct auth_code *out;
+};
+
+static enum jt_status consume_job(struct conn *c, void *arg)
+{
+	struct consume_args *a = arg;
+	return code_consume_on(c, a->hash, a->now, a->out);
+}
+
+enum jt_status sq_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				     int64_t now, struct auth_code *out, store_done done, void *arg)
+{
+	struct consume_args a = {.now = now, .out = out};
+	memcpy(a.hash, hash, STORE_HASH_LEN);
+	return sq_batch_submit(sq_to(base), consume_job, &a, sizeof a, done, arg);
 }
 
 /* ---- OAuth tokens ---- */
@@ -504,4 +532,22 @@ enum jt_status sq_session_delete(struct store *base, const uint8_t hash[STORE_HA
 	}
 	sq_release(sq, c);
 	return st;
+}
+
+struct insert_args {
+	struct oauth_token *tokens;
+	size_t n;
+};
+
+static enum jt_status insert_job(struct conn *c, void *arg)
+{
+	struct insert_args *a = arg;
+	return insert_all(c, 0, 0, a->tokens, a->n);
+}
+
+enum jt_status sq_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
+				     store_done done, void *arg)
+{
+	struct insert_args a = {tokens, n};
+	return sq_batch_submit(sq_to(base), insert_job, &a, sizeof a, done, arg);
 }

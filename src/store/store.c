@@ -209,3 +209,15 @@ enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_H
 {
 	return st->ops->session_delete(st, hash);
 }
+
+enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *tokens, size_t n,
+					store_done done, void *arg)
+{
+	return st->ops->oauth_insert_async(st, tokens, n, done, arg);
+}
+enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					int64_t now, struct auth_code *out, store_done done,
+					void *arg)
+{
+	return st->ops->code_consume_async(st, hash, now, out, done, arg);
+}

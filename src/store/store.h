@@ -225,6 +225,19 @@ enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, in
 enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
 				   struct oauth_token *tokens, size_t n);
 
+/* Asynchronous forms of the two writes of the token endpoint's hot path.
+ * The write joins others in one transaction (one fsync for many requests)
+ * and done(arg, status) is called from the store's writer thread once it
+ * is durable, with the meaning of the synchronous form's result. The
+ * memory out and tokens point to must live until then. When these return
+ * an error, done is not called. */
+typedef void (*store_done)(void *arg, enum jt_status status);
+enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *tokens, size_t n,
+					store_done done, void *arg);
+enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					int64_t now, struct auth_code *out, store_done done,
+					void *arg);
+
 /* Sessions. */
 enum jt_status store_session_insert(struct store *st, const struct session *s);
 enum jt_status store_session_find(struct store *st, const uint8_t hash[STORE_HASH_LEN],

@@ -69,6 +69,12 @@ struct store_ops {
 	enum jt_status (*oauth_refresh)(struct store *st, int64_t old_id, bool keep_old,
 					int64_t now, struct oauth_token *tokens, size_t n);
 
+	enum jt_status (*oauth_insert_async)(struct store *st, struct oauth_token *tokens, size_t n,
+					     store_done done, void *arg);
+	enum jt_status (*code_consume_async)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					     int64_t now, struct auth_code *out, store_done done,
+					     void *arg);
+
 	enum jt_status (*session_insert)(struct store *st, const struct session *s);
 	enum jt_status (*session_find)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				       struct session *out);

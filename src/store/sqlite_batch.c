@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Group commit for the SQLite backend: one writer thread with its own
+ * connection takes every write queued since its last commit, runs each in
+ * a savepoint of one transaction, commits once (one fsync for all) and
+ * then reports each write's outcome to its callback. Requests waiting for
+ * these writes are suspended, so the serving threads go on serving. */
+#include "store/sqlite_int.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define BATCH_MAX 512 /* writes in one transaction */
+
+struct sq_job {
+	enum jt_status (*run)(struct conn *c, void *arg);
+	void *arg;
+	store_done done;
+	void *done_arg;
+	enum jt_status status;
+	struct sq_job *next;
+	max_align_t arg_buf[]; /* a copy of the caller's arguments */
+};
+
+static enum jt_status exec_sql(struct conn *c, const char *sql)
+{
+	return sq_map_rc(c->db, sqlite3_exec(c->db, sql, NULL, NULL, NULL), sql);
+}
+
+/* Runs one batch in one transaction; each job's status is set. */
+static void run_batch(struct conn *c, struct sq_job *jobs)
+{
+	enum jt_status st = sq_begin(c);
+	for (struct sq_job *j = jobs; j; j = j->next) {
+		if (st != JT_OK) {
+			j->status = st;
+			continue;
+		}
+		j->status = exec_sql(c, "SAVEPOINT job");
+		if (j->status == JT_OK)
+			j->status = j->run(c, j->arg);
+		if (j->status != JT_OK)
+			exec_sql(c, "ROLLBACK TO job");
+		exec_sql(c, "RELEASE job");
+	}
+	if (st == JT_OK)
+		st = sq_commit(c);
+	if (st != JT_OK) {
+		sq_rollback(c);
+		for (struct sq_job *j = jobs; j; j = j->next)
+			if (j->status == JT_OK)
+				j->status = JT_ESTORE; /* nothing of this batch is durable */
+	}
+}
+
+static void *writer(void *arg)
+{
+	struct sqlite_store *sq = arg;
+	for (;;) {
+		pthread_mutex_lock(&sq->batch_mu);
+		while (!sq->batch_head && !sq->batch_stopping)
+			pthread_cond_wait(&sq->batch_cv, &sq->batch_mu);
+		struct sq_job *jobs = sq->batch_head, *last = jobs;
+		for (int n = 1; last && last->next && n < BATCH_MAX; n++)
+			last = last->next;
+		if (last) {
+			sq->batch_head = last->next;
+			if (!sq->batch_head)
+				sq->batch_tail = NULL;
+			last->next = NULL;
+		}
+		pthread_mutex_unlock(&sq->batch_mu);
+		if (!jobs)
+			return NULL; /* stopping, queue drained */
+		run_batch(&sq->batch_conn, jobs);
+		while (jobs) {
+			struct sq_job *next = jobs->next;
+			jobs->done(jobs->done_arg, jobs->status);
+			jt_free(jobs);
+			jobs = next;
+		}
+	}
+}
+
+enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path)
+{
+	enum jt_status st = sq_conn_setup(&sq->batch_conn, path);
+	if (st != JT_OK)
+		return st;
+	if (pthread_create(&sq->batch_thread, NULL, writer, sq) != 0) {
+		log_error("sqlite: cannot start the writer thread");
+		return JT_EIO;
+	}
+	sq->batch_running = true;
+	return JT_OK;
+}
+
+void sq_batch_stop(struct sqlite_store *sq)
+{
+	if (sq->batch_running) {
+		pthread_mutex_lock(&sq->batch_mu);
+		sq->batch_stopping = true;
+		pthread_cond_signal(&sq->batch_cv);
+		pthread_mutex_unlock(&sq->batch_mu);
+		pthread_join(sq->batch_thread, NULL);
+		sq->batch_running = false;
+	}
+	if (sq->batch_conn.db)
+		sq_conn_teardown(&sq->batch_conn);
+}
+
+enum jt_status sq_batch_submit(struct sqlite_store *sq,
+			       enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
+			       size_t arg_size, store_done done, void *done_arg)
+{
+	struct sq_job *j = jt_calloc(1, sizeof *j + arg_size);
+	if (!j)
+		return JT_ENOMEM;
+	j->run = run;
+	memcpy(j->arg_buf, arg, arg_size);
+	j->arg = j->arg_buf;
+	j->done = done;
+	j->done_arg = done_arg;
+	pthread_mutex_lock(&sq->batch_mu);
+	if (sq->batch_tail)
+		sq->batch_tail->next = j;
+	else
+		sq->batch_head = j;
+	sq->batch_tail = j;
+	pthread_cond_signal(&sq->batch_cv);
+	pthread_mutex_unlock(&sq->batch_mu);
+	return JT_OK;
+}
