@@ -132,6 +132,13 @@ bench_size() {
 		problem "[$n] '$BIN init' failed: $(tail -n 5 "$tmp/init.log" | tr '\n' ' ')"
 		ROWS+=("$row_fail"); return
 	fi
+	# read_content comes only from space roles (docs/api.md): without a space
+	# the admin does not hold it, and creating a read_content PAT is a 400.
+	if ! { "$BIN" space add --db "$db" bench && "$BIN" space grant --db "$db" bench admin@localhost editor; } \
+		>"$tmp/space.log" 2>&1; then
+		problem "[$n] 'space add/grant' failed: $(tail -n 5 "$tmp/space.log" | tr '\n' ' ')"
+		ROWS+=("$row_fail"); return
+	fi
 	if ! token=$("$BIN" token create --db "$db" --user admin@localhost --name bench 2>"$tmp/token.err"); then
 		problem "[$n] 'token create' failed: $(tail -n 5 "$tmp/token.err" | tr '\n' ' ')"
 		ROWS+=("$row_fail"); return
@@ -240,6 +247,7 @@ done
 echo
 echo "jeton: ${VERSION:-?} ($BIN)"
 echo "machine: $(nproc) cores, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr); wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }') shares the cores"
+echo "store: admin@localhost, editor of one space, holds the bench PAT; the other tokens are seeded rows"
 echo "GET /v1/me: wrk -t1 -c$CONNS -d${SECS}s; PAT create: POST /v1/users/me/access_tokens, wrk -t1 -c$CCONNS -d${CSECS}s; start-up: exec to first 200 on /v1/ping"
 echo
 echo "| store tokens | GET /v1/me req/s | p50 | p99 | PAT create/s | create p99 | peak RSS | start-up |"

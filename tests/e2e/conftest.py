@@ -11,9 +11,11 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 import zlib
@@ -46,10 +48,24 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:", "ThreadSanitizer", "Segmentation fault")
 
 
+_BIN_COPY_DIR = None
+
+
 def pytest_sessionstart(session):
+    global JETON_BIN, _BIN_COPY_DIR
     if not (os.path.isfile(JETON_BIN) and os.access(JETON_BIN, os.X_OK)):
         pytest.exit(f"jeton binary not found or not executable at {JETON_BIN!r}; "
                     "build it (make) or set JETON_BIN", returncode=3)
+    # test one fixed binary even if `make` replaces the original during the run
+    _BIN_COPY_DIR = tempfile.mkdtemp(prefix="jeton-e2e-bin-")
+    copy = os.path.join(_BIN_COPY_DIR, "jeton")
+    shutil.copy2(JETON_BIN, copy)
+    JETON_BIN = copy
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _BIN_COPY_DIR:
+        shutil.rmtree(_BIN_COPY_DIR, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- tokens
@@ -395,8 +411,10 @@ class Server:
         """Poll GET /v1/me with token until it answers status; the response or None."""
         def attempt():
             r = self.get("/v1/me", token=token)
-            return r if r.status_code == status else None
-        return poll(attempt, timeout)
+            # a list, because a 4xx requests.Response is falsy
+            return [r] if r.status_code == status else None
+        found = poll(attempt, timeout)
+        return found[0] if found else None
 
     def wait_token_refused(self, token):
         r = self.me_until(token, 401)
@@ -463,7 +481,14 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def admin_token(server):
+    """A PAT of admin@localhost (every scope it holds), made with `jeton token create`."""
     return server.admin_token
+
+
+@pytest.fixture(scope="module")
+def cli(server):
+    """cli(*args, input=None) -> CompletedProcess: `jeton --db <the server's store> args`."""
+    return server.cli
 
 
 # --------------------------------------------------------------------------- raw HTTP

@@ -163,6 +163,14 @@ def test_user_list_without_json_mentions_every_user(store):
     assert email in p.stdout and ADMIN_EMAIL in p.stdout
 
 
+def test_user_list_never_shows_password_hashes(store):
+    cli_ok(j(store, "user", "add", unique_email(), "--password-stdin",
+             input="another-long-password\n"))
+    for args in (["user", "list"], ["user", "list", "--json"]):
+        out = cli_ok(j(store, *args)).stdout
+        assert "argon2" not in out and "$" not in out, out
+
+
 # ---------------------------------------------------------------- spaces
 
 def test_space_add_prints_the_id_alone(store):
@@ -230,7 +238,7 @@ def test_token_create_with_scopes(store):
 
 def test_token_create_with_an_unknown_scope_fails(store):
     p = _fails(j(store, "token", "create", "--user", ADMIN_EMAIL, "--name", "x",
-                 "--scopes", "fly_rockets"))
+                 "--scopes", "fly_rockets"), codes=(1, 2))
     assert p.stdout.strip() == ""
 
 

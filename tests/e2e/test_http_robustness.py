@@ -106,7 +106,7 @@ def test_malformed_request_gets_a_4xx_and_the_server_keeps_serving(server, raw):
 ], ids=["binary", "tls_hello", "two_content_lengths", "bad_chunk_size",
         "space_in_header_name"])
 def test_garbled_bytes_are_refused_or_dropped_and_the_server_keeps_serving(server, raw):
-    resp = raw_exchange(server.port, raw, timeout=5.0)
+    resp = raw_exchange(server.port, raw, timeout=2.0)
     if resp is not None:
         assert 400 <= resp[0] < 500, resp[:2]
     _ping_still_works(server)
@@ -127,7 +127,7 @@ def test_truncated_body_then_hang_up_does_not_hurt_the_server(server, admin_toke
 def test_stuck_and_idle_clients_do_not_block_others(server, admin_token):
     stuck = []
     try:
-        for i in range(20):
+        for i in range(300):
             c = RawConn(server.port)
             if i % 2:
                 c.send(b"GET /v1/ping HTTP/1.1\r\nHost: 127.0")  # never finished

@@ -123,6 +123,12 @@ def test_expires_at_absent_or_null_means_never(server, owner):
     assert absent["status"] == null["status"] == "active"
 
 
+def test_expires_at_with_fractional_seconds_is_accepted(server, owner):
+    pat = _create(server, owner, expires_at="2099-01-02T03:04:05.250Z")
+    assert pat["expires_at"] in ("2099-01-02T03:04:05Z", "2099-01-02T03:04:05.250Z",
+                                 "2099-01-02T03:04:06Z")
+
+
 @pytest.mark.parametrize("expires_at", [
     "2000-01-01T00:00:00Z",      # past
     "PAST_MINUTE",                # one minute ago
@@ -167,9 +173,10 @@ def test_unknown_scope_is_refused_with_invalid_scope(server, owner):
 
 
 @pytest.mark.parametrize("scopes", [[], ["read_content", "read_content"], "read_content",
-                                    [42], None])
+                                    [42], {"read_content": True}],
+                         ids=["empty", "duplicate", "string", "number_item", "object"])
 def test_empty_duplicate_or_ill_typed_scopes_are_refused(server, owner, scopes):
-    # scopes: a non-empty list of distinct known scopes (null is not "absent")
+    # scopes: a non-empty list of distinct known scopes
     r = server.post(BASE, owner["token"], json={"name": unique(), "scopes": scopes})
     body = assert_error(r, 400)
     assert body["error"] in ("invalid_request", "invalid_scope"), body
@@ -334,12 +341,37 @@ def test_last_use_time_and_ip_are_recorded_after_use(server, owner):
     assert obj["last_used_ip"] == "127.0.0.1"
 
 
-def test_method_not_allowed_lists_the_allowed_methods(server, owner):
-    r = server.patch(BASE, owner["token"], json={})
+def test_last_use_is_written_at_most_once_a_minute(server, owner):
+    pat = _create(server, owner, scopes=["read_content"])
+    assert server.get("/v1/me", token=pat["token"]).status_code == 200
+
+    def used():
+        obj = server.get(f"{BASE}/{pat['id']}", owner["token"]).json()
+        return obj if obj["last_used_at"] is not None else None
+    first = poll(used, timeout=5.0, interval=0.2)
+    assert first, "last_used_at still null 5 s after the token was used"
+    time.sleep(1.2)  # a rewrite would now carry a later second
+    assert server.get("/v1/me", token=pat["token"]).status_code == 200
+    time.sleep(0.5)
+    again = server.get(f"{BASE}/{pat['id']}", owner["token"]).json()
+    assert again["last_used_at"] == first["last_used_at"]
+
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("PATCH", "", {"GET", "POST"}),
+    ("PATCH", "/ID", {"GET", "DELETE"}),
+    ("GET", "/ID/rotate", {"POST"}),
+    ("DELETE", "/ID/revoked", {"PUT"}),
+])
+def test_method_not_allowed_lists_the_allowed_methods(server, owner, method, path, allowed):
+    pat = _create(server, owner, scopes=["read_content"])
+    r = server.request(method, BASE + path.replace("ID", str(pat["id"])),
+                       token=owner["token"], json={})
     assert_error(r, 405, "method_not_allowed")
     allow = {m.strip().upper() for m in r.headers.get("Allow", "").split(",")}
-    assert {"GET", "POST"} <= allow, r.headers
-    assert "PATCH" not in allow
+    assert allowed <= allow, r.headers
+    assert method not in allow
+    assert server.get("/v1/me", token=pat["token"]).status_code == 200
 
 
 def test_unknown_path_is_not_found(server, owner):

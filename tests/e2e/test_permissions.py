@@ -173,8 +173,9 @@ def test_promoting_a_user_does_not_widen_an_existing_tokens_scopes(server, edito
     # the token never had manage_users: scopes ∩ permissions still lacks it
     assert_403_scope(server.get("/v1/users", token=editor["token"]), "manage_users")
     # a new token can now be given manage_users
-    pat = server.create_pat(editor["token"], scopes=["manage_tokens", "manage_users"])
-    assert server.get("/v1/users", token=pat["token"]).status_code == 200
+    token = server.create_token(editor["user"]["email"],
+                                scopes=["manage_tokens", "manage_users"])
+    assert server.get("/v1/users", token=token).status_code == 200
 
 
 def test_space_admin_manages_members_of_that_space_only(server):
@@ -241,3 +242,15 @@ def test_member_sees_the_space_and_a_non_member_does_not(server):
     r = server.get(f"/v1/spaces/{space['id']}", outsider_token)
     assert r.status_code in (403, 404), describe(r)
     assert space["name"] not in r.text
+
+
+def test_a_token_without_manage_tokens_still_reads_me_and_spaces(server, editor):
+    reader = server.create_pat(editor["token"], scopes=["read_content"])
+    r = server.get("/v1/me", token=reader["token"])
+    assert r.status_code == 200, describe(r)
+    assert r.json()["token"]["scopes"] == ["read_content"]
+    r = server.get("/v1/spaces", token=reader["token"])
+    assert r.status_code == 200, describe(r)
+    assert [s["id"] for s in r.json()["items"]] == [editor["space"]["id"]]
+    r = server.get(f"/v1/spaces/{editor['space']['id']}", token=reader["token"])
+    assert r.status_code == 200, describe(r)
