@@ -59,8 +59,8 @@ bool input_string(struct http_req *req, const cJSON *o, const char *key, char *o
 /* Reads the optional boolean member key. */
 bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out,
 		bool *present);
-/* Reads a scope list given as a JSON array of names or a space-separated
- * string. Unknown names set a 400 invalid_scope reply. */
+/* Reads a scope list: a JSON array of distinct names. Unknown names set a
+ * 400 invalid_scope reply, anything else ill-formed 400 invalid_request. */
 bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_t *out,
 		  bool *present);
 /* Reads "limit" and "before" query parameters into page. */

@@ -6,9 +6,30 @@
 #include <stdio.h>
 #include <string.h>
 
+/* True if a JSON text holds a NUL, raw or as \u0000: cJSON would end the
+ * string there and silently keep a shorter value. */
+static bool has_nul(const char *s, size_t s_len)
+{
+	if (memchr(s, '\0', s_len))
+		return true;
+	for (size_t i = 0; i + 1 < s_len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < s_len && s[i + 2] == '0' && s[i + 3] == '0' &&
+		    s[i + 4] == '0' && s[i + 5] == '0')
+			return true;
+		i++; /* skip the escaped character */
+	}
+	return false;
+}
+
 cJSON *input_json_object(struct http_req *req)
 {
 	const char *end = NULL;
+	if (has_nul(req->body, req->body_len)) {
+		http_reply_error(req, 400, "invalid_request", "Strings must not contain NUL characters.");
+		return NULL;
+	}
 	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len, &end, 0);
 	if (!o || !cJSON_IsObject(o)) {
 		cJSON_Delete(o);
@@ -70,14 +91,9 @@ bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_
 	*present = v && !cJSON_IsNull(v);
 	if (!*present)
 		return true;
-	if (cJSON_IsString(v)) {
-		if (scope_parse(v->valuestring, strlen(v->valuestring), out) != JT_OK)
-			return bad_scope(req, v->valuestring);
-		return true;
-	}
-	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > SCOPE_COUNT * 4) {
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > SCOPE_COUNT) {
 		http_reply_error(req, 400, "invalid_request",
-				 "\"%s\" must be a list of scope names.", key);
+				 "\"%s\" must be a list of distinct scope names.", key);
 		return false;
 	}
 	cJSON_ArrayForEach(item, v) {
@@ -89,6 +105,11 @@ bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_
 		uint64_t bit = scope_from_name(item->valuestring, strlen(item->valuestring));
 		if (!bit)
 			return bad_scope(req, item->valuestring);
+		if (*out & bit) {
+			http_reply_error(req, 400, "invalid_request", "\"%s\" lists %s twice.", key,
+					 item->valuestring);
+			return false;
+		}
 		*out |= bit;
 	}
 	return true;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,7 +46,9 @@ struct request_state {
 	char *body;       /* grows up to LIMIT_BODY_BYTES */
 	size_t body_len;
 	bool too_big;     /* the body went past the limit: answer 413 */
+	bool started;     /* the access handler has seen the headers */
 	bool answered;    /* a response was queued early */
+	size_t target_len; /* raw request-target length: path and query */
 	bool suspended;   /* waiting for http_resume */
 	atomic_bool resumed;
 	http_handler on_resume;
@@ -217,13 +220,28 @@ static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 	return r;
 }
 
-static enum MHD_Result add_header_len(void *cls, enum MHD_ValueKind kind, const char *key,
-				      size_t key_len, const char *value, size_t value_len)
+/* Totals the header bytes and checks every name is an RFC 9110 token. */
+struct header_scan {
+	size_t bytes;
+	bool bad_name;
+};
+
+static bool token_char(char c)
 {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   size_t key_len, const char *value, size_t value_len)
+{
+	struct header_scan *hs = cls;
 	(void)kind;
-	(void)key;
 	(void)value;
-	*(size_t *)cls += key_len + value_len + 4; /* ": " and CRLF */
+	hs->bytes += key_len + value_len + 4; /* ": " and CRLF */
+	for (size_t i = 0; i < key_len; i++)
+		hs->bad_name |= !token_char(key[i]);
+	hs->bad_name |= key_len == 0;
 	return MHD_YES;
 }
 
@@ -244,13 +262,64 @@ static const char *client_ip(struct MHD_Connection *conn, char *out, size_t out_
 	return out;
 }
 
+/* Called by the library as soon as the request line is read, with the raw
+ * request target: the only place its full length (query included) is
+ * known. The state it returns is the request's from then on. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *srv = cls;
+	(void)conn;
+	struct request_state *rs = jt_calloc(1, sizeof *rs);
+	if (!rs)
+		return NULL;
+	rs->target_len = strlen(uri);
+	rs->start_us = time_mono_us();
+	rs->srv = srv;
+	atomic_fetch_add(&srv->in_flight, 1);
+	return rs;
+}
+
+/* Counts headers named like cls->name and whether their values differ. */
+struct header_count {
+	const char *name;
+	const char *first;
+	int n;
+	bool differ;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *hc = cls;
+	(void)kind;
+	if (!key || strcasecmp(key, hc->name) != 0)
+		return MHD_YES;
+	if (hc->n++ == 0)
+		hc->first = value;
+	else if (!value || !hc->first || strcmp(value, hc->first) != 0)
+		hc->differ = true;
+	return MHD_YES;
+}
+
+/* Framing a proxy and this server could read differently (request
+ * smuggling, RFC 9112 §6.3): conflicting Content-Length headers, or
+ * Content-Length with Transfer-Encoding. */
+static bool ambiguous_framing(struct MHD_Connection *conn)
+{
+	struct header_count cl = {"Content-Length", NULL, 0, false};
+	struct header_count te = {"Transfer-Encoding", NULL, 0, false};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &cl);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &te);
+	return cl.differ || (cl.n && te.n) || te.n > 1;
+}
+
 /* First call for a request: headers are in. Checks the limits that can be
  * checked before the body, and answers at once when one is broken. */
 static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection *conn,
 				  const char *url, const char *method, struct request_state *rs)
 {
 	struct http_req *req = &rs->req;
-	size_t header_bytes = 0;
+	struct header_scan hs = {0, false};
 
 	req->method = method_of(method);
 	req->path = url;
@@ -258,13 +327,18 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	req->conn = conn;
 	client_ip(conn, req->client_ip, sizeof req->client_ip);
 
-	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_header_len, &header_bytes);
-	if (strlen(url) > LIMIT_URL_BYTES) {
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+	if (rs->target_len > LIMIT_URL_BYTES || strlen(url) > LIMIT_URL_BYTES) {
 		http_reply_error(req, 414, "invalid_request", "The URL is longer than %d bytes.",
 				 LIMIT_URL_BYTES);
-	} else if (header_bytes > LIMIT_HEADER_BYTES) {
+	} else if (hs.bytes > LIMIT_HEADER_BYTES) {
 		http_reply_error(req, 431, "invalid_request",
 				 "The request headers are larger than %d bytes.", LIMIT_HEADER_BYTES);
+	} else if (hs.bad_name) {
+		http_reply_error(req, 400, "invalid_request", "A header name is not valid.");
+	} else if (ambiguous_framing(conn)) {
+		http_reply_error(req, 400, "invalid_request",
+				 "Conflicting Content-Length or Transfer-Encoding headers.");
 	} else {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -288,14 +362,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct request_state *rs = *con_cls;
 	(void)version;
 
-	if (!rs) {
-		rs = jt_calloc(1, sizeof *rs);
-		if (!rs)
-			return MHD_NO;
-		rs->start_us = time_mono_us();
-		rs->srv = srv;
-		*con_cls = rs;
-		atomic_fetch_add(&srv->in_flight, 1);
+	if (!rs)
+		return MHD_NO; /* out of memory when the request line came in */
+	if (!rs->started) {
+		rs->started = true;
 		return on_headers(srv, conn, url, method, rs);
 	}
 	if (rs->answered) {
@@ -429,6 +499,8 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error("cannot listen on %s:%u (address in use or not permitted)", cfg->host,
