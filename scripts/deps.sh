@@ -3,8 +3,8 @@
 # quiet and quick when everything is already there.
 set -eu
 packages="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
-libssl-dev zlib1g-dev python3 python3-pytest python3-requests curl wrk"
-[ "${1:-}" = "--test" ] && packages="$packages"
+libssl-dev zlib1g-dev python3 python3-pytest python3-requests python3-authlib
+python3-requests-oauthlib curl wrk"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
