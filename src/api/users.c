@@ -31,6 +31,12 @@ struct new_user {
 	enum jt_status status;
 };
 
+static void new_user_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct new_user));
+	jt_free(ctx);
+}
+
 static void create_work(struct http_req *req)
 {
 	struct new_user *nu = req->ctx;
@@ -57,8 +63,7 @@ static void create_done(struct http_req *req)
 		http_header_add(req, "Location", location);
 		http_reply_json(req, 201, o);
 	}
-	crypto_wipe(nu, sizeof *nu);
-	jt_free(nu);
+	new_user_destroy(nu);
 	req->ctx = NULL;
 }
 
@@ -103,7 +108,7 @@ static void create(struct http_req *req)
 		password_generate(nu->password, GENERATED_PASSWORD_CHARS);
 	nu->generated = !has_password;
 	cJSON_Delete(body);
-	req->ctx = nu;
+	http_set_ctx(req, nu, new_user_destroy);
 	http_defer(req, create_work, create_done);
 	return;
 fail:

@@ -68,6 +68,12 @@ struct login {
 	enum jt_status status;
 };
 
+static void login_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct login));
+	jt_free(ctx);
+}
+
 static void login_work(struct http_req *req)
 {
 	struct login *l = req->ctx;
@@ -90,8 +96,7 @@ static void login_done(struct http_req *req)
 		throttle_failed(jt->throttle, l->email, req->client_ip, now);
 		login_page(req, 401, l->email, l->next, "The email or the password is incorrect.");
 	}
-	crypto_wipe(l, sizeof *l);
-	jt_free(l);
+	login_destroy(l);
 	req->ctx = NULL;
 }
 
@@ -120,7 +125,7 @@ static void login_post(struct http_req *req)
 		login_page(req, 429, l->email, l->next,
 			   "Too many failed attempts. Wait a few minutes and try again.");
 	} else {
-		req->ctx = l;
+		http_set_ctx(req, l, login_destroy);
 		http_defer(req, login_work, login_done);
 		return;
 	}

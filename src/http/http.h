@@ -48,7 +48,8 @@ struct http_req {
 	char client_ip[LIMIT_IP_BYTES + 1];
 	void *app;                              /* given to http_server_start */
 	void *conn;                             /* the library's connection */
-	void *ctx;                              /* a handler's state across http_defer */
+	void *ctx;                              /* a handler's state across suspensions */
+	void (*ctx_free)(void *ctx);            /* frees ctx if the request ends early */
 	http_handler defer_work, defer_done;    /* set by http_defer */
 
 	int status;                             /* 0 until a reply is set */
@@ -107,6 +108,11 @@ void http_reply_empty(struct http_req *req, int status);
 /* Adds a response header; value is copied. Silently ignored past
  * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
+
+/* Attaches a handler's state to req for the time it is suspended; free
+ * runs if the request ends without the handler taking ctx back (the client
+ * went away). The handler sets req->ctx to NULL when it frees ctx itself. */
+void http_set_ctx(struct http_req *req, void *ctx, void (*free_fn)(void *ctx));
 
 /* Suspends the request: the handler returns without a reply, and once
  * anything (any thread) calls http_resume(req), done(req) runs on a serving

@@ -63,6 +63,12 @@ static struct request_state *state_of(struct http_req *req)
 	return (struct request_state *)(void *)req;
 }
 
+void http_set_ctx(struct http_req *req, void *ctx, void (*free_fn)(void *ctx))
+{
+	req->ctx = ctx;
+	req->ctx_free = free_fn;
+}
+
 void http_suspend(struct http_req *req, http_handler done)
 {
 	struct request_state *rs = state_of(req);
@@ -423,6 +429,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!rs)
 		return;
+	if (rs->req.ctx && rs->req.ctx_free)
+		rs->req.ctx_free(rs->req.ctx); /* the client left while it was suspended */
 	jt_free(rs->req.resp);
 	for (size_t i = 0; i < rs->req.nheaders; i++)
 		jt_free(rs->req.headers[i].value);

@@ -54,11 +54,15 @@ struct pending {
 	enum jt_status status; /* of the last store write */
 };
 
+static void pending_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct pending));
+	jt_free(ctx);
+}
+
 static void pending_free(struct http_req *req)
 {
-	struct pending *p = req->ctx;
-	crypto_wipe(p, sizeof *p);
-	jt_free(p);
+	pending_destroy(req->ctx);
 	req->ctx = NULL;
 }
 
@@ -106,7 +110,7 @@ static struct pending *pending_new(struct http_req *req, const struct app *app)
 		return NULL;
 	}
 	p->app = *app;
-	req->ctx = p;
+	http_set_ctx(req, p, pending_destroy);
 	return p;
 }
 
@@ -300,6 +304,12 @@ static void bad_credentials(struct http_req *req)
 	oauth_error(req, 401, "unauthorized_client", "Bad credentials");
 }
 
+static void user_grant_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct user_grant));
+	jt_free(ctx);
+}
+
 static void user_grant_work(struct http_req *req)
 {
 	struct user_grant *g = req->ctx;
@@ -335,8 +345,7 @@ static void user_grant_done(struct http_req *req)
 			issue_reply(req, &out, scopes, 0);
 		crypto_wipe(&out, sizeof out);
 	}
-	crypto_wipe(g, sizeof *g);
-	jt_free(g);
+	user_grant_destroy(g);
 	req->ctx = NULL;
 }
 
@@ -366,7 +375,7 @@ static void grant_user(struct http_req *req)
 	} else if (!throttle_allowed(jt->throttle, g->email, req->client_ip, time_now())) {
 		oauth_error(req, 429, "slow_down", "Too many failed attempts; try again later.");
 	} else {
-		req->ctx = g;
+		http_set_ctx(req, g, user_grant_destroy);
 		http_defer(req, user_grant_work, user_grant_done);
 		return;
 	}
