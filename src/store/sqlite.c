@@ -629,20 +629,37 @@ out:
 	return st;
 }
 
+struct touch_args {
+	int64_t id;
+	int64_t now;
+	char ip[LIMIT_IP_BYTES + 1];
+};
+
+static enum jt_status touch_job(struct conn *c, void *arg)
+{
+	struct touch_args *a = arg;
+	sqlite3_stmt *s = stmt(c, ST_PAT_TOUCH);
+	if (!s)
+		return JT_ESTORE;
+	sqlite3_bind_int64(s, 1, a->id);
+	sqlite3_bind_int64(s, 2, a->now);
+	sq_bind_text(s, 3, a->ip);
+	return sq_exec_done(c, s, "pat touch", NULL);
+}
+
+static void touch_done(void *arg, enum jt_status st)
+{
+	(void)arg;
+	if (st != JT_OK)
+		log_warn("could not record a token's last use: %s", jt_status_str(st));
+}
+
+/* Queued on the writer thread: the request that triggered it never waits. */
 static enum jt_status sq_pat_touch(struct store *base, int64_t id, int64_t now, const char *ip)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = JT_ESTORE;
-	sqlite3_stmt *s = stmt(c, ST_PAT_TOUCH);
-	if (s) {
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int64(s, 2, now);
-		sq_bind_text(s, 3, ip);
-		st = sq_exec_done(c, s, "pat touch", NULL);
-	}
-	sq_release(sq, c);
-	return st;
+	struct touch_args a = {.id = id, .now = now};
+	snprintf(a.ip, sizeof a.ip, "%s", ip ? ip : "");
+	return sq_batch_submit(sq_to(base), touch_job, &a, sizeof a, touch_done, NULL);
 }
 
 static const struct store_ops sqlite_ops = {

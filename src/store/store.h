@@ -188,7 +188,9 @@ enum jt_status store_pat_revoke(struct store *st, int64_t user_id, int64_t id, i
  * unexpired at `now`, else JT_ECONFLICT) and inserts fresh (id filled). */
 enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_id, int64_t now,
 				struct pat *fresh);
-/* Records a use. Callers coalesce: at most once a minute per token. */
+/* Records a use, asynchronously: returns once the write is queued (a lost
+ * last-use time is harmless; a request must not wait for it). Callers
+ * coalesce: at most once a minute per token. */
 enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip);
 
 /* Apps. insert fills id. JT_ECONFLICT if the client_id is taken. */
