@@ -45,6 +45,10 @@ cJSON *render_user(const struct user *u);
 cJSON *render_space(const struct space *s);
 cJSON *render_membership(const struct membership *m);
 cJSON *render_app(const struct app *a); /* in apps.c; never the secret */
+/* A page of a list: {"items", "limit", "next_before"}; next_before is
+ * last_id when the page is full (there may be more), else null. Takes
+ * ownership of items. */
+cJSON *render_page(cJSON *items, const struct store_page *page, size_t n, int64_t last_id);
 
 /* ---- input.c ---- */
 

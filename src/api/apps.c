@@ -191,15 +191,10 @@ static void list(struct http_req *req)
 		http_reply_status(req, st, "app");
 		return;
 	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON *arr = cJSON_AddArrayToObject(o, "items");
+	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < n; i++)
 		cJSON_AddItemToArray(arr, render_app(&items[i]));
-	cJSON_AddNumberToObject(o, "limit", page.limit);
-	if (n == (size_t)page.limit)
-		cJSON_AddNumberToObject(o, "next_before", (double)items[n - 1].id);
-	else
-		cJSON_AddNullToObject(o, "next_before");
+	cJSON *o = render_page(arr, &page, n, n ? items[n - 1].id : 0);
 	store_list_free(items);
 	http_reply_json(req, 200, o);
 }

@@ -94,3 +94,19 @@ cJSON *render_membership(const struct membership *m)
 	cJSON_AddStringToObject(o, "role", m->role);
 	return o;
 }
+
+cJSON *render_page(cJSON *items, const struct store_page *page, size_t n, int64_t last_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o) {
+		cJSON_Delete(items);
+		return NULL;
+	}
+	cJSON_AddItemToObject(o, "items", items);
+	cJSON_AddNumberToObject(o, "limit", page->limit);
+	if (n == (size_t)page->limit && last_id)
+		cJSON_AddNumberToObject(o, "next_before", (double)last_id);
+	else
+		cJSON_AddNullToObject(o, "next_before");
+	return o;
+}

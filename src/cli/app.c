@@ -16,12 +16,7 @@ static int print_app(const struct app *a, const char *secret, bool json)
 		cJSON *o = render_app(a);
 		if (o && secret[0])
 			cJSON_AddStringToObject(o, "client_secret", secret);
-		char *text = o ? cJSON_Print(o) : NULL;
-		if (text)
-			printf("%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(o);
-		return text ? CLI_OK : CLI_FAIL;
+		return cli_print_json(o);
 	}
 	printf("client_id: %s\n", a->client_id);
 	if (secret[0])
@@ -150,13 +145,10 @@ static int app_list(int argc, char **argv)
 			page.before = items[n - 1].id;
 		store_list_free(items);
 	} while (n == (size_t)page.limit);
-	if (json && rc == CLI_OK) {
-		char *text = cJSON_Print(arr);
-		if (text)
-			printf("%s\n", text);
-		cJSON_free(text);
-	}
-	cJSON_Delete(arr);
+	if (json && rc == CLI_OK)
+		rc = cli_print_json(arr);
+	else
+		cJSON_Delete(arr);
 	store_close(st);
 	return rc;
 }

@@ -56,6 +56,11 @@ int cli_find_user(struct store *st, const char *email, struct user *out);
 
 void cli_set_default_db(const char *db);
 
+struct cJSON;
+/* Prints a JSON value, indented, on stdout and frees it. CLI_FAIL when it
+ * could not be printed (out of memory). */
+int cli_print_json(struct cJSON *value);
+
 int cli_serve(int argc, char **argv);
 int cli_init(int argc, char **argv);
 int cli_user(int argc, char **argv);

@@ -6,6 +6,8 @@
 #include "util/text.h"
 #include "util/time.h"
 
+#include <cjson/cJSON.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,4 +185,14 @@ int cli_find_user(struct store *st, const char *email, struct user *out)
 		return CLI_OK;
 	fprintf(stderr, "jeton: %s\n", s == JT_ENOTFOUND ? "no user with that email" : jt_status_str(s));
 	return CLI_FAIL;
+}
+
+int cli_print_json(struct cJSON *value)
+{
+	char *text = value ? cJSON_Print(value) : NULL;
+	if (text)
+		printf("%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(value);
+	return text ? CLI_OK : CLI_FAIL;
 }

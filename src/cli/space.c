@@ -72,11 +72,7 @@ static int space_list(int argc, char **argv)
 		cJSON *arr = cJSON_CreateArray();
 		for (size_t i = 0; arr && i < n; i++)
 			cJSON_AddItemToArray(arr, render_space(&items[i]));
-		char *text = cJSON_Print(arr);
-		if (text)
-			printf("%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(arr);
+		cli_print_json(arr);
 	} else {
 		printf("%-6s %s\n", "ID", "NAME");
 		for (size_t i = 0; i < n; i++)

@@ -124,13 +124,10 @@ static int user_list(int argc, char **argv)
 			page.before = items[n - 1].id;
 		store_list_free(items);
 	} while (n == (size_t)page.limit);
-	if (json && rc == CLI_OK) {
-		char *text = cJSON_Print(arr);
-		if (text)
-			printf("%s\n", text);
-		cJSON_free(text);
-	}
-	cJSON_Delete(arr);
+	if (json && rc == CLI_OK)
+		rc = cli_print_json(arr);
+	else
+		cJSON_Delete(arr);
 	store_close(st);
 	return rc;
 }

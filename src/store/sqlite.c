@@ -262,22 +262,8 @@ static enum jt_status sq_user_insert(struct store *base, struct user *u)
 static enum jt_status user_lookup(struct store *base, enum stmt_id id, int64_t key,
 				  const char *text_key, struct user *out)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = JT_ESTORE;
-	sqlite3_stmt *s = stmt(c, id);
-	if (s) {
-		if (text_key)
-			sq_bind_text(s, 1, text_key);
-		else
-			sqlite3_bind_int64(s, 1, key);
-		st = sq_step_row(c, s, "user get");
-		if (st == JT_OK)
-			read_user(s, out);
-		sqlite3_reset(s);
-	}
-	sq_release(sq, c);
-	return st;
+	return sq_lookup(sq_to(base), id, stmt_sql[id], key, text_key,
+			 (void (*)(sqlite3_stmt *, void *))read_user, out);
 }
 
 static enum jt_status sq_user_get(struct store *base, int64_t id, struct user *out)
@@ -372,24 +358,10 @@ static enum jt_status sq_space_insert(struct store *base, struct space *sp)
 }
 
 static enum jt_status space_lookup(struct store *base, enum stmt_id id, int64_t key,
-				   const char *text_key, struct space *out)
+				  const char *text_key, struct space *out)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = JT_ESTORE;
-	sqlite3_stmt *s = stmt(c, id);
-	if (s) {
-		if (text_key)
-			sq_bind_text(s, 1, text_key);
-		else
-			sqlite3_bind_int64(s, 1, key);
-		st = sq_step_row(c, s, "space get");
-		if (st == JT_OK)
-			read_space(s, out);
-		sqlite3_reset(s);
-	}
-	sq_release(sq, c);
-	return st;
+	return sq_lookup(sq_to(base), id, stmt_sql[id], key, text_key,
+			 (void (*)(sqlite3_stmt *, void *))read_space, out);
 }
 
 static enum jt_status sq_space_get(struct store *base, int64_t id, struct space *out)

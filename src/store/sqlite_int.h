@@ -99,6 +99,10 @@ enum jt_status sq_step_row(struct conn *c, sqlite3_stmt *s, const char *what);
 enum jt_status sq_collect(struct conn *c, sqlite3_stmt *s, size_t elem_size,
 			  void (*read)(sqlite3_stmt *, void *), void **items, size_t *n,
 			  const char *what);
+/* Runs a one-row query keyed by an integer (text_key NULL) or a text and
+ * fills out with read; JT_ENOTFOUND without a row. */
+enum jt_status sq_lookup(struct sqlite_store *sq, enum stmt_id id, const char *sql, int64_t key,
+			 const char *text_key, void (*read)(sqlite3_stmt *, void *), void *out);
 /* Runs BEGIN IMMEDIATE / COMMIT / ROLLBACK on c. */
 enum jt_status sq_begin(struct conn *c);
 enum jt_status sq_commit(struct conn *c);

@@ -187,22 +187,8 @@ enum jt_status sq_app_insert(struct store *base, struct app *a)
 static enum jt_status app_lookup(struct store *base, enum stmt_id id, int64_t key,
 				 const char *text_key, struct app *out)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = JT_ESTORE;
-	sqlite3_stmt *s = stmt(c, id);
-	if (s) {
-		if (text_key)
-			sq_bind_text(s, 1, text_key);
-		else
-			sqlite3_bind_int64(s, 1, key);
-		st = sq_step_row(c, s, "app get");
-		if (st == JT_OK)
-			read_app(s, out);
-		sqlite3_reset(s);
-	}
-	sq_release(sq, c);
-	return st;
+	return sq_lookup(sq_to(base), id, oauth_sql[id - ST_APP_INSERT], key, text_key,
+			 (void (*)(sqlite3_stmt *, void *))read_app, out);
 }
 
 enum jt_status sq_app_get(struct store *base, int64_t id, struct app *out)

@@ -191,3 +191,23 @@ void sq_rollback(struct conn *c)
 {
 	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+enum jt_status sq_lookup(struct sqlite_store *sq, enum stmt_id id, const char *sql, int64_t key,
+			 const char *text_key, void (*read)(sqlite3_stmt *, void *), void *out)
+{
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = sq_stmt(c, id, sql);
+	if (s) {
+		if (text_key)
+			sq_bind_text(s, 1, text_key);
+		else
+			sqlite3_bind_int64(s, 1, key);
+		st = sq_step_row(c, s, sql);
+		if (st == JT_OK)
+			read(s, out);
+		sqlite3_reset(s);
+	}
+	sq_release(sq, c);
+	return st;
+}
