@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		"  app create --name N [--redirect-uri URI]... [--public] [--grants LIST] [--scopes \"a b\"]\n"
 		"      [--access-ttl S] [--refresh-ttl S] [--keep-refresh] [--json] | list | delete ID\n"
 		"      | rotate-secret ID\n"
+		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
 		"  migrate | version\n"
 		"The store is --db, else $JETON_DB, else ./jeton.db.\n");
 }
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 		return cli_token(rest, rest_argv);
 	if (strcmp(cmd, "app") == 0)
 		return cli_app(rest, rest_argv);
+	if (strcmp(cmd, "audit") == 0)
+		return cli_audit(rest, rest_argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return cli_migrate(rest, rest_argv);
 	if (strcmp(cmd, "version") == 0) {

@@ -35,6 +35,11 @@ struct principal *api_authenticate(struct http_req *req, uint64_t need);
 void api_reply_insufficient_scope(struct http_req *req, uint64_t need);
 struct jeton *api_jeton(struct http_req *req);
 
+/* Records an audit event for the caller p (may be NULL), from the
+ * request's address. */
+void api_audit(struct http_req *req, const struct principal *p, const char *action, bool success,
+	       const char *target_fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* ---- render.c ---- */
 
 cJSON *render_scopes(uint64_t scopes);
@@ -44,6 +49,7 @@ cJSON *render_pat(const struct pat *p, int64_t now);
 cJSON *render_user(const struct user *u);
 cJSON *render_space(const struct space *s);
 cJSON *render_membership(const struct membership *m);
+cJSON *render_audit(const struct audit_event *e);
 cJSON *render_app(const struct app *a); /* in apps.c; never the secret */
 /* A page of a list: {"items", "limit", "next_before"}; next_before is
  * last_id when the page is full (there may be more), else null. Takes
@@ -69,6 +75,8 @@ bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_
 		  bool *present);
 /* Reads "limit" and "before" query parameters into page. */
 bool input_page(struct http_req *req, struct store_page *page);
+/* Reads the audit filter query parameters (actor, action, since, until). */
+bool api_audit_filter(struct http_req *req, struct audit_filter *f);
 /* Parses a route parameter as a positive id; on failure replies 404. */
 bool input_id(struct http_req *req, size_t index, int64_t *out);
 
@@ -86,6 +94,7 @@ void api_spaces_collection(struct http_req *req);
 void api_space_item(struct http_req *req);
 void api_space_member(struct http_req *req);
 void api_apps_collection(struct http_req *req);
+void api_audit_list(struct http_req *req);
 void api_app_item(struct http_req *req);
 void api_app_secret(struct http_req *req);
 

@@ -151,7 +151,7 @@ static void reply_with_secret(struct http_req *req, int status, const struct app
 	http_reply_json(req, status, o);
 }
 
-static void create(struct http_req *req, struct principal *p)
+static void create(struct http_req *req, const struct principal *p)
 {
 	struct jeton *jt = api_jeton(req);
 	struct app a;
@@ -173,6 +173,8 @@ static void create(struct http_req *req, struct principal *p)
 			char location[64];
 			snprintf(location, sizeof location, "/v1/apps/%lld", (long long)a.id);
 			http_header_add(req, "Location", location);
+			api_audit(req, p, "app.created", true, "app %lld (%s) %s", (long long)a.id,
+				  a.name, a.client_id);
 			reply_with_secret(req, 201, &a, secret);
 		}
 	}
@@ -234,8 +236,11 @@ void api_app_item(struct http_req *req)
 		goto out;
 	if (req->method == HTTP_DELETE) {
 		enum jt_status st = store_app_delete(jt->store, a.id);
-		if (st == JT_OK)
+		if (st == JT_OK) {
 			auth_invalidate(jt->auth);
+			api_audit(req, p, "app.deleted", true, "app %lld (%s) %s", (long long)a.id,
+				  a.name, a.client_id);
+		}
 		http_reply_status(req, st, "app");
 	} else if (req->method == HTTP_PATCH) {
 		cJSON *body = input_json_object(req);
@@ -251,6 +256,8 @@ void api_app_item(struct http_req *req)
 				st = store_app_update(jt->store, &a);
 			if (st == JT_OK) {
 				auth_invalidate(jt->auth);
+				api_audit(req, p, "app.updated", true, "app %lld (%s) %s", (long long)a.id,
+					  a.name, a.client_id);
 				http_reply_json(req, 200, render_app(&a));
 			} else if (!req->status) {
 				http_reply_status(req, st, "app");
@@ -277,8 +284,11 @@ void api_app_secret(struct http_req *req)
 			http_reply_error(req, 409, "conflict", "A public app has no secret.");
 		else if (st != JT_OK)
 			http_reply_status(req, st, "app");
-		else
+		else {
+			api_audit(req, p, "app.secret_rotated", true, "app %lld (%s) %s", (long long)a.id,
+				  a.name, a.client_id);
 			reply_with_secret(req, 200, &a, secret);
+		}
 	}
 	auth_release(p);
 }

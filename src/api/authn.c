@@ -4,6 +4,9 @@
  * insufficient_scope naming the scope needed. */
 #include "api/api.h"
 
+#include "audit/audit.h"
+
+#include <stdarg.h>
 #include <stdio.h>
 
 struct jeton *api_jeton(struct http_req *req)
@@ -59,4 +62,17 @@ struct principal *api_authenticate(struct http_req *req, uint64_t need)
 		return NULL;
 	}
 	return p;
+}
+
+void api_audit(struct http_req *req, const struct principal *p, const char *action, bool success,
+	       const char *target_fmt, ...)
+{
+	char target[LIMIT_NAME_BYTES + 64];
+	va_list ap;
+	va_start(ap, target_fmt);
+	vsnprintf(target, sizeof target, target_fmt, ap);
+	va_end(ap);
+	const char *actor = !p ? "" : p->user.id ? p->user.email : p->client_id;
+	audit_record(api_jeton(req)->store, p ? p->user.id : 0, actor, action, req->client_ip,
+		     success, "%s", target);
 }

@@ -110,3 +110,22 @@ cJSON *render_page(cJSON *items, const struct store_page *page, size_t n, int64_
 		cJSON_AddNullToObject(o, "next_before");
 	return o;
 }
+
+cJSON *render_audit(const struct audit_event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)e->id);
+	render_time(o, "at", e->at);
+	cJSON_AddStringToObject(o, "actor", e->actor);
+	if (e->actor_id)
+		cJSON_AddNumberToObject(o, "actor_id", (double)e->actor_id);
+	else
+		cJSON_AddNullToObject(o, "actor_id");
+	cJSON_AddStringToObject(o, "action", e->action);
+	cJSON_AddStringToObject(o, "target", e->target);
+	cJSON_AddStringToObject(o, "ip", e->ip);
+	cJSON_AddStringToObject(o, "outcome", e->success ? "success" : "failure");
+	return o;
+}

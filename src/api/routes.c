@@ -20,6 +20,7 @@ const struct http_route api_routes[] = {
 	{HTTP_GET | HTTP_POST, "/v1/apps", api_apps_collection},
 	{HTTP_GET | HTTP_PATCH | HTTP_DELETE, "/v1/apps/{}", api_app_item},
 	{HTTP_POST, "/v1/apps/{}/secret", api_app_secret},
+	{HTTP_GET, "/v1/audit", api_audit_list},
 
 	{HTTP_GET | HTTP_POST, "/oauth/authorize", oauth_authorize},
 	{HTTP_POST, "/oauth/token", oauth_token},

@@ -51,6 +51,7 @@ static void create(struct http_req *req, struct principal *p)
 		http_reply_status(req, st, "space");
 	} else {
 		char location[64];
+		api_audit(req, p, "space.created", true, "space %lld (%s)", (long long)s.id, s.name);
 		snprintf(location, sizeof location, "/v1/spaces/%lld", (long long)s.id);
 		http_header_add(req, "Location", location);
 		http_reply_json(req, 201, render_space(&s));
@@ -129,7 +130,8 @@ static enum jt_status find_user(struct store *st, const char *key, struct user *
 	return store_user_find_by_email(st, key, out);
 }
 
-static void put_member(struct http_req *req, struct space *s, struct user *u)
+static void put_member(struct http_req *req, const struct principal *p, struct space *s,
+		       struct user *u)
 {
 	struct jeton *jt = api_jeton(req);
 	char role[STORE_ROLE_BYTES];
@@ -155,6 +157,8 @@ static void put_member(struct http_req *req, struct space *s, struct user *u)
 		goto out;
 	}
 	auth_invalidate(jt->auth);
+	api_audit(req, p, "member.put", true, "space %lld (%s): %s as %s", (long long)s->id, s->name,
+		  u->email, role);
 	struct membership m = {.space_id = s->id, .user_id = u->id};
 	memcpy(m.email, u->email, sizeof m.email);
 	memcpy(m.role, role, sizeof m.role);
@@ -193,12 +197,15 @@ void api_space_member(struct http_req *req)
 		goto out;
 	}
 	if (req->method == HTTP_PUT) {
-		put_member(req, &s, &u);
+		put_member(req, p, &s, &u);
 		goto out;
 	}
 	st = store_member_delete(jt->store, s.id, u.id);
-	if (st == JT_OK)
+	if (st == JT_OK) {
 		auth_invalidate(jt->auth);
+		api_audit(req, p, "member.removed", true, "space %lld (%s): %s", (long long)s.id,
+			  s.name, u.email);
+	}
 	http_reply_status(req, st, "membership");
 out:
 	auth_release(p);

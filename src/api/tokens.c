@@ -92,10 +92,12 @@ static void create(struct http_req *req, struct principal *p)
 	}
 	enum jt_status st = grant_pat_create(jt->store, p->user.id, name, scopes, expires_at,
 					     token, &pat);
-	if (st != JT_OK)
+	if (st != JT_OK) {
 		http_reply_status(req, st, "token");
-	else
+	} else {
+		api_audit(req, p, "token.created", true, "token %lld (%s)", (long long)pat.id, pat.name);
 		reply_created(req, &pat, token);
+	}
 out:
 	cJSON_Delete(body);
 }
@@ -146,8 +148,10 @@ static void revoke(struct http_req *req, bool with_body)
 		return;
 	if (input_id(req, 0, &id)) {
 		enum jt_status st = store_pat_revoke(jt->store, p->user.id, id, time_now(), &pat);
-		if (st == JT_OK)
+		if (st == JT_OK) {
 			auth_invalidate(jt->auth);
+			api_audit(req, p, "token.revoked", true, "token %lld (%s)", (long long)id, pat.name);
+		}
 		if (st != JT_OK)
 			http_reply_status(req, st, "token");
 		else if (with_body)
@@ -204,6 +208,8 @@ void api_token_rotate(struct http_req *req)
 			http_reply_status(req, st, "token");
 		} else {
 			auth_invalidate(jt->auth);
+			api_audit(req, p, "token.rotated", true, "token %lld -> %lld (%s)", (long long)id,
+				  (long long)pat.id, pat.name);
 			reply_created(req, &pat, token);
 		}
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Users: /v1/users, for instance admins (scope manage_users). */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -29,6 +30,8 @@ struct new_user {
 	char password[LIMIT_PASSWORD_MAX + 1];
 	bool generated;
 	enum jt_status status;
+	int64_t actor_id;  /* who creates the user, for the audit log */
+	char actor[LIMIT_EMAIL_BYTES + 1];
 };
 
 static void new_user_destroy(void *ctx)
@@ -55,6 +58,9 @@ static void create_done(struct http_req *req)
 	} else if (nu->status != JT_OK) {
 		http_reply_status(req, nu->status, "user");
 	} else {
+		audit_record(api_jeton(req)->store, nu->actor_id, nu->actor, "user.created",
+			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id, nu->u.email,
+			     nu->u.admin ? " admin" : "");
 		cJSON *o = render_user(&nu->u);
 		if (o && nu->generated)
 			cJSON_AddStringToObject(o, "password", nu->password);
@@ -67,7 +73,7 @@ static void create_done(struct http_req *req)
 	req->ctx = NULL;
 }
 
-static void create(struct http_req *req)
+static void create(struct http_req *req, const struct principal *p)
 {
 	bool has_email, has_name, has_admin, has_password;
 	struct new_user *nu = jt_calloc(1, sizeof *nu);
@@ -107,6 +113,8 @@ static void create(struct http_req *req)
 	if (!has_password)
 		password_generate(nu->password, GENERATED_PASSWORD_CHARS);
 	nu->generated = !has_password;
+	nu->actor_id = p->user.id;
+	snprintf(nu->actor, sizeof nu->actor, "%s", p->user.id ? p->user.email : p->client_id);
 	cJSON_Delete(body);
 	http_set_ctx(req, nu, new_user_destroy);
 	http_defer(req, create_work, create_done);
@@ -144,13 +152,13 @@ void api_users_collection(struct http_req *req)
 	if (!p)
 		return;
 	if (req->method == HTTP_POST)
-		create(req);
+		create(req, p);
 	else
 		list(req);
 	auth_release(p);
 }
 
-static void update(struct http_req *req, struct user *u)
+static void update(struct http_req *req, const struct principal *p, struct user *u)
 {
 	struct jeton *jt = api_jeton(req);
 	char name[LIMIT_NAME_BYTES + 1];
@@ -180,6 +188,8 @@ static void update(struct http_req *req, struct user *u)
 		goto out;
 	}
 	auth_invalidate(jt->auth);
+	api_audit(req, p, "user.updated", true, "user %lld (%s): admin=%s disabled=%s",
+		  (long long)u->id, u->email, u->admin ? "yes" : "no", u->disabled ? "yes" : "no");
 	http_reply_json(req, 200, render_user(u));
 out:
 	cJSON_Delete(body);
@@ -197,7 +207,7 @@ void api_user_item(struct http_req *req)
 		if (st != JT_OK)
 			http_reply_status(req, st, "user");
 		else if (req->method == HTTP_PATCH)
-			update(req, &u);
+			update(req, p, &u);
 		else
 			http_reply_json(req, 200, render_user(&u));
 	}

@@ -74,8 +74,9 @@ enum jt_status auth_new(struct store *st, struct auth **out);
 void auth_free(struct auth *a);
 
 /* Splits an Authorization header value into the token. AUTH_MISSING for
- * NULL or blank, AUTH_SCHEME for another scheme, AUTH_MALFORMED for a
- * Bearer with no or several tokens. */
+ * NULL or blank, AUTH_SCHEME for another scheme, AUTH_MALFORMED for Bearer
+ * followed by several words. A single word (even "Bearer") is taken as a
+ * bare token; token_parse() then refuses what is not one. */
 enum auth_result auth_parse_header(const char *value, const char **token, size_t *token_len);
 
 /* Verifies a bare token string as auth_verify does, for introspection

@@ -2,6 +2,7 @@
 /* jeton app create|list|delete|rotate-secret: OAuth apps from the shell,
  * under the same rules as /v1/apps. */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "oauth/oauth.h"
@@ -104,8 +105,11 @@ static int app_create(int argc, char **argv)
 		fprintf(stderr, "jeton: the app could not be stored\n");
 		rc = CLI_FAIL;
 	}
-	if (rc == CLI_OK)
+	if (rc == CLI_OK) {
+		audit_record(st, 0, "cli", "app.created", "", true, "app %lld (%s) %s", (long long)a.id,
+			     a.name, a.client_id);
 		rc = print_app(&a, secret, cli_value(opts, nopts, "--json") != NULL);
+	}
 	crypto_wipe(secret, sizeof secret);
 	store_close(st);
 	return rc;
@@ -178,6 +182,9 @@ static int app_change(int argc, char **argv, bool rotate)
 				   : store_app_find_by_client_id(st, key, &a);
 	if (s == JT_OK)
 		s = rotate ? app_new_secret(st, &a, secret) : store_app_delete(st, a.id);
+	if (s == JT_OK)
+		audit_record(st, 0, "cli", rotate ? "app.secret_rotated" : "app.deleted", "", true,
+			     "app %lld (%s) %s", (long long)a.id, a.name, a.client_id);
 	if (s != JT_OK) {
 		fprintf(stderr, "jeton: %s\n", s == JT_ENOTFOUND ? "no such app"
 					     : s == JT_ECONFLICT ? "a public app has no secret"

@@ -51,6 +51,9 @@ int cli_bootstrap(struct store *st, const char *email, bool *created,
  * or an RFC 3339 time; must be in the future. 0 = never. */
 int cli_parse_expiry(const char *s, int64_t *out);
 
+/* Parses "YYYY-MM-DD" (00:00 UTC) or an RFC 3339 time, past or future. */
+int cli_parse_date(const char *s, int64_t *out);
+
 /* Finds a user by email, printing a message when absent. */
 int cli_find_user(struct store *st, const char *email, struct user *out);
 
@@ -68,5 +71,6 @@ int cli_space(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_app(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 #endif

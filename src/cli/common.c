@@ -148,6 +148,18 @@ int cli_bootstrap(struct store *st, const char *email, bool *created,
 	return CLI_OK;
 }
 
+int cli_parse_date(const char *s, int64_t *out)
+{
+	size_t n = strlen(s);
+	char full[32];
+	if (n == 10) {
+		snprintf(full, sizeof full, "%sT00:00:00Z", s);
+		s = full;
+		n = strlen(full);
+	}
+	return time_parse(s, n, out) == JT_OK ? CLI_OK : CLI_USAGE;
+}
+
 int cli_parse_expiry(const char *s, int64_t *out)
 {
 	size_t n = strlen(s);
@@ -156,16 +168,10 @@ int cli_parse_expiry(const char *s, int64_t *out)
 	*out = 0;
 	if (strcmp(s, "never") == 0)
 		return CLI_OK;
-	if (n >= 2 && s[n - 1] == 'd' && text_parse_i64(s, n - 1, 1, 36500, &days) == JT_OK) {
+	if (n >= 2 && s[n - 1] == 'd' && text_parse_i64(s, n - 1, 1, 36500, &days) == JT_OK)
 		t = now + days * 86400;
-	} else if (n == 10) {
-		char full[32];
-		snprintf(full, sizeof full, "%sT00:00:00Z", s);
-		if (time_parse(full, strlen(full), &t) != JT_OK)
-			t = 0;
-	} else if (time_parse(s, n, &t) != JT_OK) {
+	else if (cli_parse_date(s, &t) != CLI_OK)
 		t = 0;
-	}
 	if (t == 0) {
 		fprintf(stderr, "jeton: --expires must be never, Nd, YYYY-MM-DD or an RFC 3339 time\n");
 		return CLI_USAGE;

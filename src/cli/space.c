@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton space add|list|grant|revoke */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -41,6 +42,8 @@ static int space_add(int argc, char **argv)
 	if (rc == CLI_OK) {
 		enum jt_status e = store_space_insert(st, &s);
 		if (e == JT_OK) {
+			audit_record(st, 0, "cli", "space.created", "", true, "space %lld (%s)",
+				     (long long)s.id, s.name);
 			printf("%lld\n", (long long)s.id);
 		} else {
 			fprintf(stderr, "jeton: %s\n", e == JT_ECONFLICT ? "a space with this name exists"
@@ -105,6 +108,12 @@ static int space_member(int argc, char **argv, bool grant)
 	if (rc == CLI_OK) {
 		enum jt_status e = grant ? store_member_put(st, s.id, u.id, args.pos[2])
 					 : store_member_delete(st, s.id, u.id);
+		if (e == JT_OK && grant)
+			audit_record(st, 0, "cli", "member.put", "", true, "space %lld (%s): %s as %s",
+				     (long long)s.id, s.name, u.email, args.pos[2]);
+		else if (e == JT_OK)
+			audit_record(st, 0, "cli", "member.removed", "", true, "space %lld (%s): %s",
+				     (long long)s.id, s.name, u.email);
 		if (e != JT_OK) {
 			fprintf(stderr, "jeton: %s\n",
 				e == JT_EINVAL ? "unknown role (viewer, editor or admin)"

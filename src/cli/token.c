@@ -2,6 +2,7 @@
 /* jeton token create|list|revoke|rotate: personal access tokens from the
  * operator's shell, under the same rules as the HTTP API. */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "util/text.h"
@@ -60,8 +61,11 @@ static int token_create(int argc, char **argv)
 	}
 	if (rc == CLI_OK && grant_pat_create(st, u.id, name, scopes, expires_at, token, &pat) != JT_OK)
 		rc = CLI_FAIL;
-	if (rc == CLI_OK)
+	if (rc == CLI_OK) {
+		audit_record(st, u.id, "cli", "token.created", "", true, "token %lld (%s) of %s",
+			     (long long)pat.id, pat.name, u.email);
 		printf("%s\n", token);
+	}
 	crypto_wipe(token, sizeof token);
 	store_close(st);
 	return rc;
@@ -157,8 +161,11 @@ static int token_change(int argc, char **argv, bool rotate)
 				: e == JT_ECONFLICT ? "only an active token can be rotated"
 						    : jt_status_str(e));
 			rc = CLI_FAIL;
-		} else if (rotate) {
-			printf("%s\n", token);
+		} else {
+			audit_record(st, 0, "cli", rotate ? "token.rotated" : "token.revoked", "", true,
+				     "token %lld (%s)", (long long)id, pat.name);
+			if (rotate)
+				printf("%s\n", token);
 		}
 	}
 	crypto_wipe(token, sizeof token);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton user add|list|disable|enable */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "util/text.h"
@@ -80,6 +81,8 @@ static int user_add(int argc, char **argv)
 		}
 	}
 	if (rc == CLI_OK) {
+		audit_record(st, 0, "cli", "user.created", "", true, "user %lld (%s)%s",
+			     (long long)u.id, u.email, u.admin ? " admin" : "");
 		printf("%lld\n", (long long)u.id);
 		if (!from_stdin)
 			printf("password: %s\n", password);
@@ -151,6 +154,9 @@ static int user_set_disabled(int argc, char **argv, bool disabled)
 		u.disabled = disabled;
 		if (store_user_update(st, &u) != JT_OK)
 			rc = CLI_FAIL;
+		else
+			audit_record(st, 0, "cli", "user.updated", "", true, "user %lld (%s): disabled=%s",
+				     (long long)u.id, u.email, disabled ? "yes" : "no");
 	}
 	store_close(st);
 	return rc;

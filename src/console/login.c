@@ -4,6 +4,7 @@
  * message never says whether the account exists. */
 #include "console/console.h"
 #include "api/api.h"
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
@@ -89,11 +90,15 @@ static void login_done(struct http_req *req)
 
 	if (l->status == JT_OK && session_start(req, l->user.id) == JT_OK) {
 		throttle_succeeded(jt->throttle, l->email);
+		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded", req->client_ip,
+			     true, "session");
 		http_redirect(req, 303, l->next);
 	} else if (l->status == JT_OK || l->status == JT_ESTORE) {
 		login_page(req, 503, l->email, l->next, "The service is unavailable; try again shortly.");
 	} else {
 		throttle_failed(jt->throttle, l->email, req->client_ip, now);
+		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
+			     "wrong email or password");
 		login_page(req, 401, l->email, l->next, "The email or the password is incorrect.");
 	}
 	login_destroy(l);
@@ -122,6 +127,8 @@ static void login_post(struct http_req *req)
 	} else if (!l->email[0] || !l->password[0]) {
 		login_page(req, 400, l->email, l->next, "Enter your email and your password.");
 	} else if (!throttle_allowed(jt->throttle, l->email, req->client_ip, time_now())) {
+		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
+			     "throttled");
 		login_page(req, 429, l->email, l->next,
 			   "Too many failed attempts. Wait a few minutes and try again.");
 	} else {

@@ -8,6 +8,7 @@
  * never a redirect (§4.1.2.1); every other error goes back to the client. */
 #include "oauth/oauth.h"
 #include "api/api.h"
+#include "audit/audit.h"
 #include "console/console.h"
 #include "crypto/crypto.h"
 #include "util/text.h"
@@ -342,6 +343,9 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 		crypto_wipe(code, sizeof code);
 		return;
 	}
+	audit_record(jt->store, u->id, u->email, "consent.allowed", req->client_ip, true,
+		     "app %lld (%s), space %lld", (long long)a->app.id, a->app.name,
+		     (long long)space_id);
 	snprintf(url, sizeof url, "%s", a->redirect_uri);
 	snprintf(id, sizeof id, "%lld", (long long)space_id);
 	bool ok = url_add(url, sizeof url, "code", code) &&
@@ -394,6 +398,8 @@ void oauth_authorize(struct http_req *req)
 		return;
 	}
 	if (strcmp(decision, "deny") == 0) {
+		audit_record(api_jeton(req)->store, u.id, u.email, "consent.denied", req->client_ip,
+			     true, "app %lld (%s)", (long long)a.app.id, a.app.name);
 		redirect_error(req, &a, "access_denied", "The user denied the request.");
 		return;
 	}

@@ -8,6 +8,7 @@
 #include "store/sqlite_int.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -243,6 +244,8 @@ static enum jt_status sq_user_insert(struct store *base, struct user *u)
 	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_USER_INSERT);
+	if (!u->created_at)
+		u->created_at = time_now();
 	if (s) {
 		sq_bind_text(s, 1, u->email);
 		sq_bind_text(s, 2, u->friendly_name);
@@ -346,6 +349,8 @@ static enum jt_status sq_space_insert(struct store *base, struct space *sp)
 	struct conn *c = sq_acquire(sq);
 	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_SPACE_INSERT);
+	if (!sp->created_at)
+		sp->created_at = time_now();
 	if (s) {
 		sq_bind_text(s, 1, sp->name);
 		sqlite3_bind_int64(s, 2, sp->created_at);
@@ -677,6 +682,8 @@ static const struct store_ops sqlite_ops = {
 	.oauth_refresh = sq_oauth_refresh,
 	.oauth_insert_async = sq_oauth_insert_async,
 	.code_consume_async = sq_code_consume_async,
+	.audit_insert = sq_audit_insert,
+	.audit_list = sq_audit_list,
 	.session_insert = sq_session_insert,
 	.session_find = sq_session_find,
 	.session_delete = sq_session_delete,

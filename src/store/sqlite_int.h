@@ -48,6 +48,8 @@ enum stmt_id {
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_DELETE,
+	ST_AUDIT_INSERT,
+	ST_AUDIT_LIST,
 	ST_COUNT
 };
 
@@ -144,6 +146,9 @@ enum jt_status sq_oauth_insert_async(struct store *base, struct oauth_token *tok
 				     store_done done, void *arg);
 enum jt_status sq_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 				     int64_t now, struct auth_code *out, store_done done, void *arg);
+enum jt_status sq_audit_insert(struct store *base, const struct audit_event *e);
+enum jt_status sq_audit_list(struct store *base, const struct audit_filter *f,
+			     const struct store_page *page, struct audit_event **items, size_t *n);
 enum jt_status sq_session_insert(struct store *base, const struct session *se);
 enum jt_status sq_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 			       struct session *out);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite backend's OAuth verbs: apps, authorization codes, OAuth
- * tokens and browser sessions. */
+/* The SQLite backend's OAuth and console verbs: apps, authorization codes,
+ * OAuth tokens, browser sessions and the audit log. */
 #include "store/sqlite_int.h"
+#include "util/log.h"
 
 #include <string.h>
 
@@ -58,6 +59,14 @@ static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
 		"SELECT session_hash, user_id, created_at, expires_at, ip FROM sessions "
 		"WHERE session_hash = ?1",
 	[ST_SESSION_DELETE - ST_APP_INSERT] = "DELETE FROM sessions WHERE session_hash = ?1",
+	[ST_AUDIT_INSERT - ST_APP_INSERT] =
+		"INSERT INTO audit(at, actor_id, actor, action, target, ip, outcome) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_AUDIT_LIST - ST_APP_INSERT] =
+		"SELECT id, at, actor_id, actor, action, target, ip, outcome FROM audit "
+		"WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 OR "
+		"action LIKE ?3 || '.%') AND at >= ?4 AND (?5 = 0 OR at < ?5) "
+		"ORDER BY id DESC LIMIT ?6",
 };
 
 static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
@@ -536,4 +545,72 @@ enum jt_status sq_oauth_insert_async(struct store *base, struct oauth_token *tok
 {
 	struct insert_args a = {tokens, n};
 	return sq_batch_submit(sq_to(base), insert_job, &a, sizeof a, done, arg);
+}
+
+/* ---- audit log ---- */
+
+static enum jt_status audit_job(struct conn *c, void *arg)
+{
+	const struct audit_event *e = arg;
+	sqlite3_stmt *s = stmt(c, ST_AUDIT_INSERT);
+	if (!s)
+		return JT_ESTORE;
+	sqlite3_bind_int64(s, 1, e->at);
+	sqlite3_bind_int64(s, 2, e->actor_id);
+	sq_bind_text(s, 3, e->actor);
+	sq_bind_text(s, 4, e->action);
+	sq_bind_text(s, 5, e->target);
+	sq_bind_text(s, 6, e->ip);
+	sq_bind_text(s, 7, e->success ? "success" : "failure");
+	return sq_exec_done(c, s, "audit insert", NULL);
+}
+
+static void audit_done(void *arg, enum jt_status st)
+{
+	(void)arg;
+	if (st != JT_OK)
+		log_error("an audit event could not be stored: %s", jt_status_str(st));
+}
+
+enum jt_status sq_audit_insert(struct store *base, const struct audit_event *e)
+{
+	return sq_batch_submit(sq_to(base), audit_job, e, sizeof *e, audit_done, NULL);
+}
+
+static void read_audit(sqlite3_stmt *s, struct audit_event *e)
+{
+	char outcome[16];
+	memset(e, 0, sizeof *e);
+	e->id = sqlite3_column_int64(s, 0);
+	e->at = sqlite3_column_int64(s, 1);
+	e->actor_id = sqlite3_column_int64(s, 2);
+	sq_col_text(s, 3, e->actor, sizeof e->actor);
+	sq_col_text(s, 4, e->action, sizeof e->action);
+	sq_col_text(s, 5, e->target, sizeof e->target);
+	sq_col_text(s, 6, e->ip, sizeof e->ip);
+	sq_col_text(s, 7, outcome, sizeof outcome);
+	e->success = strcmp(outcome, "success") == 0;
+}
+
+enum jt_status sq_audit_list(struct store *base, const struct audit_filter *f,
+			     const struct store_page *page, struct audit_event **items, size_t *n)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_AUDIT_LIST);
+	*items = NULL;
+	*n = 0;
+	if (s) {
+		sqlite3_bind_int64(s, 1, page->before > 0 ? page->before : INT64_MAX);
+		sq_bind_text(s, 2, f->actor);
+		sq_bind_text(s, 3, f->action);
+		sqlite3_bind_int64(s, 4, f->since);
+		sqlite3_bind_int64(s, 5, f->until);
+		sqlite3_bind_int(s, 6, page->limit);
+		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_audit,
+				(void **)items, n, "audit list");
+	}
+	sq_release(sq, c);
+	return st;
 }

@@ -221,3 +221,14 @@ enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STO
 {
 	return st->ops->code_consume_async(st, hash, now, out, done, arg);
 }
+
+enum jt_status store_audit_insert(struct store *st, const struct audit_event *e)
+{
+	return st->ops->audit_insert(st, e);
+}
+enum jt_status store_audit_list(struct store *st, const struct audit_filter *f,
+				const struct store_page *page, struct audit_event **items,
+				size_t *n)
+{
+	return st->ops->audit_list(st, f, page, items, n);
+}

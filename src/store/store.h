@@ -122,6 +122,26 @@ struct session {
 	char ip[LIMIT_IP_BYTES + 1];
 };
 
+/* An entry of the audit log. */
+struct audit_event {
+	int64_t id;
+	int64_t at;
+	int64_t actor_id;     /* 0 = none */
+	char actor[LIMIT_EMAIL_BYTES + 1];
+	char action[48];
+	char target[LIMIT_NAME_BYTES + 64];
+	char ip[LIMIT_IP_BYTES + 1];
+	bool success;
+};
+
+/* Which audit events to list; empty strings and zero times match all. */
+struct audit_filter {
+	char actor[LIMIT_EMAIL_BYTES + 1];
+	char action[48];
+	int64_t since;  /* at >= since */
+	int64_t until;  /* at < until */
+};
+
 /* A page of a list, newest first: before = 0 starts at the newest. */
 struct store_page {
 	int64_t before; /* only ids below this one */
@@ -142,7 +162,8 @@ enum jt_status store_schema_version(struct store *st, int *version, int *known);
 /* JT_OK if the store answers. */
 enum jt_status store_ping(struct store *st);
 
-/* Users. insert fills id and created_at; JT_ECONFLICT if the email is taken. */
+/* Users. insert fills id, and created_at when 0; JT_ECONFLICT if the email
+ * is taken. */
 enum jt_status store_user_insert(struct store *st, struct user *u);
 enum jt_status store_user_get(struct store *st, int64_t id, struct user *out);
 enum jt_status store_user_find_by_email(struct store *st, const char *email, struct user *out);
@@ -152,7 +173,8 @@ enum jt_status store_user_list(struct store *st, const struct store_page *page,
 /* Writes friendly_name, password_hash, admin and disabled of u (by u->id). */
 enum jt_status store_user_update(struct store *st, const struct user *u);
 
-/* Spaces. insert fills id and created_at; JT_ECONFLICT if the name is taken. */
+/* Spaces. insert fills id, and created_at when 0; JT_ECONFLICT if the name
+ * is taken. */
 enum jt_status store_space_insert(struct store *st, struct space *s);
 enum jt_status store_space_get(struct store *st, int64_t id, struct space *out);
 enum jt_status store_space_find_by_name(struct store *st, const char *name, struct space *out);
@@ -240,13 +262,21 @@ enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STO
 					int64_t now, struct auth_code *out, store_done done,
 					void *arg);
 
+/* The audit log. insert is asynchronous like store_pat_touch: it joins the
+ * next group commit (milliseconds) and never makes a request wait. */
+enum jt_status store_audit_insert(struct store *st, const struct audit_event *e);
+enum jt_status store_audit_list(struct store *st, const struct audit_filter *f,
+				const struct store_page *page, struct audit_event **items,
+				size_t *n);
+
 /* Sessions. */
 enum jt_status store_session_insert(struct store *st, const struct session *s);
 enum jt_status store_session_find(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				  struct session *out);
 enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_LEN]);
 
-/* Frees a list returned above. NULL is fine. */
+/* Frees a list returned above. NULL is fine. store_close() finishes every
+ * queued asynchronous write before it returns. */
 void store_list_free(void *items);
 
 #endif

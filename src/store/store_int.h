@@ -75,6 +75,11 @@ struct store_ops {
 					     int64_t now, struct auth_code *out, store_done done,
 					     void *arg);
 
+	enum jt_status (*audit_insert)(struct store *st, const struct audit_event *e);
+	enum jt_status (*audit_list)(struct store *st, const struct audit_filter *f,
+				     const struct store_page *page, struct audit_event **items,
+				     size_t *n);
+
 	enum jt_status (*session_insert)(struct store *st, const struct session *s);
 	enum jt_status (*session_find)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				       struct session *out);

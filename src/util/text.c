@@ -49,6 +49,8 @@ bool text_name_valid(const char *s, size_t s_len, size_t max_chars)
 			return false;
 		if (n == 1 && (u[i] < 0x20 || u[i] == 0x7F))
 			return false;
+		if (n == 2 && u[i] == 0xC2 && u[i + 1] <= 0x9F)
+			return false; /* C1 controls, U+0080 to U+009F */
 		if (u[i] != ' ')
 			visible = true;
 		i += n;
@@ -94,9 +96,9 @@ enum jt_status text_parse_i64(const char *s, size_t s_len, int64_t min, int64_t 
 			return JT_EINVAL;
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
-	if (v > (uint64_t)INT64_MAX)
+	if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
 		return JT_EINVAL;
-	int64_t r = neg ? -(int64_t)v : (int64_t)v;
+	int64_t r = neg ? (int64_t)(0 - v) : (int64_t)v;
 	if (r < min || r > max)
 		return JT_EINVAL;
 	*out = r;

@@ -79,7 +79,7 @@ enum jt_status time_parse(const char *s, size_t s_len, int64_t *out)
 		return JT_EINVAL;
 	if (p < s_len && s[p] == '.') {
 		size_t start = ++p;
-		while (p < s_len && s[p] >= '0' && s[p] <= '9' && p - start < 9)
+		while (p < s_len && s[p] >= '0' && s[p] <= '9')
 			p++;
 		if (p == start)
 			return JT_EINVAL;
