@@ -48,6 +48,13 @@ TEST(fractional_seconds_are_dropped)
 	parses_to("2030-01-01T00:00:01.0+00:00", 1893456001);
 }
 
+TEST(fractional_seconds_of_any_length)
+{
+	/* RFC 3339 §5.6: time-secfrac = "." 1*DIGIT, with no upper bound. */
+	parses_to("2030-01-01T00:00:00.1234567891Z", 1893456000);
+	parses_to("2030-01-01T00:00:00.000000000000000001+00:00", 1893456000);
+}
+
 TEST(numeric_offsets)
 {
 	parses_to("2030-01-01T02:00:00+02:00", 1893456000);
@@ -165,6 +172,7 @@ int main(void)
 	RUN(known_epoch_values);
 	RUN(lowercase_t_and_z);
 	RUN(fractional_seconds_are_dropped);
+	RUN(fractional_seconds_of_any_length);
 	RUN(numeric_offsets);
 	RUN(leap_days);
 	RUN(leap_second_names_the_last_second_of_its_minute);
