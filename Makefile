@@ -16,9 +16,11 @@ endif
 
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
-            $(BUILD)/obj/gen/sqlite_schema.o $(BUILD)/obj/gen/assets.o
+            $(BUILD)/obj/gen/sqlite_schema.o $(BUILD)/obj/gen/assets.o \
+            $(BUILD)/obj/gen/templates.o
 MIGRATIONS_SQLITE := $(sort $(wildcard src/store/schema/sqlite/*.sql))
 ASSETS   := $(sort $(wildcard src/console/assets/*))
+TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -41,6 +43,10 @@ $(BUILD)/gen/sqlite_schema.c: $(MIGRATIONS_SQLITE) tools/embed.py
 $(BUILD)/gen/assets.c: $(ASSETS) tools/embed.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/embed.py $@ console_assets $(ASSETS)
+
+$(BUILD)/gen/templates.c: $(TEMPLATES) tools/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/embed.py $@ console_templates $(TEMPLATES)
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)

@@ -91,6 +91,13 @@ enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
 			     struct principal **out);
 void auth_release(struct principal *p); /* NULL is fine */
 
+/* Authenticated OAuth clients, cached like tokens: key is the SHA-256 of
+ * the credentials presented (client_id and secret), so a hit proves the
+ * same secret was checked less than LIMIT_CACHE_TTL_MS ago against the app
+ * as it was then. get fills out and returns true on a fresh hit. */
+bool auth_client_get(struct auth *a, const uint8_t key[STORE_HASH_LEN], struct app *out);
+void auth_client_put(struct auth *a, const uint8_t key[STORE_HASH_LEN], const struct app *app);
+
 /* Drops every cached verification: call after any change that can alter a
  * token's validity or rights (revoke, rotate, disable, role change). */
 void auth_invalidate(struct auth *a);

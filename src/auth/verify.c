@@ -18,6 +18,14 @@
 #include <string.h>
 
 #define CACHE_STRIPES 64 /* mutexes; a slot uses stripe slot % CACHE_STRIPES */
+#define CLIENT_SLOTS 64  /* authenticated OAuth clients (a few per deployment) */
+
+struct client_slot {
+	uint8_t key[STORE_HASH_LEN];
+	uint64_t epoch;      /* 0 = empty */
+	int64_t loaded_ms;
+	struct app app;
+};
 
 _Static_assert((LIMIT_CACHE_SLOTS & (LIMIT_CACHE_SLOTS - 1)) == 0, "slots: power of two");
 
@@ -26,6 +34,8 @@ struct auth {
 	atomic_ullong epoch;
 	pthread_mutex_t stripes[CACHE_STRIPES];
 	struct principal *slots[LIMIT_CACHE_SLOTS];
+	pthread_mutex_t clients_mu;
+	struct client_slot clients[CLIENT_SLOTS];
 };
 
 enum jt_status auth_new(struct store *st, struct auth **out)
@@ -38,6 +48,7 @@ enum jt_status auth_new(struct store *st, struct auth **out)
 	atomic_init(&a->epoch, 1);
 	for (int i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_init(&a->stripes[i], NULL);
+	pthread_mutex_init(&a->clients_mu, NULL);
 	*out = a;
 	return JT_OK;
 }
@@ -62,6 +73,8 @@ void auth_free(struct auth *a)
 		auth_release(a->slots[i]);
 	for (int i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_destroy(&a->stripes[i]);
+	pthread_mutex_destroy(&a->clients_mu);
+	crypto_wipe(a->clients, sizeof a->clients);
 	jt_free(a);
 }
 
@@ -108,6 +121,32 @@ static void cache_put(struct auth *a, struct principal *p)
 	a->slots[slot] = p;
 	pthread_mutex_unlock(mu);
 	auth_release(old);
+}
+
+bool auth_client_get(struct auth *a, const uint8_t key[STORE_HASH_LEN], struct app *out)
+{
+	struct client_slot *s = &a->clients[slot_of(key) % CLIENT_SLOTS];
+	bool hit;
+	pthread_mutex_lock(&a->clients_mu);
+	hit = s->epoch == atomic_load(&a->epoch) &&
+	      time_mono_ms() - s->loaded_ms < LIMIT_CACHE_TTL_MS &&
+	      hash_equal(s->key, key, STORE_HASH_LEN);
+	if (hit)
+		*out = s->app;
+	pthread_mutex_unlock(&a->clients_mu);
+	return hit;
+}
+
+void auth_client_put(struct auth *a, const uint8_t key[STORE_HASH_LEN], const struct app *app)
+{
+	struct client_slot *s = &a->clients[slot_of(key) % CLIENT_SLOTS];
+	uint64_t epoch = atomic_load(&a->epoch);
+	pthread_mutex_lock(&a->clients_mu);
+	memcpy(s->key, key, STORE_HASH_LEN);
+	s->epoch = epoch;
+	s->loaded_ms = time_mono_ms();
+	s->app = *app;
+	pthread_mutex_unlock(&a->clients_mu);
 }
 
 uint64_t grant_instance_permissions(const struct user *u)

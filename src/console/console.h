@@ -28,6 +28,8 @@ struct html {
 void html_init(struct html *h);
 /* Appends trusted markup, as is. Never pass user data here. */
 void html_raw(struct html *h, const char *markup);
+/* Appends n bytes of trusted markup. */
+void html_rawn(struct html *h, const char *markup, size_t n);
 /* Appends text, escaped for element content and quoted attributes. */
 void html_text(struct html *h, const char *text);
 void html_int(struct html *h, int64_t v);
@@ -36,12 +38,39 @@ void html_int(struct html *h, int64_t v);
 char *html_take(struct html *h, size_t *len);
 void html_free(struct html *h);
 
-/* The page frame: doctype, head with the stylesheet, the top bar (with the
- * signed-in user's email and a logout form when user is not NULL). */
-void page_begin(struct html *h, const char *title, const struct user *user, const char *csrf);
-void page_end(struct html *h);
 /* Sends h as the response (consumes h). */
 void page_send(struct http_req *req, int status, struct html *h);
+
+/* ---- template.c ---- */
+
+/* Renders the embedded template name (src/console/templates/) with data
+ * into h; see template.c for the syntax. Values are escaped unless the
+ * template uses {{&name}}. */
+enum jt_status tmpl_render(struct html *h, const char *name, const cJSON *data);
+
+/* ---- page.c ---- */
+
+/* A signed-in console request: who, their CSRF token, what they hold. */
+struct console_ctx {
+	struct user user;
+	char csrf[32 + 1];
+	uint64_t instance;   /* instance-wide permissions */
+	uint64_t held;       /* instance-wide plus every space role's */
+};
+
+/* Starts a console request: the signed-in user (else a redirect to the
+ * login page), an admin check when need_admin (else a 403 page), and for a
+ * POST the CSRF check (else a 403 page). False when a reply is set. */
+bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c);
+
+/* Renders template with data (consumed) as the body of the console layout
+ * and sends it. section names the navigation tab to mark current; the
+ * layout and the template also see "csrf" and "user". */
+void page_render(struct http_req *req, int status, const char *title, const char *section,
+		 const char *tmpl, cJSON *data, const struct console_ctx *c);
+/* A page with a title and a message, for errors. */
+void page_message(struct http_req *req, int status, const char *title, const char *message,
+		  const struct console_ctx *c);
 
 /* ---- session.c ---- */
 

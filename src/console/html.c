@@ -41,6 +41,11 @@ void html_raw(struct html *h, const char *markup)
 	append(h, markup, strlen(markup));
 }
 
+void html_rawn(struct html *h, const char *markup, size_t n)
+{
+	append(h, markup, n);
+}
+
 void html_text(struct html *h, const char *text)
 {
 	const char *run = text;
@@ -82,30 +87,6 @@ void html_free(struct html *h)
 {
 	jt_free(h->buf);
 	html_init(h);
-}
-
-void page_begin(struct html *h, const char *title, const struct user *user, const char *csrf)
-{
-	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-		    "<title>");
-	html_text(h, title);
-	html_raw(h, " · jeton</title><link rel=\"stylesheet\" href=\"/static/jeton.css\">"
-		    "<script src=\"/static/jeton.js\" defer></script></head><body>"
-		    "<header class=\"top\"><a class=\"brand\" href=\"/console\">jeton</a>");
-	if (user) {
-		html_raw(h, "<form method=\"post\" action=\"/logout\" class=\"who\"><span>");
-		html_text(h, user->email);
-		html_raw(h, "</span><input type=\"hidden\" name=\"csrf\" value=\"");
-		html_text(h, csrf ? csrf : "");
-		html_raw(h, "\"><button type=\"submit\" class=\"link\">Log out</button></form>");
-	}
-	html_raw(h, "</header><main>");
-}
-
-void page_end(struct html *h)
-{
-	html_raw(h, "</main></body></html>\n");
 }
 
 void page_send(struct http_req *req, int status, struct html *h)

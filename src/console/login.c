@@ -29,35 +29,14 @@ static void login_page(struct http_req *req, int status, const char *email, cons
 		       const char *error)
 {
 	char csrf[CSRF_CHARS + 1];
-	struct html h;
-
+	cJSON *d = cJSON_CreateObject();
 	session_csrf(req, csrf);
-	html_init(&h);
-	page_begin(&h, "Log in", NULL, NULL);
-	html_raw(&h, "<section class=\"card narrow\"><h1>Log in</h1>");
-	if (error) {
-		html_raw(&h, "<p class=\"error\" role=\"alert\" id=\"login-error\">");
-		html_text(&h, error);
-		html_raw(&h, "</p>");
-	}
-	html_raw(&h, "<form method=\"post\" action=\"/login\">"
-		     "<input type=\"hidden\" name=\"csrf\" value=\"");
-	html_text(&h, csrf);
-	html_raw(&h, "\"><input type=\"hidden\" name=\"next\" value=\"");
-	html_text(&h, next);
-	html_raw(&h, "\"><label for=\"email\">Email</label>"
-		     "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" "
-		     "required autofocus value=\"");
-	html_text(&h, email);
-	html_raw(&h, "\"");
+	cJSON_AddStringToObject(d, "csrf", csrf);
+	cJSON_AddStringToObject(d, "next", next);
+	cJSON_AddStringToObject(d, "email", email);
 	if (error)
-		html_raw(&h, " aria-describedby=\"login-error\"");
-	html_raw(&h, "><label for=\"password\">Password</label>"
-		     "<input id=\"password\" name=\"password\" type=\"password\" "
-		     "autocomplete=\"current-password\" required>"
-		     "<button type=\"submit\" class=\"primary\">Log in</button></form></section>");
-	page_end(&h);
-	page_send(req, status, &h);
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, "Log in", NULL, "login.html", d, NULL);
 }
 
 /* A login in flight between the serving thread and the slow-work thread. */

@@ -61,17 +61,7 @@ static bool param(struct http_req *req, const char *key, char *out, size_t out_l
 
 static void error_page(struct http_req *req, int status, const char *title, const char *text)
 {
-	struct html h;
-	html_init(&h);
-	page_begin(&h, title, NULL, NULL);
-	html_raw(&h, "<section class=\"card narrow\"><h1>");
-	html_text(&h, title);
-	html_raw(&h, "</h1><p class=\"error\" role=\"alert\">");
-	html_text(&h, text);
-	html_raw(&h, "</p><p class=\"muted\">Return to the application and try again, or tell its "
-		     "developers.</p></section>");
-	page_end(&h);
-	page_send(req, status, &h);
+	page_message(req, status, title, text, NULL);
 }
 
 /* Appends "&key=percent-encoded value" (or '?' first) to url. */
@@ -214,13 +204,12 @@ static bool canonical_url(const struct authz *a, char *out, size_t out_len)
 				     url_add(out, out_len, "code_challenge_method", a->method)));
 }
 
-static void hidden(struct html *h, const char *name, const char *value)
+static void hidden(cJSON *list, const char *name, const char *value)
 {
-	html_raw(h, "<input type=\"hidden\" name=\"");
-	html_raw(h, name);
-	html_raw(h, "\" value=\"");
-	html_text(h, value);
-	html_raw(h, "\">");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "value", value);
+	cJSON_AddItemToArray(list, o);
 }
 
 static void consent_page(struct http_req *req, const struct authz *a, const struct user *u)
@@ -229,72 +218,54 @@ static void consent_page(struct http_req *req, const struct authz *a, const stru
 	char csrf[CSRF_CHARS + 1], scope[LIMIT_SCOPES_BYTES + 1];
 	struct space *spaces = NULL;
 	size_t n = 0;
-	struct html h;
 
 	session_csrf(req, csrf);
 	if (store_space_list(jt->store, u->id, true, &spaces, &n) != JT_OK) {
 		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
 		return;
 	}
-	html_init(&h);
-	page_begin(&h, "Authorize", u, csrf);
-	html_raw(&h, "<section class=\"card narrow\"><h1>");
-	html_text(&h, a->app.name);
-	html_raw(&h, " wants access</h1><p>It will be able to, in the space you choose:</p>"
-		     "<ul class=\"scopes\">");
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "app", a->app.name);
+	cJSON_AddStringToObject(d, "redirect_uri", a->redirect_uri);
+	cJSON *scopes = cJSON_AddArrayToObject(d, "scopes");
 	for (int i = 0; i < SCOPE_COUNT; i++) {
 		uint64_t bit = 1u << i;
 		if (!(a->scopes & bit))
 			continue;
-		html_raw(&h, "<li>");
-		html_text(&h, scope_description(bit));
-		html_raw(&h, " <code class=\"muted\">");
-		html_text(&h, scope_name(bit));
-		html_raw(&h, "</code></li>");
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", scope_name(bit));
+		cJSON_AddStringToObject(o, "description", scope_description(bit));
+		cJSON_AddItemToArray(scopes, o);
 	}
-	html_raw(&h, "</ul><form method=\"post\" action=\"/oauth/authorize\">");
+	cJSON *fields = cJSON_AddArrayToObject(d, "hidden");
 	scope_format(a->scopes, scope, sizeof scope);
-	hidden(&h, "csrf", csrf);
-	hidden(&h, "client_id", a->client_id);
-	hidden(&h, "response_type", "code");
+	hidden(fields, "csrf", csrf);
+	hidden(fields, "client_id", a->client_id);
+	hidden(fields, "response_type", "code");
 	if (a->redirect_given)
-		hidden(&h, "redirect_uri", a->redirect_uri);
-	hidden(&h, "scope", scope);
+		hidden(fields, "redirect_uri", a->redirect_uri);
+	hidden(fields, "scope", scope);
 	if (a->has_state)
-		hidden(&h, "state", a->state);
+		hidden(fields, "state", a->state);
 	if (a->challenge[0]) {
-		hidden(&h, "code_challenge", a->challenge);
-		hidden(&h, "code_challenge_method", a->method);
+		hidden(fields, "code_challenge", a->challenge);
+		hidden(fields, "code_challenge_method", a->method);
 	}
-	if (n) {
-		html_raw(&h, "<label for=\"space_id\">Space</label><select id=\"space_id\" name=\"space_id\">");
-		for (size_t i = 0; i < n; i++) {
-			html_raw(&h, "<option value=\"");
-			html_int(&h, spaces[i].id);
-			html_raw(&h, "\">");
-			html_text(&h, spaces[i].name);
-			html_raw(&h, " (");
-			html_text(&h, spaces[i].role);
-			html_raw(&h, ")</option>");
-		}
-		html_raw(&h, "</select>");
-	} else {
-		html_raw(&h, "<p class=\"error\">You are not a member of any space, so there is nothing "
-			     "to grant.</p>");
+	cJSON *list = cJSON_AddArrayToObject(d, "spaces");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)spaces[i].id);
+		cJSON_AddStringToObject(o, "name", spaces[i].name);
+		cJSON_AddStringToObject(o, "role", spaces[i].role);
+		cJSON_AddItemToArray(list, o);
 	}
-	html_raw(&h, "<p class=\"hint\">Signed in as ");
-	html_text(&h, u->email);
-	html_raw(&h, ". Access goes to <code>");
-	html_text(&h, a->redirect_uri);
-	html_raw(&h, "</code>.</p><div class=\"actions\">");
-	if (n)
-		html_raw(&h, "<button type=\"submit\" name=\"decision\" value=\"allow\" "
-			     "class=\"primary\">Allow</button>");
-	html_raw(&h, "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>"
-		     "</div></form></section>");
-	page_end(&h);
-	page_send(req, 200, &h);
+	cJSON_AddBoolToObject(d, "has_spaces", n > 0);
 	store_list_free(spaces);
+	struct console_ctx c;
+	memset(&c, 0, sizeof c);
+	c.user = *u;
+	memcpy(c.csrf, csrf, sizeof csrf);
+	page_render(req, 200, "Authorize", NULL, "consent.html", d, &c);
 }
 
 static bool user_in_space(struct store *st, int64_t user_id, int64_t space_id)

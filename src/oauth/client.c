@@ -3,6 +3,7 @@
  * proves who it is (RFC 6749 §2.3). */
 #include "oauth/oauth.h"
 #include "api/api.h"
+#include "auth/auth.h"
 #include "crypto/crypto.h"
 
 #include <sodium.h>
@@ -211,6 +212,19 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 		invalid_client(req, basic, "Client authentication is required.");
 		goto out;
 	}
+	/* The credentials as presented, hashed: the key of the client cache. */
+	uint8_t key[HASH_SHA256_LEN];
+	char presented[sizeof id + sizeof secret + 1];
+	int pn = snprintf(presented, sizeof presented, "%s%c%s", id, '\0', secret);
+	hash_sha256(presented, pn > 0 ? (size_t)pn : 0, key);
+	crypto_wipe(presented, sizeof presented);
+	struct auth *cache = api_jeton(req)->auth;
+	if (auth_client_get(cache, key, out)) {
+		ok = out->has_secret || allow_public;
+		if (!ok)
+			invalid_client(req, basic, "This endpoint needs a confidential client.");
+		goto out;
+	}
 	enum jt_status st = store_app_find_by_client_id(api_jeton(req)->store, id, out);
 	if (st == JT_ESTORE) {
 		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
@@ -227,6 +241,7 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 						   : "This endpoint needs a confidential client.");
 			goto out;
 		}
+		auth_client_put(cache, key, out);
 		ok = true;
 		goto out;
 	}
@@ -236,6 +251,7 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 		invalid_client(req, basic, "Unknown client or wrong secret.");
 		goto out;
 	}
+	auth_client_put(cache, key, out);
 	ok = true;
 out:
 	crypto_wipe(secret, sizeof secret);

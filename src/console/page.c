@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* The console's frame: who is signed in, the navigation, and rendering a
+ * page's template inside the layout. */
+#include "console/console.h"
+#include "api/api.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *section;
+	const char *href;
+	const char *label;
+	bool admin;
+} nav_items[] = {
+	{"tokens", "/console/tokens", "My tokens", false},
+	{"spaces", "/console/spaces", "Spaces", false},
+	{"apps", "/console/apps", "Apps", true},
+	{"users", "/console/users", "Users", true},
+	{"audit", "/console/audit", "Audit log", true},
+	{"account", "/console/account", "Account", false},
+};
+
+bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
+{
+	char login[LIMIT_URL_BYTES + 32];
+	memset(c, 0, sizeof *c);
+	if (!session_user(req, &c->user)) {
+		/* Back to this page after login; only for GET, a POST is replayed by nobody. */
+		const char *path = req->method == HTTP_GET && console_next_ok(req->path) ? req->path
+											  : "/console";
+		snprintf(login, sizeof login, "/login?next=%s", path);
+		http_redirect(req, 303, login);
+		return false;
+	}
+	session_csrf(req, c->csrf);
+	if (grant_user_permissions(api_jeton(req)->store, &c->user, &c->instance, &c->held) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		return false;
+	}
+	if (need_admin && !c->user.admin) {
+		page_message(req, 403, "Not allowed", "This page is for the instance's administrators.", c);
+		return false;
+	}
+	if (req->method == HTTP_POST) {
+		char csrf[CSRF_CHARS + 8];
+		form_field(req, "csrf", csrf, sizeof csrf);
+		if (!session_csrf_ok(req, csrf)) {
+			page_message(req, 403, "Form expired",
+				     "This form expired or came from another site. Go back, reload and "
+				     "try again.", c);
+			return false;
+		}
+	}
+	return true;
+}
+
+void page_render(struct http_req *req, int status, const char *title, const char *section,
+		 const char *tmpl, cJSON *data, const struct console_ctx *c)
+{
+	struct html body, page;
+	size_t body_len;
+	cJSON *layout = cJSON_CreateObject();
+
+	if (!data)
+		data = cJSON_CreateObject();
+	if (c && data) {
+		cJSON_AddStringToObject(data, "csrf", c->csrf);
+		cJSON *u = cJSON_AddObjectToObject(data, "user");
+		cJSON_AddStringToObject(u, "email", c->user.email);
+		cJSON_AddBoolToObject(u, "admin", c->user.admin);
+	}
+	html_init(&body);
+	tmpl_render(&body, tmpl, data);
+	char *inner = html_take(&body, &body_len);
+
+	cJSON_AddStringToObject(layout, "title", title);
+	cJSON_AddStringToObject(layout, "body", inner ? inner : "");
+	if (c) {
+		cJSON_AddStringToObject(layout, "csrf", c->csrf);
+		cJSON *u = cJSON_AddObjectToObject(layout, "user");
+		cJSON_AddStringToObject(u, "email", c->user.email);
+		cJSON *nav = cJSON_AddArrayToObject(layout, "nav");
+		for (size_t i = 0; nav && section && i < sizeof nav_items / sizeof nav_items[0]; i++) {
+			if (nav_items[i].admin && !c->user.admin)
+				continue;
+			cJSON *item = cJSON_CreateObject();
+			cJSON_AddStringToObject(item, "href", nav_items[i].href);
+			cJSON_AddStringToObject(item, "label", nav_items[i].label);
+			cJSON_AddBoolToObject(item, "current",
+					      section && strcmp(section, nav_items[i].section) == 0);
+			cJSON_AddItemToArray(nav, item);
+		}
+		cJSON_AddBoolToObject(layout, "has_nav", section != NULL);
+	}
+	html_init(&page);
+	if (inner)
+		tmpl_render(&page, "layout.html", layout);
+	else
+		page.failed = true;
+	/* Pages may show a secret once: wipe every copy we made. */
+	if (inner)
+		crypto_wipe(inner, body_len);
+	jt_free(inner);
+	cJSON_Delete(layout);
+	cJSON_Delete(data);
+	page_send(req, status, &page);
+}
+
+void page_message(struct http_req *req, int status, const char *title, const char *message,
+		  const struct console_ctx *c)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "heading", title);
+	cJSON_AddStringToObject(d, "message", message);
+	cJSON_AddBoolToObject(d, "error", status >= 400);
+	page_render(req, status, title, NULL, "message.html", d, c);
+}
