@@ -72,6 +72,17 @@ void page_render(struct http_req *req, int status, const char *title, const char
 void page_message(struct http_req *req, int status, const char *title, const char *message,
 		  const struct console_ctx *c);
 
+/* Shared page pieces (tokens.c): a time as "2026-11-23 19:27 UTC" (none
+ * when t is 0); a page showing a secret once; a confirmation page whose
+ * form posts back to the request's path. */
+void console_time(int64_t t, const char *none, char out[32]);
+void console_secret_page(struct http_req *req, const struct console_ctx *c, const char *section,
+			 const char *heading, const char *secret, const char *warning,
+			 const char *hint, const char *back, cJSON *details);
+void console_confirm(struct http_req *req, const struct console_ctx *c, const char *section,
+		     const char *heading, const char *message, const char *button, bool danger,
+		     const char *back);
+
 /* ---- session.c ---- */
 
 #define CSRF_CHARS 32
@@ -98,6 +109,22 @@ void console_login(struct http_req *req);
 void console_logout(struct http_req *req);
 void console_home(struct http_req *req);
 void console_static(struct http_req *req);
+void console_tokens(struct http_req *req);
+void console_token_revoke(struct http_req *req);
+void console_token_rotate(struct http_req *req);
+void console_account(struct http_req *req);
+void console_spaces(struct http_req *req);
+void console_space(struct http_req *req);
+void console_space_members(struct http_req *req);
+void console_space_member_remove(struct http_req *req);
+void console_apps(struct http_req *req);
+void console_app_new(struct http_req *req);
+void console_app(struct http_req *req);
+void console_app_secret(struct http_req *req);
+void console_app_delete(struct http_req *req);
+void console_users(struct http_req *req);
+void console_user(struct http_req *req);
+void console_audit(struct http_req *req);
 
 /* A safe local path to go to after login: starts with one '/', no
  * scheme, no backslash, no control characters. */

@@ -3,6 +3,7 @@
  * cap on every value. */
 #include "http/http.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int hexval(char c)
@@ -75,4 +76,32 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 		found = JT_OK;
 	}
 	return found;
+}
+
+/* Appends "&key=percent-encoded value" (or '?' first) to url. */
+bool http_url_add(char *url, size_t url_len, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t used = strlen(url);
+	char sep = strchr(url, '?') ? '&' : '?';
+	int n = snprintf(url + used, url_len - used, "%c%s=", sep, key);
+	if (n < 0 || (size_t)n >= url_len - used)
+		return false;
+	used += (size_t)n;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+			     *p == '~';
+		if (used + (plain ? 1 : 3) >= url_len)
+			return false;
+		if (plain) {
+			url[used++] = (char)*p;
+		} else {
+			url[used++] = '%';
+			url[used++] = hex[*p >> 4];
+			url[used++] = hex[*p & 15];
+		}
+	}
+	url[used] = '\0';
+	return true;
 }

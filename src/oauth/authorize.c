@@ -64,44 +64,16 @@ static void error_page(struct http_req *req, int status, const char *title, cons
 	page_message(req, status, title, text, NULL);
 }
 
-/* Appends "&key=percent-encoded value" (or '?' first) to url. */
-static bool url_add(char *url, size_t url_len, const char *key, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t used = strlen(url);
-	char sep = strchr(url, '?') ? '&' : '?';
-	int n = snprintf(url + used, url_len - used, "%c%s=", sep, key);
-	if (n < 0 || (size_t)n >= url_len - used)
-		return false;
-	used += (size_t)n;
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-			     *p == '~';
-		if (used + (plain ? 1 : 3) >= url_len)
-			return false;
-		if (plain) {
-			url[used++] = (char)*p;
-		} else {
-			url[used++] = '%';
-			url[used++] = hex[*p >> 4];
-			url[used++] = hex[*p & 15];
-		}
-	}
-	url[used] = '\0';
-	return true;
-}
-
 /* Redirects to the client with an error (RFC 6749 §4.1.2.1). */
 static void redirect_error(struct http_req *req, const struct authz *a, const char *error,
 			   const char *description)
 {
 	char url[LIMIT_URI_BYTES + LIMIT_STATE_BYTES * 3 + 1024];
 	snprintf(url, sizeof url, "%s", a->redirect_uri);
-	bool ok = url_add(url, sizeof url, "error", error) &&
-		  url_add(url, sizeof url, "error_description", description) &&
-		  (!a->has_state || url_add(url, sizeof url, "state", a->state)) &&
-		  url_add(url, sizeof url, "iss", api_jeton(req)->issuer);
+	bool ok = http_url_add(url, sizeof url, "error", error) &&
+		  http_url_add(url, sizeof url, "error_description", description) &&
+		  (!a->has_state || http_url_add(url, sizeof url, "state", a->state)) &&
+		  http_url_add(url, sizeof url, "iss", api_jeton(req)->issuer);
 	if (!ok) {
 		error_page(req, 400, "Invalid request", "The redirect address is too long.");
 		return;
@@ -195,13 +167,13 @@ static bool canonical_url(const struct authz *a, char *out, size_t out_len)
 	char scope[LIMIT_SCOPES_BYTES + 1];
 	scope_format(a->scopes, scope, sizeof scope);
 	snprintf(out, out_len, "/oauth/authorize");
-	return url_add(out, out_len, "client_id", a->client_id) &&
-	       url_add(out, out_len, "response_type", "code") &&
-	       (!a->redirect_given || url_add(out, out_len, "redirect_uri", a->redirect_uri)) &&
-	       url_add(out, out_len, "scope", scope) &&
-	       (!a->has_state || url_add(out, out_len, "state", a->state)) &&
-	       (!a->challenge[0] || (url_add(out, out_len, "code_challenge", a->challenge) &&
-				     url_add(out, out_len, "code_challenge_method", a->method)));
+	return http_url_add(out, out_len, "client_id", a->client_id) &&
+	       http_url_add(out, out_len, "response_type", "code") &&
+	       (!a->redirect_given || http_url_add(out, out_len, "redirect_uri", a->redirect_uri)) &&
+	       http_url_add(out, out_len, "scope", scope) &&
+	       (!a->has_state || http_url_add(out, out_len, "state", a->state)) &&
+	       (!a->challenge[0] || (http_url_add(out, out_len, "code_challenge", a->challenge) &&
+				     http_url_add(out, out_len, "code_challenge_method", a->method)));
 }
 
 static void hidden(cJSON *list, const char *name, const char *value)
@@ -319,10 +291,10 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 		     (long long)space_id);
 	snprintf(url, sizeof url, "%s", a->redirect_uri);
 	snprintf(id, sizeof id, "%lld", (long long)space_id);
-	bool ok = url_add(url, sizeof url, "code", code) &&
-		  (!a->has_state || url_add(url, sizeof url, "state", a->state)) &&
-		  url_add(url, sizeof url, "space_id", id) &&
-		  url_add(url, sizeof url, "iss", jt->issuer);
+	bool ok = http_url_add(url, sizeof url, "code", code) &&
+		  (!a->has_state || http_url_add(url, sizeof url, "state", a->state)) &&
+		  http_url_add(url, sizeof url, "space_id", id) &&
+		  http_url_add(url, sizeof url, "iss", jt->issuer);
 	crypto_wipe(code, sizeof code);
 	if (!ok)
 		error_page(req, 400, "Invalid request", "The redirect address is too long.");
@@ -355,7 +327,7 @@ void oauth_authorize(struct http_req *req)
 			return;
 		}
 		snprintf(login, sizeof login, "/login");
-		url_add(login, sizeof login, "next", next);
+		http_url_add(login, sizeof login, "next", next);
 		http_redirect(req, 302, login);
 		return;
 	}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* Account: who you are, and changing your password (argon2id runs on a
+ * slow-work thread, never on a serving thread). */
+#include "console/console.h"
+#include "api/api.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#include <string.h>
+
+static void account_page(struct http_req *req, int status, const struct console_ctx *c,
+			 const char *notice, const char *error)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "name", c->user.friendly_name);
+	if (notice)
+		cJSON_AddStringToObject(d, "notice", notice);
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, "Account", "account", "account.html", d, c);
+}
+
+struct password_change {
+	struct console_ctx c;
+	char current[LIMIT_PASSWORD_MAX + 1];
+	char fresh[LIMIT_PASSWORD_MAX + 1];
+	enum jt_status status;
+};
+
+static void change_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct password_change));
+	jt_free(ctx);
+}
+
+static void change_work(struct http_req *req)
+{
+	struct password_change *pc = req->ctx;
+	struct store *st = api_jeton(req)->store;
+	struct user u;
+	pc->status = grant_check_password(st, pc->c.user.email, pc->current, &u);
+	if (pc->status == JT_OK)
+		pc->status = store_user_get(st, u.id, &u);
+	if (pc->status == JT_OK)
+		pc->status = password_hash(pc->fresh, strlen(pc->fresh), u.password_hash);
+	if (pc->status == JT_OK)
+		pc->status = store_user_update(st, &u);
+	crypto_wipe(&u, sizeof u);
+}
+
+static void change_done(struct http_req *req)
+{
+	struct password_change *pc = req->ctx;
+	struct jeton *jt = api_jeton(req);
+	bool ok = pc->status == JT_OK;
+	audit_record(jt->store, pc->c.user.id, pc->c.user.email, "password.changed", req->client_ip,
+		     ok, ok ? "own password" : "wrong current password");
+	if (ok)
+		account_page(req, 200, &pc->c, "Your password was changed.", NULL);
+	else if (pc->status == JT_ENOTFOUND)
+		account_page(req, 400, &pc->c, NULL, "The current password is not right.");
+	else
+		account_page(req, 503, &pc->c, NULL, "The password could not be changed; try again.");
+	change_destroy(pc);
+	req->ctx = NULL;
+}
+
+void console_account(struct http_req *req)
+{
+	struct console_ctx c;
+	char confirm[LIMIT_PASSWORD_MAX + 1];
+	if (!console_begin(req, false, &c))
+		return;
+	if (req->method != HTTP_POST) {
+		account_page(req, 200, &c, NULL, NULL);
+		return;
+	}
+	struct password_change *pc = jt_calloc(1, sizeof *pc);
+	if (!pc) {
+		account_page(req, 500, &c, NULL, "Out of memory.");
+		return;
+	}
+	pc->c = c;
+	form_field(req, "current", pc->current, sizeof pc->current);
+	form_field(req, "password", pc->fresh, sizeof pc->fresh);
+	form_field(req, "confirm", confirm, sizeof confirm);
+	const char *error = NULL;
+	if (strlen(pc->fresh) < LIMIT_PASSWORD_MIN)
+		error = "The new password must have at least 12 characters.";
+	else if (strcmp(pc->fresh, confirm) != 0)
+		error = "The two new passwords differ.";
+	else if (!throttle_allowed(api_jeton(req)->throttle, c.user.email, req->client_ip, time_now()))
+		error = "Too many failed attempts. Wait a few minutes and try again.";
+	crypto_wipe(confirm, sizeof confirm);
+	if (error) {
+		change_destroy(pc);
+		account_page(req, 400, &c, NULL, error);
+		return;
+	}
+	http_set_ctx(req, pc, change_destroy);
+	http_defer(req, change_work, change_done);
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* Apps (instance admins): list, create (the secret shown once), details
+ * with the client ID always visible, secret rotation and deletion. */
+#include "console/console.h"
+#include "api/api.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "oauth/oauth.h"
+#include "util/text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const unsigned grant_bits[] = {GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
+				      GRANT_CLIENT_CREDENTIALS};
+
+void console_apps(struct http_req *req)
+{
+	struct console_ctx c;
+	struct app *items = NULL;
+	size_t n = 0;
+	char buf[32];
+	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
+	if (!console_begin(req, true, &c))
+		return;
+	if (store_app_list(api_jeton(req)->store, &page, &items, &n) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", &c);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON *rows = cJSON_AddArrayToObject(d, "apps");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r, "id", (double)items[i].id);
+		cJSON_AddStringToObject(r, "name", items[i].name);
+		cJSON_AddStringToObject(r, "client_id", items[i].client_id);
+		cJSON_AddStringToObject(r, "type", items[i].public_client ? "public" : "confidential");
+		cJSON_AddStringToObject(r, "grants", items[i].grants);
+		console_time(items[i].created_at, "", buf);
+		cJSON_AddStringToObject(r, "created", buf);
+		cJSON_AddItemToArray(rows, r);
+	}
+	store_list_free(items);
+	cJSON_AddBoolToObject(d, "has_apps", n > 0);
+	const char *done = http_query(req, "done");
+	if (done && strcmp(done, "deleted") == 0)
+		cJSON_AddStringToObject(d, "notice", "The app was deleted with all its tokens.");
+	page_render(req, 200, "Apps", "apps", "apps.html", d, &c);
+}
+
+static void new_app_page(struct http_req *req, int status, const struct console_ctx *c,
+			 const struct app *a, const char *uris, const char *error)
+{
+	char name[32];
+	uint64_t scopes = 0;
+	unsigned grants = grant_of_app(a);
+	cJSON *d = cJSON_CreateObject();
+	cJSON *form = cJSON_AddObjectToObject(d, "form");
+	cJSON_AddStringToObject(form, "name", a->name);
+	cJSON_AddBoolToObject(form, "public", a->public_client);
+	cJSON_AddStringToObject(form, "redirect_uris", uris);
+	cJSON_AddNumberToObject(form, "access_ttl", (double)a->access_ttl);
+	cJSON_AddNumberToObject(form, "refresh_ttl", (double)a->refresh_ttl);
+	cJSON_AddBoolToObject(form, "rotate_refresh", a->rotate_refresh);
+	cJSON *g = cJSON_AddArrayToObject(d, "grants");
+	for (size_t i = 0; i < 3; i++) {
+		cJSON *o = cJSON_CreateObject();
+		grant_format(grant_bits[i], name, sizeof name);
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddBoolToObject(o, "checked", (grants & grant_bits[i]) != 0);
+		cJSON_AddItemToArray(g, o);
+	}
+	scope_parse(a->scopes, strlen(a->scopes), &scopes);
+	cJSON *s = cJSON_AddArrayToObject(d, "scopes");
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", scope_name(1u << i));
+		cJSON_AddStringToObject(o, "description", scope_description(1u << i));
+		cJSON_AddBoolToObject(o, "checked", (scopes & (1u << i)) != 0);
+		cJSON_AddItemToArray(s, o);
+	}
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, "New app", "apps", "app_new.html", d, c);
+}
+
+static int64_t form_int(struct http_req *req, const char *key, int64_t fallback)
+{
+	char v[24];
+	int64_t out;
+	form_field(req, key, v, sizeof v);
+	return text_parse_i64(v, strlen(v), 0, INT64_MAX, &out) == JT_OK ? out : fallback;
+}
+
+void console_app_new(struct http_req *req)
+{
+	struct console_ctx c;
+	struct app a;
+	char uris[LIMIT_REDIRECT_URIS_BYTES + 1], type[16], v[4], why[256];
+	char secret[TOKEN_LEN + 1];
+	if (!console_begin(req, true, &c))
+		return;
+	app_defaults(&a);
+	if (req->method != HTTP_POST) {
+		snprintf(a.grants, sizeof a.grants, "authorization_code refresh_token");
+		new_app_page(req, 200, &c, &a, "", NULL);
+		return;
+	}
+	form_field(req, "name", a.name, sizeof a.name);
+	form_field(req, "type", type, sizeof type);
+	form_field(req, "redirect_uris", uris, sizeof uris);
+	a.public_client = strcmp(type, "public") == 0;
+	a.access_ttl = form_int(req, "access_ttl", -1);
+	a.refresh_ttl = form_int(req, "refresh_ttl", -1);
+	form_field(req, "rotate_refresh", v, sizeof v);
+	a.rotate_refresh = strcmp(v, "1") == 0;
+	unsigned grants = 0;
+	uint64_t scopes = 0;
+	for (size_t i = 0; i < 3; i++) {
+		char key[48], name[32];
+		grant_format(grant_bits[i], name, sizeof name);
+		snprintf(key, sizeof key, "grant_%s", name);
+		form_field(req, key, v, sizeof v);
+		if (strcmp(v, "1") == 0)
+			grants |= grant_bits[i];
+	}
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		char key[48];
+		snprintf(key, sizeof key, "scope_%s", scope_name(1u << i));
+		form_field(req, key, v, sizeof v);
+		if (strcmp(v, "1") == 0)
+			scopes |= 1u << i;
+	}
+	grant_format(grants, a.grants, sizeof a.grants);
+	scope_format(scopes, a.scopes, sizeof a.scopes);
+	/* One URI per line; blank lines and surrounding spaces are ignored. */
+	enum jt_status st = JT_OK;
+	a.redirect_uris[0] = '\0';
+	char *save = NULL;
+	for (char *line = strtok_r(uris, "\r\n", &save); line && st == JT_OK;
+	     line = strtok_r(NULL, "\r\n", &save)) {
+		while (*line == ' ')
+			line++;
+		size_t n = strlen(line);
+		while (n && line[n - 1] == ' ')
+			line[--n] = '\0';
+		if (n)
+			st = app_add_redirect(&a, line);
+	}
+	form_field(req, "redirect_uris", uris, sizeof uris); /* strtok_r cut it */
+	if (st != JT_OK) {
+		new_app_page(req, 400, &c, &a, uris, "At most 10 redirect URIs of 512 bytes.");
+		return;
+	}
+	if (app_validate(&a, why, sizeof why) != JT_OK) {
+		new_app_page(req, 400, &c, &a, uris, why);
+		return;
+	}
+	a.owner_id = c.user.id;
+	if (app_register(api_jeton(req)->store, &a, secret) != JT_OK) {
+		new_app_page(req, 503, &c, &a, uris, "The app could not be stored.");
+		return;
+	}
+	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "app.created", req->client_ip,
+		     true, "app %lld (%s) %s", (long long)a.id, a.name, a.client_id);
+	cJSON *details = cJSON_CreateArray();
+	cJSON *row = cJSON_CreateObject();
+	cJSON_AddStringToObject(row, "label", "Client ID");
+	cJSON_AddStringToObject(row, "value", a.client_id);
+	cJSON_AddItemToArray(details, row);
+	char back[64];
+	snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
+	if (!secret[0]) {
+		http_redirect(req, 303, back);
+		cJSON_Delete(details);
+		return;
+	}
+	console_secret_page(req, &c, "apps", "App created", secret,
+			    "Copy the client secret now: it will not be shown again.",
+			    "The app authenticates with its client ID and this secret (HTTP Basic or "
+			    "form fields) at /oauth/token.", back, details);
+	crypto_wipe(secret, sizeof secret);
+}
+
+static bool route_app(struct http_req *req, const struct console_ctx *c, struct app *a)
+{
+	int64_t id;
+	const char *v = req->params[0];
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) != JT_OK ||
+	    store_app_get(api_jeton(req)->store, id, a) != JT_OK) {
+		page_message(req, 404, "Not found", "There is no such app.", c);
+		return false;
+	}
+	return true;
+}
+
+void console_app(struct http_req *req)
+{
+	struct console_ctx c;
+	struct app a;
+	char buf[32];
+	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
+		return;
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddItemToObject(d, "app", render_app(&a));
+	cJSON_AddStringToObject(d, "grants", a.grants);
+	cJSON_AddStringToObject(d, "scopes", a.scopes);
+	cJSON_AddBoolToObject(d, "confidential", !a.public_client);
+	console_time(a.created_at, "", buf);
+	cJSON_AddStringToObject(d, "created", buf);
+	page_render(req, 200, a.name, "apps", "app.html", d, &c);
+}
+
+void console_app_secret(struct http_req *req)
+{
+	struct console_ctx c;
+	struct app a;
+	char secret[TOKEN_LEN + 1], msg[LIMIT_NAME_BYTES + 160], back[64];
+	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
+		return;
+	snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
+	if (req->method == HTTP_GET) {
+		snprintf(msg, sizeof msg,
+			 "\"%s\" gets a new client secret; the current one stops working at once.",
+			 a.name);
+		console_confirm(req, &c, "apps", "New client secret?", msg, "Make a new secret", false,
+				back);
+		return;
+	}
+	struct jeton *jt = api_jeton(req);
+	if (app_new_secret(jt->store, &a, secret) != JT_OK) {
+		page_message(req, 409, "No secret", "A public app has no secret.", &c);
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "app.secret_rotated", req->client_ip, true,
+		     "app %lld (%s) %s", (long long)a.id, a.name, a.client_id);
+	cJSON *details = cJSON_CreateArray();
+	cJSON *row = cJSON_CreateObject();
+	cJSON_AddStringToObject(row, "label", "Client ID");
+	cJSON_AddStringToObject(row, "value", a.client_id);
+	cJSON_AddItemToArray(details, row);
+	console_secret_page(req, &c, "apps", "New client secret", secret,
+			    "Copy the client secret now: it will not be shown again.", NULL, back,
+			    details);
+	crypto_wipe(secret, sizeof secret);
+}
+
+void console_app_delete(struct http_req *req)
+{
+	struct console_ctx c;
+	struct app a;
+	char msg[LIMIT_NAME_BYTES + 160], back[64];
+	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
+		return;
+	if (req->method == HTTP_GET) {
+		snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
+		snprintf(msg, sizeof msg,
+			 "\"%s\" and every token issued to it stop working at once. This cannot be "
+			 "undone.", a.name);
+		console_confirm(req, &c, "apps", "Delete app?", msg, "Delete app", true, back);
+		return;
+	}
+	struct jeton *jt = api_jeton(req);
+	if (store_app_delete(jt->store, a.id) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The app could not be deleted.", &c);
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "app.deleted", req->client_ip, true,
+		     "app %lld (%s) %s", (long long)a.id, a.name, a.client_id);
+	http_redirect(req, 303, "/console/apps?done=deleted");
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* Spaces and their members with roles. Everyone sees their own spaces;
+ * instance admins see and create all; a space's admins manage its members. */
+#include "console/console.h"
+#include "api/api.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const roles[] = {"viewer", "editor", "admin"};
+
+static void spaces_page(struct http_req *req, int status, const struct console_ctx *c,
+			const char *notice, const char *error, const char *form_name)
+{
+	struct space *items = NULL;
+	size_t n = 0;
+	char buf[32];
+	if (store_space_list(api_jeton(req)->store, c->user.id, !c->user.admin, &items, &n) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON *rows = cJSON_AddArrayToObject(d, "spaces");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r, "id", (double)items[i].id);
+		cJSON_AddStringToObject(r, "name", items[i].name);
+		cJSON_AddStringToObject(r, "role", items[i].role);
+		console_time(items[i].created_at, "", buf);
+		cJSON_AddStringToObject(r, "created", buf);
+		cJSON_AddItemToArray(rows, r);
+	}
+	store_list_free(items);
+	cJSON_AddBoolToObject(d, "has_spaces", n > 0);
+	if (notice)
+		cJSON_AddStringToObject(d, "notice", notice);
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	cJSON_AddStringToObject(d, "form_name", form_name ? form_name : "");
+	page_render(req, status, "Spaces", "spaces", "spaces.html", d, c);
+}
+
+void console_spaces(struct http_req *req)
+{
+	struct console_ctx c;
+	struct space s = {0};
+	if (!console_begin(req, req->method == HTTP_POST, &c))
+		return;
+	if (req->method != HTTP_POST) {
+		spaces_page(req, 200, &c, NULL, NULL, NULL);
+		return;
+	}
+	form_field(req, "name", s.name, sizeof s.name);
+	if (!text_name_valid(s.name, strlen(s.name), LIMIT_NAME_CHARS)) {
+		spaces_page(req, 400, &c, NULL, "Give the space a name of 1 to 100 characters.", s.name);
+		return;
+	}
+	enum jt_status st = store_space_insert(api_jeton(req)->store, &s);
+	if (st != JT_OK) {
+		spaces_page(req, st == JT_ECONFLICT ? 409 : 503, &c, NULL,
+			    st == JT_ECONFLICT ? "A space with this name already exists."
+					       : "The space could not be stored.", s.name);
+		return;
+	}
+	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "space.created", req->client_ip,
+		     true, "space %lld (%s)", (long long)s.id, s.name);
+	char url[64];
+	snprintf(url, sizeof url, "/console/spaces/%lld", (long long)s.id);
+	http_redirect(req, 303, url);
+}
+
+/* The space of the route if c may see it; what c may do there. */
+static bool route_space(struct http_req *req, const struct console_ctx *c, struct space *s,
+			bool *can_manage)
+{
+	struct store *st = api_jeton(req)->store;
+	struct space *mine = NULL;
+	size_t n = 0;
+	int64_t id;
+	const char *v = req->params[0];
+	bool visible = false;
+	*can_manage = c->user.admin;
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK &&
+	    store_space_get(st, id, s) == JT_OK &&
+	    store_space_list(st, c->user.id, true, &mine, &n) == JT_OK) {
+		visible = c->user.admin;
+		for (size_t i = 0; i < n; i++) {
+			if (mine[i].id != id)
+				continue;
+			visible = true;
+			*can_manage |= strcmp(mine[i].role, "admin") == 0;
+		}
+	}
+	store_list_free(mine);
+	if (!visible)
+		page_message(req, 404, "Not found", "There is no such space, or you are not in it.", c);
+	return visible;
+}
+
+static void space_page(struct http_req *req, int status, const struct console_ctx *c,
+		       const struct space *s, bool can_manage, const char *notice, const char *error)
+{
+	struct membership *ms = NULL;
+	size_t n = 0;
+	char buf[32];
+	if (store_member_list(api_jeton(req)->store, s->id, &ms, &n) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON *sp = cJSON_AddObjectToObject(d, "space");
+	cJSON_AddNumberToObject(sp, "id", (double)s->id);
+	cJSON_AddStringToObject(sp, "name", s->name);
+	console_time(s->created_at, "", buf);
+	cJSON_AddStringToObject(sp, "created", buf);
+	cJSON *rows = cJSON_AddArrayToObject(d, "members");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r, "user_id", (double)ms[i].user_id);
+		cJSON_AddStringToObject(r, "email", ms[i].email);
+		cJSON_AddStringToObject(r, "role", ms[i].role);
+		cJSON *rl = cJSON_AddArrayToObject(r, "roles");
+		for (size_t k = 0; k < 3; k++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", roles[k]);
+			cJSON_AddBoolToObject(o, "selected", strcmp(roles[k], ms[i].role) == 0);
+			cJSON_AddItemToArray(rl, o);
+		}
+		cJSON_AddItemToArray(rows, r);
+	}
+	store_list_free(ms);
+	cJSON_AddBoolToObject(d, "has_members", n > 0);
+	cJSON_AddBoolToObject(d, "can_manage", can_manage);
+	if (notice)
+		cJSON_AddStringToObject(d, "notice", notice);
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, s->name, "spaces", "space.html", d, c);
+}
+
+void console_space(struct http_req *req)
+{
+	struct console_ctx c;
+	struct space s;
+	bool can_manage;
+	if (console_begin(req, false, &c) && route_space(req, &c, &s, &can_manage))
+		space_page(req, 200, &c, &s, can_manage, NULL, NULL);
+}
+
+/* POST /console/spaces/{id}/members: add a member or change a role. */
+void console_space_members(struct http_req *req)
+{
+	struct console_ctx c;
+	struct space s;
+	struct user u;
+	bool can_manage;
+	char email[LIMIT_EMAIL_BYTES + 1], role[STORE_ROLE_BYTES];
+	struct jeton *jt = api_jeton(req);
+	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
+		return;
+	if (!can_manage) {
+		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.", &c);
+		return;
+	}
+	form_field(req, "email", email, sizeof email);
+	form_field(req, "role", role, sizeof role);
+	if (store_user_find_by_email(jt->store, email, &u) != JT_OK) {
+		space_page(req, 400, &c, &s, can_manage, NULL, "No user has this email.");
+		return;
+	}
+	enum jt_status st = store_member_put(jt->store, s.id, u.id, role);
+	if (st != JT_OK) {
+		space_page(req, 400, &c, &s, can_manage, NULL,
+			   st == JT_EINVAL ? "Choose viewer, editor or admin." : "The change failed.");
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "member.put", req->client_ip, true,
+		     "space %lld (%s): %s as %s", (long long)s.id, s.name, u.email, role);
+	char notice[LIMIT_EMAIL_BYTES + 64];
+	snprintf(notice, sizeof notice, "%s is now %s of this space.", u.email, role);
+	space_page(req, 200, &c, &s, can_manage, notice, NULL);
+}
+
+void console_space_member_remove(struct http_req *req)
+{
+	struct console_ctx c;
+	struct space s;
+	struct user u;
+	bool can_manage;
+	int64_t uid;
+	struct jeton *jt = api_jeton(req);
+	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
+		return;
+	if (!can_manage) {
+		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.", &c);
+		return;
+	}
+	const char *v = req->params[1];
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &uid) != JT_OK ||
+	    store_user_get(jt->store, uid, &u) != JT_OK ||
+	    store_member_delete(jt->store, s.id, uid) != JT_OK) {
+		space_page(req, 404, &c, &s, can_manage, NULL, "That user is not a member.");
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "member.removed", req->client_ip, true,
+		     "space %lld (%s): %s", (long long)s.id, s.name, u.email);
+	char notice[LIMIT_EMAIL_BYTES + 64];
+	snprintf(notice, sizeof notice, "%s was removed from this space.", u.email);
+	space_page(req, 200, &c, &s, can_manage, notice, NULL);
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/* My tokens: the signed-in user's personal access tokens, as the seeds'
+ * "My Profile -> Personal API Access Tokens": list, create (shown once),
+ * rotate and revoke with confirmation. */
+#include "console/console.h"
+#include "api/api.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/text.h"
+#include "util/time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
+
+void console_time(int64_t t, const char *none, char out[32])
+{
+	if (!t) {
+		snprintf(out, 32, "%s", none);
+		return;
+	}
+	char iso[TIME_RFC3339_BUF];
+	time_format(t, iso);
+	/* "2026-11-23T19:27:42Z" -> "2026-11-23 19:27 UTC" */
+	snprintf(out, 32, "%.10s %.5s UTC", iso, iso + 11);
+}
+
+static void tokens_page(struct http_req *req, int status, const struct console_ctx *c,
+			const char *notice, const char *error, cJSON *form)
+{
+	struct pat *items = NULL;
+	size_t n = 0;
+	struct store_page page = {.before = 0, .limit = TOKENS_SHOWN};
+	int64_t now = time_now();
+	char buf[32], tomorrow[TIME_RFC3339_BUF];
+
+	if (store_pat_list(api_jeton(req)->store, c->user.id, &page, &items, &n) != JT_OK) {
+		cJSON_Delete(form);
+		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON *rows = cJSON_AddArrayToObject(d, "tokens");
+	for (size_t i = 0; i < n; i++) {
+		const struct pat *p = &items[i];
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r, "id", (double)p->id);
+		cJSON_AddStringToObject(r, "name", p->name);
+		cJSON_AddStringToObject(r, "display_prefix", p->display_prefix);
+		cJSON_AddStringToObject(r, "scopes", p->scopes);
+		console_time(p->created_at, "", buf);
+		cJSON_AddStringToObject(r, "created", buf);
+		console_time(p->expires_at, "Never", buf);
+		cJSON_AddStringToObject(r, "expires", buf);
+		console_time(p->last_used_at, "Never used", buf);
+		cJSON_AddStringToObject(r, "last_used", buf);
+		const char *st = p->revoked_at ? "revoked"
+				 : p->expires_at && p->expires_at <= now ? "expired" : "active";
+		cJSON_AddStringToObject(r, "status", st);
+		cJSON_AddBoolToObject(r, "active", strcmp(st, "active") == 0);
+		cJSON_AddItemToArray(rows, r);
+	}
+	store_list_free(items);
+	cJSON_AddBoolToObject(d, "has_tokens", n > 0);
+	if (!form) {
+		form = cJSON_CreateObject();
+		cJSON_AddBoolToObject(form, "never", 1);
+	}
+	cJSON *scopes = cJSON_AddArrayToObject(d, "scopes");
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		uint64_t bit = 1u << i;
+		if (!(c->held & bit))
+			continue;
+		char key[48];
+		snprintf(key, sizeof key, "scope_%s", scope_name(bit));
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "name", scope_name(bit));
+		cJSON_AddStringToObject(s, "description", scope_description(bit));
+		cJSON_AddBoolToObject(s, "checked", cJSON_IsTrue(cJSON_GetObjectItem(form, key)));
+		cJSON_AddItemToArray(scopes, s);
+	}
+	cJSON_AddItemToObject(d, "form", form);
+	time_format(now + 86400, tomorrow);
+	tomorrow[10] = '\0';
+	cJSON_AddStringToObject(d, "tomorrow", tomorrow);
+	if (notice)
+		cJSON_AddStringToObject(d, "notice", notice);
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, "My tokens", "tokens", "tokens.html", d, c);
+}
+
+void console_secret_page(struct http_req *req, const struct console_ctx *c, const char *section,
+			 const char *heading, const char *secret, const char *warning,
+			 const char *hint, const char *back, cJSON *details)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "heading", heading);
+	cJSON_AddStringToObject(d, "secret", secret);
+	cJSON_AddStringToObject(d, "warning", warning);
+	if (hint)
+		cJSON_AddStringToObject(d, "hint", hint);
+	cJSON_AddStringToObject(d, "back", back);
+	if (details)
+		cJSON_AddItemToObject(d, "details", details);
+	page_render(req, 200, heading, section, "secret.html", d, c);
+}
+
+static void show_token(struct http_req *req, const struct console_ctx *c, const char *heading,
+		       char token[TOKEN_LEN + 1])
+{
+	console_secret_page(req, c, "tokens", heading, token,
+			    "Copy this token now: it will not be shown again.",
+			    "Send it as \"Authorization: Bearer <token>\". Anyone who has it can act "
+			    "as you within its scopes; revoke it here if it leaks.",
+			    "/console/tokens", NULL);
+	crypto_wipe(token, TOKEN_LEN + 1);
+}
+
+/* Parses the expiry choice of the form into *at (0 = never). */
+static const char *read_expiry(struct http_req *req, cJSON *form, int64_t *at)
+{
+	char choice[16], date[16];
+	int64_t now = time_now();
+	form_field(req, "expiry", choice, sizeof choice);
+	form_field(req, "expires_on", date, sizeof date);
+	cJSON_AddStringToObject(form, "expires_on", date);
+	*at = 0;
+	if (strcmp(choice, "never") == 0 || !choice[0]) {
+		cJSON_AddBoolToObject(form, "never", 1);
+		return NULL;
+	}
+	if (strcmp(choice, "date") == 0) {
+		char full[32];
+		cJSON_AddBoolToObject(form, "on_date", 1);
+		snprintf(full, sizeof full, "%.10sT00:00:00Z", date);
+		if (strlen(date) != 10 || time_parse(full, strlen(full), at) != JT_OK)
+			return "Pick a date.";
+		if (*at <= now)
+			return "The date must be in the future.";
+		return NULL;
+	}
+	static const struct {
+		const char *value, *key;
+		int days;
+	} quick[] = {{"7", "d7", 7}, {"30", "d30", 30}, {"90", "d90", 90}};
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(choice, quick[i].value) == 0) {
+			cJSON_AddBoolToObject(form, quick[i].key, 1);
+			*at = now + (int64_t)quick[i].days * 86400;
+			return NULL;
+		}
+	}
+	return "Choose when the token expires.";
+}
+
+static void create(struct http_req *req, const struct console_ctx *c)
+{
+	char name[LIMIT_NAME_BYTES + 1], token[TOKEN_LEN + 1];
+	uint64_t scopes = 0;
+	int64_t expires_at;
+	struct pat pat;
+	bool bad = false;
+	cJSON *form = cJSON_CreateObject();
+
+	form_field(req, "name", name, sizeof name);
+	cJSON_AddStringToObject(form, "name", name);
+	if (!text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
+		cJSON_AddStringToObject(form, "name_error",
+					"Give the token a name of 1 to 100 characters.");
+		bad = true;
+	}
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		char key[48], v[4];
+		snprintf(key, sizeof key, "scope_%s", scope_name(1u << i));
+		form_field(req, key, v, sizeof v);
+		if (strcmp(v, "1") == 0) {
+			scopes |= 1u << i;
+			cJSON_AddBoolToObject(form, key, 1);
+		}
+	}
+	if (!scopes || (scopes & ~c->held)) {
+		cJSON_AddStringToObject(form, "scope_error", "Choose at least one scope you hold.");
+		bad = true;
+	}
+	const char *expiry_error = read_expiry(req, form, &expires_at);
+	if (expiry_error) {
+		cJSON_AddStringToObject(form, "expiry_error", expiry_error);
+		bad = true;
+	}
+	if (bad) {
+		tokens_page(req, 400, c, NULL, "The token was not created: see below.", form);
+		return;
+	}
+	cJSON_Delete(form);
+	if (grant_pat_create(api_jeton(req)->store, c->user.id, name, scopes, expires_at, token,
+			     &pat) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The token could not be stored.", c);
+		return;
+	}
+	audit_record(api_jeton(req)->store, c->user.id, c->user.email, "token.created",
+		     req->client_ip, true, "token %lld (%s)", (long long)pat.id, pat.name);
+	show_token(req, c, "Token created", token);
+}
+
+void console_tokens(struct http_req *req)
+{
+	struct console_ctx c;
+	if (!console_begin(req, false, &c))
+		return;
+	if (req->method == HTTP_POST) {
+		create(req, &c);
+		return;
+	}
+	const char *done = http_query(req, "done");
+	tokens_page(req, 200, &c, done && strcmp(done, "revoked") == 0 ? "The token was revoked." : NULL,
+		    NULL, NULL);
+}
+
+void console_confirm(struct http_req *req, const struct console_ctx *c, const char *section,
+		     const char *heading, const char *message, const char *button, bool danger,
+		     const char *back)
+{
+	char action[LIMIT_URL_BYTES + 1];
+	snprintf(action, sizeof action, "%s", req->path);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "heading", heading);
+	cJSON_AddStringToObject(d, "message", message);
+	cJSON_AddStringToObject(d, "button", button);
+	cJSON_AddBoolToObject(d, "danger", danger);
+	cJSON_AddStringToObject(d, "action", action);
+	cJSON_AddStringToObject(d, "back", back);
+	page_render(req, 200, heading, section, "confirm.html", d, c);
+}
+
+/* The user's token named by the route, or a reply. */
+static bool route_token(struct http_req *req, const struct console_ctx *c, struct pat *out)
+{
+	int64_t id;
+	const char *v = req->params[0];
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) != JT_OK ||
+	    store_pat_get(api_jeton(req)->store, c->user.id, id, out) != JT_OK) {
+		page_message(req, 404, "Not found", "You have no such token.", c);
+		return false;
+	}
+	return true;
+}
+
+void console_token_revoke(struct http_req *req)
+{
+	struct console_ctx c;
+	struct pat pat;
+	char msg[LIMIT_NAME_BYTES + 160];
+	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
+		return;
+	if (req->method == HTTP_GET) {
+		snprintf(msg, sizeof msg,
+			 "The token \"%s\" (%s…) will stop working at once, everywhere. This cannot "
+			 "be undone.", pat.name, pat.display_prefix);
+		console_confirm(req, &c, "tokens", "Revoke token?", msg, "Revoke token", true,
+				"/console/tokens");
+		return;
+	}
+	struct jeton *jt = api_jeton(req);
+	if (store_pat_revoke(jt->store, c.user.id, pat.id, time_now(), &pat) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The token could not be revoked.", &c);
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "token.revoked", req->client_ip, true,
+		     "token %lld (%s)", (long long)pat.id, pat.name);
+	http_redirect(req, 303, "/console/tokens?done=revoked");
+}
+
+void console_token_rotate(struct http_req *req)
+{
+	struct console_ctx c;
+	struct pat pat, fresh;
+	char msg[LIMIT_NAME_BYTES + 200], token[TOKEN_LEN + 1];
+	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
+		return;
+	if (req->method == HTTP_GET) {
+		snprintf(msg, sizeof msg,
+			 "A new token with the same name, scopes and expiry replaces \"%s\" (%s…), "
+			 "which stops working at once.", pat.name, pat.display_prefix);
+		console_confirm(req, &c, "tokens", "Rotate token?", msg, "Rotate token", false,
+				"/console/tokens");
+		return;
+	}
+	struct jeton *jt = api_jeton(req);
+	enum jt_status st = grant_pat_rotate(jt->store, c.user.id, pat.id, token, &fresh);
+	if (st != JT_OK) {
+		page_message(req, st == JT_ECONFLICT ? 409 : 503, "Not rotated",
+			     st == JT_ECONFLICT ? "Only an active token can be rotated."
+						: "The token could not be rotated.", &c);
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "token.rotated", req->client_ip, true,
+		     "token %lld -> %lld (%s)", (long long)pat.id, (long long)fresh.id, fresh.name);
+	show_token(req, &c, "Token rotated", token);
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* Users (instance admins): add (a generated password shown once), disable
+ * and enable, make and unmake admin. */
+#include "console/console.h"
+#include "api/api.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "crypto/crypto.h"
+#include "util/mem.h"
+#include "util/text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GENERATED_PASSWORD_CHARS 20
+
+static void users_page(struct http_req *req, int status, const struct console_ctx *c,
+		       const char *notice, const char *error, const char *email, const char *name)
+{
+	struct user *items = NULL;
+	size_t n = 0;
+	char buf[32];
+	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
+	if (store_user_list(api_jeton(req)->store, &page, &items, &n) != JT_OK) {
+		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON *rows = cJSON_AddArrayToObject(d, "users");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r, "id", (double)items[i].id);
+		cJSON_AddStringToObject(r, "email", items[i].email);
+		cJSON_AddStringToObject(r, "name", items[i].friendly_name);
+		cJSON_AddBoolToObject(r, "admin", items[i].admin);
+		cJSON_AddBoolToObject(r, "disabled", items[i].disabled);
+		cJSON_AddStringToObject(r, "status", items[i].disabled ? "disabled" : "active");
+		cJSON_AddBoolToObject(r, "self", items[i].id == c->user.id);
+		console_time(items[i].created_at, "", buf);
+		cJSON_AddStringToObject(r, "created", buf);
+		cJSON_AddItemToArray(rows, r);
+	}
+	store_list_free(items);
+	cJSON *form = cJSON_AddObjectToObject(d, "form");
+	cJSON_AddStringToObject(form, "email", email ? email : "");
+	cJSON_AddStringToObject(form, "name", name ? name : "");
+	if (notice)
+		cJSON_AddStringToObject(d, "notice", notice);
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, "Users", "users", "users.html", d, c);
+}
+
+struct new_console_user {
+	struct console_ctx c;
+	struct user u;
+	char password[GENERATED_PASSWORD_CHARS + 1];
+	enum jt_status status;
+};
+
+static void new_user_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct new_console_user));
+	jt_free(ctx);
+}
+
+static void add_work(struct http_req *req)
+{
+	struct new_console_user *nu = req->ctx;
+	nu->status = password_hash(nu->password, strlen(nu->password), nu->u.password_hash);
+	if (nu->status == JT_OK)
+		nu->status = store_user_insert(api_jeton(req)->store, &nu->u);
+}
+
+static void add_done(struct http_req *req)
+{
+	struct new_console_user *nu = req->ctx;
+	if (nu->status != JT_OK) {
+		users_page(req, nu->status == JT_ECONFLICT ? 409 : 503, &nu->c, NULL,
+			   nu->status == JT_ECONFLICT ? "A user with this email already exists."
+						      : "The user could not be stored.",
+			   nu->u.email, nu->u.friendly_name);
+	} else {
+		audit_record(api_jeton(req)->store, nu->c.user.id, nu->c.user.email, "user.created",
+			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id,
+			     nu->u.email, nu->u.admin ? " admin" : "");
+		cJSON *details = cJSON_CreateArray();
+		cJSON *row = cJSON_CreateObject();
+		cJSON_AddStringToObject(row, "label", "Email");
+		cJSON_AddStringToObject(row, "value", nu->u.email);
+		cJSON_AddItemToArray(details, row);
+		console_secret_page(req, &nu->c, "users", "User added", nu->password,
+				    "Copy this password now and give it to the user: it will not be "
+				    "shown again.", "They can change it on their Account page.",
+				    "/console/users", details);
+	}
+	new_user_destroy(nu);
+	req->ctx = NULL;
+}
+
+static void add(struct http_req *req, const struct console_ctx *c)
+{
+	char v[4];
+	struct new_console_user *nu = jt_calloc(1, sizeof *nu);
+	if (!nu) {
+		page_message(req, 500, "Error", "Out of memory.", c);
+		return;
+	}
+	nu->c = *c;
+	form_field(req, "email", nu->u.email, sizeof nu->u.email);
+	form_field(req, "name", nu->u.friendly_name, sizeof nu->u.friendly_name);
+	form_field(req, "admin", v, sizeof v);
+	nu->u.admin = strcmp(v, "1") == 0;
+	if (!nu->u.friendly_name[0])
+		snprintf(nu->u.friendly_name, sizeof nu->u.friendly_name, "%.*s",
+			 (int)strcspn(nu->u.email, "@"), nu->u.email);
+	const char *error = NULL;
+	if (!text_email_valid(nu->u.email, strlen(nu->u.email)))
+		error = "Enter an email such as ada@example.com.";
+	else if (!text_name_valid(nu->u.friendly_name, strlen(nu->u.friendly_name), LIMIT_NAME_CHARS))
+		error = "The name must be 1 to 100 characters.";
+	if (error) {
+		users_page(req, 400, c, NULL, error, nu->u.email, nu->u.friendly_name);
+		new_user_destroy(nu);
+		return;
+	}
+	password_generate(nu->password, GENERATED_PASSWORD_CHARS);
+	http_set_ctx(req, nu, new_user_destroy);
+	http_defer(req, add_work, add_done);
+}
+
+void console_users(struct http_req *req)
+{
+	struct console_ctx c;
+	if (!console_begin(req, true, &c))
+		return;
+	if (req->method == HTTP_POST)
+		add(req, &c);
+	else
+		users_page(req, 200, &c, NULL, NULL, NULL, NULL);
+}
+
+/* POST /console/users/{id}: action=disable|enable|admin|unadmin. */
+void console_user(struct http_req *req)
+{
+	struct console_ctx c;
+	struct user u;
+	char action[16], notice[LIMIT_EMAIL_BYTES + 64];
+	int64_t id;
+	struct jeton *jt = api_jeton(req);
+	if (!console_begin(req, true, &c))
+		return;
+	const char *v = req->params[0];
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) != JT_OK ||
+	    store_user_get(jt->store, id, &u) != JT_OK) {
+		page_message(req, 404, "Not found", "There is no such user.", &c);
+		return;
+	}
+	if (u.id == c.user.id) {
+		users_page(req, 400, &c, NULL, "You cannot disable yourself or drop your own admin role.",
+			   NULL, NULL);
+		return;
+	}
+	form_field(req, "action", action, sizeof action);
+	if (strcmp(action, "disable") == 0)
+		u.disabled = true;
+	else if (strcmp(action, "enable") == 0)
+		u.disabled = false;
+	else if (strcmp(action, "admin") == 0)
+		u.admin = true;
+	else if (strcmp(action, "unadmin") == 0)
+		u.admin = false;
+	else {
+		users_page(req, 400, &c, NULL, "Unknown action.", NULL, NULL);
+		return;
+	}
+	if (store_user_update(jt->store, &u) != JT_OK) {
+		users_page(req, 503, &c, NULL, "The change could not be stored.", NULL, NULL);
+		return;
+	}
+	auth_invalidate(jt->auth);
+	audit_record(jt->store, c.user.id, c.user.email, "user.updated", req->client_ip, true,
+		     "user %lld (%s): admin=%s disabled=%s", (long long)u.id, u.email,
+		     u.admin ? "yes" : "no", u.disabled ? "yes" : "no");
+	snprintf(notice, sizeof notice, "%s is now %s%s.", u.email, u.disabled ? "disabled" : "active",
+		 u.admin ? ", an administrator" : "");
+	users_page(req, 200, &c, notice, NULL, NULL, NULL);
+}
