@@ -6,8 +6,8 @@ PYTHON   := /usr/bin/python3
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
-            -D_GNU_SOURCE -Isrc -DJETON_VERSION=\"$(VERSION)\" -pthread -MMD -MP
-LDLIBS   := -lmicrohttpd -lcjson -lsqlite3 -lsodium -lcrypto -lz -pthread
+            -D_GNU_SOURCE -Isrc -I/usr/include/postgresql -DJETON_VERSION=\"$(VERSION)\" -pthread -MMD -MP
+LDLIBS   := -lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -lcrypto -lz -pthread
 
 ifeq ($(SAN),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -17,8 +17,9 @@ endif
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
             $(BUILD)/obj/gen/sqlite_schema.o $(BUILD)/obj/gen/assets.o \
-            $(BUILD)/obj/gen/templates.o
+            $(BUILD)/obj/gen/templates.o $(BUILD)/obj/gen/postgres_schema.o
 MIGRATIONS_SQLITE := $(sort $(wildcard src/store/schema/sqlite/*.sql))
+MIGRATIONS_POSTGRES := $(sort $(wildcard src/store/schema/postgres/*.sql))
 ASSETS   := $(sort $(wildcard src/console/assets/*))
 TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -39,6 +40,10 @@ $(BUILD)/obj/%.o: src/%.c
 $(BUILD)/gen/sqlite_schema.c: $(MIGRATIONS_SQLITE) tools/embed.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/embed.py $@ store_sqlite $(MIGRATIONS_SQLITE)
+
+$(BUILD)/gen/postgres_schema.c: $(MIGRATIONS_POSTGRES) tools/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/embed.py $@ store_postgres $(MIGRATIONS_POSTGRES)
 
 $(BUILD)/gen/assets.c: $(ASSETS) tools/embed.py
 	@mkdir -p $(dir $@)

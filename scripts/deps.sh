@@ -4,7 +4,7 @@
 set -eu
 packages="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
 libssl-dev zlib1g-dev python3 python3-pytest python3-requests python3-authlib
-python3-requests-oauthlib curl wrk"
+python3-requests-oauthlib curl wrk libpq-dev postgresql-15 chromium nodejs npm"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -10,10 +10,17 @@ enum jt_status store_open(const char *location, int threads, struct store **out)
 	*out = NULL;
 	if (!location || !*location)
 		return JT_EINVAL;
-	if (strncmp(location, "postgres://", 11) == 0 ||
-	    strncmp(location, "postgresql://", 13) == 0)
-		return JT_EINVAL; /* the PostgreSQL backend is not built yet */
+	if (store_is_postgres(location))
+		return store_postgres_open(location, threads, out);
 	return store_sqlite_open(location, threads, out);
+}
+
+bool store_is_postgres(const char *location)
+{
+	/* A URI, or a libpq keyword string such as "host=... dbname=...". */
+	return strncmp(location, "postgres://", 11) == 0 ||
+	       strncmp(location, "postgresql://", 13) == 0 ||
+	       strstr(location, "dbname=") != NULL || strstr(location, "host=") != NULL;
 }
 
 void store_close(struct store *st)

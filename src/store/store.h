@@ -148,7 +148,12 @@ struct store_page {
 	int limit;      /* 1..LIMIT_PAGE_MAX */
 };
 
-/* Opens (creating if absent) the store at location: a file path for SQLite.
+/* True if location names a PostgreSQL database (a postgres:// URI or a
+ * libpq connection string) rather than an SQLite file. */
+bool store_is_postgres(const char *location);
+
+/* Opens (creating if absent) the store at location: a file path for
+ * SQLite, a postgres:// URI or libpq connection string for PostgreSQL.
  * Does not migrate. threads: how many threads will call in at once, to
  * size connection pools. */
 enum jt_status store_open(const char *location, int threads, struct store **out);

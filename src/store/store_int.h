@@ -91,10 +91,13 @@ struct store {
 };
 
 enum jt_status store_sqlite_open(const char *path, int threads, struct store **out);
+enum jt_status store_postgres_open(const char *conninfo, int threads, struct store **out);
 
 /* Migrations embedded at build time from schema/<backend>/NNN_*.sql, in
  * order (tools/embed.py). */
 extern const char *const store_sqlite_files[];
 extern const int store_sqlite_count;
+extern const char *const store_postgres_files[];
+extern const int store_postgres_count;
 
 #endif
