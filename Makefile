@@ -63,7 +63,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/check.h
 	@$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build
 
 run: deps $(BUILD)/jeton
 	./$(BUILD)/jeton serve
@@ -77,14 +77,17 @@ e2e: $(BUILD)/jeton
 check: unit e2e
 
 # The whole suite, then again under AddressSanitizer + UBSan.
-test: deps lint
+test: lint
+	@scripts/deps.sh test
 	$(MAKE) check
 	$(MAKE) BUILD=build-asan SAN=1 check
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
 
-bench: deps $(BUILD)/jeton
+bench: deps
+	@scripts/deps.sh bench
+	$(MAKE) $(BUILD)/jeton
 	bench/run.sh $(abspath $(BUILD)/jeton)
 
 # Functions that invite overflows or silent parse errors are banned.

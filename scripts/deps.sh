@@ -1,16 +1,26 @@
 #!/bin/sh
-# Installs the Debian packages jeton needs to build, run and test, once:
-# quiet and quick when everything is already there.
+# Installs the Debian packages jeton needs, once: quiet and quick when
+# everything is already there.
+#   scripts/deps.sh build   to build and run jeton
+#   scripts/deps.sh test    and to run the whole test suite
+#   scripts/deps.sh bench   and to run make bench
 set -eu
-packages="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
-libssl-dev zlib1g-dev python3 python3-pytest python3-requests python3-authlib
-python3-requests-oauthlib curl wrk libpq-dev postgresql-15 chromium"
+what=${1:-build}
+packages="gcc make python3 libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
+libpq-dev libssl-dev zlib1g-dev"
+case "$what" in
+test) packages="$packages python3-pytest python3-requests python3-authlib
+python3-requests-oauthlib curl postgresql-15 chromium" ;;
+bench) packages="$packages curl wrk" ;;
+esac
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 # Node.js may come from elsewhere than Debian: only install Debian's if absent.
-command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 echo "jeton: installing$missing"
 sudo=""
