@@ -27,8 +27,10 @@ static void usage(FILE *f)
 		"      [--access-ttl S] [--refresh-ttl S] [--keep-refresh] [--json] | list | delete ID\n"
 		"      | rotate-secret ID\n"
 		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
+		"  store copy --from LOCATION --to LOCATION\n"
 		"  migrate | version\n"
-		"The store is --db, else $JETON_DB, else ./jeton.db.\n");
+		"The store is --db, else $JETON_DB, else ./jeton.db: a SQLite file, or a\n"
+		"postgres:// URI or libpq connection string for PostgreSQL.\n");
 }
 
 int main(int argc, char **argv)
@@ -64,6 +66,8 @@ int main(int argc, char **argv)
 		return cli_token(rest, rest_argv);
 	if (strcmp(cmd, "app") == 0)
 		return cli_app(rest, rest_argv);
+	if (strcmp(cmd, "store") == 0)
+		return cli_store(rest, rest_argv);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(rest, rest_argv);
 	if (strcmp(cmd, "migrate") == 0)

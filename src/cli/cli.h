@@ -72,5 +72,6 @@ int cli_token(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_store(int argc, char **argv);
 
 #endif

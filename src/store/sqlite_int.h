@@ -75,6 +75,11 @@ struct sqlite_store {
 	pthread_mutex_t batch_mu;
 	pthread_cond_t batch_cv;
 	struct sq_job *batch_head, *batch_tail;
+
+	/* store_copy into this store (sqlite_copy.c) */
+	struct conn *import_conn;
+	const struct store_table *import_table;
+	sqlite3_stmt *import_stmt;
 };
 
 
@@ -120,6 +125,15 @@ void sq_batch_stop(struct sqlite_store *sq);
 enum jt_status sq_batch_submit(struct sqlite_store *sq,
 			       enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
 			       size_t arg_size, store_done done, void *done_arg);
+
+/* sqlite_copy.c */
+enum jt_status sq_export_rows(struct store *base, const struct store_table *t,
+			      enum jt_status (*row)(void *arg, const struct store_value *v),
+			      void *arg);
+enum jt_status sq_import_begin(struct store *base);
+enum jt_status sq_import_row(struct store *base, const struct store_table *t,
+			     const struct store_value *v);
+enum jt_status sq_import_end(struct store *base, bool commit);
 
 /* sqlite_oauth.c: the OAuth verbs of store_ops. */
 enum jt_status sq_app_insert(struct store *base, struct app *a);

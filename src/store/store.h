@@ -280,6 +280,12 @@ enum jt_status store_session_find(struct store *st, const uint8_t hash[STORE_HAS
 				  struct session *out);
 enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_LEN]);
 
+/* Copying a whole store to another (jeton store copy): every row of every
+ * table, ids kept, so tokens keep working unchanged. The target must be
+ * migrated and empty. */
+enum jt_status store_copy(struct store *from, struct store *to, void (*progress)(const char *table,
+										  int64_t rows));
+
 /* Frees a list returned above. NULL is fine. store_close() finishes every
  * queued asynchronous write before it returns. */
 void store_list_free(void *items);

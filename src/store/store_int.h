@@ -5,6 +5,22 @@
 #define JETON_STORE_INT_H
 #include "store/store.h"
 
+/* A column value in a copy: NULL, an integer, text or bytes. */
+struct store_value {
+	enum { VALUE_NULL, VALUE_INT, VALUE_TEXT, VALUE_BLOB } type;
+	int64_t i;
+	const char *p;   /* text (NUL-terminated) or bytes */
+	size_t len;
+};
+
+/* A table as copy.c knows it: its columns, in the order values travel. */
+struct store_table {
+	const char *name;
+	const char *const *columns;
+	size_t ncolumns;
+	const char *order_by; /* the primary key */
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *st);
@@ -79,6 +95,18 @@ struct store_ops {
 	enum jt_status (*audit_list)(struct store *st, const struct audit_filter *f,
 				     const struct store_page *page, struct audit_event **items,
 				     size_t *n);
+
+	/* Copy support: export calls row() for every row in primary-key order
+	 * (values valid during the call); import runs inside one transaction
+	 * opened by import_begin and closed by import_end (commit or not),
+	 * which also moves id sequences past the largest id. */
+	enum jt_status (*export_rows)(struct store *st, const struct store_table *t,
+				      enum jt_status (*row)(void *arg, const struct store_value *v),
+				      void *arg);
+	enum jt_status (*import_begin)(struct store *st);
+	enum jt_status (*import_row)(struct store *st, const struct store_table *t,
+				     const struct store_value *v);
+	enum jt_status (*import_end)(struct store *st, bool commit);
 
 	enum jt_status (*session_insert)(struct store *st, const struct session *s);
 	enum jt_status (*session_find)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
