@@ -77,6 +77,8 @@ bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_
 bool input_page(struct http_req *req, struct store_page *page);
 /* Reads the audit filter query parameters (actor, action, since, until). */
 bool api_audit_filter(struct http_req *req, struct audit_filter *f);
+/* Parses a positive id given as a query parameter; on failure replies 400. */
+bool input_id_text(struct http_req *req, const char *value, int64_t *out);
 /* Parses a route parameter as a positive id; on failure replies 404. */
 bool input_id(struct http_req *req, size_t index, int64_t *out);
 
@@ -95,6 +97,8 @@ void api_space_item(struct http_req *req);
 void api_space_member(struct http_req *req);
 void api_apps_collection(struct http_req *req);
 void api_audit_list(struct http_req *req);
+void api_forward_verify(struct http_req *req);
+void api_metrics(struct http_req *req);
 void api_app_item(struct http_req *req);
 void api_app_secret(struct http_req *req);
 

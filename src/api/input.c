@@ -150,3 +150,12 @@ bool input_id(struct http_req *req, size_t index, int64_t *out)
 	}
 	return true;
 }
+
+bool input_id_text(struct http_req *req, const char *value, int64_t *out)
+{
+	if (text_parse_i64(value, strlen(value), 1, INT64_MAX, out) != JT_OK) {
+		http_reply_error(req, 400, "invalid_request", "An id must be a positive integer.");
+		return false;
+	}
+	return true;
+}

@@ -7,6 +7,7 @@
 const struct http_route api_routes[] = {
 	{HTTP_GET, "/v1/ping", api_ping},
 	{HTTP_GET, "/healthz", api_healthz},
+	{HTTP_GET, "/metrics", api_metrics},
 	{HTTP_GET, "/v1/me", api_me},
 	{HTTP_GET | HTTP_POST, "/v1/users/me/access_tokens", api_tokens_collection},
 	{HTTP_GET | HTTP_DELETE, "/v1/users/me/access_tokens/{}", api_token_item},
@@ -21,6 +22,7 @@ const struct http_route api_routes[] = {
 	{HTTP_GET | HTTP_PATCH | HTTP_DELETE, "/v1/apps/{}", api_app_item},
 	{HTTP_POST, "/v1/apps/{}/secret", api_app_secret},
 	{HTTP_GET, "/v1/audit", api_audit_list},
+	{HTTP_GET | HTTP_POST, "/auth/verify", api_forward_verify},
 
 	{HTTP_GET | HTTP_POST, "/oauth/authorize", oauth_authorize},
 	{HTTP_POST, "/oauth/token", oauth_token},

@@ -98,6 +98,9 @@ void auth_release(struct principal *p); /* NULL is fine */
 bool auth_client_get(struct auth *a, const uint8_t key[STORE_HASH_LEN], struct app *out);
 void auth_client_put(struct auth *a, const uint8_t key[STORE_HASH_LEN], const struct app *app);
 
+/* Verification-cache counters since start, for /metrics. */
+void auth_cache_stats(struct auth *a, uint64_t *hits, uint64_t *misses);
+
 /* Drops every cached verification: call after any change that can alter a
  * token's validity or rights (revoke, rotate, disable, role change). */
 void auth_invalidate(struct auth *a);

@@ -32,6 +32,7 @@ _Static_assert((LIMIT_CACHE_SLOTS & (LIMIT_CACHE_SLOTS - 1)) == 0, "slots: power
 struct auth {
 	struct store *store;
 	atomic_ullong epoch;
+	atomic_ullong hits, misses;  /* cache look-ups, for /metrics */
 	pthread_mutex_t stripes[CACHE_STRIPES];
 	struct principal *slots[LIMIT_CACHE_SLOTS];
 	pthread_mutex_t clients_mu;
@@ -121,6 +122,12 @@ static void cache_put(struct auth *a, struct principal *p)
 	a->slots[slot] = p;
 	pthread_mutex_unlock(mu);
 	auth_release(old);
+}
+
+void auth_cache_stats(struct auth *a, uint64_t *hits, uint64_t *misses)
+{
+	*hits = atomic_load(&a->hits);
+	*misses = atomic_load(&a->misses);
 }
 
 bool auth_client_get(struct auth *a, const uint8_t key[STORE_HASH_LEN], struct app *out)
@@ -304,6 +311,7 @@ static enum auth_result verify(struct auth *a, const char *token, size_t token_l
 
 	hash_sha256(token, token_len, hash);
 	struct principal *p = cache_get(a, hash);
+	atomic_fetch_add(p ? &a->hits : &a->misses, 1);
 	if (!p) {
 		uint64_t epoch = atomic_load(&a->epoch);
 		st = load(a->store, kind, hash, epoch, &p);

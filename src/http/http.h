@@ -149,6 +149,14 @@ bool http_url_add(char *url, size_t url_len, const char *key, const char *value)
 
 /* ---- server.c ---- */
 
+/* Counters since start, for /metrics. */
+struct http_stats {
+	uint64_t requests[6];     /* by status class: [1] 1xx ... [5] 5xx */
+	uint64_t duration_us;     /* total time from request line to response */
+	int64_t in_flight;
+};
+void http_stats_read(struct http_stats *out);
+
 struct http_server_config {
 	const char *host;            /* numeric IPv4 or IPv6 address */
 	uint16_t port;               /* 0 = any free port */

@@ -24,6 +24,19 @@
 
 struct request_state;
 
+/* Process-wide counters (one server per process). */
+static atomic_uint_fast64_t stat_requests[6];
+static atomic_uint_fast64_t stat_duration_us;
+static atomic_int stat_in_flight;
+
+void http_stats_read(struct http_stats *out)
+{
+	for (int i = 0; i < 6; i++)
+		out->requests[i] = atomic_load(&stat_requests[i]);
+	out->duration_us = atomic_load(&stat_duration_us);
+	out->in_flight = atomic_load(&stat_in_flight);
+}
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_config cfg;
@@ -220,6 +233,9 @@ static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 {
 	rs->answered = true;
 	enum MHD_Result r = send_reply(rs->req.conn, &rs->req);
+	int cls = rs->req.status / 100;
+	atomic_fetch_add(&stat_requests[cls >= 1 && cls <= 5 ? cls : 0], 1);
+	atomic_fetch_add(&stat_duration_us, (uint_fast64_t)(time_mono_us() - rs->start_us));
 	if (srv->cfg.access_log)
 		log_info("%s %s %d %.2fms %s", method, rs->req.path, rs->req.status,
 			 (double)(time_mono_us() - rs->start_us) / 1000.0, rs->req.client_ip);
@@ -282,6 +298,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	rs->start_us = time_mono_us();
 	rs->srv = srv;
 	atomic_fetch_add(&srv->in_flight, 1);
+	atomic_fetch_add(&stat_in_flight, 1);
 	return rs;
 }
 
@@ -438,6 +455,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	jt_free(rs);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->in_flight, 1);
+	atomic_fetch_sub(&stat_in_flight, 1);
 }
 
 static void on_library_error(void *cls, const char *fmt, va_list ap)

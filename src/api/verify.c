@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* GET /auth/verify: forward authentication for a reverse proxy (nginx
+ * auth_request, Traefik ForwardAuth, Envoy ext_authz). The proxy passes the
+ * client's Authorization header; jeton answers 200 with who the caller is
+ * in X-Jeton-* headers, or 401/403 as on its own API. Optional query
+ * parameters: scope (a scope the token must have; in space when given). */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void api_forward_verify(struct http_req *req)
+{
+	char buf[LIMIT_SCOPES_BYTES + 1];
+	uint64_t need = 0;
+	int64_t space_id = 0;
+	const char *scope = http_query(req, "scope");
+	const char *space = http_query(req, "space");
+
+	if (scope && (scope_parse(scope, strlen(scope), &need) != JT_OK || !need)) {
+		http_reply_error(req, 400, "invalid_request", "Unknown scope in \"scope\".");
+		return;
+	}
+	if (space && !input_id_text(req, space, &space_id))
+		return;
+	/* Instance-wide scopes are checked by api_authenticate; space scopes
+	 * against the space below. */
+	struct principal *p = api_authenticate(req, space_id ? 0 : need);
+	if (!p)
+		return;
+	uint64_t rights = space_id ? auth_rights_in_space(p, space_id) : auth_rights(p);
+	if ((rights & need) != need) {
+		api_reply_insufficient_scope(req, need & ~rights);
+		auth_release(p);
+		return;
+	}
+	if (p->user.id) {
+		snprintf(buf, sizeof buf, "%lld", (long long)p->user.id);
+		http_header_add(req, "X-Jeton-User", buf);
+		http_header_add(req, "X-Jeton-Email", p->user.email);
+	}
+	if (p->client_id[0])
+		http_header_add(req, "X-Jeton-Client", p->client_id);
+	scope_format(rights, buf, sizeof buf);
+	http_header_add(req, "X-Jeton-Scopes", buf);
+	http_header_add(req, "X-Jeton-Token-Kind", token_kind_name(p->kind));
+	if (p->space_id) {
+		snprintf(buf, sizeof buf, "%lld", (long long)p->space_id);
+		http_header_add(req, "X-Jeton-Space", buf);
+	}
+	auth_release(p);
+	http_reply_empty(req, 200);
+}
