@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # jeton benchmark: wrk on loopback against `jeton serve` with a SQLite store
-# of each size; prints a Markdown table.
+# of each size; prints a Markdown table, then a second one for OAuth.
 #
 # usage: bench/run.sh BIN
 # environment:
@@ -10,7 +10,16 @@
 #   BENCH_CREATE_SECONDS PAT creation duration, s     (default 5)
 #   BENCH_CONNECTIONS    connections for GET /v1/me   (default 64)
 #   BENCH_CREATE_CONNECTIONS connections for creation (default 16)
+#   BENCH_OAUTH=0        skip the OAuth table                (default 1)
+#   BENCH_OAUTH_SECONDS  duration of each OAuth run, s       (default 5)
+#   BENCH_OAUTH_CONNECTIONS connections for the OAuth runs   (default 64)
+#   BENCH_OAUTH_CODES    authorization codes put in the store (default
+#                        20000 per second of BENCH_OAUTH_SECONDS + 10000)
 #   BENCH_KEEP=1         keep the temp dirs (printed) for a post-mortem
+# The OAuth table is measured once, on the store of the first size: after the
+# table's runs, the same server serves client_credentials issuance; then it is
+# killed with SIGKILL and restarted on that store (durability check), and the
+# new server serves introspection and the authorization-code exchange.
 # Exit status: 0 when every step worked and the server answered only 2xx,
 # 1 otherwise (the problems are listed after the table).
 set -euo pipefail
@@ -28,6 +37,12 @@ CSECS=${BENCH_CREATE_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-64}
 CCONNS=${BENCH_CREATE_CONNECTIONS:-16}
 PY=${PYTHON:-/usr/bin/python3}
+DO_OAUTH=${BENCH_OAUTH:-1}
+OSECS=${BENCH_OAUTH_SECONDS:-5}
+OCONNS=${BENCH_OAUTH_CONNECTIONS:-64}
+OCODES=${BENCH_OAUTH_CODES:-$((OSECS * 20000 + 10000))}
+REDIRECT=http://localhost:9/cb
+REDIRECT_ENC=http%3A%2F%2Flocalhost%3A9%2Fcb
 command -v wrk >/dev/null || { echo "bench: wrk not found (apt-get install wrk)" >&2; exit 2; }
 
 SERVER_PID=""
@@ -35,6 +50,9 @@ POLLER_PID=""
 TMPDIRS=()
 PROBLEMS=()
 ROWS=()
+OAUTH_ROWS=()
+OAUTH_SIZE=""
+OAUTH_DURABLE=""
 
 log() { echo "bench: $*" >&2; }
 problem() { PROBLEMS+=("$*"); log "PROBLEM: $*"; }
@@ -120,8 +138,204 @@ run_wrk() { # OUT wrk-args...; bounded by timeout(1) in case wrk hangs
 	}
 }
 
+PORT="" STARTUP="" SERVER_LOG=""
+start_server() { # LABEL TMP DB NAME: start serving DB, log in TMP/NAME.log; sets PORT, STARTUP
+	local label=$1 tmp=$2 db=$3 name=$4 t0 t1 i first="" prc=0
+	# start-up: from exec to the first 200 on /v1/ping, polled every 1 ms
+	PORT=$(free_port)
+	rm -f "$tmp/ready"
+	"$PY" "$HERE/wait_ping.py" "$PORT" "$tmp/ready" 30 >"$tmp/ping.out" &
+	POLLER_PID=$!
+	for ((i = 0; i < 500; i++)); do [[ -e $tmp/ready ]] && break; sleep 0.01; done
+	t0=$EPOCHREALTIME
+	SERVER_LOG=$tmp/$name.log
+	"$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" >"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	# whichever ends first: the poller (answer or 30 s) or the server (crash)
+	wait -n -p first "$POLLER_PID" "$SERVER_PID" || prc=$?
+	if [[ $first == "$SERVER_PID" ]]; then
+		SERVER_PID=""
+		kill "$POLLER_PID" 2>/dev/null || true
+		wait "$POLLER_PID" 2>/dev/null || true
+		POLLER_PID=""
+		problem "$label server exited (status $prc) during start-up: $(tail -n 5 "$tmp/$name.log" | tr '\n' ' ')"
+		return 1
+	fi
+	POLLER_PID=""
+	if ((prc != 0)); then
+		problem "$label server did not answer GET /v1/ping 200 within 30 s: $(tail -n 5 "$tmp/$name.log" | tr '\n' ' ')"
+		stop_server
+		return 1
+	fi
+	t1=$(<"$tmp/ping.out")
+	STARTUP=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ms", (b - a) * 1000 }')
+}
+
+# ---- OAuth ----------------------------------------------------------------
+
+O_CC_AUTH="" O_CODE_AUTH="" O_CODE_CLIENT=""
+# app JSON file (jeton app create --json) -> "client_id base64(client_id:client_secret)"
+app_auth() {
+	"$PY" -c 'import base64, json, sys
+a = json.load(open(sys.argv[1]))
+print(a["client_id"], base64.b64encode((a["client_id"] + ":" + a["client_secret"]).encode()).decode())' "$1"
+}
+
+json_field() { # FILE KEY: the string value of KEY in the JSON object in FILE, or nothing
+	"$PY" -c 'import json, sys
+try:
+    v = json.load(open(sys.argv[1])).get(sys.argv[2])
+except Exception:
+    v = None
+print(v if isinstance(v, str) else "")' "$1" "$2"
+}
+
+oauth_prepare() { # N TMP DB: the two apps and the authorization codes, before the server starts
+	local n=$1 tmp=$2 db=$3 space_id line
+	log "[$n] OAuth: 2 apps, $OCODES authorization codes"
+	if ! "$BIN" app create --db "$db" --name bench --scopes "read_content" --json \
+		>"$tmp/app-cc.json" 2>"$tmp/app-cc.err" || ! line=$(app_auth "$tmp/app-cc.json"); then
+		problem "[$n] 'app create --name bench' failed: $(tail -n 5 "$tmp/app-cc.err" "$tmp/app-cc.json" | tr '\n' ' ')"
+		return 1
+	fi
+	O_CC_AUTH=${line#* }
+	if ! "$BIN" app create --db "$db" --name codes --redirect-uri "$REDIRECT" --scopes read_content --json \
+		>"$tmp/app-code.json" 2>"$tmp/app-code.err" || ! line=$(app_auth "$tmp/app-code.json"); then
+		problem "[$n] 'app create --name codes' failed: $(tail -n 5 "$tmp/app-code.err" "$tmp/app-code.json" | tr '\n' ' ')"
+		return 1
+	fi
+	O_CODE_CLIENT=${line%% *} O_CODE_AUTH=${line#* }
+	if ! space_id=$("$PY" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT id FROM spaces WHERE name = ?", ("bench",)).fetchone()[0])' "$db" 2>"$tmp/space-id.err"); then
+		problem "[$n] no space 'bench' in the store: $(tail -n 2 "$tmp/space-id.err" | tr '\n' ' ')"
+		return 1
+	fi
+	if ! "$PY" "$HERE/oauth_codes.py" "$db" "$OCODES" "$tmp/codes.txt" "$O_CODE_CLIENT" \
+		admin@localhost "$space_id" "$REDIRECT"; then
+		problem "[$n] storing the authorization codes failed"
+		return 1
+	fi
+}
+
+# OUT LABEL TARGET: a row of the OAuth table from wrk's output; problems for non-2xx, socket errors
+oauth_row() {
+	local out=$1 label=$2 target=$3 r
+	read -ra r < <(parse_wrk "$out")
+	log "[$OAUTH_SIZE]   ${r[0]} req/s, p50 ${r[1]} ms, p99 ${r[2]} ms, ${r[5]} requests, ${r[3]} non-2xx"
+	((r[3] == 0)) || problem "[$OAUTH_SIZE] $label: ${r[3]} non-2xx/3xx responses of ${r[5]}"
+	((r[4] == 0)) || problem "[$OAUTH_SIZE] $label: ${r[4]} socket errors ($(grep 'Socket errors' "$out" | sed 's/^ *//'))"
+	OAUTH_ROWS+=("| $label | ${r[0]} | ${r[1]} ms | ${r[2]} ms | ${r[3]} | $target |")
+	WRK=("${r[@]}")
+}
+WRK=()
+
+oauth_fail_row() { OAUTH_ROWS+=("| $1 | FAIL | | | | $2 |"); }
+
+# N TMP DB PORT: runs on the server SERVER_PID serving DB on PORT; kills it
+# and leaves SERVER_PID the restarted one (or "" if the restart failed)
+oauth_bench() {
+	local n=$1 tmp=$2 db=$3 port=$4 url code out last="" curl_ok=0 rows wrk_ok me_code="-" ok
+	local used="" avail="" rc=0
+	local l_cc="client_credentials issuance" t_cc=">= 10 000/s"
+	local l_in="introspection (jtc_ token)" t_in=">= 50 000/s"
+	local l_ex="authorization-code exchange" t_ex=">= 5 000/s"
+	local wrk_args=(-t1 -c"$OCONNS" -d"${OSECS}s" --latency)
+	url=http://127.0.0.1:$port
+
+	# 1. client_credentials, then the durability check
+	code=$(curl -s -o "$tmp/cc-first.json" -w '%{http_code}' --max-time 5 -H "Authorization: Basic $O_CC_AUTH" \
+		-H 'Content-Type: application/x-www-form-urlencoded' --data grant_type=client_credentials \
+		"$url/oauth/token" || true)
+	if [[ $code == 200 ]]; then
+		curl_ok=1 last=$(json_field "$tmp/cc-first.json" access_token)
+	else
+		problem "[$n] POST /oauth/token (client_credentials) answered $code: $(head -c 300 "$tmp/cc-first.json" 2>/dev/null)"
+	fi
+	log "[$n] POST /oauth/token client_credentials: wrk -t1 -c$OCONNS -d${OSECS}s"
+	out=$tmp/wrk-cc.txt
+	run_wrk "$out" "${wrk_args[@]}" -s "$HERE/form_post.lua" -H "Authorization: Basic $O_CC_AUTH" \
+		"$url/oauth/token" -- grant_type=client_credentials
+	oauth_row "$out" "$l_cc" "$t_cc"
+	wrk_ok=$((${WRK[5]//\?/0} - WRK[3]))
+	if ! alive "$SERVER_PID"; then
+		wait "$SERVER_PID" 2>/dev/null || rc=$?
+		problem "[$n] server died (status $rc) during client_credentials issuance: $(tail -n 5 "$tmp/server.log" | tr '\n' ' ')"
+	else
+		# the last token before the kill
+		code=$(curl -s -o "$tmp/cc-last.json" -w '%{http_code}' --max-time 5 -H "Authorization: Basic $O_CC_AUTH" \
+			-H 'Content-Type: application/x-www-form-urlencoded' --data grant_type=client_credentials \
+			"$url/oauth/token" || true)
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=""
+		if [[ $code == 200 ]]; then
+			curl_ok=$((curl_ok + 1)) last=$(json_field "$tmp/cc-last.json" access_token)
+		else
+			last=""
+			problem "[$n] POST /oauth/token just before the kill answered $code: $(head -c 300 "$tmp/cc-last.json" 2>/dev/null)"
+		fi
+	fi
+	SERVER_PID=""
+
+	log "[$n] restart on the same store after SIGKILL"
+	if ! start_server "[$n] restart after SIGKILL:" "$tmp" "$db" server2; then
+		OAUTH_DURABLE="durable: no (the server did not restart on the store)"
+		oauth_fail_row "$l_in" "$t_in"; oauth_fail_row "$l_ex" "$t_ex"
+		return
+	fi
+	url=http://127.0.0.1:$PORT
+	log "[$n] server pid $SERVER_PID on port $PORT, up in $STARTUP"
+	rows=$("$PY" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM oauth_tokens WHERE kind = ?", ("client",)).fetchone()[0])' "$db" 2>&1) || rows="? ($rows)"
+	if [[ -n $last ]]; then
+		me_code=$(curl -s -o "$tmp/me-last.json" -w '%{http_code}' --max-time 5 \
+			-H "Authorization: Bearer $last" "$url/v1/me" || true)
+	fi
+	ok=yes
+	[[ $rows =~ ^[0-9]+$ ]] && ((rows >= wrk_ok + curl_ok)) || ok=no
+	[[ $me_code == 200 ]] || ok=no
+	OAUTH_DURABLE="durable: $ok (after kill -9 right after the issuance run and a restart: $rows client tokens in oauth_tokens; wrk completed ${WRK[5]} requests, $wrk_ok of them 2xx, plus $curl_ok issued by curl; GET /v1/me with the last token issued before the kill: $me_code)"
+	[[ $ok == yes ]] || problem "[$n] not durable: $rows client tokens stored, $((wrk_ok + curl_ok)) answered 200 (wrk $wrk_ok + curl $curl_ok); GET /v1/me with the last token: $me_code $(head -c 200 "$tmp/me-last.json" 2>/dev/null)"
+
+	# 2. introspection of a client token
+	[[ -n $last ]] || last=$(json_field "$tmp/cc-first.json" access_token)
+	code=$(curl -s -o "$tmp/introspect.json" -w '%{http_code}' --max-time 5 -H "Authorization: Basic $O_CC_AUTH" \
+		--data "token=$last" "$url/oauth/introspect" || true)
+	[[ $code == 200 ]] && grep -q '"active":[[:space:]]*true' "$tmp/introspect.json" ||
+		problem "[$n] POST /oauth/introspect answered $code: $(head -c 300 "$tmp/introspect.json" 2>/dev/null)"
+	log "[$n] POST /oauth/introspect: wrk -t1 -c$OCONNS -d${OSECS}s"
+	out=$tmp/wrk-introspect.txt
+	run_wrk "$out" "${wrk_args[@]}" -s "$HERE/form_post.lua" -H "Authorization: Basic $O_CC_AUTH" \
+		"$url/oauth/introspect" -- "token=$last"
+	oauth_row "$out" "$l_in" "$t_in"
+	if ! alive "$SERVER_PID"; then
+		problem "[$n] server died during introspection: $(tail -n 5 "$tmp/server2.log" | tr '\n' ' ')"
+		oauth_fail_row "$l_ex" "$t_ex"
+		return
+	fi
+
+	# 3. authorization-code exchange: the first code by curl, the others by wrk, each once
+	code=$(curl -s -o "$tmp/exchange.json" -w '%{http_code}' --max-time 5 -H "Authorization: Basic $O_CODE_AUTH" \
+		--data "grant_type=authorization_code&code=$(head -n 1 "$tmp/codes.txt")&redirect_uri=$REDIRECT_ENC" \
+		"$url/oauth/token" || true)
+	[[ $code == 200 ]] || problem "[$n] POST /oauth/token (authorization_code) answered $code: $(head -c 300 "$tmp/exchange.json" 2>/dev/null)"
+	tail -n +2 "$tmp/codes.txt" >"$tmp/codes-wrk.txt"
+	log "[$n] POST /oauth/token authorization_code: wrk -t1 -c$OCONNS -d${OSECS}s, $((OCODES - 1)) codes"
+	out=$tmp/wrk-exchange.txt
+	run_wrk "$out" "${wrk_args[@]}" -s "$HERE/code_exchange.lua" -H "Authorization: Basic $O_CODE_AUTH" \
+		"$url/oauth/token" -- "$tmp/codes-wrk.txt" "$REDIRECT_ENC" 1
+	oauth_row "$out" "$l_ex" "$t_ex"
+	read -r used avail < <(sed -n 's/^codes: used \([0-9]*\) of \([0-9]*\)$/\1 \2/p' "$out") || true
+	if [[ -z ${used:-} ]]; then
+		problem "[$n] code exchange: wrk printed no 'codes: used' line"
+	elif ((used > avail)); then
+		problem "[$n] code exchange: the $avail codes ran out (set BENCH_OAUTH_CODES higher or BENCH_OAUTH_SECONDS lower)"
+	fi
+	alive "$SERVER_PID" || problem "[$n] server died during the code exchange: $(tail -n 5 "$tmp/server2.log" | tr '\n' ' ')"
+}
+
 bench_size() {
-	local n=$1 tmp db token port t0 t1 startup out get create rss rc code
+	local n=$1 tmp db token port startup out get create rss rc code
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-bench.XXXXXX")
 	TMPDIRS+=("$tmp")
 	db=$tmp/jeton.db
@@ -153,34 +367,15 @@ bench_size() {
 	fi
 	sync "$db" 2>/dev/null || true
 
-	# start-up: from exec to the first 200 on /v1/ping, polled every 1 ms
-	port=$(free_port)
-	rm -f "$tmp/ready"
-	"$PY" "$HERE/wait_ping.py" "$port" "$tmp/ready" 30 >"$tmp/ping.out" &
-	POLLER_PID=$!
-	for ((i = 0; i < 500; i++)); do [[ -e $tmp/ready ]] && break; sleep 0.01; done
-	t0=$EPOCHREALTIME
-	"$BIN" serve --listen "127.0.0.1:$port" --db "$db" >"$tmp/server.log" 2>&1 &
-	SERVER_PID=$!
-	# whichever ends first: the poller (answer or 30 s) or the server (crash)
-	local first="" prc=0
-	wait -n -p first "$POLLER_PID" "$SERVER_PID" || prc=$?
-	if [[ $first == "$SERVER_PID" ]]; then
-		SERVER_PID=""
-		kill "$POLLER_PID" 2>/dev/null || true
-		wait "$POLLER_PID" 2>/dev/null || true
-		POLLER_PID=""
-		problem "[$n] server exited (status $prc) during start-up: $(tail -n 5 "$tmp/server.log" | tr '\n' ' ')"
+	if ((DO_OAUTH)) && ! oauth_prepare "$n" "$tmp" "$db"; then
+		DO_OAUTH=0
+		OAUTH_ROWS+=("| (store preparation failed) | FAIL | | | | |")
+	fi
+
+	if ! start_server "[$n]" "$tmp" "$db" server; then
 		ROWS+=("$row_fail"); return
 	fi
-	POLLER_PID=""
-	if ((prc != 0)); then
-		problem "[$n] server did not answer GET /v1/ping 200 within 30 s: $(tail -n 5 "$tmp/server.log" | tr '\n' ' ')"
-		stop_server
-		ROWS+=("$row_fail"); return
-	fi
-	t1=$(<"$tmp/ping.out")
-	startup=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f ms", (b - a) * 1000 }')
+	port=$PORT startup=$STARTUP
 	log "[$n] server pid $SERVER_PID on port $port, up in $startup"
 
 	# sanity: one request of each kind must succeed before timing many
@@ -201,7 +396,7 @@ bench_size() {
 	log "[$n]   ${get[0]} req/s, p50 ${get[1]} ms, p99 ${get[2]} ms, ${get[5]} requests"
 	((get[3] == 0)) || problem "[$n] GET /v1/me: ${get[3]} non-2xx/3xx responses"
 	((get[4] == 0)) || problem "[$n] GET /v1/me: ${get[4]} socket errors ($(grep 'Socket errors' "$out" | sed 's/^ *//'))"
-	alive "$SERVER_PID" || problem "[$n] server died during GET /v1/me: $(tail -n 5 "$tmp/server.log" | tr '\n' ' ')"
+	alive "$SERVER_PID" || problem "[$n] server died during GET /v1/me: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')"
 
 	if alive "$SERVER_PID"; then
 		log "[$n] POST /v1/users/me/access_tokens: wrk -t1 -c$CCONNS -d${CSECS}s"
@@ -212,7 +407,7 @@ bench_size() {
 		log "[$n]   ${create[0]} req/s, p99 ${create[2]} ms, ${create[5]} requests"
 		((create[3] == 0)) || problem "[$n] PAT creation: ${create[3]} non-2xx/3xx responses"
 		((create[4] == 0)) || problem "[$n] PAT creation: ${create[4]} socket errors ($(grep 'Socket errors' "$out" | sed 's/^ *//'))"
-		alive "$SERVER_PID" || problem "[$n] server died during PAT creation: $(tail -n 5 "$tmp/server.log" | tr '\n' ' ')"
+		alive "$SERVER_PID" || problem "[$n] server died during PAT creation: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')"
 	else
 		create=("-" "-" "-" 0 0 0)
 	fi
@@ -221,16 +416,26 @@ bench_size() {
 	if alive "$SERVER_PID"; then
 		rss=$(awk '/^VmHWM:/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status")
 	fi
+	if ((DO_OAUTH)); then
+		if alive "$SERVER_PID"; then
+			oauth_bench "$n" "$tmp" "$db" "$port"
+		else
+			oauth_fail_row "(server down)" ""
+		fi
+	fi
 	stop_server
 	rc=$STOP_RC
 	# 143 = killed by the signal without a handler: not graceful, but not a crash
 	case $rc in
 	0 | 143) ;;
-	*) problem "[$n] server exited with status $rc after SIGTERM: $(tail -n 5 "$tmp/server.log" | tr '\n' ' ')" ;;
+	*) problem "[$n] server exited with status $rc after SIGTERM: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')" ;;
 	esac
-	if grep -qiE 'sanitizer|segmentation|assert|abort' "$tmp/server.log"; then
-		problem "[$n] server log: $(grep -iE 'sanitizer|segmentation|assert|abort' "$tmp/server.log" | head -n 3 | tr '\n' ' ')"
-	fi
+	local f
+	for f in "$tmp"/server*.log; do
+		if grep -qiE 'sanitizer|segmentation|assert|abort' "$f"; then
+			problem "[$n] $(basename "$f"): $(grep -iE 'sanitizer|segmentation|assert|abort' "$f" | head -n 3 | tr '\n' ' ')"
+		fi
+	done
 
 	ROWS+=("| $n | ${get[0]} | ${get[1]} ms | ${get[2]} ms | ${create[0]} | ${create[2]} ms | $rss | $startup |")
 	if [[ ${BENCH_KEEP:-0} != 1 ]]; then
@@ -241,7 +446,9 @@ bench_size() {
 T_START=$SECONDS
 VERSION=$("$BIN" version 2>&1 | head -n 1 || true)
 for n in $SIZES; do
+	if ((DO_OAUTH)); then OAUTH_SIZE=$n; fi
 	bench_size "$n"
+	DO_OAUTH=0 # the OAuth table: once, on the first store
 done
 
 echo
@@ -253,6 +460,20 @@ echo
 echo "| store tokens | GET /v1/me req/s | p50 | p99 | PAT create/s | create p99 | peak RSS | start-up |"
 echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"
+if [[ -n $OAUTH_SIZE ]]; then
+	echo
+	echo "OAuth, store of $OAUTH_SIZE tokens: wrk -t1 -c$OCONNS -d${OSECS}s each; confidential apps, client_secret_basic; issuance on the server above, then kill -9, restart on the same store, introspection and code exchange on the new server; $OCODES codes stored beforehand (scopes read_content, no PKCE, with a refresh token)"
+	echo
+	echo "| OAuth operation | req/s | p50 | p99 | non-2xx | target |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	if ((${#OAUTH_ROWS[@]})); then
+		printf '%s\n' "${OAUTH_ROWS[@]}"
+	else
+		echo "| (not measured: the server did not start) | FAIL | | | | |"
+	fi
+	echo
+	echo "${OAUTH_DURABLE:-durable: not checked}"
+fi
 echo
 echo "total bench time: $((SECONDS - T_START)) s"
 if ((${#PROBLEMS[@]})); then
