@@ -17,17 +17,20 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: jeton [--db PATH] COMMAND ...\n"
 		"  serve [--listen 127.0.0.1:8080] [--issuer URL] [--access-log] [--admin-email E]\n"
-		"        [--threads N] [--allow-user-credentials]\n"
+		"        [--threads N] [--allow-user-credentials] [--key-file F] [--jwt-alg A]\n"
+		"        [--key-rotation SECONDS] [--user-token-format opaque|jwt]\n"
 		"  init [--admin-email E]\n"
 		"  user add EMAIL [--name N] [--admin] [--password-stdin] | list | disable EMAIL | enable EMAIL\n"
 		"  space add NAME | list | grant SPACE EMAIL ROLE | revoke SPACE EMAIL\n"
 		"  token create --user EMAIL --name N [--scopes \"a b\"] [--expires DATE|never]\n"
 		"  token list --user EMAIL [--json] | revoke ID | rotate ID\n"
 		"  app create --name N [--redirect-uri URI]... [--public] [--grants LIST] [--scopes \"a b\"]\n"
-		"      [--access-ttl S] [--refresh-ttl S] [--keep-refresh] [--json] | list | delete ID\n"
+		"      [--access-ttl S] [--refresh-ttl S] [--keep-refresh] [--token-format opaque|jwt]\n"
+		"      [--json] | list | delete ID\n"
 		"      | rotate-secret ID\n"
 		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
 		"  store copy --from LOCATION --to LOCATION\n"
+		"  keys rotate [--jwt-alg EdDSA|ES256|RS256] | keys list\n"
 		"  migrate | version\n"
 		"The store is --db, else $JETON_DB, else ./jeton.db: a SQLite file, or a\n"
 		"postgres:// URI or libpq connection string for PostgreSQL.\n");
@@ -66,6 +69,8 @@ int main(int argc, char **argv)
 		return cli_token(rest, rest_argv);
 	if (strcmp(cmd, "app") == 0)
 		return cli_app(rest, rest_argv);
+	if (strcmp(cmd, "keys") == 0)
+		return cli_keys(rest, rest_argv);
 	if (strcmp(cmd, "store") == 0)
 		return cli_store(rest, rest_argv);
 	if (strcmp(cmd, "audit") == 0)

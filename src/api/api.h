@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "auth/auth.h"
 #include "http/http.h"
+#include "keys/keys.h"
 #include "store/store.h"
 
 /* The running server: what every handler reaches through req->app. */
@@ -19,6 +20,8 @@ struct jeton {
 	struct auth *auth;
 	const char *issuer;   /* public base URL, e.g. http://127.0.0.1:8080 */
 	struct throttle *throttle;     /* password guesses */
+	struct keyring *keys;          /* JWT signing keys */
+	bool user_tokens_jwt;          /* the password grant issues JWTs */
 	bool allow_user_credentials;   /* client_credentials with a user's email and password */
 };
 

@@ -30,6 +30,7 @@ const struct http_route api_routes[] = {
 	{HTTP_POST, "/oauth/introspect", oauth_introspect},
 	{HTTP_GET | HTTP_POST, "/oauth/user_info", oauth_user_info},
 	{HTTP_GET, "/.well-known/oauth-authorization-server", oauth_metadata},
+	{HTTP_GET, "/.well-known/jwks.json", oauth_jwks},
 
 	{HTTP_GET | HTTP_POST, "/login", console_login},
 	{HTTP_POST, "/logout", console_logout},

@@ -10,6 +10,7 @@
  * bumps the epoch, so every entry reloads from the store on next use. */
 #include "auth/auth.h"
 #include "crypto/crypto.h"
+#include "keys/keys.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -29,8 +30,11 @@ struct client_slot {
 
 _Static_assert((LIMIT_CACHE_SLOTS & (LIMIT_CACHE_SLOTS - 1)) == 0, "slots: power of two");
 
+#define JWT_MAX_BYTES 2048 /* a longer bearer is not one of ours */
+
 struct auth {
 	struct store *store;
+	struct keyring *keys;        /* JWT signing keys; NULL: JWTs are not accepted */
 	atomic_ullong epoch;
 	atomic_ullong hits, misses;  /* cache look-ups, for /metrics */
 	pthread_mutex_t stripes[CACHE_STRIPES];
@@ -226,7 +230,11 @@ static enum jt_status load_oauth(struct store *st, const uint8_t hash[STORE_HASH
 	if (status != JT_OK)
 		return status;
 	bool is_client = strcmp(t.kind, "client") == 0;
-	if ((p->kind == TOKEN_CLIENT) != is_client || strcmp(t.kind, "refresh") == 0)
+	if (strcmp(t.kind, "refresh") == 0)
+		return JT_ENOTFOUND; /* not an access token */
+	if (p->kind == TOKEN_NONE) /* a JWT: the record says which kind */
+		p->kind = is_client ? TOKEN_CLIENT : TOKEN_ACCESS;
+	if ((p->kind == TOKEN_CLIENT) != is_client)
 		return JT_ENOTFOUND; /* a prefix that does not match the record */
 	p->token_id = t.id;
 	if (scope_parse(t.scopes, strlen(t.scopes), &p->token_scopes) != JT_OK)
@@ -292,6 +300,37 @@ static void touch(struct auth *a, struct principal *p, const char *ip, int64_t n
 			 jt_status_str(st));
 }
 
+void auth_set_keyring(struct auth *a, struct keyring *keys)
+{
+	a->keys = keys;
+}
+
+bool auth_looks_like_jwt(const char *token, size_t token_len)
+{
+	if (token_len < 16 || token_len > JWT_MAX_BYTES || strncmp(token, "eyJ", 3) != 0)
+		return false;
+	size_t dots = 0;
+	for (size_t i = 0; i < token_len; i++)
+		dots += token[i] == '.';
+	return dots == 2;
+}
+
+/* A JWT's signature is checked only when it is not in the cache: the
+ * cache key is the hash of the whole JWT, so a tampered one misses. */
+static enum jt_status load_jwt(struct auth *a, const char *token, size_t token_len,
+			       const uint8_t hash[STORE_HASH_LEN], uint64_t epoch,
+			       struct principal **out)
+{
+	cJSON *claims = NULL;
+	enum jt_status st = keyring_verify(a->keys, token, token_len, &claims);
+	cJSON_Delete(claims); /* the store's record is the authority for the rest */
+	if (st == JT_EINVAL)
+		return JT_EINVAL;
+	if (st != JT_OK)
+		return JT_ENOTFOUND; /* unknown or retired key, wrong algorithm, bad signature */
+	return load(a->store, TOKEN_NONE, hash, epoch, out);
+}
+
 /* The shared path of auth_verify and auth_verify_token. */
 static enum auth_result verify(struct auth *a, const char *token, size_t token_len,
 			       const char *ip, bool record_use, struct principal **out)
@@ -302,11 +341,12 @@ static enum auth_result verify(struct auth *a, const char *token, size_t token_l
 
 	*out = NULL;
 	enum jt_status st = token_parse(token, token_len, &kind);
+	bool jwt = st == JT_EINVAL && a->keys && auth_looks_like_jwt(token, token_len);
 	if (st == JT_ECHECKSUM)
 		return AUTH_CHECKSUM;
-	if (st != JT_OK)
+	if (st != JT_OK && !jwt)
 		return AUTH_MALFORMED;
-	if (kind != TOKEN_PAT && kind != TOKEN_ACCESS && kind != TOKEN_CLIENT)
+	if (!jwt && kind != TOKEN_PAT && kind != TOKEN_ACCESS && kind != TOKEN_CLIENT)
 		return AUTH_UNKNOWN; /* refresh tokens and secrets are not access tokens */
 
 	hash_sha256(token, token_len, hash);
@@ -314,7 +354,10 @@ static enum auth_result verify(struct auth *a, const char *token, size_t token_l
 	atomic_fetch_add(p ? &a->hits : &a->misses, 1);
 	if (!p) {
 		uint64_t epoch = atomic_load(&a->epoch);
-		st = load(a->store, kind, hash, epoch, &p);
+		st = jwt ? load_jwt(a, token, token_len, hash, epoch, &p)
+			 : load(a->store, kind, hash, epoch, &p);
+		if (st == JT_EINVAL)
+			return AUTH_MALFORMED;
 		if (st == JT_ENOTFOUND)
 			return AUTH_UNKNOWN;
 		if (st != JT_OK)

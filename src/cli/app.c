@@ -46,6 +46,7 @@ static int app_create(int argc, char **argv)
 		{.name = "--refresh-ttl", .takes_value = true},
 		{.name = "--keep-refresh"},
 		{.name = "--json"},
+		{.name = "--token-format", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -69,6 +70,9 @@ static int app_create(int argc, char **argv)
 	snprintf(a.name, sizeof a.name, "%s", name);
 	a.public_client = cli_value(opts, nopts, "--public") != NULL;
 	a.rotate_refresh = cli_value(opts, nopts, "--keep-refresh") == NULL;
+	const char *format = cli_value(opts, nopts, "--token-format");
+	if (format)
+		snprintf(a.token_format, sizeof a.token_format, "%s", format);
 	for (int i = 0; i < opts[1].nvalues; i++) {
 		if (app_add_redirect(&a, opts[1].values[i]) != JT_OK) {
 			fprintf(stderr, "jeton: at most %d redirect URIs of %d bytes\n",

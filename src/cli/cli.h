@@ -59,6 +59,9 @@ int cli_find_user(struct store *st, const char *email, struct user *out);
 
 void cli_set_default_db(const char *db);
 
+/* The key-encryption key file: flag, else $JETON_KEY_FILE, else ./jeton.key. */
+const char *cli_key_file(const char *flag);
+
 struct cJSON;
 /* Prints a JSON value, indented, on stdout and frees it. CLI_FAIL when it
  * could not be printed (out of memory). */
@@ -73,5 +76,6 @@ int cli_migrate(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_store(int argc, char **argv);
+int cli_keys(int argc, char **argv);
 
 #endif

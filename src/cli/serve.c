@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "keys/keys.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -56,6 +57,13 @@ static const char *setting(const char *flag, const char *env, const char *fallba
 	return e && *e ? e : fallback;
 }
 
+static const char *setting(const char *flag, const char *env, const char *fallback);
+
+const char *cli_key_file(const char *flag)
+{
+	return setting(flag, "JETON_KEY_FILE", "./jeton.key");
+}
+
 static bool env_flag(const char *name)
 {
 	const char *v = getenv(name);
@@ -68,12 +76,19 @@ int cli_serve(int argc, char **argv)
 		{.name = "--listen", .takes_value = true}, {.name = "--issuer", .takes_value = true},
 		{.name = "--admin-email", .takes_value = true}, {.name = "--access-log", .takes_value = false},
 		{.name = "--threads", .takes_value = true}, {.name = "--allow-user-credentials", .takes_value = false},
+		{.name = "--key-file", .takes_value = true}, {.name = "--jwt-alg", .takes_value = true},
+		{.name = "--key-rotation", .takes_value = true},
+		{.name = "--user-token-format", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
 	struct store *st = NULL;
 	struct auth *auth = NULL;
 	struct throttle *throttle = NULL;
+	struct keyring *keys = NULL;
+	uint8_t kek[KEK_BYTES];
+	enum jwt_alg jwt_alg;
+	int64_t rotation;
 	struct http_server *srv = NULL;
 	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
 	uint16_t port;
@@ -100,6 +115,23 @@ int cli_serve(int argc, char **argv)
 	bool access_log = cli_value(opts, nopts, "--access-log") || env_flag("JETON_ACCESS_LOG");
 	bool user_credentials = cli_value(opts, nopts, "--allow-user-credentials") ||
 				env_flag("JETON_ALLOW_USER_CREDENTIALS");
+	const char *alg = setting(cli_value(opts, nopts, "--jwt-alg"), "JETON_JWT_ALG", "EdDSA");
+	if (jwt_alg_parse(alg, &jwt_alg) != JT_OK) {
+		fprintf(stderr, "jeton: --jwt-alg must be EdDSA, ES256 or RS256\n");
+		return CLI_USAGE;
+	}
+	const char *rot = setting(cli_value(opts, nopts, "--key-rotation"), "JETON_KEY_ROTATION",
+				  "2592000");
+	if (text_parse_i64(rot, strlen(rot), 0, 10 * 365 * 86400LL, &rotation) != JT_OK) {
+		fprintf(stderr, "jeton: --key-rotation is a number of seconds (0: never)\n");
+		return CLI_USAGE;
+	}
+	const char *utf = setting(cli_value(opts, nopts, "--user-token-format"),
+				  "JETON_USER_TOKEN_FORMAT", "opaque");
+	if (strcmp(utf, "opaque") != 0 && strcmp(utf, "jwt") != 0) {
+		fprintf(stderr, "jeton: --user-token-format must be opaque or jwt\n");
+		return CLI_USAGE;
+	}
 
 	/* Signals are taken by sigwait below, never by a worker thread. */
 	sigemptyset(&sigs);
@@ -117,10 +149,17 @@ int cli_serve(int argc, char **argv)
 	if (rc != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
+	if (kek_load(cli_key_file(cli_value(opts, nopts, "--key-file")), kek) != JT_OK ||
+	    keyring_open(st, kek, jwt_alg, rotation, &keys) != JT_OK) {
+		fprintf(stderr, "jeton: the signing keys could not be set up\n");
+		goto out;
+	}
 	if (auth_new(st, &auth) != JT_OK || throttle_new(&throttle) != JT_OK)
 		goto out;
-	struct jeton jt = {.store = st, .auth = auth, .throttle = throttle,
-			   .allow_user_credentials = user_credentials};
+	auth_set_keyring(auth, keys);
+	struct jeton jt = {.store = st, .auth = auth, .throttle = throttle, .keys = keys,
+			   .allow_user_credentials = user_credentials,
+			   .user_tokens_jwt = strcmp(utf, "jwt") == 0};
 	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
 	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
 	jt.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
@@ -153,6 +192,8 @@ out:
 	http_server_stop(srv, 0);
 	auth_free(auth);
 	throttle_free(throttle);
+	keyring_free(keys);
+	crypto_wipe(kek, sizeof kek);
 	store_close(st);
 	crypto_shutdown();
 	return rc;
@@ -160,17 +201,22 @@ out:
 
 int cli_init(int argc, char **argv)
 {
-	struct cli_option opts[] = {{.name = "--admin-email", .takes_value = true}};
+	struct cli_option opts[] = {{.name = "--admin-email", .takes_value = true},
+				    {.name = "--key-file", .takes_value = true}};
 	struct cli_args args;
 	struct store *st = NULL;
 	char password[LIMIT_PASSWORD_MAX + 1];
+	uint8_t kek[KEK_BYTES];
 	bool created;
-	int rc = cli_parse(argc, argv, opts, 1, &args);
+	int rc = cli_parse(argc, argv, opts, 2, &args);
 	if (rc != CLI_OK)
 		return rc;
 	const char *email = setting(cli_value(opts, 1, "--admin-email"), "JETON_ADMIN_EMAIL",
 				    DEFAULT_ADMIN);
 	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK && kek_load(cli_key_file(cli_value(opts, 2, "--key-file")), kek) != JT_OK)
+		rc = CLI_FAIL;
+	crypto_wipe(kek, sizeof kek);
 	if (rc == CLI_OK)
 		rc = cli_bootstrap(st, email, &created, password);
 	if (rc == CLI_OK && !created) {

@@ -92,7 +92,8 @@ static void introspect_refresh(struct http_req *req, const char *token)
 	http_reply_json(req, 200, o);
 }
 
-/* Reads the token parameter; false after replying when it is missing. */
+/* Reads the token parameter; false after replying when it is missing. A
+ * JWT access token comes back as TOKEN_ACCESS. */
 static bool token_param(struct http_req *req, char *out, size_t out_len, enum token_kind *kind)
 {
 	bool present;
@@ -106,17 +107,20 @@ static bool token_param(struct http_req *req, char *out, size_t out_len, enum to
 	size_t n = strlen(big);
 	*kind = TOKEN_NONE;
 	out[0] = '\0';
-	if (n < out_len && token_parse(big, n, kind) == JT_OK)
+	if (n < out_len && (token_parse(big, n, kind) == JT_OK || auth_looks_like_jwt(big, n))) {
 		memcpy(out, big, n + 1);
-	else
+		if (*kind == TOKEN_NONE)
+			*kind = TOKEN_ACCESS;
+	} else {
 		*kind = TOKEN_NONE;
+	}
 	crypto_wipe(big, sizeof big);
 	return true;
 }
 
 void oauth_introspect(struct http_req *req)
 {
-	char token[TOKEN_LEN + 1];
+	char token[ISSUED_ACCESS_MAX];
 	enum token_kind kind;
 	struct app app;
 
@@ -135,7 +139,7 @@ void oauth_introspect(struct http_req *req)
 void oauth_revoke(struct http_req *req)
 {
 	struct jeton *jt = api_jeton(req);
-	char token[TOKEN_LEN + 1];
+	char token[ISSUED_ACCESS_MAX];
 	enum token_kind kind;
 	uint8_t hash[HASH_SHA256_LEN];
 	struct app app;

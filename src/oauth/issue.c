@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Minting OAuth tokens and the token response (RFC 6749 §5.1). */
 #include "oauth/oauth.h"
+#include "api/api.h"
 #include "crypto/crypto.h"
+#include "keys/keys.h"
+#include "util/mem.h"
 #include "util/time.h"
 
 #include <stdio.h>
@@ -32,21 +35,72 @@ static void mint(enum token_kind kind, const char *record_kind, int64_t app_id,
 	t->expires_at = now + ttl;
 }
 
-void issue_prepare(enum token_kind kind, int64_t app_id, int64_t user_id, int64_t space_id,
-		   int64_t family_id, uint64_t scopes, int64_t access_ttl, int64_t refresh_ttl,
-		   struct issued *out)
+/* Signs the access token of g as an RFC 9068 JWT into out->access. */
+static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
+			       const struct oauth_token *t, struct issued *out)
+{
+	struct jeton *jt = api_jeton(req);
+	char jti[23], sub[24], scope[LIMIT_SCOPES_BYTES + 1], *jwt = NULL;
+	enum jt_status st = JT_ENOMEM;
+
+	random_base62(jti, 22);
+	scope_format(g->scopes, scope, sizeof scope);
+	cJSON *c = cJSON_CreateObject();
+	if (!c)
+		return JT_ENOMEM;
+	cJSON_AddStringToObject(c, "iss", jt->issuer);
+	if (g->user_id) {
+		snprintf(sub, sizeof sub, "%lld", (long long)g->user_id);
+		cJSON_AddStringToObject(c, "sub", sub);
+	} else {
+		cJSON_AddStringToObject(c, "sub", g->app ? g->app->client_id : "");
+	}
+	cJSON_AddStringToObject(c, "aud", jt->issuer);
+	cJSON_AddNumberToObject(c, "exp", (double)t->expires_at);
+	cJSON_AddNumberToObject(c, "iat", (double)t->created_at);
+	cJSON_AddStringToObject(c, "jti", jti);
+	if (g->app)
+		cJSON_AddStringToObject(c, "client_id", g->app->client_id);
+	cJSON_AddStringToObject(c, "scope", scope);
+	if (g->space_id)
+		cJSON_AddNumberToObject(c, "space_id", (double)g->space_id);
+	st = keyring_sign(jt->keys, c, &jwt);
+	cJSON_Delete(c);
+	if (st == JT_OK && strlen(jwt) >= sizeof out->access)
+		st = JT_ETOOBIG;
+	if (st == JT_OK)
+		memcpy(out->access, jwt, strlen(jwt) + 1);
+	jt_free(jwt);
+	return st;
+}
+
+enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g,
+			     struct issued *out)
 {
 	int64_t now = time_now();
+	int64_t app_id = g->app ? g->app->id : 0;
+	char opaque[TOKEN_LEN + 1];
 	memset(out, 0, sizeof *out);
-	mint(kind, kind == TOKEN_CLIENT ? "client" : "access", app_id, user_id, space_id,
-	     family_id, scopes, now, access_ttl, out->access, &out->tokens[0]);
+	mint(g->kind, g->kind == TOKEN_CLIENT ? "client" : "access", app_id, g->user_id, g->space_id,
+	     g->family_id, g->scopes, now, g->access_ttl, opaque, &out->tokens[0]);
+	memcpy(out->access, opaque, sizeof opaque);
+	if (g->jwt) {
+		/* The JWT replaces the opaque string; the store keeps its hash
+		 * so that revocation and introspection work as for any token. */
+		enum jt_status st = sign_jwt(req, g, &out->tokens[0], out);
+		if (st != JT_OK)
+			return st;
+		hash_sha256(out->access, strlen(out->access), out->tokens[0].hash);
+	}
+	crypto_wipe(opaque, sizeof opaque);
 	out->ntokens = 1;
-	out->expires_in = access_ttl;
-	if (refresh_ttl > 0) {
-		mint(TOKEN_REFRESH, "refresh", app_id, user_id, space_id, family_id, scopes, now,
-		     refresh_ttl, out->refresh, &out->tokens[1]);
+	out->expires_in = g->access_ttl;
+	if (g->refresh_ttl > 0) {
+		mint(TOKEN_REFRESH, "refresh", app_id, g->user_id, g->space_id, g->family_id,
+		     g->scopes, now, g->refresh_ttl, out->refresh, &out->tokens[1]);
 		out->ntokens = 2;
 	}
+	return JT_OK;
 }
 
 void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes,

@@ -2,6 +2,7 @@
 /* GET /.well-known/oauth-authorization-server (RFC 8414). */
 #include "oauth/oauth.h"
 #include "api/api.h"
+#include "keys/keys.h"
 
 #include <stdio.h>
 
@@ -42,6 +43,7 @@ void oauth_metadata(struct http_req *req)
 	add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
 	add_url(o, "introspection_endpoint", issuer, "/oauth/introspect");
 	add_url(o, "userinfo_endpoint", issuer, "/oauth/user_info");
+	add_url(o, "jwks_uri", issuer, "/.well-known/jwks.json");
 	add_list(o, "response_types_supported", responses, 1);
 	add_list(o, "response_modes_supported", modes, 1);
 	add_list(o, "grant_types_supported", grants, 3);
@@ -53,7 +55,17 @@ void oauth_metadata(struct http_req *req)
 	for (int i = 0; scopes && i < SCOPE_COUNT; i++)
 		cJSON_AddItemToArray(scopes, cJSON_CreateString(scope_name(1u << i)));
 	cJSON_AddBoolToObject(o, "authorization_response_iss_parameter_supported", 1);
+	static const char *const signing[] = {"EdDSA", "ES256", "RS256"};
+	add_list(o, "access_token_signing_alg_values_supported", signing, 3);
 	add_url(o, "service_documentation", issuer, "/console");
 	http_header_add(req, "Cache-Control", "public, max-age=300");
+	http_reply_json(req, 200, o);
+}
+
+void oauth_jwks(struct http_req *req)
+{
+	cJSON *o = keyring_jwks(api_jeton(req)->keys);
+	/* Short: a rotation must reach resource servers well within a JWT's life. */
+	http_header_add(req, "Cache-Control", "public, max-age=60");
 	http_reply_json(req, 200, o);
 }

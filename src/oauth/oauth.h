@@ -58,6 +58,9 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 /* Sets an RFC 6749 §5.2 error reply. */
 void oauth_error(struct http_req *req, int status, const char *error, const char *description);
 
+/* True if the app's access tokens are JWTs. */
+bool app_uses_jwt(const struct app *a);
+
 /* ---- pkce.c ---- */
 
 /* A code challenge as sent to /oauth/authorize: method S256 or plain,
@@ -68,19 +71,34 @@ bool pkce_verify(const char *verifier, const char *challenge, const char *method
 
 /* ---- issue.c ---- */
 
+#define ISSUED_ACCESS_MAX 1024 /* an opaque token or a JWT (RS256 is the longest) */
+
 struct issued {
-	char access[TOKEN_LEN + 1];
+	char access[ISSUED_ACCESS_MAX];
 	char refresh[TOKEN_LEN + 1];  /* "" when none */
 	struct oauth_token tokens[2]; /* access, then refresh */
 	size_t ntokens;
 	int64_t expires_in;
 };
 
-/* Fills out with a fresh access token (kind: TOKEN_ACCESS or TOKEN_CLIENT)
- * and, with refresh_ttl > 0, a refresh token; nothing is stored yet. */
-void issue_prepare(enum token_kind kind, int64_t app_id, int64_t user_id, int64_t space_id,
-		   int64_t family_id, uint64_t scopes, int64_t access_ttl, int64_t refresh_ttl,
-		   struct issued *out);
+/* What a token is for: who gets it, for which app and space, with what. */
+struct grant_info {
+	enum token_kind kind;    /* TOKEN_ACCESS (a user's) or TOKEN_CLIENT (an app's) */
+	const struct app *app;   /* NULL: a user's own password grant */
+	int64_t user_id;         /* 0 for TOKEN_CLIENT */
+	int64_t space_id;
+	int64_t family_id;
+	uint64_t scopes;
+	int64_t access_ttl;
+	int64_t refresh_ttl;     /* 0: no refresh token */
+	bool jwt;                /* a signed JWT (RFC 9068) rather than an opaque token */
+};
+
+/* Fills out with a fresh access token and, with refresh_ttl > 0, a
+ * refresh token; nothing is stored yet. A JWT is signed with the server's
+ * current key. */
+enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g,
+			     struct issued *out);
 /* The RFC 6749 §5.1 response for out. */
 void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes,
 		 int64_t space_id);
@@ -113,5 +131,6 @@ void oauth_revoke(struct http_req *req);
 void oauth_introspect(struct http_req *req);
 void oauth_user_info(struct http_req *req);
 void oauth_metadata(struct http_req *req);
+void oauth_jwks(struct http_req *req);
 
 #endif

@@ -3,11 +3,17 @@
  * secrets. Shared by /v1/apps and `jeton app`. */
 #include "oauth/oauth.h"
 #include "crypto/crypto.h"
+#include "keys/keys.h"
 #include "util/text.h"
 #include "util/time.h"
 
 #include <stdio.h>
 #include <string.h>
+
+bool app_uses_jwt(const struct app *a)
+{
+	return strcmp(a->token_format, "jwt") == 0;
+}
 
 void app_defaults(struct app *a)
 {
@@ -77,8 +83,12 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 		return fail(why, why_len, "access_ttl must be 60 to 7776000 seconds.");
 	if (a->refresh_ttl < 0 || a->refresh_ttl > LIMIT_REFRESH_TTL_MAX)
 		return fail(why, why_len, "refresh_ttl must be 0 to 31622400 seconds.");
-	if (strcmp(a->token_format, "opaque") != 0)
-		return fail(why, why_len, "token_format must be opaque.");
+	if (strcmp(a->token_format, "opaque") != 0 && strcmp(a->token_format, "jwt") != 0)
+		return fail(why, why_len, "token_format must be opaque or jwt.");
+	if (app_uses_jwt(a) && a->access_ttl > KEYS_JWT_TTL_MAX)
+		return fail(why, why_len, "JWT access tokens live at most 86400 seconds: a resource "
+					  "server checking them offline sees a revocation only when "
+					  "they expire.");
 	return JT_OK;
 }
 

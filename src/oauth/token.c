@@ -146,12 +146,18 @@ static void code_consumed(struct http_req *req)
 	} else {
 		scope_parse(c->scopes, strlen(c->scopes), &p->scopes);
 		p->space_id = c->space_id;
-		int64_t refresh_ttl =
-			grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0;
-		issue_prepare(TOKEN_ACCESS, app->id, c->user_id, c->space_id, c->family_id,
-			      p->scopes, app->access_ttl, refresh_ttl, &p->out);
-		store_tokens(req);
-		return;
+		struct grant_info g = {
+			.kind = TOKEN_ACCESS, .app = app, .user_id = c->user_id,
+			.space_id = c->space_id, .family_id = c->family_id, .scopes = p->scopes,
+			.access_ttl = app->access_ttl,
+			.refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
+			.jwt = app_uses_jwt(app),
+		};
+		if (issue_prepare(req, &g, &p->out) == JT_OK) {
+			store_tokens(req);
+			return;
+		}
+		oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
 	}
 	pending_free(req);
 }
@@ -243,8 +249,15 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		scopes = asked;
 	}
 	bool rotate = app->public_client || app->rotate_refresh;
-	issue_prepare(TOKEN_ACCESS, app->id, t.user_id, t.space_id, t.family_id, scopes,
-		      app->access_ttl, rotate ? app->refresh_ttl : 0, &out);
+	struct grant_info g = {
+		.kind = TOKEN_ACCESS, .app = app, .user_id = t.user_id, .space_id = t.space_id,
+		.family_id = t.family_id, .scopes = scopes, .access_ttl = app->access_ttl,
+		.refresh_ttl = rotate ? app->refresh_ttl : 0, .jwt = app_uses_jwt(app),
+	};
+	if (issue_prepare(req, &g, &out) != JT_OK) {
+		oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
+		return;
+	}
 	st = store_oauth_refresh(jt->store, t.id, !rotate, now, out.tokens, out.ntokens);
 	if (st == JT_ECONFLICT) {
 		revoke_family(req, t.family_id);
@@ -283,7 +296,15 @@ static void grant_client(struct http_req *req, const struct app *app)
 	if (!p)
 		return;
 	p->scopes = scopes;
-	issue_prepare(TOKEN_CLIENT, app->id, 0, 0, 0, scopes, app->access_ttl, 0, &p->out);
+	struct grant_info g = {
+		.kind = TOKEN_CLIENT, .app = app, .scopes = scopes, .access_ttl = app->access_ttl,
+		.jwt = app_uses_jwt(app),
+	};
+	if (issue_prepare(req, &g, &p->out) != JT_OK) {
+		oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
+		pending_free(req);
+		return;
+	}
 	store_tokens(req);
 }
 
@@ -338,8 +359,12 @@ static void user_grant_done(struct http_req *req)
 		oauth_error(req, 400, "invalid_scope", "The scope asked is unknown or not yours.");
 	} else {
 		throttle_succeeded(jt->throttle, g->email);
-		issue_prepare(TOKEN_ACCESS, 0, g->user.id, 0, 0, scopes, LIMIT_USER_TOKEN_TTL, 0, &out);
-		if (store_oauth_insert(jt->store, out.tokens, out.ntokens) != JT_OK)
+		struct grant_info gi = {
+			.kind = TOKEN_ACCESS, .user_id = g->user.id, .scopes = scopes,
+			.access_ttl = LIMIT_USER_TOKEN_TTL, .jwt = jt->user_tokens_jwt,
+		};
+		if (issue_prepare(req, &gi, &out) != JT_OK ||
+		    store_oauth_insert(jt->store, out.tokens, out.ntokens) != JT_OK)
 			oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
 		else
 			issue_reply(req, &out, scopes, 0);

@@ -30,6 +30,8 @@ static const struct store_table tables[] = {
 			      "rotated_at"), "id"},
 	{"sessions", COLS("session_hash", "user_id", "created_at", "expires_at", "ip"),
 	 "session_hash"},
+	{"signing_keys", COLS("kid", "alg", "sealed_key", "public_jwk", "created_at", "retired_at",
+			      "unpublish_at"), "kid"},
 	{"audit", COLS("id", "at", "actor_id", "actor", "action", "target", "ip", "outcome"), "id"},
 };
 

@@ -50,6 +50,9 @@ enum stmt_id {
 	ST_SESSION_DELETE,
 	ST_AUDIT_INSERT,
 	ST_AUDIT_LIST,
+	ST_KEY_INSERT,
+	ST_KEY_LIST,
+	ST_KEY_RETIRE,
 	ST_COUNT
 };
 
@@ -163,6 +166,10 @@ enum jt_status sq_code_consume_async(struct store *base, const uint8_t hash[STOR
 enum jt_status sq_audit_insert(struct store *base, const struct audit_event *e);
 enum jt_status sq_audit_list(struct store *base, const struct audit_filter *f,
 			     const struct store_page *page, struct audit_event **items, size_t *n);
+enum jt_status sq_key_insert(struct store *base, const struct signing_key *k);
+enum jt_status sq_key_list(struct store *base, int64_t now, struct signing_key **items, size_t *n);
+enum jt_status sq_key_retire_others(struct store *base, const char *kid, int64_t now,
+				    int64_t unpublish_at);
 enum jt_status sq_session_insert(struct store *base, const struct session *se);
 enum jt_status sq_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 			       struct session *out);

@@ -67,6 +67,16 @@ static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
 		"WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 OR "
 		"action LIKE ?3 || '.%') AND at >= ?4 AND (?5 = 0 OR at < ?5) "
 		"ORDER BY id DESC LIMIT ?6",
+	[ST_KEY_INSERT - ST_APP_INSERT] =
+		"INSERT INTO signing_keys(kid, alg, sealed_key, public_jwk, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_KEY_LIST - ST_APP_INSERT] =
+		"SELECT kid, alg, sealed_key, public_jwk, created_at, coalesce(retired_at, 0), "
+		"coalesce(unpublish_at, 0) FROM signing_keys "
+		"WHERE unpublish_at IS NULL OR unpublish_at > ?1 ORDER BY created_at DESC, kid LIMIT 100",
+	[ST_KEY_RETIRE - ST_APP_INSERT] =
+		"UPDATE signing_keys SET retired_at = ?2, unpublish_at = ?3 "
+		"WHERE kid <> ?1 AND retired_at IS NULL",
 };
 
 static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
@@ -610,6 +620,76 @@ enum jt_status sq_audit_list(struct store *base, const struct audit_filter *f,
 		sqlite3_bind_int(s, 6, page->limit);
 		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_audit,
 				(void **)items, n, "audit list");
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+/* ---- signing keys ---- */
+
+enum jt_status sq_key_insert(struct store *base, const struct signing_key *k)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_KEY_INSERT);
+	if (s) {
+		sq_bind_text(s, 1, k->kid);
+		sq_bind_text(s, 2, k->alg);
+		sqlite3_bind_blob(s, 3, k->sealed, (int)k->sealed_len, SQLITE_STATIC);
+		sq_bind_text(s, 4, k->public_jwk);
+		sqlite3_bind_int64(s, 5, k->created_at);
+		st = sq_exec_done(c, s, "key insert", NULL);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+static void read_key(sqlite3_stmt *s, struct signing_key *k)
+{
+	memset(k, 0, sizeof *k);
+	sq_col_text(s, 0, k->kid, sizeof k->kid);
+	sq_col_text(s, 1, k->alg, sizeof k->alg);
+	size_t n = (size_t)sqlite3_column_bytes(s, 2);
+	if (n <= sizeof k->sealed) {
+		memcpy(k->sealed, sqlite3_column_blob(s, 2), n);
+		k->sealed_len = n;
+	}
+	sq_col_text(s, 3, k->public_jwk, sizeof k->public_jwk);
+	k->created_at = sqlite3_column_int64(s, 4);
+	k->retired_at = sqlite3_column_int64(s, 5);
+	k->unpublish_at = sqlite3_column_int64(s, 6);
+}
+
+enum jt_status sq_key_list(struct store *base, int64_t now, struct signing_key **items, size_t *n)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_KEY_LIST);
+	*items = NULL;
+	*n = 0;
+	if (s) {
+		sqlite3_bind_int64(s, 1, now);
+		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_key,
+				(void **)items, n, "key list");
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_key_retire_others(struct store *base, const char *kid, int64_t now,
+				    int64_t unpublish_at)
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_KEY_RETIRE);
+	if (s) {
+		sq_bind_text(s, 1, kid);
+		sqlite3_bind_int64(s, 2, now);
+		sqlite3_bind_int64(s, 3, unpublish_at);
+		st = sq_exec_done(c, s, "key retire", NULL);
 	}
 	sq_release(sq, c);
 	return st;

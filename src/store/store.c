@@ -239,3 +239,18 @@ enum jt_status store_audit_list(struct store *st, const struct audit_filter *f,
 {
 	return st->ops->audit_list(st, f, page, items, n);
 }
+
+enum jt_status store_key_insert(struct store *st, const struct signing_key *k)
+{
+	return st->ops->key_insert(st, k);
+}
+enum jt_status store_key_list(struct store *st, int64_t now, struct signing_key **items,
+			      size_t *n)
+{
+	return st->ops->key_list(st, now, items, n);
+}
+enum jt_status store_key_retire_others(struct store *st, const char *kid, int64_t now,
+				       int64_t unpublish_at)
+{
+	return st->ops->key_retire_others(st, kid, now, unpublish_at);
+}

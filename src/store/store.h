@@ -142,6 +142,18 @@ struct audit_filter {
 	int64_t until;  /* at < until */
 };
 
+/* A JWT signing key. */
+struct signing_key {
+	char kid[33];
+	char alg[8];                 /* EdDSA, ES256 or RS256 */
+	uint8_t sealed[4096];        /* the private key, sealed (nonce + secretbox) */
+	size_t sealed_len;
+	char public_jwk[2048];       /* JSON */
+	int64_t created_at;
+	int64_t retired_at;          /* 0 = signs now */
+	int64_t unpublish_at;        /* 0 = published */
+};
+
 /* A page of a list, newest first: before = 0 starts at the newest. */
 struct store_page {
 	int64_t before; /* only ids below this one */
@@ -273,6 +285,15 @@ enum jt_status store_audit_insert(struct store *st, const struct audit_event *e)
 enum jt_status store_audit_list(struct store *st, const struct audit_filter *f,
 				const struct store_page *page, struct audit_event **items,
 				size_t *n);
+
+/* Signing keys. list returns every key not yet unpublished at now, newest
+ * first. retire sets retired_at and unpublish_at of every other key that
+ * still signs. */
+enum jt_status store_key_insert(struct store *st, const struct signing_key *k);
+enum jt_status store_key_list(struct store *st, int64_t now, struct signing_key **items,
+			      size_t *n);
+enum jt_status store_key_retire_others(struct store *st, const char *kid, int64_t now,
+				       int64_t unpublish_at);
 
 /* Sessions. */
 enum jt_status store_session_insert(struct store *st, const struct session *s);

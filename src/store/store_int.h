@@ -108,6 +108,12 @@ struct store_ops {
 				     const struct store_value *v);
 	enum jt_status (*import_end)(struct store *st, bool commit);
 
+	enum jt_status (*key_insert)(struct store *st, const struct signing_key *k);
+	enum jt_status (*key_list)(struct store *st, int64_t now, struct signing_key **items,
+				   size_t *n);
+	enum jt_status (*key_retire_others)(struct store *st, const char *kid, int64_t now,
+					    int64_t unpublish_at);
+
 	enum jt_status (*session_insert)(struct store *st, const struct session *s);
 	enum jt_status (*session_find)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				       struct session *out);
