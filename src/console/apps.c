@@ -63,6 +63,7 @@ static void new_app_page(struct http_req *req, int status, const struct console_
 	cJSON_AddNumberToObject(form, "access_ttl", (double)a->access_ttl);
 	cJSON_AddNumberToObject(form, "refresh_ttl", (double)a->refresh_ttl);
 	cJSON_AddBoolToObject(form, "rotate_refresh", a->rotate_refresh);
+	cJSON_AddBoolToObject(form, "jwt", app_uses_jwt(a));
 	cJSON *g = cJSON_AddArrayToObject(d, "grants");
 	for (size_t i = 0; i < 3; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -115,6 +116,9 @@ void console_app_new(struct http_req *req)
 	a.refresh_ttl = form_int(req, "refresh_ttl", -1);
 	form_field(req, "rotate_refresh", v, sizeof v);
 	a.rotate_refresh = strcmp(v, "1") == 0;
+	char format[16];
+	form_field(req, "token_format", format, sizeof format);
+	snprintf(a.token_format, sizeof a.token_format, "%s", format[0] ? format : "opaque");
 	unsigned grants = 0;
 	uint64_t scopes = 0;
 	for (size_t i = 0; i < 3; i++) {
