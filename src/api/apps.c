@@ -285,6 +285,7 @@ void api_app_secret(struct http_req *req)
 		else if (st != JT_OK)
 			http_reply_status(req, st, "app");
 		else {
+			auth_invalidate(api_jeton(req)->auth); /* the old secret stops at once */
 			api_audit(req, p, "app.secret_rotated", true, "app %lld (%s) %s", (long long)a.id,
 				  a.name, a.client_id);
 			reply_with_secret(req, 200, &a, secret);

@@ -97,7 +97,10 @@ bool redirect_uri_valid(const char *uri)
 	if (strncmp(colon, "://", 3) != 0)
 		return false;
 	const char *host = colon + 3;
-	size_t host_len = strcspn(host, ":/?");
+	/* An IPv6 literal keeps its colons inside brackets. */
+	size_t host_len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/?");
+	if (host[0] == '[' && host[host_len - 1] != ']')
+		return false;
 	if (host_len == 0 || memchr(host, '@', strcspn(host, "/?")))
 		return false;
 	return https || loopback_host(host, host_len);
