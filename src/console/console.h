@@ -72,7 +72,7 @@ void page_render(struct http_req *req, int status, const char *title, const char
 void page_message(struct http_req *req, int status, const char *title, const char *message,
 		  const struct console_ctx *c);
 
-/* Shared page pieces (tokens.c): a time as "2026-11-23 19:27 UTC" (none
+/* Shared page pieces (page.c): a time as "2026-11-23 19:27 UTC" (none
  * when t is 0); a page showing a secret once; a confirmation page whose
  * form posts back to the request's path. */
 void console_time(int64_t t, const char *none, char out[32]);

@@ -6,6 +6,7 @@
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -118,4 +119,48 @@ void page_message(struct http_req *req, int status, const char *title, const cha
 	cJSON_AddStringToObject(d, "message", message);
 	cJSON_AddBoolToObject(d, "error", status >= 400);
 	page_render(req, status, title, NULL, "message.html", d, c);
+}
+
+void console_time(int64_t t, const char *none, char out[32])
+{
+	if (!t) {
+		snprintf(out, 32, "%s", none);
+		return;
+	}
+	char iso[TIME_RFC3339_BUF];
+	time_format(t, iso);
+	/* "2026-11-23T19:27:42Z" -> "2026-11-23 19:27 UTC" */
+	snprintf(out, 32, "%.10s %.5s UTC", iso, iso + 11);
+}
+
+void console_secret_page(struct http_req *req, const struct console_ctx *c, const char *section,
+			 const char *heading, const char *secret, const char *warning,
+			 const char *hint, const char *back, cJSON *details)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "heading", heading);
+	cJSON_AddStringToObject(d, "secret", secret);
+	cJSON_AddStringToObject(d, "warning", warning);
+	if (hint)
+		cJSON_AddStringToObject(d, "hint", hint);
+	cJSON_AddStringToObject(d, "back", back);
+	if (details)
+		cJSON_AddItemToObject(d, "details", details);
+	page_render(req, 200, heading, section, "secret.html", d, c);
+}
+
+void console_confirm(struct http_req *req, const struct console_ctx *c, const char *section,
+		     const char *heading, const char *message, const char *button, bool danger,
+		     const char *back)
+{
+	char action[LIMIT_URL_BYTES + 1];
+	snprintf(action, sizeof action, "%s", req->path);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "heading", heading);
+	cJSON_AddStringToObject(d, "message", message);
+	cJSON_AddStringToObject(d, "button", button);
+	cJSON_AddBoolToObject(d, "danger", danger);
+	cJSON_AddStringToObject(d, "action", action);
+	cJSON_AddStringToObject(d, "back", back);
+	page_render(req, 200, heading, section, "confirm.html", d, c);
 }

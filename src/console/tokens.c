@@ -15,18 +15,6 @@
 
 #define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
 
-void console_time(int64_t t, const char *none, char out[32])
-{
-	if (!t) {
-		snprintf(out, 32, "%s", none);
-		return;
-	}
-	char iso[TIME_RFC3339_BUF];
-	time_format(t, iso);
-	/* "2026-11-23T19:27:42Z" -> "2026-11-23 19:27 UTC" */
-	snprintf(out, 32, "%.10s %.5s UTC", iso, iso + 11);
-}
-
 static void tokens_page(struct http_req *req, int status, const struct console_ctx *c,
 			const char *notice, const char *error, cJSON *form)
 {
@@ -90,22 +78,6 @@ static void tokens_page(struct http_req *req, int status, const struct console_c
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
 	page_render(req, status, "My tokens", "tokens", "tokens.html", d, c);
-}
-
-void console_secret_page(struct http_req *req, const struct console_ctx *c, const char *section,
-			 const char *heading, const char *secret, const char *warning,
-			 const char *hint, const char *back, cJSON *details)
-{
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "heading", heading);
-	cJSON_AddStringToObject(d, "secret", secret);
-	cJSON_AddStringToObject(d, "warning", warning);
-	if (hint)
-		cJSON_AddStringToObject(d, "hint", hint);
-	cJSON_AddStringToObject(d, "back", back);
-	if (details)
-		cJSON_AddItemToObject(d, "details", details);
-	page_render(req, 200, heading, section, "secret.html", d, c);
 }
 
 static void show_token(struct http_req *req, const struct console_ctx *c, const char *heading,
@@ -217,22 +189,6 @@ void console_tokens(struct http_req *req)
 	const char *done = http_query(req, "done");
 	tokens_page(req, 200, &c, done && strcmp(done, "revoked") == 0 ? "The token was revoked." : NULL,
 		    NULL, NULL);
-}
-
-void console_confirm(struct http_req *req, const struct console_ctx *c, const char *section,
-		     const char *heading, const char *message, const char *button, bool danger,
-		     const char *back)
-{
-	char action[LIMIT_URL_BYTES + 1];
-	snprintf(action, sizeof action, "%s", req->path);
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "heading", heading);
-	cJSON_AddStringToObject(d, "message", message);
-	cJSON_AddStringToObject(d, "button", button);
-	cJSON_AddBoolToObject(d, "danger", danger);
-	cJSON_AddStringToObject(d, "action", action);
-	cJSON_AddStringToObject(d, "back", back);
-	page_render(req, 200, heading, section, "confirm.html", d, c);
 }
 
 /* The user's token named by the route, or a reply. */
