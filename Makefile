@@ -25,7 +25,7 @@ TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit e2e asan bench lint clean
+.PHONY: all deps run test check unit e2e browser asan bench lint clean
 all: $(BUILD)/jeton
 
 $(BUILD)/jeton: $(BUILD)/obj/main.o $(LIB_OBJ)
@@ -74,7 +74,10 @@ unit: $(UNIT_BIN)
 e2e: $(BUILD)/jeton
 	JETON_E2E_SLOW=1 JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
-check: unit e2e
+browser: $(BUILD)/jeton
+	JETON_BIN=$(abspath $(BUILD)/jeton) tests/browser/run.sh
+
+check: unit e2e browser
 
 # The whole suite, then again under AddressSanitizer + UBSan.
 test: lint

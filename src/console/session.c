@@ -116,6 +116,12 @@ static bool origin_ok(struct http_req *req)
 	const char *host = http_header(req, "Host");
 	if (!origin)
 		return true;
+	/* Under Referrer-Policy: no-referrer, browsers send "Origin: null" even
+	 * for same-origin posts; Fetch Metadata then says where it came from. */
+	if (strcmp(origin, "null") == 0) {
+		const char *site = http_header(req, "Sec-Fetch-Site");
+		return !site || strcmp(site, "same-origin") == 0;
+	}
 	if (!host)
 		return false;
 	const char *rest = strncmp(origin, "https://", 8) == 0   ? origin + 8

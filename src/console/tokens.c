@@ -102,7 +102,9 @@ static const char *read_expiry(struct http_req *req, cJSON *form, int64_t *at)
 	*at = 0;
 	if (strcmp(choice, "never") == 0 || !choice[0]) {
 		cJSON_AddBoolToObject(form, "never", 1);
-		return NULL;
+		/* A date typed under "Never" is a mistake to point out, not to drop. */
+		return date[0] ? "You typed a date but chose \"Never\": choose \"On a date\" or "
+				 "clear the date." : NULL;
 	}
 	if (strcmp(choice, "date") == 0) {
 		char full[32];

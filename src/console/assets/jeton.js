@@ -19,14 +19,11 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-  for (const button of document.querySelectorAll("[data-days]")) {
-    button.hidden = false;
-    button.addEventListener("click", () => {
-      const d = new Date(Date.now() + Number(button.dataset.days) * 86400000);
-      const input = document.getElementById(button.dataset.target);
-      input.value = d.toISOString().slice(0, 10);
-      const date = document.getElementById(button.dataset.radio);
-      if (date) date.checked = true;
+  // Typing or picking a date chooses "On a date".
+  for (const input of document.querySelectorAll("input[type=date][data-selects]")) {
+    input.addEventListener("input", () => {
+      const radio = document.getElementById(input.dataset.selects);
+      if (radio && input.value) radio.checked = true;
     });
   }
   for (const form of document.querySelectorAll("form[data-confirm]")) {
