@@ -101,14 +101,16 @@ int cli_open_store(const char *db, int threads, struct store **out)
 		fprintf(stderr, "jeton: cannot initialise the crypto libraries\n");
 		return CLI_FAIL;
 	}
+	char shown[512];
+	store_location_redacted(db, shown, sizeof shown);
 	st = store_open(db, threads, out);
 	if (st != JT_OK) {
-		fprintf(stderr, "jeton: cannot open the store %s: %s\n", db, jt_status_str(st));
+		fprintf(stderr, "jeton: cannot open the store %s: %s\n", shown, jt_status_str(st));
 		return CLI_FAIL;
 	}
 	st = store_migrate(*out);
 	if (st != JT_OK) {
-		fprintf(stderr, "jeton: cannot migrate the store %s: %s\n", db,
+		fprintf(stderr, "jeton: cannot migrate the store %s: %s\n", shown,
 			st == JT_ECONFLICT ? "its schema is newer than this jeton" : jt_status_str(st));
 		store_close(*out);
 		*out = NULL;

@@ -170,7 +170,9 @@ int cli_serve(int argc, char **argv)
 	if (http_server_start(&cfg, &srv) != JT_OK)
 		goto out;
 	if (created) {
-		printf("jeton: created the store %s and its first admin\n", args.db);
+		char shown[512];
+		store_location_redacted(args.db, shown, sizeof shown);
+		printf("jeton: created the store %s and its first admin\n", shown);
 		printf("jeton: console: %s/console\n", jt.issuer);
 		printf("jeton: admin %s one-time password: %s\n",
 		       setting(cli_value(opts, nopts, "--admin-email"), "JETON_ADMIN_EMAIL",
@@ -179,7 +181,9 @@ int cli_serve(int argc, char **argv)
 		fflush(stdout);
 		crypto_wipe(password, sizeof password);
 	}
-	log_info("jeton: listening on %s (store %s, %lld threads)", issuer, args.db,
+	char where[512];
+	store_location_redacted(args.db, where, sizeof where);
+	log_info("jeton: listening on %s (store %s, %lld threads)", issuer, where,
 		 (long long)threads);
 
 	sigwait(&sigs, &sig);
@@ -220,7 +224,7 @@ int cli_init(int argc, char **argv)
 	if (rc == CLI_OK)
 		rc = cli_bootstrap(st, email, &created, password);
 	if (rc == CLI_OK && !created) {
-		fprintf(stderr, "jeton: the store %s already has users\n", args.db);
+		fprintf(stderr, "jeton: the store already has users\n");
 		rc = CLI_FAIL;
 	} else if (rc == CLI_OK) {
 		printf("admin: %s\npassword: %s\n", email, password);
@@ -240,7 +244,7 @@ int cli_migrate(int argc, char **argv)
 	if (rc == CLI_OK)
 		rc = cli_open_store(args.db, 1, &st);
 	if (rc == CLI_OK && store_schema_version(st, &version, &known) == JT_OK)
-		printf("store %s at schema version %d\n", args.db, version);
+		printf("store at schema version %d\n", version);
 	store_close(st);
 	crypto_shutdown();
 	return rc;

@@ -3,6 +3,7 @@
 #include "store/store_int.h"
 #include "util/mem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum jt_status store_open(const char *location, int threads, struct store **out)
@@ -21,6 +22,27 @@ bool store_is_postgres(const char *location)
 	return strncmp(location, "postgres://", 11) == 0 ||
 	       strncmp(location, "postgresql://", 13) == 0 ||
 	       strstr(location, "dbname=") != NULL || strstr(location, "host=") != NULL;
+}
+
+void store_location_redacted(const char *location, char *out, size_t out_len)
+{
+	const char *scheme = strstr(location, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	const char *pw = strstr(location, "password=");
+
+	if (!store_is_postgres(location)) {
+		snprintf(out, out_len, "%s", location);
+	} else if (at && colon && colon < at) {
+		/* postgres://user:SECRET@host/db */
+		snprintf(out, out_len, "%.*s:***%s", (int)(colon - location), location, at);
+	} else if (pw) {
+		/* password=SECRET in a keyword string or a URI's query */
+		const char *end = pw + 9 + strcspn(pw + 9, " &");
+		snprintf(out, out_len, "%.*s***%s", (int)(pw + 9 - location), location, end);
+	} else {
+		snprintf(out, out_len, "%s", location);
+	}
 }
 
 void store_close(struct store *st)

@@ -160,6 +160,10 @@ struct store_page {
 	int limit;      /* 1..LIMIT_PAGE_MAX */
 };
 
+/* Writes location into out with any password replaced by "***", for logs
+ * and messages. */
+void store_location_redacted(const char *location, char *out, size_t out_len);
+
 /* True if location names a PostgreSQL database (a postgres:// URI or a
  * libpq connection string) rather than an SQLite file. */
 bool store_is_postgres(const char *location);
@@ -267,9 +271,10 @@ enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_o
 				   struct oauth_token *tokens, size_t n);
 
 /* Asynchronous forms of the two writes of the token endpoint's hot path.
- * The write joins others in one transaction (one fsync for many requests)
- * and done(arg, status) is called from the store's writer thread once it
- * is durable, with the meaning of the synchronous form's result. The
+ * With SQLite the write joins others in one transaction (one fsync for
+ * many requests); done(arg, status) is called once it is durable, from the
+ * store's writer thread or, with PostgreSQL, before this returns, with the
+ * meaning of the synchronous form's result. The
  * memory out and tokens point to must live until then. When these return
  * an error, done is not called. */
 typedef void (*store_done)(void *arg, enum jt_status status);

@@ -61,5 +61,9 @@
 
 /* Store */
 #define LIMIT_STORE_BUSY_MS     5000        /* SQLite waits this long for a write lock */
+#define LIMIT_PG_CONNECT_SECONDS 2          /* libpq connect_timeout unless the location sets one */
+#define LIMIT_PG_STATEMENT_MS   2000        /* statement_timeout and lock_timeout of a session */
+#define LIMIT_PG_WAIT_MS        2500        /* client-side wait for any reply; then reset */
+#define LIMIT_PG_MIGRATE_MS     600000      /* a migration, or waiting for another node's */
 
 #endif
