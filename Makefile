@@ -25,7 +25,7 @@ TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit e2e browser asan bench lint clean
+.PHONY: all deps run test check unit e2e e2e-pg browser asan bench lint clean
 all: $(BUILD)/jeton
 
 $(BUILD)/jeton: $(BUILD)/obj/main.o $(LIB_OBJ)
@@ -74,10 +74,23 @@ unit: $(UNIT_BIN)
 e2e: $(BUILD)/jeton
 	JETON_E2E_SLOW=1 JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
+# The end-to-end suite again, every server on a fresh database of a
+# throw-away PostgreSQL 15 cluster; and the PostgreSQL store's unit test.
+PG_DIR ?= /tmp/jeton-pg-$(notdir $(BUILD))
+PG_PORT ?= $(if $(filter build-asan,$(BUILD)),55434,55433)
+e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store_postgres
+	@url=$$(tests/pg/cluster.sh start $(PG_DIR) $(PG_PORT)) && \
+	psql "$$url" -qc 'DROP DATABASE IF EXISTS jeton_unit' -c 'CREATE DATABASE jeton_unit' && \
+	JETON_TEST_PG=$${url%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR) \
+		$(BUILD)/tests/test_store_postgres && \
+	JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e; \
+	rc=$$?; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); exit $$rc
+
 browser: $(BUILD)/jeton
 	JETON_BIN=$(abspath $(BUILD)/jeton) tests/browser/run.sh
 
-check: unit e2e browser
+check: unit e2e e2e-pg browser
 
 # The whole suite, then again under AddressSanitizer + UBSan.
 test: lint

@@ -220,6 +220,49 @@ def cli_ok(proc):
     return proc
 
 
+# ---- PostgreSQL mode: JETON_TEST_PG=postgres://user@host:port/postgres runs every
+# server on a fresh database of that cluster instead of an SQLite file.
+PG_BASE = os.environ.get("JETON_TEST_PG", "")
+
+
+class PgLocation:
+    """A fresh PostgreSQL database standing in for a store file."""
+
+    def __init__(self):
+        self.name = "jt_" + uuid.uuid4().hex[:16]
+        subprocess.run(["psql", PG_BASE, "-qAtc", f"CREATE DATABASE {self.name}"], check=True,
+                       capture_output=True, timeout=30)
+        self.used = False
+
+    def __str__(self):
+        return PG_BASE.rsplit("/", 1)[0] + "/" + self.name
+
+    def __fspath__(self):
+        return str(self)
+
+    def exists(self):
+        return self.used
+
+    def sql(self, query):
+        """Runs one query on the database; returns its rows as text lines."""
+        p = subprocess.run(["psql", str(self), "-qAtc", query], capture_output=True, text=True,
+                           timeout=30, check=True)
+        return p.stdout.splitlines()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: reads the SQLite store file itself")
+    config.addinivalue_line("markers", "pg_only: needs the PostgreSQL store")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if PG_BASE and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="reads the SQLite file; run without JETON_TEST_PG"))
+        if not PG_BASE and item.get_closest_marker("pg_only"):
+            item.add_marker(pytest.mark.skip(reason="needs JETON_TEST_PG"))
+
+
 class Server:
     """One `jeton serve` process on 127.0.0.1:<free port> with its own store."""
 
@@ -227,7 +270,7 @@ class Server:
                  db_flag=True, db_name="jeton.db"):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.db = self.workdir / db_name
+        self.db = PgLocation() if PG_BASE else self.workdir / db_name
         self.extra_args = [str(a) for a in extra_args]
         self.env = dict(env or {})
         self.access_log = access_log
@@ -279,6 +322,8 @@ class Server:
                                    f"stderr:\n{self.stderr_text(self.runs)[-3000:]}")
         else:
             raise RuntimeError("jeton serve could not bind a port in 3 attempts")
+        if isinstance(self.db, PgLocation):
+            self.db.used = True
         if fresh:
             # the one-time password line; stdout may reach the file a moment later
             line = poll(lambda: re.search(r"jeton: admin (\S+) one-time password: (\S+)",

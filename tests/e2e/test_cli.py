@@ -9,6 +9,9 @@ import pytest
 from conftest import (ADMIN_EMAIL, TOKEN_RE, assert_401, checksum_ok, cli_ok, parse_time,
                       poll, rfc3339, run_jeton, unique, unique_email, utcnow)
 
+# The CLI's own tests use SQLite files; the PostgreSQL run covers it through the servers.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture()
 def store(tmp_path):

@@ -88,6 +88,7 @@ def test_restart_does_not_reinitialise_the_store(crashed):
     assert len(admins) == 1
 
 
+@pytest.mark.sqlite_only
 def test_store_passes_an_integrity_check_after_kill_9(crashed):
     p = subprocess.run(["sqlite3", str(crashed["server"].db), "PRAGMA integrity_check;"],
                        capture_output=True, text=True, timeout=30)

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 """No token (nor a password) is ever written to the store files or to the server's logs."""
 import re
+import subprocess
 
 import pytest
 
-from conftest import Server, cli_ok, describe, unique_email, with_bad_checksum
+from conftest import PgLocation, Server, cli_ok, describe, unique_email, with_bad_checksum
 
 BASE = "/v1/users/me/access_tokens"
 
@@ -72,6 +73,11 @@ def exercised(tmp_path_factory):
 
 
 def _store_bytes(s):
+    if isinstance(s.db, PgLocation):
+        # Everything the database holds, as PostgreSQL itself writes it out.
+        dump = subprocess.run(["pg_dump", "--data-only", str(s.db)], capture_output=True,
+                              timeout=60, check=True).stdout
+        return {"pg_dump": dump}
     files = sorted(s.workdir.glob("jeton.db*"))
     assert s.db in files
     return {f.name: f.read_bytes() for f in files}

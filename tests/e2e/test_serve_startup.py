@@ -49,6 +49,7 @@ def test_admin_email_option_names_the_first_admin(tmp_path):
         s.finish()
 
 
+@pytest.mark.sqlite_only
 def test_serve_on_an_initialised_store_does_not_init_again(tmp_path):
     p = cli_ok(run_jeton("--db", tmp_path / "jeton.db", "init", cwd=tmp_path))
     password = re.search(r"^password: (\S+)", p.stdout, re.M).group(1)

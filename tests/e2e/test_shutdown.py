@@ -124,6 +124,7 @@ def test_sigterm_under_load_exits_0_and_no_request_hangs(srv):
     assert proc.returncode == 0
 
 
+@pytest.mark.sqlite_only
 def test_store_is_intact_after_sigterm(srv):
     pat = srv.create_pat(srv.admin_token, scopes=["manage_tokens"])
     rc = srv.stop()
