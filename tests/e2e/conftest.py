@@ -267,10 +267,12 @@ class Server:
     """One `jeton serve` process on 127.0.0.1:<free port> with its own store."""
 
     def __init__(self, workdir, extra_args=(), env=None, access_log=True, listen_flag=True,
-                 db_flag=True, db_name="jeton.db"):
+                 db_flag=True, db_name="jeton.db", store=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.db = PgLocation() if PG_BASE else self.workdir / db_name
+        # store: share another server's store (several nodes on one database)
+        self.db = store if store is not None else (PgLocation() if PG_BASE
+                                                   else self.workdir / db_name)
         self.extra_args = [str(a) for a in extra_args]
         self.env = dict(env or {})
         self.access_log = access_log
