@@ -15,11 +15,18 @@
 #   BENCH_OAUTH_CONNECTIONS connections for the OAuth runs   (default 64)
 #   BENCH_OAUTH_CODES    authorization codes put in the store (default
 #                        20000 per second of BENCH_OAUTH_SECONDS + 10000)
+#   BENCH_JWT=0          skip the JWT table                  (default 1)
+#   BENCH_JWT_SECONDS    duration of each JWT run, s         (default BENCH_OAUTH_SECONDS)
+#   BENCH_JWT_CONNECTIONS connections for the JWT runs       (default 64)
 #   BENCH_KEEP=1         keep the temp dirs (printed) for a post-mortem
 # The OAuth table is measured once, on the store of the first size: after the
 # table's runs, the same server serves client_credentials issuance; then it is
 # killed with SIGKILL and restarted on that store (durability check), and the
 # new server serves introspection and the authorization-code exchange.
+# The JWT table is measured on that same store and server, after the OAuth
+# runs (or on the first server when BENCH_OAUTH=0): client_credentials
+# issuance and GET /v1/me with one token, each for an opaque app and for a
+# --token-format jwt app (EdDSA, the default), side by side.
 # Exit status: 0 when every step worked and the server answered only 2xx,
 # 1 otherwise (the problems are listed after the table).
 set -euo pipefail
@@ -41,6 +48,9 @@ DO_OAUTH=${BENCH_OAUTH:-1}
 OSECS=${BENCH_OAUTH_SECONDS:-5}
 OCONNS=${BENCH_OAUTH_CONNECTIONS:-64}
 OCODES=${BENCH_OAUTH_CODES:-$((OSECS * 20000 + 10000))}
+DO_JWT=${BENCH_JWT:-1}
+JSECS=${BENCH_JWT_SECONDS:-$OSECS}
+JCONNS=${BENCH_JWT_CONNECTIONS:-64}
 REDIRECT=http://localhost:9/cb
 REDIRECT_ENC=http%3A%2F%2Flocalhost%3A9%2Fcb
 command -v wrk >/dev/null || { echo "bench: wrk not found (apt-get install wrk)" >&2; exit 2; }
@@ -53,6 +63,9 @@ ROWS=()
 OAUTH_ROWS=()
 OAUTH_SIZE=""
 OAUTH_DURABLE=""
+JWT_ROWS=()
+JWT_SIZE=""
+JWT_NOTE=""
 
 log() { echo "bench: $*" >&2; }
 problem() { PROBLEMS+=("$*"); log "PROBLEM: $*"; }
@@ -334,11 +347,107 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM oauth_tokens WH
 	alive "$SERVER_PID" || problem "[$n] server died during the code exchange: $(tail -n 5 "$tmp/server2.log" | tr '\n' ' ')"
 }
 
+# ---- JWT --------------------------------------------------------------------
+
+J_OPAQUE_AUTH="" J_JWT_AUTH=""
+jwt_prepare() { # N TMP DB: an opaque and a JWT client_credentials app, before the server starts
+	local n=$1 tmp=$2 db=$3 line
+	log "[$n] JWT: 2 apps (opaque, --token-format jwt)"
+	if ! "$BIN" app create --db "$db" --name jwt-bench-opaque --scopes read_content --json \
+		>"$tmp/app-jo.json" 2>"$tmp/app-jo.err" || ! line=$(app_auth "$tmp/app-jo.json"); then
+		problem "[$n] 'app create --name jwt-bench-opaque' failed: $(tail -n 5 "$tmp/app-jo.err" "$tmp/app-jo.json" | tr '\n' ' ')"
+		return 1
+	fi
+	J_OPAQUE_AUTH=${line#* }
+	if ! "$BIN" app create --db "$db" --name jwt-bench --scopes read_content --token-format jwt --json \
+		>"$tmp/app-jwt.json" 2>"$tmp/app-jwt.err" || ! line=$(app_auth "$tmp/app-jwt.json"); then
+		problem "[$n] 'app create --name jwt-bench --token-format jwt' failed: $(tail -n 5 "$tmp/app-jwt.err" "$tmp/app-jwt.json" | tr '\n' ' ')"
+		return 1
+	fi
+	J_JWT_AUTH=${line#* }
+}
+
+# N TMP URL AUTH NAME: one client_credentials token by curl (sets J_TOKEN; "" on failure)
+J_TOKEN=""
+jwt_issue_one() {
+	local n=$1 tmp=$2 url=$3 auth=$4 name=$5 code
+	J_TOKEN=""
+	code=$(curl -s -o "$tmp/$name.json" -w '%{http_code}' --max-time 5 -H "Authorization: Basic $auth" \
+		-H 'Content-Type: application/x-www-form-urlencoded' --data grant_type=client_credentials \
+		"$url/oauth/token" || true)
+	if [[ $code == 200 ]]; then
+		J_TOKEN=$(json_field "$tmp/$name.json" access_token)
+	else
+		problem "[$n] JWT table: POST /oauth/token ($name) answered $code: $(head -c 300 "$tmp/$name.json" 2>/dev/null)"
+	fi
+}
+
+# OUT LABEL: wrk output -> "req/s p50 p99" in J_CELL; problems for non-2xx and socket errors
+J_CELL=()
+jwt_cell() {
+	local out=$1 label=$2 r
+	read -ra r < <(parse_wrk "$out")
+	log "[$JWT_SIZE]   ${r[0]} req/s, p50 ${r[1]} ms, p99 ${r[2]} ms, ${r[5]} requests, ${r[3]} non-2xx"
+	((r[3] == 0)) || problem "[$JWT_SIZE] $label: ${r[3]} non-2xx/3xx responses of ${r[5]}"
+	((r[4] == 0)) || problem "[$JWT_SIZE] $label: ${r[4]} socket errors ($(grep 'Socket errors' "$out" | sed 's/^ *//'))"
+	J_CELL=("${r[0]}" "${r[1]} ms" "${r[2]} ms")
+	alive "$SERVER_PID" || { problem "[$JWT_SIZE] server died during $label"; return 1; }
+}
+
+# N TMP PORT: runs on the server SERVER_PID; fills JWT_ROWS
+jwt_bench() {
+	local n=$1 tmp=$2 port=$3 url opaque="" jwt="" hdr kind auth out code
+	local -A cells=()
+	local wrk_args=(-t1 -c"$JCONNS" -d"${JSECS}s" --latency)
+	url=http://127.0.0.1:$port
+
+	jwt_issue_one "$n" "$tmp" "$url" "$J_OPAQUE_AUTH" jwt-opaque-first && opaque=$J_TOKEN
+	jwt_issue_one "$n" "$tmp" "$url" "$J_JWT_AUTH" jwt-jwt-first && jwt=$J_TOKEN
+	[[ -z $opaque || $opaque == jtc_* ]] || problem "[$n] JWT table: the opaque app issued '${opaque:0:20}...', not a jtc_ token"
+	if [[ -n $jwt ]]; then
+		hdr=$("$PY" -c 'import base64, json, sys
+h = sys.argv[1].split(".")[0]
+print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4))).get("alg", "?"))' "$jwt" 2>/dev/null) || hdr="?"
+		[[ $jwt == eyJ*.*.* ]] || problem "[$n] JWT table: the jwt app issued '${jwt:0:20}...', not a JWT"
+		JWT_NOTE="JWT: alg $hdr, ${#jwt} bytes; opaque: ${#opaque} bytes"
+	fi
+
+	for kind in opaque jwt; do
+		if [[ $kind == opaque ]]; then auth=$J_OPAQUE_AUTH; else auth=$J_JWT_AUTH; fi
+		log "[$n] JWT table: POST /oauth/token client_credentials ($kind app): wrk -t1 -c$JCONNS -d${JSECS}s"
+		out=$tmp/wrk-jwt-cc-$kind.txt
+		run_wrk "$out" "${wrk_args[@]}" -s "$HERE/form_post.lua" -H "Authorization: Basic $auth" \
+			"$url/oauth/token" -- grant_type=client_credentials
+		jwt_cell "$out" "client_credentials issuance ($kind)" || return 1
+		cells[cc-$kind]="${J_CELL[0]} | ${J_CELL[1]} | ${J_CELL[2]}"
+	done
+	for kind in opaque jwt; do
+		if [[ $kind == opaque ]]; then auth=$opaque; else auth=$jwt; fi
+		if [[ -z $auth ]]; then
+			cells[me-$kind]="FAIL | |"
+			continue
+		fi
+		code=$(curl -s -o "$tmp/jwt-me-$kind.json" -w '%{http_code}' --max-time 5 \
+			-H "Authorization: Bearer $auth" "$url/v1/me" || true)
+		[[ $code == 200 ]] || problem "[$n] JWT table: GET /v1/me with the $kind token answered $code: $(head -c 300 "$tmp/jwt-me-$kind.json" 2>/dev/null)"
+		log "[$n] JWT table: GET /v1/me ($kind token): wrk -t1 -c$JCONNS -d${JSECS}s"
+		out=$tmp/wrk-jwt-me-$kind.txt
+		run_wrk "$out" "${wrk_args[@]}" -H "Authorization: Bearer $auth" "$url/v1/me"
+		jwt_cell "$out" "GET /v1/me ($kind token)" || return 1
+		cells[me-$kind]="${J_CELL[0]} | ${J_CELL[1]} | ${J_CELL[2]}"
+	done
+	JWT_ROWS+=("| client_credentials issuance | ${cells[cc-opaque]} | ${cells[cc-jwt]} |")
+	JWT_ROWS+=("| GET /v1/me, one token | ${cells[me-opaque]} | ${cells[me-jwt]} |")
+}
+
 bench_size() {
 	local n=$1 tmp db token port startup out get create rss rc code
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-bench.XXXXXX")
 	TMPDIRS+=("$tmp")
 	db=$tmp/jeton.db
+	# the key-encryption key of the JWT signing keys (init and serve create it),
+	# kept with the store rather than in the current directory
+	export JETON_KEY_FILE=$tmp/jeton.key
 	local row_fail="| $n | FAIL | | | | | | |"
 
 	log "[$n] init"
@@ -370,6 +479,11 @@ bench_size() {
 	if ((DO_OAUTH)) && ! oauth_prepare "$n" "$tmp" "$db"; then
 		DO_OAUTH=0
 		OAUTH_ROWS+=("| (store preparation failed) | FAIL | | | | |")
+	fi
+
+	if ((DO_JWT)) && ! jwt_prepare "$n" "$tmp" "$db"; then
+		DO_JWT=0
+		JWT_ROWS+=("| (store preparation failed) | FAIL | | | FAIL | | |")
 	fi
 
 	if ! start_server "[$n]" "$tmp" "$db" server; then
@@ -423,6 +537,13 @@ bench_size() {
 			oauth_fail_row "(server down)" ""
 		fi
 	fi
+	if ((DO_JWT)); then
+		if alive "$SERVER_PID"; then
+			jwt_bench "$n" "$tmp" "$PORT" || true
+		else
+			JWT_ROWS+=("| (server down) | FAIL | | | FAIL | | |")
+		fi
+	fi
 	stop_server
 	rc=$STOP_RC
 	# 143 = killed by the signal without a handler: not graceful, but not a crash
@@ -447,8 +568,10 @@ T_START=$SECONDS
 VERSION=$("$BIN" version 2>&1 | head -n 1 || true)
 for n in $SIZES; do
 	if ((DO_OAUTH)); then OAUTH_SIZE=$n; fi
+	if ((DO_JWT)); then JWT_SIZE=$n; fi
 	bench_size "$n"
 	DO_OAUTH=0 # the OAuth table: once, on the first store
+	DO_JWT=0   # the JWT table too
 done
 
 echo
@@ -473,6 +596,18 @@ if [[ -n $OAUTH_SIZE ]]; then
 	fi
 	echo
 	echo "${OAUTH_DURABLE:-durable: not checked}"
+fi
+if [[ -n $JWT_SIZE ]]; then
+	echo
+	echo "JWT access tokens, store of $JWT_SIZE tokens, default signing (EdDSA): wrk -t1 -c$JCONNS -d${JSECS}s each, on the server of the ${OAUTH_SIZE:+OAuth runs}${OAUTH_SIZE:-table above}; two client_credentials apps (read_content), one opaque, one --token-format jwt; GET /v1/me with one token of each (jeton checks a JWT's signature when the token is not in its 1 s cache, then the stored record). ${JWT_NOTE}"
+	echo
+	echo "| operation | opaque req/s | p50 | p99 | JWT req/s | p50 | p99 |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	if ((${#JWT_ROWS[@]})); then
+		printf '%s\n' "${JWT_ROWS[@]}"
+	else
+		echo "| (not measured: see the problems below) | FAIL | | | FAIL | | |"
+	fi
 fi
 echo
 echo "total bench time: $((SECONDS - T_START)) s"

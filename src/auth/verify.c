@@ -30,7 +30,6 @@ struct client_slot {
 
 _Static_assert((LIMIT_CACHE_SLOTS & (LIMIT_CACHE_SLOTS - 1)) == 0, "slots: power of two");
 
-#define JWT_MAX_BYTES 2048 /* a longer bearer is not one of ours */
 
 struct auth {
 	struct store *store;
@@ -307,7 +306,7 @@ void auth_set_keyring(struct auth *a, struct keyring *keys)
 
 bool auth_looks_like_jwt(const char *token, size_t token_len)
 {
-	if (token_len < 16 || token_len > JWT_MAX_BYTES || strncmp(token, "eyJ", 3) != 0)
+	if (token_len < 16 || token_len > LIMIT_JWT_BYTES || strncmp(token, "eyJ", 3) != 0)
 		return false;
 	size_t dots = 0;
 	for (size_t i = 0; i < token_len; i++)

@@ -9,7 +9,22 @@
 #include "util/time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The algorithm of the key that signs now, EdDSA when there is none. */
+static enum jwt_alg current_alg(struct store *st)
+{
+	struct signing_key *items = NULL;
+	size_t n = 0;
+	enum jwt_alg alg = JWT_EDDSA;
+	if (store_key_list(st, time_now(), &items, &n) == JT_OK && n && !items[0].retired_at)
+		jwt_alg_parse(items[0].alg, &alg);
+	if (items)
+		crypto_wipe(items, n * sizeof *items);
+	store_list_free(items);
+	return alg;
+}
 
 static int keys_rotate(int argc, char **argv)
 {
@@ -25,11 +40,15 @@ static int keys_rotate(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	const char *name = cli_value(opts, 2, "--jwt-alg");
-	if (args.npos || (name && jwt_alg_parse(name, &alg) != JT_OK)) {
+	if (!name)
+		name = getenv("JETON_JWT_ALG");
+	if (args.npos || (name && *name && jwt_alg_parse(name, &alg) != JT_OK)) {
 		fprintf(stderr, "usage: jeton keys rotate [--jwt-alg EdDSA|ES256|RS256] [--key-file F]\n");
 		return CLI_USAGE;
 	}
 	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK && !(name && *name))
+		alg = current_alg(st); /* keep the algorithm the server signs with */
 	if (rc == CLI_OK && (kek_load(cli_key_file(cli_value(opts, 2, "--key-file")), kek) != JT_OK ||
 			     keyring_open(st, kek, alg, 0, &kr) != JT_OK ||
 			     keyring_rotate(kr, kid) != JT_OK)) {

@@ -163,6 +163,12 @@ int cli_serve(int argc, char **argv)
 	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
 	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
 	jt.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
+	if (strlen(jt.issuer) > LIMIT_ISSUER_BYTES || strncmp(jt.issuer, "http", 4) != 0) {
+		fprintf(stderr, "jeton: --issuer must be an http(s) URL of at most %d bytes\n",
+			LIMIT_ISSUER_BYTES);
+		rc = CLI_USAGE;
+		goto out;
+	}
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .app = &jt,
 		.routes = api_routes, .nroutes = api_route_count, .access_log = access_log,

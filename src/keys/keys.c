@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYRING_MAX 16          /* published keys held at once */
+#define KEYRING_MAX LIMIT_SIGNING_KEYS
 #define KEYRING_RELOAD_MS 1000  /* other nodes' rotations show within this */
 
 enum jt_status kek_load(const char *path, uint8_t kek[KEK_BYTES])

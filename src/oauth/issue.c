@@ -59,8 +59,8 @@ static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
 	cJSON_AddNumberToObject(c, "exp", (double)t->expires_at);
 	cJSON_AddNumberToObject(c, "iat", (double)t->created_at);
 	cJSON_AddStringToObject(c, "jti", jti);
-	if (g->app)
-		cJSON_AddStringToObject(c, "client_id", g->app->client_id);
+	if (g->app || g->client_id)
+		cJSON_AddStringToObject(c, "client_id", g->app ? g->app->client_id : g->client_id);
 	cJSON_AddStringToObject(c, "scope", scope);
 	if (g->space_id)
 		cJSON_AddNumberToObject(c, "space_id", (double)g->space_id);

@@ -71,7 +71,7 @@ bool pkce_verify(const char *verifier, const char *challenge, const char *method
 
 /* ---- issue.c ---- */
 
-#define ISSUED_ACCESS_MAX 1024 /* an opaque token or a JWT (RS256 is the longest) */
+#define ISSUED_ACCESS_MAX (LIMIT_JWT_BYTES + 1) /* an opaque token or a JWT */
 
 struct issued {
 	char access[ISSUED_ACCESS_MAX];
@@ -92,6 +92,8 @@ struct grant_info {
 	int64_t access_ttl;
 	int64_t refresh_ttl;     /* 0: no refresh token */
 	bool jwt;                /* a signed JWT (RFC 9068) rather than an opaque token */
+	const char *client_id;   /* the JWT's client_id when there is no app (the password
+				  * form: the email the client sent as its client_id) */
 };
 
 /* Fills out with a fresh access token and, with refresh_ttl > 0, a

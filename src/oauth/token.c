@@ -362,6 +362,7 @@ static void user_grant_done(struct http_req *req)
 		struct grant_info gi = {
 			.kind = TOKEN_ACCESS, .user_id = g->user.id, .scopes = scopes,
 			.access_ttl = LIMIT_USER_TOKEN_TTL, .jwt = jt->user_tokens_jwt,
+			.client_id = g->email,
 		};
 		if (issue_prepare(req, &gi, &out) != JT_OK ||
 		    store_oauth_insert(jt->store, out.tokens, out.ntokens) != JT_OK)

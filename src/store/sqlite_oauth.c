@@ -73,7 +73,8 @@ static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
 	[ST_KEY_LIST - ST_APP_INSERT] =
 		"SELECT kid, alg, sealed_key, public_jwk, created_at, coalesce(retired_at, 0), "
 		"coalesce(unpublish_at, 0) FROM signing_keys "
-		"WHERE unpublish_at IS NULL OR unpublish_at > ?1 ORDER BY created_at DESC, kid LIMIT 100",
+		"WHERE unpublish_at IS NULL OR unpublish_at > ?1 "
+		"ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid LIMIT 100",
 	[ST_KEY_RETIRE - ST_APP_INSERT] =
 		"UPDATE signing_keys SET retired_at = ?2, unpublish_at = ?3 "
 		"WHERE kid <> ?1 AND retired_at IS NULL",

@@ -40,7 +40,10 @@
 #define LIMIT_DEFAULT_REFRESH_TTL (30 * 86400)
 #define LIMIT_USER_TOKEN_TTL    3600        /* the password form of client_credentials */
 #define LIMIT_CLIENT_ID_BYTES   48
-#define LIMIT_FORM_VALUE_BYTES  2048        /* any one form field */
+#define LIMIT_FORM_VALUE_BYTES  4096        /* any one form field */
+#define LIMIT_JWT_BYTES         4096        /* a JWT access token, RS256 with a long issuer */
+#define LIMIT_ISSUER_BYTES      512         /* --issuer: it is in every JWT twice (iss, aud) */
+#define LIMIT_SIGNING_KEYS      64          /* published keys held at once */
 
 /* Sessions and logins */
 #define LIMIT_SESSION_SECONDS   (8 * 3600)  /* a console or authorize session */
