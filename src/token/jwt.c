@@ -353,8 +353,9 @@ enum jt_status jwt_verify(const char *jwt, size_t jwt_len,
 	cJSON_Delete(header);
 	if (!usable)
 		return JT_ENOTFOUND;
-	if (!unb64(dot2 + 1, jwt_len - (size_t)(dot2 + 1 - jwt), sig, sizeof sig, &sig_len) ||
-	    !verify_sig(k, jwt, (size_t)(dot2 - jwt), sig, sig_len))
+	if (!unb64(dot2 + 1, jwt_len - (size_t)(dot2 + 1 - jwt), sig, sizeof sig, &sig_len))
+		return JT_EINVAL;
+	if (!verify_sig(k, jwt, (size_t)(dot2 - jwt), sig, sig_len))
 		return JT_ECHECKSUM;
 	if (!unb64(dot1 + 1, (size_t)(dot2 - dot1 - 1), part, JWT_PART_MAX, &n))
 		return JT_EINVAL;
