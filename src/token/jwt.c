@@ -360,5 +360,9 @@ enum jt_status jwt_verify(const char *jwt, size_t jwt_len,
 	if (!unb64(dot1 + 1, (size_t)(dot2 - dot1 - 1), part, JWT_PART_MAX, &n))
 		return JT_EINVAL;
 	*claims = cJSON_ParseWithLength((const char *)part, n);
-	return *claims && cJSON_IsObject(*claims) ? JT_OK : JT_EINVAL;
+	if (*claims && cJSON_IsObject(*claims))
+		return JT_OK;
+	cJSON_Delete(*claims);
+	*claims = NULL;
+	return JT_EINVAL;
 }
