@@ -45,9 +45,10 @@ enum jt_status kek_load(const char *path, uint8_t kek[KEK_BYTES])
 		return JT_EIO;
 	}
 	struct stat sb;
-	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
+	bool sized = fstat(fd, &sb) == 0 && sb.st_size == KEK_BYTES;
+	if (sized && (sb.st_mode & 077))
 		log_warn("the key file %s is readable by others: chmod 600 it", path);
-	ssize_t r = read(fd, kek, KEK_BYTES);
+	ssize_t r = sized ? read(fd, kek, KEK_BYTES) : -1;
 	close(fd);
 	if (r != KEK_BYTES) {
 		log_error("the key file %s must hold exactly %d bytes", path, KEK_BYTES);
