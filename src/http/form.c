@@ -82,18 +82,18 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 bool http_url_add(char *url, size_t url_len, const char *key, const char *value)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t used = strlen(url);
+	size_t start = strlen(url), used = start;
 	char sep = strchr(url, '?') ? '&' : '?';
 	int n = snprintf(url + used, url_len - used, "%c%s=", sep, key);
 	if (n < 0 || (size_t)n >= url_len - used)
-		return false;
+		goto too_long;
 	used += (size_t)n;
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
 			     *p == '~';
 		if (used + (plain ? 1 : 3) >= url_len)
-			return false;
+			goto too_long;
 		if (plain) {
 			url[used++] = (char)*p;
 		} else {
@@ -104,4 +104,7 @@ bool http_url_add(char *url, size_t url_len, const char *key, const char *value)
 	}
 	url[used] = '\0';
 	return true;
+too_long:
+	url[start] = '\0'; /* unchanged */
+	return false;
 }

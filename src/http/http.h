@@ -143,8 +143,8 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_len);
 
 /* Appends "?key=value" (or "&key=value" when url has a query) to url,
- * percent-encoding everything but unreserved characters. False, url
- * unchanged in length or cut, when it does not fit in url_len. */
+ * percent-encoding everything but unreserved characters. False, and url
+ * unchanged, when it does not fit in url_len. */
 bool http_url_add(char *url, size_t url_len, const char *key, const char *value);
 
 /* ---- server.c ---- */
