@@ -38,8 +38,10 @@ bool pkce_verify(const char *verifier, const char *challenge, const char *method
 		hash_sha256(verifier, strlen(verifier), digest);
 		sodium_bin2base64(expected, sizeof expected, digest, sizeof digest,
 				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	} else {
+	} else if (strcmp(method, "plain") == 0) {
 		memcpy(expected, verifier, strlen(verifier) + 1);
+	} else {
+		return false; /* an unknown method never matches */
 	}
 	size_t n = strlen(expected);
 	return n == strlen(challenge) && hash_equal(expected, challenge, n);
