@@ -143,7 +143,8 @@ void throttle_free(struct throttle *t);
 /* False when the account or the address has failed too often lately. */
 bool throttle_allowed(struct throttle *t, const char *account, const char *ip, int64_t now);
 void throttle_failed(struct throttle *t, const char *account, const char *ip, int64_t now);
-/* Clears the account's failures (not the address's). */
+/* Clears the account's failures, unless its counter is shared with a
+ * colliding key (then only the window ends them). */
 void throttle_succeeded(struct throttle *t, const char *account);
 
 /* Checks a user's password off the serving threads' hot path (the caller

@@ -2,9 +2,11 @@
 /* Throttling of password guesses, per account and per source address.
  *
  * A fixed table of LIMIT_THROTTLE_SLOTS counters indexed by a hash of the
- * key: bounded memory whatever an attacker sends. A collision can only
- * make two keys share a counter (stricter, never looser). Counters live
- * for LIMIT_LOGIN_WINDOW_SECONDS from their first failure. */
+ * key: bounded memory whatever an attacker sends. Keys that collide share a
+ * counter, which can only make the limit stricter: a shared counter is
+ * never cleared early, only by the end of its window
+ * (LIMIT_LOGIN_WINDOW_SECONDS from its first failure), so nothing done with
+ * one account can clear another's failures. */
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
@@ -15,14 +17,16 @@
 #include <string.h>
 
 struct counter {
-	uint64_t key;          /* first 8 bytes of the key's SHA-256 */
+	uint64_t key;          /* the key that failed last (first 8 bytes of its SHA-256) */
+	bool shared;           /* another key has failed here in this window */
 	int failures;
 	int64_t window_start;  /* unix seconds of the first failure counted */
 };
 
 struct throttle {
 	pthread_mutex_t mu;
-	struct counter slots[LIMIT_THROTTLE_SLOTS];
+	struct counter accounts[LIMIT_THROTTLE_SLOTS];  /* accounts and addresses never */
+	struct counter addresses[LIMIT_THROTTLE_SLOTS]; /* share a counter */
 };
 
 enum jt_status throttle_new(struct throttle **out)
@@ -61,15 +65,16 @@ static uint64_t key_of(char kind, const char *value)
 	return k;
 }
 
-static struct counter *slot(struct throttle *t, uint64_t key)
+static struct counter *slot(struct throttle *t, char kind, uint64_t key)
 {
-	return &t->slots[key % LIMIT_THROTTLE_SLOTS];
+	struct counter *table = kind == 'a' ? t->accounts : t->addresses;
+	return &table[key % LIMIT_THROTTLE_SLOTS];
 }
 
-static int failures(struct throttle *t, uint64_t key, int64_t now)
+static int failures(struct throttle *t, char kind, uint64_t key, int64_t now)
 {
-	struct counter *c = slot(t, key);
-	if (c->key != key || now - c->window_start >= LIMIT_LOGIN_WINDOW_SECONDS)
+	struct counter *c = slot(t, kind, key);
+	if (now - c->window_start >= LIMIT_LOGIN_WINDOW_SECONDS)
 		return 0;
 	return c->failures;
 }
@@ -77,35 +82,39 @@ static int failures(struct throttle *t, uint64_t key, int64_t now)
 bool throttle_allowed(struct throttle *t, const char *account, const char *ip, int64_t now)
 {
 	pthread_mutex_lock(&t->mu);
-	bool ok = failures(t, key_of('a', account), now) < LIMIT_LOGIN_FAILS_ACCOUNT &&
-		  failures(t, key_of('i', ip), now) < LIMIT_LOGIN_FAILS_ADDRESS;
+	bool ok = failures(t, 'a', key_of('a', account), now) < LIMIT_LOGIN_FAILS_ACCOUNT &&
+		  failures(t, 'i', key_of('i', ip), now) < LIMIT_LOGIN_FAILS_ADDRESS;
 	pthread_mutex_unlock(&t->mu);
 	return ok;
 }
 
-static void count(struct throttle *t, uint64_t key, int64_t now)
+static void count(struct throttle *t, char kind, uint64_t key, int64_t now)
 {
-	struct counter *c = slot(t, key);
-	if (c->key != key || now - c->window_start >= LIMIT_LOGIN_WINDOW_SECONDS) {
-		c->key = key;
-		c->failures = 0;
+	struct counter *c = slot(t, kind, key);
+	if (now - c->window_start >= LIMIT_LOGIN_WINDOW_SECONDS) {
+		memset(c, 0, sizeof *c);
 		c->window_start = now;
+	} else if (c->failures && c->key != key) {
+		c->shared = true;
 	}
+	c->key = key;
 	c->failures++;
 }
 
 void throttle_failed(struct throttle *t, const char *account, const char *ip, int64_t now)
 {
 	pthread_mutex_lock(&t->mu);
-	count(t, key_of('a', account), now);
-	count(t, key_of('i', ip), now);
+	count(t, 'a', key_of('a', account), now);
+	count(t, 'i', key_of('i', ip), now);
 	pthread_mutex_unlock(&t->mu);
 }
 
 void throttle_succeeded(struct throttle *t, const char *account)
 {
+	uint64_t key = key_of('a', account);
 	pthread_mutex_lock(&t->mu);
-	struct counter *c = slot(t, key_of('a', account));
-	memset(c, 0, sizeof *c);
+	struct counter *c = slot(t, 'a', key);
+	if (c->key == key && !c->shared)
+		memset(c, 0, sizeof *c); /* only this account's own failures */
 	pthread_mutex_unlock(&t->mu);
 }
