@@ -25,7 +25,7 @@ TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit e2e e2e-pg browser asan bench lint clean
+.PHONY: all deps run test check unit e2e e2e-pg browser asan bench lint clean fuzz
 all: $(BUILD)/jeton
 
 $(BUILD)/jeton: $(BUILD)/obj/main.o $(LIB_OBJ)
@@ -105,6 +105,11 @@ bench: deps
 	@scripts/deps.sh bench
 	$(MAKE) $(BUILD)/jeton
 	bench/run.sh $(abspath $(BUILD)/jeton)
+
+# libFuzzer drivers of tests/fuzz (clang, ASan + UBSan), FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 20
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 # Functions that invite overflows or silent parse errors are banned.
 lint:

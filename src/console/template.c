@@ -79,7 +79,9 @@ static void emit_value(struct html *h, const cJSON *v, bool raw)
 	if (cJSON_IsString(v)) {
 		text = v->valuestring;
 	} else if (cJSON_IsNumber(v)) {
-		if (v->valuedouble == (double)(long long)v->valuedouble)
+		double d = v->valuedouble;
+		/* Whole numbers print as integers; the range check keeps the cast defined. */
+		if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d)
 			snprintf(num, sizeof num, "%lld", (long long)v->valuedouble);
 		else
 			snprintf(num, sizeof num, "%g", v->valuedouble);

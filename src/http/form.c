@@ -22,6 +22,8 @@ enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_le
 	size_t o = 0;
 	for (size_t i = 0; i < s_len; i++) {
 		char c = s[i];
+		if (c == '\0')
+			return JT_EINVAL; /* a raw NUL would silently cut the value */
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
