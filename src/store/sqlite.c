@@ -500,13 +500,26 @@ static enum jt_status pat_get_on(struct conn *c, int64_t user_id, int64_t id, st
 	return st;
 }
 
+/* PAT writes go through the writer thread (sq_batch_run): one writer, no
+ * lock contention with group commits, and concurrent creations share an
+ * fsync. The caller waits for the commit. */
+struct pat_write {
+	int64_t user_id;
+	int64_t id;
+	int64_t now;
+	struct pat *p;   /* insert: the new token; revoke: the result */
+};
+
+static enum jt_status pat_insert_job(struct conn *c, void *arg)
+{
+	struct pat_write *w = arg;
+	return pat_insert_on(c, w->p);
+}
+
 static enum jt_status sq_pat_insert(struct store *base, struct pat *p)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = pat_insert_on(c, p);
-	sq_release(sq, c);
-	return st;
+	struct pat_write w = {.p = p};
+	return sq_batch_run(sq_to(base), pat_insert_job, &w, sizeof w);
 }
 
 static enum jt_status sq_pat_get(struct store *base, int64_t user_id, int64_t id,
@@ -568,42 +581,40 @@ static enum jt_status pat_revoke_on(struct conn *c, int64_t user_id, int64_t id,
 	return sq_exec_done(c, s, "pat revoke", NULL);
 }
 
+static enum jt_status pat_revoke_job(struct conn *c, void *arg)
+{
+	struct pat_write *w = arg;
+	enum jt_status st = pat_revoke_on(c, w->user_id, w->id, w->now);
+	return st == JT_OK ? pat_get_on(c, w->user_id, w->id, w->p) : st;
+}
+
 static enum jt_status sq_pat_revoke(struct store *base, int64_t user_id, int64_t id,
 				    int64_t now, struct pat *out)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = pat_revoke_on(c, user_id, id, now);
-	if (st == JT_OK)
-		st = pat_get_on(c, user_id, id, out);
-	sq_release(sq, c);
-	return st;
+	struct pat_write w = {.user_id = user_id, .id = id, .now = now, .p = out};
+	return sq_batch_run(sq_to(base), pat_revoke_job, &w, sizeof w);
 }
 
+/* Inside the writer's savepoint: a failure undoes both writes. */
+static enum jt_status pat_rotate_job(struct conn *c, void *arg)
+{
+	struct pat_write *w = arg;
+	struct pat old;
+	enum jt_status st = pat_get_on(c, w->user_id, w->id, &old);
+	if (st == JT_OK && (old.revoked_at || (old.expires_at && old.expires_at <= w->now)))
+		st = JT_ECONFLICT;
+	if (st == JT_OK)
+		st = pat_revoke_on(c, w->user_id, w->id, w->now);
+	if (st == JT_OK)
+		st = pat_insert_on(c, w->p);
+	return st;
+}
 
 static enum jt_status sq_pat_rotate(struct store *base, int64_t user_id, int64_t old_id,
 				    int64_t now, struct pat *fresh)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
-	struct pat old;
-	enum jt_status st = sq_begin(c);
-	if (st != JT_OK)
-		goto out;
-	st = pat_get_on(c, user_id, old_id, &old);
-	if (st == JT_OK && (old.revoked_at || (old.expires_at && old.expires_at <= now)))
-		st = JT_ECONFLICT;
-	if (st == JT_OK)
-		st = pat_revoke_on(c, user_id, old_id, now);
-	if (st == JT_OK)
-		st = pat_insert_on(c, fresh);
-	if (st == JT_OK)
-		st = sq_commit(c);
-	if (st != JT_OK)
-		sq_rollback(c);
-out:
-	sq_release(sq, c);
-	return st;
+	struct pat_write w = {.user_id = user_id, .id = old_id, .now = now, .p = fresh};
+	return sq_batch_run(sq_to(base), pat_rotate_job, &w, sizeof w);
 }
 
 struct touch_args {

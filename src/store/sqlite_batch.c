@@ -132,3 +132,41 @@ enum jt_status sq_batch_submit(struct sqlite_store *sq,
 	pthread_mutex_unlock(&sq->batch_mu);
 	return JT_OK;
 }
+
+/* A caller waiting for its job's commit. */
+struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	enum jt_status status;
+};
+
+static void wake(void *arg, enum jt_status status)
+{
+	struct waiter *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->status = status;
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+enum jt_status sq_batch_run(struct sqlite_store *sq,
+			    enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
+			    size_t arg_size)
+{
+	struct waiter w = {.done = false};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	enum jt_status st = sq_batch_submit(sq, run, arg, arg_size, wake, &w);
+	if (st == JT_OK) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.mu);
+		st = w.status;
+		pthread_mutex_unlock(&w.mu);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return st;
+}

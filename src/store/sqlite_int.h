@@ -128,6 +128,10 @@ void sq_batch_stop(struct sqlite_store *sq);
 enum jt_status sq_batch_submit(struct sqlite_store *sq,
 			       enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
 			       size_t arg_size, store_done done, void *done_arg);
+/* Submits and waits for the commit; the job's status. */
+enum jt_status sq_batch_run(struct sqlite_store *sq,
+			    enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
+			    size_t arg_size);
 
 /* sqlite_copy.c */
 enum jt_status sq_export_rows(struct store *base, const struct store_table *t,
