@@ -4,6 +4,7 @@
  * tokens: another user's token id is "not found". */
 #include "api/api.h"
 #include "crypto/crypto.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -31,6 +32,42 @@ static void reply_created(struct http_req *req, const struct pat *pat, char toke
 	http_reply_json(req, 201, o);
 }
 
+/* A token being created, between the request and the commit. */
+struct new_pat {
+	struct pat pat;
+	char token[TOKEN_LEN + 1];
+	struct principal actor;  /* a copy for the audit event */
+	enum jt_status status;
+};
+
+static void new_pat_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct new_pat));
+	jt_free(ctx);
+}
+
+/* Called by the store once the token is durable (or not). */
+static void pat_stored(void *arg, enum jt_status status)
+{
+	struct http_req *req = arg;
+	((struct new_pat *)req->ctx)->status = status;
+	http_resume(req);
+}
+
+static void pat_created(struct http_req *req)
+{
+	struct new_pat *np = req->ctx;
+	if (np->status != JT_OK) {
+		http_reply_status(req, np->status, "token");
+	} else {
+		api_audit(req, &np->actor, "token.created", true, "token %lld (%s)",
+			  (long long)np->pat.id, np->pat.name);
+		reply_created(req, &np->pat, np->token);
+	}
+	new_pat_destroy(np);
+	req->ctx = NULL;
+}
+
 static void create(struct http_req *req, struct principal *p)
 {
 	struct jeton *jt = api_jeton(req);
@@ -39,8 +76,6 @@ static void create(struct http_req *req, struct principal *p)
 	bool has_name, has_scopes, has_expires;
 	uint64_t scopes;
 	int64_t expires_at = 0;
-	char token[TOKEN_LEN + 1];
-	struct pat pat;
 
 	cJSON *body = input_json_object(req);
 	if (!body)
@@ -90,14 +125,20 @@ static void create(struct http_req *req, struct principal *p)
 				 "You cannot grant %s: neither you nor this token hold it.", names);
 		goto out;
 	}
-	enum jt_status st = grant_pat_create(jt->store, p->user.id, name, scopes, expires_at,
-					     token, &pat);
-	if (st != JT_OK) {
-		http_reply_status(req, st, "token");
-	} else {
-		api_audit(req, p, "token.created", true, "token %lld (%s)", (long long)pat.id, pat.name);
-		reply_created(req, &pat, token);
+	struct new_pat *np = jt_calloc(1, sizeof *np);
+	if (!np) {
+		http_reply_status(req, JT_ENOMEM, "token");
+		goto out;
 	}
+	np->actor = *p;
+	np->actor.spaces = NULL; /* only the scalar fields are used after this */
+	np->actor.nspaces = 0;
+	http_set_ctx(req, np, new_pat_destroy);
+	http_suspend(req, pat_created);
+	enum jt_status st = grant_pat_create_async(jt->store, p->user.id, name, scopes, expires_at,
+						   np->token, &np->pat, pat_stored, req);
+	if (st != JT_OK)
+		pat_stored(req, st); /* nothing queued: resume with the error */
 out:
 	cJSON_Delete(body);
 }

@@ -131,6 +131,14 @@ enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *n
 				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
 				struct pat *out);
 
+/* The same, asynchronously: prepares out and token, then queues the
+ * insert; done(arg, status) follows the commit (see store_pat_insert_async).
+ * out and token must live until then. */
+enum jt_status grant_pat_create_async(struct store *st, int64_t user_id, const char *name,
+				      uint64_t scopes, int64_t expires_at,
+				      char token[TOKEN_LEN + 1], struct pat *out, store_done done,
+				      void *arg);
+
 /* Rotates a personal access token: a new one with the same name, scopes and
  * expiry; the old one revoked in the same transaction. */
 enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,

@@ -35,9 +35,8 @@ static void fresh_secret(struct pat *p, char token[TOKEN_LEN + 1])
 	p->display_prefix[TOKEN_DISPLAY_CHARS] = '\0';
 }
 
-enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *name,
-				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
-				struct pat *out)
+static void prepare(int64_t user_id, const char *name, uint64_t scopes, int64_t expires_at,
+		    char token[TOKEN_LEN + 1], struct pat *out)
 {
 	memset(out, 0, sizeof *out);
 	out->user_id = user_id;
@@ -46,7 +45,23 @@ enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *n
 	out->created_at = time_now();
 	out->expires_at = expires_at;
 	fresh_secret(out, token);
+}
+
+enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *name,
+				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
+				struct pat *out)
+{
+	prepare(user_id, name, scopes, expires_at, token, out);
 	return store_pat_insert(st, out);
+}
+
+enum jt_status grant_pat_create_async(struct store *st, int64_t user_id, const char *name,
+				      uint64_t scopes, int64_t expires_at,
+				      char token[TOKEN_LEN + 1], struct pat *out, store_done done,
+				      void *arg)
+{
+	prepare(user_id, name, scopes, expires_at, token, out);
+	return store_pat_insert_async(st, out, done, arg);
 }
 
 enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,

@@ -656,6 +656,7 @@ static const struct store_ops postgres_ops = {
 	.oauth_revoke_family = pg_oauth_revoke_family,
 	.oauth_refresh = pg_oauth_refresh,
 	.oauth_insert_async = pg_oauth_insert_async,
+	.pat_insert_async = pg_pat_insert_async,
 	.code_consume_async = pg_code_consume_async,
 	.audit_insert = pg_audit_insert,
 	.audit_list = pg_audit_list,

@@ -195,6 +195,7 @@ enum jt_status pg_oauth_revoke(struct store *base, int64_t id, int64_t now);
 enum jt_status pg_oauth_revoke_family(struct store *base, int64_t family_id, int64_t now);
 enum jt_status pg_oauth_refresh(struct store *base, int64_t old_id, bool keep_old, int64_t now,
 				struct oauth_token *tokens, size_t n);
+enum jt_status pg_pat_insert_async(struct store *base, struct pat *p, store_done done, void *arg);
 enum jt_status pg_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
 				     store_done done, void *arg);
 enum jt_status pg_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],

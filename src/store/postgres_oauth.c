@@ -444,6 +444,12 @@ enum jt_status pg_oauth_insert(struct store *base, struct oauth_token *tokens, s
 }
 
 /* As pg_code_consume_async: synchronous, then done. */
+enum jt_status pg_pat_insert_async(struct store *base, struct pat *p, store_done done, void *arg)
+{
+	done(arg, base->ops->pat_insert(base, p));
+	return JT_OK;
+}
+
 enum jt_status pg_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
 				     store_done done, void *arg)
 {

@@ -522,6 +522,13 @@ static enum jt_status sq_pat_insert(struct store *base, struct pat *p)
 	return sq_batch_run(sq_to(base), pat_insert_job, &w, sizeof w);
 }
 
+static enum jt_status sq_pat_insert_async(struct store *base, struct pat *p, store_done done,
+					  void *arg)
+{
+	struct pat_write w = {.p = p};
+	return sq_batch_submit(sq_to(base), pat_insert_job, &w, sizeof w, done, arg);
+}
+
 static enum jt_status sq_pat_get(struct store *base, int64_t user_id, int64_t id,
 				 struct pat *out)
 {
@@ -693,6 +700,7 @@ static const struct store_ops sqlite_ops = {
 	.oauth_refresh = sq_oauth_refresh,
 	.oauth_insert_async = sq_oauth_insert_async,
 	.code_consume_async = sq_code_consume_async,
+	.pat_insert_async = sq_pat_insert_async,
 	.export_rows = sq_export_rows,
 	.import_begin = sq_import_begin,
 	.import_row = sq_import_row,

@@ -276,3 +276,8 @@ enum jt_status store_key_retire_others(struct store *st, const char *kid, int64_
 {
 	return st->ops->key_retire_others(st, kid, now, unpublish_at);
 }
+enum jt_status store_pat_insert_async(struct store *st, struct pat *p, store_done done,
+				      void *arg)
+{
+	return st->ops->pat_insert_async(st, p, done, arg);
+}

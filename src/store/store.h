@@ -280,6 +280,8 @@ enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_o
 typedef void (*store_done)(void *arg, enum jt_status status);
 enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *tokens, size_t n,
 					store_done done, void *arg);
+enum jt_status store_pat_insert_async(struct store *st, struct pat *p, store_done done,
+				      void *arg);
 enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 					int64_t now, struct auth_code *out, store_done done,
 					void *arg);

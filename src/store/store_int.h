@@ -87,6 +87,8 @@ struct store_ops {
 
 	enum jt_status (*oauth_insert_async)(struct store *st, struct oauth_token *tokens, size_t n,
 					     store_done done, void *arg);
+	enum jt_status (*pat_insert_async)(struct store *st, struct pat *p, store_done done,
+					   void *arg);
 	enum jt_status (*code_consume_async)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 					     int64_t now, struct auth_code *out, store_done done,
 					     void *arg);
