@@ -9,6 +9,7 @@
 #include "util/mem.h"
 
 #include <stddef.h>
+#include <time.h>
 #include <string.h>
 
 #define BATCH_MAX 512 /* writes in one transaction */
@@ -83,6 +84,26 @@ static void *writer(void *arg)
 	}
 }
 
+#define CHECKPOINT_EVERY_MS 250   /* how often the WAL is folded back into the database */
+
+/* Folds the WAL into the database in the background (PASSIVE: it never
+ * blocks the writer or readers), instead of inside a commit. */
+static void *checkpointer(void *arg)
+{
+	struct sqlite_store *sq = arg;
+	for (;;) {
+		pthread_mutex_lock(&sq->batch_mu);
+		bool stop = sq->batch_stopping;
+		pthread_mutex_unlock(&sq->batch_mu);
+		if (stop)
+			return NULL;
+		sqlite3_wal_checkpoint_v2(sq->checkpoint_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+					  NULL);
+		struct timespec ts = {0, CHECKPOINT_EVERY_MS * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path)
 {
 	enum jt_status st = sq_conn_setup(&sq->batch_conn, path);
@@ -93,6 +114,9 @@ enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path)
 		return JT_EIO;
 	}
 	sq->batch_running = true;
+	if (sq_conn_setup(&sq->checkpoint_conn, path) == JT_OK &&
+	    pthread_create(&sq->checkpoint_thread, NULL, checkpointer, sq) == 0)
+		sq->checkpoint_running = true;
 	return JT_OK;
 }
 
@@ -106,6 +130,15 @@ void sq_batch_stop(struct sqlite_store *sq)
 		pthread_join(sq->batch_thread, NULL);
 		sq->batch_running = false;
 	}
+	if (sq->checkpoint_running) {
+		pthread_join(sq->checkpoint_thread, NULL);
+		sq->checkpoint_running = false;
+		/* Fold what is left, without waiting for other processes. */
+		sqlite3_wal_checkpoint_v2(sq->checkpoint_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+					  NULL, NULL);
+	}
+	if (sq->checkpoint_conn.db)
+		sq_conn_teardown(&sq->checkpoint_conn);
 	if (sq->batch_conn.db)
 		sq_conn_teardown(&sq->batch_conn);
 }

@@ -78,6 +78,9 @@ struct sqlite_store {
 	pthread_mutex_t batch_mu;
 	pthread_cond_t batch_cv;
 	struct sq_job *batch_head, *batch_tail;
+	struct conn checkpoint_conn;  /* the checkpointer's own connection */
+	pthread_t checkpoint_thread;
+	bool checkpoint_running;
 
 	/* store_copy into this store (sqlite_copy.c) */
 	struct conn *import_conn;

@@ -41,6 +41,9 @@ enum jt_status sq_conn_setup(struct conn *c, const char *path)
 	static const char pragmas[] =
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = FULL;"
+		/* Checkpoints run on their own thread (sqlite_batch.c) so that no
+		 * commit stalls behind one. */
+		"PRAGMA wal_autocheckpoint = 0;"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA temp_store = MEMORY;";
 	int rc = sqlite3_open_v2(path, &c->db,
