@@ -129,6 +129,7 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	pthread_cond_init(&sq->freed, NULL);
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);
+	pthread_cond_init(&sq->checkpoint_cv, NULL);
 	sq->nconns = threads < 1 ? 1 : threads + 1;
 	sq->conns = jt_calloc((size_t)sq->nconns, sizeof *sq->conns);
 	sq->idle = jt_calloc((size_t)sq->nconns, sizeof *sq->idle);
@@ -161,6 +162,7 @@ static void sq_close(struct store *base)
 	pthread_cond_destroy(&sq->freed);
 	pthread_mutex_destroy(&sq->mu);
 	pthread_cond_destroy(&sq->batch_cv);
+	pthread_cond_destroy(&sq->checkpoint_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
 	jt_free(sq);
 }

@@ -91,17 +91,23 @@ static void *writer(void *arg)
 static void *checkpointer(void *arg)
 {
 	struct sqlite_store *sq = arg;
-	for (;;) {
-		pthread_mutex_lock(&sq->batch_mu);
-		bool stop = sq->batch_stopping;
+	pthread_mutex_lock(&sq->batch_mu);
+	while (!sq->batch_stopping) {
 		pthread_mutex_unlock(&sq->batch_mu);
-		if (stop)
-			return NULL;
 		sqlite3_wal_checkpoint_v2(sq->checkpoint_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
 					  NULL);
-		struct timespec ts = {0, CHECKPOINT_EVERY_MS * 1000000L};
-		nanosleep(&ts, NULL);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&sq->batch_mu);
+		/* Woken early by sq_batch_stop's broadcast. */
+		if (!sq->batch_stopping)
+			pthread_cond_timedwait(&sq->checkpoint_cv, &sq->batch_mu, &until);
 	}
+	pthread_mutex_unlock(&sq->batch_mu);
+	return NULL;
 }
 
 enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path)
@@ -126,6 +132,7 @@ void sq_batch_stop(struct sqlite_store *sq)
 		pthread_mutex_lock(&sq->batch_mu);
 		sq->batch_stopping = true;
 		pthread_cond_signal(&sq->batch_cv);
+		pthread_cond_signal(&sq->checkpoint_cv);
 		pthread_mutex_unlock(&sq->batch_mu);
 		pthread_join(sq->batch_thread, NULL);
 		sq->batch_running = false;

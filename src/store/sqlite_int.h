@@ -80,6 +80,7 @@ struct sqlite_store {
 	struct sq_job *batch_head, *batch_tail;
 	struct conn checkpoint_conn;  /* the checkpointer's own connection */
 	pthread_t checkpoint_thread;
+	pthread_cond_t checkpoint_cv;  /* wakes the checkpointer to stop (under batch_mu) */
 	bool checkpoint_running;
 
 	/* store_copy into this store (sqlite_copy.c) */
