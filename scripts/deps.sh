@@ -10,7 +10,8 @@ packages="gcc make python3 libmicrohttpd-dev libcjson-dev libsodium-dev libsqlit
 libpq-dev libssl-dev zlib1g-dev"
 case "$what" in
 test) packages="$packages python3-pytest python3-requests python3-authlib
-python3-requests-oauthlib curl postgresql-15 chromium" ;;
+python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
+chromium" ;;
 bench) packages="$packages curl wrk" ;;
 esac
 missing=""
