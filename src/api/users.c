@@ -10,18 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GENERATED_PASSWORD_CHARS 20
-
-/* Defaults a friendly name to the local part of the email. */
-static void default_name(const char *email, char *out, size_t out_len)
-{
-	const char *at = strchr(email, '@');
-	size_t n = at ? (size_t)(at - email) : strlen(email);
-	if (n >= out_len)
-		n = out_len - 1;
-	memcpy(out, email, n);
-	out[n] = '\0';
-}
 
 /* A user being created: validated on the serving thread, hashed and
  * stored on a slow-work thread (argon2id takes tens of milliseconds). */
@@ -98,7 +86,7 @@ static void create(struct http_req *req, const struct principal *p)
 		goto fail;
 	}
 	if (!has_name)
-		default_name(u->email, u->friendly_name, sizeof u->friendly_name);
+		text_default_name(u->email, u->friendly_name, sizeof u->friendly_name);
 	if (!text_name_valid(u->friendly_name, strlen(u->friendly_name), LIMIT_NAME_CHARS)) {
 		http_reply_error(req, 400, "invalid_request",
 				 "\"name\" must be 1 to %d characters, no control characters.",
@@ -111,7 +99,7 @@ static void create(struct http_req *req, const struct principal *p)
 		goto fail;
 	}
 	if (!has_password)
-		password_generate(nu->password, GENERATED_PASSWORD_CHARS);
+		password_generate(nu->password);
 	nu->generated = !has_password;
 	nu->actor_id = p->user.id;
 	snprintf(nu->actor, sizeof nu->actor, "%s", p->user.id ? p->user.email : p->client_id);

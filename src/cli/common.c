@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define DEFAULT_DB "./jeton.db"
-#define BOOTSTRAP_PASSWORD_CHARS 20
 
 static const char *default_db;
 
@@ -140,7 +139,7 @@ int cli_bootstrap(struct store *st, const char *email, bool *created,
 	snprintf(u.friendly_name, sizeof u.friendly_name, "Admin");
 	u.admin = true;
 	u.created_at = time_now();
-	password_generate(password, BOOTSTRAP_PASSWORD_CHARS);
+	password_generate(password);
 	if (password_hash(password, strlen(password), u.password_hash) != JT_OK ||
 	    store_user_insert(st, &u) != JT_OK) {
 		fprintf(stderr, "jeton: cannot create the first admin\n");

@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GENERATED_PASSWORD_CHARS 20
-
 /* Reads one line from stdin into out, without its line ending. */
 static int read_password(char *out, size_t out_len)
 {
@@ -60,14 +58,13 @@ static int user_add(int argc, char **argv)
 	if (name)
 		snprintf(u.friendly_name, sizeof u.friendly_name, "%s", name);
 	else
-		snprintf(u.friendly_name, sizeof u.friendly_name, "%.*s",
-			 (int)strcspn(u.email, "@"), u.email);
+		text_default_name(u.email, u.friendly_name, sizeof u.friendly_name);
 	u.admin = cli_value(opts, 3, "--admin") != NULL;
 	u.created_at = time_now();
 	if (from_stdin)
 		rc = read_password(password, sizeof password);
 	else
-		password_generate(password, GENERATED_PASSWORD_CHARS);
+		password_generate(password);
 	if (rc == CLI_OK)
 		rc = cli_open_store(args.db, 1, &st);
 	if (rc == CLI_OK && password_hash(password, strlen(password), u.password_hash) != JT_OK)

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GENERATED_PASSWORD_CHARS 20
-
 static void users_page(struct http_req *req, int status, const struct console_ctx *c,
 		       const char *notice, const char *error, const char *email, const char *name)
 {
@@ -54,7 +52,7 @@ static void users_page(struct http_req *req, int status, const struct console_ct
 struct new_console_user {
 	struct console_ctx c;
 	struct user u;
-	char password[GENERATED_PASSWORD_CHARS + 1];
+	char password[PASSWORD_GENERATED_CHARS + 1];
 	enum jt_status status;
 };
 
@@ -112,8 +110,7 @@ static void add(struct http_req *req, const struct console_ctx *c)
 	form_field(req, "admin", v, sizeof v);
 	nu->u.admin = strcmp(v, "1") == 0;
 	if (!nu->u.friendly_name[0])
-		snprintf(nu->u.friendly_name, sizeof nu->u.friendly_name, "%.*s",
-			 (int)strcspn(nu->u.email, "@"), nu->u.email);
+		text_default_name(nu->u.email, nu->u.friendly_name, sizeof nu->u.friendly_name);
 	const char *error = NULL;
 	if (!text_email_valid(nu->u.email, strlen(nu->u.email)))
 		error = "Enter an email such as ada@example.com.";
@@ -124,7 +121,7 @@ static void add(struct http_req *req, const struct console_ctx *c)
 		new_user_destroy(nu);
 		return;
 	}
-	password_generate(nu->password, GENERATED_PASSWORD_CHARS);
+	password_generate(nu->password);
 	http_set_ctx(req, nu, new_user_destroy);
 	http_defer(req, add_work, add_done);
 }

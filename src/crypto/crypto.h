@@ -41,7 +41,10 @@ enum jt_status password_hash(const char *password, size_t password_len,
  * password). False for a NULL or empty hash. */
 bool password_verify(const char *encoded, const char *password, size_t password_len);
 
-/* Writes a fresh random password of n base62 characters (n >= 16). */
-void password_generate(char *out, size_t n);
+#define PASSWORD_GENERATED_CHARS 20 /* 119 bits of base62 */
+
+/* Writes a fresh random password of PASSWORD_GENERATED_CHARS base62
+ * characters and a NUL into out. */
+void password_generate(char out[PASSWORD_GENERATED_CHARS + 1]);
 
 #endif

@@ -29,7 +29,7 @@ bool password_verify(const char *encoded, const char *password, size_t password_
 	return crypto_pwhash_str_verify(encoded, password, password_len) == 0;
 }
 
-void password_generate(char *out, size_t n)
+void password_generate(char out[PASSWORD_GENERATED_CHARS + 1])
 {
-	random_base62(out, n);
+	random_base62(out, PASSWORD_GENERATED_CHARS);
 }

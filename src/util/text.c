@@ -3,6 +3,9 @@
 #include "util/text.h"
 #include "util/limits.h"
 
+#include <stdio.h>
+#include <string.h>
+
 /* Length of the UTF-8 sequence at s (well-formed, shortest form, no
  * surrogates), or 0 if it is not valid. */
 static size_t utf8_seq(const unsigned char *s, size_t left)
@@ -103,4 +106,9 @@ enum jt_status text_parse_i64(const char *s, size_t s_len, int64_t min, int64_t 
 		return JT_EINVAL;
 	*out = r;
 	return JT_OK;
+}
+
+void text_default_name(const char *email, char *out, size_t out_len)
+{
+	snprintf(out, out_len, "%.*s", (int)strcspn(email, "@"), email);
 }

@@ -16,6 +16,10 @@ bool text_name_valid(const char *s, size_t s_len, size_t max_chars);
  * at most LIMIT_EMAIL_BYTES. Deliberately simple: it names an account. */
 bool text_email_valid(const char *s, size_t s_len);
 
+/* The friendly name given to a user who gave none: the email's local part
+ * ("ada" for ada@example.com), cut to fit out. */
+void text_default_name(const char *email, char *out, size_t out_len);
+
 /* A decimal integer in [min, max] spanning all of s_len, no sign unless
  * min < 0, no leading '+', no spaces. */
 enum jt_status text_parse_i64(const char *s, size_t s_len, int64_t min, int64_t max,
