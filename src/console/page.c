@@ -27,13 +27,14 @@ static const struct {
 
 bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 {
-	char login[LIMIT_URL_BYTES + 32];
+	char login[LIMIT_URL_BYTES * 3 + 32];
 	memset(c, 0, sizeof *c);
 	if (!session_user(req, &c->user)) {
 		/* Back to this page after login; only for GET, a POST is replayed by nobody. */
 		const char *path = req->method == HTTP_GET && console_next_ok(req->path) ? req->path
 											  : "/console";
-		snprintf(login, sizeof login, "/login?next=%s", path);
+		snprintf(login, sizeof login, "/login");
+		http_url_add(login, sizeof login, "next", path); /* percent-encoded */
 		http_redirect(req, 303, login);
 		return false;
 	}
