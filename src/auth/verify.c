@@ -35,9 +35,11 @@ struct auth {
 	struct store *store;
 	struct keyring *keys;        /* JWT signing keys; NULL: JWTs are not accepted */
 	atomic_ullong epoch;
-	/* Cache look-ups, for /metrics: on their own cache line, so that the
-	 * counting on every request does not evict the epoch every request reads. */
-	_Alignas(64) atomic_ullong hits;
+	/* Cache look-ups, for /metrics: kept a cache line away from the epoch,
+	 * so that counting on every request does not evict what every request
+	 * reads. (Padding, not _Alignas: the struct comes from malloc.) */
+	char pad[64];
+	atomic_ullong hits;
 	atomic_ullong misses;
 	pthread_mutex_t stripes[CACHE_STRIPES];
 	struct principal *slots[LIMIT_CACHE_SLOTS];
