@@ -72,7 +72,7 @@ unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
 e2e: $(BUILD)/jeton
-	JETON_E2E_SLOW=1 JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 # The end-to-end suite again, every server on a fresh database of a
 # throw-away PostgreSQL 15 cluster; and the PostgreSQL store's unit test.

@@ -3,6 +3,9 @@
  * dispatches the command line to src/cli/. */
 #include "cli/cli.h"
 #include "util/mem.h"
+#include "util/time.h"
+
+#include <stdlib.h>
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -40,6 +43,14 @@ int main(int argc, char **argv)
 {
 	cJSON_Hooks hooks = {.malloc_fn = jt_alloc, .free_fn = jt_free};
 	cJSON_InitHooks(&hooks);
+
+	/* Tests move the clock instead of sleeping; see util/time.h. */
+	const char *clock_file = getenv("JETON_TEST_CLOCK");
+	if (clock_file && *clock_file && time_use_clock_file(clock_file) != JT_OK) {
+		fprintf(stderr, "jeton: JETON_TEST_CLOCK must name a file owned and "
+				"writable only by this user\n");
+		return CLI_USAGE;
+	}
 
 	int i = 1;
 	if (i < argc && strcmp(argv[i], "--db") == 0 && i + 1 < argc) {

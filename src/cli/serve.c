@@ -9,6 +9,9 @@
 #include "keys/keys.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "util/time.h"
+
+#include <arpa/inet.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +50,16 @@ static int parse_listen(const char *s, char *host, size_t host_len, uint16_t *po
 	host[h_len] = '\0';
 	*port = (uint16_t)p;
 	return CLI_OK;
+}
+
+/* 127.0.0.0/8 or ::1: reachable from this machine only. */
+static bool host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 static const char *setting(const char *flag, const char *env, const char *fallback)
@@ -105,6 +118,13 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "jeton: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n");
 		return CLI_USAGE;
 	}
+	if (time_is_shifted() && !host_is_loopback(host)) {
+		fprintf(stderr, "jeton: JETON_TEST_CLOCK is for tests and is refused unless "
+				"--listen is a loopback address\n");
+		return CLI_USAGE;
+	}
+	if (time_is_shifted())
+		fprintf(stderr, "jeton: warning: JETON_TEST_CLOCK is set: times are not real\n");
 	const char *t = cli_value(opts, nopts, "--threads");
 	if (t && text_parse_i64(t, strlen(t), 1, 256, &threads) != JT_OK) {
 		fprintf(stderr, "jeton: --threads must be 1 to 256\n");

@@ -2,6 +2,7 @@
 /* Clocks and RFC 3339 times. Wall-clock times are unix seconds (UTC). */
 #ifndef JETON_TIME_H
 #define JETON_TIME_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "util/status.h"
@@ -9,8 +10,21 @@
 #define TIME_RFC3339_BUF 21 /* "2026-11-23T19:27:42Z" + NUL */
 
 int64_t time_now(void);          /* wall clock, unix seconds */
-int64_t time_mono_ms(void);      /* monotonic milliseconds, for TTLs and durations */
-int64_t time_mono_us(void);      /* monotonic microseconds */
+int64_t time_mono_ms(void);      /* monotonic milliseconds, for TTLs and deadlines */
+int64_t time_mono_us(void);      /* monotonic microseconds, for measured durations */
+
+/* The test clock. time_now() and time_mono_ms() run ahead of the real
+ * clocks by an offset that tests move instead of sleeping; time_mono_us()
+ * (durations) never moves. Production never sets it: `jeton serve`
+ * refuses JETON_TEST_CLOCK unless it listens on loopback only.
+ *
+ * time_use_clock_file: the offset is read from path (decimal seconds,
+ * written by the test) on every reading of the clock. JT_EINVAL when the
+ * file is not a regular file owned by this user and writable by it alone.
+ * time_set_offset: sets the offset directly (unit tests). */
+enum jt_status time_use_clock_file(const char *path);
+void time_set_offset(int64_t seconds);
+bool time_is_shifted(void);
 
 /* Writes t as "YYYY-MM-DDTHH:MM:SSZ" into out. */
 void time_format(int64_t t, char out[TIME_RFC3339_BUF]);

@@ -284,6 +284,11 @@ class Server:
         self.exit_codes = []
         self._admin_token = None
         self.admin_password = None
+        # the test clock (util/time.h): tests move it with advance(), never sleep
+        self.clock_file = self.workdir / "clock"
+        if not self.clock_file.exists():
+            self.clock_file.write_text("0\n")
+        self.env.setdefault("JETON_TEST_CLOCK", str(self.clock_file))
 
     # ---- process control
     @property
@@ -394,6 +399,21 @@ class Server:
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
 
+    # ---- the test clock, shared by this server and its CLI
+    @property
+    def clock_offset(self):
+        return int(self.clock_file.read_text())
+
+    def advance(self, seconds):
+        """Moves this server's clock (and its CLI's) forward by seconds."""
+        tmp = self.clock_file.with_suffix(".tmp")
+        tmp.write_text(f"{self.clock_offset + int(seconds)}\n")
+        os.replace(tmp, self.clock_file)
+
+    def now(self):
+        """The server's idea of now, as a UTC datetime."""
+        return utcnow() + dt.timedelta(seconds=self.clock_offset)
+
     # ---- logs
     def stdout_path(self, run=None):
         return self.workdir / f"serve-{run or self.runs}.stdout"
@@ -417,6 +437,7 @@ class Server:
 
     # ---- CLI against this server's store
     def cli(self, *args, input=None, env=None):
+        env = {"JETON_TEST_CLOCK": self.env["JETON_TEST_CLOCK"], **(env or {})}
         return run_jeton("--db", self.db, *args, input=input, env=env, cwd=self.workdir)
 
     # ---- HTTP
