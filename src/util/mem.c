@@ -3,6 +3,7 @@
 #include "util/mem.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,10 @@ void *jt_alloc(size_t n)
 
 void *jt_calloc(size_t count, size_t n)
 {
+	/* An impossible size is refused here, not by calloc: sanitizers'
+	 * allocators abort on it instead of returning NULL. */
+	if (n && count > SIZE_MAX / n)
+		return NULL;
 	return should_fail() ? NULL : calloc(count ? count : 1, n ? n : 1);
 }
 

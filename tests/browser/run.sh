@@ -2,7 +2,7 @@
 # jeton's browser tests: Debian's Chromium driven by playwright-core, run by
 # Node's own test runner. Installs what is missing (quietly), then runs.
 #   JETON_BIN=/abs/build/jeton tests/browser/run.sh [node --test args...]
-# Screenshots go to docs/screenshots/. Never downloads a browser.
+# Screenshots go to build/screenshots/, or to $JETON_SCREENSHOTS. Never downloads a browser.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"

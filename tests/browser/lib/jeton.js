@@ -2,7 +2,7 @@
 // Shared helpers for jeton's browser tests: a real `jeton serve` on a free
 // loopback port with a throwaway store (as tests/e2e/conftest.py does), the
 // CLI against that store, Debian's Chromium driven by playwright-core, and
-// screenshots into docs/screenshots/. Every wait is bounded.
+// screenshots into build/screenshots/ ($JETON_SCREENSHOTS). Every wait is bounded.
 import { spawn, execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync, accessSync, constants } from 'node:fs';
@@ -15,7 +15,10 @@ import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..', '..');
-export const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+// Screenshots go under build/ unless `make screenshots` asks for the README's copies.
+export const SCREENSHOTS = process.env.JETON_SCREENSHOTS
+  ? path.resolve(process.env.JETON_SCREENSHOTS)
+  : path.join(REPO_ROOT, 'build', 'screenshots');
 export const ADMIN_EMAIL = 'admin@localhost';
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
