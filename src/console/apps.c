@@ -224,7 +224,7 @@ void console_app_secret(struct http_req *req)
 	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
 		return;
 	snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
-	if (req->method == HTTP_GET) {
+	if (req->method != HTTP_POST) {
 		snprintf(msg, sizeof msg,
 			 "\"%s\" gets a new client secret; the current one stops working at once.",
 			 a.name);
@@ -258,7 +258,7 @@ void console_app_delete(struct http_req *req)
 	char msg[LIMIT_NAME_BYTES + 160], back[64];
 	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
 		return;
-	if (req->method == HTTP_GET) {
+	if (req->method != HTTP_POST) {
 		snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
 		snprintf(msg, sizeof msg,
 			 "\"%s\" and every token issued to it stop working at once. This cannot be "

@@ -59,8 +59,10 @@ struct console_ctx {
 };
 
 /* Starts a console request: the signed-in user (else a redirect to the
- * login page), an admin check when need_admin (else a 403 page), and for a
- * POST the CSRF check (else a 403 page). False when a reply is set. */
+ * login page), an admin check when need_admin (else a 403 page), and for
+ * every method but GET (HEAD arrives as GET) the CSRF and Origin check
+ * (else a 403 page). False when a reply is set. Handlers change state only
+ * on POST. */
 bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c);
 
 /* Renders template with data (consumed) as the body of the console layout

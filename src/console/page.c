@@ -47,7 +47,8 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 		page_message(req, 403, "Not allowed", "This page is for the instance's administrators.", c);
 		return false;
 	}
-	if (req->method == HTTP_POST) {
+	/* Everything but a read proves it came from our own form. */
+	if (req->method != HTTP_GET) {
 		char csrf[CSRF_CHARS + 8];
 		form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {

@@ -213,7 +213,7 @@ void console_token_revoke(struct http_req *req)
 	char msg[LIMIT_NAME_BYTES + 160];
 	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
 		return;
-	if (req->method == HTTP_GET) {
+	if (req->method != HTTP_POST) {
 		snprintf(msg, sizeof msg,
 			 "The token \"%s\" (%s…) will stop working at once, everywhere. This cannot "
 			 "be undone.", pat.name, pat.display_prefix);
@@ -239,7 +239,7 @@ void console_token_rotate(struct http_req *req)
 	char msg[LIMIT_NAME_BYTES + 200], token[TOKEN_LEN + 1];
 	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
 		return;
-	if (req->method == HTTP_GET) {
+	if (req->method != HTTP_POST) {
 		snprintf(msg, sizeof msg,
 			 "A new token with the same name, scopes and expiry replaces \"%s\" (%s…), "
 			 "which stops working at once.", pat.name, pat.display_prefix);

@@ -16,9 +16,11 @@
 #include "util/limits.h"
 #include "util/status.h"
 
+/* A request's method. HEAD reaches handlers as HTTP_GET (the server sends
+ * no body for it), so a handler has only GET as a read. */
 enum http_method {
 	HTTP_GET = 1 << 0,
-	HTTP_HEAD = 1 << 1,
+	HTTP_HEAD = 1 << 1,   /* only in Allow headers; requests carry HTTP_GET */
 	HTTP_POST = 1 << 2,
 	HTTP_PUT = 1 << 3,
 	HTTP_PATCH = 1 << 4,
@@ -108,6 +110,8 @@ void http_reply_empty(struct http_req *req, int status);
 /* Adds a response header; value is copied. Silently ignored past
  * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
+/* Retry-After: seconds (at least 1), for a 429 or a 503. */
+void http_retry_after(struct http_req *req, int seconds);
 
 /* Attaches a handler's state to req for the time it is suspended; free
  * runs if the request ends without the handler taking ctx back (the client

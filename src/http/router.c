@@ -44,14 +44,13 @@ const struct http_route *http_route_find(const struct http_route *routes, size_t
 	char scratch[LIMIT_URL_BYTES + 1];
 	const char *params[LIMIT_ROUTE_PARAMS];
 	size_t nparams;
-	unsigned method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
 
 	*allowed = 0;
 	for (size_t i = 0; i < nroutes; i++) {
 		if (!match(routes[i].pattern, req->path, scratch, sizeof scratch, params, &nparams))
 			continue;
 		*allowed |= routes[i].methods;
-		if (routes[i].methods & method) {
+		if (routes[i].methods & req->method) {
 			/* Keep the parameters in storage that outlives this call. */
 			memcpy(req->params_buf, scratch, sizeof req->params_buf);
 			for (size_t p = 0; p < nparams; p++)

@@ -344,7 +344,11 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	struct http_req *req = &rs->req;
 	struct header_scan hs = {0, false};
 
+	/* HEAD is GET without the body (the library drops it): handlers never
+	 * see HEAD, so no handler can treat it as anything but a read. */
 	req->method = method_of(method);
+	if (req->method == HTTP_HEAD)
+		req->method = HTTP_GET;
 	req->path = url;
 	req->app = srv->cfg.app;
 	req->conn = conn;

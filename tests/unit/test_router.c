@@ -154,14 +154,6 @@ TEST(empty_segment_does_not_match_a_placeholder)
 	misses(HTTP_PUT, "/v1/spaces///members/19", 0);
 }
 
-TEST(head_matches_get_routes)
-{
-	finds(HTTP_HEAD, "/v1/users/me", R_ME);
-	if (finds(HTTP_HEAD, "/v1/users/me/access_tokens/42", R_TOKEN))
-		CHECK_EQ_STR(req.params[0], "42");
-	misses(HTTP_HEAD, "/oauth/token", HTTP_POST);
-}
-
 TEST(path_of_the_longest_allowed_length_matches)
 {
 	static char path[LIMIT_URL_BYTES + 1];
@@ -194,7 +186,6 @@ int main(void)
 	RUN(no_match_gives_no_allowed_methods);
 	RUN(trailing_slash_does_not_match);
 	RUN(empty_segment_does_not_match_a_placeholder);
-	RUN(head_matches_get_routes);
 	RUN(path_of_the_longest_allowed_length_matches);
 	RUN(overlong_path_matches_nothing);
 	return check_summary(__FILE__);
