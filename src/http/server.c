@@ -226,8 +226,19 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *
 	return r;
 }
 
-/* Queues the response and writes the access-log line (method, path,
- * status, time: never a header, query or body). */
+/* The access-log line: method, "path", status, time, client address;
+ * never a header, query or body. Every field from the request is escaped,
+ * so a path holding %0a or %1b cannot forge a line or drive a terminal. */
+static void access_log(const struct request_state *rs, const char *method)
+{
+	char m[32], path[LOG_FIELD_BYTES], ip[LIMIT_IP_BYTES * 4 + 1];
+	log_info("%s \"%s\" %d %.2fms %s", log_escape(method, m, sizeof m),
+		 log_escape(rs->req.path, path, sizeof path), rs->req.status,
+		 (double)(time_mono_us() - rs->start_us) / 1000.0,
+		 log_escape(rs->req.client_ip, ip, sizeof ip));
+}
+
+/* Queues the response and writes the access-log line. */
 static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 			      const char *method)
 {
@@ -237,8 +248,7 @@ static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 	atomic_fetch_add(&stat_requests[cls >= 1 && cls <= 5 ? cls : 0], 1);
 	atomic_fetch_add(&stat_duration_us, (uint_fast64_t)(time_mono_us() - rs->start_us));
 	if (srv->cfg.access_log)
-		log_info("%s %s %d %.2fms %s", method, rs->req.path, rs->req.status,
-			 (double)(time_mono_us() - rs->start_us) / 1000.0, rs->req.client_ip);
+		access_log(rs, method);
 	return r;
 }
 
@@ -464,13 +474,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void on_library_error(void *cls, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], shown[LOG_FIELD_BYTES];
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_warn("http: %s", msg);
+	log_warn("http: %s", log_escape(msg, shown, sizeof shown)); /* may quote the request */
 }
 
 /* Lets the slow-work threads finish what they hold, then joins them. */

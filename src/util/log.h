@@ -3,9 +3,19 @@
  * pass a secret (token, password, code, cookie) to these functions. */
 #ifndef JETON_LOG_H
 #define JETON_LOG_H
+#include <stddef.h>
 
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies s into out (out_len > 0) with every byte that could forge or
+ * garble a log line written as \xHH: control characters, DEL, anything
+ * outside printable ASCII, and '\\' and '"' so a quoted field stays one
+ * field. Truncates to fit; returns out. Every logged value that came from
+ * a request goes through this. (Each log line is also checked: a control
+ * character that reaches it anyway is written as \xHH, never as is.) */
+const char *log_escape(const char *s, char *out, size_t out_len);
+#define LOG_FIELD_BYTES 1024 /* an escaped field longer than a log line is cut anyway */
 
 #endif

@@ -51,3 +51,19 @@ def test_refused_token_is_logged_without_the_token(server, admin_token):
     assert poll(lambda: _lines(server, path), timeout=3.0)
     log = server.stderr_text() + server.stdout_text()
     assert admin_token[8:] not in log
+
+
+def test_control_characters_in_the_path_are_escaped_on_one_line(server):
+    """%0a in a path cannot forge a second log line, nor %1b drive the operator's terminal."""
+    marker = unique("forge")
+    r = server.get(f"/v1/{marker}%0a2026-01-01T00:00:00Z info GET /forged 200%1b[2J\\%22end")
+    assert r.status_code == 404
+    assert poll(lambda: _lines(server, marker), timeout=3.0), "request not logged"
+    time.sleep(0.2)
+    lines = _lines(server, marker)
+    assert len(lines) == 1, lines
+    assert f'"/v1/{marker}\\x0a2026-01-01T00:00:00Z info GET /forged 200\\x1b[2J\\x5c\\x22end"' \
+        in lines[0], lines[0]
+    log = server.stderr_text()
+    assert "\x1b" not in log
+    assert not [line for line in log.splitlines() if line.startswith("2026-01-01T00:00:00Z")]
