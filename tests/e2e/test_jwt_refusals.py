@@ -221,14 +221,14 @@ def test_token_of_a_retired_key_is_refused_once_unpublished(tmp_path):
         app = jwt_app(s)
         old = issue_jwt(s, app)
         old_kid = header_of(old)["kid"]
-        next_second()                         # keys are dated to the second
+        next_second(s)                         # keys are dated to the second
         new_kid = rotate(s)
         assert new_kid != old_kid
         got = wait_signing_kid(s, app, new_kid)
         assert got == new_kid, f"new tokens still signed by {got}, not {new_kid}"
         # during the overlap both keys are published and the old token works
         assert {old_kid, new_kid} <= set(kids(s)), kids(s)
-        time.sleep(1.1)                        # the old token's cache entry is reloaded
+        s.advance(2)                          # the old token's cache entry is reloaded
         assert s.get("/v1/me", token=old).status_code == 200
         verify_offline(s, old, "EdDSA")
 
