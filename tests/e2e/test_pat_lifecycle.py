@@ -202,7 +202,7 @@ def test_put_revoked_revokes_at_once_and_is_idempotent(server, owner):
     assert first["status"] == "revoked"
     assert TIME_RE.match(first["revoked_at"] or ""), first
     assert_401(server.get("/v1/me", token=pat["token"]))
-    time.sleep(1.1)  # so that a second revocation would get a different time
+    server.advance(2)  # so that a second revocation would get a different time
     r = server.put(f"{BASE}/{pat['id']}/revoked", owner["token"])
     assert r.status_code == 200, describe(r)
     assert r.json()["status"] == "revoked"
@@ -337,7 +337,7 @@ def test_last_use_time_and_ip_are_recorded_after_use(server, owner):
         return obj if obj["last_used_at"] is not None else None
     obj = poll(used, timeout=5.0, interval=0.2)
     assert obj, "last_used_at still null 5 s after the token was used"
-    assert before <= parse_time(obj["last_used_at"]) <= utcnow() + dt.timedelta(seconds=5)
+    assert before <= parse_time(obj["last_used_at"]) <= server.now() + dt.timedelta(seconds=5)
     assert obj["last_used_ip"] == "127.0.0.1"
 
 
@@ -350,11 +350,18 @@ def test_last_use_is_written_at_most_once_a_minute(server, owner):
         return obj if obj["last_used_at"] is not None else None
     first = poll(used, timeout=5.0, interval=0.2)
     assert first, "last_used_at still null 5 s after the token was used"
-    time.sleep(1.2)  # a rewrite would now carry a later second
+    server.advance(50)  # a rewrite would now carry a later time
     assert server.get("/v1/me", token=pat["token"]).status_code == 200
-    time.sleep(0.5)
+    time.sleep(0.2)
     again = server.get(f"{BASE}/{pat['id']}", owner["token"]).json()
     assert again["last_used_at"] == first["last_used_at"]
+
+    server.advance(20)  # past the minute: the next use is written
+    assert server.get("/v1/me", token=pat["token"]).status_code == 200
+    later = poll(lambda: (lambda o: o if o["last_used_at"] != first["last_used_at"] else None)(
+        server.get(f"{BASE}/{pat['id']}", owner["token"]).json()), timeout=5.0, interval=0.1)
+    assert later, "last_used_at not rewritten after a minute"
+    assert (parse_time(later["last_used_at"]) - parse_time(first["last_used_at"])).total_seconds() >= 60
 
 
 @pytest.mark.parametrize("method,path,allowed", [
