@@ -10,42 +10,34 @@ from conftest import assert_error, describe, unique, unique_email
 BASE = "/v1/users/me/access_tokens"
 
 
-def _refused_or_kept(r, field, sent, refetch):
-    """Either 400 invalid_request, or 201 and the value reads back exactly as sent."""
-    if r.status_code == 400:
-        assert_error(r, 400, "invalid_request")
-        return
-    assert r.status_code == 201, describe(r)
-    assert r.json()[field] == sent, f"sent {sent!r}, stored {r.json()[field]!r}"
-    assert refetch(r.json())[field] == sent
+def _refused(r):
+    """400 invalid_request that says why: a C string would end at the NUL."""
+    body = assert_error(r, 400, "invalid_request")
+    assert "NUL" in body["error_description"] or "nul" in body["error_description"], describe(r)
 
 
-def test_token_name_with_an_embedded_nul_is_refused_or_kept_exactly(server, admin_token):
+def test_token_name_with_an_embedded_nul_is_refused(server, admin_token):
     name = "ci\u0000prod"
     r = server.post(BASE, admin_token, json={"name": name, "scopes": ["manage_tokens"]})
-    _refused_or_kept(r, "name", name,
-                     lambda obj: server.get(f"{BASE}/{obj['id']}", admin_token).json())
+    _refused(r)
 
 
-def test_user_email_with_an_embedded_nul_is_refused_or_kept_exactly(server, admin_token):
+def test_user_email_with_an_embedded_nul_is_refused(server, admin_token):
     email = unique_email("nul") + "\u0000admin@localhost"
     r = server.post("/v1/users", admin_token, json={"email": email})
-    _refused_or_kept(r, "email", email,
-                     lambda obj: server.get(f"/v1/users/{obj['id']}", admin_token).json())
+    _refused(r)
 
 
-def test_user_name_with_an_embedded_nul_is_refused_or_kept_exactly(server, admin_token):
+def test_user_name_with_an_embedded_nul_is_refused(server, admin_token):
     name = "Eve\u0000Admin"
     r = server.post("/v1/users", admin_token, json={"email": unique_email(), "name": name})
-    _refused_or_kept(r, "friendly_name", name,
-                     lambda obj: server.get(f"/v1/users/{obj['id']}", admin_token).json())
+    _refused(r)
 
 
-def test_space_name_with_an_embedded_nul_is_refused_or_kept_exactly(server, admin_token):
+def test_space_name_with_an_embedded_nul_is_refused(server, admin_token):
     name = unique("space") + "\u0000hidden"
     r = server.post("/v1/spaces", admin_token, json={"name": name})
-    _refused_or_kept(r, "name", name,
-                     lambda obj: server.get(f"/v1/spaces/{obj['id']}", admin_token).json())
+    _refused(r)
 
 
 @pytest.mark.parametrize("name", ["\U0001F511" * 100, "Zoë's \u201ctoken\u201d", "\u65e5\u672c"],
@@ -73,10 +65,10 @@ def test_101_emoji_name_is_refused(server, admin_token):
     "/v1/spaces/99999999999999999999",
     "/v1/spaces/abc",
 ])
-def test_odd_ids_get_a_4xx_not_a_server_error(server, admin_token, path):
+def test_odd_ids_are_not_found(server, admin_token, path):
+    """An id that no resource can have is answered like one that none has."""
     r = server.get(path, admin_token)
-    assert r.status_code in (400, 404), describe(r)
-    assert_error(r, r.status_code)
+    assert_error(r, 404, "not_found")
 
 
 @pytest.mark.parametrize("body", [
