@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading request input with a precise 400 for each way it can be wrong. */
 #include "api/api.h"
+#include "util/mem.h"
 #include "util/text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* True if a JSON text holds a NUL, raw or as \u0000: cJSON would end the
@@ -23,18 +25,71 @@ static bool has_nul(const char *s, size_t s_len)
 	return false;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static const char no_memory[] = ""; /* duplicate_key could not check */
+
+/* The first key that appears twice in one object, at any depth, or NULL.
+ * RFC 8259 leaves duplicates to the reader, and readers disagree (cJSON
+ * takes the first, others the last), so a proxy or client library and
+ * jeton could act on different values: refuse them. Sorting keeps this
+ * O(n log n) for a body of many keys. */
+static const char *duplicate_key(const cJSON *v)
+{
+	const cJSON *child;
+	size_t n = 0;
+	const char *dup = NULL;
+
+	cJSON_ArrayForEach(child, v)
+		if ((dup = duplicate_key(child)) != NULL)
+			return dup;
+	if (!cJSON_IsObject(v))
+		return NULL;
+	cJSON_ArrayForEach(child, v)
+		n++;
+	if (n < 2)
+		return NULL;
+	const char **keys = jt_calloc(n, sizeof *keys);
+	if (!keys)
+		return no_memory;
+	n = 0;
+	cJSON_ArrayForEach(child, v)
+		keys[n++] = child->string;
+	qsort(keys, n, sizeof *keys, compare_keys);
+	for (size_t i = 1; i < n && !dup; i++)
+		if (strcmp(keys[i - 1], keys[i]) == 0)
+			dup = keys[i];
+	jt_free(keys);
+	return dup;
+}
+
 cJSON *input_json_object(struct http_req *req)
 {
-	const char *end = NULL;
 	if (has_nul(req->body, req->body_len)) {
 		http_reply_error(req, 400, "invalid_request", "Strings must not contain NUL characters.");
 		return NULL;
 	}
-	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len, &end, 0);
+	/* The body is NUL-terminated: parsing up to and including that NUL
+	 * with require_null_terminated refuses anything after the value but
+	 * whitespace ({"a":1} x, or two objects). */
+	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
 	if (!o || !cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		http_reply_error(req, 400, "invalid_request",
-				 "The request body must be a JSON object.");
+				 "The request body must be one JSON object, with nothing after it.");
+		return NULL;
+	}
+	const char *dup = duplicate_key(o);
+	if (dup == no_memory)
+		http_reply_status(req, JT_ENOMEM, "body");
+	else if (dup)
+		http_reply_error(req, 400, "invalid_request",
+				 "The key \"%.64s\" appears twice in one object.", dup);
+	if (dup) {
+		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;

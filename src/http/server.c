@@ -62,6 +62,7 @@ struct request_state {
 	bool started;     /* the access handler has seen the headers */
 	bool answered;    /* a response was queued early */
 	size_t target_len; /* raw request-target length: path and query */
+	bool nul_in_target; /* %00 in the raw target: the library's decoding would cut it there */
 	bool suspended;   /* waiting for http_resume */
 	atomic_bool resumed;
 	http_handler on_resume;
@@ -305,6 +306,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	if (!rs)
 		return NULL;
 	rs->target_len = strlen(uri);
+	rs->nul_in_target = strstr(uri, "%00") != NULL;
 	rs->start_us = time_mono_us();
 	rs->srv = srv;
 	atomic_fetch_add(&srv->in_flight, 1);
@@ -334,6 +336,12 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	return MHD_YES;
 }
 
+static int header_count(struct MHD_Connection *conn, struct header_count *hc)
+{
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, hc);
+	return hc->n;
+}
+
 /* Framing a proxy and this server could read differently (request
  * smuggling, RFC 9112 §6.3): conflicting Content-Length headers, or
  * Content-Length with Transfer-Encoding. */
@@ -341,9 +349,18 @@ static bool ambiguous_framing(struct MHD_Connection *conn)
 {
 	struct header_count cl = {"Content-Length", NULL, 0, false};
 	struct header_count te = {"Transfer-Encoding", NULL, 0, false};
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &cl);
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &te);
+	header_count(conn, &cl);
+	header_count(conn, &te);
 	return cl.differ || (cl.n && te.n) || te.n > 1;
+}
+
+/* A transfer coding we cannot decode: the library would wait for a body
+ * it cannot frame until the idle timeout. Only "chunked" is served. */
+static bool unknown_transfer_coding(struct MHD_Connection *conn)
+{
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	return te && strcasecmp(te, "chunked") != 0;
 }
 
 /* First call for a request: headers are in. Checks the limits that can be
@@ -376,6 +393,14 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	} else if (ambiguous_framing(conn)) {
 		http_reply_error(req, 400, "invalid_request",
 				 "Conflicting Content-Length or Transfer-Encoding headers.");
+	} else if (header_count(conn, &(struct header_count){"Host", NULL, 0, false}) > 1) {
+		/* Which Host names the site would be a guess (RFC 9112 §3.2). */
+		http_reply_error(req, 400, "invalid_request", "The request has more than one Host header.");
+	} else if (rs->nul_in_target) {
+		http_reply_error(req, 400, "invalid_request", "The URL must not contain %%00.");
+	} else if (unknown_transfer_coding(conn)) {
+		http_reply_error(req, 501, "not_implemented",
+				 "Only the chunked transfer coding is supported.");
 	} else {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
