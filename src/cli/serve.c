@@ -83,6 +83,29 @@ static bool env_flag(const char *name)
 	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
 }
 
+/* --trusted-proxy (repeatable) or else JETON_TRUSTED_PROXIES: CIDRs,
+ * separated by commas or spaces, whose X-Forwarded-For is believed. */
+static int trusted_proxies(const struct cli_option *opts, size_t nopts, struct http_proxies *out)
+{
+	const char *env = getenv("JETON_TRUSTED_PROXIES");
+	enum jt_status st = JT_OK;
+	int given = 0;
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < nopts; i++) {
+		if (strcmp(opts[i].name, "--trusted-proxy") != 0)
+			continue;
+		for (given = 0; given < opts[i].nvalues && st == JT_OK; given++)
+			st = http_proxies_add(out, opts[i].values[given]);
+	}
+	if (!given && env)
+		st = http_proxies_add(out, env);
+	if (st == JT_OK)
+		return CLI_OK;
+	fprintf(stderr, "jeton: --trusted-proxy takes addresses or CIDRs such as 10.0.0.0/8 or "
+		"2001:db8::/32, at most %d\n", LIMIT_TRUSTED_PROXIES);
+	return CLI_USAGE;
+}
+
 int cli_serve(int argc, char **argv)
 {
 	struct cli_option opts[] = {
@@ -92,6 +115,7 @@ int cli_serve(int argc, char **argv)
 		{.name = "--key-file", .takes_value = true}, {.name = "--jwt-alg", .takes_value = true},
 		{.name = "--key-rotation", .takes_value = true},
 		{.name = "--user-token-format", .takes_value = true},
+		{.name = "--trusted-proxy", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -103,6 +127,7 @@ int cli_serve(int argc, char **argv)
 	enum jwt_alg jwt_alg;
 	int64_t rotation;
 	struct http_server *srv = NULL;
+	struct http_proxies proxies;
 	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
 	uint16_t port;
 	bool created;
@@ -132,6 +157,8 @@ int cli_serve(int argc, char **argv)
 	}
 	if (threads < 1)
 		threads = 1;
+	if (trusted_proxies(opts, nopts, &proxies) != CLI_OK)
+		return CLI_USAGE;
 	bool access_log = cli_value(opts, nopts, "--access-log") || env_flag("JETON_ACCESS_LOG");
 	bool user_credentials = cli_value(opts, nopts, "--allow-user-credentials") ||
 				env_flag("JETON_ALLOW_USER_CREDENTIALS");
@@ -192,6 +219,7 @@ int cli_serve(int argc, char **argv)
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .app = &jt,
 		.routes = api_routes, .nroutes = api_route_count, .access_log = access_log,
+		.trusted_proxies = &proxies,
 	};
 	if (http_server_start(&cfg, &srv) != JT_OK)
 		goto out;

@@ -47,7 +47,7 @@ struct http_req {
 	char params_buf[LIMIT_URL_BYTES + 1];   /* storage for params */
 	const char *body;                       /* NUL-terminated copy, may be "" */
 	size_t body_len;
-	char client_ip[LIMIT_IP_BYTES + 1];
+	char client_ip[LIMIT_IP_BYTES + 1];     /* the client, behind trusted proxies too */
 	void *app;                              /* given to http_server_start */
 	void *conn;                             /* the library's connection */
 	void *ctx;                              /* a handler's state across suspensions */
@@ -151,6 +151,35 @@ enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_le
  * unchanged, when it does not fit in url_len. */
 bool http_url_add(char *url, size_t url_len, const char *key, const char *value);
 
+/* ---- proxy.c ---- */
+
+/* An address (prefix 32 or 128) or a network. IPv4 is in addr[0..3]. */
+struct http_cidr {
+	int family;       /* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	uint8_t addr[16];
+};
+
+/* The reverse proxies whose X-Forwarded-For is believed. */
+struct http_proxies {
+	struct http_cidr cidr[LIMIT_TRUSTED_PROXIES];
+	size_t n;
+};
+
+/* Adds the CIDRs of spec, separated by commas or spaces ("10.0.0.0/8,
+ * 2001:db8::/32 192.0.2.7"; a bare address is one host). JT_EINVAL for an
+ * entry that is not one (p keeps the entries before it), JT_ETOOBIG past
+ * LIMIT_TRUSTED_PROXIES. */
+enum jt_status http_proxies_add(struct http_proxies *p, const char *spec);
+
+/* The client's address: peer itself, unless peer is inside a trusted CIDR
+ * of p and xff (every X-Forwarded-For value, in order, joined by commas)
+ * names one: then the right-most hop that is not a trusted proxy (the
+ * left-most when all are), in canonical form. A hop that is not an
+ * address, met before the client, leaves peer. */
+void http_client_address(const struct http_proxies *p, const char *peer, const char *xff,
+			 char *out, size_t out_len);
+
 /* ---- server.c ---- */
 
 /* Counters since start, for /metrics. */
@@ -169,6 +198,7 @@ struct http_server_config {
 	const struct http_route *routes;
 	size_t nroutes;
 	bool access_log;             /* one line per request on stderr */
+	const struct http_proxies *trusted_proxies; /* NULL: X-Forwarded-For is ignored */
 };
 
 struct http_server;

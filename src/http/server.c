@@ -295,6 +295,44 @@ static const char *client_ip(struct MHD_Connection *conn, char *out, size_t out_
 	return out;
 }
 
+/* Every X-Forwarded-For value in order, joined by commas, into buf; NULL
+ * when there is none or it does not fit (the peer is then the client). */
+struct forwarded {
+	char *buf;
+	size_t len, cap;
+	bool overflow;
+};
+
+static enum MHD_Result join_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	struct forwarded *f = cls;
+	(void)kind;
+	if (!key || !value || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	int n = snprintf(f->buf + f->len, f->cap - f->len, "%s%s", f->len ? "," : "", value);
+	if (n < 0 || (size_t)n >= f->cap - f->len)
+		f->overflow = true;
+	else
+		f->len += (size_t)n;
+	return f->overflow ? MHD_NO : MHD_YES;
+}
+
+/* Sets req->client_ip: the peer, or behind a trusted proxy the client it
+ * names in X-Forwarded-For. Throttling, the audit log, the access log and
+ * a token's last-used address all read it. */
+static void set_client_ip(struct http_server *srv, struct MHD_Connection *conn,
+			  struct http_req *req)
+{
+	char peer[LIMIT_IP_BYTES + 1], xff[LIMIT_HEADER_BYTES + 1];
+	struct forwarded f = {xff, 0, sizeof xff, false};
+	client_ip(conn, peer, sizeof peer);
+	if (srv->cfg.trusted_proxies && srv->cfg.trusted_proxies->n)
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, join_forwarded, &f);
+	http_client_address(srv->cfg.trusted_proxies, peer, f.len && !f.overflow ? xff : NULL,
+			    req->client_ip, sizeof req->client_ip);
+}
+
 /* Called by the library as soon as the request line is read, with the raw
  * request target: the only place its full length (query included) is
  * known. The state it returns is the request's from then on. */
@@ -379,7 +417,7 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	req->path = url;
 	req->app = srv->cfg.app;
 	req->conn = conn;
-	client_ip(conn, req->client_ip, sizeof req->client_ip);
+	set_client_ip(srv, conn, req);
 
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
 	if (rs->target_len > LIMIT_URL_BYTES || strlen(url) > LIMIT_URL_BYTES) {

@@ -15,6 +15,7 @@
 #define LIMIT_SHUTDOWN_SECONDS  5           /* SIGTERM: time given to in-flight requests */
 #define LIMIT_RESPONSE_HEADERS  12          /* extra headers one response may set */
 #define LIMIT_ROUTE_PARAMS      4           /* {placeholders} in one route */
+#define LIMIT_TRUSTED_PROXIES   32          /* --trusted-proxy CIDRs */
 
 /* Identities and names (bytes, excluding the terminating NUL) */
 #define LIMIT_EMAIL_BYTES       254         /* RFC 5321 path limit */
