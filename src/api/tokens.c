@@ -12,13 +12,41 @@
 #include <stdio.h>
 #include <string.h>
 
-/* What the principal's user holds across all their spaces. */
-static uint64_t held_by_user(const struct principal *p)
+/* Replies to the caller's refusal to mint a token with scopes until
+ * expires_at (grant_may_mint_pat); false when the caller may. A scope the
+ * client asked for and may not have is invalid_scope; one that a rotation
+ * would hand on is a right the token lacks for the request. */
+static bool refused(struct http_req *req, const struct grant_caller *by, uint64_t scopes,
+		    int64_t expires_at, bool asked)
 {
-	uint64_t held = p->user_permissions;
-	for (size_t i = 0; i < p->nspaces; i++)
-		held |= p->spaces[i].permissions;
-	return held;
+	char names[LIMIT_SCOPES_BYTES + 1], until[TIME_RFC3339_BUF];
+
+	switch (grant_may_mint_pat(by, scopes, expires_at)) {
+	case GRANT_OK:
+		return false;
+	case GRANT_NOT_PERSONAL:
+		http_reply_error(req, 403, "forbidden",
+				 "Personal access tokens are created by their user, with a personal "
+				 "access token or in the console, not with an OAuth token.");
+		return true;
+	case GRANT_NOT_HELD:
+		if (!asked) {
+			api_reply_insufficient_scope(req, scopes & ~by->holds);
+			return true;
+		}
+		scope_format(scopes & ~by->holds, names, sizeof names);
+		http_reply_error(req, 400, "invalid_scope",
+				 "You cannot grant %s: neither you nor this token hold it.", names);
+		return true;
+	case GRANT_OUTLIVES:
+		time_format(by->expires_at, until);
+		http_reply_error(req, 403, "forbidden",
+				 "This token expires at %s; the token it %s must expire no later%s.",
+				 until, asked ? "creates" : "rotates",
+				 asked ? ": set \"expires_at\" to that time or earlier" : "");
+		return true;
+	}
+	return true;
 }
 
 static void reply_created(struct http_req *req, const struct pat *pat, char token[TOKEN_LEN + 1])
@@ -113,21 +141,16 @@ static void create(struct http_req *req, struct principal *p)
 			goto out;
 		}
 	}
-	/* A token can only hand on rights its user holds and it has itself. */
-	uint64_t grantable = held_by_user(p) & p->token_scopes;
+	struct grant_caller by;
+	grant_caller_of_token(p, &by);
 	if (!has_scopes)
-		scopes = grantable;
+		scopes = by.holds;
 	if (scopes == 0) {
 		http_reply_error(req, 400, "invalid_scope", "\"scopes\" must not be empty.");
 		goto out;
 	}
-	if (scopes & ~grantable) {
-		char names[LIMIT_SCOPES_BYTES + 1];
-		scope_format(scopes & ~grantable, names, sizeof names);
-		http_reply_error(req, 400, "invalid_scope",
-				 "You cannot grant %s: neither you nor this token hold it.", names);
+	if (refused(req, &by, scopes, expires_at, true))
 		goto out;
-	}
 	struct new_pat *np = jt_calloc(1, sizeof *np);
 	if (!np) {
 		http_reply_status(req, JT_ENOMEM, "token");
@@ -232,29 +255,47 @@ void api_token_revoked(struct http_req *req)
 	revoke(req, true);
 }
 
-void api_token_rotate(struct http_req *req)
+/* A rotation hands out a new secret with the old token's rights and
+ * expiry: the caller must be able to create that token. */
+static void rotate(struct http_req *req, struct principal *p, int64_t id)
 {
 	struct jeton *jt = api_jeton(req);
 	char token[TOKEN_LEN + 1];
-	struct pat pat;
+	struct pat old, pat;
+	struct grant_caller by;
+	uint64_t scopes;
+
+	enum jt_status st = store_pat_get(jt->store, p->user.id, id, &old);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "token");
+		return;
+	}
+	if (scope_parse(old.scopes, strlen(old.scopes), &scopes) != JT_OK)
+		scopes = SCOPE_ALL; /* unreadable: only a caller holding everything */
+	grant_caller_of_token(p, &by);
+	if (refused(req, &by, scopes, old.expires_at, false))
+		return;
+	st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
+	if (st == JT_ECONFLICT) {
+		http_reply_error(req, 409, "conflict",
+				 "Only an active token can be rotated; this one is revoked or expired.");
+	} else if (st != JT_OK) {
+		http_reply_status(req, st, "token");
+	} else {
+		auth_invalidate(jt->auth);
+		api_audit(req, p, "token.rotated", true, "token %lld -> %lld (%s)", (long long)id,
+			  (long long)pat.id, pat.name);
+		reply_created(req, &pat, token);
+	}
+}
+
+void api_token_rotate(struct http_req *req)
+{
 	int64_t id;
 	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
 	if (!p)
 		return;
-	if (input_id(req, 0, &id)) {
-		enum jt_status st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
-		if (st == JT_ECONFLICT) {
-			http_reply_error(req, 409, "conflict",
-					 "Only an active token can be rotated; this one is revoked "
-					 "or expired.");
-		} else if (st != JT_OK) {
-			http_reply_status(req, st, "token");
-		} else {
-			auth_invalidate(jt->auth);
-			api_audit(req, p, "token.rotated", true, "token %lld -> %lld (%s)", (long long)id,
-				  (long long)pat.id, pat.name);
-			reply_created(req, &pat, token);
-		}
-	}
+	if (input_id(req, 0, &id))
+		rotate(req, p, id);
 	auth_release(p);
 }

@@ -8,8 +8,8 @@
  *           another node) show within that time; changes made through this
  *           process call auth_invalidate() and show at once. Last-use times
  *           are written at most once a minute per token.
- * grant.c   rights: a user's permissions, and issuing, rotating personal
- *           access tokens.
+ * grant.c   rights: a user's permissions, who may hand them on, and
+ *           issuing, rotating personal access tokens.
  * throttle.c  limits on password guesses per account and per address. */
 #ifndef JETON_AUTH_H
 #define JETON_AUTH_H
@@ -124,9 +124,61 @@ enum jt_status grant_user_permissions(struct store *st, const struct user *u,
 				      uint64_t *instance, uint64_t *held);
 uint64_t grant_instance_permissions(const struct user *u);
 
+/* True when the token may act in the space: its user is a member there and
+ * the token is not bound to another space. A space-bound token never
+ * passes for another space, whatever its instance-wide rights. */
+bool auth_in_space(const struct principal *p, int64_t space_id);
+
+/* Whether user_id is a member of a space that caller_id is also a member of
+ * (only space only_space, when non-zero: a space-bound token's). Someone
+ * who is not an instance admin sees and adds only such users. */
+enum jt_status grant_users_share_space(struct store *st, int64_t caller_id, int64_t only_space,
+				       int64_t user_id, bool *out);
+
+/* ---- Who may hand on rights (grant.c) ----
+ *
+ * One rule for every action that yields or widens a secret: creating or
+ * rotating a personal access token (a rotation is a creation), and creating
+ * an admin or changing an admin account. The caller must be a person (a
+ * personal access token or a console session, never a token issued through
+ * /oauth/token), hold every right handed on (its user's permissions ∩ its
+ * token's scopes), and, for a token it mints, outlive it. */
+
+/* Who asks. */
+struct grant_caller {
+	bool personal;       /* a PAT or a console session */
+	uint64_t holds;      /* what it can hand on */
+	int64_t expires_at;  /* its token's expiry; 0 = never (a console session) */
+};
+
+/* Why a caller may not, or GRANT_OK. */
+enum grant_refusal {
+	GRANT_OK = 0,
+	GRANT_NOT_PERSONAL, /* an OAuth or client token */
+	GRANT_NOT_HELD,     /* a right the caller does not hold */
+	GRANT_OUTLIVES,     /* would outlive the caller's token */
+};
+
+/* The caller behind a verified token. */
+void grant_caller_of_token(const struct principal *p, struct grant_caller *out);
+/* The caller behind a console session: the user, holding held. */
+void grant_caller_of_session(uint64_t held, struct grant_caller *out);
+/* May c mint a personal access token with scopes, expiring at expires_at
+ * (0 = never)? Create and rotate both ask. */
+enum grant_refusal grant_may_mint_pat(const struct grant_caller *c, uint64_t scopes,
+				      int64_t expires_at);
+/* The rights an admin account holds instance-wide. */
+uint64_t grant_admin_scopes(void);
+/* May c create an admin, make or unmake one, or change an admin account in
+ * any way (rename, disable)? Only a person holding every admin scope: an
+ * admin's own account is worth every scope, so it is handed on only by
+ * whoever holds them all. */
+enum grant_refusal grant_may_touch_admin(const struct grant_caller *c);
+
 /* Issues a personal access token: generates it, stores its hash, writes
  * the token into token (shown once) and the stored record into out.
- * scopes must already be checked against what the user holds. */
+ * scopes must already be checked against what the user holds, and a
+ * caller's authority with grant_may_mint_pat. */
 enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *name,
 				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
 				struct pat *out);
@@ -140,7 +192,9 @@ enum jt_status grant_pat_create_async(struct store *st, int64_t user_id, const c
 				      void *arg);
 
 /* Rotates a personal access token: a new one with the same name, scopes and
- * expiry; the old one revoked in the same transaction. */
+ * expiry; the old one revoked in the same transaction. A rotation yields a
+ * secret: ask grant_may_mint_pat with the old token's scopes and expiry
+ * first (the operator's CLI excepted). */
 enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,
 				char token[TOKEN_LEN + 1], struct pat *out);
 

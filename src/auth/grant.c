@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Rights of users, and issuing personal access tokens. Shared by the HTTP
- * API and the CLI so both apply the same rules. */
+/* Rights of users, who may hand them on, and issuing personal access
+ * tokens. Shared by the HTTP API, the console and the CLI so all apply the
+ * same rules. */
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/time.h"
@@ -24,6 +25,85 @@ enum jt_status grant_user_permissions(struct store *st, const struct user *u,
 	}
 	store_list_free(ms);
 	return status;
+}
+
+bool auth_in_space(const struct principal *p, int64_t space_id)
+{
+	if (p->space_id && p->space_id != space_id)
+		return false;
+	for (size_t i = 0; i < p->nspaces; i++)
+		if (p->spaces[i].id == space_id)
+			return true;
+	return false;
+}
+
+enum jt_status grant_users_share_space(struct store *st, int64_t caller_id, int64_t only_space,
+				       int64_t user_id, bool *out)
+{
+	struct membership *mine = NULL, *theirs = NULL;
+	size_t nmine = 0, ntheirs = 0;
+
+	*out = false;
+	enum jt_status status = store_memberships_of_user(st, caller_id, &mine, &nmine);
+	if (status == JT_OK)
+		status = store_memberships_of_user(st, user_id, &theirs, &ntheirs);
+	for (size_t i = 0; status == JT_OK && i < nmine; i++) {
+		if (only_space && mine[i].space_id != only_space)
+			continue;
+		for (size_t k = 0; k < ntheirs; k++)
+			*out |= theirs[k].space_id == mine[i].space_id;
+	}
+	store_list_free(mine);
+	store_list_free(theirs);
+	return status;
+}
+
+void grant_caller_of_token(const struct principal *p, struct grant_caller *out)
+{
+	/* What the user holds across their spaces (a space-bound token's
+	 * principal lists only its space), as far as the token carries it. */
+	uint64_t held = p->user_permissions;
+	for (size_t i = 0; i < p->nspaces; i++)
+		held |= p->spaces[i].permissions;
+	out->personal = p->kind == TOKEN_PAT;
+	out->holds = held & p->token_scopes;
+	out->expires_at = p->expires_at;
+}
+
+void grant_caller_of_session(uint64_t held, struct grant_caller *out)
+{
+	out->personal = true;
+	out->holds = held;
+	out->expires_at = 0; /* a session is its user, signed in with their password */
+}
+
+/* The part of the rule that every action shares. */
+static enum grant_refusal may_hand_on(const struct grant_caller *c, uint64_t scopes)
+{
+	if (!c->personal)
+		return GRANT_NOT_PERSONAL;
+	if (scopes & ~c->holds)
+		return GRANT_NOT_HELD;
+	return GRANT_OK;
+}
+
+enum grant_refusal grant_may_mint_pat(const struct grant_caller *c, uint64_t scopes,
+				      int64_t expires_at)
+{
+	enum grant_refusal r = may_hand_on(c, scopes);
+	if (r == GRANT_OK && c->expires_at && (!expires_at || expires_at > c->expires_at))
+		r = GRANT_OUTLIVES;
+	return r;
+}
+
+uint64_t grant_admin_scopes(void)
+{
+	return grant_instance_permissions(&(struct user){.admin = true});
+}
+
+enum grant_refusal grant_may_touch_admin(const struct grant_caller *c)
+{
+	return may_hand_on(c, grant_admin_scopes());
 }
 
 /* Fills p with a fresh token's hash and display prefix. */

@@ -155,13 +155,15 @@ static void create(struct http_req *req, const struct console_ctx *c)
 			cJSON_AddBoolToObject(form, key, 1);
 		}
 	}
-	if (!scopes || (scopes & ~c->held)) {
-		cJSON_AddStringToObject(form, "scope_error", "Choose at least one scope you hold.");
-		bad = true;
-	}
 	const char *expiry_error = read_expiry(req, form, &expires_at);
 	if (expiry_error) {
 		cJSON_AddStringToObject(form, "expiry_error", expiry_error);
+		bad = true;
+	}
+	struct grant_caller by;
+	grant_caller_of_session(c->held, &by);
+	if (!scopes || grant_may_mint_pat(&by, scopes, expires_at) != GRANT_OK) {
+		cJSON_AddStringToObject(form, "scope_error", "Choose at least one scope you hold.");
 		bad = true;
 	}
 	if (bad) {
@@ -245,6 +247,21 @@ void console_token_rotate(struct http_req *req)
 			 "which stops working at once.", pat.name, pat.display_prefix);
 		console_confirm(req, &c, "tokens", "Rotate token?", msg, "Rotate token", false,
 				"/console/tokens");
+		return;
+	}
+	/* A rotation hands out the old token's rights anew: only to a user who
+	 * still holds them. */
+	struct grant_caller by;
+	uint64_t scopes;
+	grant_caller_of_session(c.held, &by);
+	if (scope_parse(pat.scopes, strlen(pat.scopes), &scopes) != JT_OK)
+		scopes = SCOPE_ALL;
+	if (grant_may_mint_pat(&by, scopes, pat.expires_at) != GRANT_OK) {
+		char names[LIMIT_SCOPES_BYTES + 1];
+		scope_format(scopes & ~by.holds, names, sizeof names);
+		snprintf(msg, sizeof msg, "This token carries rights you no longer hold (%s): "
+			 "create a new token instead.", names);
+		page_message(req, 403, "Not rotated", msg, &c);
 		return;
 	}
 	struct jeton *jt = api_jeton(req);

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: MIT
+"""Authority: every action that yields or widens a secret re-checks the caller's authority.
+
+A rotation is a creation: the caller must hold the rights of the token it gets, and a token
+that expires may not mint one that outlives it. OAuth tokens never create or rotate personal
+access tokens. Admin accounts are created and changed only by a person holding every admin
+scope. A space-bound token reaches only its own space, and a space admin reaches only people
+they share a space with, without learning who else exists."""
+import datetime as dt
+
+from conftest import (assert_403_scope, assert_error, describe, rfc3339, unique,
+                      unique_email)
+from oauth_helpers import (Browser, add_space, add_user, client_token, code_app, create_app,
+                           find_form, grant, member, page_text, parse_forms, refresh, tokens)
+
+BASE = "/v1/users/me/access_tokens"
+EVERY_SPACE_SCOPE = ["read_content", "write_content", "manage_space"]
+
+
+def _root(server, user):
+    """A PAT of user with every scope they hold (made with the CLI)."""
+    return server.create_token(user["email"])
+
+
+def _in(server, days):
+    return rfc3339(server.now() + dt.timedelta(days=days))
+
+
+# --------------------------------------------------------------------------- item 1: rotation
+
+def test_rotation_cannot_widen_scopes(server):
+    user = member(server, role="editor")
+    root = _root(server, user)
+    broad = server.create_pat(root, scopes=["manage_tokens", "read_content", "write_content"])
+    narrow = server.create_pat(root, scopes=["manage_tokens"])
+    r = server.post(f"{BASE}/{broad['id']}/rotate", narrow["token"])
+    assert_403_scope(r, "write_content")
+    assert "token" not in r.json(), describe(r)
+    # nothing was rotated: the broad token still works and no new token appeared
+    assert server.token_works(broad["token"])
+    names = [t["name"] for t in server.get(f"{BASE}?limit=100", root).json()["items"]]
+    assert names.count(broad["name"]) == 1, names
+
+
+def test_rotation_by_a_token_holding_the_scopes_still_works(server):
+    user = member(server, role="editor")
+    root = _root(server, user)
+    target = server.create_pat(root, scopes=["read_content"])
+    holder = server.create_pat(root, scopes=["manage_tokens", "read_content"])
+    r = server.post(f"{BASE}/{target['id']}/rotate", holder["token"])
+    assert r.status_code == 201, describe(r)
+    assert r.json()["scopes"] == ["read_content"]
+
+
+def test_expiring_token_cannot_create_a_token_that_outlives_it(server):
+    user = member(server, role="editor")
+    until = _in(server, 1)
+    short = server.create_pat(_root(server, user), scopes=["manage_tokens", "read_content"],
+                              expires_at=until)["token"]
+    for expires_at in (None, _in(server, 2)):
+        r = server.post(BASE, short, json={"name": unique("pat"), "scopes": ["read_content"],
+                                           "expires_at": expires_at})
+        body = assert_error(r, 403, "forbidden")
+        assert until in body["error_description"], describe(r)
+    r = server.post(BASE, short, json={"name": unique("pat"), "scopes": ["read_content"]})
+    assert_error(r, 403, "forbidden")
+    # no later than the caller: allowed
+    r = server.post(BASE, short, json={"name": unique("pat"), "scopes": ["read_content"],
+                                       "expires_at": until})
+    assert r.status_code == 201, describe(r)
+
+
+def test_expiring_token_cannot_rotate_a_token_that_outlives_it(server):
+    user = member(server, role="editor")
+    root = _root(server, user)
+    forever = server.create_pat(root, scopes=["read_content"])
+    short = server.create_pat(root, scopes=["manage_tokens", "read_content"],
+                              expires_at=_in(server, 1))
+    r = server.post(f"{BASE}/{forever['id']}/rotate", short["token"])
+    assert_error(r, 403, "forbidden")
+    assert server.token_works(forever["token"])
+    # rotating itself keeps its own expiry: allowed
+    r = server.post(f"{BASE}/{short['id']}/rotate", short["token"])
+    assert r.status_code == 201, describe(r)
+    assert r.json()["expires_at"] == short["expires_at"]
+
+
+def _console(server, user):
+    b = Browser(server)
+    r = b.login(user["email"], user["password"])
+    assert r.status_code == 303, describe(r)
+    return b
+
+
+def test_console_rotation_needs_the_rights_still_held(server):
+    user = member(server, role="admin")
+    token = server.create_token(user["email"], scopes=["manage_space", "read_content"])
+    tid = [t["id"] for t in server.get(BASE, _root(server, user)).json()["items"]
+           if t["display_prefix"] == token[:8]][0]
+    grant(server, user["space"]["id"], user["email"], "viewer")   # no longer a space admin
+    b = _console(server, user)
+    path = f"/console/tokens/{tid}/rotate"
+    form = find_form(b.get(path), path)
+    r = b.post(path, data=dict(form.fields))
+    assert r.status_code == 403, describe(r)
+    assert "manage_space" in page_text(r.text)
+    assert "jtp_" not in r.text
+    # not revoked: once the user holds manage_space again, the token acts with it
+    grant(server, user["space"]["id"], user["email"], "admin")
+    assert server.token_works(token)
+
+
+# --------------------------------------------------------------------------- item 6: OAuth tokens
+
+def _oauth_token(server, user, scope="read_content manage_tokens"):
+    """An access token (and refresh token) of a code-grant app, bound to user's space."""
+    app = code_app(server, scopes=["read_content", "manage_tokens"])
+    body = tokens(server, app, user, scope=scope)
+    return app, body
+
+
+def test_oauth_token_cannot_create_a_personal_access_token(server):
+    user = member(server, role="editor")
+    app, body = _oauth_token(server, user)
+    again = refresh(server, app, body["refresh_token"])
+    assert again.status_code == 200, describe(again)
+    names = []
+    for access in (body["access_token"], again.json()["access_token"]):
+        names.append(unique("pat"))
+        r = server.post(BASE, access, json={"name": names[-1], "scopes": ["read_content"]})
+        err = assert_error(r, 403, "forbidden")
+        assert "personal access token" in err["error_description"], describe(r)
+        assert "token" not in r.json()
+    listed = {t["name"] for t in server.get(BASE, _root(server, user)).json()["items"]}
+    assert not listed & set(names), "a personal access token was created by an OAuth token"
+
+
+def test_oauth_token_cannot_rotate_a_personal_access_token(server):
+    user = member(server, role="editor")
+    pat = server.create_pat(_root(server, user), scopes=["read_content"])
+    _, body = _oauth_token(server, user)
+    r = server.post(f"{BASE}/{pat['id']}/rotate", body["access_token"])
+    assert_error(r, 403, "forbidden")
+    assert server.token_works(pat["token"])
+
+
+def test_oauth_token_with_manage_tokens_still_lists_and_revokes(server):
+    user = member(server, role="editor")
+    pat = server.create_pat(_root(server, user), scopes=["read_content"])
+    _, body = _oauth_token(server, user)
+    r = server.get(BASE, body["access_token"])
+    assert r.status_code == 200, describe(r)
+    assert pat["id"] in [t["id"] for t in r.json()["items"]]
+    r = server.delete(f"{BASE}/{pat['id']}", body["access_token"])
+    assert r.status_code == 204, describe(r)
+    assert not server.token_works(pat["token"])
+
+
+# --------------------------------------------------------------------------- item 3: admins
+
+def _partial_admin_token(server, scopes=("manage_tokens", "manage_users")):
+    """A PAT of an instance admin lacking some admin scope."""
+    admin = add_user(server, admin=True)
+    return server.create_token(admin["email"], scopes=list(scopes))
+
+
+def _email_is_free(server, email):
+    r = server.post("/v1/users", server.admin_token, json={"email": email})
+    return r.status_code == 201
+
+
+# --------------------------------------------------------------------------- item 12: members
+
+def _space_admin(server):
+    """A user who is admin of one space, with a token holding manage_space."""
+    boss = member(server, role="admin")
+    boss["token"] = server.create_token(boss["email"], scopes=["manage_tokens", "read_content",
+                                                               "manage_space"])
+    return boss
+
+
+# --------------------------------------------------------------------------- items 15, 16: spaces
+
+def _two_space_user(server, admin=False):
+    user = add_user(server, admin=admin)
+    user["spaces"] = [add_space(server), add_space(server)]
+    for s in user["spaces"]:
+        grant(server, s["id"], user["email"], "editor")
+    user["space"] = user["spaces"][0]
+    return user
+
+
