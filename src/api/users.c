@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Users: /v1/users, for instance admins (scope manage_users). */
+/* Users: /v1/users, for instance admins (scope manage_users). Admin
+ * accounts are created and changed only with every admin scope. */
 #include "api/api.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -10,6 +11,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* An admin account holds every admin scope: only a caller who could hand
+ * them all on creates one, makes or unmakes one, or changes one in any way
+ * (grant_may_touch_admin). False after replying 403 otherwise. */
+static bool may_touch_admin(struct http_req *req, const struct principal *p)
+{
+	struct grant_caller by;
+	char names[LIMIT_SCOPES_BYTES + 1];
+	grant_caller_of_token(p, &by);
+	if (grant_may_touch_admin(&by) == GRANT_OK)
+		return true;
+	scope_format(grant_admin_scopes(), names, sizeof names);
+	http_reply_error(req, 403, "forbidden",
+			 "Creating an admin or changing an admin's account needs an instance admin's "
+			 "personal access token with every admin scope (%s), or the console.", names);
+	return false;
+}
 
 /* A user being created: validated on the serving thread, hashed and
  * stored on a slow-work thread (argon2id takes tens of milliseconds). */
@@ -93,6 +110,8 @@ static void create(struct http_req *req, const struct principal *p)
 				 LIMIT_NAME_CHARS);
 		goto fail;
 	}
+	if (u->admin && !may_touch_admin(req, p))
+		goto fail;
 	if (has_password && strlen(nu->password) < LIMIT_PASSWORD_MIN) {
 		http_reply_error(req, 400, "invalid_request",
 				 "\"password\" must be at least %d characters.", LIMIT_PASSWORD_MIN);
@@ -166,6 +185,8 @@ static void update(struct http_req *req, const struct principal *p, struct user 
 				 LIMIT_NAME_CHARS);
 		goto out;
 	}
+	if ((u->admin || admin) && !may_touch_admin(req, p))
+		goto out;
 	if (has_name)
 		memcpy(u->friendly_name, name, sizeof u->friendly_name);
 	u->admin = admin;

@@ -49,6 +49,18 @@ static void users_page(struct http_req *req, int status, const struct console_ct
 	page_render(req, status, "Users", "users", "users.html", d, c);
 }
 
+/* An admin account is created or changed only by a user holding every
+ * admin scope (grant_may_touch_admin), as on the API. */
+static bool may_touch_admin(const struct console_ctx *c)
+{
+	struct grant_caller by;
+	grant_caller_of_session(c->held, &by);
+	return grant_may_touch_admin(&by) == GRANT_OK;
+}
+
+#define NOT_ADMIN_ENOUGH "Only an administrator holding every admin scope adds or changes an " \
+	"administrator."
+
 struct new_console_user {
 	struct console_ctx c;
 	struct user u;
@@ -112,7 +124,9 @@ static void add(struct http_req *req, const struct console_ctx *c)
 	if (!nu->u.friendly_name[0])
 		text_default_name(nu->u.email, nu->u.friendly_name, sizeof nu->u.friendly_name);
 	const char *error = NULL;
-	if (!text_email_valid(nu->u.email, strlen(nu->u.email)))
+	if (nu->u.admin && !may_touch_admin(c))
+		error = NOT_ADMIN_ENOUGH;
+	else if (!text_email_valid(nu->u.email, strlen(nu->u.email)))
 		error = "Enter an email such as ada@example.com.";
 	else if (!text_name_valid(nu->u.friendly_name, strlen(nu->u.friendly_name), LIMIT_NAME_CHARS))
 		error = "The name must be 1 to 100 characters.";
@@ -158,6 +172,7 @@ void console_user(struct http_req *req)
 			   NULL, NULL);
 		return;
 	}
+	bool was_admin = u.admin;
 	form_field(req, "action", action, sizeof action);
 	if (strcmp(action, "disable") == 0)
 		u.disabled = true;
@@ -169,6 +184,10 @@ void console_user(struct http_req *req)
 		u.admin = false;
 	else {
 		users_page(req, 400, &c, NULL, "Unknown action.", NULL, NULL);
+		return;
+	}
+	if ((was_admin || u.admin) && !may_touch_admin(&c)) {
+		users_page(req, 403, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
 		return;
 	}
 	if (store_user_update(jt->store, &u) != JT_OK) {

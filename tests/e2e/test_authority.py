@@ -169,6 +169,60 @@ def _email_is_free(server, email):
     return r.status_code == 201
 
 
+def test_manage_users_alone_cannot_create_an_admin(server):
+    token = _partial_admin_token(server)
+    email = unique_email()
+    r = server.post("/v1/users", token, json={"email": email, "admin": True})
+    err = assert_error(r, 403, "forbidden")
+    assert "manage_apps" in err["error_description"], describe(r)
+    assert _email_is_free(server, email), "the admin was created anyway"
+    # a plain user it may still create
+    r = server.post("/v1/users", token, json={"email": unique_email()})
+    assert r.status_code == 201, describe(r)
+
+
+def test_client_credentials_token_cannot_create_or_promote_an_admin(server):
+    app = create_app(server, grants=["client_credentials"], scopes=["manage_users"])
+    r = client_token(server, app)
+    assert r.status_code == 200, describe(r)
+    token = r.json()["access_token"]
+    email = unique_email()
+    r = server.post("/v1/users", token, json={"email": email, "admin": True})
+    assert_error(r, 403, "forbidden")
+    assert _email_is_free(server, email)
+    plain = server.new_user()
+    r = server.patch(f"/v1/users/{plain['id']}", token, json={"admin": True})
+    assert_error(r, 403, "forbidden")
+    assert server.get(f"/v1/users/{plain['id']}", server.admin_token).json()["admin"] is False
+
+
+def test_an_admins_oauth_token_cannot_create_an_admin(server):
+    admin = add_user(server, admin=True)
+    space = add_space(server)
+    grant(server, space["id"], admin["email"], "viewer")
+    admin["space"] = space
+    app = code_app(server, scopes=["manage_tokens", "manage_users", "manage_apps"])
+    body = tokens(server, app, admin, scope="manage_tokens manage_users manage_apps")
+    email = unique_email()
+    r = server.post("/v1/users", body["access_token"], json={"email": email, "admin": True})
+    assert_error(r, 403, "forbidden")
+    assert _email_is_free(server, email)
+
+
+def test_only_a_full_admin_changes_an_admin_account(server):
+    target = server.new_user(admin=True)
+    token = _partial_admin_token(server)
+    for change in ({"admin": False}, {"disabled": True}, {"name": "Taken Over"}):
+        r = server.patch(f"/v1/users/{target['id']}", token, json=change)
+        assert_error(r, 403, "forbidden")
+    now = server.get(f"/v1/users/{target['id']}", server.admin_token).json()
+    assert (now["admin"], now["disabled"], now["friendly_name"]) == \
+        (True, False, target["friendly_name"]), now
+    # the admin's own full token may
+    r = server.patch(f"/v1/users/{target['id']}", server.admin_token, json={"disabled": True})
+    assert r.status_code == 200 and r.json()["disabled"] is True, describe(r)
+
+
 # --------------------------------------------------------------------------- item 12: members
 
 def _space_admin(server):
