@@ -3,7 +3,8 @@
  * auth_request, Traefik ForwardAuth, Envoy ext_authz). The proxy passes the
  * client's Authorization header; jeton answers 200 with who the caller is
  * in X-Jeton-* headers, or 401/403 as on its own API. Optional query
- * parameters: scope (a scope the token must have; in space when given). */
+ * parameters: scope (a scope the token must have; in space when given) and
+ * space (a space the token must be valid in). */
 #include "api/api.h"
 
 #include <stdio.h>
@@ -28,6 +29,14 @@ void api_forward_verify(struct http_req *req)
 	struct principal *p = api_authenticate(req, space_id ? 0 : need);
 	if (!p)
 		return;
+	/* Asked about a space, a token passes only if it may act there, scope
+	 * or none: a space-bound token never passes for another space. */
+	if (space_id && !auth_in_space(p, space_id)) {
+		http_reply_error(req, 403, "forbidden", "This token is not valid in space %lld.",
+				 (long long)space_id);
+		auth_release(p);
+		return;
+	}
 	uint64_t rights = space_id ? auth_rights_in_space(p, space_id) : auth_rights(p);
 	if ((rights & need) != need) {
 		api_reply_insufficient_scope(req, need & ~rights);

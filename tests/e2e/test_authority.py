@@ -244,3 +244,22 @@ def _two_space_user(server, admin=False):
     return user
 
 
+def test_forward_auth_refuses_a_space_bound_token_for_another_space(server):
+    user = _two_space_user(server)
+    _, body = _oauth_token(server, user, scope="read_content")
+    token = body["access_token"]
+    own, other = (s["id"] for s in user["spaces"])
+    assert server.get(f"/auth/verify?space={own}", token).status_code == 200
+    assert_error(server.get(f"/auth/verify?space={other}", token), 403, "forbidden")
+    assert_error(server.get(f"/auth/verify?space={other}&scope=read_content", token), 403,
+                 "forbidden")
+
+
+def test_forward_auth_refuses_a_token_for_a_space_its_user_is_not_in(server):
+    user = member(server, role="editor")
+    foreign = add_space(server)
+    pat = _root(server, user)
+    assert server.get(f"/auth/verify?space={user['space']['id']}", pat).status_code == 200
+    assert_error(server.get(f"/auth/verify?space={foreign['id']}", pat), 403, "forbidden")
+
+
