@@ -9,17 +9,17 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_instance_admin(const struct principal *p)
+/* manage_users reaches every space (0: any), a space-bound token's only
+ * its own. */
+static bool is_instance_admin(const struct principal *p, int64_t space_id)
 {
-	return (auth_rights(p) & SCOPE_MANAGE_USERS) != 0;
+	return (auth_rights(p) & SCOPE_MANAGE_USERS) &&
+	       (!p->space_id || (space_id && p->space_id == space_id));
 }
 
-static bool is_member(const struct principal *p, int64_t space_id)
+static bool sees(const struct principal *p, int64_t space_id)
 {
-	for (size_t i = 0; i < p->nspaces; i++)
-		if (p->spaces[i].id == space_id)
-			return true;
-	return false;
+	return is_instance_admin(p, space_id) || auth_in_space(p, space_id);
 }
 
 static void create(struct http_req *req, struct principal *p)
@@ -28,8 +28,12 @@ static void create(struct http_req *req, struct principal *p)
 	struct space s = {0};
 	bool has_name;
 
-	if (!is_instance_admin(p)) {
-		api_reply_insufficient_scope(req, SCOPE_MANAGE_USERS);
+	if (!is_instance_admin(p, 0)) {
+		if (p->space_id && (auth_rights(p) & SCOPE_MANAGE_USERS))
+			http_reply_error(req, 403, "forbidden",
+					 "A token bound to a space cannot create spaces.");
+		else
+			api_reply_insufficient_scope(req, SCOPE_MANAGE_USERS);
 		return;
 	}
 	cJSON *body = input_json_object(req);
@@ -65,7 +69,7 @@ static void list(struct http_req *req, struct principal *p)
 	struct space *items = NULL;
 	size_t n = 0;
 	enum jt_status st = store_space_list(api_jeton(req)->store, p->user.id,
-					     !is_instance_admin(p), &items, &n);
+					     !is_instance_admin(p, 0), &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "space");
 		return;
@@ -73,7 +77,8 @@ static void list(struct http_req *req, struct principal *p)
 	cJSON *o = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(o, "items");
 	for (size_t i = 0; arr && i < n; i++)
-		cJSON_AddItemToArray(arr, render_space(&items[i]));
+		if (sees(p, items[i].id))
+			cJSON_AddItemToArray(arr, render_space(&items[i]));
 	store_list_free(items);
 	http_reply_json(req, 200, o);
 }
@@ -103,7 +108,7 @@ void api_space_item(struct http_req *req)
 	if (!input_id(req, 0, &id))
 		goto out;
 	enum jt_status st = JT_ENOTFOUND;
-	if (is_instance_admin(p) || is_member(p, id))
+	if (sees(p, id))
 		st = store_space_get(jt->store, id, &s);
 	if (st == JT_OK)
 		st = store_member_list(jt->store, id, &ms, &n);
@@ -178,11 +183,12 @@ void api_space_member(struct http_req *req)
 		return;
 	if (!input_id(req, 0, &id))
 		goto out;
-	if (!is_instance_admin(p) && !is_member(p, id)) {
+	if (!sees(p, id)) {
 		http_reply_error(req, 404, "not_found", "No such space.");
 		goto out;
 	}
-	if (!is_instance_admin(p) && !(auth_rights_in_space(p, id) & SCOPE_MANAGE_SPACE)) {
+	bool admin = is_instance_admin(p, id);
+	if (!admin && !(auth_rights_in_space(p, id) & SCOPE_MANAGE_SPACE)) {
 		api_reply_insufficient_scope(req, SCOPE_MANAGE_SPACE);
 		goto out;
 	}

@@ -263,3 +263,15 @@ def test_forward_auth_refuses_a_token_for_a_space_its_user_is_not_in(server):
     assert_error(server.get(f"/auth/verify?space={foreign['id']}", pat), 403, "forbidden")
 
 
+def test_space_bound_token_sees_only_its_own_space(server):
+    for admin in (False, True):
+        user = _two_space_user(server, admin=admin)
+        app = code_app(server, scopes=["read_content", "manage_users"])
+        scope = "read_content manage_users" if admin else "read_content"
+        token = tokens(server, app, user, scope=scope)["access_token"]
+        own, other = (s["id"] for s in user["spaces"])
+        r = server.get("/v1/spaces", token)
+        assert r.status_code == 200, describe(r)
+        assert [s["id"] for s in r.json()["items"]] == [own], (admin, r.json())
+        assert server.get(f"/v1/spaces/{own}", token).status_code == 200
+        assert_error(server.get(f"/v1/spaces/{other}", token), 404, "not_found")
