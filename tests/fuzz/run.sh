@@ -79,4 +79,5 @@ if [ -n "$failed" ]; then
 	echo "fuzz: crashed:$failed (inputs in $OUT/artifacts/)" >&2
 	exit 1
 fi
-echo "fuzz: no crash"
+echo "fuzz: no crash in ${SECONDS_EACH}s each. For longer runs: make fuzz FUZZ_SECONDS=600,"
+echo "      or one driver: tests/fuzz/run.sh fuzz_json_input (the corpus grows in $OUT/corpus)"
