@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Spaces and memberships: /v1/spaces. Instance admins create spaces and
  * manage every membership; a space's admins (manage_space) manage its
- * members; anyone sees the spaces they belong to. */
+ * members, adding only people they share a space with; anyone sees the
+ * spaces they belong to. A token bound to a space reaches that space only,
+ * whatever its rights. */
 #include "api/api.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -198,6 +200,14 @@ void api_space_member(struct http_req *req)
 		goto out;
 	}
 	st = find_user(jt->store, req->params[1], &u);
+	/* Others than instance admins reach only people they share a space
+	 * with; anyone else is "no such user", as an unknown id is, so the
+	 * answer does not tell which ids or emails exist. */
+	bool shared = admin;
+	if (st == JT_OK && !admin)
+		st = grant_users_share_space(jt->store, p->user.id, p->space_id, u.id, &shared);
+	if (st == JT_OK && !shared)
+		st = JT_ENOTFOUND;
 	if (st != JT_OK) {
 		http_reply_status(req, st, "user");
 		goto out;

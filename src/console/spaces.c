@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Spaces and their members with roles. Everyone sees their own spaces;
- * instance admins see and create all; a space's admins manage its members. */
+ * instance admins see and create all; a space's admins manage its members,
+ * adding only people they share a space with. */
 #include "console/console.h"
 #include "api/api.h"
 #include "audit/audit.h"
@@ -168,8 +169,16 @@ void console_space_members(struct http_req *req)
 	}
 	form_field(req, "email", email, sizeof email);
 	form_field(req, "role", role, sizeof role);
-	if (store_user_find_by_email(jt->store, email, &u) != JT_OK) {
-		space_page(req, 400, &c, &s, can_manage, NULL, "No user has this email.");
+	/* Others than instance admins add only people they share a space with,
+	 * and learn nothing of anyone else, not even whether the email exists. */
+	bool found = store_user_find_by_email(jt->store, email, &u) == JT_OK;
+	if (found && !c.user.admin &&
+	    grant_users_share_space(jt->store, c.user.id, 0, u.id, &found) != JT_OK)
+		found = false;
+	if (!found) {
+		space_page(req, 400, &c, &s, can_manage, NULL,
+			   c.user.admin ? "No user has this email."
+					: "No user you share a space with has this email.");
 		return;
 	}
 	enum jt_status st = store_member_put(jt->store, s.id, u.id, role);

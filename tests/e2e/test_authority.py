@@ -233,6 +233,57 @@ def _space_admin(server):
     return boss
 
 
+def test_space_admin_cannot_add_a_user_who_shares_no_space(server):
+    boss = _space_admin(server)
+    stranger = add_user(server)
+    sid = boss["space"]["id"]
+    unknown = 10 ** 9
+    answers = {}
+    for key in (stranger["id"], stranger["email"], unknown, unique_email()):
+        r = server.put(f"/v1/spaces/{sid}/members/{key}", boss["token"], json={"role": "viewer"})
+        assert_error(r, 404, "not_found")
+        assert stranger["email"] not in r.text
+        answers[key] = r.json()
+    # the same answer whether the user exists or not
+    assert answers[stranger["id"]] == answers[unknown]
+    assert answers[stranger["email"]] == answers[unknown]
+    members = server.get(f"/v1/spaces/{sid}", server.admin_token).json()["members"]
+    assert stranger["email"] not in {m["email"] for m in members}
+    r = server.delete(f"/v1/spaces/{sid}/members/{stranger['id']}", boss["token"])
+    assert r.status_code == 404 and r.json() == answers[unknown], describe(r)
+
+
+def test_space_admin_adds_a_user_they_share_a_space_with(server):
+    boss = _space_admin(server)
+    colleague = add_user(server)
+    other = add_space(server)
+    grant(server, other["id"], boss["email"], "viewer")
+    grant(server, other["id"], colleague["email"], "viewer")
+    r = server.put(f"/v1/spaces/{boss['space']['id']}/members/{colleague['id']}", boss["token"],
+                   json={"role": "editor"})
+    assert r.status_code == 200, describe(r)
+    assert r.json()["email"] == colleague["email"]
+
+
+def test_console_space_admin_cannot_add_a_stranger(server):
+    boss = _space_admin(server)
+    stranger = add_user(server)
+    b = _console(server, boss)
+    path = f"/console/spaces/{boss['space']['id']}/members"
+    page = b.get(f"/console/spaces/{boss['space']['id']}")
+    form = [f for f in parse_forms(page.text)
+            if f.action == path and f.fields.get("email") == ""][0]   # "Add member"
+    said = []
+    for email in (stranger["email"], unique_email()):
+        data = dict(form.fields, email=email, role="viewer")
+        r = b.post(path, data=data)
+        assert r.status_code == 400, describe(r)
+        said.append(page_text(r.text).replace(email, "EMAIL"))
+    assert said[0] == said[1], "the answer tells an existing email from an unknown one"
+    members = server.get(f"/v1/spaces/{boss['space']['id']}", server.admin_token).json()
+    assert stranger["email"] not in {m["email"] for m in members["members"]}
+
+
 # --------------------------------------------------------------------------- items 15, 16: spaces
 
 def _two_space_user(server, admin=False):
