@@ -198,16 +198,33 @@ enum jt_status grant_pat_create_async(struct store *st, int64_t user_id, const c
 enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,
 				char token[TOKEN_LEN + 1], struct pat *out);
 
-/* Password-guess throttling. */
+/* Password-guess throttling. Every password check (login, the password
+ * form of client_credentials, the Account page) first reserves its attempt
+ * with throttle_reserve(), which counts it as a failure at once, so guesses
+ * sent in parallel cannot all reach the check; a right password gives its
+ * attempt back with throttle_release(). */
 struct throttle;
 enum jt_status throttle_new(struct throttle **out);
 void throttle_free(struct throttle *t);
-/* False when the account or the address has failed too often lately. */
-bool throttle_allowed(struct throttle *t, const char *account, const char *ip, int64_t now);
-void throttle_failed(struct throttle *t, const char *account, const char *ip, int64_t now);
-/* Clears the account's failures, unless its counter is shared with a
- * colliding key (then only the window ends them). */
-void throttle_succeeded(struct throttle *t, const char *account);
+
+/* One reserved attempt, kept until the password check's outcome. */
+struct throttle_ticket {
+	bool allowed;           /* the attempt may go on to the password check */
+	int retry_after;        /* refused: seconds until an attempt may pass */
+	int64_t account_window; /* the windows the attempt was counted in, */
+	int64_t address_window; /* for throttle_release */
+};
+
+/* True, and the attempt counted as a failure of account and of ip, when
+ * neither has failed too often lately; false with out->retry_after
+ * otherwise. now_ms: time_mono_ms(). */
+bool throttle_reserve(struct throttle *t, const char *account, const char *ip, int64_t now_ms,
+		      struct throttle_ticket *out);
+/* The password was right: takes back the attempt's failure (only that
+ * one: earlier failures end with their window). Nothing for a refused
+ * ticket. */
+void throttle_release(struct throttle *t, const struct throttle_ticket *ticket,
+		      const char *account, const char *ip);
 
 /* Checks a user's password off the serving threads' hot path (the caller
  * runs it under http_defer). Always spends one argon2id verification, even

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Throttling of password guesses, per account and per source address.
  *
- * A fixed table of LIMIT_THROTTLE_SLOTS counters indexed by a hash of the
+ * Every password check reserves its attempt first: throttle_reserve()
+ * counts it as a failure under the lock, before the argon2id work, so
+ * guesses sent in parallel are counted one by one and no more of them reach
+ * the password check than the limits allow, whatever the concurrency.
+ * throttle_release() takes a right password's attempt back, and nothing
+ * else: failures end only with their window (LIMIT_LOGIN_WINDOW_SECONDS
+ * from the first), never because someone got a password right.
+ *
+ * Fixed tables of LIMIT_THROTTLE_SLOTS counters indexed by a hash of the
  * key: bounded memory whatever an attacker sends. Keys that collide share a
- * counter, which can only make the limit stricter: a shared counter is
- * never cleared early, only by the end of its window
- * (LIMIT_LOGIN_WINDOW_SECONDS from its first failure), so nothing done with
- * one account can clear another's failures. */
+ * counter, which can only make the limits stricter, since nothing done with
+ * one key takes away another's failures. */
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
@@ -16,11 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#define WINDOW_MS ((int64_t)LIMIT_LOGIN_WINDOW_SECONDS * 1000)
+
 struct counter {
-	uint64_t key;          /* the key that failed last (first 8 bytes of its SHA-256) */
-	bool shared;           /* another key has failed here in this window */
 	int failures;
-	int64_t window_start;  /* unix seconds of the first failure counted */
+	int64_t start_ms; /* the first failure counted: the window's start */
 };
 
 struct throttle {
@@ -65,56 +71,74 @@ static uint64_t key_of(char kind, const char *value)
 	return k;
 }
 
-static struct counter *slot(struct throttle *t, char kind, uint64_t key)
+static struct counter *slot(struct counter *table, uint64_t key)
 {
-	struct counter *table = kind == 'a' ? t->accounts : t->addresses;
 	return &table[key % LIMIT_THROTTLE_SLOTS];
 }
 
-static int failures(struct throttle *t, char kind, uint64_t key, int64_t now)
+/* Forgets c's failures once its window is over. */
+static void expire(struct counter *c, int64_t now_ms)
 {
-	struct counter *c = slot(t, kind, key);
-	if (now - c->window_start >= LIMIT_LOGIN_WINDOW_SECONDS)
-		return 0;
-	return c->failures;
-}
-
-bool throttle_allowed(struct throttle *t, const char *account, const char *ip, int64_t now)
-{
-	pthread_mutex_lock(&t->mu);
-	bool ok = failures(t, 'a', key_of('a', account), now) < LIMIT_LOGIN_FAILS_ACCOUNT &&
-		  failures(t, 'i', key_of('i', ip), now) < LIMIT_LOGIN_FAILS_ADDRESS;
-	pthread_mutex_unlock(&t->mu);
-	return ok;
-}
-
-static void count(struct throttle *t, char kind, uint64_t key, int64_t now)
-{
-	struct counter *c = slot(t, kind, key);
-	if (now - c->window_start >= LIMIT_LOGIN_WINDOW_SECONDS) {
+	if (c->failures && now_ms - c->start_ms >= WINDOW_MS)
 		memset(c, 0, sizeof *c);
-		c->window_start = now;
-	} else if (c->failures && c->key != key) {
-		c->shared = true;
-	}
-	c->key = key;
+}
+
+static void count(struct counter *c, int64_t now_ms)
+{
+	if (!c->failures)
+		c->start_ms = now_ms;
 	c->failures++;
 }
 
-void throttle_failed(struct throttle *t, const char *account, const char *ip, int64_t now)
+/* Takes back one failure counted in the window that started at start_ms. */
+static void uncount(struct counter *c, int64_t start_ms)
 {
-	pthread_mutex_lock(&t->mu);
-	count(t, 'a', key_of('a', account), now);
-	count(t, 'i', key_of('i', ip), now);
-	pthread_mutex_unlock(&t->mu);
+	if (c->failures && c->start_ms == start_ms)
+		c->failures--;
 }
 
-void throttle_succeeded(struct throttle *t, const char *account)
+/* Milliseconds until c lets an attempt through again, when it has limit
+ * failures or more; 0 otherwise. */
+static int64_t wait_ms(const struct counter *c, int limit, int64_t now_ms)
 {
-	uint64_t key = key_of('a', account);
+	return c->failures >= limit ? c->start_ms + WINDOW_MS - now_ms : 0;
+}
+
+bool throttle_reserve(struct throttle *t, const char *account, const char *ip, int64_t now_ms,
+		      struct throttle_ticket *out)
+{
+	uint64_t akey = key_of('a', account), ikey = key_of('i', ip);
+	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&t->mu);
-	struct counter *c = slot(t, 'a', key);
-	if (c->key == key && !c->shared)
-		memset(c, 0, sizeof *c); /* only this account's own failures */
+	struct counter *a = slot(t->accounts, akey), *i = slot(t->addresses, ikey);
+	expire(a, now_ms);
+	expire(i, now_ms);
+	int64_t wait = wait_ms(a, LIMIT_LOGIN_FAILS_ACCOUNT, now_ms);
+	int64_t wait_ip = wait_ms(i, LIMIT_LOGIN_FAILS_ADDRESS, now_ms);
+	if (wait_ip > wait)
+		wait = wait_ip;
+	if (wait > 0) {
+		out->retry_after = (int)((wait + 999) / 1000);
+	} else {
+		count(a, now_ms);
+		count(i, now_ms);
+		out->allowed = true;
+		out->account_window = a->start_ms;
+		out->address_window = i->start_ms;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return out->allowed;
+}
+
+void throttle_release(struct throttle *t, const struct throttle_ticket *ticket,
+		      const char *account, const char *ip)
+{
+	if (!ticket->allowed)
+		return;
+	uint64_t akey = key_of('a', account), ikey = key_of('i', ip);
+	pthread_mutex_lock(&t->mu);
+	struct counter *a = slot(t->accounts, akey), *i = slot(t->addresses, ikey);
+	uncount(a, ticket->account_window);
+	uncount(i, ticket->address_window);
 	pthread_mutex_unlock(&t->mu);
 }

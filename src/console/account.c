@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Account: who you are, and changing your password (argon2id runs on a
- * slow-work thread, never on a serving thread). */
+ * slow-work thread, never on a serving thread). The current password's
+ * check is throttled as a login is. */
 #include "console/console.h"
 #include "api/api.h"
 #include "audit/audit.h"
@@ -27,6 +28,8 @@ struct password_change {
 	struct console_ctx c;
 	char current[LIMIT_PASSWORD_MAX + 1];
 	char fresh[LIMIT_PASSWORD_MAX + 1];
+	struct throttle_ticket ticket;
+	bool current_ok; /* the current password was right */
 	enum jt_status status;
 };
 
@@ -42,6 +45,7 @@ static void change_work(struct http_req *req)
 	struct store *st = api_jeton(req)->store;
 	struct user u;
 	pc->status = grant_check_password(st, pc->c.user.email, pc->current, &u);
+	pc->current_ok = pc->status == JT_OK;
 	if (pc->status == JT_OK)
 		pc->status = store_user_get(st, u.id, &u);
 	if (pc->status == JT_OK)
@@ -56,6 +60,8 @@ static void change_done(struct http_req *req)
 	struct password_change *pc = req->ctx;
 	struct jeton *jt = api_jeton(req);
 	bool ok = pc->status == JT_OK;
+	if (pc->current_ok)
+		throttle_release(jt->throttle, &pc->ticket, pc->c.user.email, req->client_ip);
 	audit_record(jt->store, pc->c.user.id, pc->c.user.email, "password.changed", req->client_ip,
 		     ok, ok ? "own password" : "wrong current password");
 	if (ok)
@@ -88,16 +94,21 @@ void console_account(struct http_req *req)
 	form_field(req, "password", pc->fresh, sizeof pc->fresh);
 	form_field(req, "confirm", confirm, sizeof confirm);
 	const char *error = NULL;
-	if (strlen(pc->fresh) < LIMIT_PASSWORD_MIN)
+	int status = 400;
+	if (strlen(pc->fresh) < LIMIT_PASSWORD_MIN) {
 		error = "The new password must have at least 12 characters.";
-	else if (strcmp(pc->fresh, confirm) != 0)
+	} else if (strcmp(pc->fresh, confirm) != 0) {
 		error = "The two new passwords differ.";
-	else if (!throttle_allowed(api_jeton(req)->throttle, c.user.email, req->client_ip, time_now()))
-		error = "Too many failed attempts. Wait a few minutes and try again.";
+	} else if (!throttle_reserve(api_jeton(req)->throttle, c.user.email, req->client_ip,
+				     time_mono_ms(), &pc->ticket)) {
+		error = "Too many failed attempts. Wait a little and try again.";
+		status = 429;
+		http_retry_after(req, pc->ticket.retry_after);
+	}
 	crypto_wipe(confirm, sizeof confirm);
 	if (error) {
 		change_destroy(pc);
-		account_page(req, 400, &c, NULL, error);
+		account_page(req, status, &c, NULL, error);
 		return;
 	}
 	http_set_ctx(req, pc, change_destroy);

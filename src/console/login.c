@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* /login and /logout. The password check (argon2id) runs on a slow-work
- * thread; failures are throttled per account and per address, and the
- * message never says whether the account exists. */
+ * thread, after the attempt is reserved with the throttle (per account and
+ * per address); the message never says whether the account exists. */
 #include "console/console.h"
 #include "api/api.h"
 #include "audit/audit.h"
@@ -44,6 +44,7 @@ struct login {
 	char email[LIMIT_EMAIL_BYTES + 1];
 	char password[LIMIT_PASSWORD_MAX + 1];
 	char next[LIMIT_URL_BYTES + 1];
+	struct throttle_ticket ticket;
 	struct user user;
 	enum jt_status status;
 };
@@ -65,17 +66,16 @@ static void login_done(struct http_req *req)
 {
 	struct jeton *jt = api_jeton(req);
 	struct login *l = req->ctx;
-	int64_t now = time_now();
 
+	if (l->status == JT_OK)
+		throttle_release(jt->throttle, &l->ticket, l->email, req->client_ip);
 	if (l->status == JT_OK && session_start(req, l->user.id) == JT_OK) {
-		throttle_succeeded(jt->throttle, l->email);
 		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded", req->client_ip,
 			     true, "session");
 		http_redirect(req, 303, l->next);
 	} else if (l->status == JT_OK || l->status == JT_ESTORE) {
 		login_page(req, 503, l->email, l->next, "The service is unavailable; try again shortly.");
 	} else {
-		throttle_failed(jt->throttle, l->email, req->client_ip, now);
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "wrong email or password");
 		login_page(req, 401, l->email, l->next, "The email or the password is incorrect.");
@@ -105,11 +105,13 @@ static void login_post(struct http_req *req)
 			   "Your form expired or came from another site. Please try again.");
 	} else if (!l->email[0] || !l->password[0]) {
 		login_page(req, 400, l->email, l->next, "Enter your email and your password.");
-	} else if (!throttle_allowed(jt->throttle, l->email, req->client_ip, time_now())) {
+	} else if (!throttle_reserve(jt->throttle, l->email, req->client_ip, time_mono_ms(),
+				     &l->ticket)) {
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "throttled");
+		http_retry_after(req, l->ticket.retry_after);
 		login_page(req, 429, l->email, l->next,
-			   "Too many failed attempts. Wait a few minutes and try again.");
+			   "Too many failed attempts. Wait a little and try again.");
 	} else {
 		http_set_ctx(req, l, login_destroy);
 		http_defer(req, login_work, login_done);

@@ -141,6 +141,13 @@ void http_header_add(struct http_req *req, const char *name, const char *value)
 	req->nheaders++;
 }
 
+void http_retry_after(struct http_req *req, int seconds)
+{
+	char value[16];
+	snprintf(value, sizeof value, "%d", seconds > 0 ? seconds : 1);
+	http_header_add(req, "Retry-After", value);
+}
+
 void http_redirect(struct http_req *req, int status, const char *location)
 {
 	http_header_add(req, "Location", location);

@@ -315,7 +315,9 @@ struct user_grant {
 	char password[LIMIT_PASSWORD_MAX + 1];
 	char scope[LIMIT_SCOPES_BYTES + 1];
 	bool has_scope;
+	struct throttle_ticket ticket;
 	struct user user;
+	bool password_ok;
 	enum jt_status status;
 	uint64_t held;
 };
@@ -337,6 +339,7 @@ static void user_grant_work(struct http_req *req)
 	struct jeton *jt = api_jeton(req);
 	uint64_t instance;
 	g->status = grant_check_password(jt->store, g->email, g->password, &g->user);
+	g->password_ok = g->status == JT_OK;
 	if (g->status == JT_OK)
 		g->status = grant_user_permissions(jt->store, &g->user, &instance, &g->held);
 	crypto_wipe(g->password, sizeof g->password);
@@ -349,8 +352,9 @@ static void user_grant_done(struct http_req *req)
 	struct issued out;
 	uint64_t scopes = g->held;
 
+	if (g->password_ok)
+		throttle_release(jt->throttle, &g->ticket, g->email, req->client_ip);
 	if (g->status == JT_ENOTFOUND) {
-		throttle_failed(jt->throttle, g->email, req->client_ip, time_now());
 		bad_credentials(req);
 	} else if (g->status != JT_OK) {
 		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
@@ -358,7 +362,6 @@ static void user_grant_done(struct http_req *req)
 		   (scope_parse(g->scope, strlen(g->scope), &scopes) != JT_OK || (scopes & ~g->held))) {
 		oauth_error(req, 400, "invalid_scope", "The scope asked is unknown or not yours.");
 	} else {
-		throttle_succeeded(jt->throttle, g->email);
 		struct grant_info gi = {
 			.kind = TOKEN_ACCESS, .user_id = g->user.id, .scopes = scopes,
 			.access_ttl = LIMIT_USER_TOKEN_TTL, .jwt = jt->user_tokens_jwt,
@@ -398,7 +401,9 @@ static void grant_user(struct http_req *req)
 	if (!user_credentials(req, g)) {
 		if (!req->status)
 			bad_credentials(req);
-	} else if (!throttle_allowed(jt->throttle, g->email, req->client_ip, time_now())) {
+	} else if (!throttle_reserve(jt->throttle, g->email, req->client_ip, time_mono_ms(),
+				     &g->ticket)) {
+		http_retry_after(req, g->ticket.retry_after);
 		oauth_error(req, 429, "slow_down", "Too many failed attempts; try again later.");
 	} else {
 		http_set_ctx(req, g, user_grant_destroy);
