@@ -57,7 +57,8 @@ static void create(struct http_req *req, struct principal *p)
 		http_reply_status(req, st, "space");
 	} else {
 		char location[64];
-		api_audit(req, p, "space.created", true, "space %lld (%s)", (long long)s.id, s.name);
+		api_audit(req, p, "space.created", true, "space %lld (%s)", (long long)s.id,
+			  s.name);
 		snprintf(location, sizeof location, "/v1/spaces/%lld", (long long)s.id);
 		http_header_add(req, "Location", location);
 		http_reply_json(req, 201, render_space(&s));
@@ -164,8 +165,8 @@ static void put_member(struct http_req *req, const struct principal *p, struct s
 		goto out;
 	}
 	auth_invalidate(jt->auth);
-	api_audit(req, p, "member.put", true, "space %lld (%s): %s as %s", (long long)s->id, s->name,
-		  u->email, role);
+	api_audit(req, p, "member.put", true, "space %lld (%s): %s as %s", (long long)s->id,
+		  s->name, u->email, role);
 	struct membership m = {.space_id = s->id, .user_id = u->id};
 	memcpy(m.email, u->email, sizeof m.email);
 	memcpy(m.role, role, sizeof m.role);

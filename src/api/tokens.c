@@ -25,9 +25,10 @@ static bool refused(struct http_req *req, const struct grant_caller *by, uint64_
 	case GRANT_OK:
 		return false;
 	case GRANT_NOT_PERSONAL:
-		http_reply_error(req, 403, "forbidden",
-				 "Personal access tokens are created by their user, with a personal "
-				 "access token or in the console, not with an OAuth token.");
+		http_reply_error(
+			req, 403, "forbidden",
+			"Personal access tokens are created by their user, with a personal "
+			"access token or in the console, not with an OAuth token.");
 		return true;
 	case GRANT_NOT_HELD:
 		if (!asked) {
@@ -40,10 +41,11 @@ static bool refused(struct http_req *req, const struct grant_caller *by, uint64_
 		return true;
 	case GRANT_OUTLIVES:
 		time_format(by->expires_at, until);
-		http_reply_error(req, 403, "forbidden",
-				 "This token expires at %s; the token it %s must expire no later%s.",
-				 until, asked ? "creates" : "rotates",
-				 asked ? ": set \"expires_at\" to that time or earlier" : "");
+		http_reply_error(
+			req, 403, "forbidden",
+			"This token expires at %s; the token it %s must expire no later%s.", until,
+			asked ? "creates" : "rotates",
+			asked ? ": set \"expires_at\" to that time or earlier" : "");
 		return true;
 	}
 	return true;
@@ -65,7 +67,7 @@ static void reply_created(struct http_req *req, const struct pat *pat, char toke
 struct new_pat {
 	struct pat pat;
 	char token[TOKEN_LEN + 1];
-	int64_t actor_id;        /* who creates it, for the audit event */
+	int64_t actor_id; /* who creates it, for the audit event */
 	char actor[LIMIT_EMAIL_BYTES + 1];
 	enum jt_status status;
 };
@@ -130,9 +132,10 @@ static void create(struct http_req *req, struct principal *p)
 	}
 	if (has_expires) {
 		if (time_parse(expires, strlen(expires), &expires_at) != JT_OK) {
-			http_reply_error(req, 400, "invalid_request",
-					 "\"expires_at\" must be an RFC 3339 time such as "
-					 "2030-01-31T00:00:00Z, or null for a token that never expires.");
+			http_reply_error(
+				req, 400, "invalid_request",
+				"\"expires_at\" must be an RFC 3339 time such as "
+				"2030-01-31T00:00:00Z, or null for a token that never expires.");
 			goto out;
 		}
 		if (expires_at <= time_now()) {
@@ -216,7 +219,8 @@ static void revoke(struct http_req *req, bool with_body)
 		enum jt_status st = store_pat_revoke(jt->store, p->user.id, id, time_now(), &pat);
 		if (st == JT_OK) {
 			auth_invalidate(jt->auth);
-			api_audit(req, p, "token.revoked", true, "token %lld (%s)", (long long)id, pat.name);
+			api_audit(req, p, "token.revoked", true, "token %lld (%s)", (long long)id,
+				  pat.name);
 		}
 		if (st != JT_OK)
 			http_reply_status(req, st, "token");
@@ -277,8 +281,9 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 		return;
 	st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
 	if (st == JT_ECONFLICT) {
-		http_reply_error(req, 409, "conflict",
-				 "Only an active token can be rotated; this one is revoked or expired.");
+		http_reply_error(
+			req, 409, "conflict",
+			"Only an active token can be rotated; this one is revoked or expired.");
 	} else if (st != JT_OK) {
 		http_reply_status(req, st, "token");
 	} else {

@@ -22,9 +22,11 @@ static bool may_touch_admin(struct http_req *req, const struct principal *p)
 	if (grant_may_touch_admin(&by) == GRANT_OK)
 		return true;
 	scope_format(grant_admin_scopes(), names, sizeof names);
-	http_reply_error(req, 403, "forbidden",
-			 "Creating an admin or changing an admin's account needs an instance admin's "
-			 "personal access token with every admin scope (%s), or the console.", names);
+	http_reply_error(
+		req, 403, "forbidden",
+		"Creating an admin or changing an admin's account needs an instance admin's "
+		"personal access token with every admin scope (%s), or the console.",
+		names);
 	return false;
 }
 
@@ -35,7 +37,7 @@ struct new_user {
 	char password[LIMIT_PASSWORD_MAX + 1];
 	bool generated;
 	enum jt_status status;
-	int64_t actor_id;  /* who creates the user, for the audit log */
+	int64_t actor_id; /* who creates the user, for the audit log */
 	char actor[LIMIT_EMAIL_BYTES + 1];
 };
 
@@ -64,8 +66,8 @@ static void create_done(struct http_req *req)
 		http_reply_status(req, nu->status, "user");
 	} else {
 		audit_record(api_jeton(req)->store, nu->actor_id, nu->actor, "user.created",
-			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id, nu->u.email,
-			     nu->u.admin ? " admin" : "");
+			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id,
+			     nu->u.email, nu->u.admin ? " admin" : "");
 		cJSON *o = render_user(&nu->u);
 		if (o && nu->generated)
 			cJSON_AddStringToObject(o, "password", nu->password);
@@ -93,13 +95,15 @@ static void create(struct http_req *req, const struct principal *p)
 	if (!body)
 		goto fail;
 	if (!input_string(req, body, "email", u->email, sizeof u->email, &has_email) ||
-	    !input_string(req, body, "name", u->friendly_name, sizeof u->friendly_name, &has_name) ||
+	    !input_string(req, body, "name", u->friendly_name, sizeof u->friendly_name,
+			  &has_name) ||
 	    !input_bool(req, body, "admin", &u->admin, &has_admin) ||
 	    !input_string(req, body, "password", nu->password, sizeof nu->password, &has_password))
 		goto fail;
 	if (!has_email || !text_email_valid(u->email, strlen(u->email))) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"email\" is required and must be an address like ada@example.com.");
+		http_reply_error(
+			req, 400, "invalid_request",
+			"\"email\" is required and must be an address like ada@example.com.");
 		goto fail;
 	}
 	if (!has_name)
@@ -114,7 +118,8 @@ static void create(struct http_req *req, const struct principal *p)
 		goto fail;
 	if (has_password && strlen(nu->password) < LIMIT_PASSWORD_MIN) {
 		http_reply_error(req, 400, "invalid_request",
-				 "\"password\" must be at least %d characters.", LIMIT_PASSWORD_MIN);
+				 "\"password\" must be at least %d characters.",
+				 LIMIT_PASSWORD_MIN);
 		goto fail;
 	}
 	if (!has_password)

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-enum jt_status grant_user_permissions(struct store *st, const struct user *u,
-				      uint64_t *instance, uint64_t *held)
+enum jt_status grant_user_permissions(struct store *st, const struct user *u, uint64_t *instance,
+				      uint64_t *held)
 {
 	struct membership *ms = NULL;
 	size_t n = 0;
@@ -166,14 +166,14 @@ enum jt_status grant_check_password(struct store *st, const char *email, const c
 {
 	/* A valid argon2id hash of a random password: verified when the
 	 * account does not exist, to spend the same time. */
-	static const char decoy[] =
-		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
-		"9GdGc6bbNTkqBXxU2vTqE5r6Y0Pj6WjY5jv2v1t7E2E";
+	static const char decoy[] = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+				    "9GdGc6bbNTkqBXxU2vTqE5r6Y0Pj6WjY5jv2v1t7E2E";
 	enum jt_status status = store_user_find_by_email(st, email, out);
 	if (status != JT_OK && status != JT_ENOTFOUND)
 		return status;
 	bool found = status == JT_OK && out->password_hash[0];
-	bool match = password_verify(found ? out->password_hash : decoy, password, strlen(password));
+	bool match =
+		password_verify(found ? out->password_hash : decoy, password, strlen(password));
 	crypto_wipe(out->password_hash, sizeof out->password_hash);
 	if (!found || !match || out->disabled)
 		return JT_ENOTFOUND;

@@ -20,8 +20,10 @@ static void spaces_page(struct http_req *req, int status, const struct console_c
 	struct space *items = NULL;
 	size_t n = 0;
 	char buf[32];
-	if (store_space_list(api_jeton(req)->store, c->user.id, !c->user.admin, &items, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+	if (store_space_list(api_jeton(req)->store, c->user.id, !c->user.admin, &items, &n) !=
+	    JT_OK) {
+		page_message(req, 503, "Unavailable",
+			     "The service is unavailable; try again shortly.", c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -57,18 +59,20 @@ void console_spaces(struct http_req *req)
 	}
 	form_field(req, "name", s.name, sizeof s.name);
 	if (!text_name_valid(s.name, strlen(s.name), LIMIT_NAME_CHARS)) {
-		spaces_page(req, 400, &c, NULL, "Give the space a name of 1 to 100 characters.", s.name);
+		spaces_page(req, 400, &c, NULL, "Give the space a name of 1 to 100 characters.",
+			    s.name);
 		return;
 	}
 	enum jt_status st = store_space_insert(api_jeton(req)->store, &s);
 	if (st != JT_OK) {
 		spaces_page(req, st == JT_ECONFLICT ? 409 : 503, &c, NULL,
 			    st == JT_ECONFLICT ? "A space with this name already exists."
-					       : "The space could not be stored.", s.name);
+					       : "The space could not be stored.",
+			    s.name);
 		return;
 	}
-	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "space.created", req->client_ip,
-		     true, "space %lld (%s)", (long long)s.id, s.name);
+	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "space.created",
+		     req->client_ip, true, "space %lld (%s)", (long long)s.id, s.name);
 	char url[64];
 	snprintf(url, sizeof url, "/console/spaces/%lld", (long long)s.id);
 	http_redirect(req, 303, url);
@@ -98,18 +102,21 @@ static bool route_space(struct http_req *req, const struct console_ctx *c, struc
 	}
 	store_list_free(mine);
 	if (!visible)
-		page_message(req, 404, "Not found", "There is no such space, or you are not in it.", c);
+		page_message(req, 404, "Not found", "There is no such space, or you are not in it.",
+			     c);
 	return visible;
 }
 
 static void space_page(struct http_req *req, int status, const struct console_ctx *c,
-		       const struct space *s, bool can_manage, const char *notice, const char *error)
+		       const struct space *s, bool can_manage, const char *notice,
+		       const char *error)
 {
 	struct membership *ms = NULL;
 	size_t n = 0;
 	char buf[32];
 	if (store_member_list(api_jeton(req)->store, s->id, &ms, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		page_message(req, 503, "Unavailable",
+			     "The service is unavailable; try again shortly.", c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -164,7 +171,8 @@ void console_space_members(struct http_req *req)
 	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
 		return;
 	if (!can_manage) {
-		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.", &c);
+		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.",
+			     &c);
 		return;
 	}
 	form_field(req, "email", email, sizeof email);
@@ -184,7 +192,8 @@ void console_space_members(struct http_req *req)
 	enum jt_status st = store_member_put(jt->store, s.id, u.id, role);
 	if (st != JT_OK) {
 		space_page(req, 400, &c, &s, can_manage, NULL,
-			   st == JT_EINVAL ? "Choose viewer, editor or admin." : "The change failed.");
+			   st == JT_EINVAL ? "Choose viewer, editor or admin."
+					   : "The change failed.");
 		return;
 	}
 	auth_invalidate(jt->auth);
@@ -206,7 +215,8 @@ void console_space_member_remove(struct http_req *req)
 	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
 		return;
 	if (!can_manage) {
-		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.", &c);
+		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.",
+			     &c);
 		return;
 	}
 	const char *v = req->params[1];

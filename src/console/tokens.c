@@ -26,7 +26,8 @@ static void tokens_page(struct http_req *req, int status, const struct console_c
 
 	if (store_pat_list(api_jeton(req)->store, c->user.id, &page, &items, &n) != JT_OK) {
 		cJSON_Delete(form);
-		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		page_message(req, 503, "Unavailable",
+			     "The service is unavailable; try again shortly.", c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -44,8 +45,9 @@ static void tokens_page(struct http_req *req, int status, const struct console_c
 		cJSON_AddStringToObject(r, "expires", buf);
 		console_time(p->last_used_at, "Never used", buf);
 		cJSON_AddStringToObject(r, "last_used", buf);
-		const char *st = p->revoked_at ? "revoked"
-				 : p->expires_at && p->expires_at <= now ? "expired" : "active";
+		const char *st = p->revoked_at                           ? "revoked"
+				 : p->expires_at && p->expires_at <= now ? "expired"
+									 : "active";
 		cJSON_AddStringToObject(r, "status", st);
 		cJSON_AddBoolToObject(r, "active", strcmp(st, "active") == 0);
 		cJSON_AddItemToArray(rows, r);
@@ -83,11 +85,12 @@ static void tokens_page(struct http_req *req, int status, const struct console_c
 static void show_token(struct http_req *req, const struct console_ctx *c, const char *heading,
 		       char token[TOKEN_LEN + 1])
 {
-	console_secret_page(req, c, "tokens", heading, token,
-			    "Copy this token now: it will not be shown again.",
-			    "Send it as \"Authorization: Bearer <token>\". Anyone who has it can act "
-			    "as you within its scopes; revoke it here if it leaks.",
-			    "/console/tokens", NULL);
+	console_secret_page(
+		req, c, "tokens", heading, token,
+		"Copy this token now: it will not be shown again.",
+		"Send it as \"Authorization: Bearer <token>\". Anyone who has it can act "
+		"as you within its scopes; revoke it here if it leaks.",
+		"/console/tokens", NULL);
 	crypto_wipe(token, TOKEN_LEN + 1);
 }
 
@@ -104,7 +107,8 @@ static const char *read_expiry(struct http_req *req, cJSON *form, int64_t *at)
 		cJSON_AddBoolToObject(form, "never", 1);
 		/* A date typed under "Never" is a mistake to point out, not to drop. */
 		return date[0] ? "You typed a date but chose \"Never\": choose \"On a date\" or "
-				 "clear the date." : NULL;
+				 "clear the date."
+			       : NULL;
 	}
 	if (strcmp(choice, "date") == 0) {
 		char full[32];
@@ -191,8 +195,9 @@ void console_tokens(struct http_req *req)
 		return;
 	}
 	const char *done = http_query(req, "done");
-	tokens_page(req, 200, &c, done && strcmp(done, "revoked") == 0 ? "The token was revoked." : NULL,
-		    NULL, NULL);
+	tokens_page(req, 200, &c,
+		    done && strcmp(done, "revoked") == 0 ? "The token was revoked." : NULL, NULL,
+		    NULL);
 }
 
 /* The user's token named by the route, or a reply. */
@@ -216,9 +221,11 @@ void console_token_revoke(struct http_req *req)
 	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
 		return;
 	if (req->method != HTTP_POST) {
-		snprintf(msg, sizeof msg,
-			 "The token \"%s\" (%s…) will stop working at once, everywhere. This cannot "
-			 "be undone.", pat.name, pat.display_prefix);
+		snprintf(
+			msg, sizeof msg,
+			"The token \"%s\" (%s…) will stop working at once, everywhere. This cannot "
+			"be undone.",
+			pat.name, pat.display_prefix);
 		console_confirm(req, &c, "tokens", "Revoke token?", msg, "Revoke token", true,
 				"/console/tokens");
 		return;
@@ -244,7 +251,8 @@ void console_token_rotate(struct http_req *req)
 	if (req->method != HTTP_POST) {
 		snprintf(msg, sizeof msg,
 			 "A new token with the same name, scopes and expiry replaces \"%s\" (%s…), "
-			 "which stops working at once.", pat.name, pat.display_prefix);
+			 "which stops working at once.",
+			 pat.name, pat.display_prefix);
 		console_confirm(req, &c, "tokens", "Rotate token?", msg, "Rotate token", false,
 				"/console/tokens");
 		return;
@@ -259,8 +267,10 @@ void console_token_rotate(struct http_req *req)
 	if (grant_may_mint_pat(&by, scopes, pat.expires_at) != GRANT_OK) {
 		char names[LIMIT_SCOPES_BYTES + 1];
 		scope_format(scopes & ~by.holds, names, sizeof names);
-		snprintf(msg, sizeof msg, "This token carries rights you no longer hold (%s): "
-			 "create a new token instead.", names);
+		snprintf(msg, sizeof msg,
+			 "This token carries rights you no longer hold (%s): "
+			 "create a new token instead.",
+			 names);
 		page_message(req, 403, "Not rotated", msg, &c);
 		return;
 	}
@@ -269,7 +279,8 @@ void console_token_rotate(struct http_req *req)
 	if (st != JT_OK) {
 		page_message(req, st == JT_ECONFLICT ? 409 : 503, "Not rotated",
 			     st == JT_ECONFLICT ? "Only an active token can be rotated."
-						: "The token could not be rotated.", &c);
+						: "The token could not be rotated.",
+			     &c);
 		return;
 	}
 	auth_invalidate(jt->auth);

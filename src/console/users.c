@@ -20,7 +20,8 @@ static void users_page(struct http_req *req, int status, const struct console_ct
 	char buf[32];
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
 	if (store_user_list(api_jeton(req)->store, &page, &items, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+		page_message(req, 503, "Unavailable",
+			     "The service is unavailable; try again shortly.", c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -58,7 +59,8 @@ static bool may_touch_admin(const struct console_ctx *c)
 	return grant_may_touch_admin(&by) == GRANT_OK;
 }
 
-#define NOT_ADMIN_ENOUGH "Only an administrator holding every admin scope adds or changes an " \
+#define NOT_ADMIN_ENOUGH                                                                           \
+	"Only an administrator holding every admin scope adds or changes an "                      \
 	"administrator."
 
 struct new_console_user {
@@ -99,10 +101,11 @@ static void add_done(struct http_req *req)
 		cJSON_AddStringToObject(row, "label", "Email");
 		cJSON_AddStringToObject(row, "value", nu->u.email);
 		cJSON_AddItemToArray(details, row);
-		console_secret_page(req, &nu->c, "users", "User added", nu->password,
-				    "Copy this password now and give it to the user: it will not be "
-				    "shown again.", "They can change it on their Account page.",
-				    "/console/users", details);
+		console_secret_page(
+			req, &nu->c, "users", "User added", nu->password,
+			"Copy this password now and give it to the user: it will not be "
+			"shown again.",
+			"They can change it on their Account page.", "/console/users", details);
 	}
 	new_user_destroy(nu);
 	req->ctx = NULL;
@@ -128,7 +131,8 @@ static void add(struct http_req *req, const struct console_ctx *c)
 		error = NOT_ADMIN_ENOUGH;
 	else if (!text_email_valid(nu->u.email, strlen(nu->u.email)))
 		error = "Enter an email such as ada@example.com.";
-	else if (!text_name_valid(nu->u.friendly_name, strlen(nu->u.friendly_name), LIMIT_NAME_CHARS))
+	else if (!text_name_valid(nu->u.friendly_name, strlen(nu->u.friendly_name),
+				  LIMIT_NAME_CHARS))
 		error = "The name must be 1 to 100 characters.";
 	if (error) {
 		users_page(req, 400, c, NULL, error, nu->u.email, nu->u.friendly_name);
@@ -168,8 +172,8 @@ void console_user(struct http_req *req)
 		return;
 	}
 	if (u.id == c.user.id) {
-		users_page(req, 400, &c, NULL, "You cannot disable yourself or drop your own admin role.",
-			   NULL, NULL);
+		users_page(req, 400, &c, NULL,
+			   "You cannot disable yourself or drop your own admin role.", NULL, NULL);
 		return;
 	}
 	bool was_admin = u.admin;
@@ -198,7 +202,7 @@ void console_user(struct http_req *req)
 	audit_record(jt->store, c.user.id, c.user.email, "user.updated", req->client_ip, true,
 		     "user %lld (%s): admin=%s disabled=%s", (long long)u.id, u.email,
 		     u.admin ? "yes" : "no", u.disabled ? "yes" : "no");
-	snprintf(notice, sizeof notice, "%s is now %s%s.", u.email, u.disabled ? "disabled" : "active",
-		 u.admin ? ", an administrator" : "");
+	snprintf(notice, sizeof notice, "%s is now %s%s.", u.email,
+		 u.disabled ? "disabled" : "active", u.admin ? ", an administrator" : "");
 	users_page(req, 200, &c, notice, NULL, NULL, NULL);
 }

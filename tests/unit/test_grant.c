@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* src/auth/grant.c: who may hand on rights (the rule every secret-yielding
+ * action asks), and whether a token may act in a space. */
+#include "check.h"
+#include "auth/auth.h"
+
+#define ADMIN (SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS)
+#define T     2000000000 /* a caller's expiry */
+
+static struct principal_space space(int64_t id, uint64_t permissions)
+{
+	return (struct principal_space){.id = id, .permissions = permissions};
+}
+
+TEST(caller_of_a_pat_holds_its_scopes_within_its_users_rights)
+{
+	struct principal_space spaces[] = {space(1, SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT),
+					   space(2, SCOPE_READ_CONTENT | SCOPE_MANAGE_SPACE)};
+	struct principal p = {.kind = TOKEN_PAT,
+			      .expires_at = T,
+			      .token_scopes =
+				      SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_SPACE | SCOPE_MANAGE_USERS,
+			      .user_permissions = SCOPE_MANAGE_TOKENS,
+			      .spaces = spaces,
+			      .nspaces = 2};
+	struct grant_caller c;
+	grant_caller_of_token(&p, &c);
+	CHECK(c.personal);
+	CHECK_EQ_INT(c.holds, SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_SPACE);
+	CHECK_EQ_INT(c.expires_at, T);
+}
+
+TEST(oauth_and_client_tokens_are_not_personal)
+{
+	struct principal p = {
+		.kind = TOKEN_ACCESS, .token_scopes = SCOPE_ALL, .user_permissions = SCOPE_ALL};
+	struct grant_caller c;
+	grant_caller_of_token(&p, &c);
+	CHECK(!c.personal);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 1), GRANT_NOT_PERSONAL);
+	CHECK_EQ_INT(grant_may_touch_admin(&c), GRANT_NOT_PERSONAL);
+	p.kind = TOKEN_CLIENT;
+	grant_caller_of_token(&p, &c);
+	CHECK(!c.personal);
+}
+
+TEST(minting_needs_every_scope_held)
+{
+	struct grant_caller c = {.personal = true, .holds = SCOPE_MANAGE_TOKENS};
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_MANAGE_TOKENS, 0), GRANT_OK);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, 0),
+		     GRANT_NOT_HELD);
+}
+
+TEST(an_expiring_caller_mints_nothing_that_outlives_it)
+{
+	struct grant_caller c = {.personal = true, .holds = SCOPE_ALL, .expires_at = T};
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, T - 1), GRANT_OK);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, T), GRANT_OK);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, T + 1), GRANT_OUTLIVES);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), GRANT_OUTLIVES); /* never */
+	c.expires_at = 0;
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), GRANT_OK);
+}
+
+TEST(a_console_session_holds_what_its_user_holds)
+{
+	struct grant_caller c;
+	grant_caller_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
+	CHECK(c.personal);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), GRANT_OK);
+	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_WRITE_CONTENT, 0), GRANT_NOT_HELD);
+}
+
+TEST(admin_accounts_need_every_admin_scope)
+{
+	CHECK_EQ_INT(grant_admin_scopes(), ADMIN);
+	struct grant_caller c = {.personal = true, .holds = ADMIN, .expires_at = T};
+	CHECK_EQ_INT(grant_may_touch_admin(&c), GRANT_OK); /* expiry does not matter */
+	for (uint64_t missing = 1; missing <= SCOPE_MANAGE_APPS; missing <<= 1) {
+		if (!(ADMIN & missing))
+			continue;
+		c.holds = SCOPE_ALL & ~missing;
+		CHECK_EQ_INT(grant_may_touch_admin(&c), GRANT_NOT_HELD);
+	}
+}
+
+TEST(a_token_acts_only_in_its_users_spaces_and_its_bound_space)
+{
+	struct principal_space spaces[] = {space(1, SCOPE_READ_CONTENT),
+					   space(2, SCOPE_READ_CONTENT)};
+	struct principal p = {.kind = TOKEN_PAT, .spaces = spaces, .nspaces = 2};
+	CHECK(auth_in_space(&p, 1));
+	CHECK(auth_in_space(&p, 2));
+	CHECK(!auth_in_space(&p, 3));
+	p.kind = TOKEN_ACCESS;
+	p.space_id = 1;
+	CHECK(auth_in_space(&p, 1));
+	CHECK(!auth_in_space(&p, 2)); /* bound to 1: never another, even a member's */
+}
+
+int main(void)
+{
+	RUN(caller_of_a_pat_holds_its_scopes_within_its_users_rights);
+	RUN(oauth_and_client_tokens_are_not_personal);
+	RUN(minting_needs_every_scope_held);
+	RUN(an_expiring_caller_mints_nothing_that_outlives_it);
+	RUN(a_console_session_holds_what_its_user_holds);
+	RUN(admin_accounts_need_every_admin_scope);
+	RUN(a_token_acts_only_in_its_users_spaces_and_its_bound_space);
+	return check_summary(__FILE__);
+}
