@@ -41,7 +41,7 @@ TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit e2e e2e-pg browser asan tsan bench lint clean fuzz \
+.PHONY: all deps run test check unit e2e e2e-pg browser asan tsan soak bench lint clean fuzz \
         screenshots install
 all: $(BUILD)/jeton
 
@@ -120,6 +120,12 @@ test:
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
+
+# The load tests of make test for longer: 60 s of sustained writes each.
+SOAK_E2E ?= tests/e2e/test_wal_bound.py
+soak: $(BUILD)/jeton
+	JETON_SOAK_SECONDS=60 JETON_BIN=$(abspath $(BUILD)/jeton) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider -s $(SOAK_E2E)
 
 # The tests where threads meet: the HTTP pool, the SQLite writer and
 # checkpointer, key rotation, shutdown.

@@ -80,8 +80,15 @@ struct sqlite_store {
 	struct sq_job *batch_head, *batch_tail;
 	struct conn checkpoint_conn;  /* the checkpointer's own connection */
 	pthread_t checkpoint_thread;
-	pthread_cond_t checkpoint_cv;  /* wakes the checkpointer to stop (under batch_mu) */
+	pthread_cond_t checkpoint_cv;  /* wakes the checkpointer (under batch_mu) */
 	bool checkpoint_running;
+	/* WAL restarts: once a commit leaves the WAL at wal_restart_frames or
+	 * more, the writer waits between transactions while restart_due (under
+	 * batch_mu) and the checkpointer restarts the WAL. */
+	int wal_frames;           /* after the writer's last commit; writer thread only */
+	int wal_restart_frames;
+	bool restart_due;
+	int64_t restart_retry_us; /* after a restart that readers held off: not before this */
 
 	/* store_copy into this store (sqlite_copy.c) */
 	struct conn *import_conn;

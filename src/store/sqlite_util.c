@@ -5,6 +5,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 
@@ -56,7 +57,13 @@ enum jt_status sq_conn_setup(struct conn *c, const char *path)
 		return JT_ESTORE;
 	}
 	sqlite3_busy_timeout(c->db, LIMIT_STORE_BUSY_MS);
+	/* After a restart of the WAL, the first commit cuts the file back. */
+	char size_limit[64];
+	snprintf(size_limit, sizeof size_limit, "PRAGMA journal_size_limit = %d",
+		 LIMIT_WAL_RESTART_BYTES);
 	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, size_limit, NULL, NULL, NULL);
 	return sq_map_rc(c->db, rc, "pragmas");
 }
 

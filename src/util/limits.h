@@ -65,6 +65,10 @@
 
 /* Store */
 #define LIMIT_STORE_BUSY_MS     5000        /* SQLite waits this long for a write lock */
+#define LIMIT_WAL_RESTART_BYTES (16 * 1024 * 1024) /* SQLite: the WAL starts over from its beginning
+						     * once a commit leaves it this large */
+#define LIMIT_WAL_BYTES         (64 * 1024 * 1024) /* SQLite: the -wal file stays under this
+						     * (documented bound; the restart keeps it near the size above) */
 #define LIMIT_PG_CONNECT_SECONDS 2          /* libpq connect_timeout unless the location sets one */
 #define LIMIT_PG_STATEMENT_MS   2000        /* statement_timeout and lock_timeout of a session */
 #define LIMIT_PG_WAIT_MS        2500        /* client-side wait for any reply; then reset */
