@@ -163,10 +163,12 @@ FORMAT_CHECKED := src/api/me.c src/api/routes.c src/api/spaces.c src/api/tokens.
                   src/audit/audit.h src/auth/grant.c src/auth/header.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
-                  src/http/router.c src/oauth/metadata.c src/oauth/pkce.c src/util/log.h \
-                  src/util/mem.c tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
+                  src/http/router.c src/oauth/metadata.c src/oauth/pkce.c src/util/log.c \
+                  src/util/log.h src/util/log_limit.c src/util/log_limit.h src/util/mem.c \
+                  tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
                   tests/unit/test_auth_header.c tests/unit/test_form.c \
-                  tests/unit/test_grant.c tests/unit/test_mem.c tests/unit/tmpdir.h
+                  tests/unit/test_grant.c tests/unit/test_log_limit.c tests/unit/test_mem.c \
+                  tests/unit/tmpdir.h
 
 # Functions that invite overflows or silent parse errors are banned; C
 # sources follow .clang-format (checked where clang-format is installed).

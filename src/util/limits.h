@@ -74,4 +74,7 @@
 #define LIMIT_PG_WAIT_MS        2500        /* client-side wait for any reply; then reset */
 #define LIMIT_PG_MIGRATE_MS     600000      /* a migration, or waiting for another node's */
 
+/* Logs */
+#define LIMIT_LOG_REPEAT_SECONDS 10         /* a repeated warning or error: one line per interval */
+
 #endif

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Line-buffered logging: one write(2) per line so threads never interleave. */
+/* Line-buffered logging: one write(2) per line so threads never interleave;
+ * repeated warnings and errors collapse into one line with a count. */
 #include "util/log.h"
+#include "util/limits.h"
+#include "util/log_limit.h"
 #include "util/time.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,42 +45,75 @@ const char *log_escape(const char *s, char *out, size_t out_len)
 	size_t used = 0;
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (!put_byte(out, out_len, &used, c, is_control(c) || c >= 0x80 || c == '\\' || c == '"'))
+		if (!put_byte(out, out_len, &used, c,
+			      is_control(c) || c >= 0x80 || c == '\\' || c == '"'))
 			break;
 	}
 	out[used] = '\0';
 	return out;
 }
 
-static void log_line(const char *level, const char *fmt, va_list ap)
+/* Repeated warnings and errors are counted, not written (log_limit.h). */
+static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct log_limit limit = {.interval_ms = LIMIT_LOG_REPEAT_SECONDS * 1000};
+static atomic_bool limit_pending; /* counts await their line: any line writes them */
+
+/* Writes "<time> <text>\n" in one write(2). */
+static void write_line(void *arg, const char *text)
 {
-	char msg[LOG_LINE_BYTES], line[LOG_LINE_BYTES + 1];
+	char line[TIME_RFC3339_BUF + LOG_LIMIT_LINE_BYTES + 96];
 	char now[TIME_RFC3339_BUF];
+	(void)arg;
 	time_format(time_now(), now);
-	if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
-		return;
-	int n = snprintf(line, sizeof line, "%s %s ", now, level);
+	int n = snprintf(line, sizeof line - 1, "%s %s", now, text);
 	if (n < 0)
 		return;
-	/* A value that skipped log_escape still cannot start a line of its own. */
-	size_t len = (size_t)n;
-	for (const char *p = msg; *p; p++)
-		if (!put_byte(line, sizeof line - 1, &len, (unsigned char)*p, is_control((unsigned char)*p)))
-			break;
+	size_t len = (size_t)n < sizeof line - 2 ? (size_t)n : sizeof line - 2;
 	line[len++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, len);
 	(void)w;
 }
 
-#define LOG_FN(name, level)                   \
-	void name(const char *fmt, ...)       \
-	{                                     \
-		va_list ap;                   \
-		va_start(ap, fmt);            \
-		log_line(level, fmt, ap);     \
-		va_end(ap);                   \
+static void log_line(const char *level, bool limited, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_BYTES], text[LOG_LINE_BYTES + 1];
+	if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+		return;
+	int n = snprintf(text, sizeof text, "%s ", level);
+	if (n < 0)
+		return;
+	/* A value that skipped log_escape still cannot start a line of its own. */
+	size_t len = (size_t)n;
+	for (const char *p = msg; *p; p++)
+		if (!put_byte(text, sizeof text, &len, (unsigned char)*p,
+			      is_control((unsigned char)*p)))
+			break;
+	text[len] = '\0';
+	if (!limited && !atomic_load(&limit_pending)) {
+		write_line(NULL, text);
+		return;
+	}
+	pthread_mutex_lock(&limit_mu);
+	int64_t now_ms = time_mono_us() / 1000;
+	if (limited) {
+		log_limit_line(&limit, text, now_ms, write_line, NULL);
+	} else {
+		log_limit_flush(&limit, now_ms, write_line, NULL);
+		write_line(NULL, text);
+	}
+	atomic_store(&limit_pending, log_limit_pending(&limit));
+	pthread_mutex_unlock(&limit_mu);
+}
+
+#define LOG_FN(name, level, limited)                                                               \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_line(level, limited, fmt, ap);                                                 \
+		va_end(ap);                                                                        \
 	}
 
-LOG_FN(log_info, "info")
-LOG_FN(log_warn, "warn")
-LOG_FN(log_error, "error")
+LOG_FN(log_info, "info", false)
+LOG_FN(log_warn, "warn", true)
+LOG_FN(log_error, "error", true)

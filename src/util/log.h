@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Log lines on stderr: "2026-11-23T19:27:42Z level message". Callers never
- * pass a secret (token, password, code, cookie) to these functions. */
+ * pass a secret (token, password, code, cookie) to these functions.
+ *
+ * A warning or error identical to one written less than
+ * LIMIT_LOG_REPEAT_SECONDS ago is counted instead of written; the count
+ * follows as one line per interval, "<line> (repeated N times in the last
+ * 10 s)", written with the next line logged after the interval ends. Info
+ * lines (the access log among them) are always written. */
 #ifndef JETON_LOG_H
 #define JETON_LOG_H
 #include <stddef.h>
