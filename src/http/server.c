@@ -3,7 +3,7 @@
  * worker thread), with jeton's limits on URL, headers, body, connections
  * and idle time, and a graceful stop. Measured as the safest fast choice on
  * these machines (docs/decisions.md). */
-#include "http/http.h"
+#include "http/http_int.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ void http_stats_read(struct http_stats *out)
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_config cfg;
+	struct deadlines *deadlines;
 	atomic_int in_flight; /* requests between their first call and completion */
 	uint16_t port;
 
@@ -51,6 +53,14 @@ struct http_server {
 	pthread_t workers[SLOW_WORKERS];
 	int nworkers;
 };
+
+/* The deadline of the connection a request came on (NULL: untracked). */
+static struct deadline_conn *deadline_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
 
 /* Per-request state, from the first call of the access handler to the
  * completion callback. */
@@ -409,6 +419,7 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	struct http_req *req = &rs->req;
 	struct header_scan hs = {0, false};
 
+	deadline_wait(deadline_of(conn), LIMIT_BODY_SECONDS);
 	/* HEAD is GET without the body (the library drops it): handlers never
 	 * see HEAD, so no handler can treat it as anything but a read. */
 	req->method = method_of(method);
@@ -507,6 +518,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	} else {
 		req->body = rs->body ? rs->body : "";
 		req->body_len = rs->body_len;
+		deadline_busy(deadline_of(conn));
 		dispatch(srv, req);
 		if (rs->suspended)
 			return MHD_YES;
@@ -519,8 +531,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct request_state *rs = *con_cls;
-	(void)conn;
 	(void)toe;
+	deadline_wait(deadline_of(conn), LIMIT_HEAD_SECONDS); /* for the next request */
 	if (!rs)
 		return;
 	if (rs->req.ctx && rs->req.ctx_free)
@@ -533,6 +545,44 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->in_flight, 1);
 	atomic_fetch_sub(&stat_in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? deadline_open(srv->deadlines, ci->connect_fd) : NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		deadline_close(srv->deadlines, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* Every connection is a descriptor: raises the soft limit so that the
+ * connection limit, not the kernel, decides, and returns how many
+ * connections fit. Without room, accept(2) would fail before jeton could
+ * shed its slowest clients. */
+static int connection_room(void)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)LIMIT_CONNECTIONS + LIMIT_FDS_RESERVED;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return LIMIT_CONNECTIONS;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= want)
+		return LIMIT_CONNECTIONS;
+	int room = rl.rlim_cur > 2 * LIMIT_FDS_RESERVED ? (int)(rl.rlim_cur - LIMIT_FDS_RESERVED)
+							: LIMIT_FDS_RESERVED;
+	log_warn("http: the descriptor limit (%llu) leaves room for %d connections, not %d",
+		 (unsigned long long)rl.rlim_cur, room, LIMIT_CONNECTIONS);
+	return room;
 }
 
 static void on_library_error(void *cls, const char *fmt, va_list ap)
@@ -585,6 +635,11 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 	struct http_server *srv = jt_calloc(1, sizeof *srv);
 	if (!srv)
 		return JT_ENOMEM;
+	int max_open = connection_room();
+	if (deadlines_start(max_open, &srv->deadlines) != JT_OK) {
+		jt_free(srv);
+		return JT_ENOMEM;
+	}
 	srv->cfg = *cfg;
 	pthread_mutex_init(&srv->jobs_mu, NULL);
 	pthread_cond_init(&srv->jobs_cv, NULL);
@@ -596,12 +651,13 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 		MHD_OPTION_EXTERNAL_LOGGER, on_library_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 0 ? cfg->threads : 1),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LIMIT_CONNECTIONS,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_open,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIMIT_CONNECTIONS_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LIMIT_IDLE_SECONDS,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_END);
@@ -609,6 +665,7 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 		log_error("cannot listen on %s:%u (address in use or not permitted)", cfg->host,
 			  (unsigned)cfg->port);
 		stop_workers(srv);
+		deadlines_stop(srv->deadlines);
 		jt_free(srv);
 		return JT_EIO;
 	}
@@ -637,5 +694,6 @@ void http_server_stop(struct http_server *srv, int grace_seconds)
 	 * suspended when the daemon stops. */
 	stop_workers(srv);
 	MHD_stop_daemon(srv->daemon);
+	deadlines_stop(srv->deadlines); /* every connection is closed now */
 	jt_free(srv);
 }

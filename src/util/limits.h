@@ -12,6 +12,12 @@
 #define LIMIT_CONNECTIONS       4096        /* open connections on one node */
 #define LIMIT_CONNECTIONS_PER_IP 1024       /* open connections from one address */
 #define LIMIT_IDLE_SECONDS      30          /* idle or stalled connection is closed after this */
+#define LIMIT_HEAD_SECONDS      10          /* request line and headers, in all: from the connection's
+					     * start or the previous response; then it is closed */
+#define LIMIT_BODY_SECONDS      20          /* the whole body, from the end of the headers */
+#define LIMIT_CONNECTIONS_SPARE 256         /* past LIMIT_CONNECTIONS minus this, a new connection
+					     * closes the one that has waited longest for its client */
+#define LIMIT_FDS_RESERVED      256         /* descriptors kept for all but connections (store, logs) */
 #define LIMIT_SHUTDOWN_SECONDS  5           /* SIGTERM: time given to in-flight requests */
 #define LIMIT_RESPONSE_HEADERS  12          /* extra headers one response may set */
 #define LIMIT_ROUTE_PARAMS      4           /* {placeholders} in one route */
