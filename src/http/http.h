@@ -3,10 +3,12 @@
  * libmicrohttpd. Handlers see a struct http_req and the reply functions,
  * never the library.
  *
- * server.c  the library's thread pool, listener, limits, access log
- * router.c  method + path pattern ("/v1/spaces/{}/members/{}") matching
- * reply.c   responses: JSON, errors, the one map from jt_status to HTTP
- * form.c    I/O-free decoding of query strings and form bodies */
+ * server.c    the library's thread pool, listener, limits, access log
+ * deadline.c  total deadlines for slow clients, shedding near the limit
+ * router.c    method + path pattern ("/v1/spaces/{}/members/{}") matching
+ * reply.c     responses: JSON, errors, the one map from jt_status to HTTP
+ * form.c      I/O-free decoding of query strings and form bodies
+ * proxy.c     the client's address behind trusted proxies (X-Forwarded-For) */
 #ifndef JETON_HTTP_H
 #define JETON_HTTP_H
 #include <stdbool.h>
