@@ -19,17 +19,17 @@
 struct deadline_conn {
 	struct deadline_conn *prev, *next;
 	int fd;
-	bool shut;                  /* shut down by us; under mu */
-	atomic_int_fast64_t since;  /* ms the wait for the client began; 0: not waiting */
-	atomic_int_fast64_t until;  /* ms the wait must end by; 0: no deadline */
+	bool shut;                 /* shut down by us; under mu */
+	atomic_int_fast64_t since; /* ms the wait for the client began; 0: not waiting */
+	atomic_int_fast64_t until; /* ms the wait must end by; 0: no deadline */
 };
 
 struct deadlines {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct deadline_conn *head;
-	int open, shut;   /* connections tracked, and those of them already shut */
-	int high_water;   /* past this many open, a new one sheds the longest waiting */
+	int open, shut; /* connections tracked, and those of them already shut */
+	int high_water; /* past this many open, a new one sheds the longest waiting */
 	bool stopping;
 	pthread_t thread;
 };

@@ -107,8 +107,8 @@ static void format_address(const struct http_cidr *a, char *out, size_t out_len)
 		out[0] = '\0';
 }
 
-void http_client_address(const struct http_proxies *p, const char *peer, const char *xff,
-			 char *out, size_t out_len)
+void http_client_address(const struct http_proxies *p, const char *peer, const char *xff, char *out,
+			 size_t out_len)
 {
 	struct http_cidr a, chosen;
 	snprintf(out, out_len, "%s", peer);

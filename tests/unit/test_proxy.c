@@ -32,9 +32,9 @@ TEST(parses_cidrs_separated_by_commas_or_spaces)
 
 TEST(refuses_what_is_not_a_cidr)
 {
-	static const char *const bad[] = {"10.0.0.0/33", "::/129", "10.0.0/8", "example.com",
-					  "10.0.0.0/", "10.0.0.0/8x", "10.0.0.0/-1", "1.2.3.4:80",
-					  "10.0.0.0/0008"};
+	static const char *const bad[] = {"10.0.0.0/33", "::/129",     "10.0.0/8",
+					  "example.com", "10.0.0.0/",  "10.0.0.0/8x",
+					  "10.0.0.0/-1", "1.2.3.4:80", "10.0.0.0/0008"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct http_proxies p = {0};
 		if (!CHECK_EQ_INT(http_proxies_add(&p, bad[i]), JT_EINVAL))
