@@ -211,13 +211,15 @@ void throttle_free(struct throttle *t);
 struct throttle_ticket {
 	bool allowed;           /* the attempt may go on to the password check */
 	int retry_after;        /* refused: seconds until an attempt may pass */
-	int64_t account_window; /* the windows the attempt was counted in, */
-	int64_t address_window; /* for throttle_release */
+	bool clean_pass;        /* let past the account's wait: its address is clean */
+	int64_t account_run;    /* the runs of failures the attempt was counted */
+	int64_t address_run;    /* in, for throttle_release */
+	int64_t pair_run;
 };
 
 /* True, and the attempt counted as a failure of account and of ip, when
- * neither has failed too often lately; false with out->retry_after
- * otherwise. now_ms: time_mono_ms(). */
+ * the rules of throttle.c let it through now; false with
+ * out->retry_after otherwise. now_ms: time_mono_ms(). */
 bool throttle_reserve(struct throttle *t, const char *account, const char *ip, int64_t now_ms,
 		      struct throttle_ticket *out);
 /* The password was right: takes back the attempt's failure (only that

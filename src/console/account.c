@@ -94,6 +94,7 @@ void console_account(struct http_req *req)
 	form_field(req, "password", pc->fresh, sizeof pc->fresh);
 	form_field(req, "confirm", confirm, sizeof confirm);
 	const char *error = NULL;
+	char wait[96];
 	int status = 400;
 	if (strlen(pc->fresh) < LIMIT_PASSWORD_MIN) {
 		error = "The new password must have at least 12 characters.";
@@ -101,9 +102,9 @@ void console_account(struct http_req *req)
 		error = "The two new passwords differ.";
 	} else if (!throttle_reserve(api_jeton(req)->throttle, c.user.email, req->client_ip,
 				     time_mono_ms(), &pc->ticket)) {
-		error = "Too many failed attempts. Wait a little and try again.";
+		console_throttled(req, pc->ticket.retry_after, wait, sizeof wait);
+		error = wait;
 		status = 429;
-		http_retry_after(req, pc->ticket.retry_after);
 	}
 	crypto_wipe(confirm, sizeof confirm);
 	if (error) {

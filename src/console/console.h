@@ -131,5 +131,8 @@ void console_audit(struct http_req *req);
 /* A safe local path to go to after login: starts with one '/', no
  * scheme, no backslash, no control characters. */
 bool console_next_ok(const char *next);
+/* A password check refused by the throttle: sets Retry-After and writes
+ * the sentence to show into msg. */
+void console_throttled(struct http_req *req, int retry_after, char *msg, size_t msg_len);
 
 #endif

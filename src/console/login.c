@@ -10,6 +10,7 @@
 #include "util/mem.h"
 #include "util/time.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_NEXT "/console"
@@ -23,6 +24,13 @@ bool console_next_ok(const char *next)
 		if ((unsigned char)next[i] < 0x20 || next[i] == '\\' || next[i] == 0x7F)
 			return false;
 	return true;
+}
+
+void console_throttled(struct http_req *req, int retry_after, char *msg, size_t msg_len)
+{
+	http_retry_after(req, retry_after);
+	snprintf(msg, msg_len, "Too many failed attempts. Try again in %d second%s.", retry_after,
+		 retry_after == 1 ? "" : "s");
 }
 
 static void login_page(struct http_req *req, int status, const char *email, const char *next,
@@ -109,9 +117,9 @@ static void login_post(struct http_req *req)
 				     &l->ticket)) {
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "throttled");
-		http_retry_after(req, l->ticket.retry_after);
-		login_page(req, 429, l->email, l->next,
-			   "Too many failed attempts. Wait a little and try again.");
+		char wait[96];
+		console_throttled(req, l->ticket.retry_after, wait, sizeof wait);
+		login_page(req, 429, l->email, l->next, wait);
 	} else {
 		http_set_ctx(req, l, login_destroy);
 		http_defer(req, login_work, login_done);

@@ -54,10 +54,14 @@
 
 /* Sessions and logins */
 #define LIMIT_SESSION_SECONDS   (8 * 3600)  /* a console or authorize session */
-#define LIMIT_LOGIN_FAILS_ACCOUNT 5         /* failures per account per window ... */
-#define LIMIT_LOGIN_FAILS_ADDRESS 20        /* ... and per source address */
-#define LIMIT_LOGIN_WINDOW_SECONDS 900      /* the throttling window */
-#define LIMIT_THROTTLE_SLOTS    4096        /* tracked accounts and addresses */
+#define LIMIT_LOGIN_FREE_FAILS  3           /* an account's failures before each attempt waits */
+#define LIMIT_LOGIN_DELAY_MAX_SECONDS 300   /* ... 1, 2, 4 ... s after the last failure, at most this */
+#define LIMIT_LOGIN_CLEAN_PASSES 10         /* attempts let past an account's wait from addresses
+					     * without failures, until its failures are forgotten */
+#define LIMIT_LOGIN_FAILS_ADDRESS 20        /* failures per source address per window */
+#define LIMIT_LOGIN_WINDOW_SECONDS 900      /* an address's window; an account's failures are
+					     * forgotten this long after its last one */
+#define LIMIT_THROTTLE_SLOTS    4096        /* tracked accounts, addresses, (account, address) pairs */
 
 /* Lists */
 #define LIMIT_PAGE_DEFAULT      25

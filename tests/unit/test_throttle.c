@@ -58,6 +58,15 @@ TEST(fresh_throttle_allows)
 	throttle_free(NULL);
 }
 
+/* The seconds a refused attempt is told to wait; 0 if it was allowed. */
+static int refused_for(const char *account, const char *ip, int64_t now)
+{
+	struct throttle_ticket ticket;
+	if (throttle_reserve(t, account, ip, now, &ticket))
+		return 0;
+	return ticket.retry_after;
+}
+
 TEST(reservations_count_before_any_outcome)
 {
 	/* Parallel guesses: every one is reserved before any check ends. */
@@ -66,13 +75,10 @@ TEST(reservations_count_before_any_outcome)
 	int allowed = 0;
 	for (int i = 0; i < 60; i++)
 		allowed += attempt("a@example.com", "192.0.2.1", T0);
-	CHECK_EQ_INT(allowed, LIMIT_LOGIN_FAILS_ACCOUNT);
+	CHECK_EQ_INT(allowed, LIMIT_LOGIN_FREE_FAILS);
 	/* ...and a right password among them is refused too, with the time
 	 * left before the account may try again. */
-	struct throttle_ticket ticket;
-	CHECK(!throttle_reserve(t, "a@example.com", "192.0.2.1", T0 + 500, &ticket));
-	CHECK(!ticket.allowed);
-	CHECK_EQ_INT(ticket.retry_after, LIMIT_LOGIN_WINDOW_SECONDS);
+	CHECK_EQ_INT(refused_for("a@example.com", "192.0.2.1", T0 + 500), 1);
 }
 
 struct racer {
@@ -108,26 +114,102 @@ TEST(reservations_hold_across_threads)
 		allowed += r[i].allowed;
 	}
 	pthread_barrier_destroy(&start);
-	CHECK_EQ_INT(allowed, LIMIT_LOGIN_FAILS_ACCOUNT);
+	CHECK_EQ_INT(allowed, LIMIT_LOGIN_FREE_FAILS);
 }
 
-TEST(account_is_refused_after_its_limit)
+TEST(an_account_waits_longer_after_each_failure)
 {
 	if (!fresh())
 		return;
-	/* From a different address each time: only the account counts. */
-	char ip[32];
-	for (int i = 0; i < LIMIT_LOGIN_FAILS_ACCOUNT; i++) {
-		snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
-		if (!CHECK(attempt("a@example.com", ip, T0 + i * SEC)))
-			fprintf(stderr, "  refused after %d failures\n", i);
+	const char *acct = "a@example.com", *ip = "192.0.2.1";
+	int64_t now = T0;
+	fail_n(acct, ip, LIMIT_LOGIN_FREE_FAILS, now);
+	int64_t expect = 1;
+	for (int round = 0; round < 12; round++) {
+		/* Refused until the wait is over, told how long is left. */
+		CHECK_EQ_INT(refused_for(acct, ip, now), expect);
+		CHECK_EQ_INT(refused_for(acct, ip, now + expect * SEC - 1), 1);
+		now += expect * SEC;
+		if (!CHECK(attempt(acct, ip, now)))
+			fprintf(stderr, "  round %d: refused after waiting %lld s\n", round,
+				(long long)expect);
+		expect = expect * 2 > LIMIT_LOGIN_DELAY_MAX_SECONDS ? LIMIT_LOGIN_DELAY_MAX_SECONDS
+								    : expect * 2;
 	}
-	CHECK(!attempt("a@example.com", "203.0.113.9", T0 + 10 * SEC));
-	CHECK(!attempt("a@example.com", "198.51.100.1", T0 + 10 * SEC));
-	/* Other accounts are not affected, from any of those addresses. */
-	CHECK(attempt("b@example.com", "198.51.100.1", T0 + 10 * SEC));
-	CHECK(attempt("a@example.org", "203.0.113.9", T0 + 10 * SEC));
-	CHECK(attempt("a@example.co", "203.0.113.9", T0 + 10 * SEC));
+	CHECK_EQ_INT(refused_for(acct, ip, now), LIMIT_LOGIN_DELAY_MAX_SECONDS);
+	/* Other accounts are not affected, from that address or another. */
+	CHECK(attempt("b@example.com", ip, now));
+	CHECK(attempt("a@example.org", "203.0.113.9", now));
+}
+
+TEST(an_address_without_failures_passes_the_accounts_wait)
+{
+	if (!fresh())
+		return;
+	const char *acct = "owner@example.com";
+	/* A stranger fails on the account from A until it waits long. */
+	int64_t now = T0;
+	fail_n(acct, "192.0.2.66", LIMIT_LOGIN_FREE_FAILS, now);
+	for (int i = 0; i < 12; i++) {
+		now += LIMIT_LOGIN_DELAY_MAX_SECONDS * SEC;
+		CHECK(attempt(acct, "192.0.2.66", now));
+	}
+	CHECK_EQ_INT(refused_for(acct, "192.0.2.66", now), LIMIT_LOGIN_DELAY_MAX_SECONDS);
+	/* The owner, from an address with no failure, gets in at once, as
+	 * often as they like (a right password takes its pass back). */
+	for (int i = 0; i < 3 * LIMIT_LOGIN_CLEAN_PASSES; i++)
+		if (!CHECK(succeed(acct, "198.51.100.7", now)))
+			fprintf(stderr, "  login %d of the owner refused\n", i + 1);
+	/* The stranger still waits, even after the window of its address's
+	 * limit: it keeps failing on the account, so it is never clean. */
+	CHECK(!attempt(acct, "192.0.2.66", now));
+	CHECK(!attempt(acct, "192.0.2.66", now + LIMIT_LOGIN_DELAY_MAX_SECONDS * SEC - 1));
+	/* An address that failed on the account is not clean for it; failures
+	 * on other accounts do not matter. */
+	CHECK(attempt("other@example.com", "198.51.100.8", now));
+	CHECK(attempt(acct, "198.51.100.8", now));
+	CHECK(!attempt(acct, "198.51.100.8", now));
+}
+
+TEST(clean_passes_are_limited)
+{
+	if (!fresh())
+		return;
+	const char *acct = "target@example.com";
+	fail_n(acct, "192.0.2.66", LIMIT_LOGIN_FREE_FAILS, T0);
+	/* Each fresh address gets one guess past the wait, and only so many
+	 * do until the account's failures are forgotten. */
+	char ip[32];
+	int passed = 0;
+	for (int i = 0; i < 4 * LIMIT_LOGIN_CLEAN_PASSES; i++) {
+		snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
+		passed += attempt(acct, ip, T0);
+	}
+	CHECK_EQ_INT(passed, LIMIT_LOGIN_CLEAN_PASSES);
+	CHECK(!attempt(acct, "203.0.113.200", T0 + 200 * SEC));
+	/* Once its failures are forgotten, the account starts over. */
+	int64_t later = T0 + WINDOW + LIMIT_LOGIN_DELAY_MAX_SECONDS * SEC;
+	fail_n(acct, "192.0.2.66", LIMIT_LOGIN_FREE_FAILS, later);
+	CHECK(attempt(acct, "203.0.113.1", later));
+}
+
+TEST(an_accounts_failures_are_forgotten_after_a_quiet_window)
+{
+	if (!fresh())
+		return;
+	const char *acct = "a@example.com", *ip = "192.0.2.1";
+	fail_n(acct, ip, LIMIT_LOGIN_FREE_FAILS, T0);
+	/* Failures keep it waiting as long as they keep coming... */
+	int64_t now = T0;
+	for (int i = 0; i < 10; i++) {
+		now += LIMIT_LOGIN_DELAY_MAX_SECONDS * SEC;
+		attempt(acct, ip, now);
+	}
+	CHECK(!attempt(acct, ip, now + LIMIT_LOGIN_DELAY_MAX_SECONDS * SEC - 1));
+	/* ...and a window without one forgets them all. */
+	now += WINDOW;
+	fail_n(acct, "192.0.2.2", LIMIT_LOGIN_FREE_FAILS, now);
+	CHECK_EQ_INT(refused_for(acct, "192.0.2.2", now), 1);
 }
 
 TEST(accounts_are_case_insensitive)
@@ -137,13 +219,10 @@ TEST(accounts_are_case_insensitive)
 	static const char *const spellings[] = {"Alice@Example.COM", "alice@example.com",
 						"ALICE@EXAMPLE.COM", "aLiCe@eXaMpLe.CoM",
 						"alice@EXAMPLE.com"};
-	for (int i = 0; i < LIMIT_LOGIN_FAILS_ACCOUNT; i++) {
-		char ip[32];
-		snprintf(ip, sizeof ip, "10.0.0.%d", i);
-		attempt(spellings[i % 5], ip, T0);
-	}
+	for (int i = 0; i < LIMIT_LOGIN_FREE_FAILS; i++)
+		attempt(spellings[i % 5], "10.0.0.1", T0);
 	for (int i = 0; i < 5; i++)
-		if (!CHECK(!attempt(spellings[i], "10.1.1.1", T0)))
+		if (!CHECK(!attempt(spellings[i], "10.0.0.1", T0)))
 			fprintf(stderr, "  %s allowed\n", spellings[i]);
 }
 
@@ -158,7 +237,8 @@ TEST(address_is_refused_after_its_limit)
 		if (!CHECK(attempt(account, "192.0.2.7", T0)))
 			fprintf(stderr, "  refused after %d failures\n", i);
 	}
-	CHECK(!attempt("never-tried@example.com", "192.0.2.7", T0 + SEC));
+	CHECK_EQ_INT(refused_for("never-tried@example.com", "192.0.2.7", T0 + SEC),
+		     LIMIT_LOGIN_WINDOW_SECONDS - 1);
 	/* Other addresses, and those accounts from them, are fine. */
 	CHECK(attempt("never-tried@example.com", "192.0.2.8", T0 + SEC));
 	CHECK(attempt("user0@example.com", "192.0.2.70", T0 + SEC));
@@ -177,24 +257,24 @@ TEST(a_right_password_takes_back_only_its_own_attempt)
 {
 	if (!fresh())
 		return;
-	/* Successes never use up the account's limit... */
-	for (int i = 0; i < 3 * LIMIT_LOGIN_FAILS_ACCOUNT; i++)
-		CHECK(succeed("a@example.com", "192.0.2.2", T0));
+	/* Successes never use up the account's free failures... */
+	for (int i = 0; i < 3 * LIMIT_LOGIN_FREE_FAILS; i++)
+		CHECK(succeed("a@example.com", "192.0.2.1", T0));
 	/* ...nor forgive its failures: the owner logging in while guesses
 	 * are in flight gives the guesser no fresh attempts. */
-	fail_n("a@example.com", "192.0.2.1", LIMIT_LOGIN_FAILS_ACCOUNT - 1, T0);
-	CHECK(succeed("a@example.com", "192.0.2.2", T0));
+	fail_n("a@example.com", "192.0.2.1", LIMIT_LOGIN_FREE_FAILS - 1, T0);
+	CHECK(succeed("a@example.com", "192.0.2.1", T0));
 	fail_n("a@example.com", "192.0.2.1", 1, T0);
 	CHECK(!attempt("a@example.com", "192.0.2.1", T0));
-	CHECK(!succeed("a@example.com", "192.0.2.2", T0));
+	CHECK(!succeed("a@example.com", "192.0.2.1", T0));
 	/* Another account's success changes nothing. */
-	CHECK(succeed("b@example.com", "192.0.2.5", T0));
-	CHECK(!attempt("a@example.com", "192.0.2.4", T0));
+	CHECK(succeed("b@example.com", "192.0.2.1", T0));
+	CHECK(!attempt("a@example.com", "192.0.2.1", T0));
 	/* A refused ticket takes nothing back. */
 	struct throttle_ticket refused;
-	CHECK(!throttle_reserve(t, "a@example.com", "192.0.2.4", T0, &refused));
-	throttle_release(t, &refused, "a@example.com", "192.0.2.4");
-	CHECK(!attempt("a@example.com", "192.0.2.4", T0));
+	CHECK(!throttle_reserve(t, "a@example.com", "192.0.2.1", T0, &refused));
+	throttle_release(t, &refused, "a@example.com", "192.0.2.1");
+	CHECK(!attempt("a@example.com", "192.0.2.1", T0));
 }
 
 TEST(release_gives_back_only_its_own_attempt_on_the_address)
@@ -228,16 +308,8 @@ TEST(release_gives_back_only_its_own_attempt_on_the_address)
 	CHECK(!attempt("z@example.com", "192.0.2.8", later));
 }
 
-TEST(window_expires)
+TEST(address_window_expires)
 {
-	if (!fresh())
-		return;
-	fail_n("a@example.com", "192.0.2.1", LIMIT_LOGIN_FAILS_ACCOUNT, T0);
-	CHECK(!attempt("a@example.com", "192.0.2.2", T0 + SEC));
-	CHECK(!attempt("a@example.com", "192.0.2.2", T0 + WINDOW - 1));
-	CHECK(attempt("a@example.com", "192.0.2.2", T0 + WINDOW));
-
-	/* The address window too. */
 	if (!fresh())
 		return;
 	char account[64];
@@ -245,9 +317,7 @@ TEST(window_expires)
 		snprintf(account, sizeof account, "u%d@example.com", i);
 		attempt(account, "192.0.2.50", T0);
 	}
-	struct throttle_ticket ticket;
-	CHECK(!throttle_reserve(t, "z@example.com", "192.0.2.50", T0 + WINDOW - 1500, &ticket));
-	CHECK_EQ_INT(ticket.retry_after, 2);
+	CHECK_EQ_INT(refused_for("z@example.com", "192.0.2.50", T0 + WINDOW - 1500), 2);
 	CHECK(!attempt("z@example.com", "192.0.2.50", T0 + WINDOW - 1));
 	CHECK(attempt("z@example.com", "192.0.2.50", T0 + WINDOW));
 }
@@ -261,9 +331,9 @@ TEST(long_accounts)
 	a[sizeof a - 1] = '\0';
 	memcpy(b, a, sizeof b);
 	b[10] = 'b';
-	fail_n(a, "192.0.2.1", LIMIT_LOGIN_FAILS_ACCOUNT, T0);
-	CHECK(!attempt(a, "192.0.2.2", T0));
-	CHECK(attempt(b, "192.0.2.2", T0));
+	fail_n(a, "192.0.2.1", LIMIT_LOGIN_FREE_FAILS, T0);
+	CHECK(!attempt(a, "192.0.2.1", T0));
+	CHECK(attempt(b, "192.0.2.1", T0));
 }
 
 /* The slot an account falls in, as throttle.c computes it: the first 8
@@ -295,37 +365,32 @@ TEST(a_colliding_account_never_loosens_the_limit)
 	if (!CHECK(other[0]) || !fresh())
 		return;
 
-	/* Guesses at the victim, each from a new address, with one failure on
-	 * the colliding account (from yet another address) in between. */
-	char ip[32];
+	/* Guesses at the victim from one address, with one failure on the
+	 * colliding account (from another address) in between. */
 	int allowed = 0;
-	for (int i = 0; i < 4 * LIMIT_LOGIN_FAILS_ACCOUNT; i++) {
-		snprintf(ip, sizeof ip, "198.51.100.%d", i + 1);
-		if (!attempt(victim, ip, T0 + i))
-			break;
-		allowed++;
-		snprintf(ip, sizeof ip, "203.0.113.%d", i + 1);
-		attempt(other, ip, T0 + i);
+	for (int i = 0; i < 4 * LIMIT_LOGIN_FREE_FAILS; i++) {
+		allowed += attempt(victim, "198.51.100.1", T0);
+		attempt(other, "203.0.113.1", T0);
 	}
-	if (!CHECK(allowed <= LIMIT_LOGIN_FAILS_ACCOUNT))
-		fprintf(stderr, "  %d guesses at %s allowed (limit %d) by interleaving failures "
+	if (!CHECK(allowed <= LIMIT_LOGIN_FREE_FAILS))
+		fprintf(stderr, "  %d guesses at %s allowed (free %d) by interleaving failures "
 				"on %s\n",
-			allowed, victim, LIMIT_LOGIN_FAILS_ACCOUNT, other);
+			allowed, victim, LIMIT_LOGIN_FREE_FAILS, other);
 
-	/* Nor does another account's success clear the victim's failures. */
+	/* Nor does another account's success take back the victim's failures. */
 	if (!fresh())
 		return;
-	fail_n(victim, "192.0.2.1", LIMIT_LOGIN_FAILS_ACCOUNT - 1, T0);
-	CHECK(succeed(other, "192.0.2.3", T0));
+	fail_n(victim, "192.0.2.1", LIMIT_LOGIN_FREE_FAILS - 1, T0);
+	CHECK(succeed(other, "192.0.2.1", T0));
 	fail_n(victim, "192.0.2.1", 1, T0);
-	if (!CHECK(!attempt(victim, "192.0.2.2", T0)))
-		fprintf(stderr, "  a login of %s cleared %s's failures\n", other, victim);
+	if (!CHECK(!attempt(victim, "192.0.2.1", T0)))
+		fprintf(stderr, "  a login of %s took back %s's failures\n", other, victim);
 }
 
 TEST(address_and_account_sharing_a_slot)
 {
-	/* An address whose counter lands in an account's slot must not wipe
-	 * that account's failures either. */
+	/* An address whose counter lands in an account's slot must not take
+	 * away that account's failures either. */
 	const char *victim = "victim@example.com";
 	uint64_t want = slot_of(victim);
 	char ip[64] = "";
@@ -343,13 +408,14 @@ TEST(address_and_account_sharing_a_slot)
 	}
 	if (!CHECK(ip[0]) || !fresh())
 		return;
-	fail_n(victim, "192.0.2.1", LIMIT_LOGIN_FAILS_ACCOUNT - 1, T0);
-	/* Someone else's attempt and success from the colliding address... */
+	fail_n(victim, "192.0.2.1", LIMIT_LOGIN_FREE_FAILS - 1, T0);
+	/* Someone else's failure and success from the colliding address... */
+	attempt("someone@example.com", ip, T0);
 	succeed("someone@example.com", ip, T0);
-	/* ...then the victim's last allowed failure. */
+	/* ...then the victim's last free failure. */
 	fail_n(victim, "192.0.2.1", 1, T0);
-	if (!CHECK(!attempt(victim, "192.0.2.2", T0)))
-		fprintf(stderr, "  activity from %s reset %s's count\n", ip, victim);
+	if (!CHECK(!attempt(victim, "192.0.2.1", T0)))
+		fprintf(stderr, "  activity from %s took back %s's failures\n", ip, victim);
 }
 
 int main(void)
@@ -361,12 +427,15 @@ int main(void)
 	RUN(fresh_throttle_allows);
 	RUN(reservations_count_before_any_outcome);
 	RUN(reservations_hold_across_threads);
-	RUN(account_is_refused_after_its_limit);
+	RUN(an_account_waits_longer_after_each_failure);
+	RUN(an_address_without_failures_passes_the_accounts_wait);
+	RUN(clean_passes_are_limited);
+	RUN(an_accounts_failures_are_forgotten_after_a_quiet_window);
 	RUN(accounts_are_case_insensitive);
 	RUN(address_is_refused_after_its_limit);
 	RUN(a_right_password_takes_back_only_its_own_attempt);
 	RUN(release_gives_back_only_its_own_attempt_on_the_address);
-	RUN(window_expires);
+	RUN(address_window_expires);
 	RUN(long_accounts);
 	RUN(a_colliding_account_never_loosens_the_limit);
 	RUN(address_and_account_sharing_a_slot);
