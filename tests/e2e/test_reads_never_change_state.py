@@ -73,8 +73,8 @@ def test_head_of_a_post_only_path_is_405(server):
     assert "POST" in r.headers.get("Allow", ""), r.headers
 
 
-def test_console_action_with_another_method_needs_the_csrf_token(server, admin):
-    """Only GET skips the CSRF check; a PUT to an action path is refused before anything."""
+def test_console_action_with_another_method_is_refused(server, admin):
+    """A console action path takes GET (the confirmation page) and POST (the action) only."""
     pat = server.create_pat(admin["token"])
     r = _read(admin, "PUT", f"/console/tokens/{pat['id']}/revoke")
     assert_error(r, 405, "method_not_allowed")
