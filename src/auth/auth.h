@@ -211,6 +211,8 @@ void throttle_free(struct throttle *t);
 struct throttle_ticket {
 	bool allowed;           /* the attempt may go on to the password check */
 	int retry_after;        /* refused: seconds until an attempt may pass */
+	bool report;            /* refused, and the first refusal of this account from
+				 * this address in a window: worth an audit event */
 	bool clean_pass;        /* let past the account's wait: its address is clean */
 	int64_t account_run;    /* the runs of failures the attempt was counted */
 	int64_t address_run;    /* in, for throttle_release */

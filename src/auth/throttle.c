@@ -23,6 +23,10 @@
  * An address is limited to LIMIT_LOGIN_FAILS_ADDRESS failures per window
  * (LIMIT_LOGIN_WINDOW_SECONDS from its first failure).
  *
+ * A refusal is worth an audit event once per window per account and
+ * address (ticket.report), so refused traffic cannot flood the audit log:
+ * at most LIMIT_THROTTLE_SLOTS events per window, whatever is sent.
+ *
  * Fixed tables of LIMIT_THROTTLE_SLOTS counters indexed by a hash of the
  * key: bounded memory whatever an attacker sends. Keys that collide share a
  * counter, which can only make the limits stricter, since nothing done with
@@ -44,6 +48,8 @@ struct counter {
 	int passes;       /* accounts: attempts let past the wait from clean addresses */
 	int64_t start_ms; /* the first failure counted: identifies this run of failures */
 	int64_t last_ms;  /* the last failure counted */
+	bool reported;    /* pairs: a refusal was reported, at reported_ms */
+	int64_t reported_ms;
 };
 
 /* Accounts, addresses and (account, address) pairs never share a counter. */
@@ -158,6 +164,12 @@ bool throttle_reserve(struct throttle *t, const char *account, const char *ip, i
 	if (wait > 0) {
 		out->clean_pass = false;
 		out->retry_after = (int)((wait + 999) / 1000);
+		/* Colliding pairs share this: fewer reports, never more. */
+		out->report = !p->reported || now_ms - p->reported_ms >= WINDOW_MS;
+		if (out->report) {
+			p->reported = true;
+			p->reported_ms = now_ms;
+		}
 	} else {
 		count(a, now_ms);
 		count(i, now_ms);

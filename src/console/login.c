@@ -115,8 +115,9 @@ static void login_post(struct http_req *req)
 		login_page(req, 400, l->email, l->next, "Enter your email and your password.");
 	} else if (!throttle_reserve(jt->throttle, l->email, req->client_ip, time_mono_ms(),
 				     &l->ticket)) {
-		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
-			     "throttled");
+		if (l->ticket.report)
+			audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
+				     "throttled");
 		char wait[96];
 		console_throttled(req, l->ticket.retry_after, wait, sizeof wait);
 		login_page(req, 429, l->email, l->next, wait);

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import HTTP_TIMEOUT, Server, describe
+from conftest import HTTP_TIMEOUT, Server, describe, poll
 from oauth_helpers import PASSWORD, add_user, find_form
 
 FREE_FAILS = 3             # an account's failures before each attempt waits (docs/api.md)
@@ -153,3 +153,30 @@ def test_a_strangers_guesses_do_not_keep_the_owner_out(srv):
     # the stranger is still kept waiting
     r = _login(srv, form, user["email"], PASSWORD, STRANGER)
     assert r.status_code == 429, describe(r)
+
+
+# --------------------------------------------------------------------------- the audit log
+
+def _audit_events(server, **params):
+    r = server.get("/v1/audit", server.admin_token, params=dict(params, limit=100))
+    assert r.status_code == 200, describe(r)
+    return r.json()["items"]
+
+
+def test_throttled_logins_write_one_audit_event_per_account_and_address(srv):
+    form = _login_form(srv)
+    user = add_user(srv)
+    for i in range(FREE_FAILS):
+        _login(srv, form, user["email"], f"wrong-free-{i}-xxxx", STRANGER)
+    refused = 0
+    for i in range(40):
+        refused += _login(srv, form, user["email"], f"wrong-{i}-xxxxxxxx", STRANGER).status_code == 429
+    assert refused >= 30, f"only {refused} of 40 attempts were throttled"
+    # the owner's login comes after every one of them in the audit log
+    assert _login(srv, form, user["email"], PASSWORD, OWNER).status_code == 303
+    assert poll(lambda: _audit_events(srv, actor=user["email"], action="login.succeeded")), \
+        "the owner's login was never recorded"
+    throttled = [e for e in _audit_events(srv, actor=user["email"], action="login.failed")
+                 if e["target"] == "throttled"]
+    assert len(throttled) == 1, f"{len(throttled)} audit events for {refused} throttled attempts"
+    assert throttled[0]["ip"] == STRANGER, throttled[0]

@@ -322,6 +322,48 @@ TEST(address_window_expires)
 	CHECK(attempt("z@example.com", "192.0.2.50", T0 + WINDOW));
 }
 
+TEST(refusals_are_reported_once_per_window_per_account_and_address)
+{
+	if (!fresh())
+		return;
+	const char *acct = "a@example.com";
+	struct throttle_ticket ticket;
+	fail_n(acct, "192.0.2.1", LIMIT_LOGIN_FREE_FAILS, T0);
+	int reports = 0;
+	for (int i = 0; i < 50; i++) {
+		CHECK(!throttle_reserve(t, acct, "192.0.2.1", T0 + i, &ticket));
+		reports += ticket.report;
+	}
+	CHECK_EQ_INT(reports, 1);
+	/* Another address refused on the same account is its own report. */
+	CHECK(attempt(acct, "192.0.2.2", T0)); /* a clean pass, failed */
+	reports = 0;
+	for (int i = 0; i < 50; i++) {
+		CHECK(!throttle_reserve(t, acct, "192.0.2.2", T0 + i, &ticket));
+		reports += ticket.report;
+	}
+	CHECK_EQ_INT(reports, 1);
+	/* Allowed attempts are never reports. */
+	CHECK(throttle_reserve(t, "b@example.com", "192.0.2.3", T0, &ticket));
+	CHECK(!ticket.report);
+
+	/* An address guessing for a long time: one report per window. */
+	if (!fresh())
+		return;
+	int64_t last_report = 0;
+	reports = 0;
+	for (int64_t now = T0; now < T0 + 3 * WINDOW; now += SEC) {
+		if (throttle_reserve(t, acct, "192.0.2.1", now, &ticket) || !ticket.report)
+			continue;
+		if (reports && !CHECK(now - last_report >= WINDOW))
+			fprintf(stderr, "  reported again after %lld s\n",
+				(long long)(now - last_report) / SEC);
+		last_report = now;
+		reports++;
+	}
+	CHECK_EQ_INT(reports, 3);
+}
+
 TEST(long_accounts)
 {
 	if (!fresh())
@@ -436,6 +478,7 @@ int main(void)
 	RUN(a_right_password_takes_back_only_its_own_attempt);
 	RUN(release_gives_back_only_its_own_attempt_on_the_address);
 	RUN(address_window_expires);
+	RUN(refusals_are_reported_once_per_window_per_account_and_address);
 	RUN(long_accounts);
 	RUN(a_colliding_account_never_loosens_the_limit);
 	RUN(address_and_account_sharing_a_slot);
