@@ -10,8 +10,12 @@
 #include "util/mem.h"
 #include "util/time.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 
@@ -116,6 +120,28 @@ static void read_pat(sqlite3_stmt *s, struct pat *p)
 
 /* ---- lifecycle ---- */
 
+/* The store holds token, secret and password hashes and sealed keys: only
+ * jeton's user may read it, whatever the umask. SQLite gives the -wal and
+ * -shm files it creates the main file's permissions, so creating that one
+ * 0600 covers the three. An existing file keeps the mode its owner chose. */
+static enum jt_status create_private(const char *path)
+{
+	struct stat sb;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return JT_OK;
+	}
+	if (errno != EEXIST) {
+		log_error("sqlite: cannot create %s: %s", path, strerror(errno));
+		return JT_ESTORE;
+	}
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+		log_warn("the store %s is readable by others: chmod 600 it and its -wal and -shm files",
+			 path);
+	return JT_OK;
+}
+
 enum jt_status store_sqlite_open(const char *path, int threads, struct store **out)
 {
 	enum jt_status st = JT_ENOMEM;
@@ -134,6 +160,9 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	sq->conns = jt_calloc((size_t)sq->nconns, sizeof *sq->conns);
 	sq->idle = jt_calloc((size_t)sq->nconns, sizeof *sq->idle);
 	if (!sq->conns || !sq->idle)
+		goto fail;
+	st = create_private(path);
+	if (st != JT_OK)
 		goto fail;
 	for (int i = 0; i < sq->nconns; i++) {
 		st = sq_conn_setup(&sq->conns[i], path);
