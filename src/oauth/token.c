@@ -43,11 +43,6 @@ static void revoke_family(struct http_req *req, int64_t family_id)
  * requests share one transaction and one fsync). */
 struct pending {
 	struct app app;
-	struct auth_code code; /* authorization_code: the code as consumed */
-	char redirect[LIMIT_URI_BYTES + 1];
-	bool has_redirect;
-	char verifier[LIMIT_PKCE_MAX + 8];
-	bool has_verifier;
 	struct issued out;
 	uint64_t scopes;
 	int64_t space_id;
@@ -114,82 +109,112 @@ static struct pending *pending_new(struct http_req *req, const struct app *app)
 	return p;
 }
 
-/* After the code was consumed: the checks that need the stored code. */
-static void code_consumed(struct http_req *req)
+/* After the redemption committed: the tokens, or the replay it was. */
+static void code_redeemed(struct http_req *req)
 {
 	struct pending *p = req->ctx;
-	struct auth_code *c = &p->code;
-	const struct app *app = &p->app;
-	int64_t now = time_now();
-
 	if (p->status == JT_ECONFLICT) {
-		revoke_family(req, c->family_id);
+		auth_invalidate(api_jeton(req)->auth); /* the store revoked the grant's tokens */
 		oauth_error(req, 400, "invalid_grant",
 			    "The authorization code was already used; every token issued from it is "
 			    "now revoked.");
-	} else if (p->status == JT_ENOTFOUND || (p->status == JT_OK && c->app_id != app->id)) {
+	} else if (p->status == JT_ENOTFOUND) {
 		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
 	} else if (p->status != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
-	} else if (c->expires_at <= now) {
-		oauth_error(req, 400, "invalid_grant", "The authorization code has expired.");
-	} else if ((c->redirect_given || p->has_redirect) && strcmp(p->redirect, c->redirect_uri) != 0) {
-		oauth_error(req, 400, "invalid_grant",
-			    "redirect_uri does not match the one of the authorization request.");
-	} else if (c->challenge[0] && !p->has_verifier) {
-		oauth_error(req, 400, "invalid_grant", "code_verifier is required (PKCE).");
-	} else if (c->challenge[0] && !pkce_verify(p->verifier, c->challenge, c->challenge_method)) {
-		oauth_error(req, 400, "invalid_grant", "code_verifier does not match the challenge.");
-	} else if (!c->challenge[0] && p->has_verifier) {
-		oauth_error(req, 400, "invalid_grant",
-			    "code_verifier was sent but the authorization request had no challenge.");
+		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
 	} else {
-		scope_parse(c->scopes, strlen(c->scopes), &p->scopes);
-		p->space_id = c->space_id;
-		struct grant_info g = {
-			.kind = TOKEN_ACCESS, .app = app, .user_id = c->user_id,
-			.space_id = c->space_id, .family_id = c->family_id, .scopes = p->scopes,
-			.access_ttl = app->access_ttl,
-			.refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
-			.jwt = app_uses_jwt(app),
-		};
-		if (issue_prepare(req, &g, &p->out) == JT_OK) {
-			store_tokens(req);
-			return;
-		}
-		oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
+		issue_reply(req, &p->out, p->scopes, p->space_id);
 	}
 	pending_free(req);
 }
 
+/* Redeems the code: suspends until its use and p->out (none for a
+ * replay) are committed together, then replies. */
+static void redeem(struct http_req *req, const uint8_t hash[STORE_HASH_LEN])
+{
+	struct pending *p = req->ctx;
+	http_suspend(req, code_redeemed);
+	enum jt_status queued = store_code_redeem_async(api_jeton(req)->store, hash, time_now(),
+							p->out.tokens, p->out.ntokens,
+							store_finished, req);
+	resume_if_not_queued(req, queued);
+}
+
+/* Why the stored code c cannot be exchanged by this request, or NULL. */
+static const char *code_refusal(const struct auth_code *c, const struct app *app,
+				const char *redirect, bool has_redirect, const char *verifier,
+				bool has_verifier)
+{
+	if (c->app_id != app->id)
+		return "The authorization code is not valid.";
+	if (c->expires_at <= time_now())
+		return "The authorization code has expired.";
+	if ((c->redirect_given || has_redirect) && strcmp(redirect, c->redirect_uri) != 0)
+		return "redirect_uri does not match the one of the authorization request.";
+	if (c->challenge[0] && !has_verifier)
+		return "code_verifier is required (PKCE).";
+	if (c->challenge[0] && !pkce_verify(verifier, c->challenge, c->challenge_method))
+		return "code_verifier does not match the challenge.";
+	if (!c->challenge[0] && has_verifier)
+		return "code_verifier was sent but the authorization request had no challenge.";
+	return NULL;
+}
+
+/* The checks read the code; only its redemption writes, in the same
+ * transaction as the tokens it yields. A request that fails a check leaves
+ * the code to the client that holds the verifier. */
 static void grant_code(struct http_req *req, const struct app *app)
 {
-	char code[TOKEN_LEN + 8];
-	bool has_code;
+	char code[TOKEN_LEN + 8], redirect[LIMIT_URI_BYTES + 1], verifier[LIMIT_PKCE_MAX + 8];
+	bool has_code, has_redirect, has_verifier;
 	uint8_t hash[STORE_HASH_LEN];
+	struct auth_code c;
 
-	if (!oauth_param(req, "code", code, sizeof code, &has_code))
-		return;
+	if (!oauth_param(req, "code", code, sizeof code, &has_code) ||
+	    !oauth_param(req, "redirect_uri", redirect, sizeof redirect, &has_redirect) ||
+	    !oauth_param(req, "code_verifier", verifier, sizeof verifier, &has_verifier))
+		goto out;
 	if (!has_code) {
 		oauth_error(req, 400, "invalid_request", "The parameter code is missing.");
-		return;
+		goto out;
 	}
-	if (!token_hash_of(code, TOKEN_CODE, hash)) {
-		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
-		return;
+	enum jt_status st = JT_ENOTFOUND;
+	if (token_hash_of(code, TOKEN_CODE, hash))
+		st = store_code_get(api_jeton(req)->store, hash, &c);
+	if (st != JT_OK && st != JT_ENOTFOUND) {
+		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+		goto out;
+	}
+	const char *refusal = st != JT_OK ? "The authorization code is not valid."
+			      : c.used_at ? NULL /* a replay: the redemption revokes */
+			      : code_refusal(&c, app, redirect, has_redirect, verifier, has_verifier);
+	if (refusal) {
+		oauth_error(req, 400, "invalid_grant", refusal);
+		goto out;
 	}
 	struct pending *p = pending_new(req, app);
 	if (!p)
-		return;
-	if (!oauth_param(req, "redirect_uri", p->redirect, sizeof p->redirect, &p->has_redirect) ||
-	    !oauth_param(req, "code_verifier", p->verifier, sizeof p->verifier, &p->has_verifier)) {
-		pending_free(req);
-		return;
+		goto out;
+	if (!c.used_at) {
+		scope_parse(c.scopes, strlen(c.scopes), &p->scopes);
+		p->space_id = c.space_id;
+		struct grant_info g = {
+			.kind = TOKEN_ACCESS, .app = app, .user_id = c.user_id,
+			.space_id = c.space_id, .family_id = c.family_id, .scopes = p->scopes,
+			.access_ttl = app->access_ttl,
+			.refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
+			.jwt = app_uses_jwt(app),
+		};
+		if (issue_prepare(req, &g, &p->out) != JT_OK) {
+			oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
+			pending_free(req);
+			goto out;
+		}
 	}
-	http_suspend(req, code_consumed);
-	enum jt_status queued = store_code_consume_async(api_jeton(req)->store, hash, time_now(),
-							 &p->code, store_finished, req);
-	resume_if_not_queued(req, queued);
+	redeem(req, hash);
+out:
+	crypto_wipe(code, sizeof code);
+	crypto_wipe(verifier, sizeof verifier);
 }
 
 static void grant_refresh(struct http_req *req, const struct app *app)

@@ -38,12 +38,12 @@ static const char *const oauth_sql[PGS_COUNT - PGS_APP_INSERT] = {
 		"INSERT INTO auth_codes(" CODE_FIELDS ") VALUES "
 		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 	[PGS_CODE_GET - PGS_APP_INSERT] = "SELECT " CODE_COLS " FROM auth_codes WHERE code_hash = $1",
-	/* One statement marks and reads: of two concurrent exchanges, the
-	 * second waits for the first's row lock, then finds used_at set and
-	 * matches nothing. used_at reads as it was before, like SQLite's. */
+	/* Of two concurrent redemptions, the second waits for the first's row
+	 * lock (held until its tokens commit), then finds used_at set and
+	 * matches nothing. */
 	[PGS_CODE_USE - PGS_APP_INSERT] =
 		"UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL "
-		"RETURNING " CODE_FIELDS ", 0",
+		"RETURNING family_id",
 	[PGS_OTOKEN_INSERT - PGS_APP_INSERT] =
 		"INSERT INTO oauth_tokens(token_hash, kind, app_id, user_id, space_id, family_id, "
 		"scopes, created_at, expires_at) VALUES ($1, $2, nullif($3::bigint, 0), "
@@ -331,49 +331,11 @@ enum jt_status pg_code_insert(struct store *base, const struct auth_code *code)
 	return st;
 }
 
-/* Marks the code used in one autocommit statement; when nothing matched,
- * reads it to tell a replay (JT_ECONFLICT, out filled for its family)
- * from an unknown code. */
-static enum jt_status code_consume_on(struct pg_slot *c, const uint8_t hash[STORE_HASH_LEN],
-				      int64_t now, struct auth_code *out)
+enum jt_status pg_code_get(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			   struct auth_code *out)
 {
-	struct pg_params p = {0};
-	PGresult *r = NULL;
-	pg_param_bytes(&p, hash, STORE_HASH_LEN);
-	pg_param_int(&p, now);
-	enum jt_status st = exec_row(c, PGS_CODE_USE, &p, &r, "code use");
-	if (st == JT_OK) {
-		read_code(r, 0, out);
-	} else if (st == JT_ENOTFOUND) {
-		p.n = 1; /* the hash alone */
-		st = exec_row(c, PGS_CODE_GET, &p, &r, "code get");
-		if (st == JT_OK) {
-			read_code(r, 0, out);
-			st = JT_ECONFLICT; /* already used */
-		}
-	}
-	PQclear(r);
-	return st;
-}
-
-enum jt_status pg_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-			       int64_t now, struct auth_code *out)
-{
-	struct pg_store *pg = pg_to(base);
-	struct pg_slot *c = pg_acquire(pg);
-	enum jt_status st = code_consume_on(c, hash, now, out);
-	pg_release(pg, c);
-	return st;
-}
-
-/* Runs on the caller's thread: PostgreSQL's commit is the durable point,
- * and the token endpoint accepts a done that runs before this returns.
- * (Group commit across requests can come later.) */
-enum jt_status pg_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-				     int64_t now, struct auth_code *out, store_done done, void *arg)
-{
-	done(arg, pg_code_consume(base, hash, now, out));
-	return JT_OK;
+	return hash_lookup(base, PGS_CODE_GET, hash,
+			   (void (*)(const PGresult *, int, void *))read_code, out, "code get");
 }
 
 /* ---- OAuth tokens ---- */
@@ -443,7 +405,71 @@ enum jt_status pg_oauth_insert(struct store *base, struct oauth_token *tokens, s
 	return pg_oauth_refresh(base, 0, true, 0, tokens, n);
 }
 
-/* As pg_code_consume_async: synchronous, then done. */
+/* Marks the code used and inserts its tokens, or, for a replay, revokes
+ * the code's family, inside the caller's transaction. */
+static enum jt_status redeem_on(struct pg_slot *c, const uint8_t hash[STORE_HASH_LEN],
+				int64_t now, struct oauth_token *tokens, size_t n)
+{
+	struct pg_params p = {0};
+	PGresult *r = NULL;
+	struct auth_code code;
+	pg_param_bytes(&p, hash, STORE_HASH_LEN);
+	pg_param_int(&p, now);
+	enum jt_status st = exec_row(c, PGS_CODE_USE, &p, &r, "code use");
+	PQclear(r);
+	r = NULL;
+	if (st == JT_OK)
+		return insert_all(c, 0, 0, tokens, n);
+	if (st != JT_ENOTFOUND)
+		return st;
+	p.n = 1; /* the hash alone */
+	st = exec_row(c, PGS_CODE_GET, &p, &r, "code get");
+	if (st == JT_OK)
+		read_code(r, 0, &code);
+	PQclear(r);
+	if (st != JT_OK)
+		return st; /* gone: its app was deleted */
+	/* The winner's transaction held the row until it committed its tokens:
+	 * this statement's snapshot holds them. */
+	struct pg_params f = {0};
+	pg_param_int(&f, code.family_id);
+	pg_param_int(&f, now);
+	st = exec_done(c, PGS_OTOKEN_REVOKE_FAMILY, &f, "family revoke", NULL);
+	return st == JT_OK ? JT_ECONFLICT : st;
+}
+
+enum jt_status pg_code_redeem(struct store *base, const uint8_t hash[STORE_HASH_LEN], int64_t now,
+			      struct oauth_token *tokens, size_t n)
+{
+	struct pg_store *pg = pg_to(base);
+	struct pg_slot *c = pg_acquire(pg);
+	enum jt_status st = pg_begin(c);
+	if (st == JT_OK) {
+		st = redeem_on(c, hash, now, tokens, n);
+		/* A replay commits its revocation. */
+		enum jt_status end = st == JT_OK || st == JT_ECONFLICT ? pg_commit(c) : JT_ESTORE;
+		if (end != JT_OK) {
+			pg_rollback(c);
+			if (st == JT_OK || st == JT_ECONFLICT)
+				st = end;
+		}
+	}
+	pg_release(pg, c);
+	return st;
+}
+
+/* Runs on the caller's thread: PostgreSQL's commit is the durable point,
+ * and the token endpoint accepts a done that runs before this returns.
+ * (Group commit across requests can come later.) */
+enum jt_status pg_code_redeem_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				    int64_t now, struct oauth_token *tokens, size_t n,
+				    store_done done, void *arg)
+{
+	done(arg, pg_code_redeem(base, hash, now, tokens, n));
+	return JT_OK;
+}
+
+/* As pg_code_redeem_async: synchronous, then done. */
 enum jt_status pg_pat_insert_async(struct store *base, struct pat *p, store_done done, void *arg)
 {
 	done(arg, base->ops->pat_insert(base, p));

@@ -165,8 +165,10 @@ enum jt_status sq_app_delete(struct store *base, int64_t id);
 enum jt_status sq_app_set_secret(struct store *base, int64_t id,
 				 const uint8_t hash[STORE_HASH_LEN], int64_t now);
 enum jt_status sq_code_insert(struct store *base, const struct auth_code *code);
-enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-			       int64_t now, struct auth_code *out);
+enum jt_status sq_code_get(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			    struct auth_code *out);
+enum jt_status sq_code_redeem(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			       int64_t now, struct oauth_token *tokens, size_t n);
 enum jt_status sq_oauth_insert(struct store *base, struct oauth_token *tokens, size_t n);
 enum jt_status sq_oauth_find_by_hash(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 				     struct oauth_token *out);
@@ -176,8 +178,9 @@ enum jt_status sq_oauth_refresh(struct store *base, int64_t old_id, bool keep_ol
 				struct oauth_token *tokens, size_t n);
 enum jt_status sq_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
 				     store_done done, void *arg);
-enum jt_status sq_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-				     int64_t now, struct auth_code *out, store_done done, void *arg);
+enum jt_status sq_code_redeem_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				     int64_t now, struct oauth_token *tokens, size_t n,
+				     store_done done, void *arg);
 enum jt_status sq_audit_insert(struct store *base, const struct audit_event *e);
 enum jt_status sq_audit_list(struct store *base, const struct audit_filter *f,
 			     const struct store_page *page, struct audit_event **items, size_t *n);

@@ -3,6 +3,7 @@
  * OAuth tokens, browser sessions and the audit log. */
 #include "store/sqlite_int.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 #include <string.h>
 
@@ -319,71 +320,29 @@ enum jt_status sq_code_insert(struct store *base, const struct auth_code *code)
 	return st;
 }
 
-/* Reads and marks a code inside the caller's transaction. */
-static enum jt_status code_consume_on(struct conn *c, const uint8_t hash[STORE_HASH_LEN],
-				      int64_t now, struct auth_code *out)
+/* Reads a code on c; JT_ENOTFOUND without one. */
+static enum jt_status code_get_on(struct conn *c, const uint8_t hash[STORE_HASH_LEN],
+				  struct auth_code *out)
 {
-	int changes = 0;
-	enum jt_status st = JT_ESTORE;
 	sqlite3_stmt *s = stmt(c, ST_CODE_GET);
-	if (s) {
-		bind_hash(s, 1, hash);
-		st = sq_step_row(c, s, "code get");
-		if (st == JT_OK)
-			read_code(s, out);
-		sqlite3_reset(s);
-	}
-	if (st == JT_OK) {
-		s = stmt(c, ST_CODE_USE);
-		st = JT_ESTORE;
-		if (s) {
-			bind_hash(s, 1, hash);
-			sqlite3_bind_int64(s, 2, now);
-			st = sq_exec_done(c, s, "code use", &changes);
-		}
-	}
-	if (st == JT_OK && changes == 0)
-		st = JT_ECONFLICT; /* already used: out holds the code, for its family */
+	if (!s)
+		return JT_ESTORE;
+	bind_hash(s, 1, hash);
+	enum jt_status st = sq_step_row(c, s, "code get");
+	if (st == JT_OK)
+		read_code(s, out);
+	sqlite3_reset(s);
 	return st;
 }
 
-enum jt_status sq_code_consume(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-			       int64_t now, struct auth_code *out)
+enum jt_status sq_code_get(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+			   struct auth_code *out)
 {
 	struct sqlite_store *sq = sq_to(base);
 	struct conn *c = sq_acquire(sq);
-	enum jt_status st = sq_begin(c);
-	if (st == JT_OK) {
-		st = code_consume_on(c, hash, now, out);
-		/* A replay changes nothing but must still be reported. */
-		enum jt_status end = st == JT_OK || st == JT_ECONFLICT ? sq_commit(c) : JT_ESTORE;
-		if (end != JT_OK) {
-			sq_rollback(c);
-			st = end;
-		}
-	}
+	enum jt_status st = code_get_on(c, hash, out);
 	sq_release(sq, c);
 	return st;
-}
-
-struct consume_args {
-	uint8_t hash[STORE_HASH_LEN];
-	int64_t now;
-	struct auth_code *out;
-};
-
-static enum jt_status consume_job(struct conn *c, void *arg)
-{
-	struct consume_args *a = arg;
-	return code_consume_on(c, a->hash, a->now, a->out);
-}
-
-enum jt_status sq_code_consume_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
-				     int64_t now, struct auth_code *out, store_done done, void *arg)
-{
-	struct consume_args a = {.now = now, .out = out};
-	memcpy(a.hash, hash, STORE_HASH_LEN);
-	return sq_batch_submit(sq_to(base), consume_job, &a, sizeof a, done, arg);
 }
 
 /* ---- OAuth tokens ---- */
@@ -427,6 +386,85 @@ static enum jt_status insert_all(struct conn *c, int64_t rotate_id, int64_t now,
 	}
 	for (size_t i = 0; st == JT_OK && i < n; i++)
 		st = otoken_insert_on(c, &tokens[i]);
+	return st;
+}
+
+/* A redemption on the writer thread. The batch rolls a failed job back to
+ * its savepoint, so a replay's revocation must leave the job successful:
+ * the replay travels in *replayed and becomes JT_ECONFLICT after the commit. */
+struct redeem_args {
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t now;
+	struct oauth_token *tokens;
+	size_t n;
+	bool *replayed;
+};
+
+static enum jt_status redeem_job(struct conn *c, void *arg)
+{
+	struct redeem_args *a = arg;
+	struct auth_code code;
+	int changes = 0;
+	sqlite3_stmt *s = stmt(c, ST_CODE_USE);
+	if (!s)
+		return JT_ESTORE;
+	bind_hash(s, 1, a->hash);
+	sqlite3_bind_int64(s, 2, a->now);
+	enum jt_status st = sq_exec_done(c, s, "code use", &changes);
+	if (st != JT_OK)
+		return st;
+	if (changes == 1)
+		return insert_all(c, 0, 0, a->tokens, a->n);
+	st = code_get_on(c, a->hash, &code);
+	if (st != JT_OK)
+		return st; /* gone: its app was deleted */
+	*a->replayed = true;
+	s = stmt(c, ST_OTOKEN_REVOKE_FAMILY);
+	if (!s)
+		return JT_ESTORE;
+	sqlite3_bind_int64(s, 1, code.family_id);
+	sqlite3_bind_int64(s, 2, a->now);
+	return sq_exec_done(c, s, "family revoke", NULL);
+}
+
+enum jt_status sq_code_redeem(struct store *base, const uint8_t hash[STORE_HASH_LEN], int64_t now,
+			      struct oauth_token *tokens, size_t n)
+{
+	bool replayed = false;
+	struct redeem_args a = {.now = now, .tokens = tokens, .n = n, .replayed = &replayed};
+	memcpy(a.hash, hash, STORE_HASH_LEN);
+	enum jt_status st = sq_batch_run(sq_to(base), redeem_job, &a, sizeof a);
+	return st == JT_OK && replayed ? JT_ECONFLICT : st;
+}
+
+/* The caller's callback, and what the job found, until the commit. */
+struct redeem_call {
+	store_done done;
+	void *arg;
+	bool replayed;
+};
+
+static void redeem_done(void *arg, enum jt_status st)
+{
+	struct redeem_call call = *(struct redeem_call *)arg;
+	jt_free(arg);
+	call.done(call.arg, st == JT_OK && call.replayed ? JT_ECONFLICT : st);
+}
+
+enum jt_status sq_code_redeem_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],
+				    int64_t now, struct oauth_token *tokens, size_t n,
+				    store_done done, void *arg)
+{
+	struct redeem_call *call = jt_calloc(1, sizeof *call);
+	if (!call)
+		return JT_ENOMEM;
+	call->done = done;
+	call->arg = arg;
+	struct redeem_args a = {.now = now, .tokens = tokens, .n = n, .replayed = &call->replayed};
+	memcpy(a.hash, hash, STORE_HASH_LEN);
+	enum jt_status st = sq_batch_submit(sq_to(base), redeem_job, &a, sizeof a, redeem_done, call);
+	if (st != JT_OK)
+		jt_free(call);
 	return st;
 }
 

@@ -196,10 +196,15 @@ enum jt_status store_code_insert(struct store *st, const struct auth_code *code)
 {
 	return st->ops->code_insert(st, code);
 }
-enum jt_status store_code_consume(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-				  int64_t now, struct auth_code *out)
+enum jt_status store_code_get(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+			      struct auth_code *out)
 {
-	return st->ops->code_consume(st, hash, now, out);
+	return st->ops->code_get(st, hash, out);
+}
+enum jt_status store_code_redeem(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				 int64_t now, struct oauth_token *tokens, size_t n)
+{
+	return st->ops->code_redeem(st, hash, now, tokens, n);
 }
 
 enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n)
@@ -244,11 +249,11 @@ enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *to
 {
 	return st->ops->oauth_insert_async(st, tokens, n, done, arg);
 }
-enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-					int64_t now, struct auth_code *out, store_done done,
-					void *arg)
+enum jt_status store_code_redeem_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				       int64_t now, struct oauth_token *tokens, size_t n,
+				       store_done done, void *arg)
 {
-	return st->ops->code_consume_async(st, hash, now, out, done, arg);
+	return st->ops->code_redeem_async(st, hash, now, tokens, n, done, arg);
 }
 
 enum jt_status store_audit_insert(struct store *st, const struct audit_event *e)

@@ -252,10 +252,17 @@ enum jt_status store_app_set_secret(struct store *st, int64_t id,
 
 /* Authorization codes. */
 enum jt_status store_code_insert(struct store *st, const struct auth_code *code);
-/* Marks the code used and fills out. JT_ECONFLICT (out filled) when it was
- * already used: a replay. JT_ENOTFOUND when there is no such code. */
-enum jt_status store_code_consume(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-				  int64_t now, struct auth_code *out);
+/* The code as stored, used or not; JT_ENOTFOUND when there is none. */
+enum jt_status store_code_get(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+			      struct auth_code *out);
+/* Redeems a code in one transaction: marks it used and inserts the n
+ * tokens issued from it (ids filled). When it was already used, a replay,
+ * inserts nothing, revokes every token of the code's family in that same
+ * transaction and returns JT_ECONFLICT: of concurrent redemptions one wins,
+ * and the tokens it got are revoked by whichever replay comes after,
+ * whatever the interleaving. JT_ENOTFOUND when the code is gone. */
+enum jt_status store_code_redeem(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				 int64_t now, struct oauth_token *tokens, size_t n);
 
 /* OAuth tokens. insert stores n tokens in one transaction (ids filled). */
 enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n);
@@ -270,7 +277,7 @@ enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, in
 enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
 				   struct oauth_token *tokens, size_t n);
 
-/* Asynchronous forms of the two writes of the token endpoint's hot path.
+/* Asynchronous forms of the writes of the token endpoint's hot path.
  * With SQLite the write joins others in one transaction (one fsync for
  * many requests); done(arg, status) is called once it is durable, from the
  * store's writer thread or, with PostgreSQL, before this returns, with the
@@ -282,9 +289,9 @@ enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *to
 					store_done done, void *arg);
 enum jt_status store_pat_insert_async(struct store *st, struct pat *p, store_done done,
 				      void *arg);
-enum jt_status store_code_consume_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-					int64_t now, struct auth_code *out, store_done done,
-					void *arg);
+enum jt_status store_code_redeem_async(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				       int64_t now, struct oauth_token *tokens, size_t n,
+				       store_done done, void *arg);
 
 /* The audit log. insert is asynchronous like store_pat_touch: it joins the
  * next group commit (milliseconds) and never makes a request wait. */

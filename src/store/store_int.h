@@ -74,8 +74,10 @@ struct store_ops {
 					 const uint8_t hash[STORE_HASH_LEN], int64_t now);
 
 	enum jt_status (*code_insert)(struct store *st, const struct auth_code *code);
-	enum jt_status (*code_consume)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-				       int64_t now, struct auth_code *out);
+	enum jt_status (*code_get)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				   struct auth_code *out);
+	enum jt_status (*code_redeem)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				      int64_t now, struct oauth_token *tokens, size_t n);
 
 	enum jt_status (*oauth_insert)(struct store *st, struct oauth_token *tokens, size_t n);
 	enum jt_status (*oauth_find_by_hash)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
@@ -89,9 +91,9 @@ struct store_ops {
 					     store_done done, void *arg);
 	enum jt_status (*pat_insert_async)(struct store *st, struct pat *p, store_done done,
 					   void *arg);
-	enum jt_status (*code_consume_async)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-					     int64_t now, struct auth_code *out, store_done done,
-					     void *arg);
+	enum jt_status (*code_redeem_async)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					    int64_t now, struct oauth_token *tokens, size_t n,
+					    store_done done, void *arg);
 
 	enum jt_status (*audit_insert)(struct store *st, const struct audit_event *e);
 	enum jt_status (*audit_list)(struct store *st, const struct audit_filter *f,

@@ -915,21 +915,25 @@ TEST(app_delete_takes_its_codes_and_tokens)
 	CHECK_EQ_INT(store_oauth_insert(st, &t, 1), JT_OK);
 	CHECK_EQ_INT(store_app_delete(st, app), JT_OK);
 	CHECK_EQ_INT(store_oauth_find_by_hash(st, t.hash, &got), JT_ENOTFOUND);
-	CHECK_EQ_INT(store_code_consume(st, code.hash, 5000, &out), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_code_get(st, code.hash, &out), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_code_redeem(st, code.hash, 5000, NULL, 0), JT_ENOTFOUND);
 }
 
 /* ---- authorization codes ---- */
 
-TEST(code_is_consumed_once)
+TEST(code_is_redeemed_once)
 {
 	int64_t alice = add_user("alice@example.com", false);
 	int64_t docs = add_space("docs");
 	int64_t app = add_app("cid", true);
 	struct auth_code code = make_code(app, alice, docs, 0x10, 4242), out;
+	struct oauth_token pair[2] = {make_token("access", app, alice, docs, 4242, 0x21),
+				      make_token("refresh", app, alice, docs, 4242, 0x22)};
+	struct oauth_token again = make_token("access", app, alice, docs, 4242, 0x23), got;
 	if (!CHECK_EQ_INT(store_code_insert(st, &code), JT_OK))
 		return;
 	CHECK_EQ_INT(store_code_insert(st, &code), JT_ECONFLICT);
-	if (CHECK_EQ_INT(store_code_consume(st, code.hash, 5000, &out), JT_OK)) {
+	if (CHECK_EQ_INT(store_code_get(st, code.hash, &out), JT_OK)) {
 		CHECK_EQ_MEM(out.hash, code.hash, STORE_HASH_LEN);
 		CHECK_EQ_INT(out.app_id, app);
 		CHECK_EQ_INT(out.user_id, alice);
@@ -942,41 +946,48 @@ TEST(code_is_consumed_once)
 		CHECK_EQ_INT(out.family_id, 4242);
 		CHECK_EQ_INT(out.created_at, 1700000000);
 		CHECK_EQ_INT(out.expires_at, 1700000060);
-		CHECK_EQ_INT(out.used_at, 0); /* as it was, like SQLite */
+		CHECK_EQ_INT(out.used_at, 0);
 	}
-	memset(&out, 0, sizeof out);
-	if (CHECK_EQ_INT(store_code_consume(st, code.hash, 6000, &out), JT_ECONFLICT)) {
-		CHECK_EQ_INT(out.family_id, 4242); /* a replay names its family */
+	if (CHECK_EQ_INT(store_code_redeem(st, code.hash, 5000, pair, 2), JT_OK))
+		CHECK(pair[0].id > 0 && pair[1].id > pair[0].id);
+	if (CHECK_EQ_INT(store_code_get(st, code.hash, &out), JT_OK))
 		CHECK_EQ_INT(out.used_at, 5000);
-	}
+	/* A replay inserts nothing and revokes what the code gave. */
+	CHECK_EQ_INT(store_code_redeem(st, code.hash, 6000, &again, 1), JT_ECONFLICT);
+	CHECK_EQ_INT(store_oauth_find_by_hash(st, again.hash, &got), JT_ENOTFOUND);
+	for (int i = 0; i < 2; i++)
+		if (CHECK_EQ_INT(store_oauth_find_by_hash(st, pair[i].hash, &got), JT_OK))
+			CHECK_EQ_INT(got.revoked_at, 6000);
 	uint8_t unknown[STORE_HASH_LEN];
 	memset(unknown, 0x11, sizeof unknown);
-	CHECK_EQ_INT(store_code_consume(st, unknown, 5000, &out), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_code_get(st, unknown, &out), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_code_redeem(st, unknown, 5000, &again, 1), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_oauth_find_by_hash(st, again.hash, &got), JT_ENOTFOUND);
 	/* A code for an unknown app is refused. */
 	struct auth_code orphan = make_code(app + 1000, alice, docs, 0x12, 1);
 	CHECK_EQ_INT(store_code_insert(st, &orphan), JT_EINVAL);
 }
 
-struct consumer {
+struct redeemer {
 	pthread_barrier_t *start;
 	const uint8_t *hash;
 	struct store *s;
+	struct oauth_token token;
 	enum jt_status status;
-	struct auth_code out;
 };
 
-static void *consume_thread(void *arg)
+static void *redeem_thread(void *arg)
 {
-	struct consumer *c = arg;
-	pthread_barrier_wait(c->start);
-	c->status = store_code_consume(c->s, c->hash, 5000, &c->out);
+	struct redeemer *r = arg;
+	pthread_barrier_wait(r->start);
+	r->status = store_code_redeem(r->s, r->hash, 5000, &r->token, 1);
 	return NULL;
 }
 
-/* Two exchanges of one code at the same moment, on two connections (and,
- * every other round, two stores: two nodes): exactly one wins; the other
- * sees a replay and learns the family to revoke. */
-TEST(code_consume_races_have_one_winner)
+/* Two redemptions of one code at the same moment, on two connections (and,
+ * every other round, two stores: two nodes): exactly one wins, the other
+ * is a replay, and the winner's token ends revoked. */
+TEST(code_redeem_races_have_one_winner_whose_tokens_die)
 {
 	int64_t alice = add_user("alice@example.com", false);
 	int64_t docs = add_space("docs");
@@ -987,24 +998,33 @@ TEST(code_consume_races_have_one_winner)
 		return;
 	pthread_barrier_init(&start, NULL, 2);
 	for (int round = 0; round < 40; round++) {
-		struct auth_code code = make_code(app, alice, docs, (uint8_t)(0x80 + round), 100 + round);
+		int64_t family = 100 + round;
+		struct auth_code code = make_code(app, alice, docs, (uint8_t)(0x80 + round), family);
 		if (!CHECK_EQ_INT(store_code_insert(st, &code), JT_OK))
 			break;
-		struct consumer c[2];
+		struct redeemer r[2];
 		pthread_t t[2];
 		for (int i = 0; i < 2; i++) {
-			c[i] = (struct consumer){.start = &start, .hash = code.hash};
-			c[i].s = (i == 1 && round % 2) ? node2 : st;
-			pthread_create(&t[i], NULL, consume_thread, &c[i]);
+			r[i] = (struct redeemer){.start = &start, .hash = code.hash};
+			r[i].token = make_token("access", app, alice, docs, family,
+						(uint8_t)(1 + 2 * round + i));
+			r[i].s = (i == 1 && round % 2) ? node2 : st;
+			pthread_create(&t[i], NULL, redeem_thread, &r[i]);
 		}
 		for (int i = 0; i < 2; i++)
 			pthread_join(t[i], NULL);
-		int won = (c[0].status == JT_OK) + (c[1].status == JT_OK);
-		int replayed = (c[0].status == JT_ECONFLICT) + (c[1].status == JT_ECONFLICT);
+		int won = (r[0].status == JT_OK) + (r[1].status == JT_OK);
+		int replayed = (r[0].status == JT_ECONFLICT) + (r[1].status == JT_ECONFLICT);
 		CHECK_EQ_INT(won, 1);
 		CHECK_EQ_INT(replayed, 1);
-		for (int i = 0; i < 2; i++)
-			CHECK_EQ_INT(c[i].out.family_id, 100 + round);
+		struct oauth_token got;
+		for (int i = 0; i < 2; i++) {
+			enum jt_status found = store_oauth_find_by_hash(st, r[i].token.hash, &got);
+			if (r[i].status == JT_OK && CHECK_EQ_INT(found, JT_OK))
+				CHECK_EQ_INT(got.revoked_at, 5000);
+			else if (r[i].status != JT_OK)
+				CHECK_EQ_INT(found, JT_ENOTFOUND);
+		}
 	}
 	pthread_barrier_destroy(&start);
 	store_close(node2);
@@ -1034,17 +1054,18 @@ TEST(async_verbs_report_through_done)
 	int64_t alice = add_user("alice@example.com", false);
 	int64_t docs = add_space("docs");
 	int64_t app = add_app("cid", true);
-	struct auth_code code = make_code(app, alice, docs, 0x30, 9), out;
+	struct auth_code code = make_code(app, alice, docs, 0x30, 9);
+	struct oauth_token first = make_token("access", app, alice, docs, 9, 0x34);
 	struct done_record d = {0};
 	CHECK_EQ_INT(store_code_insert(st, &code), JT_OK);
 
-	CHECK_EQ_INT(store_code_consume_async(st, code.hash, 5000, &out, record_done, &d), JT_OK);
+	CHECK_EQ_INT(store_code_redeem_async(st, code.hash, 5000, &first, 1, record_done, &d), JT_OK);
 	if (CHECK(wait_done(&d))) {
 		CHECK_EQ_INT(d.status, JT_OK);
-		CHECK_EQ_INT(out.family_id, 9);
+		CHECK(first.id > 0);
 	}
 	d = (struct done_record){0};
-	CHECK_EQ_INT(store_code_consume_async(st, code.hash, 5001, &out, record_done, &d), JT_OK);
+	CHECK_EQ_INT(store_code_redeem_async(st, code.hash, 5001, NULL, 0, record_done, &d), JT_OK);
 	if (CHECK(wait_done(&d)))
 		CHECK_EQ_INT(d.status, JT_ECONFLICT);
 
@@ -1562,7 +1583,7 @@ TEST(copy_to_sqlite_and_back_keeps_everything)
 		CHECK_EQ_INT(t.family_id, 31);
 	}
 	struct auth_code out;
-	if (CHECK_EQ_INT(store_code_consume(pg2, code.hash, 5000, &out), JT_OK))
+	if (CHECK_EQ_INT(store_code_get(pg2, code.hash, &out), JT_OK))
 		CHECK_EQ_INT(out.family_id, 31);
 	struct session got_se;
 	CHECK_EQ_INT(store_session_find(pg2, se.hash, &got_se), JT_OK);
@@ -1630,8 +1651,8 @@ int main(void)
 	RUN_WITH_STORE(pat_touch_records_the_use);
 	RUN_WITH_STORE(app_round_trip_update_and_delete);
 	RUN_WITH_STORE(app_delete_takes_its_codes_and_tokens);
-	RUN_WITH_STORE(code_is_consumed_once);
-	RUN_WITH_STORE(code_consume_races_have_one_winner);
+	RUN_WITH_STORE(code_is_redeemed_once);
+	RUN_WITH_STORE(code_redeem_races_have_one_winner_whose_tokens_die);
 	RUN_WITH_STORE(async_verbs_report_through_done);
 	RUN_WITH_STORE(oauth_tokens_round_trip_and_revoke);
 	RUN_WITH_STORE(oauth_refresh_rotates_once);
