@@ -229,7 +229,6 @@ static enum jt_status load_oauth(struct store *st, const uint8_t hash[STORE_HASH
 {
 	struct oauth_token t;
 	struct app app;
-	app.scopes[0] = '\0';
 	enum jt_status status = store_oauth_find_by_hash(st, hash, &t);
 	if (status != JT_OK)
 		return status;
@@ -248,20 +247,23 @@ static enum jt_status load_oauth(struct store *st, const uint8_t hash[STORE_HASH
 	p->revoked_at = t.revoked_at;
 	p->space_id = t.space_id;
 	p->app_id = t.app_id;
+	uint64_t app_scopes = 0;
 	if (t.app_id) {
 		status = store_app_get(st, t.app_id, &app);
 		if (status != JT_OK)
 			return status;
 		memcpy(p->client_id, app.client_id, sizeof p->client_id);
 		memcpy(p->app_name, app.name, sizeof p->app_name);
+		/* What the app may ask for now bounds every token it holds: an
+		 * app narrowed after consent narrows its grants at once. */
+		if (scope_parse(app.scopes, strlen(app.scopes), &app_scopes) != JT_OK)
+			app_scopes = 0;
+		p->token_scopes &= app_scopes;
 	}
 	if (t.user_id)
 		return load_user(st, p, t.user_id, t.space_id);
 	/* The app acts as itself, with the scopes it is allowed now; it has no
 	 * personal tokens to manage. */
-	uint64_t app_scopes = 0;
-	if (scope_parse(app.scopes, strlen(app.scopes), &app_scopes) != JT_OK)
-		app_scopes = 0;
 	p->user_permissions = app_scopes & ~(uint64_t)SCOPE_MANAGE_TOKENS;
 	return JT_OK;
 }

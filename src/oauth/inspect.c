@@ -60,6 +60,16 @@ static void introspect_access(struct http_req *req, const char *token)
 	http_reply_json(req, 200, o);
 }
 
+/* The grant's scopes that its app may still have (as a refresh gives). */
+static uint64_t effective_scopes(const struct oauth_token *t, const struct app *app)
+{
+	uint64_t granted = 0, allowed = 0;
+	if (scope_parse(t->scopes, strlen(t->scopes), &granted) != JT_OK ||
+	    scope_parse(app->scopes, strlen(app->scopes), &allowed) != JT_OK)
+		return 0;
+	return granted & allowed;
+}
+
 static void introspect_refresh(struct http_req *req, const char *token)
 {
 	struct jeton *jt = api_jeton(req);
@@ -67,6 +77,7 @@ static void introspect_refresh(struct http_req *req, const char *token)
 	struct oauth_token t;
 	struct app app;
 	struct user u;
+	char scope[LIMIT_SCOPES_BYTES + 1];
 
 	hash_sha256(token, strlen(token), hash);
 	if (store_oauth_find_by_hash(jt->store, hash, &t) != JT_OK || strcmp(t.kind, "refresh") != 0 ||
@@ -76,9 +87,15 @@ static void introspect_refresh(struct http_req *req, const char *token)
 		inactive(req);
 		return;
 	}
+	uint64_t scopes = effective_scopes(&t, &app);
+	if (!scopes) { /* the app was narrowed to nothing of this grant: it cannot refresh */
+		inactive(req);
+		return;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "active", 1);
-	cJSON_AddStringToObject(o, "scope", t.scopes);
+	scope_format(scopes, scope, sizeof scope);
+	cJSON_AddStringToObject(o, "scope", scope);
 	cJSON_AddStringToObject(o, "client_id", app.client_id);
 	add_id_string(o, "sub", t.user_id);
 	cJSON_AddStringToObject(o, "username", u.email);

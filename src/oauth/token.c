@@ -39,6 +39,17 @@ static void revoke_family(struct http_req *req, int64_t family_id)
 		auth_invalidate(jt->auth);
 }
 
+/* The scopes of a grant (as stored) that its app may still have: narrowing
+ * an app narrows the grants it holds. */
+static uint64_t within_app(const struct app *app, const char *granted)
+{
+	uint64_t allowed = 0, scopes = 0;
+	if (scope_parse(app->scopes, strlen(app->scopes), &allowed) != JT_OK ||
+	    scope_parse(granted, strlen(granted), &scopes) != JT_OK)
+		return 0;
+	return scopes & allowed;
+}
+
 /* A token request suspended while the store writes (group commit: many
  * requests share one transaction and one fsync). */
 struct pending {
@@ -157,6 +168,8 @@ static const char *code_refusal(const struct auth_code *c, const struct app *app
 		return "code_verifier does not match the challenge.";
 	if (!c->challenge[0] && has_verifier)
 		return "code_verifier was sent but the authorization request had no challenge.";
+	if (!within_app(app, c->scopes))
+		return "The app may no longer ask for any scope of this code.";
 	return NULL;
 }
 
@@ -196,7 +209,7 @@ static void grant_code(struct http_req *req, const struct app *app)
 	if (!p)
 		goto out;
 	if (!c.used_at) {
-		scope_parse(c.scopes, strlen(c.scopes), &p->scopes);
+		p->scopes = within_app(app, c.scopes);
 		p->space_id = c.space_id;
 		struct grant_info g = {
 			.kind = TOKEN_ACCESS, .app = app, .user_id = c.user_id,
@@ -264,7 +277,12 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		oauth_error(req, 400, "invalid_grant", "The user of this grant is no longer active.");
 		return;
 	}
-	scope_parse(t.scopes, strlen(t.scopes), &scopes);
+	scopes = within_app(app, t.scopes);
+	if (!scopes) {
+		oauth_error(req, 400, "invalid_grant",
+			    "The app may no longer ask for any scope of this grant.");
+		return;
+	}
 	if (has_scope) {
 		if (scope_parse(scope, strlen(scope), &asked) != JT_OK || !asked || (asked & ~scopes)) {
 			oauth_error(req, 400, "invalid_scope",
