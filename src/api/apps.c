@@ -53,6 +53,8 @@ cJSON *render_app(const struct app *a)
 	cJSON_AddNumberToObject(o, "refresh_ttl", (double)a->refresh_ttl);
 	cJSON_AddBoolToObject(o, "rotate_refresh", a->rotate_refresh);
 	cJSON_AddStringToObject(o, "token_format", a->token_format);
+	cJSON_AddBoolToObject(o, "allow_pkce_plain", a->allow_pkce_plain);
+	cJSON_AddBoolToObject(o, "introspect", a->introspect);
 	render_time(o, "created_at", a->created_at);
 	return o;
 }
@@ -78,12 +80,15 @@ static bool input_ttl(struct http_req *req, const cJSON *o, const char *key, int
 static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 {
 	bool present, pub = a->public_client, rotate = a->rotate_refresh;
+	bool plain = a->allow_pkce_plain, introspect = a->introspect;
 	uint64_t scopes;
 	char why[256];
 
 	if (!input_string(req, body, "name", a->name, sizeof a->name, &present) ||
 	    !input_bool(req, body, "public", &pub, &present) ||
 	    !input_bool(req, body, "rotate_refresh", &rotate, &present) ||
+	    !input_bool(req, body, "allow_pkce_plain", &plain, &present) ||
+	    !input_bool(req, body, "introspect", &introspect, &present) ||
 	    !input_ttl(req, body, "access_ttl", LIMIT_ACCESS_TTL_MAX, &a->access_ttl) ||
 	    !input_ttl(req, body, "refresh_ttl", LIMIT_REFRESH_TTL_MAX, &a->refresh_ttl) ||
 	    !input_string(req, body, "token_format", a->token_format, sizeof a->token_format,
@@ -92,6 +97,8 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 		return false;
 	a->public_client = pub;
 	a->rotate_refresh = rotate;
+	a->allow_pkce_plain = plain;
+	a->introspect = introspect;
 	if (present)
 		scope_format(scopes, a->scopes, sizeof a->scopes);
 

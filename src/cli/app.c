@@ -47,6 +47,8 @@ static int app_create(int argc, char **argv)
 		{.name = "--keep-refresh"},
 		{.name = "--json"},
 		{.name = "--token-format", .takes_value = true},
+		{.name = "--allow-pkce-plain"},
+		{.name = "--introspect"},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -63,13 +65,16 @@ static int app_create(int argc, char **argv)
 	if (!name || args.npos) {
 		fprintf(stderr, "usage: jeton app create --name N [--redirect-uri URI]... [--public] "
 				"[--grants LIST] [--scopes \"a b\"] [--access-ttl S] [--refresh-ttl S] "
-				"[--keep-refresh] [--json]\n");
+				"[--keep-refresh] [--token-format opaque|jwt] [--allow-pkce-plain] "
+				"[--introspect] [--json]\n");
 		return CLI_USAGE;
 	}
 	app_defaults(&a);
 	snprintf(a.name, sizeof a.name, "%s", name);
 	a.public_client = cli_value(opts, nopts, "--public") != NULL;
 	a.rotate_refresh = cli_value(opts, nopts, "--keep-refresh") == NULL;
+	a.allow_pkce_plain = cli_value(opts, nopts, "--allow-pkce-plain") != NULL;
+	a.introspect = cli_value(opts, nopts, "--introspect") != NULL;
 	const char *format = cli_value(opts, nopts, "--token-format");
 	if (format)
 		snprintf(a.token_format, sizeof a.token_format, "%s", format);

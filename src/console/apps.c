@@ -63,6 +63,8 @@ static void new_app_page(struct http_req *req, int status, const struct console_
 	cJSON_AddNumberToObject(form, "access_ttl", (double)a->access_ttl);
 	cJSON_AddNumberToObject(form, "refresh_ttl", (double)a->refresh_ttl);
 	cJSON_AddBoolToObject(form, "rotate_refresh", a->rotate_refresh);
+	cJSON_AddBoolToObject(form, "allow_pkce_plain", a->allow_pkce_plain);
+	cJSON_AddBoolToObject(form, "introspect", a->introspect);
 	cJSON_AddBoolToObject(form, "jwt", app_uses_jwt(a));
 	cJSON *g = cJSON_AddArrayToObject(d, "grants");
 	for (size_t i = 0; i < 3; i++) {
@@ -116,6 +118,10 @@ void console_app_new(struct http_req *req)
 	a.refresh_ttl = form_int(req, "refresh_ttl", -1);
 	form_field(req, "rotate_refresh", v, sizeof v);
 	a.rotate_refresh = strcmp(v, "1") == 0;
+	form_field(req, "allow_pkce_plain", v, sizeof v);
+	a.allow_pkce_plain = strcmp(v, "1") == 0;
+	form_field(req, "introspect", v, sizeof v);
+	a.introspect = strcmp(v, "1") == 0;
 	char format[16];
 	form_field(req, "token_format", format, sizeof format);
 	snprintf(a.token_format, sizeof a.token_format, "%s", format[0] ? format : "opaque");

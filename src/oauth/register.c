@@ -79,6 +79,9 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 	}
 	if (a->public_client && (grants & GRANT_CLIENT_CREDENTIALS))
 		return fail(why, why_len, "A public app cannot use client_credentials.");
+	if (a->public_client && a->introspect)
+		return fail(why, why_len, "A public app cannot introspect: it has no secret to "
+					  "authenticate with.");
 	if (a->access_ttl < 60 || a->access_ttl > LIMIT_ACCESS_TTL_MAX)
 		return fail(why, why_len, "access_ttl must be 60 to 7776000 seconds.");
 	if (a->refresh_ttl < 0 || a->refresh_ttl > LIMIT_REFRESH_TTL_MAX)

@@ -10,7 +10,7 @@
 #define COLS(...) (const char *const[]){__VA_ARGS__}, \
 	sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
 
-/* Every table of schema v3, parents first. Roles are seeded by the
+/* Every table of schema v5, parents first. Roles are seeded by the
  * migrations on both sides and copied as updates would be: skipped. */
 static const struct store_table tables[] = {
 	{"users", COLS("id", "email", "friendly_name", "password_hash", "admin", "disabled",
@@ -21,7 +21,8 @@ static const struct store_table tables[] = {
 		      "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at"), "id"},
 	{"apps", COLS("id", "client_id", "secret_hash", "name", "redirect_uris", "grants", "scopes",
 		      "public", "access_ttl", "refresh_ttl", "rotate_refresh", "token_format",
-		      "owner_id", "created_at", "secret_rotated_at"), "id"},
+		      "owner_id", "created_at", "secret_rotated_at", "allow_pkce_plain",
+		      "introspect"), "id"},
 	{"auth_codes", COLS("code_hash", "app_id", "user_id", "space_id", "redirect_uri",
 			    "redirect_given", "scopes", "challenge", "challenge_method", "family_id",
 			    "created_at", "expires_at", "used_at"), "code_hash"},

@@ -11,7 +11,7 @@
 /* Timeouts. The server's own limits fire first and leave the connection
  * usable; the client's wait is the backstop for a server that is stuck or
  * unreachable, after which the connection is reset before its next use. */
-#define LIMIT_PG_PARAMS          16     /* parameters of one statement */
+#define LIMIT_PG_PARAMS          24     /* parameters of one statement (a copied apps row: 17) */
 
 enum pg_stmt_id {
 	PGS_PING,

@@ -8,7 +8,7 @@
 
 #define APP_COLS "id, client_id, secret_hash, name, redirect_uris, grants, scopes, public, " \
 		 "access_ttl, refresh_ttl, rotate_refresh, token_format, coalesce(owner_id, 0), " \
-		 "created_at"
+		 "created_at, allow_pkce_plain, introspect"
 #define CODE_FIELDS "code_hash, app_id, user_id, space_id, redirect_uri, redirect_given, " \
 		    "scopes, challenge, challenge_method, family_id, created_at, expires_at"
 #define CODE_COLS CODE_FIELDS ", coalesce(used_at, 0)"
@@ -19,8 +19,9 @@
 static const char *const oauth_sql[PGS_COUNT - PGS_APP_INSERT] = {
 	[PGS_APP_INSERT - PGS_APP_INSERT] =
 		"INSERT INTO apps(client_id, secret_hash, name, redirect_uris, grants, scopes, public, "
-		"access_ttl, refresh_ttl, rotate_refresh, token_format, owner_id, created_at) VALUES "
-		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12::bigint, 0), $13) "
+		"access_ttl, refresh_ttl, rotate_refresh, token_format, owner_id, created_at, "
+		"allow_pkce_plain, introspect) VALUES "
+		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12::bigint, 0), $13, $14, $15) "
 		"RETURNING id",
 	[PGS_APP_GET - PGS_APP_INSERT] = "SELECT " APP_COLS " FROM apps WHERE id = $1",
 	[PGS_APP_BY_CLIENT_ID - PGS_APP_INSERT] =
@@ -29,8 +30,8 @@ static const char *const oauth_sql[PGS_COUNT - PGS_APP_INSERT] = {
 		"SELECT " APP_COLS " FROM apps WHERE id < $1 ORDER BY id DESC LIMIT $2",
 	[PGS_APP_UPDATE - PGS_APP_INSERT] =
 		"UPDATE apps SET name = $2, redirect_uris = $3, grants = $4, scopes = $5, public = $6, "
-		"access_ttl = $7, refresh_ttl = $8, rotate_refresh = $9, token_format = $10 "
-		"WHERE id = $1",
+		"access_ttl = $7, refresh_ttl = $8, rotate_refresh = $9, token_format = $10, "
+		"allow_pkce_plain = $11, introspect = $12 WHERE id = $1",
 	[PGS_APP_DELETE - PGS_APP_INSERT] = "DELETE FROM apps WHERE id = $1",
 	[PGS_APP_SET_SECRET - PGS_APP_INSERT] =
 		"UPDATE apps SET secret_hash = $2, secret_rotated_at = $3 WHERE id = $1",
@@ -119,6 +120,8 @@ static void read_app(const PGresult *r, int row, struct app *a)
 	pg_col_text(r, row, 11, a->token_format, sizeof a->token_format);
 	a->owner_id = pg_col_int(r, row, 12);
 	a->created_at = pg_col_int(r, row, 13);
+	a->allow_pkce_plain = pg_col_bool(r, row, 14);
+	a->introspect = pg_col_bool(r, row, 15);
 }
 
 static void read_code(const PGresult *r, int row, struct auth_code *c)
@@ -217,6 +220,8 @@ enum jt_status pg_app_insert(struct store *base, struct app *a)
 	pg_param_text(&p, a->token_format);
 	pg_param_int(&p, a->owner_id);
 	pg_param_int(&p, a->created_at);
+	pg_param_int(&p, a->allow_pkce_plain);
+	pg_param_int(&p, a->introspect);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = exec_row(c, PGS_APP_INSERT, &p, &r, "app insert");
 	if (st == JT_OK)
@@ -277,6 +282,8 @@ enum jt_status pg_app_update(struct store *base, const struct app *a)
 	pg_param_int(&p, a->refresh_ttl);
 	pg_param_int(&p, a->rotate_refresh);
 	pg_param_text(&p, a->token_format);
+	pg_param_int(&p, a->allow_pkce_plain);
+	pg_param_int(&p, a->introspect);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = exec_done(c, PGS_APP_UPDATE, &p, "app update", &changes);
 	if (st == JT_OK && changes == 0)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define COPY_SQL_BYTES 1024
-#define COPY_MAX_COLUMNS 16
+#define COPY_MAX_COLUMNS 24 /* the widest table, apps, has 17 */
 
 static bool column_list(const struct store_table *t, char *out, size_t out_len, bool params)
 {

@@ -9,7 +9,7 @@
 
 #define APP_COLS "id, client_id, secret_hash, name, redirect_uris, grants, scopes, public, " \
 		 "access_ttl, refresh_ttl, rotate_refresh, token_format, coalesce(owner_id, 0), " \
-		 "created_at"
+		 "created_at, allow_pkce_plain, introspect"
 #define CODE_COLS "code_hash, app_id, user_id, space_id, redirect_uri, redirect_given, scopes, " \
 		  "challenge, challenge_method, family_id, created_at, expires_at, coalesce(used_at, 0)"
 #define OTOKEN_COLS "id, token_hash, kind, coalesce(app_id, 0), coalesce(user_id, 0), " \
@@ -19,16 +19,17 @@
 static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
 	[ST_APP_INSERT - ST_APP_INSERT] =
 		"INSERT INTO apps(client_id, secret_hash, name, redirect_uris, grants, scopes, public, "
-		"access_ttl, refresh_ttl, rotate_refresh, token_format, owner_id, created_at) VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, nullif(?12, 0), ?13)",
+		"access_ttl, refresh_ttl, rotate_refresh, token_format, owner_id, created_at, "
+		"allow_pkce_plain, introspect) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, nullif(?12, 0), ?13, ?14, ?15)",
 	[ST_APP_GET - ST_APP_INSERT] = "SELECT " APP_COLS " FROM apps WHERE id = ?1",
 	[ST_APP_BY_CLIENT_ID - ST_APP_INSERT] = "SELECT " APP_COLS " FROM apps WHERE client_id = ?1",
 	[ST_APP_LIST - ST_APP_INSERT] =
 		"SELECT " APP_COLS " FROM apps WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
 	[ST_APP_UPDATE - ST_APP_INSERT] =
 		"UPDATE apps SET name = ?2, redirect_uris = ?3, grants = ?4, scopes = ?5, public = ?6, "
-		"access_ttl = ?7, refresh_ttl = ?8, rotate_refresh = ?9, token_format = ?10 "
-		"WHERE id = ?1",
+		"access_ttl = ?7, refresh_ttl = ?8, rotate_refresh = ?9, token_format = ?10, "
+		"allow_pkce_plain = ?11, introspect = ?12 WHERE id = ?1",
 	[ST_APP_DELETE - ST_APP_INSERT] = "DELETE FROM apps WHERE id = ?1",
 	[ST_APP_SET_SECRET - ST_APP_INSERT] =
 		"UPDATE apps SET secret_hash = ?2, secret_rotated_at = ?3 WHERE id = ?1",
@@ -116,6 +117,8 @@ static void read_app(sqlite3_stmt *s, struct app *a)
 	sq_col_text(s, 11, a->token_format, sizeof a->token_format);
 	a->owner_id = sqlite3_column_int64(s, 12);
 	a->created_at = sqlite3_column_int64(s, 13);
+	a->allow_pkce_plain = sqlite3_column_int(s, 14) != 0;
+	a->introspect = sqlite3_column_int(s, 15) != 0;
 }
 
 static void read_code(sqlite3_stmt *s, struct auth_code *c)
@@ -197,6 +200,8 @@ enum jt_status sq_app_insert(struct store *base, struct app *a)
 		sq_bind_text(s, 11, a->token_format);
 		sqlite3_bind_int64(s, 12, a->owner_id);
 		sqlite3_bind_int64(s, 13, a->created_at);
+		sqlite3_bind_int(s, 14, a->allow_pkce_plain);
+		sqlite3_bind_int(s, 15, a->introspect);
 		st = sq_exec_done(c, s, "app insert", NULL);
 		if (st == JT_OK)
 			a->id = sqlite3_last_insert_rowid(c->db);
@@ -260,6 +265,8 @@ enum jt_status sq_app_update(struct store *base, const struct app *a)
 		sqlite3_bind_int64(s, 8, a->refresh_ttl);
 		sqlite3_bind_int(s, 9, a->rotate_refresh);
 		sq_bind_text(s, 10, a->token_format);
+		sqlite3_bind_int(s, 11, a->allow_pkce_plain);
+		sqlite3_bind_int(s, 12, a->introspect);
 		st = sq_exec_done(c, s, "app update", &changes);
 		if (st == JT_OK && changes == 0)
 			st = JT_ENOTFOUND;

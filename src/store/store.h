@@ -76,6 +76,8 @@ struct app {
 	int64_t refresh_ttl;  /* seconds */
 	bool rotate_refresh;  /* issue a new refresh token on each refresh */
 	char token_format[16];
+	bool allow_pkce_plain; /* may use PKCE plain; others must use S256 */
+	bool introspect;      /* a resource server: may introspect others' tokens */
 	int64_t owner_id;     /* 0 = none */
 	int64_t created_at;
 };

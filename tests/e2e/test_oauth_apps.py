@@ -10,7 +10,8 @@ from oauth_helpers import (REDIRECT, assert_oauth_error, assert_token, client_to
                            wait_refused)
 
 APP_FIELDS = {"id", "client_id", "name", "type", "redirect_uris", "grants", "scopes",
-              "access_ttl", "refresh_ttl", "rotate_refresh", "token_format", "created_at"}
+              "access_ttl", "refresh_ttl", "rotate_refresh", "token_format", "allow_pkce_plain",
+              "introspect", "created_at"}
 
 
 def _list_apps(server, token):
@@ -52,6 +53,8 @@ def test_defaults_with_redirect_uris_are_the_code_and_refresh_grants(server):
     assert app["access_ttl"] == 900
     assert app["refresh_ttl"] == 30 * 86400
     assert app["rotate_refresh"] is True
+    assert app["allow_pkce_plain"] is False     # S256 only unless registered for plain
+    assert app["introspect"] is False           # its own tokens only
 
 
 def test_default_without_redirect_uris_is_client_credentials(server):
@@ -341,3 +344,45 @@ def test_cli_app_create_prints_lines_and_the_secret_works(server):
     assert found, describe(client_token(server, app))
     r = found[0]
     assert_token(r.json()["access_token"], "jtc_")
+
+
+def test_cli_app_create_sets_the_pkce_plain_and_introspect_flags(server, admin_token):
+    p = cli_ok(server.cli("app", "create", "--name", unique("cli-flags"), "--redirect-uri",
+                          REDIRECT, "--allow-pkce-plain", "--introspect", "--json"))
+    app = json.loads(p.stdout)
+    assert app["allow_pkce_plain"] is True and app["introspect"] is True, app
+    plain = json.loads(cli_ok(server.cli("app", "create", "--name", unique("cli-noflags"),
+                                         "--json")).stdout)
+    assert plain["allow_pkce_plain"] is False and plain["introspect"] is False, plain
+
+
+def test_cli_refuses_introspect_for_a_public_app(server):
+    p = server.cli("app", "create", "--name", unique("cli-pub"), "--public", "--redirect-uri",
+                   REDIRECT, "--introspect")
+    assert p.returncode != 0, p.stdout
+    assert "introspect" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------- console
+
+def test_console_new_app_form_sets_and_shows_the_flags(server, admin_token):
+    from oauth_helpers import Browser, add_user, find_form, page_text
+    admin = add_user(server, admin=True)
+    b = Browser(server)
+    assert b.login(admin["email"], admin["password"]).status_code == 303
+    page = b.get("/console/apps/new")
+    form = find_form(page, "/console/apps/new")
+    assert "allow_pkce_plain" in form.fields and "introspect" in form.fields, form
+    data = {k: v for k, v in form.fields.items()
+            if k not in ("allow_pkce_plain", "introspect", "grant_client_credentials")}
+    name = unique("console-flags")
+    data.update(name=name, type="confidential", token_format="opaque", redirect_uris=REDIRECT,
+                grant_authorization_code="1", grant_refresh_token="1",
+                allow_pkce_plain="1", introspect="1")
+    r = b.post("/console/apps/new", data=data)
+    assert r.status_code == 200, describe(r)         # the secret page
+    apps = server.get("/v1/apps?limit=100", admin_token).json()["items"]
+    app = next(a for a in apps if a["name"] == name)
+    assert app["allow_pkce_plain"] is True and app["introspect"] is True, app
+    text = page_text(b.get(f"/console/apps/{app['id']}").text)
+    assert "S256 or plain" in text and "any token (resource server)" in text, text
