@@ -143,15 +143,28 @@ static enum check check_request(struct http_req *req, struct authz *a)
 			       "The scope asked is unknown or beyond what this client may ask for.");
 		return CHECK_REDIRECT;
 	}
-	if (!has_method && has_challenge)
-		memcpy(a->method, "plain", sizeof "plain");
 	if (has_method && !has_challenge) {
 		redirect_error(req, a, "invalid_request", "code_challenge_method without code_challenge.");
 		return CHECK_REDIRECT;
 	}
+	/* RFC 7636 reads an absent method as plain; RFC 9700 §2.1.1 wants
+	 * S256, so plain is for the apps registered to use it. */
+	if (has_challenge && !has_method) {
+		if (!a->app.allow_pkce_plain) {
+			redirect_error(req, a, "invalid_request",
+				       "code_challenge_method is required: this client must use S256.");
+			return CHECK_REDIRECT;
+		}
+		memcpy(a->method, "plain", sizeof "plain");
+	}
 	if (has_challenge && !pkce_challenge_valid(a->challenge, a->method)) {
 		redirect_error(req, a, "invalid_request",
 			       "code_challenge must be 43-128 characters and the method S256 or plain.");
+		return CHECK_REDIRECT;
+	}
+	if (has_challenge && strcmp(a->method, "plain") == 0 && !a->app.allow_pkce_plain) {
+		redirect_error(req, a, "invalid_request",
+			       "PKCE plain is not allowed for this client: use code_challenge_method=S256.");
 		return CHECK_REDIRECT;
 	}
 	if (a->app.public_client && !has_challenge) {

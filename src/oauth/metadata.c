@@ -29,7 +29,9 @@ void oauth_metadata(struct http_req *req)
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
 						   "none"};
 	static const char *const confidential[] = {"client_secret_basic", "client_secret_post"};
-	static const char *const pkce[] = {"S256", "plain"};
+	/* plain is an exception an app's registration makes, not something a
+	 * client may pick (RFC 9700 §2.1.1). */
+	static const char *const pkce[] = {"S256"};
 	const char *issuer = api_jeton(req)->issuer;
 
 	cJSON *o = cJSON_CreateObject();
@@ -50,7 +52,7 @@ void oauth_metadata(struct http_req *req)
 	add_list(o, "token_endpoint_auth_methods_supported", auth_methods, 3);
 	add_list(o, "revocation_endpoint_auth_methods_supported", auth_methods, 3);
 	add_list(o, "introspection_endpoint_auth_methods_supported", confidential, 2);
-	add_list(o, "code_challenge_methods_supported", pkce, 2);
+	add_list(o, "code_challenge_methods_supported", pkce, 1);
 	cJSON *scopes = cJSON_AddArrayToObject(o, "scopes_supported");
 	for (int i = 0; scopes && i < SCOPE_COUNT; i++)
 		cJSON_AddItemToArray(scopes, cJSON_CreateString(scope_name(1u << i)));

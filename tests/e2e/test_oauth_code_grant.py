@@ -32,6 +32,15 @@ def public_app(server):
 
 
 @pytest.fixture(scope="module")
+def plain_apps(server):
+    """Apps registered for PKCE plain (allow_pkce_plain): public and confidential."""
+    return {"public": create_app(server, name=unique("public-plain"), public=True,
+                                 redirect_uris=[REDIRECT], allow_pkce_plain=True,
+                                 scopes=["read_content", "write_content"]),
+            "confidential": code_app(server, name=unique("plain"), allow_pkce_plain=True)}
+
+
+@pytest.fixture(scope="module")
 def user(server):
     return member(server, role="editor", name="Grace Code")
 
@@ -120,10 +129,16 @@ def test_storyblok_style_token_request(server, app, user):
 
 # --------------------------------------------------------------------------- PKCE
 
-@pytest.mark.parametrize("method", ["S256", "plain"])
-def test_public_client_with_pkce(server, public_app, user, method):
-    flow = authorize_code(server, public_app, user, pkce=method)
+def test_public_client_with_pkce_s256(server, public_app, user):
+    flow = authorize_code(server, public_app, user, pkce="S256")
     r = exchange(server, public_app, flow)
+    body = _assert_token_response(r)
+    assert server.token_works(body["access_token"])
+
+
+def test_public_client_registered_for_plain_with_pkce_plain(server, plain_apps, user):
+    flow = authorize_code(server, plain_apps["public"], user, pkce="plain")
+    r = exchange(server, plain_apps["public"], flow)
     body = _assert_token_response(r)
     assert server.token_works(body["access_token"])
 
@@ -133,11 +148,12 @@ def test_confidential_client_with_pkce_s256(server, app, user):
     _assert_token_response(exchange(server, app, flow))
 
 
-def test_pkce_challenge_without_method_means_plain(server, app, user):
+def test_pkce_challenge_without_method_means_plain_for_an_app_registered_for_it(
+        server, plain_apps, user):
     verifier, _ = pkce_pair("plain")
-    flow = authorize_code(server, app, user, code_challenge=verifier)
+    flow = authorize_code(server, plain_apps["confidential"], user, code_challenge=verifier)
     flow["verifier"] = verifier
-    _assert_token_response(exchange(server, app, flow))
+    _assert_token_response(exchange(server, plain_apps["confidential"], flow))
 
 
 def test_wrong_verifier_is_invalid_grant(server, public_app, user):

@@ -83,7 +83,8 @@ def test_introspection_and_revocation_methods_if_listed(meta):
 
 
 def test_pkce_methods(meta):
-    assert set(meta["code_challenge_methods_supported"]) == {"S256", "plain"}
+    # plain is for apps registered to use it (allow_pkce_plain), not for any client
+    assert meta["code_challenge_methods_supported"] == ["S256"]
 
 
 def test_scopes(meta):
