@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The resource server's side: /oauth/introspect (RFC 7662), /oauth/revoke
  * (RFC 7009) and /oauth/user_info (as Storyblok's). Introspection and
- * revocation take every kind of jeton token, personal ones included. */
+ * revocation take every kind of jeton token, personal ones included; a
+ * client introspects only its own tokens unless it is registered as a
+ * resource server (the app's introspect flag). */
 #include "oauth/oauth.h"
 #include "api/api.h"
 #include "auth/auth.h"
@@ -26,13 +28,26 @@ static void add_id_string(cJSON *o, const char *key, int64_t id)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-static void introspect_access(struct http_req *req, const char *token)
+/* RFC 7662 §2.1-2.2: the client may learn about tokens issued to itself;
+ * about the others (other apps', personal ones) only a resource server
+ * may. To anyone else such a token is inactive, which reveals nothing. */
+static bool may_introspect(const struct app *caller, int64_t token_app_id)
+{
+	return caller->introspect || (token_app_id && token_app_id == caller->id);
+}
+
+static void introspect_access(struct http_req *req, const struct app *caller, const char *token)
 {
 	struct jeton *jt = api_jeton(req);
 	struct principal *p = NULL;
 	char scope[LIMIT_SCOPES_BYTES + 1];
 
 	if (auth_verify_token(jt->auth, token, strlen(token), &p) != AUTH_OK) {
+		inactive(req);
+		return;
+	}
+	if (!may_introspect(caller, p->app_id)) {
+		auth_release(p);
 		inactive(req);
 		return;
 	}
@@ -70,7 +85,7 @@ static uint64_t effective_scopes(const struct oauth_token *t, const struct app *
 	return granted & allowed;
 }
 
-static void introspect_refresh(struct http_req *req, const char *token)
+static void introspect_refresh(struct http_req *req, const struct app *caller, const char *token)
 {
 	struct jeton *jt = api_jeton(req);
 	uint8_t hash[HASH_SHA256_LEN];
@@ -81,6 +96,7 @@ static void introspect_refresh(struct http_req *req, const char *token)
 
 	hash_sha256(token, strlen(token), hash);
 	if (store_oauth_find_by_hash(jt->store, hash, &t) != JT_OK || strcmp(t.kind, "refresh") != 0 ||
+	    !may_introspect(caller, t.app_id) ||
 	    t.revoked_at || t.rotated_at || t.expires_at <= time_now() ||
 	    store_user_get(jt->store, t.user_id, &u) != JT_OK || u.disabled ||
 	    store_app_get(jt->store, t.app_id, &app) != JT_OK) {
@@ -145,9 +161,9 @@ void oauth_introspect(struct http_req *req)
 	    !token_param(req, token, sizeof token, &kind))
 		return;
 	if (kind == TOKEN_PAT || kind == TOKEN_ACCESS || kind == TOKEN_CLIENT)
-		introspect_access(req, token);
+		introspect_access(req, &app, token);
 	else if (kind == TOKEN_REFRESH)
-		introspect_refresh(req, token);
+		introspect_refresh(req, &app, token);
 	else
 		inactive(req);
 	crypto_wipe(token, sizeof token);

@@ -98,7 +98,7 @@ def test_pats_stay_opaque(srv, issued):
 def test_introspection_of_the_users_jwt(srv, issued):
     from oauth_helpers import create_app
     user, body = issued
-    rs = create_app(srv)                         # a resource server's confidential client
+    rs = create_app(srv, introspect=True)        # a resource server's confidential client
     i = introspect(srv, rs, body["access_token"])
     assert i.status_code == 200, describe(i)
     info = i.json()

@@ -16,7 +16,8 @@ INACTIVE = {"active": False}
 
 @pytest.fixture(scope="module")
 def app(server):
-    return code_app(server, name="Resource Server")
+    """A resource server: registered to introspect any token (introspect: true)."""
+    return code_app(server, name="Resource Server", introspect=True)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,58 @@ def test_introspect_personal_token_with_an_expiry(server, app, user):
 def test_introspect_with_client_secret_post(server, app, user):
     t = tokens(server, app, user)
     _active(introspect(server, app, t["access_token"], auth="post"))
+
+
+# --------------------------------------------------------------------------- who may introspect
+
+def test_an_app_introspects_its_own_tokens_without_the_flag(server, other_app, user):
+    assert other_app["introspect"] is False
+    t = tokens(server, other_app, user, scope="read_content")
+    body = _active(introspect(server, other_app, t["access_token"]))
+    assert body["client_id"] == other_app["client_id"], body
+    body = _active(introspect(server, other_app, t["refresh_token"]))
+    assert body["client_id"] == other_app["client_id"], body
+
+
+def test_an_app_introspects_its_own_client_token_without_the_flag(server):
+    machine = create_app(server, name=unique("machine"), scopes=["read_content"])
+    token = client_token(server, machine).json()["access_token"]
+    _active(introspect(server, machine, token))
+
+
+def test_an_app_cannot_introspect_another_apps_tokens(server, app, other_app, cc_app, user):
+    """RFC 7662 §2.2: to a client that may not introspect a token, it is inactive."""
+    mine = tokens(server, app, user)
+    client = client_token(server, cc_app).json()["access_token"]
+    for token in (mine["access_token"], mine["refresh_token"], client):
+        _inactive(introspect(server, other_app, token))
+        _active(introspect(server, app, token))    # the tokens are alive
+
+
+def test_an_app_cannot_introspect_a_personal_token(server, other_app, app, user):
+    pat = server.create_token(user["email"], name=unique("pat"), scopes=["read_content"])
+    _inactive(introspect(server, other_app, pat))
+    _active(introspect(server, app, pat))
+
+
+def test_the_introspect_flag_can_be_given_and_taken_away(server, user):
+    rs = code_app(server, name=unique("rs"))
+    pat = server.create_token(user["email"], name=unique("pat"), scopes=["read_content"])
+    _inactive(introspect(server, rs, pat))
+    r = server.patch(f"/v1/apps/{rs['id']}", server.admin_token, json={"introspect": True})
+    assert r.status_code == 200 and r.json()["introspect"] is True, describe(r)
+    _active(introspect(server, rs, pat))
+    r = server.patch(f"/v1/apps/{rs['id']}", server.admin_token, json={"introspect": False})
+    assert r.status_code == 200, describe(r)
+    _inactive(introspect(server, rs, pat))
+
+
+def test_a_public_app_cannot_be_registered_to_introspect(server):
+    r = server.post("/v1/apps", server.admin_token,
+                    json={"name": unique("pub"), "public": True, "redirect_uris": [REDIRECT],
+                          "introspect": True})
+    assert r.status_code == 400, describe(r)
+    assert "introspect" in r.json()["error_description"], describe(r)
 
 
 def test_public_client_cannot_introspect(server, public_app, app, user):
