@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Account: who you are, and changing your password (argon2id runs on a
  * slow-work thread, never on a serving thread). The current password's
- * check is throttled as a login is. */
+ * check is throttled as a login is; a change signs the user out of every
+ * other session. */
 #include "console/console.h"
 #include "api/api.h"
 #include "audit/audit.h"
@@ -29,8 +30,10 @@ struct password_change {
 	char current[LIMIT_PASSWORD_MAX + 1];
 	char fresh[LIMIT_PASSWORD_MAX + 1];
 	struct throttle_ticket ticket;
-	bool current_ok; /* the current password was right */
-	enum jt_status status;
+	uint8_t session[STORE_HASH_LEN]; /* the session that stays signed in */
+	bool current_ok;                 /* the current password was right */
+	enum jt_status status;           /* of the change */
+	enum jt_status signed_out;       /* of signing out the other sessions */
 };
 
 static void change_destroy(void *ctx)
@@ -52,6 +55,8 @@ static void change_work(struct http_req *req)
 		pc->status = password_hash(pc->fresh, strlen(pc->fresh), u.password_hash);
 	if (pc->status == JT_OK)
 		pc->status = store_user_update(st, &u);
+	if (pc->status == JT_OK)
+		pc->signed_out = store_session_delete_user(st, u.id, pc->session);
 	crypto_wipe(&u, sizeof u);
 }
 
@@ -63,9 +68,18 @@ static void change_done(struct http_req *req)
 	if (pc->current_ok)
 		throttle_release(jt->throttle, &pc->ticket, pc->c.user.email, req->client_ip);
 	audit_record(jt->store, pc->c.user.id, pc->c.user.email, "password.changed", req->client_ip,
-		     ok, ok ? "own password" : "wrong current password");
-	if (ok)
-		account_page(req, 200, &pc->c, "Your password was changed.", NULL);
+		     ok, "%s",
+		     !ok ? (pc->status == JT_ENOTFOUND ? "wrong current password" : "store unavailable")
+		     : pc->signed_out == JT_OK ? "own password; other sessions signed out"
+					       : "own password; other sessions still signed in");
+	if (ok && pc->signed_out == JT_OK)
+		account_page(req, 200, &pc->c,
+			     "Your password was changed, and your other sessions were signed out.",
+			     NULL);
+	else if (ok)
+		account_page(req, 503, &pc->c, NULL,
+			     "Your password was changed, but your other sessions could not be signed "
+			     "out: change it once more to sign them out.");
 	else if (pc->status == JT_ENOTFOUND)
 		account_page(req, 400, &pc->c, NULL, "The current password is not right.");
 	else
@@ -112,6 +126,7 @@ void console_account(struct http_req *req)
 		account_page(req, status, &c, NULL, error);
 		return;
 	}
+	session_hash(req, pc->session);
 	http_set_ctx(req, pc, change_destroy);
 	http_defer(req, change_work, change_done);
 }

@@ -92,6 +92,8 @@ void console_confirm(struct http_req *req, const struct console_ctx *c, const ch
 /* Fills out with the signed-in user of the request; false when there is
  * no valid session or the user is disabled. */
 bool session_user(struct http_req *req, struct user *out);
+/* The store's key of the request's session cookie; false without one. */
+bool session_hash(struct http_req *req, uint8_t out[STORE_HASH_LEN]);
 /* Starts a session for user_id and sets its cookie. */
 enum jt_status session_start(struct http_req *req, int64_t user_id);
 /* Ends the request's session, if any, and clears the cookie. */

@@ -37,16 +37,23 @@ static bool cookie_shaped(const char *v, size_t n)
 	return true;
 }
 
+bool session_hash(struct http_req *req, uint8_t out[STORE_HASH_LEN])
+{
+	const char *v = http_cookie(req, SESSION_COOKIE);
+	if (!cookie_shaped(v, SESSION_CHARS))
+		return false;
+	hash_sha256(v, SESSION_CHARS, out);
+	return true;
+}
+
 bool session_user(struct http_req *req, struct user *out)
 {
 	struct jeton *jt = api_jeton(req);
-	const char *v = http_cookie(req, SESSION_COOKIE);
 	uint8_t hash[HASH_SHA256_LEN];
 	struct session s;
 
-	if (!cookie_shaped(v, SESSION_CHARS))
+	if (!session_hash(req, hash))
 		return false;
-	hash_sha256(v, SESSION_CHARS, hash);
 	if (store_session_find(jt->store, hash, &s) != JT_OK || s.expires_at <= time_now())
 		return false;
 	if (store_user_get(jt->store, s.user_id, out) != JT_OK || out->disabled)
@@ -81,14 +88,11 @@ enum jt_status session_start(struct http_req *req, int64_t user_id)
 
 void session_end(struct http_req *req)
 {
-	const char *v = http_cookie(req, SESSION_COOKIE);
 	uint8_t hash[HASH_SHA256_LEN];
 	char cookie[128];
 
-	if (cookie_shaped(v, SESSION_CHARS)) {
-		hash_sha256(v, SESSION_CHARS, hash);
+	if (session_hash(req, hash))
 		store_session_delete(api_jeton(req)->store, hash);
-	}
 	snprintf(cookie, sizeof cookie, SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
 		 secure_flag(req));
 	http_header_add(req, "Set-Cookie", cookie);

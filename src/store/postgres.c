@@ -671,4 +671,5 @@ static const struct store_ops postgres_ops = {
 	.session_insert = pg_session_insert,
 	.session_find = pg_session_find,
 	.session_delete = pg_session_delete,
+	.session_delete_user = pg_session_delete_user,
 };

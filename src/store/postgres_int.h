@@ -56,6 +56,7 @@ enum pg_stmt_id {
 	PGS_SESSION_INSERT,
 	PGS_SESSION_GET,
 	PGS_SESSION_DELETE,
+	PGS_SESSION_DELETE_USER,
 	PGS_AUDIT_INSERT,
 	PGS_AUDIT_LIST,
 	PGS_KEY_INSERT,
@@ -214,6 +215,8 @@ enum jt_status pg_session_insert(struct store *base, const struct session *se);
 enum jt_status pg_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 			       struct session *out);
 enum jt_status pg_session_delete(struct store *base, const uint8_t hash[STORE_HASH_LEN]);
+enum jt_status pg_session_delete_user(struct store *base, int64_t user_id,
+				      const uint8_t keep[STORE_HASH_LEN]);
 
 /* postgres_copy.c: store copy. */
 enum jt_status pg_export_rows(struct store *base, const struct store_table *t,

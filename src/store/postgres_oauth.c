@@ -67,6 +67,8 @@ static const char *const oauth_sql[PGS_COUNT - PGS_APP_INSERT] = {
 		"SELECT session_hash, user_id, created_at, expires_at, ip FROM sessions "
 		"WHERE session_hash = $1",
 	[PGS_SESSION_DELETE - PGS_APP_INSERT] = "DELETE FROM sessions WHERE session_hash = $1",
+	[PGS_SESSION_DELETE_USER - PGS_APP_INSERT] =
+		"DELETE FROM sessions WHERE user_id = $1 AND session_hash <> $2",
 	[PGS_AUDIT_INSERT - PGS_APP_INSERT] =
 		"INSERT INTO audit(at, actor_id, actor, action, target, ip, outcome) VALUES "
 		"($1, $2, $3, $4, $5, $6, $7)",
@@ -550,6 +552,20 @@ enum jt_status pg_session_delete(struct store *base, const uint8_t hash[STORE_HA
 	pg_param_bytes(&p, hash, STORE_HASH_LEN);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = exec_done(c, PGS_SESSION_DELETE, &p, "session delete", NULL);
+	pg_release(pg, c);
+	return st;
+}
+
+enum jt_status pg_session_delete_user(struct store *base, int64_t user_id,
+				      const uint8_t keep[STORE_HASH_LEN])
+{
+	struct pg_store *pg = pg_to(base);
+	struct pg_params p = {0};
+	pg_param_int(&p, user_id);
+	pg_param_bytes(&p, keep, STORE_HASH_LEN);
+	struct pg_slot *c = pg_acquire(pg);
+	enum jt_status st = exec_done(c, PGS_SESSION_DELETE_USER, &p, "session delete of a user",
+				      NULL);
 	pg_release(pg, c);
 	return st;
 }

@@ -745,4 +745,5 @@ static const struct store_ops sqlite_ops = {
 	.session_insert = sq_session_insert,
 	.session_find = sq_session_find,
 	.session_delete = sq_session_delete,
+	.session_delete_user = sq_session_delete_user,
 };

@@ -48,6 +48,7 @@ enum stmt_id {
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_DELETE,
+	ST_SESSION_DELETE_USER,
 	ST_AUDIT_INSERT,
 	ST_AUDIT_LIST,
 	ST_KEY_INSERT,
@@ -192,5 +193,7 @@ enum jt_status sq_session_insert(struct store *base, const struct session *se);
 enum jt_status sq_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 			       struct session *out);
 enum jt_status sq_session_delete(struct store *base, const uint8_t hash[STORE_HASH_LEN]);
+enum jt_status sq_session_delete_user(struct store *base, int64_t user_id,
+				      const uint8_t keep[STORE_HASH_LEN]);
 
 #endif

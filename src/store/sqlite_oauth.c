@@ -61,6 +61,8 @@ static const char *const oauth_sql[ST_COUNT - ST_APP_INSERT] = {
 		"SELECT session_hash, user_id, created_at, expires_at, ip FROM sessions "
 		"WHERE session_hash = ?1",
 	[ST_SESSION_DELETE - ST_APP_INSERT] = "DELETE FROM sessions WHERE session_hash = ?1",
+	[ST_SESSION_DELETE_USER - ST_APP_INSERT] =
+		"DELETE FROM sessions WHERE user_id = ?1 AND session_hash <> ?2",
 	[ST_AUDIT_INSERT - ST_APP_INSERT] =
 		"INSERT INTO audit(at, actor_id, actor, action, target, ip, outcome) VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -580,6 +582,22 @@ enum jt_status sq_session_delete(struct store *base, const uint8_t hash[STORE_HA
 	if (s) {
 		bind_hash(s, 1, hash);
 		st = sq_exec_done(c, s, "session delete", NULL);
+	}
+	sq_release(sq, c);
+	return st;
+}
+
+enum jt_status sq_session_delete_user(struct store *base, int64_t user_id,
+				      const uint8_t keep[STORE_HASH_LEN])
+{
+	struct sqlite_store *sq = sq_to(base);
+	struct conn *c = sq_acquire(sq);
+	enum jt_status st = JT_ESTORE;
+	sqlite3_stmt *s = stmt(c, ST_SESSION_DELETE_USER);
+	if (s) {
+		sqlite3_bind_int64(s, 1, user_id);
+		bind_hash(s, 2, keep);
+		st = sq_exec_done(c, s, "session delete of a user", NULL);
 	}
 	sq_release(sq, c);
 	return st;

@@ -243,6 +243,12 @@ enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_H
 {
 	return st->ops->session_delete(st, hash);
 }
+enum jt_status store_session_delete_user(struct store *st, int64_t user_id,
+					 const uint8_t keep[STORE_HASH_LEN])
+{
+	static const uint8_t none[STORE_HASH_LEN]; /* no session has this hash */
+	return st->ops->session_delete_user(st, user_id, keep ? keep : none);
+}
 
 enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *tokens, size_t n,
 					store_done done, void *arg)

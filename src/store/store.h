@@ -316,6 +316,10 @@ enum jt_status store_session_insert(struct store *st, const struct session *s);
 enum jt_status store_session_find(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				  struct session *out);
 enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_HASH_LEN]);
+/* Deletes every session of the user but keep (NULL: every one), as a
+ * password change does. */
+enum jt_status store_session_delete_user(struct store *st, int64_t user_id,
+					 const uint8_t keep[STORE_HASH_LEN]);
 
 /* Copying a whole store to another (jeton store copy): every row of every
  * table, ids kept, so tokens keep working unchanged. The target must be

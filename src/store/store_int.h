@@ -122,6 +122,8 @@ struct store_ops {
 	enum jt_status (*session_find)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				       struct session *out);
 	enum jt_status (*session_delete)(struct store *st, const uint8_t hash[STORE_HASH_LEN]);
+	enum jt_status (*session_delete_user)(struct store *st, int64_t user_id,
+					      const uint8_t keep[STORE_HASH_LEN]);
 };
 
 struct store {
