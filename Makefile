@@ -130,7 +130,8 @@ soak: $(BUILD)/jeton
 # The tests where threads meet: the HTTP pool, the SQLite writer and
 # checkpointer, key rotation, shutdown.
 TSAN_E2E ?= tests/e2e/test_concurrency.py tests/e2e/test_shutdown.py \
-            tests/e2e/test_jwt_rotation.py tests/e2e/test_oauth_refresh.py
+            tests/e2e/test_jwt_rotation.py tests/e2e/test_oauth_refresh.py \
+            tests/e2e/test_wal_bound.py tests/e2e/test_disk_full.py
 tsan:
 	$(MAKE) BUILD=build-tsan SAN=thread unit
 	$(MAKE) BUILD=build-tsan SAN=thread build-tsan/jeton
@@ -163,8 +164,9 @@ FORMAT_CHECKED := src/api/me.c src/api/routes.c src/api/spaces.c src/api/tokens.
                   src/audit/audit.h src/auth/grant.c src/auth/header.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
-                  src/http/router.c src/oauth/metadata.c src/oauth/pkce.c src/util/log.c \
-                  src/util/log.h src/util/log_limit.c src/util/log_limit.h src/util/mem.c \
+                  src/http/router.c src/oauth/metadata.c src/oauth/pkce.c \
+                  src/store/sqlite_disk.c src/util/log.c src/util/log.h src/util/log_limit.c \
+                  src/util/log_limit.h src/util/mem.c \
                   tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
                   tests/unit/test_auth_header.c tests/unit/test_form.c \
                   tests/unit/test_grant.c tests/unit/test_log_limit.c tests/unit/test_mem.c \

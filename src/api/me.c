@@ -17,13 +17,28 @@ void api_ping(struct http_req *req)
 	http_reply_json(req, 200, o);
 }
 
+/* Anything but 200 tells a load balancer to send what it can elsewhere
+ * (docs/deploy.md says what each answer means). */
 void api_healthz(struct http_req *req)
 {
-	bool ok = store_ping(api_jeton(req)->store) == JT_OK;
+	static const struct {
+		int http;
+		const char *status;
+		const char *reason; /* NULL: none */
+	} answers[] = {
+		[STORE_HEALTHY] = {200, "ok", NULL},
+		[STORE_DISK_FULL] = {503, "degraded", "disk full"},
+		[STORE_NOT_WRITABLE] = {503, "degraded", "store not writable"},
+		[STORE_UNAVAILABLE] = {503, "unavailable", "store unavailable"},
+	};
+	enum store_health h = store_health(api_jeton(req)->store);
 	cJSON *o = cJSON_CreateObject();
-	if (o)
-		cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
-	http_reply_json(req, ok ? 200 : 503, o);
+	if (o) {
+		cJSON_AddStringToObject(o, "status", answers[h].status);
+		if (answers[h].reason)
+			cJSON_AddStringToObject(o, "reason", answers[h].reason);
+	}
+	http_reply_json(req, answers[h].http, o);
 }
 
 void api_me(struct http_req *req)

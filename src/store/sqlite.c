@@ -156,6 +156,7 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);
 	pthread_cond_init(&sq->checkpoint_cv, NULL);
+	pthread_mutex_init(&sq->disk_mu, NULL);
 	sq->nconns = threads < 1 ? 1 : threads + 1;
 	sq->conns = jt_calloc((size_t)sq->nconns, sizeof *sq->conns);
 	sq->idle = jt_calloc((size_t)sq->nconns, sizeof *sq->idle);
@@ -165,11 +166,12 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	if (st != JT_OK)
 		goto fail;
 	for (int i = 0; i < sq->nconns; i++) {
-		st = sq_conn_setup(&sq->conns[i], path);
+		st = sq_conn_setup(sq, &sq->conns[i], path);
 		if (st != JT_OK)
 			goto fail;
 		sq->idle[sq->nidle++] = i;
 	}
+	sq_disk_open(sq, path);
 	st = sq_batch_start(sq, path);
 	if (st != JT_OK)
 		goto fail;
@@ -193,6 +195,8 @@ static void sq_close(struct store *base)
 	pthread_cond_destroy(&sq->batch_cv);
 	pthread_cond_destroy(&sq->checkpoint_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
+	sq_disk_close(sq);
+	pthread_mutex_destroy(&sq->disk_mu);
 	jt_free(sq);
 }
 
@@ -265,6 +269,11 @@ static enum jt_status sq_ping(struct store *base)
 {
 	int64_t n;
 	return base->ops->user_count(base, &n);
+}
+
+static enum store_health sq_health(struct store *base)
+{
+	return sq_disk_health(sq_to(base));
 }
 
 /* ---- users ---- */
@@ -694,6 +703,7 @@ static const struct store_ops sqlite_ops = {
 	.migrate = sq_migrate,
 	.schema_version = sq_schema_version,
 	.ping = sq_ping,
+	.health = sq_health,
 	.user_insert = sq_user_insert,
 	.user_get = sq_user_get,
 	.user_find_by_email = sq_user_find_by_email,

@@ -32,8 +32,8 @@ static enum jt_status exec_sql(struct conn *c, const char *sql)
 	return sq_map_rc(c->db, sqlite3_exec(c->db, sql, NULL, NULL, NULL), sql);
 }
 
-/* Runs one batch in one transaction; each job's status is set. */
-static void run_batch(struct conn *c, struct sq_job *jobs)
+/* Runs the jobs in one transaction; each job's status is set. */
+static enum jt_status run_jobs(struct conn *c, struct sq_job *jobs)
 {
 	enum jt_status st = sq_begin(c);
 	for (struct sq_job *j = jobs; j; j = j->next) {
@@ -50,12 +50,23 @@ static void run_batch(struct conn *c, struct sq_job *jobs)
 	}
 	if (st == JT_OK)
 		st = sq_commit(c);
-	if (st != JT_OK) {
+	if (st != JT_OK)
 		sq_rollback(c);
+	return st;
+}
+
+static void run_batch(struct conn *c, struct sq_job *jobs)
+{
+	bool was_full = atomic_load(&c->sq->disk_full);
+	enum jt_status st = run_jobs(c, jobs);
+	/* The commit found the disk full and the reserve was released: once
+	 * more, where only the writes that take access away run (sq_stmt). */
+	if (st != JT_OK && !was_full && atomic_load(&c->sq->disk_full))
+		st = run_jobs(c, jobs);
+	if (st != JT_OK)
 		for (struct sq_job *j = jobs; j; j = j->next)
 			if (j->status == JT_OK)
 				j->status = JT_ESTORE; /* nothing of this batch is durable */
-	}
 }
 
 /* Called by SQLite after each of the writer's commits, on the writer
@@ -124,10 +135,22 @@ static bool restart_wal(struct conn *c)
 {
 	sqlite3_busy_timeout(c->db, RESTART_BUSY_MS);
 	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		sq_disk_note(c->sq, c->db, rc);
 		sq_map_rc(c->db, rc, "wal restart");
+	}
 	sqlite3_busy_timeout(c->db, LIMIT_STORE_BUSY_MS);
 	return rc == SQLITE_OK;
+}
+
+/* PASSIVE: copies what it can without waiting for anyone. */
+static void checkpoint(struct conn *c)
+{
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		sq_disk_note(c->sq, c->db, rc);
+		sq_map_rc(c->db, rc, "checkpoint");
+	}
 }
 
 /* Folds the WAL into the database in the background (PASSIVE: it never
@@ -141,10 +164,13 @@ static void *checkpointer(void *arg)
 	while (!sq->batch_stopping) {
 		bool restart = sq->restart_due, restarted = false;
 		pthread_mutex_unlock(&sq->batch_mu);
-		if (restart)
+		/* On a full disk, the WAL starts over whenever it can, so that
+		 * revocations reuse its space rather than spend the reserve. */
+		if (restart || atomic_load(&sq->disk_full))
 			restarted = restart_wal(c);
 		else
-			sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			checkpoint(c);
+		sq_disk_tick(sq, c);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += CHECKPOINT_EVERY_MS * 1000000L;
@@ -181,9 +207,9 @@ static int restart_frames(struct conn *c)
 
 enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path)
 {
-	enum jt_status st = sq_conn_setup(&sq->batch_conn, path);
+	enum jt_status st = sq_conn_setup(sq, &sq->batch_conn, path);
 	if (st == JT_OK)
-		st = sq_conn_setup(&sq->checkpoint_conn, path);
+		st = sq_conn_setup(sq, &sq->checkpoint_conn, path);
 	if (st != JT_OK)
 		return st;
 	sq->wal_restart_frames = restart_frames(&sq->batch_conn);

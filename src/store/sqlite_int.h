@@ -5,6 +5,7 @@
 #define JETON_STORE_SQLITE_INT_H
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include "store/store_int.h"
 
 enum stmt_id {
@@ -56,8 +57,11 @@ enum stmt_id {
 	ST_KEY_RETIRE,
 	ST_COUNT
 };
+/* A new statement that takes access away (a revocation, a deletion) goes in
+ * sqlite_disk.c's takes_access_away, so that it still runs on a full disk. */
 
 struct conn {
+	struct sqlite_store *sq;      /* the store it belongs to */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
 };
@@ -91,6 +95,14 @@ struct sqlite_store {
 	bool restart_due;
 	int64_t restart_retry_us; /* after a restart that readers held off: not before this */
 
+	/* a full disk and failing writes (sqlite_disk.c) */
+	char *reserve_path;          /* "<store>.reserve"; NULL: not a file */
+	bool reserve_kept;           /* false: it could not be made (not for want of space) */
+	pthread_mutex_t disk_mu;     /* releasing and making the reserve */
+	atomic_bool disk_full;       /* the reserve is released: sq_disk_allows */
+	atomic_bool write_failing;   /* the last write failed, not for want of space */
+	int64_t probe_us;            /* the next write probe while write_failing */
+
 	/* store_copy into this store (sqlite_copy.c) */
 	struct conn *import_conn;
 	const struct store_table *import_table;
@@ -102,7 +114,7 @@ struct sqlite_store {
 struct sqlite_store *sq_to(struct store *st);
 /* Maps an SQLite result code to a status, logging unexpected errors. */
 enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what);
-enum jt_status sq_conn_setup(struct conn *c, const char *path);
+enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char *path);
 void sq_conn_teardown(struct conn *c);
 /* Takes an idle connection, waiting for one if all are busy. */
 struct conn *sq_acquire(struct sqlite_store *sq);
@@ -129,6 +141,24 @@ enum jt_status sq_lookup(struct sqlite_store *sq, enum stmt_id id, const char *s
 enum jt_status sq_begin(struct conn *c);
 enum jt_status sq_commit(struct conn *c);
 void sq_rollback(struct conn *c);
+
+/* sqlite_disk.c: when the disk fills up, a reserve jeton keeps beside the
+ * store is deleted so that the writes that take access away (revocations,
+ * deletions) still commit; every other write is refused until there is
+ * room again. Also the health of writes for /healthz. */
+void sq_disk_open(struct sqlite_store *sq, const char *path);
+void sq_disk_close(struct sqlite_store *sq);
+/* False while the disk is full, unless statement id takes access away. */
+bool sq_disk_allows(struct sqlite_store *sq, enum stmt_id id);
+/* Takes the result of a write that reached the disk (a COMMIT, a statement
+ * that commits by itself, a checkpoint). True when it failed for want of
+ * space and this call released the reserve: the write may be tried once
+ * more. */
+bool sq_disk_note(struct sqlite_store *sq, sqlite3 *db, int rc);
+/* From the checkpointer: makes the reserve again once there is room, and
+ * tries a write now and then while writes fail. */
+void sq_disk_tick(struct sqlite_store *sq, struct conn *c);
+enum store_health sq_disk_health(struct sqlite_store *sq);
 
 /* sqlite_batch.c: group commit (batch_mu and batch_cv are set up by the
  * caller before start and torn down after stop). submit copies arg_size bytes of arg; run

@@ -37,7 +37,7 @@ enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what)
 	return JT_ESTORE;
 }
 
-enum jt_status sq_conn_setup(struct conn *c, const char *path)
+enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char *path)
 {
 	static const char pragmas[] =
 		"PRAGMA journal_mode = WAL;"
@@ -47,6 +47,7 @@ enum jt_status sq_conn_setup(struct conn *c, const char *path)
 		"PRAGMA wal_autocheckpoint = 0;"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA temp_store = MEMORY;";
+	c->sq = sq;
 	int rc = sqlite3_open_v2(path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
@@ -92,7 +93,8 @@ void sq_release(struct sqlite_store *sq, struct conn *c)
 	pthread_mutex_unlock(&sq->mu);
 }
 
-/* The prepared statement id on c, reset and unbound, or NULL. */
+/* The prepared statement id on c, reset and unbound, or NULL (also for a
+ * write the full disk refuses). */
 sqlite3_stmt *sq_stmt(struct conn *c, enum stmt_id id, const char *sql)
 {
 	if (!c->stmt[id]) {
@@ -103,6 +105,8 @@ sqlite3_stmt *sq_stmt(struct conn *c, enum stmt_id id, const char *sql)
 			return NULL;
 		}
 	}
+	if (!sq_disk_allows(c->sq, id) && !sqlite3_stmt_readonly(c->stmt[id]))
+		return NULL;
 	sqlite3_reset(c->stmt[id]);
 	sqlite3_clear_bindings(c->stmt[id]);
 	return c->stmt[id];
@@ -124,10 +128,27 @@ void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t out_len)
 	out[n] = '\0';
 }
 
+/* True if s, a write outside a transaction, commits by itself and may run
+ * while the disk is full. */
+static bool may_retry(struct conn *c, sqlite3_stmt *s)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (c->stmt[i] == s)
+			return sq_disk_allows(c->sq, (enum stmt_id)i);
+	return false;
+}
+
 /* Runs a statement that returns no rows. changes: rows touched, or NULL. */
 enum jt_status sq_exec_done(struct conn *c, sqlite3_stmt *s, const char *what, int *changes)
 {
+	bool commits = sqlite3_get_autocommit(c->db) && !sqlite3_stmt_readonly(s);
 	int rc = sqlite3_step(s);
+	/* Failed for want of space and released the reserve: once more. */
+	if (commits && sq_disk_note(c->sq, c->db, rc) && may_retry(c, s)) {
+		sqlite3_reset(s);
+		rc = sqlite3_step(s);
+		sq_disk_note(c->sq, c->db, rc);
+	}
 	enum jt_status st = rc == SQLITE_DONE ? JT_OK : sq_map_rc(c->db, rc, what);
 	if (rc == SQLITE_ROW)
 		st = JT_OK;
@@ -189,12 +210,17 @@ out:
 
 enum jt_status sq_begin(struct conn *c)
 {
-	return sq_map_rc(c->db, sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), "begin");
+	int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		sq_disk_note(c->sq, c->db, rc); /* the write lock stays taken */
+	return sq_map_rc(c->db, rc, "begin");
 }
 
 enum jt_status sq_commit(struct conn *c)
 {
-	return sq_map_rc(c->db, sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL), "commit");
+	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	sq_disk_note(c->sq, c->db, rc);
+	return sq_map_rc(c->db, rc, "commit");
 }
 
 void sq_rollback(struct conn *c)

@@ -62,6 +62,12 @@ enum jt_status store_schema_version(struct store *st, int *version, int *known)
 	return st->ops->schema_version(st, version, known);
 }
 enum jt_status store_ping(struct store *st) { return st->ops->ping(st); }
+enum store_health store_health(struct store *st)
+{
+	if (store_ping(st) != JT_OK)
+		return STORE_UNAVAILABLE;
+	return st->ops->health ? st->ops->health(st) : STORE_HEALTHY;
+}
 
 enum jt_status store_user_insert(struct store *st, struct user *u)
 {

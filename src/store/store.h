@@ -185,6 +185,16 @@ enum jt_status store_schema_version(struct store *st, int *version, int *known);
 /* JT_OK if the store answers. */
 enum jt_status store_ping(struct store *st);
 
+/* Whether the store answers and takes writes, for /healthz. */
+enum store_health {
+	STORE_HEALTHY,      /* reads and writes work */
+	STORE_DISK_FULL,    /* SQLite: its disk is full; reads and the writes that take access
+			     * away (revocations, deletions) work, every other write is refused */
+	STORE_NOT_WRITABLE, /* reads work; the last write failed */
+	STORE_UNAVAILABLE,  /* the store does not answer */
+};
+enum store_health store_health(struct store *st);
+
 /* Users. insert fills id, and created_at when 0; JT_ECONFLICT if the email
  * is taken. */
 enum jt_status store_user_insert(struct store *st, struct user *u);

@@ -27,6 +27,8 @@ struct store_ops {
 	enum jt_status (*migrate)(struct store *st);
 	enum jt_status (*schema_version)(struct store *st, int *version, int *known);
 	enum jt_status (*ping)(struct store *st);
+	/* Called once ping answered; NULL: STORE_HEALTHY. */
+	enum store_health (*health)(struct store *st);
 
 	enum jt_status (*user_insert)(struct store *st, struct user *u);
 	enum jt_status (*user_get)(struct store *st, int64_t id, struct user *out);

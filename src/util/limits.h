@@ -79,6 +79,8 @@
 						     * once a commit leaves it this large */
 #define LIMIT_WAL_BYTES         (64 * 1024 * 1024) /* SQLite: the -wal file stays under this
 						     * (documented bound; the restart keeps it near the size above) */
+#define LIMIT_DISK_RESERVE_BYTES (8 * 1024 * 1024) /* SQLite: <store>.reserve, released when the disk
+						     * is full so that revocations still commit */
 #define LIMIT_PG_CONNECT_SECONDS 2          /* libpq connect_timeout unless the location sets one */
 #define LIMIT_PG_STATEMENT_MS   2000        /* statement_timeout and lock_timeout of a session */
 #define LIMIT_PG_WAIT_MS        2500        /* client-side wait for any reply; then reset */

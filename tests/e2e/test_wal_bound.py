@@ -12,7 +12,7 @@ WAL_BOUND = 64 * 1024 * 1024          # LIMIT_WAL_BYTES
 SECONDS = float(os.environ.get("JETON_SOAK_SECONDS", "20"))
 # Without the bound each created token adds about 16 KiB to the WAL: a load
 # that creates fewer than this many tokens would not show the problem.
-MEANINGFUL = 4 * WAL_BOUND // (16 * 1024)
+MEANINGFUL = 2 * WAL_BOUND // (16 * 1024)
 
 
 @pytest.mark.sqlite_only
