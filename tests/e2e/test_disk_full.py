@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import Server, assert_401, assert_error, describe, poll
+from oauth_helpers import client_token, create_app, revoke
 
 BASE = "/v1/users/me/access_tokens"
 RESERVE_BYTES = 8 * 1024 * 1024      # LIMIT_DISK_RESERVE_BYTES
@@ -52,6 +53,11 @@ def full(tmp_path_factory):
         admin = s.admin_token
         victim = s.create_pat(admin, scopes=["manage_tokens"])
         assert s.token_works(victim["token"])
+        app = create_app(s, scopes=["read_content"])
+        r = client_token(s, app)
+        assert r.status_code == 200, describe(r)
+        machine = r.json()["access_token"]
+        assert s.token_works(machine)
         reserve = disk / "jeton.db.reserve"
         had_reserve = reserve.exists() and reserve.stat().st_size == RESERVE_BYTES
         lines_before = len(_warnings_and_errors(s))
@@ -61,7 +67,8 @@ def full(tmp_path_factory):
         first_refusal = poll(lambda: s.post(BASE, admin, json={"name": "fill"}).status_code == 503,
                              timeout=30, interval=0)
         assert first_refusal, "creations kept working on a full disk"
-        yield {"server": s, "admin": admin, "victim": victim, "disk": disk,
+        yield {"server": s, "admin": admin, "victim": victim, "app": app, "machine": machine,
+               "disk": disk,
                "reserve": reserve, "had_reserve": had_reserve, "lines_before": lines_before}
     finally:
         s.finish()
@@ -87,6 +94,18 @@ def test_revocation_on_a_full_disk_commits_and_takes_effect(full):
     assert_401(s.get("/v1/me", token=victim["token"]))
     r = s.get(f"{BASE}/{victim['id']}", full["admin"])
     assert r.status_code == 200 and r.json()["status"] == "revoked", describe(r)
+
+
+def test_oauth_revocation_on_a_full_disk_commits_and_takes_effect(full):
+    s = full["server"]
+    r = revoke(s, full["app"], full["machine"])
+    assert r.status_code == 200, describe(r)
+    assert_401(s.get("/v1/me", token=full["machine"]))
+
+
+def test_issuance_on_a_full_disk_is_refused_with_503(full):
+    r = client_token(full["server"], full["app"])
+    assert r.status_code == 503, describe(r)
 
 
 def test_existing_tokens_still_verify_on_a_full_disk(full):
