@@ -35,6 +35,7 @@ static bool takes_access_away(enum stmt_id id)
 	case ST_OTOKEN_REVOKE:
 	case ST_OTOKEN_REVOKE_FAMILY:
 	case ST_SESSION_DELETE:
+	case ST_SESSION_DELETE_USER: /* signing out after a password change */
 	case ST_APP_DELETE:
 	case ST_APP_SET_SECRET: /* replacing a leaked client secret */
 	case ST_MEMBER_DELETE:
