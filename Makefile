@@ -159,9 +159,9 @@ fuzz:
 
 # Files that follow .clang-format: a file joins the list when it is next
 # changed (a whole-tree reformat would bury the history of every line).
-FORMAT_CHECKED := src/api/me.c src/api/routes.c src/api/spaces.c src/api/tokens.c \
-                  src/api/users.c src/api/verify.c src/audit/audit.c \
-                  src/audit/audit.h src/auth/grant.c src/auth/header.c \
+FORMAT_CHECKED := src/api/apps.c src/api/me.c src/api/routes.c src/api/spaces.c \
+                  src/api/tokens.c src/api/users.c src/api/verify.c src/audit/audit.c \
+                  src/audit/audit.h src/auth/grant.c src/auth/header.c src/console/apps.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
                   src/http/router.c src/oauth/metadata.c src/oauth/pkce.c \

@@ -68,8 +68,8 @@ static bool input_ttl(struct http_req *req, const cJSON *o, const char *key, int
 		return true;
 	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
 	    v->valuedouble < 0 || v->valuedouble > (double)max) {
-		http_reply_error(req, 400, "invalid_request", "\"%s\" must be an integer from 0 to %lld.",
-				 key, (long long)max);
+		http_reply_error(req, 400, "invalid_request",
+				 "\"%s\" must be an integer from 0 to %lld.", key, (long long)max);
 		return false;
 	}
 	*out = (int64_t)v->valuedouble;
@@ -106,7 +106,8 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 	if (uris && !cJSON_IsNull(uris)) {
 		const cJSON *u;
 		if (!cJSON_IsArray(uris)) {
-			http_reply_error(req, 400, "invalid_request", "\"redirect_uris\" must be a list.");
+			http_reply_error(req, 400, "invalid_request",
+					 "\"redirect_uris\" must be a list.");
 			return false;
 		}
 		a->redirect_uris[0] = '\0';
@@ -114,7 +115,8 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 			if (!cJSON_IsString(u) || strchr(u->valuestring, '\n') ||
 			    app_add_redirect(a, u->valuestring) != JT_OK) {
 				http_reply_error(req, 400, "invalid_request",
-						 "\"redirect_uris\": at most %d strings of at most %d bytes.",
+						 "\"redirect_uris\": at most %d strings of at most "
+						 "%d bytes.",
 						 LIMIT_REDIRECT_URIS, LIMIT_URI_BYTES);
 				return false;
 			}
@@ -124,11 +126,13 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 	if (grants && !cJSON_IsNull(grants)) {
 		unsigned bits = 0, bit;
 		const cJSON *g;
-		bool ok = cJSON_IsString(grants) && grant_parse(grants->valuestring, &bits) == JT_OK;
+		bool ok =
+			cJSON_IsString(grants) && grant_parse(grants->valuestring, &bits) == JT_OK;
 		if (cJSON_IsArray(grants)) {
 			ok = true;
 			cJSON_ArrayForEach(g, grants) {
-				ok = ok && cJSON_IsString(g) && grant_parse(g->valuestring, &bit) == JT_OK;
+				ok = ok && cJSON_IsString(g) &&
+				     grant_parse(g->valuestring, &bit) == JT_OK;
 				if (ok)
 					bits |= bit;
 			}
@@ -171,7 +175,8 @@ static void create(struct http_req *req, const struct principal *p)
 	/* Default grants follow from whether the app redirects users. */
 	const cJSON *uris = cJSON_GetObjectItemCaseSensitive(body, "redirect_uris");
 	snprintf(a.grants, sizeof a.grants, "%s",
-		 cJSON_GetArraySize(uris) > 0 ? "authorization_code refresh_token" : "client_credentials");
+		 cJSON_GetArraySize(uris) > 0 ? "authorization_code refresh_token"
+					      : "client_credentials");
 	if (read_app(req, body, &a)) {
 		enum jt_status st = app_register(jt->store, &a, secret);
 		if (st != JT_OK) {
@@ -255,16 +260,17 @@ void api_app_item(struct http_req *req)
 		if (body && read_app(req, body, &a)) {
 			enum jt_status st = JT_OK;
 			if (a.public_client != was_public) {
-				http_reply_error(req, 400, "invalid_request",
-						 "An app cannot change between public and confidential.");
+				http_reply_error(
+					req, 400, "invalid_request",
+					"An app cannot change between public and confidential.");
 				st = JT_EINVAL;
 			}
 			if (st == JT_OK)
 				st = store_app_update(jt->store, &a);
 			if (st == JT_OK) {
 				auth_invalidate(jt->auth);
-				api_audit(req, p, "app.updated", true, "app %lld (%s) %s", (long long)a.id,
-					  a.name, a.client_id);
+				api_audit(req, p, "app.updated", true, "app %lld (%s) %s",
+					  (long long)a.id, a.name, a.client_id);
 				http_reply_json(req, 200, render_app(&a));
 			} else if (!req->status) {
 				http_reply_status(req, st, "app");
@@ -293,8 +299,8 @@ void api_app_secret(struct http_req *req)
 			http_reply_status(req, st, "app");
 		else {
 			auth_invalidate(api_jeton(req)->auth); /* the old secret stops at once */
-			api_audit(req, p, "app.secret_rotated", true, "app %lld (%s) %s", (long long)a.id,
-				  a.name, a.client_id);
+			api_audit(req, p, "app.secret_rotated", true, "app %lld (%s) %s",
+				  (long long)a.id, a.name, a.client_id);
 			reply_with_secret(req, 200, &a, secret);
 		}
 	}

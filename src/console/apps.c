@@ -25,7 +25,8 @@ void console_apps(struct http_req *req)
 	if (!console_begin(req, true, &c))
 		return;
 	if (store_app_list(api_jeton(req)->store, &page, &items, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", &c);
+		page_message(req, 503, "Unavailable",
+			     "The service is unavailable; try again shortly.", &c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -35,7 +36,8 @@ void console_apps(struct http_req *req)
 		cJSON_AddNumberToObject(r, "id", (double)items[i].id);
 		cJSON_AddStringToObject(r, "name", items[i].name);
 		cJSON_AddStringToObject(r, "client_id", items[i].client_id);
-		cJSON_AddStringToObject(r, "type", items[i].public_client ? "public" : "confidential");
+		cJSON_AddStringToObject(r, "type",
+					items[i].public_client ? "public" : "confidential");
 		cJSON_AddStringToObject(r, "grants", items[i].grants);
 		console_time(items[i].created_at, "", buf);
 		cJSON_AddStringToObject(r, "created", buf);
@@ -186,10 +188,12 @@ void console_app_new(struct http_req *req)
 		cJSON_Delete(details);
 		return;
 	}
-	console_secret_page(req, &c, "apps", "App created", secret,
-			    "Copy the client secret now: it will not be shown again.",
-			    "The app authenticates with its client ID and this secret (HTTP Basic or "
-			    "form fields) at /oauth/token.", back, details);
+	console_secret_page(
+		req, &c, "apps", "App created", secret,
+		"Copy the client secret now: it will not be shown again.",
+		"The app authenticates with its client ID and this secret (HTTP Basic or "
+		"form fields) at /oauth/token.",
+		back, details);
 	crypto_wipe(secret, sizeof secret);
 }
 
@@ -234,8 +238,8 @@ void console_app_secret(struct http_req *req)
 		snprintf(msg, sizeof msg,
 			 "\"%s\" gets a new client secret; the current one stops working at once.",
 			 a.name);
-		console_confirm(req, &c, "apps", "New client secret?", msg, "Make a new secret", false,
-				back);
+		console_confirm(req, &c, "apps", "New client secret?", msg, "Make a new secret",
+				false, back);
 		return;
 	}
 	struct jeton *jt = api_jeton(req);
@@ -268,7 +272,8 @@ void console_app_delete(struct http_req *req)
 		snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
 		snprintf(msg, sizeof msg,
 			 "\"%s\" and every token issued to it stop working at once. This cannot be "
-			 "undone.", a.name);
+			 "undone.",
+			 a.name);
 		console_confirm(req, &c, "apps", "Delete app?", msg, "Delete app", true, back);
 		return;
 	}
