@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* OAuth apps: /v1/apps, for instance admins (scope manage_apps). The
  * client secret appears only in the responses of create and of
- * POST /v1/apps/{id}/secret. */
+ * POST /v1/apps/{id}/secret. Registering an app, widening one and a new
+ * secret hand the app's scopes on: the caller must be able to
+ * (grant_may_register_app). */
 #include "api/api.h"
 #include "crypto/crypto.h"
 #include "oauth/oauth.h"
@@ -162,6 +164,44 @@ static void reply_with_secret(struct http_req *req, int status, const struct app
 	http_reply_json(req, status, o);
 }
 
+/* The scopes an app stands for; SCOPE_ALL when unreadable, so that only a
+ * caller holding everything hands it on. */
+static uint64_t scopes_of(const struct app *a)
+{
+	uint64_t scopes;
+	if (scope_parse(a->scopes, strlen(a->scopes), &scopes) != JT_OK)
+		return SCOPE_ALL;
+	return scopes;
+}
+
+/* What a change from old to now hands on anew: the scopes added, or all of
+ * them when the app gains client_credentials and so starts acting with
+ * them itself. */
+static uint64_t widened_by(const struct app *old, const struct app *now)
+{
+	bool gains_client = !(grant_of_app(old) & GRANT_CLIENT_CREDENTIALS) &&
+			    (grant_of_app(now) & GRANT_CLIENT_CREDENTIALS);
+	return gains_client ? scopes_of(now) : scopes_of(now) & ~scopes_of(old);
+}
+
+/* Replies 403 unless the caller may hand scopes on to an app; false when
+ * it may. */
+static bool refused(struct http_req *req, const struct principal *p, uint64_t scopes)
+{
+	struct grant_caller by;
+	uint64_t missing;
+	grant_caller_of_token(p, &by);
+	enum grant_refusal r = grant_may_register_app(&by, scopes, &missing);
+	if (r == GRANT_NOT_PERSONAL)
+		http_reply_error(req, 403, "forbidden",
+				 "Apps are registered, widened and given new secrets by a person, "
+				 "with a personal access token or in the console, not with an "
+				 "OAuth token.");
+	else if (r != GRANT_OK)
+		api_reply_insufficient_scope(req, missing);
+	return r != GRANT_OK;
+}
+
 static void create(struct http_req *req, const struct principal *p)
 {
 	struct jeton *jt = api_jeton(req);
@@ -177,7 +217,7 @@ static void create(struct http_req *req, const struct principal *p)
 	snprintf(a.grants, sizeof a.grants, "%s",
 		 cJSON_GetArraySize(uris) > 0 ? "authorization_code refresh_token"
 					      : "client_credentials");
-	if (read_app(req, body, &a)) {
+	if (read_app(req, body, &a) && !refused(req, p, scopes_of(&a))) {
 		enum jt_status st = app_register(jt->store, &a, secret);
 		if (st != JT_OK) {
 			http_reply_status(req, st, "app");
@@ -256,15 +296,18 @@ void api_app_item(struct http_req *req)
 		http_reply_status(req, st, "app");
 	} else if (req->method == HTTP_PATCH) {
 		cJSON *body = input_json_object(req);
-		bool was_public = a.public_client;
+		struct app old = a;
 		if (body && read_app(req, body, &a)) {
 			enum jt_status st = JT_OK;
-			if (a.public_client != was_public) {
+			if (a.public_client != old.public_client) {
 				http_reply_error(
 					req, 400, "invalid_request",
 					"An app cannot change between public and confidential.");
 				st = JT_EINVAL;
 			}
+			uint64_t widened = widened_by(&old, &a);
+			if (st == JT_OK && widened && refused(req, p, widened))
+				st = JT_EINVAL;
 			if (st == JT_OK)
 				st = store_app_update(jt->store, &a);
 			if (st == JT_OK) {
@@ -291,7 +334,7 @@ void api_app_secret(struct http_req *req)
 	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
 	if (!p)
 		return;
-	if (route_app(req, &a)) {
+	if (route_app(req, &a) && !refused(req, p, scopes_of(&a))) {
 		enum jt_status st = app_new_secret(api_jeton(req)->store, &a, secret);
 		if (st == JT_ECONFLICT)
 			http_reply_error(req, 409, "conflict", "A public app has no secret.");

@@ -138,8 +138,9 @@ enum jt_status grant_users_share_space(struct store *st, int64_t caller_id, int6
 /* ---- Who may hand on rights (grant.c) ----
  *
  * One rule for every action that yields or widens a secret: creating or
- * rotating a personal access token (a rotation is a creation), and creating
- * an admin or changing an admin account. The caller must be a person (a
+ * rotating a personal access token (a rotation is a creation), creating
+ * an admin or changing an admin account, and registering, widening or
+ * giving a new secret to an app. The caller must be a person (a
  * personal access token or a console session, never a token issued through
  * /oauth/token), hold every right handed on (its user's permissions ∩ its
  * token's scopes), and, for a token it mints, outlive it. */
@@ -174,6 +175,15 @@ uint64_t grant_admin_scopes(void);
  * admin's own account is worth every scope, so it is handed on only by
  * whoever holds them all. */
 enum grant_refusal grant_may_touch_admin(const struct grant_caller *c);
+/* May c register an app with scopes, widen an app by scopes, or give an
+ * app a new secret (scopes: all the app's)? The app's secret then yields
+ * tokens with those scopes (client_credentials) or asks users for them, so
+ * the same rule applies to every app, whatever its grants. An app belongs
+ * to no space: a caller holding manage_users, which gives any role in any
+ * space, counts as holding every space scope. *missing gets the scopes c
+ * cannot hand on. */
+enum grant_refusal grant_may_register_app(const struct grant_caller *c, uint64_t scopes,
+					  uint64_t *missing);
 
 /* Issues a personal access token: generates it, stores its hash, writes
  * the token into token (shown once) and the stored record into out.

@@ -106,6 +106,18 @@ enum grant_refusal grant_may_touch_admin(const struct grant_caller *c)
 	return may_hand_on(c, grant_admin_scopes());
 }
 
+enum grant_refusal grant_may_register_app(const struct grant_caller *c, uint64_t scopes,
+					  uint64_t *missing)
+{
+	/* An app belongs to no space, and manage_users gives any role in any
+	 * space: whoever holds it can hand on every space scope. */
+	struct grant_caller as_app = *c;
+	if (c->holds & SCOPE_MANAGE_USERS)
+		as_app.holds |= SCOPE_SPACE_SCOPES;
+	*missing = scopes & ~as_app.holds;
+	return may_hand_on(&as_app, scopes);
+}
+
 /* Fills p with a fresh token's hash and display prefix. */
 static void fresh_secret(struct pat *p, char token[TOKEN_LEN + 1])
 {

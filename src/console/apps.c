@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Apps (instance admins): list, create (the secret shown once), details
- * with the client ID always visible, secret rotation and deletion. */
+ * with the client ID always visible, secret rotation and deletion.
+ * Creating an app and a new secret hand its scopes on, as on the API
+ * (grant_may_register_app). */
 #include "console/console.h"
 #include "api/api.h"
 #include "audit/audit.h"
@@ -90,6 +92,26 @@ static void new_app_page(struct http_req *req, int status, const struct console_
 	page_render(req, status, "New app", "apps", "app_new.html", d, c);
 }
 
+/* Room for the sentence that names the scopes an app would be refused. */
+#define REFUSAL_BYTES (LIMIT_SCOPES_BYTES + 64)
+
+/* Whether the signed-in user may hand a's scopes on to it; why says what
+ * they lack otherwise. */
+static bool may_register(const struct console_ctx *c, const struct app *a, char why[REFUSAL_BYTES])
+{
+	struct grant_caller by;
+	uint64_t scopes, missing;
+	char names[LIMIT_SCOPES_BYTES + 1];
+	if (scope_parse(a->scopes, strlen(a->scopes), &scopes) != JT_OK)
+		scopes = SCOPE_ALL;
+	grant_caller_of_session(c->held, &by);
+	if (grant_may_register_app(&by, scopes, &missing) == GRANT_OK)
+		return true;
+	scope_format(missing, names, sizeof names);
+	snprintf(why, REFUSAL_BYTES, "You cannot give an app rights you do not hold (%s).", names);
+	return false;
+}
+
 static int64_t form_int(struct http_req *req, const char *key, int64_t fallback)
 {
 	char v[24];
@@ -103,6 +125,7 @@ void console_app_new(struct http_req *req)
 	struct console_ctx c;
 	struct app a;
 	char uris[LIMIT_REDIRECT_URIS_BYTES + 1], type[16], v[4], why[256];
+	char refusal[REFUSAL_BYTES];
 	char secret[TOKEN_LEN + 1];
 	if (!console_begin(req, true, &c))
 		return;
@@ -169,6 +192,10 @@ void console_app_new(struct http_req *req)
 		new_app_page(req, 400, &c, &a, uris, why);
 		return;
 	}
+	if (!may_register(&c, &a, refusal)) {
+		new_app_page(req, 403, &c, &a, uris, refusal);
+		return;
+	}
 	a.owner_id = c.user.id;
 	if (app_register(api_jeton(req)->store, &a, secret) != JT_OK) {
 		new_app_page(req, 503, &c, &a, uris, "The app could not be stored.");
@@ -231,6 +258,7 @@ void console_app_secret(struct http_req *req)
 	struct console_ctx c;
 	struct app a;
 	char secret[TOKEN_LEN + 1], msg[LIMIT_NAME_BYTES + 160], back[64];
+	char refusal[REFUSAL_BYTES];
 	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
 		return;
 	snprintf(back, sizeof back, "/console/apps/%lld", (long long)a.id);
@@ -240,6 +268,10 @@ void console_app_secret(struct http_req *req)
 			 a.name);
 		console_confirm(req, &c, "apps", "New client secret?", msg, "Make a new secret",
 				false, back);
+		return;
+	}
+	if (!may_register(&c, &a, refusal)) {
+		page_message(req, 403, "No new secret", refusal, &c);
 		return;
 	}
 	struct jeton *jt = api_jeton(req);

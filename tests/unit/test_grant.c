@@ -85,6 +85,57 @@ TEST(admin_accounts_need_every_admin_scope)
 	}
 }
 
+TEST(an_app_gets_only_scopes_its_registrar_holds)
+{
+	uint64_t missing;
+	struct grant_caller c = {.personal = true, .holds = SCOPE_MANAGE_APPS};
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_APPS, &missing), GRANT_OK);
+	CHECK_EQ_INT(missing, 0);
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_USERS | SCOPE_READ_CONTENT, &missing),
+		     GRANT_NOT_HELD);
+	CHECK_EQ_INT(missing, SCOPE_MANAGE_USERS | SCOPE_READ_CONTENT);
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_TOKENS, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(missing, SCOPE_MANAGE_TOKENS);
+	/* a space scope held through a role is the caller's to hand on */
+	c.holds = SCOPE_MANAGE_APPS | SCOPE_READ_CONTENT;
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_READ_CONTENT, &missing), GRANT_OK);
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_WRITE_CONTENT, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(missing, SCOPE_WRITE_CONTENT);
+}
+
+TEST(manage_users_hands_on_every_space_scope_to_an_app)
+{
+	uint64_t missing;
+	struct grant_caller c = {.personal = true, .holds = ADMIN};
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_ALL, &missing), GRANT_OK);
+	CHECK_EQ_INT(missing, 0);
+	/* but not an instance scope it lacks */
+	c.holds = SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS;
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_ALL, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(missing, SCOPE_MANAGE_TOKENS);
+	/* nor does a space role reach further than its own scopes */
+	c.holds = SCOPE_MANAGE_APPS | SCOPE_SPACE_SCOPES;
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_USERS, &missing), GRANT_NOT_HELD);
+}
+
+TEST(only_a_person_registers_an_app)
+{
+	uint64_t missing;
+	struct principal p = {
+		.kind = TOKEN_CLIENT, .token_scopes = SCOPE_ALL, .user_permissions = SCOPE_ALL};
+	struct grant_caller c;
+	grant_caller_of_token(&p, &c);
+	CHECK_EQ_INT(grant_may_register_app(&c, 0, &missing), GRANT_NOT_PERSONAL);
+	p.kind = TOKEN_ACCESS;
+	grant_caller_of_token(&p, &c);
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_READ_CONTENT, &missing), GRANT_NOT_PERSONAL);
+	/* an admin's console session holds every admin scope */
+	grant_caller_of_session(ADMIN, &c);
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_ALL, &missing), GRANT_OK);
+	grant_caller_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
+	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_USERS, &missing), GRANT_NOT_HELD);
+}
+
 TEST(a_token_acts_only_in_its_users_spaces_and_its_bound_space)
 {
 	struct principal_space spaces[] = {space(1, SCOPE_READ_CONTENT),
@@ -107,6 +158,9 @@ int main(void)
 	RUN(an_expiring_caller_mints_nothing_that_outlives_it);
 	RUN(a_console_session_holds_what_its_user_holds);
 	RUN(admin_accounts_need_every_admin_scope);
+	RUN(an_app_gets_only_scopes_its_registrar_holds);
+	RUN(manage_users_hands_on_every_space_scope_to_an_app);
+	RUN(only_a_person_registers_an_app);
 	RUN(a_token_acts_only_in_its_users_spaces_and_its_bound_space);
 	return check_summary(__FILE__);
 }
