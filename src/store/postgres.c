@@ -88,8 +88,9 @@ static enum jt_status exec_row(struct pg_slot *c, enum pg_stmt_id id, const stru
 	return pg_exec_row(c, id, stmt_sql[id], p, res, what);
 }
 
-static void read_user(const PGresult *r, int row, struct user *u)
+static void read_user(const PGresult *r, int row, void *out)
 {
+	struct user *u = out;
 	memset(u, 0, sizeof *u);
 	u->id = pg_col_int(r, row, 0);
 	pg_col_text(r, row, 1, u->email, sizeof u->email);
@@ -100,8 +101,9 @@ static void read_user(const PGresult *r, int row, struct user *u)
 	u->created_at = pg_col_int(r, row, 6);
 }
 
-static void read_space(const PGresult *r, int row, struct space *sp)
+static void read_space(const PGresult *r, int row, void *out)
 {
+	struct space *sp = out;
 	memset(sp, 0, sizeof *sp);
 	sp->id = pg_col_int(r, row, 0);
 	pg_col_text(r, row, 1, sp->name, sizeof sp->name);
@@ -109,8 +111,9 @@ static void read_space(const PGresult *r, int row, struct space *sp)
 	pg_col_text(r, row, 3, sp->role, sizeof sp->role);
 }
 
-static void read_membership(const PGresult *r, int row, struct membership *m)
+static void read_membership(const PGresult *r, int row, void *out)
 {
+	struct membership *m = out;
 	memset(m, 0, sizeof *m);
 	m->space_id = pg_col_int(r, row, 0);
 	pg_col_text(r, row, 1, m->space_name, sizeof m->space_name);
@@ -120,8 +123,9 @@ static void read_membership(const PGresult *r, int row, struct membership *m)
 	pg_col_text(r, row, 5, m->permissions, sizeof m->permissions);
 }
 
-static void read_pat(const PGresult *r, int row, struct pat *p)
+static void read_pat(const PGresult *r, int row, void *out)
 {
+	struct pat *p = out;
 	memset(p, 0, sizeof *p);
 	p->id = pg_col_int(r, row, 0);
 	p->user_id = pg_col_int(r, row, 1);
@@ -301,7 +305,7 @@ static enum jt_status user_lookup(struct store *base, enum pg_stmt_id id, int64_
 				  const char *text_key, struct user *out)
 {
 	return pg_lookup(pg_to(base), id, stmt_sql[id], key, text_key,
-			 (void (*)(const PGresult *, int, void *))read_user, out);
+			 read_user, out);
 }
 
 static enum jt_status pg_user_get(struct store *base, int64_t id, struct user *out)
@@ -342,7 +346,7 @@ static enum jt_status pg_user_list(struct store *base, const struct store_page *
 	pg_param_int(&p, page->limit);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, PGS_USER_LIST, stmt_sql[PGS_USER_LIST], &p, sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_user,
+				       read_user,
 				       (void **)items, n, "user list");
 	pg_release(pg, c);
 	return st;
@@ -386,7 +390,7 @@ static enum jt_status space_lookup(struct store *base, enum pg_stmt_id id, int64
 				   const char *text_key, struct space *out)
 {
 	return pg_lookup(pg_to(base), id, stmt_sql[id], key, text_key,
-			 (void (*)(const PGresult *, int, void *))read_space, out);
+			 read_space, out);
 }
 
 static enum jt_status pg_space_get(struct store *base, int64_t id, struct space *out)
@@ -409,7 +413,7 @@ static enum jt_status pg_space_list(struct store *base, int64_t user_id, bool me
 	pg_param_int(&p, user_id);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, id, stmt_sql[id], &p, sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_space,
+				       read_space,
 				       (void **)items, n, "space list");
 	pg_release(pg, c);
 	return st;
@@ -454,7 +458,7 @@ static enum jt_status member_query(struct store *base, enum pg_stmt_id id, int64
 		pg_param_int(&p, LIMIT_SPACES_PER_USER);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, id, stmt_sql[id], &p, sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_membership,
+				       read_membership,
 				       (void **)items, n, "member list");
 	pg_release(pg, c);
 	return st;
@@ -531,7 +535,7 @@ static enum jt_status pg_pat_list(struct store *base, int64_t user_id,
 	pg_param_int(&p, page->limit);
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, PGS_PAT_LIST, stmt_sql[PGS_PAT_LIST], &p, sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_pat,
+				       read_pat,
 				       (void **)items, n, "pat list");
 	pg_release(pg, c);
 	return st;

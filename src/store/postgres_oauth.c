@@ -105,8 +105,9 @@ static enum jt_status exec_row(struct pg_slot *c, enum pg_stmt_id id, const stru
 	return pg_exec_row(c, id, oauth_sql[id - PGS_APP_INSERT], p, res, what);
 }
 
-static void read_app(const PGresult *r, int row, struct app *a)
+static void read_app(const PGresult *r, int row, void *out)
 {
+	struct app *a = out;
 	memset(a, 0, sizeof *a);
 	a->id = pg_col_int(r, row, 0);
 	pg_col_text(r, row, 1, a->client_id, sizeof a->client_id);
@@ -126,8 +127,9 @@ static void read_app(const PGresult *r, int row, struct app *a)
 	a->introspect = pg_col_bool(r, row, 15);
 }
 
-static void read_code(const PGresult *r, int row, struct auth_code *c)
+static void read_code(const PGresult *r, int row, void *out)
 {
+	struct auth_code *c = out;
 	memset(c, 0, sizeof *c);
 	pg_col_hash(r, row, 0, c->hash);
 	c->app_id = pg_col_int(r, row, 1);
@@ -144,8 +146,9 @@ static void read_code(const PGresult *r, int row, struct auth_code *c)
 	c->used_at = pg_col_int(r, row, 12);
 }
 
-static void read_otoken(const PGresult *r, int row, struct oauth_token *t)
+static void read_otoken(const PGresult *r, int row, void *out)
 {
+	struct oauth_token *t = out;
 	memset(t, 0, sizeof *t);
 	t->id = pg_col_int(r, row, 0);
 	pg_col_hash(r, row, 1, t->hash);
@@ -239,7 +242,7 @@ static enum jt_status app_lookup(struct store *base, enum pg_stmt_id id, int64_t
 				 const char *text_key, struct app *out)
 {
 	return pg_lookup(pg_to(base), id, oauth_sql[id - PGS_APP_INSERT], key, text_key,
-			 (void (*)(const PGresult *, int, void *))read_app, out);
+			 read_app, out);
 }
 
 enum jt_status pg_app_get(struct store *base, int64_t id, struct app *out)
@@ -263,7 +266,7 @@ enum jt_status pg_app_list(struct store *base, const struct store_page *page,
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, PGS_APP_LIST, oauth_sql[PGS_APP_LIST - PGS_APP_INSERT],
 				       &p, sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_app,
+				       read_app,
 				       (void **)items, n, "app list");
 	pg_release(pg, c);
 	return st;
@@ -344,7 +347,7 @@ enum jt_status pg_code_get(struct store *base, const uint8_t hash[STORE_HASH_LEN
 			   struct auth_code *out)
 {
 	return hash_lookup(base, PGS_CODE_GET, hash,
-			   (void (*)(const PGresult *, int, void *))read_code, out, "code get");
+			   read_code, out, "code get");
 }
 
 /* ---- OAuth tokens ---- */
@@ -496,7 +499,7 @@ enum jt_status pg_oauth_find_by_hash(struct store *base, const uint8_t hash[STOR
 				     struct oauth_token *out)
 {
 	return hash_lookup(base, PGS_OTOKEN_BY_HASH, hash,
-			   (void (*)(const PGresult *, int, void *))read_otoken, out,
+			   read_otoken, out,
 			   "token by hash");
 }
 
@@ -527,21 +530,22 @@ enum jt_status pg_session_insert(struct store *base, const struct session *se)
 	return st;
 }
 
-static void read_session(const PGresult *r, int row, struct session *out)
+static void read_session(const PGresult *r, int row, void *out)
 {
-	memset(out, 0, sizeof *out);
-	pg_col_hash(r, row, 0, out->hash);
-	out->user_id = pg_col_int(r, row, 1);
-	out->created_at = pg_col_int(r, row, 2);
-	out->expires_at = pg_col_int(r, row, 3);
-	pg_col_text(r, row, 4, out->ip, sizeof out->ip);
+	struct session *se = out;
+	memset(se, 0, sizeof *se);
+	pg_col_hash(r, row, 0, se->hash);
+	se->user_id = pg_col_int(r, row, 1);
+	se->created_at = pg_col_int(r, row, 2);
+	se->expires_at = pg_col_int(r, row, 3);
+	pg_col_text(r, row, 4, se->ip, sizeof se->ip);
 }
 
 enum jt_status pg_session_find(struct store *base, const uint8_t hash[STORE_HASH_LEN],
 			       struct session *out)
 {
 	return hash_lookup(base, PGS_SESSION_GET, hash,
-			   (void (*)(const PGresult *, int, void *))read_session, out,
+			   read_session, out,
 			   "session get");
 }
 
@@ -590,8 +594,9 @@ enum jt_status pg_audit_insert(struct store *base, const struct audit_event *e)
 	return st;
 }
 
-static void read_audit(const PGresult *r, int row, struct audit_event *e)
+static void read_audit(const PGresult *r, int row, void *out)
 {
+	struct audit_event *e = out;
 	char outcome[16];
 	memset(e, 0, sizeof *e);
 	e->id = pg_col_int(r, row, 0);
@@ -619,7 +624,7 @@ enum jt_status pg_audit_list(struct store *base, const struct audit_filter *f,
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, PGS_AUDIT_LIST, oauth_sql[PGS_AUDIT_LIST - PGS_APP_INSERT],
 				       &p, sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_audit,
+				       read_audit,
 				       (void **)items, n, "audit list");
 	pg_release(pg, c);
 	return st;
@@ -642,8 +647,9 @@ enum jt_status pg_key_insert(struct store *base, const struct signing_key *k)
 	return st;
 }
 
-static void read_key(const PGresult *r, int row, struct signing_key *k)
+static void read_key(const PGresult *r, int row, void *out)
 {
+	struct signing_key *k = out;
 	memset(k, 0, sizeof *k);
 	pg_col_text(r, row, 0, k->kid, sizeof k->kid);
 	pg_col_text(r, row, 1, k->alg, sizeof k->alg);
@@ -662,7 +668,7 @@ enum jt_status pg_key_list(struct store *base, int64_t now, struct signing_key *
 	struct pg_slot *c = pg_acquire(pg);
 	enum jt_status st = pg_collect(c, PGS_KEY_LIST, oauth_sql[PGS_KEY_LIST - PGS_APP_INSERT], &p,
 				       sizeof **items,
-				       (void (*)(const PGresult *, int, void *))read_key,
+				       read_key,
 				       (void **)items, n, "key list");
 	pg_release(pg, c);
 	return st;

@@ -69,8 +69,9 @@ static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
 }
 
 
-static void read_user(sqlite3_stmt *s, struct user *u)
+static void read_user(sqlite3_stmt *s, void *out)
 {
+	struct user *u = out;
 	memset(u, 0, sizeof *u);
 	u->id = sqlite3_column_int64(s, 0);
 	sq_col_text(s, 1, u->email, sizeof u->email);
@@ -81,8 +82,9 @@ static void read_user(sqlite3_stmt *s, struct user *u)
 	u->created_at = sqlite3_column_int64(s, 6);
 }
 
-static void read_space(sqlite3_stmt *s, struct space *sp)
+static void read_space(sqlite3_stmt *s, void *out)
 {
+	struct space *sp = out;
 	memset(sp, 0, sizeof *sp);
 	sp->id = sqlite3_column_int64(s, 0);
 	sq_col_text(s, 1, sp->name, sizeof sp->name);
@@ -90,8 +92,9 @@ static void read_space(sqlite3_stmt *s, struct space *sp)
 	sq_col_text(s, 3, sp->role, sizeof sp->role);
 }
 
-static void read_membership(sqlite3_stmt *s, struct membership *m)
+static void read_membership(sqlite3_stmt *s, void *out)
 {
+	struct membership *m = out;
 	memset(m, 0, sizeof *m);
 	m->space_id = sqlite3_column_int64(s, 0);
 	sq_col_text(s, 1, m->space_name, sizeof m->space_name);
@@ -101,8 +104,9 @@ static void read_membership(sqlite3_stmt *s, struct membership *m)
 	sq_col_text(s, 5, m->permissions, sizeof m->permissions);
 }
 
-static void read_pat(sqlite3_stmt *s, struct pat *p)
+static void read_pat(sqlite3_stmt *s, void *out)
 {
+	struct pat *p = out;
 	memset(p, 0, sizeof *p);
 	p->id = sqlite3_column_int64(s, 0);
 	p->user_id = sqlite3_column_int64(s, 1);
@@ -306,7 +310,7 @@ static enum jt_status user_lookup(struct store *base, enum stmt_id id, int64_t k
 				  const char *text_key, struct user *out)
 {
 	return sq_lookup(sq_to(base), id, stmt_sql[id], key, text_key,
-			 (void (*)(sqlite3_stmt *, void *))read_user, out);
+			 read_user, out);
 }
 
 static enum jt_status sq_user_get(struct store *base, int64_t id, struct user *out)
@@ -353,7 +357,7 @@ static enum jt_status sq_user_list(struct store *base, const struct store_page *
 	if (s) {
 		sqlite3_bind_int64(s, 1, page_before(page));
 		sqlite3_bind_int(s, 2, page->limit);
-		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_user,
+		st = sq_collect(c, s, sizeof **items, read_user,
 			     (void **)items, n, "user list");
 	}
 	sq_release(sq, c);
@@ -406,7 +410,7 @@ static enum jt_status space_lookup(struct store *base, enum stmt_id id, int64_t 
 				  const char *text_key, struct space *out)
 {
 	return sq_lookup(sq_to(base), id, stmt_sql[id], key, text_key,
-			 (void (*)(sqlite3_stmt *, void *))read_space, out);
+			 read_space, out);
 }
 
 static enum jt_status sq_space_get(struct store *base, int64_t id, struct space *out)
@@ -431,7 +435,7 @@ static enum jt_status sq_space_list(struct store *base, int64_t user_id, bool me
 	*n = 0;
 	if (s) {
 		sqlite3_bind_int64(s, 1, user_id);
-		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_space,
+		st = sq_collect(c, s, sizeof **items, read_space,
 			     (void **)items, n, "space list");
 	}
 	sq_release(sq, c);
@@ -487,7 +491,7 @@ static enum jt_status member_query(struct store *base, enum stmt_id id, int64_t 
 		if (id == ST_MEMBERSHIPS_OF_USER)
 			sqlite3_bind_int(s, 2, LIMIT_SPACES_PER_USER);
 		st = sq_collect(c, s, sizeof **items,
-			     (void (*)(sqlite3_stmt *, void *))read_membership, (void **)items, n,
+			     read_membership, (void **)items, n,
 			     "member list");
 	}
 	sq_release(sq, c);
@@ -592,7 +596,7 @@ static enum jt_status sq_pat_list(struct store *base, int64_t user_id,
 		sqlite3_bind_int64(s, 1, user_id);
 		sqlite3_bind_int64(s, 2, page_before(page));
 		sqlite3_bind_int(s, 3, page->limit);
-		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_pat,
+		st = sq_collect(c, s, sizeof **items, read_pat,
 			     (void **)items, n, "pat list");
 	}
 	sq_release(sq, c);

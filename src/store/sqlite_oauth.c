@@ -101,8 +101,9 @@ static void bind_hash(sqlite3_stmt *s, int i, const uint8_t hash[STORE_HASH_LEN]
 	sqlite3_bind_blob(s, i, hash, STORE_HASH_LEN, SQLITE_STATIC);
 }
 
-static void read_app(sqlite3_stmt *s, struct app *a)
+static void read_app(sqlite3_stmt *s, void *out)
 {
+	struct app *a = out;
 	memset(a, 0, sizeof *a);
 	a->id = sqlite3_column_int64(s, 0);
 	sq_col_text(s, 1, a->client_id, sizeof a->client_id);
@@ -123,8 +124,9 @@ static void read_app(sqlite3_stmt *s, struct app *a)
 	a->introspect = sqlite3_column_int(s, 15) != 0;
 }
 
-static void read_code(sqlite3_stmt *s, struct auth_code *c)
+static void read_code(sqlite3_stmt *s, void *out)
 {
+	struct auth_code *c = out;
 	memset(c, 0, sizeof *c);
 	col_hash(s, 0, c->hash);
 	c->app_id = sqlite3_column_int64(s, 1);
@@ -141,8 +143,9 @@ static void read_code(sqlite3_stmt *s, struct auth_code *c)
 	c->used_at = sqlite3_column_int64(s, 12);
 }
 
-static void read_otoken(sqlite3_stmt *s, struct oauth_token *t)
+static void read_otoken(sqlite3_stmt *s, void *out)
 {
+	struct oauth_token *t = out;
 	memset(t, 0, sizeof *t);
 	t->id = sqlite3_column_int64(s, 0);
 	col_hash(s, 1, t->hash);
@@ -216,7 +219,7 @@ static enum jt_status app_lookup(struct store *base, enum stmt_id id, int64_t ke
 				 const char *text_key, struct app *out)
 {
 	return sq_lookup(sq_to(base), id, oauth_sql[id - ST_APP_INSERT], key, text_key,
-			 (void (*)(sqlite3_stmt *, void *))read_app, out);
+			 read_app, out);
 }
 
 enum jt_status sq_app_get(struct store *base, int64_t id, struct app *out)
@@ -242,7 +245,7 @@ enum jt_status sq_app_list(struct store *base, const struct store_page *page,
 	if (s) {
 		sqlite3_bind_int64(s, 1, page->before > 0 ? page->before : INT64_MAX);
 		sqlite3_bind_int(s, 2, page->limit);
-		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_app,
+		st = sq_collect(c, s, sizeof **items, read_app,
 				(void **)items, n, "app list");
 	}
 	sq_release(sq, c);
@@ -651,8 +654,9 @@ enum jt_status sq_audit_insert(struct store *base, const struct audit_event *e)
 	return sq_batch_submit(sq_to(base), audit_job, e, sizeof *e, audit_done, NULL);
 }
 
-static void read_audit(sqlite3_stmt *s, struct audit_event *e)
+static void read_audit(sqlite3_stmt *s, void *out)
 {
+	struct audit_event *e = out;
 	char outcome[16];
 	memset(e, 0, sizeof *e);
 	e->id = sqlite3_column_int64(s, 0);
@@ -682,7 +686,7 @@ enum jt_status sq_audit_list(struct store *base, const struct audit_filter *f,
 		sqlite3_bind_int64(s, 4, f->since);
 		sqlite3_bind_int64(s, 5, f->until);
 		sqlite3_bind_int(s, 6, page->limit);
-		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_audit,
+		st = sq_collect(c, s, sizeof **items, read_audit,
 				(void **)items, n, "audit list");
 	}
 	sq_release(sq, c);
@@ -709,8 +713,9 @@ enum jt_status sq_key_insert(struct store *base, const struct signing_key *k)
 	return st;
 }
 
-static void read_key(sqlite3_stmt *s, struct signing_key *k)
+static void read_key(sqlite3_stmt *s, void *out)
 {
+	struct signing_key *k = out;
 	memset(k, 0, sizeof *k);
 	sq_col_text(s, 0, k->kid, sizeof k->kid);
 	sq_col_text(s, 1, k->alg, sizeof k->alg);
@@ -735,7 +740,7 @@ enum jt_status sq_key_list(struct store *base, int64_t now, struct signing_key *
 	*n = 0;
 	if (s) {
 		sqlite3_bind_int64(s, 1, now);
-		st = sq_collect(c, s, sizeof **items, (void (*)(sqlite3_stmt *, void *))read_key,
+		st = sq_collect(c, s, sizeof **items, read_key,
 				(void **)items, n, "key list");
 	}
 	sq_release(sq, c);
