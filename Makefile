@@ -92,14 +92,15 @@ e2e: $(BUILD)/jeton
 	JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 # The end-to-end suite again, every server on a fresh database of a
-# throw-away PostgreSQL 15 cluster; and the PostgreSQL store's unit test.
+# throw-away PostgreSQL 15 cluster; and the store's contract suite on both
+# drivers (make unit runs it on SQLite alone).
 PG_DIR ?= /tmp/jeton-pg-$(notdir $(BUILD))
 PG_PORT ?= $(if $(filter build-asan,$(BUILD)),55434,55433)
-e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store_postgres
+e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store
 	@url=$$(tests/pg/cluster.sh start $(PG_DIR) $(PG_PORT)) && \
 	psql "$$url" -qc 'DROP DATABASE IF EXISTS jeton_unit' -c 'CREATE DATABASE jeton_unit' && \
 	JETON_TEST_PG=$${url%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR) \
-		$(BUILD)/tests/test_store_postgres && \
+		$(BUILD)/tests/test_store && \
 	JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e; \
 	rc=$$?; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); exit $$rc
