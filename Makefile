@@ -160,7 +160,7 @@ fuzz:
 
 # Files that follow .clang-format: a file joins the list when it is next
 # changed (a whole-tree reformat would bury the history of every line).
-FORMAT_CHECKED := src/api/apps.c src/api/me.c src/api/routes.c src/api/spaces.c \
+FORMAT_CHECKED := src/api/apps.c src/api/audit.c src/api/authn.c src/api/me.c src/api/routes.c src/api/spaces.c \
                   src/api/tokens.c src/api/users.c src/api/verify.c src/audit/audit.c \
                   src/audit/audit.h src/auth/grant.c src/auth/header.c src/console/apps.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
@@ -171,7 +171,7 @@ FORMAT_CHECKED := src/api/apps.c src/api/me.c src/api/routes.c src/api/spaces.c 
                   tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
                   tests/unit/test_auth_header.c tests/unit/test_form.c \
                   tests/unit/test_grant.c tests/unit/test_log_limit.c tests/unit/test_mem.c \
-                  tests/unit/tmpdir.h
+                  tests/unit/test_status_http.c tests/unit/tmpdir.h
 
 # Functions that invite overflows or silent parse errors are banned; C
 # sources follow .clang-format (checked where clang-format is installed).
@@ -181,6 +181,10 @@ lint:
 		{ echo "lint: run clang-format -i on the files above"; exit 1; }; fi
 	@! grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|sscanf|gets)\s*\(' $(SRC) || \
 		{ echo "lint: banned function (use snprintf, text_parse_i64, memcpy with a length)"; exit 1; }
+	@! grep -nHE '[(,][[:space:]]*[45][0-9]{2}[[:space:]]*[,)]' $(filter-out src/http/%,$(SRC)) | \
+		grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*)' || \
+		{ echo "lint: an HTTP error status written out of src/http (pass a jt_status:" \
+		       "http_status_of in src/http/reply.c is the one map)"; exit 1; }
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -70,8 +70,8 @@ static bool input_ttl(struct http_req *req, const cJSON *o, const char *key, int
 		return true;
 	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
 	    v->valuedouble < 0 || v->valuedouble > (double)max) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"%s\" must be an integer from 0 to %lld.", key, (long long)max);
+		http_reply_fail(req, JT_EINVAL, "\"%s\" must be an integer from 0 to %lld.", key,
+				(long long)max);
 		return false;
 	}
 	*out = (int64_t)v->valuedouble;
@@ -108,18 +108,17 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 	if (uris && !cJSON_IsNull(uris)) {
 		const cJSON *u;
 		if (!cJSON_IsArray(uris)) {
-			http_reply_error(req, 400, "invalid_request",
-					 "\"redirect_uris\" must be a list.");
+			http_reply_fail(req, JT_EINVAL, "\"redirect_uris\" must be a list.");
 			return false;
 		}
 		a->redirect_uris[0] = '\0';
 		cJSON_ArrayForEach(u, uris) {
 			if (!cJSON_IsString(u) || strchr(u->valuestring, '\n') ||
 			    app_add_redirect(a, u->valuestring) != JT_OK) {
-				http_reply_error(req, 400, "invalid_request",
-						 "\"redirect_uris\": at most %d strings of at most "
-						 "%d bytes.",
-						 LIMIT_REDIRECT_URIS, LIMIT_URI_BYTES);
+				http_reply_fail(req, JT_EINVAL,
+						"\"redirect_uris\": at most %d strings of at most "
+						"%d bytes.",
+						LIMIT_REDIRECT_URIS, LIMIT_URI_BYTES);
 				return false;
 			}
 		}
@@ -140,15 +139,15 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 			}
 		}
 		if (!ok) {
-			http_reply_error(req, 400, "invalid_request",
-					 "\"grants\": a list of authorization_code, refresh_token, "
-					 "client_credentials.");
+			http_reply_fail(req, JT_EINVAL,
+					"\"grants\": a list of authorization_code, refresh_token, "
+					"client_credentials.");
 			return false;
 		}
 		grant_format(bits, a->grants, sizeof a->grants);
 	}
 	if (app_validate(a, why, sizeof why) != JT_OK) {
-		http_reply_error(req, 400, "invalid_request", "%s", why);
+		http_reply_fail(req, JT_EINVAL, "%s", why);
 		return false;
 	}
 	return true;
@@ -193,10 +192,10 @@ static bool refused(struct http_req *req, const struct principal *p, uint64_t sc
 	grant_caller_of_token(p, &by);
 	enum grant_refusal r = grant_may_register_app(&by, scopes, &missing);
 	if (r == GRANT_NOT_PERSONAL)
-		http_reply_error(req, 403, "forbidden",
-				 "Apps are registered, widened and given new secrets by a person, "
-				 "with a personal access token or in the console, not with an "
-				 "OAuth token.");
+		http_reply_fail(req, JT_EDENIED,
+				"Apps are registered, widened and given new secrets by a person, "
+				"with a personal access token or in the console, not with an "
+				"OAuth token.");
 	else if (r != GRANT_OK)
 		api_reply_insufficient_scope(req, missing);
 	return r != GRANT_OK;
@@ -300,8 +299,8 @@ void api_app_item(struct http_req *req)
 		if (body && read_app(req, body, &a)) {
 			enum jt_status st = JT_OK;
 			if (a.public_client != old.public_client) {
-				http_reply_error(
-					req, 400, "invalid_request",
+				http_reply_fail(
+					req, JT_EINVAL,
 					"An app cannot change between public and confidential.");
 				st = JT_EINVAL;
 			}
@@ -337,7 +336,7 @@ void api_app_secret(struct http_req *req)
 	if (route_app(req, &a) && !refused(req, p, scopes_of(&a))) {
 		enum jt_status st = app_new_secret(api_jeton(req)->store, &a, secret);
 		if (st == JT_ECONFLICT)
-			http_reply_error(req, 409, "conflict", "A public app has no secret.");
+			http_reply_fail(req, JT_ECONFLICT, "A public app has no secret.");
 		else if (st != JT_OK)
 			http_reply_status(req, st, "app");
 		else {

@@ -14,8 +14,9 @@ static bool query_time(struct http_req *req, const char *name, int64_t *out)
 	if (!v || !*v)
 		return true;
 	if (time_parse(v, strlen(v), out) != JT_OK) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"%s\" must be an RFC 3339 time such as 2026-11-23T00:00:00Z.", name);
+		http_reply_fail(req, JT_EINVAL,
+				"\"%s\" must be an RFC 3339 time such as 2026-11-23T00:00:00Z.",
+				name);
 		return false;
 	}
 	return true;
@@ -28,7 +29,7 @@ bool api_audit_filter(struct http_req *req, struct audit_filter *f)
 	memset(f, 0, sizeof *f);
 	if ((actor && strlen(actor) >= sizeof f->actor) ||
 	    (action && strlen(action) >= sizeof f->action)) {
-		http_reply_error(req, 400, "invalid_request", "\"actor\" or \"action\" is too long.");
+		http_reply_fail(req, JT_EINVAL, "\"actor\" or \"action\" is too long.");
 		return false;
 	}
 	snprintf(f->actor, sizeof f->actor, "%s", actor ? actor : "");
@@ -53,7 +54,8 @@ void api_audit_list(struct http_req *req)
 			cJSON *arr = cJSON_CreateArray();
 			for (size_t i = 0; arr && i < n; i++)
 				cJSON_AddItemToArray(arr, render_audit(&items[i]));
-			http_reply_json(req, 200, render_page(arr, &page, n, n ? items[n - 1].id : 0));
+			http_reply_json(req, 200,
+					render_page(arr, &page, n, n ? items[n - 1].id : 0));
 		}
 	}
 	store_list_free(items);

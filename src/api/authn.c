@@ -20,18 +20,19 @@ static void reply_unauthorized(struct http_req *req, enum auth_result r)
 	char challenge[512];
 
 	if (r == AUTH_UNAVAILABLE) {
-		http_reply_error(req, 503, "temporarily_unavailable", "%s", desc);
+		http_reply_fail(req, JT_ESTORE, "%s", desc);
 		return;
 	}
 	/* RFC 6750 §3.1: a request without credentials gets no error code. */
 	if (r == AUTH_MISSING)
 		snprintf(challenge, sizeof challenge, "Bearer realm=\"jeton\"");
 	else
-		snprintf(challenge, sizeof challenge,
-			 "Bearer realm=\"jeton\", error=\"invalid_token\", error_description=\"%s\"",
-			 desc);
+		snprintf(
+			challenge, sizeof challenge,
+			"Bearer realm=\"jeton\", error=\"invalid_token\", error_description=\"%s\"",
+			desc);
 	http_header_add(req, "WWW-Authenticate", challenge);
-	http_reply_error(req, 401, "invalid_token", "%s", desc);
+	http_reply_fail_with(req, JT_EAUTH, "invalid_token", "%s", desc);
 }
 
 void api_reply_insufficient_scope(struct http_req *req, uint64_t need)
@@ -43,8 +44,9 @@ void api_reply_insufficient_scope(struct http_req *req, uint64_t need)
 	snprintf(challenge, sizeof challenge,
 		 "Bearer realm=\"jeton\", error=\"insufficient_scope\", scope=\"%s\"", names);
 	http_header_add(req, "WWW-Authenticate", challenge);
-	http_reply_error(req, 403, "insufficient_scope",
-			 "This request needs the scope %s, which the token does not grant.", names);
+	http_reply_fail_with(req, JT_EDENIED, "insufficient_scope",
+			     "This request needs the scope %s, which the token does not grant.",
+			     names);
 }
 
 struct principal *api_authenticate(struct http_req *req, uint64_t need)

@@ -69,7 +69,7 @@ static const char *duplicate_key(const cJSON *v)
 cJSON *input_json_object(struct http_req *req)
 {
 	if (has_nul(req->body, req->body_len)) {
-		http_reply_error(req, 400, "invalid_request", "Strings must not contain NUL characters.");
+		http_reply_fail(req, JT_EINVAL, "Strings must not contain NUL characters.");
 		return NULL;
 	}
 	/* The body is NUL-terminated: parsing up to and including that NUL
@@ -78,16 +78,16 @@ cJSON *input_json_object(struct http_req *req)
 	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
 	if (!o || !cJSON_IsObject(o)) {
 		cJSON_Delete(o);
-		http_reply_error(req, 400, "invalid_request",
-				 "The request body must be one JSON object, with nothing after it.");
+		http_reply_fail(req, JT_EINVAL,
+				"The request body must be one JSON object, with nothing after it.");
 		return NULL;
 	}
 	const char *dup = duplicate_key(o);
 	if (dup == no_memory)
 		http_reply_status(req, JT_ENOMEM, "body");
 	else if (dup)
-		http_reply_error(req, 400, "invalid_request",
-				 "The key \"%.64s\" appears twice in one object.", dup);
+		http_reply_fail(req, JT_EINVAL,
+				"The key \"%.64s\" appears twice in one object.", dup);
 	if (dup) {
 		cJSON_Delete(o);
 		return NULL;
@@ -103,13 +103,13 @@ bool input_string(struct http_req *req, const cJSON *o, const char *key, char *o
 	if (!*present)
 		return true;
 	if (!cJSON_IsString(v)) {
-		http_reply_error(req, 400, "invalid_request", "\"%s\" must be a string.", key);
+		http_reply_fail(req, JT_EINVAL, "\"%s\" must be a string.", key);
 		return false;
 	}
 	size_t n = strlen(v->valuestring);
 	if (n >= out_len) {
-		http_reply_error(req, 400, "invalid_request", "\"%s\" is longer than %zu bytes.",
-				 key, out_len - 1);
+		http_reply_fail(req, JT_EINVAL, "\"%s\" is longer than %zu bytes.",
+				key, out_len - 1);
 		return false;
 	}
 	memcpy(out, v->valuestring, n + 1);
@@ -124,7 +124,7 @@ bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out
 	if (!*present)
 		return true;
 	if (!cJSON_IsBool(v)) {
-		http_reply_error(req, 400, "invalid_request", "\"%s\" must be true or false.", key);
+		http_reply_fail(req, JT_EINVAL, "\"%s\" must be true or false.", key);
 		return false;
 	}
 	*out = cJSON_IsTrue(v);
@@ -133,7 +133,7 @@ bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out
 
 static bool bad_scope(struct http_req *req, const char *name)
 {
-	http_reply_error(req, 400, "invalid_scope", "Unknown scope \"%.64s\".", name);
+	http_reply_fail_with(req, JT_EINVAL, "invalid_scope", "Unknown scope \"%.64s\".", name);
 	return false;
 }
 
@@ -147,22 +147,22 @@ bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_
 	if (!*present)
 		return true;
 	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > SCOPE_COUNT) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"%s\" must be a list of distinct scope names.", key);
+		http_reply_fail(req, JT_EINVAL,
+				"\"%s\" must be a list of distinct scope names.", key);
 		return false;
 	}
 	cJSON_ArrayForEach(item, v) {
 		if (!cJSON_IsString(item)) {
-			http_reply_error(req, 400, "invalid_request",
-					 "\"%s\" must contain only strings.", key);
+			http_reply_fail(req, JT_EINVAL,
+					"\"%s\" must contain only strings.", key);
 			return false;
 		}
 		uint64_t bit = scope_from_name(item->valuestring, strlen(item->valuestring));
 		if (!bit)
 			return bad_scope(req, item->valuestring);
 		if (*out & bit) {
-			http_reply_error(req, 400, "invalid_request", "\"%s\" lists %s twice.", key,
-					 item->valuestring);
+			http_reply_fail(req, JT_EINVAL, "\"%s\" lists %s twice.", key,
+					item->valuestring);
 			return false;
 		}
 		*out |= bit;
@@ -177,9 +177,9 @@ static bool query_int(struct http_req *req, const char *name, int64_t min, int64
 	if (!v)
 		return true;
 	if (text_parse_i64(v, strlen(v), min, max, out) != JT_OK) {
-		http_reply_error(req, 400, "invalid_request",
-				 "Query parameter \"%s\" must be an integer from %lld to %lld.", name,
-				 (long long)min, (long long)max);
+		http_reply_fail(req, JT_EINVAL,
+				"Query parameter \"%s\" must be an integer from %lld to %lld.", name,
+				(long long)min, (long long)max);
 		return false;
 	}
 	return true;
@@ -200,7 +200,7 @@ bool input_id(struct http_req *req, size_t index, int64_t *out)
 {
 	const char *v = index < req->nparams ? req->params[index] : NULL;
 	if (!v || text_parse_i64(v, strlen(v), 1, INT64_MAX, out) != JT_OK) {
-		http_reply_error(req, 404, "not_found", "No such resource.");
+		http_reply_fail(req, JT_ENOTFOUND, "No such resource.");
 		return false;
 	}
 	return true;
@@ -209,7 +209,7 @@ bool input_id(struct http_req *req, size_t index, int64_t *out)
 bool input_id_text(struct http_req *req, const char *value, int64_t *out)
 {
 	if (text_parse_i64(value, strlen(value), 1, INT64_MAX, out) != JT_OK) {
-		http_reply_error(req, 400, "invalid_request", "An id must be a positive integer.");
+		http_reply_fail(req, JT_EINVAL, "An id must be a positive integer.");
 		return false;
 	}
 	return true;

@@ -32,8 +32,8 @@ static void create(struct http_req *req, struct principal *p)
 
 	if (!is_instance_admin(p, 0)) {
 		if (p->space_id && (auth_rights(p) & SCOPE_MANAGE_USERS))
-			http_reply_error(req, 403, "forbidden",
-					 "A token bound to a space cannot create spaces.");
+			http_reply_fail(req, JT_EDENIED,
+					"A token bound to a space cannot create spaces.");
 		else
 			api_reply_insufficient_scope(req, SCOPE_MANAGE_USERS);
 		return;
@@ -44,15 +44,15 @@ static void create(struct http_req *req, struct principal *p)
 	if (!input_string(req, body, "name", s.name, sizeof s.name, &has_name))
 		goto out;
 	if (!has_name || !text_name_valid(s.name, strlen(s.name), LIMIT_NAME_CHARS)) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"name\" is required: 1 to %d characters, no control characters.",
-				 LIMIT_NAME_CHARS);
+		http_reply_fail(req, JT_EINVAL,
+				"\"name\" is required: 1 to %d characters, no control characters.",
+				LIMIT_NAME_CHARS);
 		goto out;
 	}
 	s.created_at = time_now();
 	enum jt_status st = store_space_insert(jt->store, &s);
 	if (st == JT_ECONFLICT) {
-		http_reply_error(req, 409, "conflict", "A space with this name already exists.");
+		http_reply_fail(req, JT_ECONFLICT, "A space with this name already exists.");
 	} else if (st != JT_OK) {
 		http_reply_status(req, st, "space");
 	} else {
@@ -151,13 +151,12 @@ static void put_member(struct http_req *req, const struct principal *p, struct s
 	if (!input_string(req, body, "role", role, sizeof role, &has_role))
 		goto out;
 	if (!has_role) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"role\" is required: viewer, editor or admin.");
+		http_reply_fail(req, JT_EINVAL, "\"role\" is required: viewer, editor or admin.");
 		goto out;
 	}
 	enum jt_status st = store_member_put(jt->store, s->id, u->id, role);
 	if (st == JT_EINVAL) {
-		http_reply_error(req, 400, "invalid_request", "Unknown role \"%s\".", role);
+		http_reply_fail(req, JT_EINVAL, "Unknown role \"%s\".", role);
 		goto out;
 	}
 	if (st != JT_OK) {
@@ -187,7 +186,7 @@ void api_space_member(struct http_req *req)
 	if (!input_id(req, 0, &id))
 		goto out;
 	if (!sees(p, id)) {
-		http_reply_error(req, 404, "not_found", "No such space.");
+		http_reply_fail(req, JT_ENOTFOUND, "No such space.");
 		goto out;
 	}
 	bool admin = is_instance_admin(p, id);

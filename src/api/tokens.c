@@ -25,10 +25,9 @@ static bool refused(struct http_req *req, const struct grant_caller *by, uint64_
 	case GRANT_OK:
 		return false;
 	case GRANT_NOT_PERSONAL:
-		http_reply_error(
-			req, 403, "forbidden",
-			"Personal access tokens are created by their user, with a personal "
-			"access token or in the console, not with an OAuth token.");
+		http_reply_fail(req, JT_EDENIED,
+				"Personal access tokens are created by their user, with a personal "
+				"access token or in the console, not with an OAuth token.");
 		return true;
 	case GRANT_NOT_HELD:
 		if (!asked) {
@@ -36,16 +35,16 @@ static bool refused(struct http_req *req, const struct grant_caller *by, uint64_
 			return true;
 		}
 		scope_format(scopes & ~by->holds, names, sizeof names);
-		http_reply_error(req, 400, "invalid_scope",
-				 "You cannot grant %s: neither you nor this token hold it.", names);
+		http_reply_fail_with(req, JT_EINVAL, "invalid_scope",
+				     "You cannot grant %s: neither you nor this token hold it.",
+				     names);
 		return true;
 	case GRANT_OUTLIVES:
 		time_format(by->expires_at, until);
-		http_reply_error(
-			req, 403, "forbidden",
-			"This token expires at %s; the token it %s must expire no later%s.", until,
-			asked ? "creates" : "rotates",
-			asked ? ": set \"expires_at\" to that time or earlier" : "");
+		http_reply_fail(req, JT_EDENIED,
+				"This token expires at %s; the token it %s must expire no later%s.",
+				until, asked ? "creates" : "rotates",
+				asked ? ": set \"expires_at\" to that time or earlier" : "");
 		return true;
 	}
 	return true;
@@ -118,29 +117,28 @@ static void create(struct http_req *req, struct principal *p)
 	    !input_scopes(req, body, "scopes", &scopes, &has_scopes))
 		goto out;
 	if (exp && !cJSON_IsNull(exp) && !cJSON_IsString(exp)) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"expires_at\" must be null (never) or an RFC 3339 time.");
+		http_reply_fail(req, JT_EINVAL,
+				"\"expires_at\" must be null (never) or an RFC 3339 time.");
 		goto out;
 	}
 	if (!input_string(req, body, "expires_at", expires, sizeof expires, &has_expires))
 		goto out;
 	if (!has_name || !text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"name\" is required: 1 to %d characters, no control characters.",
-				 LIMIT_NAME_CHARS);
+		http_reply_fail(req, JT_EINVAL,
+				"\"name\" is required: 1 to %d characters, no control characters.",
+				LIMIT_NAME_CHARS);
 		goto out;
 	}
 	if (has_expires) {
 		if (time_parse(expires, strlen(expires), &expires_at) != JT_OK) {
-			http_reply_error(
-				req, 400, "invalid_request",
+			http_reply_fail(
+				req, JT_EINVAL,
 				"\"expires_at\" must be an RFC 3339 time such as "
 				"2030-01-31T00:00:00Z, or null for a token that never expires.");
 			goto out;
 		}
 		if (expires_at <= time_now()) {
-			http_reply_error(req, 400, "invalid_request",
-					 "\"expires_at\" must be in the future.");
+			http_reply_fail(req, JT_EINVAL, "\"expires_at\" must be in the future.");
 			goto out;
 		}
 	}
@@ -149,7 +147,8 @@ static void create(struct http_req *req, struct principal *p)
 	if (!has_scopes)
 		scopes = by.holds;
 	if (scopes == 0) {
-		http_reply_error(req, 400, "invalid_scope", "\"scopes\" must not be empty.");
+		http_reply_fail_with(req, JT_EINVAL, "invalid_scope",
+				     "\"scopes\" must not be empty.");
 		goto out;
 	}
 	if (refused(req, &by, scopes, expires_at, true))
@@ -281,8 +280,8 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 		return;
 	st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
 	if (st == JT_ECONFLICT) {
-		http_reply_error(
-			req, 409, "conflict",
+		http_reply_fail(
+			req, JT_ECONFLICT,
 			"Only an active token can be rotated; this one is revoked or expired.");
 	} else if (st != JT_OK) {
 		http_reply_status(req, st, "token");

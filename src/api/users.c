@@ -22,8 +22,8 @@ static bool may_touch_admin(struct http_req *req, const struct principal *p)
 	if (grant_may_touch_admin(&by) == GRANT_OK)
 		return true;
 	scope_format(grant_admin_scopes(), names, sizeof names);
-	http_reply_error(
-		req, 403, "forbidden",
+	http_reply_fail(
+		req, JT_EDENIED,
 		"Creating an admin or changing an admin's account needs an instance admin's "
 		"personal access token with every admin scope (%s), or the console.",
 		names);
@@ -61,7 +61,7 @@ static void create_done(struct http_req *req)
 {
 	struct new_user *nu = req->ctx;
 	if (nu->status == JT_ECONFLICT) {
-		http_reply_error(req, 409, "conflict", "A user with this email already exists.");
+		http_reply_fail(req, JT_ECONFLICT, "A user with this email already exists.");
 	} else if (nu->status != JT_OK) {
 		http_reply_status(req, nu->status, "user");
 	} else {
@@ -101,25 +101,24 @@ static void create(struct http_req *req, const struct principal *p)
 	    !input_string(req, body, "password", nu->password, sizeof nu->password, &has_password))
 		goto fail;
 	if (!has_email || !text_email_valid(u->email, strlen(u->email))) {
-		http_reply_error(
-			req, 400, "invalid_request",
+		http_reply_fail(
+			req, JT_EINVAL,
 			"\"email\" is required and must be an address like ada@example.com.");
 		goto fail;
 	}
 	if (!has_name)
 		text_default_name(u->email, u->friendly_name, sizeof u->friendly_name);
 	if (!text_name_valid(u->friendly_name, strlen(u->friendly_name), LIMIT_NAME_CHARS)) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"name\" must be 1 to %d characters, no control characters.",
-				 LIMIT_NAME_CHARS);
+		http_reply_fail(req, JT_EINVAL,
+				"\"name\" must be 1 to %d characters, no control characters.",
+				LIMIT_NAME_CHARS);
 		goto fail;
 	}
 	if (u->admin && !may_touch_admin(req, p))
 		goto fail;
 	if (has_password && strlen(nu->password) < LIMIT_PASSWORD_MIN) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"password\" must be at least %d characters.",
-				 LIMIT_PASSWORD_MIN);
+		http_reply_fail(req, JT_EINVAL, "\"password\" must be at least %d characters.",
+				LIMIT_PASSWORD_MIN);
 		goto fail;
 	}
 	if (!has_password)
@@ -185,9 +184,9 @@ static void update(struct http_req *req, const struct principal *p, struct user 
 	    !input_bool(req, body, "disabled", &disabled, &has_disabled))
 		goto out;
 	if (has_name && !text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
-		http_reply_error(req, 400, "invalid_request",
-				 "\"name\" must be 1 to %d characters, no control characters.",
-				 LIMIT_NAME_CHARS);
+		http_reply_fail(req, JT_EINVAL,
+				"\"name\" must be 1 to %d characters, no control characters.",
+				LIMIT_NAME_CHARS);
 		goto out;
 	}
 	if ((u->admin || admin) && !may_touch_admin(req, p))

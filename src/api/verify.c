@@ -19,7 +19,7 @@ void api_forward_verify(struct http_req *req)
 	const char *space = http_query(req, "space");
 
 	if (scope && (scope_parse(scope, strlen(scope), &need) != JT_OK || !need)) {
-		http_reply_error(req, 400, "invalid_request", "Unknown scope in \"scope\".");
+		http_reply_fail(req, JT_EINVAL, "Unknown scope in \"scope\".");
 		return;
 	}
 	if (space && !input_id_text(req, space, &space_id))
@@ -32,8 +32,8 @@ void api_forward_verify(struct http_req *req)
 	/* Asked about a space, a token passes only if it may act there, scope
 	 * or none: a space-bound token never passes for another space. */
 	if (space_id && !auth_in_space(p, space_id)) {
-		http_reply_error(req, 403, "forbidden", "This token is not valid in space %lld.",
-				 (long long)space_id);
+		http_reply_fail(req, JT_EDENIED, "This token is not valid in space %lld.",
+				(long long)space_id);
 		auth_release(p);
 		return;
 	}

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-static void account_page(struct http_req *req, int status, const struct console_ctx *c,
+static void account_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
 			 const char *notice, const char *error)
 {
 	cJSON *d = cJSON_CreateObject();
@@ -73,17 +73,18 @@ static void change_done(struct http_req *req)
 		     : pc->signed_out == JT_OK ? "own password; other sessions signed out"
 					       : "own password; other sessions still signed in");
 	if (ok && pc->signed_out == JT_OK)
-		account_page(req, 200, &pc->c,
+		account_page(req, JT_OK, &pc->c,
 			     "Your password was changed, and your other sessions were signed out.",
 			     NULL);
 	else if (ok)
-		account_page(req, 503, &pc->c, NULL,
+		account_page(req, pc->signed_out, &pc->c, NULL,
 			     "Your password was changed, but your other sessions could not be signed "
 			     "out: change it once more to sign them out.");
-	else if (pc->status == JT_ENOTFOUND)
-		account_page(req, 400, &pc->c, NULL, "The current password is not right.");
+	else if (!pc->current_ok) /* grant_check_password's only failure: a wrong password */
+		account_page(req, JT_EINVAL, &pc->c, NULL, "The current password is not right.");
 	else
-		account_page(req, 503, &pc->c, NULL, "The password could not be changed; try again.");
+		account_page(req, pc->status, &pc->c, NULL,
+			     "The password could not be changed; try again.");
 	change_destroy(pc);
 	req->ctx = NULL;
 }
@@ -95,12 +96,12 @@ void console_account(struct http_req *req)
 	if (!console_begin(req, false, &c))
 		return;
 	if (req->method != HTTP_POST) {
-		account_page(req, 200, &c, NULL, NULL);
+		account_page(req, JT_OK, &c, NULL, NULL);
 		return;
 	}
 	struct password_change *pc = jt_calloc(1, sizeof *pc);
 	if (!pc) {
-		account_page(req, 500, &c, NULL, "Out of memory.");
+		page_fail(req, JT_ENOMEM, NULL, &c);
 		return;
 	}
 	pc->c = c;
@@ -109,7 +110,7 @@ void console_account(struct http_req *req)
 	form_field(req, "confirm", confirm, sizeof confirm);
 	const char *error = NULL;
 	char wait[96];
-	int status = 400;
+	enum jt_status status = JT_EINVAL;
 	if (strlen(pc->fresh) < LIMIT_PASSWORD_MIN) {
 		error = "The new password must have at least 12 characters.";
 	} else if (strcmp(pc->fresh, confirm) != 0) {
@@ -118,7 +119,7 @@ void console_account(struct http_req *req)
 				     time_mono_ms(), &pc->ticket)) {
 		console_throttled(req, pc->ticket.retry_after, wait, sizeof wait);
 		error = wait;
-		status = 429;
+		status = JT_ETHROTTLED;
 	}
 	crypto_wipe(confirm, sizeof confirm);
 	if (error) {

@@ -26,9 +26,9 @@ void console_apps(struct http_req *req)
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
 	if (!console_begin(req, true, &c))
 		return;
-	if (store_app_list(api_jeton(req)->store, &page, &items, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable",
-			     "The service is unavailable; try again shortly.", &c);
+	enum jt_status st = store_app_list(api_jeton(req)->store, &page, &items, &n);
+	if (st != JT_OK) {
+		page_fail(req, st, NULL, &c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -50,10 +50,10 @@ void console_apps(struct http_req *req)
 	const char *done = http_query(req, "done");
 	if (done && strcmp(done, "deleted") == 0)
 		cJSON_AddStringToObject(d, "notice", "The app was deleted with all its tokens.");
-	page_render(req, 200, "Apps", "apps", "apps.html", d, &c);
+	page_render(req, JT_OK, "Apps", "apps", "apps.html", d, &c);
 }
 
-static void new_app_page(struct http_req *req, int status, const struct console_ctx *c,
+static void new_app_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
 			 const struct app *a, const char *uris, const char *error)
 {
 	char name[32];
@@ -132,7 +132,7 @@ void console_app_new(struct http_req *req)
 	app_defaults(&a);
 	if (req->method != HTTP_POST) {
 		snprintf(a.grants, sizeof a.grants, "authorization_code refresh_token");
-		new_app_page(req, 200, &c, &a, "", NULL);
+		new_app_page(req, JT_OK, &c, &a, "", NULL);
 		return;
 	}
 	form_field(req, "name", a.name, sizeof a.name);
@@ -185,20 +185,22 @@ void console_app_new(struct http_req *req)
 	}
 	form_field(req, "redirect_uris", uris, sizeof uris); /* strtok_r cut it */
 	if (st != JT_OK) {
-		new_app_page(req, 400, &c, &a, uris, "At most 10 redirect URIs of 512 bytes.");
+		new_app_page(req, JT_EINVAL, &c, &a, uris,
+			     "At most 10 redirect URIs of 512 bytes.");
 		return;
 	}
 	if (app_validate(&a, why, sizeof why) != JT_OK) {
-		new_app_page(req, 400, &c, &a, uris, why);
+		new_app_page(req, JT_EINVAL, &c, &a, uris, why);
 		return;
 	}
 	if (!may_register(&c, &a, refusal)) {
-		new_app_page(req, 403, &c, &a, uris, refusal);
+		new_app_page(req, JT_EDENIED, &c, &a, uris, refusal);
 		return;
 	}
 	a.owner_id = c.user.id;
-	if (app_register(api_jeton(req)->store, &a, secret) != JT_OK) {
-		new_app_page(req, 503, &c, &a, uris, "The app could not be stored.");
+	st = app_register(api_jeton(req)->store, &a, secret);
+	if (st != JT_OK) {
+		new_app_page(req, st, &c, &a, uris, "The app could not be stored.");
 		return;
 	}
 	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "app.created", req->client_ip,
@@ -228,9 +230,11 @@ static bool route_app(struct http_req *req, const struct console_ctx *c, struct 
 {
 	int64_t id;
 	const char *v = req->params[0];
-	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) != JT_OK ||
-	    store_app_get(api_jeton(req)->store, id, a) != JT_OK) {
-		page_message(req, 404, "Not found", "There is no such app.", c);
+	enum jt_status st = JT_ENOTFOUND;
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK)
+		st = store_app_get(api_jeton(req)->store, id, a);
+	if (st != JT_OK) {
+		page_fail(req, st, st == JT_ENOTFOUND ? "There is no such app." : NULL, c);
 		return false;
 	}
 	return true;
@@ -250,7 +254,7 @@ void console_app(struct http_req *req)
 	cJSON_AddBoolToObject(d, "confidential", !a.public_client);
 	console_time(a.created_at, "", buf);
 	cJSON_AddStringToObject(d, "created", buf);
-	page_render(req, 200, a.name, "apps", "app.html", d, &c);
+	page_render(req, JT_OK, a.name, "apps", "app.html", d, &c);
 }
 
 void console_app_secret(struct http_req *req)
@@ -271,12 +275,16 @@ void console_app_secret(struct http_req *req)
 		return;
 	}
 	if (!may_register(&c, &a, refusal)) {
-		page_message(req, 403, "No new secret", refusal, &c);
+		page_fail(req, JT_EDENIED, refusal, &c);
 		return;
 	}
 	struct jeton *jt = api_jeton(req);
-	if (app_new_secret(jt->store, &a, secret) != JT_OK) {
-		page_message(req, 409, "No secret", "A public app has no secret.", &c);
+	enum jt_status st = app_new_secret(jt->store, &a, secret);
+	if (st != JT_OK) {
+		page_fail(req, st,
+			  st == JT_ECONFLICT ? "A public app has no secret."
+					     : "The new secret could not be stored.",
+			  &c);
 		return;
 	}
 	auth_invalidate(jt->auth);
@@ -310,8 +318,9 @@ void console_app_delete(struct http_req *req)
 		return;
 	}
 	struct jeton *jt = api_jeton(req);
-	if (store_app_delete(jt->store, a.id) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The app could not be deleted.", &c);
+	enum jt_status st = store_app_delete(jt->store, a.id);
+	if (st != JT_OK) {
+		page_fail(req, st, "The app could not be deleted.", &c);
 		return;
 	}
 	auth_invalidate(jt->auth);

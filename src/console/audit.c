@@ -41,6 +41,7 @@ void console_audit(struct http_req *req)
 	struct audit_event *items = NULL;
 	size_t n = 0;
 	int64_t b = 0;
+	enum jt_status st = JT_OK;
 	const char *error = NULL;
 	if (!console_begin(req, true, &c))
 		return;
@@ -49,15 +50,20 @@ void console_audit(struct http_req *req)
 	query(req, "since", since, sizeof since);
 	query(req, "until", until, sizeof until);
 	query(req, "before", before, sizeof before);
-	if (!date_of(since, &f.since) || !date_of(until, &f.until))
+	if (!date_of(since, &f.since) || !date_of(until, &f.until)) {
+		st = JT_EINVAL;
 		error = "Dates must be YYYY-MM-DD.";
+	}
 	if (f.until)
 		f.until += 86400; /* "until" a day includes that day */
 	if (before[0] && text_parse_i64(before, strlen(before), 1, INT64_MAX, &b) != JT_OK)
 		b = 0;
 	struct store_page page = {.before = b > 0 ? b : 0, .limit = AUDIT_PAGE};
-	if (!error && store_audit_list(api_jeton(req)->store, &f, &page, &items, &n) != JT_OK)
-		error = "The audit log could not be read.";
+	if (st == JT_OK) {
+		st = store_audit_list(api_jeton(req)->store, &f, &page, &items, &n);
+		if (st != JT_OK)
+			error = "The audit log could not be read.";
+	}
 
 	cJSON *d = cJSON_CreateObject();
 	cJSON *filter = cJSON_AddObjectToObject(d, "filter");
@@ -94,5 +100,5 @@ void console_audit(struct http_req *req)
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
 	store_list_free(items);
-	page_render(req, error ? 400 : 200, "Audit log", "audit", "audit.html", d, &c);
+	page_render(req, st, "Audit log", "audit", "audit.html", d, &c);
 }

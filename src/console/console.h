@@ -38,8 +38,9 @@ void html_int(struct html *h, int64_t v);
 char *html_take(struct html *h, size_t *len);
 void html_free(struct html *h);
 
-/* Sends h as the response (consumes h). */
-void page_send(struct http_req *req, int status, struct html *h);
+/* Sends h as the response, with st's HTTP status (http_status_of; JT_OK
+ * is 200). Consumes h. */
+void page_send(struct http_req *req, enum jt_status st, struct html *h);
 
 /* ---- template.c ---- */
 
@@ -59,20 +60,24 @@ struct console_ctx {
 };
 
 /* Starts a console request: the signed-in user (else a redirect to the
- * login page), an admin check when need_admin (else a 403 page), and for
- * every method but GET (HEAD arrives as GET) the CSRF and Origin check
- * (else a 403 page). False when a reply is set. Handlers change state only
- * on POST. */
+ * login page), an admin check when need_admin (else a JT_EDENIED page), and
+ * for every method but GET (HEAD arrives as GET) the CSRF and Origin check
+ * (else a JT_EDENIED page). False when a reply is set. Handlers change
+ * state only on POST. */
 bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c);
 
 /* Renders template with data (consumed) as the body of the console layout
- * and sends it. section names the navigation tab to mark current; the
- * layout and the template also see "csrf" and "user". */
-void page_render(struct http_req *req, int status, const char *title, const char *section,
+ * and sends it with st's HTTP status: JT_OK for a page, the failure's status
+ * for a form shown again with its error. section names the navigation tab
+ * to mark current; the layout and the template also see "csrf" and "user". */
+void page_render(struct http_req *req, enum jt_status st, const char *title, const char *section,
 		 const char *tmpl, cJSON *data, const struct console_ctx *c);
-/* A page with a title and a message, for errors. */
-void page_message(struct http_req *req, int status, const char *title, const char *message,
-		  const struct console_ctx *c);
+/* The error page for st: the console's one map from a status to a page.
+ * Its heading says what st means ("Not found", "Not allowed",
+ * "Unavailable", ...), message says why (NULL: st's own sentence), and the
+ * HTTP status is http_status_of(st), as for every other reply. */
+void page_fail(struct http_req *req, enum jt_status st, const char *message,
+	       const struct console_ctx *c);
 
 /* Shared page pieces (page.c): a time as "2026-11-23 19:27 UTC" (none
  * when t is 0); a page showing a secret once; a confirmation page whose

@@ -89,9 +89,9 @@ void html_free(struct html *h)
 	html_init(h);
 }
 
-void page_send(struct http_req *req, int status, struct html *h)
+void page_send(struct http_req *req, enum jt_status st, struct html *h)
 {
 	size_t len;
 	char *doc = html_take(h, &len);
-	http_reply_html(req, status, doc, len);
+	http_reply_html(req, http_status_of(st), doc, len);
 }

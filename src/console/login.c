@@ -33,8 +33,8 @@ void console_throttled(struct http_req *req, int retry_after, char *msg, size_t 
 		 retry_after == 1 ? "" : "s");
 }
 
-static void login_page(struct http_req *req, int status, const char *email, const char *next,
-		       const char *error)
+static void login_page(struct http_req *req, enum jt_status status, const char *email,
+		       const char *next, const char *error)
 {
 	char csrf[CSRF_CHARS + 1];
 	cJSON *d = cJSON_CreateObject();
@@ -75,18 +75,21 @@ static void login_done(struct http_req *req)
 	struct jeton *jt = api_jeton(req);
 	struct login *l = req->ctx;
 
-	if (l->status == JT_OK)
+	enum jt_status st = l->status;
+	if (st == JT_OK)
 		throttle_release(jt->throttle, &l->ticket, l->email, req->client_ip);
-	if (l->status == JT_OK && session_start(req, l->user.id) == JT_OK) {
+	if (st == JT_OK)
+		st = session_start(req, l->user.id);
+	if (st == JT_OK) {
 		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded", req->client_ip,
 			     true, "session");
 		http_redirect(req, 303, l->next);
-	} else if (l->status == JT_OK || l->status == JT_ESTORE) {
-		login_page(req, 503, l->email, l->next, "The service is unavailable; try again shortly.");
-	} else {
+	} else if (st == JT_ENOTFOUND) { /* grant_check_password: no such email and password */
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "wrong email or password");
-		login_page(req, 401, l->email, l->next, "The email or the password is incorrect.");
+		login_page(req, JT_EAUTH, l->email, l->next, "The email or the password is incorrect.");
+	} else {
+		login_page(req, st, l->email, l->next, "You could not be signed in; try again shortly.");
 	}
 	login_destroy(l);
 	req->ctx = NULL;
@@ -109,10 +112,10 @@ static void login_post(struct http_req *req)
 		memcpy(l->next, DEFAULT_NEXT, sizeof DEFAULT_NEXT);
 
 	if (!session_csrf_ok(req, csrf)) {
-		login_page(req, 403, l->email, l->next,
+		login_page(req, JT_EDENIED, l->email, l->next,
 			   "Your form expired or came from another site. Please try again.");
 	} else if (!l->email[0] || !l->password[0]) {
-		login_page(req, 400, l->email, l->next, "Enter your email and your password.");
+		login_page(req, JT_EINVAL, l->email, l->next, "Enter your email and your password.");
 	} else if (!throttle_reserve(jt->throttle, l->email, req->client_ip, time_mono_ms(),
 				     &l->ticket)) {
 		if (l->ticket.report)
@@ -120,7 +123,7 @@ static void login_post(struct http_req *req)
 				     "throttled");
 		char wait[96];
 		console_throttled(req, l->ticket.retry_after, wait, sizeof wait);
-		login_page(req, 429, l->email, l->next, wait);
+		login_page(req, JT_ETHROTTLED, l->email, l->next, wait);
 	} else {
 		http_set_ctx(req, l, login_destroy);
 		http_defer(req, login_work, login_done);
@@ -144,7 +147,7 @@ void console_login(struct http_req *req)
 		http_redirect(req, 303, next);
 		return;
 	}
-	login_page(req, 200, "", next, NULL);
+	login_page(req, JT_OK, "", next, NULL);
 }
 
 void console_logout(struct http_req *req)
@@ -152,7 +155,7 @@ void console_logout(struct http_req *req)
 	char csrf[CSRF_CHARS + 8];
 	form_field(req, "csrf", csrf, sizeof csrf);
 	if (!session_csrf_ok(req, csrf)) {
-		http_reply_error(req, 403, "invalid_request", "The logout form is not valid.");
+		http_reply_fail(req, JT_EDENIED, "The logout form is not valid.");
 		return;
 	}
 	session_end(req);

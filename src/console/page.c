@@ -39,12 +39,14 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 		return false;
 	}
 	session_csrf(req, c->csrf);
-	if (grant_user_permissions(api_jeton(req)->store, &c->user, &c->instance, &c->held) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The service is unavailable; try again shortly.", c);
+	enum jt_status st =
+		grant_user_permissions(api_jeton(req)->store, &c->user, &c->instance, &c->held);
+	if (st != JT_OK) {
+		page_fail(req, st, NULL, c);
 		return false;
 	}
 	if (need_admin && !c->user.admin) {
-		page_message(req, 403, "Not allowed", "This page is for the instance's administrators.", c);
+		page_fail(req, JT_EDENIED, "This page is for the instance's administrators.", c);
 		return false;
 	}
 	/* Everything but a read proves it came from our own form. */
@@ -52,16 +54,17 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 		char csrf[CSRF_CHARS + 8];
 		form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {
-			page_message(req, 403, "Form expired",
-				     "This form expired or came from another site. Go back, reload and "
-				     "try again.", c);
+			page_fail(req, JT_EDENIED,
+				  "This form expired or came from another site. Go back, reload and "
+				  "try again.",
+				  c);
 			return false;
 		}
 	}
 	return true;
 }
 
-void page_render(struct http_req *req, int status, const char *title, const char *section,
+void page_render(struct http_req *req, enum jt_status st, const char *title, const char *section,
 		 const char *tmpl, cJSON *data, const struct console_ctx *c)
 {
 	struct html body, page;
@@ -110,17 +113,47 @@ void page_render(struct http_req *req, int status, const char *title, const char
 	jt_free(inner);
 	cJSON_Delete(layout);
 	cJSON_Delete(data);
-	page_send(req, status, &page);
+	page_send(req, st, &page);
 }
 
-void page_message(struct http_req *req, int status, const char *title, const char *message,
-		  const struct console_ctx *c)
+/* What the console says for a status: the page's heading, and the
+ * sentence when the caller has none. The HTTP status is http_status_of's. */
+struct page_words {
+	const char *heading;
+	const char *sentence;
+};
+
+static struct page_words words_of(enum jt_status st)
 {
+	switch (st) {
+	case JT_OK: return (struct page_words){"Done", "Done."};
+	case JT_EINVAL:
+	case JT_ECHECKSUM:
+	case JT_ETOOBIG: return (struct page_words){"Invalid request", "The request is not valid."};
+	case JT_EAUTH: return (struct page_words){"Not signed in", "Sign in first."};
+	case JT_EDENIED: return (struct page_words){"Not allowed", "You may not do this."};
+	case JT_ENOTFOUND: return (struct page_words){"Not found", "There is no such page."};
+	case JT_ECONFLICT:
+		return (struct page_words){"Not possible", "This is not possible in its current state."};
+	case JT_ETHROTTLED:
+		return (struct page_words){"Too many attempts", "Too many attempts; try again later."};
+	case JT_ESTORE:
+	case JT_EIO:
+		return (struct page_words){"Unavailable", "The service is unavailable; try again shortly."};
+	case JT_ENOMEM: break;
+	}
+	return (struct page_words){"Error", "The server could not complete the request."};
+}
+
+void page_fail(struct http_req *req, enum jt_status st, const char *message,
+	       const struct console_ctx *c)
+{
+	struct page_words w = words_of(st);
 	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "heading", title);
-	cJSON_AddStringToObject(d, "message", message);
-	cJSON_AddBoolToObject(d, "error", status >= 400);
-	page_render(req, status, title, NULL, "message.html", d, c);
+	cJSON_AddStringToObject(d, "heading", w.heading);
+	cJSON_AddStringToObject(d, "message", message ? message : w.sentence);
+	cJSON_AddBoolToObject(d, "error", st != JT_OK);
+	page_render(req, st, w.heading, NULL, "message.html", d, c);
 }
 
 void console_time(int64_t t, const char *none, char out[32])
@@ -148,7 +181,7 @@ void console_secret_page(struct http_req *req, const struct console_ctx *c, cons
 	cJSON_AddStringToObject(d, "back", back);
 	if (details)
 		cJSON_AddItemToObject(d, "details", details);
-	page_render(req, 200, heading, section, "secret.html", d, c);
+	page_render(req, JT_OK, heading, section, "secret.html", d, c);
 }
 
 void console_confirm(struct http_req *req, const struct console_ctx *c, const char *section,
@@ -164,5 +197,5 @@ void console_confirm(struct http_req *req, const struct console_ctx *c, const ch
 	cJSON_AddBoolToObject(d, "danger", danger);
 	cJSON_AddStringToObject(d, "action", action);
 	cJSON_AddStringToObject(d, "back", back);
-	page_render(req, 200, heading, section, "confirm.html", d, c);
+	page_render(req, JT_OK, heading, section, "confirm.html", d, c);
 }

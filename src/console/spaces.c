@@ -14,16 +14,16 @@
 
 static const char *const roles[] = {"viewer", "editor", "admin"};
 
-static void spaces_page(struct http_req *req, int status, const struct console_ctx *c,
+static void spaces_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
 			const char *notice, const char *error, const char *form_name)
 {
 	struct space *items = NULL;
 	size_t n = 0;
 	char buf[32];
-	if (store_space_list(api_jeton(req)->store, c->user.id, !c->user.admin, &items, &n) !=
-	    JT_OK) {
-		page_message(req, 503, "Unavailable",
-			     "The service is unavailable; try again shortly.", c);
+	enum jt_status listed =
+		store_space_list(api_jeton(req)->store, c->user.id, !c->user.admin, &items, &n);
+	if (listed != JT_OK) {
+		page_fail(req, listed, NULL, c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -54,18 +54,18 @@ void console_spaces(struct http_req *req)
 	if (!console_begin(req, req->method == HTTP_POST, &c))
 		return;
 	if (req->method != HTTP_POST) {
-		spaces_page(req, 200, &c, NULL, NULL, NULL);
+		spaces_page(req, JT_OK, &c, NULL, NULL, NULL);
 		return;
 	}
 	form_field(req, "name", s.name, sizeof s.name);
 	if (!text_name_valid(s.name, strlen(s.name), LIMIT_NAME_CHARS)) {
-		spaces_page(req, 400, &c, NULL, "Give the space a name of 1 to 100 characters.",
-			    s.name);
+		spaces_page(req, JT_EINVAL, &c, NULL,
+			    "Give the space a name of 1 to 100 characters.", s.name);
 		return;
 	}
 	enum jt_status st = store_space_insert(api_jeton(req)->store, &s);
 	if (st != JT_OK) {
-		spaces_page(req, st == JT_ECONFLICT ? 409 : 503, &c, NULL,
+		spaces_page(req, st, &c, NULL,
 			    st == JT_ECONFLICT ? "A space with this name already exists."
 					       : "The space could not be stored.",
 			    s.name);
@@ -88,10 +88,13 @@ static bool route_space(struct http_req *req, const struct console_ctx *c, struc
 	int64_t id;
 	const char *v = req->params[0];
 	bool visible = false;
+	enum jt_status found = JT_ENOTFOUND;
 	*can_manage = c->user.admin;
-	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK &&
-	    store_space_get(st, id, s) == JT_OK &&
-	    store_space_list(st, c->user.id, true, &mine, &n) == JT_OK) {
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK)
+		found = store_space_get(st, id, s);
+	if (found == JT_OK)
+		found = store_space_list(st, c->user.id, true, &mine, &n);
+	if (found == JT_OK) {
 		visible = c->user.admin;
 		for (size_t i = 0; i < n; i++) {
 			if (mine[i].id != id)
@@ -101,22 +104,23 @@ static bool route_space(struct http_req *req, const struct console_ctx *c, struc
 		}
 	}
 	store_list_free(mine);
-	if (!visible)
-		page_message(req, 404, "Not found", "There is no such space, or you are not in it.",
-			     c);
+	if (found != JT_OK && found != JT_ENOTFOUND)
+		page_fail(req, found, NULL, c);
+	else if (!visible)
+		page_fail(req, JT_ENOTFOUND, "There is no such space, or you are not in it.", c);
 	return visible;
 }
 
-static void space_page(struct http_req *req, int status, const struct console_ctx *c,
+static void space_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
 		       const struct space *s, bool can_manage, const char *notice,
 		       const char *error)
 {
 	struct membership *ms = NULL;
 	size_t n = 0;
 	char buf[32];
-	if (store_member_list(api_jeton(req)->store, s->id, &ms, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable",
-			     "The service is unavailable; try again shortly.", c);
+	enum jt_status listed = store_member_list(api_jeton(req)->store, s->id, &ms, &n);
+	if (listed != JT_OK) {
+		page_fail(req, listed, NULL, c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -156,7 +160,7 @@ void console_space(struct http_req *req)
 	struct space s;
 	bool can_manage;
 	if (console_begin(req, false, &c) && route_space(req, &c, &s, &can_manage))
-		space_page(req, 200, &c, &s, can_manage, NULL, NULL);
+		space_page(req, JT_OK, &c, &s, can_manage, NULL, NULL);
 }
 
 /* POST /console/spaces/{id}/members: add a member or change a role. */
@@ -171,27 +175,32 @@ void console_space_members(struct http_req *req)
 	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
 		return;
 	if (!can_manage) {
-		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.",
-			     &c);
+		page_fail(req, JT_EDENIED, "Only the space's admins manage its members.", &c);
 		return;
 	}
 	form_field(req, "email", email, sizeof email);
 	form_field(req, "role", role, sizeof role);
 	/* Others than instance admins add only people they share a space with,
 	 * and learn nothing of anyone else, not even whether the email exists. */
-	bool found = store_user_find_by_email(jt->store, email, &u) == JT_OK;
-	if (found && !c.user.admin &&
-	    grant_users_share_space(jt->store, c.user.id, 0, u.id, &found) != JT_OK)
-		found = false;
+	bool found = false;
+	enum jt_status st = store_user_find_by_email(jt->store, email, &u);
+	if (st == JT_OK && !c.user.admin)
+		st = grant_users_share_space(jt->store, c.user.id, 0, u.id, &found);
+	else
+		found = st == JT_OK;
+	if (st != JT_OK && st != JT_ENOTFOUND) {
+		space_page(req, st, &c, &s, can_manage, NULL, "The change failed.");
+		return;
+	}
 	if (!found) {
-		space_page(req, 400, &c, &s, can_manage, NULL,
+		space_page(req, JT_EINVAL, &c, &s, can_manage, NULL,
 			   c.user.admin ? "No user has this email."
 					: "No user you share a space with has this email.");
 		return;
 	}
-	enum jt_status st = store_member_put(jt->store, s.id, u.id, role);
+	st = store_member_put(jt->store, s.id, u.id, role);
 	if (st != JT_OK) {
-		space_page(req, 400, &c, &s, can_manage, NULL,
+		space_page(req, st, &c, &s, can_manage, NULL,
 			   st == JT_EINVAL ? "Choose viewer, editor or admin."
 					   : "The change failed.");
 		return;
@@ -201,7 +210,7 @@ void console_space_members(struct http_req *req)
 		     "space %lld (%s): %s as %s", (long long)s.id, s.name, u.email, role);
 	char notice[LIMIT_EMAIL_BYTES + 64];
 	snprintf(notice, sizeof notice, "%s is now %s of this space.", u.email, role);
-	space_page(req, 200, &c, &s, can_manage, notice, NULL);
+	space_page(req, JT_OK, &c, &s, can_manage, notice, NULL);
 }
 
 void console_space_member_remove(struct http_req *req)
@@ -215,15 +224,19 @@ void console_space_member_remove(struct http_req *req)
 	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
 		return;
 	if (!can_manage) {
-		page_message(req, 403, "Not allowed", "Only the space's admins manage its members.",
-			     &c);
+		page_fail(req, JT_EDENIED, "Only the space's admins manage its members.", &c);
 		return;
 	}
 	const char *v = req->params[1];
-	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &uid) != JT_OK ||
-	    store_user_get(jt->store, uid, &u) != JT_OK ||
-	    store_member_delete(jt->store, s.id, uid) != JT_OK) {
-		space_page(req, 404, &c, &s, can_manage, NULL, "That user is not a member.");
+	enum jt_status st = JT_ENOTFOUND;
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &uid) == JT_OK)
+		st = store_user_get(jt->store, uid, &u);
+	if (st == JT_OK)
+		st = store_member_delete(jt->store, s.id, uid);
+	if (st != JT_OK) {
+		space_page(req, st, &c, &s, can_manage, NULL,
+			   st == JT_ENOTFOUND ? "That user is not a member."
+					      : "The change failed.");
 		return;
 	}
 	auth_invalidate(jt->auth);
@@ -231,5 +244,5 @@ void console_space_member_remove(struct http_req *req)
 		     "space %lld (%s): %s", (long long)s.id, s.name, u.email);
 	char notice[LIMIT_EMAIL_BYTES + 64];
 	snprintf(notice, sizeof notice, "%s was removed from this space.", u.email);
-	space_page(req, 200, &c, &s, can_manage, notice, NULL);
+	space_page(req, JT_OK, &c, &s, can_manage, notice, NULL);
 }

@@ -31,5 +31,5 @@ void console_static(struct http_req *req)
 			       console_assets_sizes[i]);
 		return;
 	}
-	http_reply_error(req, 404, "not_found", "No such file.");
+	http_reply_fail(req, JT_ENOTFOUND, "No such file.");
 }

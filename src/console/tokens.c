@@ -15,7 +15,7 @@
 
 #define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
 
-static void tokens_page(struct http_req *req, int status, const struct console_ctx *c,
+static void tokens_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
 			const char *notice, const char *error, cJSON *form)
 {
 	struct pat *items = NULL;
@@ -24,10 +24,11 @@ static void tokens_page(struct http_req *req, int status, const struct console_c
 	int64_t now = time_now();
 	char buf[32], tomorrow[TIME_RFC3339_BUF];
 
-	if (store_pat_list(api_jeton(req)->store, c->user.id, &page, &items, &n) != JT_OK) {
+	enum jt_status listed =
+		store_pat_list(api_jeton(req)->store, c->user.id, &page, &items, &n);
+	if (listed != JT_OK) {
 		cJSON_Delete(form);
-		page_message(req, 503, "Unavailable",
-			     "The service is unavailable; try again shortly.", c);
+		page_fail(req, listed, NULL, c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -171,13 +172,15 @@ static void create(struct http_req *req, const struct console_ctx *c)
 		bad = true;
 	}
 	if (bad) {
-		tokens_page(req, 400, c, NULL, "The token was not created: see below.", form);
+		tokens_page(req, JT_EINVAL, c, NULL, "The token was not created: see below.", form);
 		return;
 	}
 	cJSON_Delete(form);
-	if (grant_pat_create(api_jeton(req)->store, c->user.id, name, scopes, expires_at, token,
-			     &pat) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The token could not be stored.", c);
+	enum jt_status st = grant_pat_create(api_jeton(req)->store, c->user.id, name, scopes,
+					     expires_at, token, &pat);
+	if (st != JT_OK) {
+		crypto_wipe(token, sizeof token);
+		page_fail(req, st, "The token could not be stored.", c);
 		return;
 	}
 	audit_record(api_jeton(req)->store, c->user.id, c->user.email, "token.created",
@@ -195,7 +198,7 @@ void console_tokens(struct http_req *req)
 		return;
 	}
 	const char *done = http_query(req, "done");
-	tokens_page(req, 200, &c,
+	tokens_page(req, JT_OK, &c,
 		    done && strcmp(done, "revoked") == 0 ? "The token was revoked." : NULL, NULL,
 		    NULL);
 }
@@ -205,9 +208,11 @@ static bool route_token(struct http_req *req, const struct console_ctx *c, struc
 {
 	int64_t id;
 	const char *v = req->params[0];
-	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) != JT_OK ||
-	    store_pat_get(api_jeton(req)->store, c->user.id, id, out) != JT_OK) {
-		page_message(req, 404, "Not found", "You have no such token.", c);
+	enum jt_status st = JT_ENOTFOUND;
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK)
+		st = store_pat_get(api_jeton(req)->store, c->user.id, id, out);
+	if (st != JT_OK) {
+		page_fail(req, st, st == JT_ENOTFOUND ? "You have no such token." : NULL, c);
 		return false;
 	}
 	return true;
@@ -231,8 +236,9 @@ void console_token_revoke(struct http_req *req)
 		return;
 	}
 	struct jeton *jt = api_jeton(req);
-	if (store_pat_revoke(jt->store, c.user.id, pat.id, time_now(), &pat) != JT_OK) {
-		page_message(req, 503, "Unavailable", "The token could not be revoked.", &c);
+	enum jt_status st = store_pat_revoke(jt->store, c.user.id, pat.id, time_now(), &pat);
+	if (st != JT_OK) {
+		page_fail(req, st, "The token could not be revoked.", &c);
 		return;
 	}
 	auth_invalidate(jt->auth);
@@ -271,16 +277,17 @@ void console_token_rotate(struct http_req *req)
 			 "This token carries rights you no longer hold (%s): "
 			 "create a new token instead.",
 			 names);
-		page_message(req, 403, "Not rotated", msg, &c);
+		page_fail(req, JT_EDENIED, msg, &c);
 		return;
 	}
 	struct jeton *jt = api_jeton(req);
 	enum jt_status st = grant_pat_rotate(jt->store, c.user.id, pat.id, token, &fresh);
 	if (st != JT_OK) {
-		page_message(req, st == JT_ECONFLICT ? 409 : 503, "Not rotated",
-			     st == JT_ECONFLICT ? "Only an active token can be rotated."
-						: "The token could not be rotated.",
-			     &c);
+		crypto_wipe(token, sizeof token);
+		page_fail(req, st,
+			  st == JT_ECONFLICT ? "Only an active token can be rotated."
+					     : "The token could not be rotated.",
+			  &c);
 		return;
 	}
 	auth_invalidate(jt->auth);

@@ -12,16 +12,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static void users_page(struct http_req *req, int status, const struct console_ctx *c,
+static void users_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
 		       const char *notice, const char *error, const char *email, const char *name)
 {
 	struct user *items = NULL;
 	size_t n = 0;
 	char buf[32];
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
-	if (store_user_list(api_jeton(req)->store, &page, &items, &n) != JT_OK) {
-		page_message(req, 503, "Unavailable",
-			     "The service is unavailable; try again shortly.", c);
+	enum jt_status listed = store_user_list(api_jeton(req)->store, &page, &items, &n);
+	if (listed != JT_OK) {
+		page_fail(req, listed, NULL, c);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -88,7 +88,7 @@ static void add_done(struct http_req *req)
 {
 	struct new_console_user *nu = req->ctx;
 	if (nu->status != JT_OK) {
-		users_page(req, nu->status == JT_ECONFLICT ? 409 : 503, &nu->c, NULL,
+		users_page(req, nu->status, &nu->c, NULL,
 			   nu->status == JT_ECONFLICT ? "A user with this email already exists."
 						      : "The user could not be stored.",
 			   nu->u.email, nu->u.friendly_name);
@@ -116,7 +116,7 @@ static void add(struct http_req *req, const struct console_ctx *c)
 	char v[4];
 	struct new_console_user *nu = jt_calloc(1, sizeof *nu);
 	if (!nu) {
-		page_message(req, 500, "Error", "Out of memory.", c);
+		page_fail(req, JT_ENOMEM, NULL, c);
 		return;
 	}
 	nu->c = *c;
@@ -127,15 +127,18 @@ static void add(struct http_req *req, const struct console_ctx *c)
 	if (!nu->u.friendly_name[0])
 		text_default_name(nu->u.email, nu->u.friendly_name, sizeof nu->u.friendly_name);
 	const char *error = NULL;
-	if (nu->u.admin && !may_touch_admin(c))
+	enum jt_status st = JT_EINVAL;
+	if (nu->u.admin && !may_touch_admin(c)) {
 		error = NOT_ADMIN_ENOUGH;
-	else if (!text_email_valid(nu->u.email, strlen(nu->u.email)))
+		st = JT_EDENIED;
+	} else if (!text_email_valid(nu->u.email, strlen(nu->u.email))) {
 		error = "Enter an email such as ada@example.com.";
-	else if (!text_name_valid(nu->u.friendly_name, strlen(nu->u.friendly_name),
-				  LIMIT_NAME_CHARS))
+	} else if (!text_name_valid(nu->u.friendly_name, strlen(nu->u.friendly_name),
+				    LIMIT_NAME_CHARS)) {
 		error = "The name must be 1 to 100 characters.";
+	}
 	if (error) {
-		users_page(req, 400, c, NULL, error, nu->u.email, nu->u.friendly_name);
+		users_page(req, st, c, NULL, error, nu->u.email, nu->u.friendly_name);
 		new_user_destroy(nu);
 		return;
 	}
@@ -152,7 +155,7 @@ void console_users(struct http_req *req)
 	if (req->method == HTTP_POST)
 		add(req, &c);
 	else
-		users_page(req, 200, &c, NULL, NULL, NULL, NULL);
+		users_page(req, JT_OK, &c, NULL, NULL, NULL, NULL);
 }
 
 /* POST /console/users/{id}: action=disable|enable|admin|unadmin. */
@@ -166,13 +169,15 @@ void console_user(struct http_req *req)
 	if (!console_begin(req, true, &c))
 		return;
 	const char *v = req->params[0];
-	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) != JT_OK ||
-	    store_user_get(jt->store, id, &u) != JT_OK) {
-		page_message(req, 404, "Not found", "There is no such user.", &c);
+	enum jt_status st = JT_ENOTFOUND;
+	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK)
+		st = store_user_get(jt->store, id, &u);
+	if (st != JT_OK) {
+		page_fail(req, st, st == JT_ENOTFOUND ? "There is no such user." : NULL, &c);
 		return;
 	}
 	if (u.id == c.user.id) {
-		users_page(req, 400, &c, NULL,
+		users_page(req, JT_EINVAL, &c, NULL,
 			   "You cannot disable yourself or drop your own admin role.", NULL, NULL);
 		return;
 	}
@@ -187,15 +192,16 @@ void console_user(struct http_req *req)
 	else if (strcmp(action, "unadmin") == 0)
 		u.admin = false;
 	else {
-		users_page(req, 400, &c, NULL, "Unknown action.", NULL, NULL);
+		users_page(req, JT_EINVAL, &c, NULL, "Unknown action.", NULL, NULL);
 		return;
 	}
 	if ((was_admin || u.admin) && !may_touch_admin(&c)) {
-		users_page(req, 403, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
+		users_page(req, JT_EDENIED, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
 		return;
 	}
-	if (store_user_update(jt->store, &u) != JT_OK) {
-		users_page(req, 503, &c, NULL, "The change could not be stored.", NULL, NULL);
+	st = store_user_update(jt->store, &u);
+	if (st != JT_OK) {
+		users_page(req, st, &c, NULL, "The change could not be stored.", NULL, NULL);
 		return;
 	}
 	auth_invalidate(jt->auth);
@@ -204,5 +210,5 @@ void console_user(struct http_req *req)
 		     u.admin ? "yes" : "no", u.disabled ? "yes" : "no");
 	snprintf(notice, sizeof notice, "%s is now %s%s.", u.email,
 		 u.disabled ? "disabled" : "active", u.admin ? ", an administrator" : "");
-	users_page(req, 200, &c, notice, NULL, NULL, NULL);
+	users_page(req, JT_OK, &c, notice, NULL, NULL, NULL);
 }

@@ -101,11 +101,22 @@ void http_reply_json(struct http_req *req, int status, cJSON *body);
 /* Sets the response to a copy of body. */
 void http_reply_raw(struct http_req *req, int status, const char *content_type,
 		    const char *body, size_t body_len);
-/* {"error": error, "error_description": printf(fmt, ...)}. */
-void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* The single place a status becomes an HTTP error; what names the thing
- * that was not found or in conflict ("token", "user"). */
+/* The HTTP status of st: the one table from jt_status to HTTP (JT_OK 200,
+ * JT_EINVAL 400, JT_EAUTH 401, JT_EDENIED 403, JT_ENOTFOUND 404,
+ * JT_ECONFLICT 409, JT_ETOOBIG 413, JT_ETHROTTLED 429, JT_ENOMEM 500,
+ * JT_ESTORE 503, ...). Every error reply outside src/http takes its status
+ * from here: handlers pass a jt_status, never a number. */
+int http_status_of(enum jt_status st);
+/* {"error": st's code ("invalid_request", "forbidden", "not_found", ...),
+ * "error_description": printf(fmt, ...)}, with http_status_of(st). */
+void http_reply_fail(struct http_req *req, enum jt_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same with a protocol's own error code (RFC 6749's invalid_grant,
+ * RFC 6750's invalid_token, invalid_scope); the status still comes from st. */
+void http_reply_fail_with(struct http_req *req, enum jt_status st, const char *error,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* http_reply_fail with the table's sentence; what names the thing that
+ * was not found or in conflict ("token", "user"). JT_OK is 204. */
 void http_reply_status(struct http_req *req, enum jt_status st, const char *what);
 /* 204 No Content. */
 void http_reply_empty(struct http_req *req, int status);

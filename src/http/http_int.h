@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to src/http: what server.c shares with deadline.c. */
+/* Private to src/http: what server.c shares with deadline.c and reply.c. */
 #ifndef JETON_HTTP_INT_H
 #define JETON_HTTP_INT_H
 #include "http/http.h"
+
+/* ---- reply.c ---- */
+
+/* {"error": error, "error_description": printf(fmt, ...)} with a literal
+ * status: for HTTP's own answers, which no jt_status names (404 no route,
+ * 405, 413, 414, 431, 501). Handlers outside src/http pass a jt_status to
+ * http_reply_fail instead, so that http_status_of stays the one map. */
+void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* ---- deadline.c ----
  * The library only knows an idle timeout, which a client sending a byte

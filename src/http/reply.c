@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Building responses, and the one mapping from jt_status to HTTP. */
-#include "http/http.h"
+#include "http/http_int.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -75,13 +75,12 @@ void http_reply_raw(struct http_req *req, int status, const char *content_type,
 	set_body(req, copy ? status : 500, content_type, copy, copy ? body_len : 0);
 }
 
-void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
+/* {"error": error, "error_description": desc}, with status. */
+static void reply_error(struct http_req *req, int status, const char *error, const char *fmt,
+			va_list ap)
 {
 	char desc[512];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(desc, sizeof desc, fmt, ap);
-	va_end(ap);
 
 	cJSON *o = cJSON_CreateObject();
 	if (o) {
@@ -91,35 +90,81 @@ void http_reply_error(struct http_req *req, int status, const char *error, const
 	http_reply_json(req, status, o);
 }
 
-void http_reply_status(struct http_req *req, enum jt_status st, const char *what)
+void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_error(req, status, error, fmt, ap);
+	va_end(ap);
+}
+
+/* What a status is in HTTP: its status code, its JSON error code and a
+ * sentence for http_reply_status ("%s" names what failed, where used). */
+struct status_row {
+	int http;
+	const char *error;
+	const char *sentence;
+};
+
+/* The one table from jt_status to HTTP. A switch, so that a status added
+ * to the enum without a row here does not compile (-Wswitch). */
+static struct status_row row_of(enum jt_status st)
 {
 	switch (st) {
-	case JT_OK:
-		http_reply_empty(req, 204);
-		return;
-	case JT_ENOTFOUND:
-		http_reply_error(req, 404, "not_found", "No such %s.", what);
-		return;
-	case JT_ECONFLICT:
-		http_reply_error(req, 409, "conflict", "The %s conflicts with an existing one or is in "
-				 "a state that does not allow this.", what);
-		return;
+	case JT_OK: return (struct status_row){200, "", ""};
 	case JT_EINVAL:
-	case JT_ECHECKSUM:
-		http_reply_error(req, 400, "invalid_request", "The %s is not valid.", what);
-		return;
-	case JT_ETOOBIG:
-		http_reply_error(req, 413, "request_too_large", "The %s is too large.", what);
-		return;
+	case JT_ECHECKSUM: return (struct status_row){400, "invalid_request", "The %s is not valid."};
+	case JT_EAUTH: return (struct status_row){401, "unauthorized", "Sign in first."};
+	case JT_EDENIED: return (struct status_row){403, "forbidden", "You may not do this."};
+	case JT_ENOTFOUND: return (struct status_row){404, "not_found", "No such %s."};
+	case JT_ECONFLICT:
+		return (struct status_row){409, "conflict",
+					   "The %s conflicts with an existing one or is in a "
+					   "state that does not allow this."};
+	case JT_ETOOBIG: return (struct status_row){413, "request_too_large", "The %s is too large."};
+	case JT_ETHROTTLED:
+		return (struct status_row){429, "too_many_requests",
+					   "Too many attempts; try again later."};
 	case JT_ESTORE:
 	case JT_EIO:
-		http_reply_error(req, 503, "temporarily_unavailable",
-				 "The store is unavailable; try again shortly.");
-		return;
-	case JT_ENOMEM:
-		break;
+		return (struct status_row){503, "temporarily_unavailable",
+					   "The store is unavailable; try again shortly."};
+	case JT_ENOMEM: break;
 	}
-	http_reply_error(req, 500, "server_error", "The server could not complete the request.");
+	return (struct status_row){500, "server_error", "The server could not complete the request."};
+}
+
+int http_status_of(enum jt_status st)
+{
+	return row_of(st).http;
+}
+
+void http_reply_fail(struct http_req *req, enum jt_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_error(req, http_status_of(st), row_of(st).error, fmt, ap);
+	va_end(ap);
+}
+
+void http_reply_fail_with(struct http_req *req, enum jt_status st, const char *error,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_error(req, http_status_of(st), error, fmt, ap);
+	va_end(ap);
+}
+
+void http_reply_status(struct http_req *req, enum jt_status st, const char *what)
+{
+	char desc[256];
+	if (st == JT_OK) {
+		http_reply_empty(req, 204);
+		return;
+	}
+	snprintf(desc, sizeof desc, row_of(st).sentence, what); /* the table's own format */
+	http_reply_fail(req, st, "%s", desc);
 }
 
 void http_reply_empty(struct http_req *req, int status)

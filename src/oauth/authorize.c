@@ -59,11 +59,6 @@ static bool param(struct http_req *req, const char *key, char *out, size_t out_l
 	return true;
 }
 
-static void error_page(struct http_req *req, int status, const char *title, const char *text)
-{
-	page_message(req, status, title, text, NULL);
-}
-
 /* Redirects to the client with an error (RFC 6749 §4.1.2.1). */
 static void redirect_error(struct http_req *req, const struct authz *a, const char *error,
 			   const char *description)
@@ -75,7 +70,7 @@ static void redirect_error(struct http_req *req, const struct authz *a, const ch
 		  (!a->has_state || http_url_add(url, sizeof url, "state", a->state)) &&
 		  http_url_add(url, sizeof url, "iss", api_jeton(req)->issuer);
 	if (!ok) {
-		error_page(req, 400, "Invalid request", "The redirect address is too long.");
+		page_fail(req, JT_EINVAL, "The redirect address is too long.", NULL);
 		return;
 	}
 	http_redirect(req, 302, url);
@@ -89,32 +84,30 @@ static enum check check_request(struct http_req *req, struct authz *a)
 
 	memset(a, 0, sizeof *a);
 	if (!param(req, "client_id", a->client_id, sizeof a->client_id, &has_client) || !has_client) {
-		error_page(req, 400, "Invalid request", "The request names no valid client_id.");
+		page_fail(req, JT_EINVAL, "The request names no valid client_id.", NULL);
 		return CHECK_PAGE;
 	}
 	enum jt_status st = store_app_find_by_client_id(jt->store, a->client_id, &a->app);
-	if (st == JT_ESTORE) {
-		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
-		return CHECK_PAGE;
-	}
 	if (st != JT_OK) {
-		error_page(req, 400, "Unknown application", "No application has this client_id.");
+		page_fail(req, st == JT_ENOTFOUND ? JT_EINVAL : st,
+			  st == JT_ENOTFOUND ? "No application has this client_id." : NULL, NULL);
 		return CHECK_PAGE;
 	}
 	if (!param(req, "redirect_uri", a->redirect_uri, sizeof a->redirect_uri, &a->redirect_given)) {
-		error_page(req, 400, "Invalid request", "The redirect_uri is too long or repeated.");
+		page_fail(req, JT_EINVAL, "The redirect_uri is too long or repeated.", NULL);
 		return CHECK_PAGE;
 	}
 	if (a->redirect_given ? !redirect_uri_registered(&a->app, a->redirect_uri)
 			      : !redirect_uri_single(&a->app, a->redirect_uri, sizeof a->redirect_uri)) {
-		error_page(req, 400, "Invalid redirect",
-			   a->redirect_given
-				   ? "The redirect_uri is not registered for this application."
-				   : "The request must name one of the application's redirect URIs.");
+		page_fail(req, JT_EINVAL,
+			  a->redirect_given
+				  ? "The redirect_uri is not registered for this application."
+				  : "The request must name one of the application's redirect URIs.",
+			  NULL);
 		return CHECK_PAGE;
 	}
 	if (!param(req, "state", a->state, sizeof a->state, &a->has_state)) {
-		error_page(req, 400, "Invalid request", "The state is too long or repeated.");
+		page_fail(req, JT_EINVAL, "The state is too long or repeated.", NULL);
 		return CHECK_PAGE;
 	}
 	/* From here on, errors go back to the client. */
@@ -205,8 +198,9 @@ static void consent_page(struct http_req *req, const struct authz *a, const stru
 	size_t n = 0;
 
 	session_csrf(req, csrf);
-	if (store_space_list(jt->store, u->id, true, &spaces, &n) != JT_OK) {
-		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
+	enum jt_status st = store_space_list(jt->store, u->id, true, &spaces, &n);
+	if (st != JT_OK) {
+		page_fail(req, st, NULL, NULL);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
@@ -250,7 +244,7 @@ static void consent_page(struct http_req *req, const struct authz *a, const stru
 	memset(&c, 0, sizeof c);
 	c.user = *u;
 	memcpy(c.csrf, csrf, sizeof csrf);
-	page_render(req, 200, "Authorize", NULL, "consent.html", d, &c);
+	page_render(req, JT_OK, "Authorize", NULL, "consent.html", d, &c);
 }
 
 static bool user_in_space(struct store *st, int64_t user_id, int64_t space_id)
@@ -277,7 +271,7 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 	if (!param(req, "space_id", space, sizeof space, &has_space) || !has_space ||
 	    text_parse_i64(space, strlen(space), 1, INT64_MAX, &space_id) != JT_OK ||
 	    !user_in_space(jt->store, u->id, space_id)) {
-		error_page(req, 400, "Choose a space", "Pick one of your spaces to grant access to.");
+		page_fail(req, JT_EINVAL, "Pick one of your spaces to grant access to.", NULL);
 		return;
 	}
 	token_generate(TOKEN_CODE, code);
@@ -294,8 +288,9 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 	c.family_id = issue_family_id();
 	c.created_at = time_now();
 	c.expires_at = c.created_at + LIMIT_CODE_SECONDS;
-	if (store_code_insert(jt->store, &c) != JT_OK) {
-		error_page(req, 503, "Unavailable", "The service is unavailable; try again shortly.");
+	enum jt_status st = store_code_insert(jt->store, &c);
+	if (st != JT_OK) {
+		page_fail(req, st, NULL, NULL);
 		crypto_wipe(code, sizeof code);
 		return;
 	}
@@ -310,7 +305,7 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 		  http_url_add(url, sizeof url, "iss", jt->issuer);
 	crypto_wipe(code, sizeof code);
 	if (!ok)
-		error_page(req, 400, "Invalid request", "The redirect address is too long.");
+		page_fail(req, JT_EINVAL, "The redirect address is too long.", NULL);
 	else
 		http_redirect(req, 302, url);
 	crypto_wipe(url, sizeof url);
@@ -327,8 +322,8 @@ void oauth_authorize(struct http_req *req)
 	if (req->method == HTTP_POST) {
 		form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {
-			error_page(req, 403, "Form expired",
-				   "The consent form expired or came from another site.");
+			page_fail(req, JT_EDENIED, "The consent form expired or came from another site.",
+				  NULL);
 			return;
 		}
 	}
@@ -336,7 +331,7 @@ void oauth_authorize(struct http_req *req)
 		return;
 	if (!session_user(req, &u)) {
 		if (!canonical_url(&a, next, sizeof next)) {
-			error_page(req, 400, "Invalid request", "The request is too long.");
+			page_fail(req, JT_EINVAL, "The request is too long.", NULL);
 			return;
 		}
 		snprintf(login, sizeof login, "/login");
@@ -350,7 +345,7 @@ void oauth_authorize(struct http_req *req)
 	}
 	if (!param(req, "decision", decision, sizeof decision, &has_decision) ||
 	    (strcmp(decision, "allow") != 0 && strcmp(decision, "deny") != 0)) {
-		error_page(req, 400, "Invalid request", "Choose Allow or Deny.");
+		page_fail(req, JT_EINVAL, "Choose Allow or Deny.", NULL);
 		return;
 	}
 	if (strcmp(decision, "deny") == 0) {

@@ -130,10 +130,17 @@ bool redirect_uri_single(const struct app *a, char *out, size_t out_len)
 	return true;
 }
 
-void oauth_error(struct http_req *req, int status, const char *error, const char *description)
+void oauth_error(struct http_req *req, enum jt_status st, const char *error,
+		 const char *description)
 {
 	http_header_add(req, "Pragma", "no-cache");
-	http_reply_error(req, status, error, "%s", description);
+	http_reply_fail_with(req, st, error, "%s", description);
+}
+
+void oauth_fail(struct http_req *req, enum jt_status st, const char *description)
+{
+	http_header_add(req, "Pragma", "no-cache");
+	http_reply_fail(req, st, "%s", description);
 }
 
 bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len,
@@ -149,7 +156,7 @@ bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_le
 	}
 	snprintf(msg, sizeof msg, "The parameter %s is %s.", key,
 		 st == JT_ETOOBIG ? "too long" : "repeated or badly encoded");
-	oauth_error(req, 400, "invalid_request", msg);
+	oauth_error(req, JT_EINVAL, "invalid_request", msg);
 	return false;
 }
 
@@ -157,7 +164,7 @@ static void invalid_client(struct http_req *req, bool basic, const char *descrip
 {
 	if (basic)
 		http_header_add(req, "WWW-Authenticate", "Basic realm=\"jeton\", charset=\"UTF-8\"");
-	oauth_error(req, 401, "invalid_client", description);
+	oauth_error(req, JT_EAUTH, "invalid_client", description);
 }
 
 /* Decodes "Basic base64(urlencode(id):urlencode(secret))" (RFC 6749 §2.3.1). */
@@ -194,7 +201,7 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 		goto out;
 	if (basic) {
 		if (has_form_secret) {
-			oauth_error(req, 400, "invalid_request",
+			oauth_error(req, JT_EINVAL, "invalid_request",
 				    "Use one client authentication method, not two.");
 			goto out;
 		}
@@ -203,7 +210,7 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 			goto out;
 		}
 		if (has_form_id && strcmp(form_id, id) != 0) {
-			oauth_error(req, 400, "invalid_request",
+			oauth_error(req, JT_EINVAL, "invalid_request",
 				    "client_id in the form differs from the authenticated client.");
 			goto out;
 		}
@@ -229,8 +236,8 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 		goto out;
 	}
 	enum jt_status st = store_app_find_by_client_id(api_jeton(req)->store, id, out);
-	if (st == JT_ESTORE) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+	if (st != JT_OK && st != JT_ENOTFOUND) {
+		oauth_fail(req, st, "The store is unavailable.");
 		goto out;
 	}
 	if (st != JT_OK) {

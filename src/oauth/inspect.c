@@ -134,7 +134,7 @@ static bool token_param(struct http_req *req, char *out, size_t out_len, enum to
 	if (!oauth_param(req, "token", big, sizeof big, &present))
 		return false;
 	if (!present) {
-		oauth_error(req, 400, "invalid_request", "The parameter token is missing.");
+		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter token is missing.");
 		return false;
 	}
 	size_t n = strlen(big);
@@ -195,7 +195,7 @@ void oauth_revoke(struct http_req *req)
 	} else if (kind == TOKEN_ACCESS || kind == TOKEN_CLIENT || kind == TOKEN_REFRESH) {
 		st = store_oauth_find_by_hash(jt->store, hash, &t);
 		if (st == JT_OK && t.app_id && t.app_id != app.id) {
-			oauth_error(req, 400, "unauthorized_client",
+			oauth_error(req, JT_EINVAL, "unauthorized_client",
 				    "The token was issued to another client.");
 			return;
 		}
@@ -203,11 +203,11 @@ void oauth_revoke(struct http_req *req)
 			st = store_oauth_revoke_family(jt->store, t.family_id, now);
 		else if (st == JT_OK)
 			st = store_oauth_revoke(jt->store, t.id, now);
-		if (st == JT_ENOTFOUND)
-			st = JT_OK;
 	}
-	if (st == JT_ESTORE) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+	if (st == JT_ENOTFOUND) /* RFC 7009 §2.2: an unknown token is answered as revoked */
+		st = JT_OK;
+	if (st != JT_OK) {
+		oauth_fail(req, st, "The store is unavailable.");
 		return;
 	}
 	auth_invalidate(jt->auth);
@@ -221,7 +221,7 @@ void oauth_user_info(struct http_req *req)
 		return;
 	if (!p->user.id) {
 		auth_release(p);
-		http_reply_error(req, 403, "insufficient_scope", "A client token has no user.");
+		http_reply_fail_with(req, JT_EDENIED, "insufficient_scope", "A client token has no user.");
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();

@@ -55,8 +55,16 @@ bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_le
  * with a Basic challenge when Basic was tried) and returns false. */
 bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct app *out);
 
-/* Sets an RFC 6749 §5.2 error reply. */
-void oauth_error(struct http_req *req, int status, const char *error, const char *description);
+/* Sets an RFC 6749 §5.2 error reply: error is the protocol's code, and the
+ * HTTP status comes from st through http_status_of (JT_EINVAL 400; JT_EAUTH
+ * 401 for invalid_client and the password form's bad credentials;
+ * JT_ETHROTTLED 429 for slow_down). */
+void oauth_error(struct http_req *req, enum jt_status st, const char *error,
+		 const char *description);
+/* Sets the reply for a failure of the server rather than of the request
+ * (the store, memory): st's status and error code, as everywhere
+ * (JT_ESTORE 503 temporarily_unavailable, JT_ENOMEM 500 server_error). */
+void oauth_fail(struct http_req *req, enum jt_status st, const char *description);
 
 /* True if the app's access tokens are JWTs. */
 bool app_uses_jwt(const struct app *a);

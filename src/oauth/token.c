@@ -92,7 +92,7 @@ static void tokens_stored(struct http_req *req)
 {
 	struct pending *p = req->ctx;
 	if (p->status != JT_OK)
-		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+		oauth_fail(req, p->status, "The token could not be stored.");
 	else
 		issue_reply(req, &p->out, p->scopes, p->space_id);
 	pending_free(req);
@@ -112,7 +112,7 @@ static struct pending *pending_new(struct http_req *req, const struct app *app)
 {
 	struct pending *p = jt_calloc(1, sizeof *p);
 	if (!p) {
-		oauth_error(req, 500, "server_error", "Out of memory.");
+		oauth_fail(req, JT_ENOMEM, "Out of memory.");
 		return NULL;
 	}
 	p->app = *app;
@@ -126,13 +126,13 @@ static void code_redeemed(struct http_req *req)
 	struct pending *p = req->ctx;
 	if (p->status == JT_ECONFLICT) {
 		auth_invalidate(api_jeton(req)->auth); /* the store revoked the grant's tokens */
-		oauth_error(req, 400, "invalid_grant",
+		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "The authorization code was already used; every token issued from it is "
 			    "now revoked.");
 	} else if (p->status == JT_ENOTFOUND) {
-		oauth_error(req, 400, "invalid_grant", "The authorization code is not valid.");
+		oauth_error(req, JT_EINVAL, "invalid_grant", "The authorization code is not valid.");
 	} else if (p->status != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+		oauth_fail(req, p->status, "The token could not be stored.");
 	} else {
 		issue_reply(req, &p->out, p->scopes, p->space_id);
 	}
@@ -188,21 +188,21 @@ static void grant_code(struct http_req *req, const struct app *app)
 	    !oauth_param(req, "code_verifier", verifier, sizeof verifier, &has_verifier))
 		goto out;
 	if (!has_code) {
-		oauth_error(req, 400, "invalid_request", "The parameter code is missing.");
+		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter code is missing.");
 		goto out;
 	}
 	enum jt_status st = JT_ENOTFOUND;
 	if (token_hash_of(code, TOKEN_CODE, hash))
 		st = store_code_get(api_jeton(req)->store, hash, &c);
 	if (st != JT_OK && st != JT_ENOTFOUND) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+		oauth_fail(req, st, "The store is unavailable.");
 		goto out;
 	}
 	const char *refusal = st != JT_OK ? "The authorization code is not valid."
 			      : c.used_at ? NULL /* a replay: the redemption revokes */
 			      : code_refusal(&c, app, redirect, has_redirect, verifier, has_verifier);
 	if (refusal) {
-		oauth_error(req, 400, "invalid_grant", refusal);
+		oauth_error(req, JT_EINVAL, "invalid_grant", refusal);
 		goto out;
 	}
 	struct pending *p = pending_new(req, app);
@@ -218,8 +218,9 @@ static void grant_code(struct http_req *req, const struct app *app)
 			.refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
 			.jwt = app_uses_jwt(app),
 		};
-		if (issue_prepare(req, &g, &p->out) != JT_OK) {
-			oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
+		st = issue_prepare(req, &g, &p->out);
+		if (st != JT_OK) {
+			oauth_fail(req, st, "The token could not be signed.");
 			pending_free(req);
 			goto out;
 		}
@@ -243,51 +244,56 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 
 	if (!oauth_param(req, "refresh_token", value, sizeof value, &has_value) ||
 	    !oauth_param(req, "scope", scope, sizeof scope, &has_scope))
-		return;
+		goto out;
 	if (!has_value) {
-		oauth_error(req, 400, "invalid_request", "The parameter refresh_token is missing.");
-		return;
+		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter refresh_token is missing.");
+		goto out;
 	}
 	enum jt_status st = JT_ENOTFOUND;
 	if (token_hash_of(value, TOKEN_REFRESH, hash))
 		st = store_oauth_find_by_hash(jt->store, hash, &t);
-	if (st == JT_ESTORE) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
-		return;
+	if (st != JT_OK && st != JT_ENOTFOUND) {
+		oauth_fail(req, st, "The store is unavailable.");
+		goto out;
 	}
 	int64_t now = time_now();
 	if (st != JT_OK || strcmp(t.kind, "refresh") != 0 || t.app_id != app->id) {
-		oauth_error(req, 400, "invalid_grant", "The refresh token is not valid.");
-		return;
+		oauth_error(req, JT_EINVAL, "invalid_grant", "The refresh token is not valid.");
+		goto out;
 	}
 	if (t.rotated_at && !t.revoked_at) {
 		revoke_family(req, t.family_id);
-		oauth_error(req, 400, "invalid_grant",
+		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "The refresh token was already used; every token of this grant is now "
 			    "revoked.");
-		return;
+		goto out;
 	}
 	if (t.revoked_at || t.expires_at <= now) {
-		oauth_error(req, 400, "invalid_grant",
+		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    t.revoked_at ? "The refresh token has been revoked."
 					 : "The refresh token has expired.");
-		return;
+		goto out;
 	}
-	if (store_user_get(jt->store, t.user_id, &u) != JT_OK || u.disabled) {
-		oauth_error(req, 400, "invalid_grant", "The user of this grant is no longer active.");
-		return;
+	st = store_user_get(jt->store, t.user_id, &u);
+	if (st != JT_OK && st != JT_ENOTFOUND) {
+		oauth_fail(req, st, "The store is unavailable.");
+		goto out;
+	}
+	if (st != JT_OK || u.disabled) {
+		oauth_error(req, JT_EINVAL, "invalid_grant", "The user of this grant is no longer active.");
+		goto out;
 	}
 	scopes = within_app(app, t.scopes);
 	if (!scopes) {
-		oauth_error(req, 400, "invalid_grant",
+		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "The app may no longer ask for any scope of this grant.");
-		return;
+		goto out;
 	}
 	if (has_scope) {
 		if (scope_parse(scope, strlen(scope), &asked) != JT_OK || !asked || (asked & ~scopes)) {
-			oauth_error(req, 400, "invalid_scope",
+			oauth_error(req, JT_EINVAL, "invalid_scope",
 				    "A refresh can only keep or narrow the scopes of the grant.");
-			return;
+			goto out;
 		}
 		scopes = asked;
 	}
@@ -297,22 +303,25 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		.family_id = t.family_id, .scopes = scopes, .access_ttl = app->access_ttl,
 		.refresh_ttl = rotate ? app->refresh_ttl : 0, .jwt = app_uses_jwt(app),
 	};
-	if (issue_prepare(req, &g, &out) != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
-		return;
+	st = issue_prepare(req, &g, &out);
+	if (st != JT_OK) {
+		oauth_fail(req, st, "The token could not be signed.");
+		goto out;
 	}
 	st = store_oauth_refresh(jt->store, t.id, !rotate, now, out.tokens, out.ntokens);
 	if (st == JT_ECONFLICT) {
 		revoke_family(req, t.family_id);
-		oauth_error(req, 400, "invalid_grant",
+		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "The refresh token was already used; every token of this grant is now "
 			    "revoked.");
 	} else if (st != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+		oauth_fail(req, st, "The token could not be stored.");
 	} else {
 		issue_reply(req, &out, scopes, t.space_id);
 	}
+out:
 	crypto_wipe(&out, sizeof out);
+	crypto_wipe(value, sizeof value);
 }
 
 static void grant_client(struct http_req *req, const struct app *app)
@@ -324,14 +333,14 @@ static void grant_client(struct http_req *req, const struct app *app)
 	if (!oauth_param(req, "scope", scope, sizeof scope, &has_scope))
 		return;
 	if (!app->has_secret) {
-		oauth_error(req, 400, "unauthorized_client",
+		oauth_error(req, JT_EINVAL, "unauthorized_client",
 			    "A public client cannot use client_credentials.");
 		return;
 	}
 	scope_parse(app->scopes, strlen(app->scopes), &allowed);
 	scopes = allowed;
 	if (has_scope && (scope_parse(scope, strlen(scope), &scopes) != JT_OK || (scopes & ~allowed))) {
-		oauth_error(req, 400, "invalid_scope",
+		oauth_error(req, JT_EINVAL, "invalid_scope",
 			    "The scope asked is unknown or beyond what this client may have.");
 		return;
 	}
@@ -343,8 +352,9 @@ static void grant_client(struct http_req *req, const struct app *app)
 		.kind = TOKEN_CLIENT, .app = app, .scopes = scopes, .access_ttl = app->access_ttl,
 		.jwt = app_uses_jwt(app),
 	};
-	if (issue_prepare(req, &g, &p->out) != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The token could not be signed.");
+	enum jt_status st = issue_prepare(req, &g, &p->out);
+	if (st != JT_OK) {
+		oauth_fail(req, st, "The token could not be signed.");
 		pending_free(req);
 		return;
 	}
@@ -367,7 +377,7 @@ struct user_grant {
 
 static void bad_credentials(struct http_req *req)
 {
-	oauth_error(req, 401, "unauthorized_client", "Bad credentials");
+	oauth_error(req, JT_EAUTH, "unauthorized_client", "Bad credentials");
 }
 
 static void user_grant_destroy(void *ctx)
@@ -400,19 +410,21 @@ static void user_grant_done(struct http_req *req)
 	if (g->status == JT_ENOTFOUND) {
 		bad_credentials(req);
 	} else if (g->status != JT_OK) {
-		oauth_error(req, 503, "temporarily_unavailable", "The store is unavailable.");
+		oauth_fail(req, g->status, "The store is unavailable.");
 	} else if (g->has_scope &&
 		   (scope_parse(g->scope, strlen(g->scope), &scopes) != JT_OK || (scopes & ~g->held))) {
-		oauth_error(req, 400, "invalid_scope", "The scope asked is unknown or not yours.");
+		oauth_error(req, JT_EINVAL, "invalid_scope", "The scope asked is unknown or not yours.");
 	} else {
 		struct grant_info gi = {
 			.kind = TOKEN_ACCESS, .user_id = g->user.id, .scopes = scopes,
 			.access_ttl = LIMIT_USER_TOKEN_TTL, .jwt = jt->user_tokens_jwt,
 			.client_id = g->email,
 		};
-		if (issue_prepare(req, &gi, &out) != JT_OK ||
-		    store_oauth_insert(jt->store, out.tokens, out.ntokens) != JT_OK)
-			oauth_error(req, 503, "temporarily_unavailable", "The token could not be stored.");
+		enum jt_status st = issue_prepare(req, &gi, &out);
+		if (st == JT_OK)
+			st = store_oauth_insert(jt->store, out.tokens, out.ntokens);
+		if (st != JT_OK)
+			oauth_fail(req, st, "The token could not be stored.");
 		else
 			issue_reply(req, &out, scopes, 0);
 		crypto_wipe(&out, sizeof out);
@@ -438,7 +450,7 @@ static void grant_user(struct http_req *req)
 	struct jeton *jt = api_jeton(req);
 	struct user_grant *g = jt_calloc(1, sizeof *g);
 	if (!g) {
-		oauth_error(req, 500, "server_error", "Out of memory.");
+		oauth_fail(req, JT_ENOMEM, "Out of memory.");
 		return;
 	}
 	if (!user_credentials(req, g)) {
@@ -447,7 +459,7 @@ static void grant_user(struct http_req *req)
 	} else if (!throttle_reserve(jt->throttle, g->email, req->client_ip, time_mono_ms(),
 				     &g->ticket)) {
 		http_retry_after(req, g->ticket.retry_after);
-		oauth_error(req, 429, "slow_down", "Too many failed attempts; try again later.");
+		oauth_error(req, JT_ETHROTTLED, "slow_down", "Too many failed attempts; try again later.");
 	} else {
 		http_set_ctx(req, g, user_grant_destroy);
 		http_defer(req, user_grant_work, user_grant_done);
@@ -476,19 +488,19 @@ void oauth_token(struct http_req *req)
 	struct app app;
 
 	if (!is_form(req)) {
-		oauth_error(req, 400, "invalid_request",
+		oauth_error(req, JT_EINVAL, "invalid_request",
 			    "The body must be application/x-www-form-urlencoded.");
 		return;
 	}
 	if (!oauth_param(req, "grant_type", grant, sizeof grant, &has_grant))
 		return;
 	if (!has_grant) {
-		oauth_error(req, 400, "invalid_request", "The parameter grant_type is missing.");
+		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter grant_type is missing.");
 		return;
 	}
 	unsigned g = 0;
 	if (grant_parse(grant, &g) != JT_OK || g == 0 || (g & (g - 1)) != 0) {
-		oauth_error(req, 400, "unsupported_grant_type",
+		oauth_error(req, JT_EINVAL, "unsupported_grant_type",
 			    "Supported grants: authorization_code, refresh_token, client_credentials.");
 		return;
 	}
@@ -500,7 +512,7 @@ void oauth_token(struct http_req *req)
 	if (!oauth_client_authenticate(req, g != GRANT_CLIENT_CREDENTIALS, &app))
 		return;
 	if (!(grant_of_app(&app) & g)) {
-		oauth_error(req, 400, "unauthorized_client", "This client may not use this grant type.");
+		oauth_error(req, JT_EINVAL, "unauthorized_client", "This client may not use this grant type.");
 		return;
 	}
 	if (g == GRANT_AUTHORIZATION_CODE)

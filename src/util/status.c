@@ -14,6 +14,9 @@ const char *jt_status_str(enum jt_status st)
 	case JT_ESTORE: return "store error";
 	case JT_ECHECKSUM: return "bad checksum";
 	case JT_EIO: return "i/o error";
+	case JT_EAUTH: return "not authenticated";
+	case JT_EDENIED: return "not allowed";
+	case JT_ETHROTTLED: return "throttled";
 	}
 	return "unknown";
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The project-wide result code. Every fallible function returns one; results
- * come back through out-parameters. Only src/http/reply.c turns a status into
- * an HTTP status and an OAuth error code. */
+ * come back through out-parameters. A status becomes an HTTP status in one
+ * place only, http_status_of() in src/http/reply.c: handlers pass a status
+ * (and a sentence) to the reply functions, never an error code of their own.
+ * Protocol answers (RFC 6749's error codes, RFC 6750's challenges) name
+ * their error but take their HTTP status from the same table. */
 #ifndef JETON_STATUS_H
 #define JETON_STATUS_H
 
@@ -15,6 +18,9 @@ enum jt_status {
 	JT_ESTORE,      /* the store failed or is unreachable */
 	JT_ECHECKSUM,   /* a token's checksum does not match: a typo or a truncated paste */
 	JT_EIO,         /* a system call failed */
+	JT_EAUTH,       /* the credentials are missing or wrong: no one is signed in */
+	JT_EDENIED,     /* the caller is known but may not do this */
+	JT_ETHROTTLED,  /* too many attempts: wait before the next one */
 };
 
 /* A short, static, English name for a status, for logs. */
