@@ -165,13 +165,14 @@ FORMAT_CHECKED := src/api/apps.c src/api/audit.c src/api/authn.c src/api/me.c sr
                   src/audit/audit.h src/auth/grant.c src/auth/header.c src/console/apps.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
+                  src/crypto/secret_json.c \
                   src/http/router.c src/oauth/metadata.c src/oauth/pkce.c \
                   src/store/sqlite_disk.c src/util/log.c src/util/log.h src/util/log_limit.c \
                   src/util/log_limit.h src/util/mem.c \
                   tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
                   tests/unit/test_auth_header.c tests/unit/test_form.c \
                   tests/unit/test_grant.c tests/unit/test_log_limit.c tests/unit/test_mem.c \
-                  tests/unit/test_status_http.c tests/unit/tmpdir.h
+                  tests/unit/test_secret_json.c tests/unit/test_status_http.c tests/unit/tmpdir.h
 
 # Functions that invite overflows or silent parse errors are banned; C
 # sources follow .clang-format (checked where clang-format is installed).

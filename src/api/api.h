@@ -63,7 +63,8 @@ cJSON *render_page(cJSON *items, const struct store_page *page, size_t n, int64_
 
 /* Parses the body as one JSON object: nothing after it but whitespace, no
  * key twice in any object at any depth, no NUL in a string. On failure sets
- * a 400 reply and returns NULL. */
+ * a 400 reply and returns NULL. The caller frees the object, with
+ * secret_json_delete when it may hold a secret (a password). */
 cJSON *input_json_object(struct http_req *req);
 /* Reads the optional string member key into out (if present). Returns
  * false after setting a 400 reply when it is not a string or is longer

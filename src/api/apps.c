@@ -156,6 +156,7 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 static void reply_with_secret(struct http_req *req, int status, const struct app *a,
 			      char secret[TOKEN_LEN + 1])
 {
+	http_secret(req);
 	cJSON *o = render_app(a);
 	if (o && secret[0])
 		cJSON_AddStringToObject(o, "client_secret", secret);

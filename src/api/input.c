@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading request input with a precise 400 for each way it can be wrong. */
 #include "api/api.h"
+#include "crypto/crypto.h"
 #include "util/mem.h"
 #include "util/text.h"
 
@@ -77,7 +78,7 @@ cJSON *input_json_object(struct http_req *req)
 	 * whitespace ({"a":1} x, or two objects). */
 	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
 	if (!o || !cJSON_IsObject(o)) {
-		cJSON_Delete(o);
+		secret_json_delete(o); /* a body may hold a password */
 		http_reply_fail(req, JT_EINVAL,
 				"The request body must be one JSON object, with nothing after it.");
 		return NULL;
@@ -89,7 +90,7 @@ cJSON *input_json_object(struct http_req *req)
 		http_reply_fail(req, JT_EINVAL,
 				"The key \"%.64s\" appears twice in one object.", dup);
 	if (dup) {
-		cJSON_Delete(o);
+		secret_json_delete(o);
 		return NULL;
 	}
 	return o;

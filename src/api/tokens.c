@@ -53,6 +53,7 @@ static bool refused(struct http_req *req, const struct grant_caller *by, uint64_
 static void reply_created(struct http_req *req, const struct pat *pat, char token[TOKEN_LEN + 1])
 {
 	char location[96];
+	http_secret(req);
 	cJSON *o = render_pat(pat, time_now());
 	if (o)
 		cJSON_AddStringToObject(o, "token", token);
@@ -279,6 +280,8 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 	if (refused(req, &by, scopes, old.expires_at, false))
 		return;
 	st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
+	if (st != JT_OK)
+		crypto_wipe(token, sizeof token); /* it may hold the token that was not stored */
 	if (st == JT_ECONFLICT) {
 		http_reply_fail(
 			req, JT_ECONFLICT,

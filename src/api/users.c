@@ -68,6 +68,8 @@ static void create_done(struct http_req *req)
 		audit_record(api_jeton(req)->store, nu->actor_id, nu->actor, "user.created",
 			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id,
 			     nu->u.email, nu->u.admin ? " admin" : "");
+		if (nu->generated)
+			http_secret(req);
 		cJSON *o = render_user(&nu->u);
 		if (o && nu->generated)
 			cJSON_AddStringToObject(o, "password", nu->password);
@@ -126,12 +128,12 @@ static void create(struct http_req *req, const struct principal *p)
 	nu->generated = !has_password;
 	nu->actor_id = p->user.id;
 	snprintf(nu->actor, sizeof nu->actor, "%s", p->user.id ? p->user.email : p->client_id);
-	cJSON_Delete(body);
+	secret_json_delete(body); /* it may hold the password */
 	http_set_ctx(req, nu, new_user_destroy);
 	http_defer(req, create_work, create_done);
 	return;
 fail:
-	cJSON_Delete(body);
+	secret_json_delete(body);
 	crypto_wipe(nu, sizeof *nu);
 	jt_free(nu);
 }

@@ -17,7 +17,7 @@ static int print_app(const struct app *a, const char *secret, bool json)
 		cJSON *o = render_app(a);
 		if (o && secret[0])
 			cJSON_AddStringToObject(o, "client_secret", secret);
-		return cli_print_json(o);
+		return cli_print_secret_json(o);
 	}
 	printf("client_id: %s\n", a->client_id);
 	if (secret[0])

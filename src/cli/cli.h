@@ -66,6 +66,9 @@ struct cJSON;
 /* Prints a JSON value, indented, on stdout and frees it. CLI_FAIL when it
  * could not be printed (out of memory). */
 int cli_print_json(struct cJSON *value);
+/* The same for a value that holds a secret (a client secret): printed and
+ * freed without a copy left behind (secret_json_print, secret_json_delete). */
+int cli_print_secret_json(struct cJSON *value);
 
 int cli_serve(int argc, char **argv);
 int cli_init(int argc, char **argv);

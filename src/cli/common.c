@@ -3,6 +3,7 @@
  * the first admin, expiry dates. */
 #include "cli/cli.h"
 #include "crypto/crypto.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -142,6 +143,7 @@ int cli_bootstrap(struct store *st, const char *email, bool *created,
 	password_generate(password);
 	if (password_hash(password, strlen(password), u.password_hash) != JT_OK ||
 	    store_user_insert(st, &u) != JT_OK) {
+		crypto_wipe(password, LIMIT_PASSWORD_MAX + 1);
 		fprintf(stderr, "jeton: cannot create the first admin\n");
 		return CLI_FAIL;
 	}
@@ -197,9 +199,25 @@ int cli_find_user(struct store *st, const char *email, struct user *out)
 int cli_print_json(struct cJSON *value)
 {
 	char *text = value ? cJSON_Print(value) : NULL;
+	int rc = text ? CLI_OK : CLI_FAIL;
 	if (text)
 		printf("%s\n", text);
 	cJSON_free(text);
 	cJSON_Delete(value);
-	return text ? CLI_OK : CLI_FAIL;
+	return rc;
+}
+
+int cli_print_secret_json(struct cJSON *value)
+{
+	size_t len = 0;
+	char *text = value ? secret_json_print(value, true, LIMIT_SECRET_BODY_BYTES, &len) : NULL;
+	int rc = text ? CLI_OK : CLI_FAIL;
+	if (text) {
+		printf("%s\n", text);
+		fflush(stdout);
+		crypto_wipe(text, len);
+	}
+	jt_free(text);
+	secret_json_delete(value);
+	return rc;
 }

@@ -252,6 +252,7 @@ out:
 	throttle_free(throttle);
 	keyring_free(keys);
 	crypto_wipe(kek, sizeof kek);
+	crypto_wipe(password, sizeof password); /* the admin's, when a failure came first */
 	store_close(st);
 	crypto_shutdown();
 	return rc;
@@ -282,8 +283,8 @@ int cli_init(int argc, char **argv)
 		rc = CLI_FAIL;
 	} else if (rc == CLI_OK) {
 		printf("admin: %s\npassword: %s\n", email, password);
-		crypto_wipe(password, sizeof password);
 	}
+	crypto_wipe(password, sizeof password);
 	store_close(st);
 	crypto_shutdown();
 	return rc;

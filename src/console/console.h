@@ -80,8 +80,9 @@ void page_fail(struct http_req *req, enum jt_status st, const char *message,
 	       const struct console_ctx *c);
 
 /* Shared page pieces (page.c): a time as "2026-11-23 19:27 UTC" (none
- * when t is 0); a page showing a secret once; a confirmation page whose
- * form posts back to the request's path. */
+ * when t is 0); a page showing a secret once (marked with http_secret, so
+ * that every copy of the page is wiped; the caller wipes its own); a
+ * confirmation page whose form posts back to the request's path. */
 void console_time(int64_t t, const char *none, char out[32]);
 void console_secret_page(struct http_req *req, const struct console_ctx *c, const char *section,
 			 const char *heading, const char *secret, const char *warning,

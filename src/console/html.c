@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTML builder: text is escaped by default; only literals go raw. */
 #include "console/console.h"
+#include "crypto/crypto.h"
 #include "util/mem.h"
 
 #include <stdio.h>
@@ -23,10 +24,17 @@ static void append(struct html *h, const char *s, size_t n)
 			h->failed = true;
 			return;
 		}
-		char *grown = jt_realloc(h->buf, cap);
+		/* A page may show a secret: it grows by copying, and the copy it
+		 * leaves is wiped (realloc would free it as it is). */
+		char *grown = jt_alloc(cap);
 		if (!grown) {
 			h->failed = true;
 			return;
+		}
+		if (h->buf) {
+			memcpy(grown, h->buf, h->len + 1);
+			crypto_wipe(h->buf, h->cap);
+			jt_free(h->buf);
 		}
 		h->buf = grown;
 		h->cap = cap;
@@ -78,13 +86,15 @@ char *html_take(struct html *h, size_t *len)
 	char *out = h->failed ? NULL : h->buf;
 	*len = out ? h->len : 0;
 	if (!out)
-		jt_free(h->buf);
+		html_free(h);
 	html_init(h);
 	return out;
 }
 
 void html_free(struct html *h)
 {
+	if (h->buf)
+		crypto_wipe(h->buf, h->cap);
 	jt_free(h->buf);
 	html_init(h);
 }

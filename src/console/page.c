@@ -107,12 +107,18 @@ void page_render(struct http_req *req, enum jt_status st, const char *title, con
 		tmpl_render(&page, "layout.html", layout);
 	else
 		page.failed = true;
-	/* Pages may show a secret once: wipe every copy we made. */
+	/* A page may show a secret (console_secret_page marks it): wipe every
+	 * copy we made; the page itself is wiped when the server frees it. */
 	if (inner)
 		crypto_wipe(inner, body_len);
 	jt_free(inner);
-	cJSON_Delete(layout);
-	cJSON_Delete(data);
+	if (req->secret) {
+		secret_json_delete(layout);
+		secret_json_delete(data);
+	} else {
+		cJSON_Delete(layout);
+		cJSON_Delete(data);
+	}
 	page_send(req, st, &page);
 }
 
@@ -172,6 +178,7 @@ void console_secret_page(struct http_req *req, const struct console_ctx *c, cons
 			 const char *heading, const char *secret, const char *warning,
 			 const char *hint, const char *back, cJSON *details)
 {
+	http_secret(req);
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "heading", heading);
 	cJSON_AddStringToObject(d, "secret", secret);

@@ -79,6 +79,7 @@ enum jt_status session_start(struct http_req *req, int64_t user_id)
 		snprintf(cookie, sizeof cookie,
 			 SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", value,
 			 LIMIT_SESSION_SECONDS, secure_flag(req));
+		http_secret(req); /* the cookie is the session's secret */
 		http_header_add(req, "Set-Cookie", cookie);
 	}
 	crypto_wipe(value, sizeof value);

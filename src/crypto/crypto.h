@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Cryptographic building blocks, all from OpenSSL 3 and libsodium:
  * randomness (random.c), SHA-256 and constant-time comparison (hash.c),
- * argon2id password hashing (password.c). */
+ * argon2id password hashing (password.c); and JSON that holds a secret,
+ * freed and serialised without copies left behind (secret_json.c). */
 #ifndef JETON_CRYPTO_H
 #define JETON_CRYPTO_H
 #include <stdbool.h>
@@ -19,6 +20,20 @@ void crypto_shutdown(void);
 
 /* Overwrites n bytes of a secret in a way the compiler cannot drop. */
 void crypto_wipe(void *p, size_t n);
+
+/* ---- secret_json.c ---- */
+
+struct cJSON;
+
+/* cJSON_Delete(item) after wiping every string it frees (values and keys
+ * of item, of its children and of the siblings after it). NULL is fine. */
+void secret_json_delete(struct cJSON *item);
+/* item serialised (compact unless formatted) into one jt_alloc'd buffer
+ * of ours: *len bytes and a NUL, or NULL when out of memory or past max
+ * bytes. Unlike cJSON_Print, it leaves no copy of the text behind (every
+ * buffer that was too small is wiped before it is freed). The caller wipes
+ * the result (crypto_wipe) before freeing it. */
+char *secret_json_print(const struct cJSON *item, bool formatted, size_t max, size_t *len);
 
 /* Fills buf with n bytes from the kernel's CSPRNG. Never fails after init. */
 void random_bytes(void *buf, size_t n);

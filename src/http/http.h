@@ -57,8 +57,9 @@ struct http_req {
 	http_handler defer_work, defer_done;    /* set by http_defer */
 
 	int status;                             /* 0 until a reply is set */
-	char *resp;                             /* owned, allocated with jt_alloc */
+	char *resp;                             /* owned, allocated with jt_alloc; NUL after resp_len */
 	size_t resp_len;
+	bool secret;                            /* the response holds a secret: see http_secret */
 	const char *content_type;               /* static string */
 	struct http_header headers[LIMIT_RESPONSE_HEADERS];
 	size_t nheaders;
@@ -98,6 +99,12 @@ void http_reply_html(struct http_req *req, int status, char *html, size_t html_l
 
 /* Sets the response to body serialised compactly. Takes ownership of body. */
 void http_reply_json(struct http_req *req, int status, cJSON *body);
+/* Says that the response about to be set holds a secret (a new token, a
+ * password, a client secret, a session cookie, a code in a Location): its
+ * JSON body is then serialised and freed without copies left behind, and
+ * its body and header values are wiped wherever they are freed. Call it
+ * before setting the reply. */
+void http_secret(struct http_req *req);
 /* Sets the response to a copy of body. */
 void http_reply_raw(struct http_req *req, int status, const char *content_type,
 		    const char *body, size_t body_len);

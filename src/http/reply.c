@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Building responses, and the one mapping from jt_status to HTTP. */
 #include "http/http_int.h"
+#include "crypto/crypto.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -50,6 +51,8 @@ const char *http_cookie(struct http_req *req, const char *name)
 static void set_body(struct http_req *req, int status, const char *content_type, char *body,
 		     size_t body_len)
 {
+	if (req->secret && req->resp)
+		crypto_wipe(req->resp, req->resp_len);
 	jt_free(req->resp);
 	req->status = status;
 	req->content_type = content_type;
@@ -57,15 +60,28 @@ static void set_body(struct http_req *req, int status, const char *content_type,
 	req->resp_len = body_len;
 }
 
+void http_secret(struct http_req *req)
+{
+	req->secret = true;
+}
+
 void http_reply_json(struct http_req *req, int status, cJSON *body)
 {
-	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
-	cJSON_Delete(body);
+	size_t len = 0;
+	char *text = NULL;
+	if (req->secret && body) {
+		text = secret_json_print(body, false, LIMIT_SECRET_BODY_BYTES, &len);
+		secret_json_delete(body);
+	} else {
+		text = body ? cJSON_PrintUnformatted(body) : NULL;
+		len = text ? strlen(text) : 0;
+		cJSON_Delete(body);
+	}
 	if (!text) {
 		set_body(req, 500, "application/json", NULL, 0);
 		return;
 	}
-	set_body(req, status, "application/json", text, strlen(text));
+	set_body(req, status, "application/json", text, len);
 }
 
 void http_reply_raw(struct http_req *req, int status, const char *content_type,

@@ -4,6 +4,7 @@
  * and idle time, and a graceful stop. Measured as the safest fast choice on
  * these machines (docs/decisions.md). */
 #include "http/http_int.h"
+#include "crypto/crypto.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -208,10 +209,23 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 	http_reply_error(req, 404, "not_found", "No such endpoint.");
 }
 
+/* Frees a response body that holds a secret (a NUL-terminated text, see
+ * struct http_req) once the library is done with it. */
+static void free_wiped(void *body)
+{
+	crypto_wipe(body, strlen(body));
+	jt_free(body);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *req)
 {
 	struct MHD_Response *resp;
-	if (req->resp) {
+	if (req->resp && req->secret) {
+		resp = MHD_create_response_from_buffer_with_free_callback(req->resp_len, req->resp,
+									  free_wiped);
+		if (resp)
+			req->resp = NULL; /* the library frees it now */
+	} else if (req->resp) {
 		resp = MHD_create_response_from_buffer(req->resp_len, req->resp,
 						       MHD_RESPMEM_MUST_FREE);
 		if (resp)
@@ -501,9 +515,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			rs->too_big = true;
 			return MHD_YES;
 		}
-		char *grown = jt_realloc(rs->body, rs->body_len + n + 1);
+		/* A body may hold a password or a secret: it grows by copying, and
+		 * the copy it leaves is wiped (realloc would free it as it is). */
+		char *grown = jt_alloc(rs->body_len + n + 1);
 		if (!grown)
 			return MHD_NO;
+		if (rs->body) {
+			memcpy(grown, rs->body, rs->body_len);
+			crypto_wipe(rs->body, rs->body_len);
+			jt_free(rs->body);
+		}
 		rs->body = grown;
 		memcpy(rs->body + rs->body_len, upload_data, n);
 		rs->body_len += n;
@@ -537,9 +558,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	if (rs->req.ctx && rs->req.ctx_free)
 		rs->req.ctx_free(rs->req.ctx); /* the client left while it was suspended */
+	if (rs->req.secret && rs->req.resp)
+		crypto_wipe(rs->req.resp, rs->req.resp_len);
 	jt_free(rs->req.resp);
-	for (size_t i = 0; i < rs->req.nheaders; i++)
+	for (size_t i = 0; i < rs->req.nheaders; i++) {
+		if (rs->req.secret)
+			crypto_wipe(rs->req.headers[i].value, strlen(rs->req.headers[i].value));
 		jt_free(rs->req.headers[i].value);
+	}
+	if (rs->body)
+		crypto_wipe(rs->body, rs->body_len); /* it may hold a password or a secret */
 	jt_free(rs->body);
 	jt_free(rs);
 	*con_cls = NULL;

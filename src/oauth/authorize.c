@@ -304,6 +304,7 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 		  http_url_add(url, sizeof url, "space_id", id) &&
 		  http_url_add(url, sizeof url, "iss", jt->issuer);
 	crypto_wipe(code, sizeof code);
+	http_secret(req); /* the Location carries the code */
 	if (!ok)
 		page_fail(req, JT_EINVAL, "The redirect address is too long.", NULL);
 	else

@@ -70,6 +70,8 @@ static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
 		st = JT_ETOOBIG;
 	if (st == JT_OK)
 		memcpy(out->access, jwt, strlen(jwt) + 1);
+	if (jwt)
+		crypto_wipe(jwt, strlen(jwt));
 	jt_free(jwt);
 	return st;
 }
@@ -88,8 +90,11 @@ enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g,
 		/* The JWT replaces the opaque string; the store keeps its hash
 		 * so that revocation and introspection work as for any token. */
 		enum jt_status st = sign_jwt(req, g, &out->tokens[0], out);
-		if (st != JT_OK)
+		if (st != JT_OK) {
+			crypto_wipe(opaque, sizeof opaque);
+			crypto_wipe(out, sizeof *out);
 			return st;
+		}
 		hash_sha256(out->access, strlen(out->access), out->tokens[0].hash);
 	}
 	crypto_wipe(opaque, sizeof opaque);
@@ -120,5 +125,6 @@ void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes
 			cJSON_AddNumberToObject(o, "space_id", (double)space_id);
 	}
 	http_header_add(req, "Pragma", "no-cache");
+	http_secret(req);
 	http_reply_json(req, 200, o);
 }

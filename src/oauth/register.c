@@ -112,7 +112,10 @@ enum jt_status app_register(struct store *st, struct app *a, char secret[TOKEN_L
 		new_secret(a, secret);
 	a->created_at = time_now();
 	random_base62(a->client_id, CLIENT_ID_CHARS);
-	return store_app_insert(st, a);
+	enum jt_status status = store_app_insert(st, a);
+	if (status != JT_OK)
+		crypto_wipe(secret, TOKEN_LEN + 1); /* a secret that was not stored is no one's */
+	return status;
 }
 
 enum jt_status app_new_secret(struct store *st, struct app *a, char secret[TOKEN_LEN + 1])
@@ -121,5 +124,8 @@ enum jt_status app_new_secret(struct store *st, struct app *a, char secret[TOKEN
 	if (a->public_client)
 		return JT_ECONFLICT;
 	new_secret(a, secret);
-	return store_app_set_secret(st, a->id, a->secret_hash, time_now());
+	enum jt_status status = store_app_set_secret(st, a->id, a->secret_hash, time_now());
+	if (status != JT_OK)
+		crypto_wipe(secret, TOKEN_LEN + 1);
+	return status;
 }

@@ -4,6 +4,7 @@
  * (RSA 2048). Base64url comes from libsodium. Nothing here is hand-written
  * cryptography: only the JOSE framing around OpenSSL's primitives. */
 #include "token/jwt.h"
+#include "crypto/crypto.h"
 #include "util/mem.h"
 
 #include <openssl/bn.h>
@@ -267,6 +268,10 @@ enum jt_status jwt_sign(const struct jwt_key *k, const cJSON *claims, char **out
 	snprintf(*out, total + 1, "%s.%s", msg, s64);
 	st = JT_OK;
 out:
+	/* The signature is what makes the token a bearer credential. */
+	crypto_wipe(sig, sizeof sig);
+	if (s64)
+		crypto_wipe(s64, strlen(s64));
 	cJSON_Delete(header);
 	cJSON_free(header_json);
 	cJSON_free(claims_json);

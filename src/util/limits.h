@@ -6,6 +6,7 @@
 
 /* HTTP */
 #define LIMIT_BODY_BYTES        (64 * 1024) /* API request body; larger gets 413 */
+#define LIMIT_SECRET_BODY_BYTES (64 * 1024) /* a JSON response that holds a secret */
 #define LIMIT_URL_BYTES         2048        /* request target; longer gets 414 */
 #define LIMIT_HEADER_BYTES      8192        /* all request headers together; more gets 431 */
 #define LIMIT_CONN_MEMORY       (32 * 1024) /* libmicrohttpd per-connection pool: request line + headers + buffers */
