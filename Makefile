@@ -160,15 +160,21 @@ fuzz:
 
 # Files that follow .clang-format: a file joins the list when it is next
 # changed (a whole-tree reformat would bury the history of every line).
-FORMAT_CHECKED := src/api/apps.c src/api/audit.c src/api/authn.c src/api/me.c src/api/routes.c src/api/spaces.c \
+FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/authn.c src/api/me.c \
+                  src/api/routes.c src/api/spaces.c \
                   src/api/tokens.c src/api/users.c src/api/verify.c src/audit/audit.c \
-                  src/audit/audit.h src/auth/grant.c src/auth/header.c src/console/apps.c \
+                  src/audit/audit.h src/auth/grant.c src/auth/header.c src/cli/app.c \
+                  src/cli/cli.h src/cli/common.c src/console/account.c src/console/apps.c \
+                  src/console/audit.c src/console/console.h src/console/html.c \
+                  src/console/login.c src/console/page.c src/console/session.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
                   src/crypto/secret_json.c \
-                  src/http/router.c src/oauth/metadata.c src/oauth/pkce.c \
+                  src/http/router.c src/oauth/authorize.c src/oauth/client.c \
+                  src/oauth/inspect.c src/oauth/issue.c src/oauth/metadata.c src/oauth/oauth.h \
+                  src/oauth/pkce.c src/oauth/register.c src/oauth/token.c \
                   src/store/sqlite_disk.c src/util/log.c src/util/log.h src/util/log_limit.c \
-                  src/util/log_limit.h src/util/mem.c \
+                  src/util/log_limit.h src/util/mem.c src/util/status.c src/util/status.h \
                   tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
                   tests/unit/test_auth_header.c tests/unit/test_form.c \
                   tests/unit/test_grant.c tests/unit/test_log_limit.c tests/unit/test_mem.c \

@@ -18,11 +18,11 @@
 struct jeton {
 	struct store *store;
 	struct auth *auth;
-	const char *issuer;   /* public base URL, e.g. http://127.0.0.1:8080 */
-	struct throttle *throttle;     /* password guesses */
-	struct keyring *keys;          /* JWT signing keys */
-	bool user_tokens_jwt;          /* the password grant issues JWTs */
-	bool allow_user_credentials;   /* client_credentials with a user's email and password */
+	const char *issuer;          /* public base URL, e.g. http://127.0.0.1:8080 */
+	struct throttle *throttle;   /* password guesses */
+	struct keyring *keys;        /* JWT signing keys */
+	bool user_tokens_jwt;        /* the password grant issues JWTs */
+	bool allow_user_credentials; /* client_credentials with a user's email and password */
 };
 
 extern const struct http_route api_routes[];
@@ -69,11 +69,10 @@ cJSON *input_json_object(struct http_req *req);
 /* Reads the optional string member key into out (if present). Returns
  * false after setting a 400 reply when it is not a string or is longer
  * than out_len - 1 bytes. */
-bool input_string(struct http_req *req, const cJSON *o, const char *key, char *out,
-		  size_t out_len, bool *present);
+bool input_string(struct http_req *req, const cJSON *o, const char *key, char *out, size_t out_len,
+		  bool *present);
 /* Reads the optional boolean member key. */
-bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out,
-		bool *present);
+bool input_bool(struct http_req *req, const cJSON *o, const char *key, bool *out, bool *present);
 /* Reads a scope list: a JSON array of distinct names. Unknown names set a
  * 400 invalid_scope reply, anything else ill-formed 400 invalid_request. */
 bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_t *out,

@@ -63,10 +63,11 @@ static int app_create(int argc, char **argv)
 	const char *grants = cli_value(opts, nopts, "--grants");
 	const char *scope_list = cli_value(opts, nopts, "--scopes");
 	if (!name || args.npos) {
-		fprintf(stderr, "usage: jeton app create --name N [--redirect-uri URI]... [--public] "
-				"[--grants LIST] [--scopes \"a b\"] [--access-ttl S] [--refresh-ttl S] "
-				"[--keep-refresh] [--token-format opaque|jwt] [--allow-pkce-plain] "
-				"[--introspect] [--json]\n");
+		fprintf(stderr,
+			"usage: jeton app create --name N [--redirect-uri URI]... [--public] "
+			"[--grants LIST] [--scopes \"a b\"] [--access-ttl S] [--refresh-ttl S] "
+			"[--keep-refresh] [--token-format opaque|jwt] [--allow-pkce-plain] "
+			"[--introspect] [--json]\n");
 		return CLI_USAGE;
 	}
 	app_defaults(&a);
@@ -115,8 +116,8 @@ static int app_create(int argc, char **argv)
 		rc = CLI_FAIL;
 	}
 	if (rc == CLI_OK) {
-		audit_record(st, 0, "cli", "app.created", "", true, "app %lld (%s) %s", (long long)a.id,
-			     a.name, a.client_id);
+		audit_record(st, 0, "cli", "app.created", "", true, "app %lld (%s) %s",
+			     (long long)a.id, a.name, a.client_id);
 		rc = print_app(&a, secret, cli_value(opts, nopts, "--json") != NULL);
 	}
 	crypto_wipe(secret, sizeof secret);
@@ -152,7 +153,8 @@ static int app_list(int argc, char **argv)
 			else
 				printf("%-6lld %-26s %-13s %s\n", (long long)items[i].id,
 				       items[i].client_id,
-				       items[i].public_client ? "public" : "confidential", items[i].name);
+				       items[i].public_client ? "public" : "confidential",
+				       items[i].name);
 		}
 		if (n)
 			page.before = items[n - 1].id;
@@ -179,7 +181,8 @@ static int app_change(int argc, char **argv, bool rotate)
 	if (rc != CLI_OK)
 		return rc;
 	if (args.npos != 1) {
-		fprintf(stderr, "usage: jeton app %s ID|CLIENT_ID\n", rotate ? "rotate-secret" : "delete");
+		fprintf(stderr, "usage: jeton app %s ID|CLIENT_ID\n",
+			rotate ? "rotate-secret" : "delete");
 		return CLI_USAGE;
 	}
 	rc = cli_open_store(args.db, 1, &st);
@@ -195,9 +198,10 @@ static int app_change(int argc, char **argv, bool rotate)
 		audit_record(st, 0, "cli", rotate ? "app.secret_rotated" : "app.deleted", "", true,
 			     "app %lld (%s) %s", (long long)a.id, a.name, a.client_id);
 	if (s != JT_OK) {
-		fprintf(stderr, "jeton: %s\n", s == JT_ENOTFOUND ? "no such app"
-					     : s == JT_ECONFLICT ? "a public app has no secret"
-								 : jt_status_str(s));
+		fprintf(stderr, "jeton: %s\n",
+			s == JT_ENOTFOUND   ? "no such app"
+			: s == JT_ECONFLICT ? "a public app has no secret"
+					    : jt_status_str(s));
 		rc = CLI_FAIL;
 	} else if (rotate) {
 		rc = print_app(&a, secret, cli_value(opts, 1, "--json") != NULL);

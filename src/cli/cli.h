@@ -10,7 +10,11 @@
 #include "store/store.h"
 #include "util/limits.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2
+};
 
 #define CLI_MAX_POSITIONAL 8
 
@@ -34,8 +38,7 @@ struct cli_args {
 /* Parses argv (after the command words) against opts; --db is always
  * accepted. Prints a message and returns CLI_USAGE on an unknown option,
  * a missing value or too many arguments. */
-int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts,
-	      struct cli_args *out);
+int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, struct cli_args *out);
 /* The value of an option after cli_parse, or NULL when not given. */
 const char *cli_value(const struct cli_option *opts, size_t nopts, const char *name);
 

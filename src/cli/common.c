@@ -31,8 +31,7 @@ static struct cli_option *find_option(struct cli_option *opts, size_t nopts, con
 	return NULL;
 }
 
-int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts,
-	      struct cli_args *out)
+int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, struct cli_args *out)
 {
 	const char *env = getenv("JETON_DB");
 	memset(out, 0, sizeof *out);
@@ -111,7 +110,8 @@ int cli_open_store(const char *db, int threads, struct store **out)
 	st = store_migrate(*out);
 	if (st != JT_OK) {
 		fprintf(stderr, "jeton: cannot migrate the store %s: %s\n", shown,
-			st == JT_ECONFLICT ? "its schema is newer than this jeton" : jt_status_str(st));
+			st == JT_ECONFLICT ? "its schema is newer than this jeton"
+					   : jt_status_str(st));
 		store_close(*out);
 		*out = NULL;
 		return CLI_FAIL;
@@ -176,7 +176,8 @@ int cli_parse_expiry(const char *s, int64_t *out)
 	else if (cli_parse_date(s, &t) != CLI_OK)
 		t = 0;
 	if (t == 0) {
-		fprintf(stderr, "jeton: --expires must be never, Nd, YYYY-MM-DD or an RFC 3339 time\n");
+		fprintf(stderr,
+			"jeton: --expires must be never, Nd, YYYY-MM-DD or an RFC 3339 time\n");
 		return CLI_USAGE;
 	}
 	if (t <= now) {
@@ -192,7 +193,8 @@ int cli_find_user(struct store *st, const char *email, struct user *out)
 	enum jt_status s = store_user_find_by_email(st, email, out);
 	if (s == JT_OK)
 		return CLI_OK;
-	fprintf(stderr, "jeton: %s\n", s == JT_ENOTFOUND ? "no user with that email" : jt_status_str(s));
+	fprintf(stderr, "jeton: %s\n",
+		s == JT_ENOTFOUND ? "no user with that email" : jt_status_str(s));
 	return CLI_FAIL;
 }
 

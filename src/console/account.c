@@ -67,19 +67,21 @@ static void change_done(struct http_req *req)
 	bool ok = pc->status == JT_OK;
 	if (pc->current_ok)
 		throttle_release(jt->throttle, &pc->ticket, pc->c.user.email, req->client_ip);
-	audit_record(jt->store, pc->c.user.id, pc->c.user.email, "password.changed", req->client_ip,
-		     ok, "%s",
-		     !ok ? (pc->status == JT_ENOTFOUND ? "wrong current password" : "store unavailable")
-		     : pc->signed_out == JT_OK ? "own password; other sessions signed out"
-					       : "own password; other sessions still signed in");
+	audit_record(
+		jt->store, pc->c.user.id, pc->c.user.email, "password.changed", req->client_ip, ok,
+		"%s",
+		!ok ? (pc->status == JT_ENOTFOUND ? "wrong current password" : "store unavailable")
+		: pc->signed_out == JT_OK ? "own password; other sessions signed out"
+					  : "own password; other sessions still signed in");
 	if (ok && pc->signed_out == JT_OK)
 		account_page(req, JT_OK, &pc->c,
 			     "Your password was changed, and your other sessions were signed out.",
 			     NULL);
 	else if (ok)
-		account_page(req, pc->signed_out, &pc->c, NULL,
-			     "Your password was changed, but your other sessions could not be signed "
-			     "out: change it once more to sign them out.");
+		account_page(
+			req, pc->signed_out, &pc->c, NULL,
+			"Your password was changed, but your other sessions could not be signed "
+			"out: change it once more to sign them out.");
 	else if (!pc->current_ok) /* grant_check_password's only failure: a wrong password */
 		account_page(req, JT_EINVAL, &pc->c, NULL, "The current password is not right.");
 	else

@@ -11,10 +11,26 @@
 #define AUDIT_PAGE 50
 
 static const char *const actions[] = {
-	"token", "token.created", "token.rotated", "token.revoked", "login", "login.succeeded",
-	"login.failed", "password.changed", "consent.allowed", "consent.denied", "app",
-	"app.created", "app.updated", "app.deleted", "app.secret_rotated", "user.created",
-	"user.updated", "space.created", "member.put", "member.removed",
+	"token",
+	"token.created",
+	"token.rotated",
+	"token.revoked",
+	"login",
+	"login.succeeded",
+	"login.failed",
+	"password.changed",
+	"consent.allowed",
+	"consent.denied",
+	"app",
+	"app.created",
+	"app.updated",
+	"app.deleted",
+	"app.secret_rotated",
+	"user.created",
+	"user.updated",
+	"space.created",
+	"member.put",
+	"member.removed",
 };
 
 /* Copies a query parameter (at most out_len - 1 bytes) or "". */

@@ -55,8 +55,8 @@ enum jt_status tmpl_render(struct html *h, const char *name, const cJSON *data);
 struct console_ctx {
 	struct user user;
 	char csrf[32 + 1];
-	uint64_t instance;   /* instance-wide permissions */
-	uint64_t held;       /* instance-wide plus every space role's */
+	uint64_t instance; /* instance-wide permissions */
+	uint64_t held;     /* instance-wide plus every space role's */
 };
 
 /* Starts a console request: the signed-in user (else a redirect to the

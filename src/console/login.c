@@ -81,15 +81,17 @@ static void login_done(struct http_req *req)
 	if (st == JT_OK)
 		st = session_start(req, l->user.id);
 	if (st == JT_OK) {
-		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded", req->client_ip,
-			     true, "session");
+		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded",
+			     req->client_ip, true, "session");
 		http_redirect(req, 303, l->next);
 	} else if (st == JT_ENOTFOUND) { /* grant_check_password: no such email and password */
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "wrong email or password");
-		login_page(req, JT_EAUTH, l->email, l->next, "The email or the password is incorrect.");
+		login_page(req, JT_EAUTH, l->email, l->next,
+			   "The email or the password is incorrect.");
 	} else {
-		login_page(req, st, l->email, l->next, "You could not be signed in; try again shortly.");
+		login_page(req, st, l->email, l->next,
+			   "You could not be signed in; try again shortly.");
 	}
 	login_destroy(l);
 	req->ctx = NULL;
@@ -115,7 +117,8 @@ static void login_post(struct http_req *req)
 		login_page(req, JT_EDENIED, l->email, l->next,
 			   "Your form expired or came from another site. Please try again.");
 	} else if (!l->email[0] || !l->password[0]) {
-		login_page(req, JT_EINVAL, l->email, l->next, "Enter your email and your password.");
+		login_page(req, JT_EINVAL, l->email, l->next,
+			   "Enter your email and your password.");
 	} else if (!throttle_reserve(jt->throttle, l->email, req->client_ip, time_mono_ms(),
 				     &l->ticket)) {
 		if (l->ticket.report)

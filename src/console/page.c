@@ -31,8 +31,9 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 	memset(c, 0, sizeof *c);
 	if (!session_user(req, &c->user)) {
 		/* Back to this page after login; only for GET, a POST is replayed by nobody. */
-		const char *path = req->method == HTTP_GET && console_next_ok(req->path) ? req->path
-											  : "/console";
+		const char *path = req->method == HTTP_GET && console_next_ok(req->path)
+					   ? req->path
+					   : "/console";
 		snprintf(login, sizeof login, "/login");
 		http_url_add(login, sizeof login, "next", path); /* percent-encoded */
 		http_redirect(req, 303, login);
@@ -54,10 +55,11 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 		char csrf[CSRF_CHARS + 8];
 		form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {
-			page_fail(req, JT_EDENIED,
-				  "This form expired or came from another site. Go back, reload and "
-				  "try again.",
-				  c);
+			page_fail(
+				req, JT_EDENIED,
+				"This form expired or came from another site. Go back, reload and "
+				"try again.",
+				c);
 			return false;
 		}
 	}
@@ -90,14 +92,16 @@ void page_render(struct http_req *req, enum jt_status st, const char *title, con
 		cJSON *u = cJSON_AddObjectToObject(layout, "user");
 		cJSON_AddStringToObject(u, "email", c->user.email);
 		cJSON *nav = cJSON_AddArrayToObject(layout, "nav");
-		for (size_t i = 0; nav && section && i < sizeof nav_items / sizeof nav_items[0]; i++) {
+		for (size_t i = 0; nav && section && i < sizeof nav_items / sizeof nav_items[0];
+		     i++) {
 			if (nav_items[i].admin && !c->user.admin)
 				continue;
 			cJSON *item = cJSON_CreateObject();
 			cJSON_AddStringToObject(item, "href", nav_items[i].href);
 			cJSON_AddStringToObject(item, "label", nav_items[i].label);
 			cJSON_AddBoolToObject(item, "current",
-					      section && strcmp(section, nav_items[i].section) == 0);
+					      section &&
+						      strcmp(section, nav_items[i].section) == 0);
 			cJSON_AddItemToArray(nav, item);
 		}
 		cJSON_AddBoolToObject(layout, "has_nav", section != NULL);
@@ -132,21 +136,30 @@ struct page_words {
 static struct page_words words_of(enum jt_status st)
 {
 	switch (st) {
-	case JT_OK: return (struct page_words){"Done", "Done."};
+	case JT_OK:
+		return (struct page_words){"Done", "Done."};
 	case JT_EINVAL:
 	case JT_ECHECKSUM:
-	case JT_ETOOBIG: return (struct page_words){"Invalid request", "The request is not valid."};
-	case JT_EAUTH: return (struct page_words){"Not signed in", "Sign in first."};
-	case JT_EDENIED: return (struct page_words){"Not allowed", "You may not do this."};
-	case JT_ENOTFOUND: return (struct page_words){"Not found", "There is no such page."};
+	case JT_ETOOBIG:
+		return (struct page_words){"Invalid request", "The request is not valid."};
+	case JT_EAUTH:
+		return (struct page_words){"Not signed in", "Sign in first."};
+	case JT_EDENIED:
+		return (struct page_words){"Not allowed", "You may not do this."};
+	case JT_ENOTFOUND:
+		return (struct page_words){"Not found", "There is no such page."};
 	case JT_ECONFLICT:
-		return (struct page_words){"Not possible", "This is not possible in its current state."};
+		return (struct page_words){"Not possible",
+					   "This is not possible in its current state."};
 	case JT_ETHROTTLED:
-		return (struct page_words){"Too many attempts", "Too many attempts; try again later."};
+		return (struct page_words){"Too many attempts",
+					   "Too many attempts; try again later."};
 	case JT_ESTORE:
 	case JT_EIO:
-		return (struct page_words){"Unavailable", "The service is unavailable; try again shortly."};
-	case JT_ENOMEM: break;
+		return (struct page_words){"Unavailable",
+					   "The service is unavailable; try again shortly."};
+	case JT_ENOMEM:
+		break;
 	}
 	return (struct page_words){"Error", "The server could not complete the request."};
 }

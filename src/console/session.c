@@ -16,8 +16,8 @@
 #include <string.h>
 
 #define SESSION_COOKIE "jeton_session"
-#define CSRF_COOKIE "jeton_csrf"
-#define SESSION_CHARS 32
+#define CSRF_COOKIE    "jeton_csrf"
+#define SESSION_CHARS  32
 
 static const char *secure_flag(struct http_req *req)
 {
@@ -94,8 +94,8 @@ void session_end(struct http_req *req)
 
 	if (session_hash(req, hash))
 		store_session_delete(api_jeton(req)->store, hash);
-	snprintf(cookie, sizeof cookie, SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-		 secure_flag(req));
+	snprintf(cookie, sizeof cookie,
+		 SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", secure_flag(req));
 	http_header_add(req, "Set-Cookie", cookie);
 }
 
@@ -129,7 +129,7 @@ static bool origin_ok(struct http_req *req)
 	}
 	if (!host)
 		return false;
-	const char *rest = strncmp(origin, "https://", 8) == 0   ? origin + 8
+	const char *rest = strncmp(origin, "https://", 8) == 0  ? origin + 8
 			   : strncmp(origin, "http://", 7) == 0 ? origin + 7
 								: NULL;
 	return rest && strcmp(rest, host) == 0;

@@ -39,8 +39,7 @@ enum check {
 
 /* Reads one parameter from the query (GET) or the form (POST). Returns
  * false when it repeats or is longer than out_len - 1. */
-static bool param(struct http_req *req, const char *key, char *out, size_t out_len,
-		  bool *present)
+static bool param(struct http_req *req, const char *key, char *out, size_t out_len, bool *present)
 {
 	out[0] = '\0';
 	*present = false;
@@ -83,7 +82,8 @@ static enum check check_request(struct http_req *req, struct authz *a)
 	bool has_client, has_type, has_scope, has_challenge, has_method;
 
 	memset(a, 0, sizeof *a);
-	if (!param(req, "client_id", a->client_id, sizeof a->client_id, &has_client) || !has_client) {
+	if (!param(req, "client_id", a->client_id, sizeof a->client_id, &has_client) ||
+	    !has_client) {
 		page_fail(req, JT_EINVAL, "The request names no valid client_id.", NULL);
 		return CHECK_PAGE;
 	}
@@ -93,12 +93,14 @@ static enum check check_request(struct http_req *req, struct authz *a)
 			  st == JT_ENOTFOUND ? "No application has this client_id." : NULL, NULL);
 		return CHECK_PAGE;
 	}
-	if (!param(req, "redirect_uri", a->redirect_uri, sizeof a->redirect_uri, &a->redirect_given)) {
+	if (!param(req, "redirect_uri", a->redirect_uri, sizeof a->redirect_uri,
+		   &a->redirect_given)) {
 		page_fail(req, JT_EINVAL, "The redirect_uri is too long or repeated.", NULL);
 		return CHECK_PAGE;
 	}
-	if (a->redirect_given ? !redirect_uri_registered(&a->app, a->redirect_uri)
-			      : !redirect_uri_single(&a->app, a->redirect_uri, sizeof a->redirect_uri)) {
+	if (a->redirect_given
+		    ? !redirect_uri_registered(&a->app, a->redirect_uri)
+		    : !redirect_uri_single(&a->app, a->redirect_uri, sizeof a->redirect_uri)) {
 		page_fail(req, JT_EINVAL,
 			  a->redirect_given
 				  ? "The redirect_uri is not registered for this application."
@@ -119,7 +121,8 @@ static enum check check_request(struct http_req *req, struct authz *a)
 		return CHECK_REDIRECT;
 	}
 	if (!has_type || strcmp(response_type, "code") != 0) {
-		redirect_error(req, a, "unsupported_response_type", "Only response_type=code is supported.");
+		redirect_error(req, a, "unsupported_response_type",
+			       "Only response_type=code is supported.");
 		return CHECK_REDIRECT;
 	}
 	if (!(grant_of_app(&a->app) & GRANT_AUTHORIZATION_CODE)) {
@@ -132,36 +135,42 @@ static enum check check_request(struct http_req *req, struct authz *a)
 	a->scopes = allowed;
 	if (has_scope && (scope_parse(scope, strlen(scope), &a->scopes) != JT_OK ||
 			  (a->scopes & ~allowed) || !a->scopes)) {
-		redirect_error(req, a, "invalid_scope",
-			       "The scope asked is unknown or beyond what this client may ask for.");
+		redirect_error(
+			req, a, "invalid_scope",
+			"The scope asked is unknown or beyond what this client may ask for.");
 		return CHECK_REDIRECT;
 	}
 	if (has_method && !has_challenge) {
-		redirect_error(req, a, "invalid_request", "code_challenge_method without code_challenge.");
+		redirect_error(req, a, "invalid_request",
+			       "code_challenge_method without code_challenge.");
 		return CHECK_REDIRECT;
 	}
 	/* RFC 7636 reads an absent method as plain; RFC 9700 §2.1.1 wants
 	 * S256, so plain is for the apps registered to use it. */
 	if (has_challenge && !has_method) {
 		if (!a->app.allow_pkce_plain) {
-			redirect_error(req, a, "invalid_request",
-				       "code_challenge_method is required: this client must use S256.");
+			redirect_error(
+				req, a, "invalid_request",
+				"code_challenge_method is required: this client must use S256.");
 			return CHECK_REDIRECT;
 		}
 		memcpy(a->method, "plain", sizeof "plain");
 	}
 	if (has_challenge && !pkce_challenge_valid(a->challenge, a->method)) {
-		redirect_error(req, a, "invalid_request",
-			       "code_challenge must be 43-128 characters and the method S256 or plain.");
+		redirect_error(
+			req, a, "invalid_request",
+			"code_challenge must be 43-128 characters and the method S256 or plain.");
 		return CHECK_REDIRECT;
 	}
 	if (has_challenge && strcmp(a->method, "plain") == 0 && !a->app.allow_pkce_plain) {
 		redirect_error(req, a, "invalid_request",
-			       "PKCE plain is not allowed for this client: use code_challenge_method=S256.");
+			       "PKCE plain is not allowed for this client: use "
+			       "code_challenge_method=S256.");
 		return CHECK_REDIRECT;
 	}
 	if (a->app.public_client && !has_challenge) {
-		redirect_error(req, a, "invalid_request", "This client must use PKCE (code_challenge).");
+		redirect_error(req, a, "invalid_request",
+			       "This client must use PKCE (code_challenge).");
 		return CHECK_REDIRECT;
 	}
 	return CHECK_OK;
@@ -175,11 +184,13 @@ static bool canonical_url(const struct authz *a, char *out, size_t out_len)
 	snprintf(out, out_len, "/oauth/authorize");
 	return http_url_add(out, out_len, "client_id", a->client_id) &&
 	       http_url_add(out, out_len, "response_type", "code") &&
-	       (!a->redirect_given || http_url_add(out, out_len, "redirect_uri", a->redirect_uri)) &&
+	       (!a->redirect_given ||
+		http_url_add(out, out_len, "redirect_uri", a->redirect_uri)) &&
 	       http_url_add(out, out_len, "scope", scope) &&
 	       (!a->has_state || http_url_add(out, out_len, "state", a->state)) &&
-	       (!a->challenge[0] || (http_url_add(out, out_len, "code_challenge", a->challenge) &&
-				     http_url_add(out, out_len, "code_challenge_method", a->method)));
+	       (!a->challenge[0] ||
+		(http_url_add(out, out_len, "code_challenge", a->challenge) &&
+		 http_url_add(out, out_len, "code_challenge_method", a->method)));
 }
 
 static void hidden(cJSON *list, const char *name, const char *value)
@@ -323,8 +334,8 @@ void oauth_authorize(struct http_req *req)
 	if (req->method == HTTP_POST) {
 		form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {
-			page_fail(req, JT_EDENIED, "The consent form expired or came from another site.",
-				  NULL);
+			page_fail(req, JT_EDENIED,
+				  "The consent form expired or came from another site.", NULL);
 			return;
 		}
 	}

@@ -78,7 +78,8 @@ bool redirect_uri_valid(const char *uri)
 	if (n == 0 || n > LIMIT_URI_BYTES || strchr(uri, '#') || strchr(uri, '*'))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)uri[i] <= 0x20 || (unsigned char)uri[i] >= 0x7F || uri[i] == '\\')
+		if ((unsigned char)uri[i] <= 0x20 || (unsigned char)uri[i] >= 0x7F ||
+		    uri[i] == '\\')
 			return false;
 	const char *colon = strchr(uri, ':');
 	if (!colon || colon == uri)
@@ -86,8 +87,8 @@ bool redirect_uri_valid(const char *uri)
 	size_t scheme_len = (size_t)(colon - uri);
 	for (size_t i = 0; i < scheme_len; i++) {
 		char c = uri[i];
-		if (!((c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') || c == '.' ||
-							     c == '+' || c == '-'))))
+		if (!((c >= 'a' && c <= 'z') ||
+		      (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '+' || c == '-'))))
 			return false;
 	}
 	bool https = scheme_len == 5 && strncmp(uri, "https", 5) == 0;
@@ -143,8 +144,7 @@ void oauth_fail(struct http_req *req, enum jt_status st, const char *description
 	http_reply_fail(req, st, "%s", description);
 }
 
-bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len,
-		 bool *present)
+bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len, bool *present)
 {
 	char msg[128];
 	enum jt_status st = form_get(req->body, req->body_len, key, out, out_len);
@@ -163,7 +163,8 @@ bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_le
 static void invalid_client(struct http_req *req, bool basic, const char *description)
 {
 	if (basic)
-		http_header_add(req, "WWW-Authenticate", "Basic realm=\"jeton\", charset=\"UTF-8\"");
+		http_header_add(req, "WWW-Authenticate",
+				"Basic realm=\"jeton\", charset=\"UTF-8\"");
 	oauth_error(req, JT_EAUTH, "invalid_client", description);
 }
 
@@ -182,7 +183,8 @@ static bool parse_basic(const char *header, char *id, size_t id_len, char *secre
 	decoded[decoded_len] = '\0';
 	char *colon = memchr(decoded, ':', decoded_len);
 	bool ok = colon && !memchr(decoded, '\0', decoded_len) &&
-		  form_decode((char *)decoded, (size_t)(colon - (char *)decoded), id, id_len) == JT_OK &&
+		  form_decode((char *)decoded, (size_t)(colon - (char *)decoded), id, id_len) ==
+			  JT_OK &&
 		  form_decode(colon + 1, strlen(colon + 1), secret, secret_len) == JT_OK;
 	crypto_wipe(decoded, sizeof decoded);
 	return ok;
@@ -246,9 +248,9 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 	}
 	if (!out->has_secret) {
 		if (secret[0] || !allow_public) {
-			invalid_client(req, basic, allow_public
-						   ? "This client is public and has no secret."
-						   : "This endpoint needs a confidential client.");
+			invalid_client(req, basic,
+				       allow_public ? "This client is public and has no secret."
+						    : "This endpoint needs a confidential client.");
 			goto out;
 		}
 		auth_client_put(cache, key, out);

@@ -95,9 +95,9 @@ static void introspect_refresh(struct http_req *req, const struct app *caller, c
 	char scope[LIMIT_SCOPES_BYTES + 1];
 
 	hash_sha256(token, strlen(token), hash);
-	if (store_oauth_find_by_hash(jt->store, hash, &t) != JT_OK || strcmp(t.kind, "refresh") != 0 ||
-	    !may_introspect(caller, t.app_id) ||
-	    t.revoked_at || t.rotated_at || t.expires_at <= time_now() ||
+	if (store_oauth_find_by_hash(jt->store, hash, &t) != JT_OK ||
+	    strcmp(t.kind, "refresh") != 0 || !may_introspect(caller, t.app_id) || t.revoked_at ||
+	    t.rotated_at || t.expires_at <= time_now() ||
 	    store_user_get(jt->store, t.user_id, &u) != JT_OK || u.disabled ||
 	    store_app_get(jt->store, t.app_id, &app) != JT_OK) {
 		inactive(req);
@@ -221,7 +221,8 @@ void oauth_user_info(struct http_req *req)
 		return;
 	if (!p->user.id) {
 		auth_release(p);
-		http_reply_fail_with(req, JT_EDENIED, "insufficient_scope", "A client token has no user.");
+		http_reply_fail_with(req, JT_EDENIED, "insufficient_scope",
+				     "A client token has no user.");
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();

@@ -18,9 +18,9 @@ int64_t issue_family_id(void)
 	return v ? (int64_t)v : 1;
 }
 
-static void mint(enum token_kind kind, const char *record_kind, int64_t app_id,
-		 int64_t user_id, int64_t space_id, int64_t family_id, uint64_t scopes,
-		 int64_t now, int64_t ttl, char token[TOKEN_LEN + 1], struct oauth_token *t)
+static void mint(enum token_kind kind, const char *record_kind, int64_t app_id, int64_t user_id,
+		 int64_t space_id, int64_t family_id, uint64_t scopes, int64_t now, int64_t ttl,
+		 char token[TOKEN_LEN + 1], struct oauth_token *t)
 {
 	memset(t, 0, sizeof *t);
 	token_generate(kind, token);
@@ -76,15 +76,14 @@ static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
 	return st;
 }
 
-enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g,
-			     struct issued *out)
+enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g, struct issued *out)
 {
 	int64_t now = time_now();
 	int64_t app_id = g->app ? g->app->id : 0;
 	char opaque[TOKEN_LEN + 1];
 	memset(out, 0, sizeof *out);
-	mint(g->kind, g->kind == TOKEN_CLIENT ? "client" : "access", app_id, g->user_id, g->space_id,
-	     g->family_id, g->scopes, now, g->access_ttl, opaque, &out->tokens[0]);
+	mint(g->kind, g->kind == TOKEN_CLIENT ? "client" : "access", app_id, g->user_id,
+	     g->space_id, g->family_id, g->scopes, now, g->access_ttl, opaque, &out->tokens[0]);
 	memcpy(out->access, opaque, sizeof opaque);
 	if (g->jwt) {
 		/* The JWT replaces the opaque string; the store keeps its hash
@@ -108,8 +107,7 @@ enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g,
 	return JT_OK;
 }
 
-void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes,
-		 int64_t space_id)
+void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes, int64_t space_id)
 {
 	char names[LIMIT_SCOPES_BYTES + 1];
 	cJSON *o = cJSON_CreateObject();

@@ -45,8 +45,7 @@ bool redirect_uri_single(const struct app *a, char *out, size_t out_len);
 
 /* A form parameter of the request body, or NULL when absent; sets a 400
  * invalid_request reply and returns false when it repeats or is too long. */
-bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len,
-		 bool *present);
+bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len, bool *present);
 
 /* Authenticates the client of a token, revocation or introspection
  * request: HTTP Basic (client_secret_basic) or client_id and client_secret
@@ -91,27 +90,25 @@ struct issued {
 
 /* What a token is for: who gets it, for which app and space, with what. */
 struct grant_info {
-	enum token_kind kind;    /* TOKEN_ACCESS (a user's) or TOKEN_CLIENT (an app's) */
-	const struct app *app;   /* NULL: a user's own password grant */
-	int64_t user_id;         /* 0 for TOKEN_CLIENT */
+	enum token_kind kind;  /* TOKEN_ACCESS (a user's) or TOKEN_CLIENT (an app's) */
+	const struct app *app; /* NULL: a user's own password grant */
+	int64_t user_id;       /* 0 for TOKEN_CLIENT */
 	int64_t space_id;
 	int64_t family_id;
 	uint64_t scopes;
 	int64_t access_ttl;
-	int64_t refresh_ttl;     /* 0: no refresh token */
-	bool jwt;                /* a signed JWT (RFC 9068) rather than an opaque token */
-	const char *client_id;   /* the JWT's client_id when there is no app (the password
+	int64_t refresh_ttl;   /* 0: no refresh token */
+	bool jwt;              /* a signed JWT (RFC 9068) rather than an opaque token */
+	const char *client_id; /* the JWT's client_id when there is no app (the password
 				  * form: the email the client sent as its client_id) */
 };
 
 /* Fills out with a fresh access token and, with refresh_ttl > 0, a
  * refresh token; nothing is stored yet. A JWT is signed with the server's
  * current key. */
-enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g,
-			     struct issued *out);
+enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g, struct issued *out);
 /* The RFC 6749 §5.1 response for out. */
-void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes,
-		 int64_t space_id);
+void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes, int64_t space_id);
 /* A random positive 63-bit id for a grant family. */
 int64_t issue_family_id(void);
 

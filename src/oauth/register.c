@@ -53,8 +53,9 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 	if (!text_name_valid(a->name, strlen(a->name), LIMIT_NAME_CHARS))
 		return fail(why, why_len, "name is required: 1 to 100 characters.");
 	if (grant_parse(a->grants, &grants) != JT_OK || grants == 0)
-		return fail(why, why_len, "grants must name authorization_code, refresh_token or "
-					  "client_credentials.");
+		return fail(why, why_len,
+			    "grants must name authorization_code, refresh_token or "
+			    "client_credentials.");
 	if (scope_parse(a->scopes, strlen(a->scopes), &scopes) != JT_OK || scopes == 0)
 		return fail(why, why_len, "scopes must be a non-empty list of known scopes.");
 	if ((grants & GRANT_REFRESH_TOKEN) && !(grants & GRANT_AUTHORIZATION_CODE))
@@ -65,14 +66,16 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 		char uri[LIMIT_URI_BYTES + 1];
 		size_t n = strcspn(p, "\n");
 		if (n == 0 || n > LIMIT_URI_BYTES)
-			return fail(why, why_len, "A redirect URI is empty or longer than 512 bytes.");
+			return fail(why, why_len,
+				    "A redirect URI is empty or longer than 512 bytes.");
 		memcpy(uri, p, n);
 		uri[n] = '\0';
 		if (!redirect_uri_valid(uri))
-			return fail(why, why_len,
-				    "Redirect URIs must be absolute https URLs, http on localhost or "
-				    "127.0.0.1, or a private scheme such as com.example.app:/cb; no "
-				    "fragment or wildcard.");
+			return fail(
+				why, why_len,
+				"Redirect URIs must be absolute https URLs, http on localhost or "
+				"127.0.0.1, or a private scheme such as com.example.app:/cb; no "
+				"fragment or wildcard.");
 		p += n;
 		if (*p)
 			p++;
@@ -80,8 +83,9 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 	if (a->public_client && (grants & GRANT_CLIENT_CREDENTIALS))
 		return fail(why, why_len, "A public app cannot use client_credentials.");
 	if (a->public_client && a->introspect)
-		return fail(why, why_len, "A public app cannot introspect: it has no secret to "
-					  "authenticate with.");
+		return fail(why, why_len,
+			    "A public app cannot introspect: it has no secret to "
+			    "authenticate with.");
 	if (a->access_ttl < 60 || a->access_ttl > LIMIT_ACCESS_TTL_MAX)
 		return fail(why, why_len, "access_ttl must be 60 to 7776000 seconds.");
 	if (a->refresh_ttl < 0 || a->refresh_ttl > LIMIT_REFRESH_TTL_MAX)
@@ -89,9 +93,10 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 	if (strcmp(a->token_format, "opaque") != 0 && strcmp(a->token_format, "jwt") != 0)
 		return fail(why, why_len, "token_format must be opaque or jwt.");
 	if (app_uses_jwt(a) && a->access_ttl > KEYS_JWT_TTL_MAX)
-		return fail(why, why_len, "JWT access tokens live at most 86400 seconds: a resource "
-					  "server checking them offline sees a revocation only when "
-					  "they expire.");
+		return fail(why, why_len,
+			    "JWT access tokens live at most 86400 seconds: a resource "
+			    "server checking them offline sees a revocation only when "
+			    "they expire.");
 	return JT_OK;
 }
 

@@ -126,11 +126,13 @@ static void code_redeemed(struct http_req *req)
 	struct pending *p = req->ctx;
 	if (p->status == JT_ECONFLICT) {
 		auth_invalidate(api_jeton(req)->auth); /* the store revoked the grant's tokens */
-		oauth_error(req, JT_EINVAL, "invalid_grant",
-			    "The authorization code was already used; every token issued from it is "
-			    "now revoked.");
+		oauth_error(
+			req, JT_EINVAL, "invalid_grant",
+			"The authorization code was already used; every token issued from it is "
+			"now revoked.");
 	} else if (p->status == JT_ENOTFOUND) {
-		oauth_error(req, JT_EINVAL, "invalid_grant", "The authorization code is not valid.");
+		oauth_error(req, JT_EINVAL, "invalid_grant",
+			    "The authorization code is not valid.");
 	} else if (p->status != JT_OK) {
 		oauth_fail(req, p->status, "The token could not be stored.");
 	} else {
@@ -145,9 +147,9 @@ static void redeem(struct http_req *req, const uint8_t hash[STORE_HASH_LEN])
 {
 	struct pending *p = req->ctx;
 	http_suspend(req, code_redeemed);
-	enum jt_status queued = store_code_redeem_async(api_jeton(req)->store, hash, time_now(),
-							p->out.tokens, p->out.ntokens,
-							store_finished, req);
+	enum jt_status queued =
+		store_code_redeem_async(api_jeton(req)->store, hash, time_now(), p->out.tokens,
+					p->out.ntokens, store_finished, req);
 	resume_if_not_queued(req, queued);
 }
 
@@ -198,9 +200,10 @@ static void grant_code(struct http_req *req, const struct app *app)
 		oauth_fail(req, st, "The store is unavailable.");
 		goto out;
 	}
-	const char *refusal = st != JT_OK ? "The authorization code is not valid."
-			      : c.used_at ? NULL /* a replay: the redemption revokes */
-			      : code_refusal(&c, app, redirect, has_redirect, verifier, has_verifier);
+	const char *refusal =
+		st != JT_OK ? "The authorization code is not valid."
+		: c.used_at ? NULL /* a replay: the redemption revokes */
+			    : code_refusal(&c, app, redirect, has_redirect, verifier, has_verifier);
 	if (refusal) {
 		oauth_error(req, JT_EINVAL, "invalid_grant", refusal);
 		goto out;
@@ -212,10 +215,15 @@ static void grant_code(struct http_req *req, const struct app *app)
 		p->scopes = within_app(app, c.scopes);
 		p->space_id = c.space_id;
 		struct grant_info g = {
-			.kind = TOKEN_ACCESS, .app = app, .user_id = c.user_id,
-			.space_id = c.space_id, .family_id = c.family_id, .scopes = p->scopes,
+			.kind = TOKEN_ACCESS,
+			.app = app,
+			.user_id = c.user_id,
+			.space_id = c.space_id,
+			.family_id = c.family_id,
+			.scopes = p->scopes,
 			.access_ttl = app->access_ttl,
-			.refresh_ttl = grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
+			.refresh_ttl =
+				grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
 			.jwt = app_uses_jwt(app),
 		};
 		st = issue_prepare(req, &g, &p->out);
@@ -246,7 +254,8 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 	    !oauth_param(req, "scope", scope, sizeof scope, &has_scope))
 		goto out;
 	if (!has_value) {
-		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter refresh_token is missing.");
+		oauth_error(req, JT_EINVAL, "invalid_request",
+			    "The parameter refresh_token is missing.");
 		goto out;
 	}
 	enum jt_status st = JT_ENOTFOUND;
@@ -280,7 +289,8 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		goto out;
 	}
 	if (st != JT_OK || u.disabled) {
-		oauth_error(req, JT_EINVAL, "invalid_grant", "The user of this grant is no longer active.");
+		oauth_error(req, JT_EINVAL, "invalid_grant",
+			    "The user of this grant is no longer active.");
 		goto out;
 	}
 	scopes = within_app(app, t.scopes);
@@ -290,7 +300,8 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		goto out;
 	}
 	if (has_scope) {
-		if (scope_parse(scope, strlen(scope), &asked) != JT_OK || !asked || (asked & ~scopes)) {
+		if (scope_parse(scope, strlen(scope), &asked) != JT_OK || !asked ||
+		    (asked & ~scopes)) {
 			oauth_error(req, JT_EINVAL, "invalid_scope",
 				    "A refresh can only keep or narrow the scopes of the grant.");
 			goto out;
@@ -299,9 +310,15 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 	}
 	bool rotate = app->public_client || app->rotate_refresh;
 	struct grant_info g = {
-		.kind = TOKEN_ACCESS, .app = app, .user_id = t.user_id, .space_id = t.space_id,
-		.family_id = t.family_id, .scopes = scopes, .access_ttl = app->access_ttl,
-		.refresh_ttl = rotate ? app->refresh_ttl : 0, .jwt = app_uses_jwt(app),
+		.kind = TOKEN_ACCESS,
+		.app = app,
+		.user_id = t.user_id,
+		.space_id = t.space_id,
+		.family_id = t.family_id,
+		.scopes = scopes,
+		.access_ttl = app->access_ttl,
+		.refresh_ttl = rotate ? app->refresh_ttl : 0,
+		.jwt = app_uses_jwt(app),
 	};
 	st = issue_prepare(req, &g, &out);
 	if (st != JT_OK) {
@@ -339,7 +356,8 @@ static void grant_client(struct http_req *req, const struct app *app)
 	}
 	scope_parse(app->scopes, strlen(app->scopes), &allowed);
 	scopes = allowed;
-	if (has_scope && (scope_parse(scope, strlen(scope), &scopes) != JT_OK || (scopes & ~allowed))) {
+	if (has_scope &&
+	    (scope_parse(scope, strlen(scope), &scopes) != JT_OK || (scopes & ~allowed))) {
 		oauth_error(req, JT_EINVAL, "invalid_scope",
 			    "The scope asked is unknown or beyond what this client may have.");
 		return;
@@ -349,7 +367,10 @@ static void grant_client(struct http_req *req, const struct app *app)
 		return;
 	p->scopes = scopes;
 	struct grant_info g = {
-		.kind = TOKEN_CLIENT, .app = app, .scopes = scopes, .access_ttl = app->access_ttl,
+		.kind = TOKEN_CLIENT,
+		.app = app,
+		.scopes = scopes,
+		.access_ttl = app->access_ttl,
 		.jwt = app_uses_jwt(app),
 	};
 	enum jt_status st = issue_prepare(req, &g, &p->out);
@@ -411,13 +432,17 @@ static void user_grant_done(struct http_req *req)
 		bad_credentials(req);
 	} else if (g->status != JT_OK) {
 		oauth_fail(req, g->status, "The store is unavailable.");
-	} else if (g->has_scope &&
-		   (scope_parse(g->scope, strlen(g->scope), &scopes) != JT_OK || (scopes & ~g->held))) {
-		oauth_error(req, JT_EINVAL, "invalid_scope", "The scope asked is unknown or not yours.");
+	} else if (g->has_scope && (scope_parse(g->scope, strlen(g->scope), &scopes) != JT_OK ||
+				    (scopes & ~g->held))) {
+		oauth_error(req, JT_EINVAL, "invalid_scope",
+			    "The scope asked is unknown or not yours.");
 	} else {
 		struct grant_info gi = {
-			.kind = TOKEN_ACCESS, .user_id = g->user.id, .scopes = scopes,
-			.access_ttl = LIMIT_USER_TOKEN_TTL, .jwt = jt->user_tokens_jwt,
+			.kind = TOKEN_ACCESS,
+			.user_id = g->user.id,
+			.scopes = scopes,
+			.access_ttl = LIMIT_USER_TOKEN_TTL,
+			.jwt = jt->user_tokens_jwt,
 			.client_id = g->email,
 		};
 		enum jt_status st = issue_prepare(req, &gi, &out);
@@ -459,7 +484,8 @@ static void grant_user(struct http_req *req)
 	} else if (!throttle_reserve(jt->throttle, g->email, req->client_ip, time_mono_ms(),
 				     &g->ticket)) {
 		http_retry_after(req, g->ticket.retry_after);
-		oauth_error(req, JT_ETHROTTLED, "slow_down", "Too many failed attempts; try again later.");
+		oauth_error(req, JT_ETHROTTLED, "slow_down",
+			    "Too many failed attempts; try again later.");
 	} else {
 		http_set_ctx(req, g, user_grant_destroy);
 		http_defer(req, user_grant_work, user_grant_done);
@@ -495,13 +521,15 @@ void oauth_token(struct http_req *req)
 	if (!oauth_param(req, "grant_type", grant, sizeof grant, &has_grant))
 		return;
 	if (!has_grant) {
-		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter grant_type is missing.");
+		oauth_error(req, JT_EINVAL, "invalid_request",
+			    "The parameter grant_type is missing.");
 		return;
 	}
 	unsigned g = 0;
 	if (grant_parse(grant, &g) != JT_OK || g == 0 || (g & (g - 1)) != 0) {
-		oauth_error(req, JT_EINVAL, "unsupported_grant_type",
-			    "Supported grants: authorization_code, refresh_token, client_credentials.");
+		oauth_error(
+			req, JT_EINVAL, "unsupported_grant_type",
+			"Supported grants: authorization_code, refresh_token, client_credentials.");
 		return;
 	}
 	if (g == GRANT_CLIENT_CREDENTIALS && api_jeton(req)->allow_user_credentials &&
@@ -512,7 +540,8 @@ void oauth_token(struct http_req *req)
 	if (!oauth_client_authenticate(req, g != GRANT_CLIENT_CREDENTIALS, &app))
 		return;
 	if (!(grant_of_app(&app) & g)) {
-		oauth_error(req, JT_EINVAL, "unauthorized_client", "This client may not use this grant type.");
+		oauth_error(req, JT_EINVAL, "unauthorized_client",
+			    "This client may not use this grant type.");
 		return;
 	}
 	if (g == GRANT_AUTHORIZATION_CODE)

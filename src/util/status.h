@@ -10,17 +10,17 @@
 
 enum jt_status {
 	JT_OK = 0,
-	JT_ENOMEM,      /* an allocation failed */
-	JT_EINVAL,      /* the input is malformed or out of range */
-	JT_ENOTFOUND,   /* no such record */
-	JT_ECONFLICT,   /* a unique value is taken, or the record is in the wrong state */
-	JT_ETOOBIG,     /* the input is over its limit */
-	JT_ESTORE,      /* the store failed or is unreachable */
-	JT_ECHECKSUM,   /* a token's checksum does not match: a typo or a truncated paste */
-	JT_EIO,         /* a system call failed */
-	JT_EAUTH,       /* the credentials are missing or wrong: no one is signed in */
-	JT_EDENIED,     /* the caller is known but may not do this */
-	JT_ETHROTTLED,  /* too many attempts: wait before the next one */
+	JT_ENOMEM,     /* an allocation failed */
+	JT_EINVAL,     /* the input is malformed or out of range */
+	JT_ENOTFOUND,  /* no such record */
+	JT_ECONFLICT,  /* a unique value is taken, or the record is in the wrong state */
+	JT_ETOOBIG,    /* the input is over its limit */
+	JT_ESTORE,     /* the store failed or is unreachable */
+	JT_ECHECKSUM,  /* a token's checksum does not match: a typo or a truncated paste */
+	JT_EIO,        /* a system call failed */
+	JT_EAUTH,      /* the credentials are missing or wrong: no one is signed in */
+	JT_EDENIED,    /* the caller is known but may not do this */
+	JT_ETHROTTLED, /* too many attempts: wait before the next one */
 };
 
 /* A short, static, English name for a status, for logs. */
