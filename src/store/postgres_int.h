@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include "store/query.h"
 #include "store/store_int.h"
 
 /* Timeouts. The server's own limits fire first and leave the connection
@@ -14,29 +15,6 @@
 #define LIMIT_PG_PARAMS          24     /* parameters of one statement (a copied apps row: 17) */
 
 enum pg_stmt_id {
-	PGS_PING,
-	PGS_USER_INSERT,
-	PGS_USER_GET,
-	PGS_USER_BY_EMAIL,
-	PGS_USER_COUNT,
-	PGS_USER_LIST,
-	PGS_USER_UPDATE,
-	PGS_SPACE_INSERT,
-	PGS_SPACE_GET,
-	PGS_SPACE_BY_NAME,
-	PGS_SPACE_LIST_ALL,
-	PGS_SPACE_LIST_USER,
-	PGS_MEMBER_PUT,
-	PGS_MEMBER_DELETE,
-	PGS_MEMBER_LIST,
-	PGS_MEMBERSHIPS_OF_USER,
-	PGS_PAT_INSERT,
-	PGS_PAT_GET,
-	PGS_PAT_GET_LOCKED,
-	PGS_PAT_LIST,
-	PGS_PAT_BY_HASH,
-	PGS_PAT_REVOKE,
-	PGS_PAT_TOUCH,
 	/* postgres_oauth.c */
 	PGS_APP_INSERT,
 	PGS_APP_GET,
@@ -68,11 +46,18 @@ enum pg_stmt_id {
 /* One connection of the pool. Owned by one thread between pg_acquire and
  * pg_release. */
 struct pg_slot {
+	struct store_conn base;
+	struct pg_store *pg;
 	PGconn *conn;            /* NULL until first used */
 	bool bad;                /* broken or in an unknown state: reset before the next use */
 	bool lost;               /* the server went away: every slot resets (pg_release) */
 	unsigned epoch;          /* the pool's epoch when this connection was made */
 	bool prepared[PGS_COUNT]; /* statements prepared on this session, named "jt<id>" */
+	bool q_prepared[Q_COUNT]; /* the store's statements prepared on it, named "q<id>" */
+	PGresult *res;           /* of the statement run() ran */
+	int row;                 /* of res that step() gave */
+	bool streaming;          /* res holds one row at a time (single-row mode) */
+	bool stream_open;        /* ... and more results are to come */
 };
 
 struct pg_store {
@@ -85,6 +70,7 @@ struct pg_store {
 	int *idle;    /* stack of indexes of idle slots */
 	int nidle;
 	unsigned epoch; /* bumped when a connection finds the server gone */
+	struct pg_slot writer; /* the writer's own connection */
 	atomic_llong connect_quiet_until; /* monotonic ms: connect failures before it go unlogged */
 
 	/* store copy (postgres_copy.c): the slot holding the import transaction */
@@ -108,6 +94,23 @@ void pg_param_bytes(struct pg_params *p, const void *v, size_t v_len);
 void pg_param_null(struct pg_params *p);
 
 struct pg_store *pg_to(struct store *st);
+struct pg_slot *pg_slot_of(struct store_conn *c);
+
+/* postgres_util.c: the driver interface (driver.h). */
+struct store_conn *pg_drv_acquire(struct store *base);
+void pg_drv_release(struct store_conn *c);
+struct store_conn *pg_drv_writer_conn(struct store *base);
+enum jt_status pg_drv_run(struct store_conn *c, int id, const char *sql,
+			  const struct sql_value *args, int nargs);
+enum jt_status pg_drv_step(struct store_conn *c);
+struct sql_value pg_drv_column(struct store_conn *c, int i);
+int64_t pg_drv_changes(struct store_conn *c);
+void pg_drv_finish(struct store_conn *c);
+enum jt_status pg_drv_begin(struct store_conn *c, enum txn_kind kind);
+enum jt_status pg_drv_commit(struct store_conn *c);
+void pg_drv_rollback(struct store_conn *c);
+enum jt_status pg_drv_exec(struct store_conn *c, const char *sql);
+enum jt_status pg_drv_copy_reseed(struct store_conn *c, const char *table, const char *column);
 /* Sets up the pool (no connection yet); JT_EINVAL for a location libpq
  * cannot parse. pg_pool_free undoes it, also after a failure. */
 enum jt_status pg_pool_init(struct pg_store *pg, const char *conninfo, int threads);
@@ -198,7 +201,6 @@ enum jt_status pg_oauth_revoke(struct store *base, int64_t id, int64_t now);
 enum jt_status pg_oauth_revoke_family(struct store *base, int64_t family_id, int64_t now);
 enum jt_status pg_oauth_refresh(struct store *base, int64_t old_id, bool keep_old, int64_t now,
 				struct oauth_token *tokens, size_t n);
-enum jt_status pg_pat_insert_async(struct store *base, struct pat *p, store_done done, void *arg);
 enum jt_status pg_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
 				     store_done done, void *arg);
 enum jt_status pg_code_redeem_async(struct store *base, const uint8_t hash[STORE_HASH_LEN],

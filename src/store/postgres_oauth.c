@@ -481,13 +481,6 @@ enum jt_status pg_code_redeem_async(struct store *base, const uint8_t hash[STORE
 	return JT_OK;
 }
 
-/* As pg_code_redeem_async: synchronous, then done. */
-enum jt_status pg_pat_insert_async(struct store *base, struct pat *p, store_done done, void *arg)
-{
-	done(arg, base->ops->pat_insert(base, p));
-	return JT_OK;
-}
-
 enum jt_status pg_oauth_insert_async(struct store *base, struct oauth_token *tokens, size_t n,
 				     store_done done, void *arg)
 {

@@ -27,6 +27,11 @@ struct pg_store *pg_to(struct store *st)
 	return (struct pg_store *)st;
 }
 
+struct pg_slot *pg_slot_of(struct store_conn *c)
+{
+	return (struct pg_slot *)c;
+}
+
 /* ---- parameters ---- */
 
 static int param_next(struct pg_params *p)
@@ -242,6 +247,7 @@ static enum jt_status slot_setup(struct pg_slot *c)
 		 LIMIT_PG_STATEMENT_MS, LIMIT_PG_STATEMENT_MS);
 	PQsetNoticeProcessor(c->conn, notice_drop, NULL);
 	memset(c->prepared, 0, sizeof c->prepared);
+	memset(c->q_prepared, 0, sizeof c->q_prepared);
 	c->bad = false;
 	c->lost = false;
 	enum jt_status st = pg_query(c, sql, LIMIT_PG_WAIT_MS, NULL, "session set-up");
@@ -320,8 +326,13 @@ enum jt_status pg_pool_init(struct pg_store *pg, const char *conninfo, int threa
 	if (!pg->conninfo || !pg->slots || !pg->idle)
 		return JT_ENOMEM;
 	/* Slots connect on first use: a CLI command needs one, not threads + 1. */
-	for (int i = 0; i < pg->nslots; i++)
+	for (int i = 0; i < pg->nslots; i++) {
+		pg->slots[i].base.st = &pg->base;
+		pg->slots[i].pg = pg;
 		pg->idle[pg->nidle++] = i;
+	}
+	pg->writer.base.st = &pg->base;
+	pg->writer.pg = pg;
 	return JT_OK;
 }
 
@@ -329,6 +340,7 @@ void pg_pool_free(struct pg_store *pg)
 {
 	for (int i = 0; pg->slots && i < pg->nslots; i++)
 		PQfinish(pg->slots[i].conn); /* NULL is fine */
+	PQfinish(pg->writer.conn);
 	jt_free(pg->slots);
 	jt_free(pg->idle);
 	if (pg->conninfo)
@@ -570,4 +582,265 @@ size_t pg_col_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t ou
 {
 	long n = PQgetisnull(r, row, col) ? -1 : decode_bytea(r, row, col, out, out_len);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+/* ---- the driver interface ---- */
+
+/* Type oids (catalog/pg_type_d.h). */
+#define PG_OID_BOOL  16
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8  20
+#define PG_OID_INT2  21
+#define PG_OID_INT4  23
+#define PG_OID_TEXT  25
+
+struct store_conn *pg_drv_acquire(struct store *base)
+{
+	return &pg_acquire(pg_to(base))->base;
+}
+
+void pg_drv_release(struct store_conn *c)
+{
+	pg_release(pg_slot_of(c)->pg, pg_slot_of(c));
+}
+
+struct store_conn *pg_drv_writer_conn(struct store *base)
+{
+	struct pg_store *pg = pg_to(base);
+	struct pg_slot *c = &pg->writer;
+	pthread_mutex_lock(&pg->mu);
+	if (c->lost) {
+		pg->epoch++; /* as pg_release does for the pool's slots */
+		c->lost = false;
+	}
+	unsigned epoch = pg->epoch;
+	pthread_mutex_unlock(&pg->mu);
+	if (!slot_usable(c, epoch))
+		slot_connect(pg, c, epoch);
+	return &c->base;
+}
+
+/* A statement's parameters as libpq takes them: integers as text, text
+ * and bytes as they are (binary), each with its type. */
+struct pg_args {
+	const char *values[LIMIT_PG_PARAMS];
+	int lengths[LIMIT_PG_PARAMS];
+	int formats[LIMIT_PG_PARAMS];
+	Oid types[LIMIT_PG_PARAMS];
+	char ints[LIMIT_PG_PARAMS][24];
+};
+
+static void pg_args_fill(struct pg_args *a, const struct sql_value *args, int nargs)
+{
+	for (int i = 0; i < nargs; i++) {
+		const struct sql_value *v = &args[i];
+		a->types[i] = v->type == SQL_INT ? PG_OID_INT8
+			      : v->type == SQL_TEXT ? PG_OID_TEXT
+						    : PG_OID_BYTEA;
+		a->formats[i] = v->type == SQL_INT ? 0 : 1;
+		a->values[i] = NULL; /* SQL NULL */
+		a->lengths[i] = 0;
+		if (v->null || (v->type == SQL_TEXT && !v->p))
+			continue;
+		if (v->type == SQL_INT) {
+			snprintf(a->ints[i], sizeof a->ints[i], "%lld", (long long)v->i);
+			a->values[i] = a->ints[i];
+		} else {
+			a->values[i] = v->p ? v->p : "";
+			a->lengths[i] = (int)(v->type == SQL_TEXT && !v->len ? strlen(v->p) : v->len);
+		}
+	}
+}
+
+static enum jt_status stream_next(struct pg_slot *c);
+
+enum jt_status pg_drv_run(struct store_conn *base, int id, const char *sql,
+			  const struct sql_value *args, int nargs)
+{
+	struct pg_slot *c = pg_slot_of(base);
+	struct pg_args a;
+	char name[16], what[64];
+	int sent;
+
+	c->res = NULL;
+	c->row = -1;
+	c->streaming = false;
+	c->stream_open = false;
+	if (c->bad)
+		return JT_ESTORE; /* already reported when it broke or failed to connect */
+	if (nargs > LIMIT_PG_PARAMS)
+		return JT_EINVAL;
+	snprintf(what, sizeof what, "%.60s", sql);
+	pg_args_fill(&a, args, nargs);
+	if (id >= 0) {
+		snprintf(name, sizeof name, "q%d", id);
+		if (!c->q_prepared[id]) {
+			enum jt_status st =
+				pg_finish(c, PQsendPrepare(c->conn, name, sql, nargs, a.types),
+					  LIMIT_PG_WAIT_MS, NULL, what);
+			if (st != JT_OK)
+				return st;
+			c->q_prepared[id] = true;
+		}
+		sent = PQsendQueryPrepared(c->conn, name, nargs, a.values, a.lengths, a.formats, 1);
+		return pg_finish(c, sent, LIMIT_PG_WAIT_MS, &c->res, what);
+	}
+	/* Once (store copy): a row at a time, so a big table is never held
+	 * in memory whole. */
+	sent = PQsendQueryParams(c->conn, sql, nargs, a.types, a.values, a.lengths, a.formats, 1);
+	if (!sent || !PQsetSingleRowMode(c->conn))
+		return pg_finish(c, 0, LIMIT_PG_WAIT_MS, NULL, what);
+	c->streaming = true;
+	c->stream_open = true;
+	enum jt_status st = stream_next(c);
+	return st == JT_ENOTFOUND ? JT_OK : st; /* no rows, or a write */
+}
+
+/* Takes the next result of a streamed statement into c->res: a row
+ * (JT_OK), the end (JT_ENOTFOUND) or an error. */
+static enum jt_status stream_next(struct pg_slot *c)
+{
+	bool timed_out = false;
+	PQclear(c->res);
+	c->res = NULL;
+	c->row = -1;
+	if (!c->stream_open)
+		return JT_ENOTFOUND;
+	PGresult *r = pg_next_result(c, time_mono_ms() + LIMIT_PG_MIGRATE_MS, &timed_out);
+	if (timed_out) {
+		log_error("postgres: no reply within %d ms", LIMIT_PG_MIGRATE_MS);
+		c->bad = true;
+		return JT_ESTORE;
+	}
+	if (r && PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+		c->res = r;
+		return JT_OK;
+	}
+	enum jt_status st = pg_map(c, r, "statement");
+	c->res = r; /* the end: its command tag tells the rows a write touched */
+	while (!c->bad && (r = pg_next_result(c, time_mono_ms() + LIMIT_PG_WAIT_MS, &timed_out)))
+		PQclear(r); /* the NULL that ends the command */
+	c->stream_open = false;
+	if (timed_out)
+		c->bad = true;
+	return st == JT_OK ? JT_ENOTFOUND : st;
+}
+
+enum jt_status pg_drv_step(struct store_conn *base)
+{
+	struct pg_slot *c = pg_slot_of(base);
+	if (!c->res)
+		return JT_ENOTFOUND;
+	if (c->streaming) {
+		if (c->row < 0 && PQresultStatus(c->res) == PGRES_SINGLE_TUPLE) {
+			c->row = 0;
+			return JT_OK;
+		}
+		enum jt_status st = stream_next(c);
+		if (st == JT_OK)
+			c->row = 0;
+		return st;
+	}
+	return ++c->row < PQntuples(c->res) ? JT_OK : JT_ENOTFOUND;
+}
+
+/* A big-endian integer of a binary result. */
+static int64_t binary_int(const unsigned char *p, int len)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	if (len < 8 && len > 0 && (p[0] & 0x80))
+		v |= ~(uint64_t)0 << (8 * len); /* sign-extend int2 and int4 */
+	return (int64_t)v;
+}
+
+struct sql_value pg_drv_column(struct store_conn *base, int i)
+{
+	struct pg_slot *c = pg_slot_of(base);
+	struct sql_value v = {.type = SQL_TEXT};
+	const char *p = PQgetvalue(c->res, c->row, i);
+	int len = PQgetlength(c->res, c->row, i);
+	switch (PQftype(c->res, i)) {
+	case PG_OID_BOOL:
+	case PG_OID_INT2:
+	case PG_OID_INT4:
+	case PG_OID_INT8:
+		v.type = SQL_INT;
+		break;
+	case PG_OID_BYTEA:
+		v.type = SQL_BLOB;
+		break;
+	}
+	if (PQgetisnull(c->res, c->row, i)) {
+		v.null = true;
+	} else if (v.type == SQL_INT) {
+		v.i = binary_int((const unsigned char *)p, len);
+	} else {
+		v.p = p; /* text: libpq ends every value with a NUL */
+		v.len = (size_t)len;
+	}
+	return v;
+}
+
+int64_t pg_drv_changes(struct store_conn *base)
+{
+	struct pg_slot *c = pg_slot_of(base);
+	const char *tuples = c->res ? PQcmdTuples(c->res) : "";
+	int64_t n = 0;
+	if (*tuples)
+		text_parse_i64(tuples, strlen(tuples), 0, INT64_MAX, &n);
+	return n;
+}
+
+void pg_drv_finish(struct store_conn *base)
+{
+	struct pg_slot *c = pg_slot_of(base);
+	PQclear(c->res);
+	c->res = NULL;
+	/* Rather than read the rest of a streamed table for nothing, the
+	 * session is dropped and reset on its next use. */
+	if (c->stream_open)
+		c->bad = true;
+	c->stream_open = false;
+	c->streaming = false;
+}
+
+enum jt_status pg_drv_begin(struct store_conn *base, enum txn_kind kind)
+{
+	static const char *const sql[] = {
+		[TXN_WRITE] = "BEGIN",
+		/* A copy may take long: no statement timeout inside. */
+		[TXN_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+			     "SET LOCAL statement_timeout = 0",
+		[TXN_BULK] = "BEGIN; SET LOCAL statement_timeout = 0",
+	};
+	struct pg_slot *c = pg_slot_of(base);
+	enum jt_status st = pg_query(c, sql[kind], LIMIT_PG_WAIT_MS, NULL, "begin");
+	if (st != JT_OK)
+		pg_rollback(c);
+	return st;
+}
+
+enum jt_status pg_drv_commit(struct store_conn *base)
+{
+	return pg_commit(pg_slot_of(base));
+}
+
+void pg_drv_rollback(struct store_conn *base)
+{
+	pg_rollback(pg_slot_of(base));
+}
+
+enum jt_status pg_drv_exec(struct store_conn *base, const char *sql)
+{
+	return pg_query(pg_slot_of(base), sql, LIMIT_PG_WAIT_MS, NULL, sql);
+}
+
+enum jt_status pg_drv_copy_reseed(struct store_conn *base, const char *table, const char *column)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', '%s'), max(%s)) FROM %s",
+		 table, column, column, table);
+	return pg_query(pg_slot_of(base), sql, LIMIT_PG_MIGRATE_MS, NULL, "copy sequences");
 }

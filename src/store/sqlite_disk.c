@@ -27,25 +27,6 @@
 #define PROBE_EVERY_US 1000000 /* a write is tried this often while writes fail */
 #define PROBE_BUSY_MS  100     /* ... and waits this long for the write lock */
 
-/* Writes that take access away: they may spend the reserve. */
-static bool takes_access_away(enum stmt_id id)
-{
-	switch (id) {
-	case ST_PAT_REVOKE:
-	case ST_OTOKEN_REVOKE:
-	case ST_OTOKEN_REVOKE_FAMILY:
-	case ST_SESSION_DELETE:
-	case ST_SESSION_DELETE_USER: /* signing out after a password change */
-	case ST_APP_DELETE:
-	case ST_APP_SET_SECRET: /* replacing a leaked client secret */
-	case ST_MEMBER_DELETE:
-	case ST_USER_UPDATE: /* disabling a user */
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool for_want_of_space(sqlite3 *db, int rc)
 {
 	if (rc == SQLITE_FULL)
@@ -128,9 +109,9 @@ void sq_disk_close(struct sqlite_store *sq)
 	sq->reserve_path = NULL;
 }
 
-bool sq_disk_allows(struct sqlite_store *sq, enum stmt_id id)
+bool sq_disk_allows(struct sqlite_store *sq, bool takes_access_away)
 {
-	return !atomic_load(&sq->disk_full) || takes_access_away(id);
+	return !atomic_load(&sq->disk_full) || takes_access_away;
 }
 
 bool sq_disk_note(struct sqlite_store *sq, sqlite3 *db, int rc)

@@ -1,35 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to the SQLite backend (sqlite.c, sqlite_oauth.c): the connection
- * pool and the helpers every verb uses. */
+/* Private to the SQLite driver: its connections and the state of its
+ * writer's connection, checkpointer and disk reserve. */
 #ifndef JETON_STORE_SQLITE_INT_H
 #define JETON_STORE_SQLITE_INT_H
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include "store/query.h"
 #include "store/store_int.h"
 
 enum stmt_id {
-	ST_USER_INSERT,
-	ST_USER_GET,
-	ST_USER_BY_EMAIL,
-	ST_USER_COUNT,
-	ST_USER_LIST,
-	ST_USER_UPDATE,
-	ST_SPACE_INSERT,
-	ST_SPACE_GET,
-	ST_SPACE_BY_NAME,
-	ST_SPACE_LIST_ALL,
-	ST_SPACE_LIST_USER,
-	ST_MEMBER_PUT,
-	ST_MEMBER_DELETE,
-	ST_MEMBER_LIST,
-	ST_MEMBERSHIPS_OF_USER,
-	ST_PAT_INSERT,
-	ST_PAT_GET,
-	ST_PAT_LIST,
-	ST_PAT_BY_HASH,
-	ST_PAT_REVOKE,
-	ST_PAT_TOUCH,
 	/* sqlite_oauth.c */
 	ST_APP_INSERT,
 	ST_APP_GET,
@@ -61,9 +41,19 @@ enum stmt_id {
  * sqlite_disk.c's takes_access_away, so that it still runs on a full disk. */
 
 struct conn {
+	struct store_conn base;
 	struct sqlite_store *sq;      /* the store it belongs to */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
+	sqlite3_stmt *q[Q_COUNT];     /* the store's statements, prepared on first use */
+	sqlite3_stmt *cur;            /* the statement run() ran */
+	bool cur_once;                /* cur is not one of q: finalized by finish() */
+	enum {
+		CURSOR_DONE,      /* no row left */
+		CURSOR_ROW_READY, /* run() stepped onto a row that step() has not given */
+		CURSOR_ROWS,      /* on a row; step() asks for the next */
+	} cursor;
+	bool reread_schema; /* a statement failed: the schema may have changed under it */
 };
 
 struct sqlite_store {
@@ -75,21 +65,18 @@ struct sqlite_store {
 	int *idle;  /* stack of indexes of idle connections */
 	int nidle;
 
-	/* group commit (sqlite_batch.c) */
+	/* the writer's connection and the checkpointer (sqlite_wal.c) */
 	struct conn batch_conn;   /* the writer thread's own connection */
-	pthread_t batch_thread;
-	bool batch_running;
-	bool batch_stopping;
-	pthread_mutex_t batch_mu;
-	pthread_cond_t batch_cv;
-	struct sq_job *batch_head, *batch_tail;
+	pthread_mutex_t wal_mu;
+	pthread_cond_t wal_cv;        /* wakes the writer waiting for a restart */
+	bool wal_stopping;
 	struct conn checkpoint_conn;  /* the checkpointer's own connection */
 	pthread_t checkpoint_thread;
-	pthread_cond_t checkpoint_cv;  /* wakes the checkpointer (under batch_mu) */
+	pthread_cond_t checkpoint_cv;  /* wakes the checkpointer (under wal_mu) */
 	bool checkpoint_running;
 	/* WAL restarts: once a commit leaves the WAL at wal_restart_frames or
 	 * more, the writer waits between transactions while restart_due (under
-	 * batch_mu) and the checkpointer restarts the WAL. */
+	 * wal_mu) and the checkpointer restarts the WAL. */
 	int wal_frames;           /* after the writer's last commit; writer thread only */
 	int wal_restart_frames;
 	bool restart_due;
@@ -108,6 +95,23 @@ struct sqlite_store {
 	const struct store_table *import_table;
 	sqlite3_stmt *import_stmt;
 };
+
+struct conn *sq_conn(struct store_conn *c);
+
+/* sqlite_util.c: the driver interface (driver.h). */
+struct store_conn *sq_drv_acquire(struct store *base);
+void sq_drv_release(struct store_conn *c);
+struct store_conn *sq_drv_writer_conn(struct store *base);
+enum jt_status sq_drv_run(struct store_conn *c, int id, const char *sql,
+			  const struct sql_value *args, int nargs);
+enum jt_status sq_drv_step(struct store_conn *c);
+struct sql_value sq_drv_column(struct store_conn *c, int i);
+int64_t sq_drv_changes(struct store_conn *c);
+void sq_drv_finish(struct store_conn *c);
+enum jt_status sq_drv_begin(struct store_conn *c, enum txn_kind kind);
+enum jt_status sq_drv_commit(struct store_conn *c);
+void sq_drv_rollback(struct store_conn *c);
+enum jt_status sq_drv_exec(struct store_conn *c, const char *sql);
 
 
 
@@ -148,8 +152,8 @@ void sq_rollback(struct conn *c);
  * room again. Also the health of writes for /healthz. */
 void sq_disk_open(struct sqlite_store *sq, const char *path);
 void sq_disk_close(struct sqlite_store *sq);
-/* False while the disk is full, unless statement id takes access away. */
-bool sq_disk_allows(struct sqlite_store *sq, enum stmt_id id);
+/* False while the disk is full, unless the write takes access away. */
+bool sq_disk_allows(struct sqlite_store *sq, bool takes_access_away);
 /* Takes the result of a write that reached the disk (a COMMIT, a statement
  * that commits by itself, a checkpoint). True when it failed for want of
  * space and this call released the reserve: the write may be tried once
@@ -160,20 +164,11 @@ bool sq_disk_note(struct sqlite_store *sq, sqlite3 *db, int rc);
 void sq_disk_tick(struct sqlite_store *sq, struct conn *c);
 enum store_health sq_disk_health(struct sqlite_store *sq);
 
-/* sqlite_batch.c: group commit (batch_mu and batch_cv are set up by the
- * caller before start and torn down after stop). submit copies arg_size bytes of arg; run
- * executes on the writer thread inside a savepoint; done(done_arg, status)
- * follows the commit. */
-struct sq_job;
-enum jt_status sq_batch_start(struct sqlite_store *sq, const char *path);
-void sq_batch_stop(struct sqlite_store *sq);
-enum jt_status sq_batch_submit(struct sqlite_store *sq,
-			       enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
-			       size_t arg_size, store_done done, void *done_arg);
-/* Submits and waits for the commit; the job's status. */
-enum jt_status sq_batch_run(struct sqlite_store *sq,
-			    enum jt_status (*run)(struct conn *c, void *arg), const void *arg,
-			    size_t arg_size);
+/* sqlite_wal.c: the checkpointer, and WAL restarts between the writer's
+ * batches. */
+enum jt_status sq_wal_start(struct sqlite_store *sq, const char *path);
+void sq_wal_stop(struct sqlite_store *sq);
+void sq_wal_between_batches(struct store *base);
 
 /* sqlite_copy.c */
 enum jt_status sq_export_rows(struct store *base, const struct store_table *t,

@@ -412,8 +412,9 @@ struct redeem_args {
 	bool *replayed;
 };
 
-static enum jt_status redeem_job(struct conn *c, void *arg)
+static enum jt_status redeem_job(struct store_conn *cb, void *arg)
 {
+	struct conn *c = sq_conn(cb);
 	struct redeem_args *a = arg;
 	struct auth_code code;
 	int changes = 0;
@@ -445,7 +446,7 @@ enum jt_status sq_code_redeem(struct store *base, const uint8_t hash[STORE_HASH_
 	bool replayed = false;
 	struct redeem_args a = {.now = now, .tokens = tokens, .n = n, .replayed = &replayed};
 	memcpy(a.hash, hash, STORE_HASH_LEN);
-	enum jt_status st = sq_batch_run(sq_to(base), redeem_job, &a, sizeof a);
+	enum jt_status st = writer_run(base, redeem_job, &a, sizeof a);
 	return st == JT_OK && replayed ? JT_ECONFLICT : st;
 }
 
@@ -474,7 +475,7 @@ enum jt_status sq_code_redeem_async(struct store *base, const uint8_t hash[STORE
 	call->arg = arg;
 	struct redeem_args a = {.now = now, .tokens = tokens, .n = n, .replayed = &call->replayed};
 	memcpy(a.hash, hash, STORE_HASH_LEN);
-	enum jt_status st = sq_batch_submit(sq_to(base), redeem_job, &a, sizeof a, redeem_done, call);
+	enum jt_status st = writer_submit(base, redeem_job, &a, sizeof a, redeem_done, call);
 	if (st != JT_OK)
 		jt_free(call);
 	return st;
@@ -611,8 +612,9 @@ struct insert_args {
 	size_t n;
 };
 
-static enum jt_status insert_job(struct conn *c, void *arg)
+static enum jt_status insert_job(struct store_conn *cb, void *arg)
 {
+	struct conn *c = sq_conn(cb);
 	struct insert_args *a = arg;
 	return insert_all(c, 0, 0, a->tokens, a->n);
 }
@@ -621,13 +623,14 @@ enum jt_status sq_oauth_insert_async(struct store *base, struct oauth_token *tok
 				     store_done done, void *arg)
 {
 	struct insert_args a = {tokens, n};
-	return sq_batch_submit(sq_to(base), insert_job, &a, sizeof a, done, arg);
+	return writer_submit(base, insert_job, &a, sizeof a, done, arg);
 }
 
 /* ---- audit log ---- */
 
-static enum jt_status audit_job(struct conn *c, void *arg)
+static enum jt_status audit_job(struct store_conn *cb, void *arg)
 {
+	struct conn *c = sq_conn(cb);
 	const struct audit_event *e = arg;
 	sqlite3_stmt *s = stmt(c, ST_AUDIT_INSERT);
 	if (!s)
@@ -651,7 +654,7 @@ static void audit_done(void *arg, enum jt_status st)
 
 enum jt_status sq_audit_insert(struct store *base, const struct audit_event *e)
 {
-	return sq_batch_submit(sq_to(base), audit_job, e, sizeof *e, audit_done, NULL);
+	return writer_submit(base, audit_job, e, sizeof *e, audit_done, NULL);
 }
 
 static void read_audit(sqlite3_stmt *s, void *out)

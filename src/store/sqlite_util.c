@@ -16,6 +16,27 @@ struct sqlite_store *sq_to(struct store *st)
 	return (struct sqlite_store *)st;
 }
 
+struct conn *sq_conn(struct store_conn *c)
+{
+	return (struct conn *)c;
+}
+
+/* Old statements that take access away (sqlite_oauth.c). */
+static bool takes_access_away(enum stmt_id id)
+{
+	switch (id) {
+	case ST_OTOKEN_REVOKE:
+	case ST_OTOKEN_REVOKE_FAMILY:
+	case ST_SESSION_DELETE:
+	case ST_SESSION_DELETE_USER:
+	case ST_APP_DELETE:
+	case ST_APP_SET_SECRET:
+		return true;
+	default:
+		return false;
+	}
+}
+
 enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what)
 {
 	switch (rc) {
@@ -47,6 +68,7 @@ enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char
 		"PRAGMA wal_autocheckpoint = 0;"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA temp_store = MEMORY;";
+	c->base.st = &sq->base;
 	c->sq = sq;
 	int rc = sqlite3_open_v2(path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -72,6 +94,8 @@ void sq_conn_teardown(struct conn *c)
 {
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(c->q[i]);
 	sqlite3_close(c->db);
 }
 
@@ -105,7 +129,7 @@ sqlite3_stmt *sq_stmt(struct conn *c, enum stmt_id id, const char *sql)
 			return NULL;
 		}
 	}
-	if (!sq_disk_allows(c->sq, id) && !sqlite3_stmt_readonly(c->stmt[id]))
+	if (!sq_disk_allows(c->sq, takes_access_away(id)) && !sqlite3_stmt_readonly(c->stmt[id]))
 		return NULL;
 	sqlite3_reset(c->stmt[id]);
 	sqlite3_clear_bindings(c->stmt[id]);
@@ -134,7 +158,7 @@ static bool may_retry(struct conn *c, sqlite3_stmt *s)
 {
 	for (int i = 0; i < ST_COUNT; i++)
 		if (c->stmt[i] == s)
-			return sq_disk_allows(c->sq, (enum stmt_id)i);
+			return sq_disk_allows(c->sq, takes_access_away((enum stmt_id)i));
 	return false;
 }
 
@@ -246,4 +270,180 @@ enum jt_status sq_lookup(struct sqlite_store *sq, enum stmt_id id, const char *s
 	}
 	sq_release(sq, c);
 	return st;
+}
+
+/* ---- the driver interface: connections and statements ---- */
+
+struct store_conn *sq_drv_acquire(struct store *base)
+{
+	return &sq_acquire(sq_to(base))->base;
+}
+
+void sq_drv_release(struct store_conn *c)
+{
+	sq_release(sq_conn(c)->sq, sq_conn(c));
+}
+
+struct store_conn *sq_drv_writer_conn(struct store *base)
+{
+	return &sq_to(base)->batch_conn.base;
+}
+
+static void bind_all(sqlite3_stmt *s, const struct sql_value *args, int nargs)
+{
+	for (int i = 0; i < nargs; i++) {
+		const struct sql_value *v = &args[i];
+		if (v->null)
+			sqlite3_bind_null(s, i + 1);
+		else if (v->type == SQL_INT)
+			sqlite3_bind_int64(s, i + 1, v->i);
+		else if (!v->p)
+			sqlite3_bind_null(s, i + 1);
+		else if (v->type == SQL_TEXT)
+			sqlite3_bind_text(s, i + 1, v->p, v->len ? (int)v->len : -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_blob(s, i + 1, v->p, (int)v->len, SQLITE_STATIC);
+	}
+}
+
+/* A statement that failed otherwise than by a constraint is prepared
+ * afresh next time, and the schema read again: after another connection
+ * changed it (a trigger added, then dropped), a connection that only
+ * writes keeps its stale copy, and the statement keeps failing, until it
+ * reads the schema. */
+static enum jt_status failed(struct conn *c, int id, int rc, const char *what)
+{
+	enum jt_status st = sq_map_rc(c->db, rc, what);
+	if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+		return st;
+	if (id >= 0 && c->q[id] == c->cur && c->cur) {
+		c->q[id] = NULL;
+		c->cur_once = true; /* finish() finalizes it */
+	}
+	if ((rc & 0xFF) == SQLITE_ERROR)
+		c->reread_schema = true; /* before the next statement: the fix may come first */
+	return st;
+}
+
+/* Runs the statement up to its first row, or to its end: a write is done
+ * when run returns. */
+enum jt_status sq_drv_run(struct store_conn *base, int id, const char *sql,
+			  const struct sql_value *args, int nargs)
+{
+	struct conn *c = sq_conn(base);
+	sqlite3_stmt *s = id >= 0 ? c->q[id] : NULL;
+	char what[64];
+	snprintf(what, sizeof what, "%.60s", sql);
+	if (c->reread_schema) {
+		c->reread_schema = false;
+		sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	}
+	c->cursor = CURSOR_DONE;
+	c->cur_once = id < 0;
+	if (!s) {
+		int rc = sqlite3_prepare_v3(c->db, sql, -1, id >= 0 ? SQLITE_PREPARE_PERSISTENT : 0,
+					    &s, NULL);
+		if (rc != SQLITE_OK)
+			return failed(c, -1, rc, what);
+		if (id >= 0)
+			c->q[id] = s;
+	}
+	c->cur = s;
+	/* On a full disk, only the writes that take access away. */
+	if (!sq_disk_allows(c->sq, query_takes_access_away(id)) && !sqlite3_stmt_readonly(s))
+		return JT_ESTORE;
+	bind_all(s, args, nargs);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		c->cursor = CURSOR_ROW_READY;
+	else if (rc != SQLITE_DONE)
+		return failed(c, id, rc, what);
+	return JT_OK;
+}
+
+enum jt_status sq_drv_step(struct store_conn *base)
+{
+	struct conn *c = sq_conn(base);
+	if (c->cursor == CURSOR_ROW_READY) {
+		c->cursor = CURSOR_ROWS;
+		return JT_OK;
+	}
+	if (c->cursor == CURSOR_DONE)
+		return JT_ENOTFOUND; /* a finished statement would start over if stepped */
+	int rc = sqlite3_step(c->cur);
+	if (rc == SQLITE_ROW)
+		return JT_OK;
+	c->cursor = CURSOR_DONE;
+	if (rc == SQLITE_DONE)
+		return JT_ENOTFOUND;
+	for (int id = 0; id < Q_COUNT; id++)
+		if (c->q[id] == c->cur)
+			return failed(c, id, rc, "step");
+	return failed(c, -1, rc, "step");
+}
+
+struct sql_value sq_drv_column(struct store_conn *base, int i)
+{
+	sqlite3_stmt *s = sq_conn(base)->cur;
+	struct sql_value v = {.type = SQL_INT};
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_INTEGER:
+		v.i = sqlite3_column_int64(s, i);
+		break;
+	case SQLITE_TEXT:
+		v.type = SQL_TEXT;
+		v.p = sqlite3_column_text(s, i);
+		v.len = (size_t)sqlite3_column_bytes(s, i);
+		break;
+	case SQLITE_BLOB:
+		v.type = SQL_BLOB;
+		v.p = sqlite3_column_blob(s, i);
+		v.len = (size_t)sqlite3_column_bytes(s, i);
+		break;
+	default:
+		v.null = true;
+	}
+	return v;
+}
+
+int64_t sq_drv_changes(struct store_conn *base)
+{
+	return sqlite3_changes(sq_conn(base)->db);
+}
+
+void sq_drv_finish(struct store_conn *base)
+{
+	struct conn *c = sq_conn(base);
+	if (c->cur && c->cur_once) {
+		sqlite3_finalize(c->cur);
+	} else if (c->cur) {
+		sqlite3_reset(c->cur);
+		sqlite3_clear_bindings(c->cur);
+	}
+	c->cur = NULL;
+	c->cursor = CURSOR_DONE;
+}
+
+enum jt_status sq_drv_begin(struct store_conn *base, enum txn_kind kind)
+{
+	struct conn *c = sq_conn(base);
+	if (kind == TXN_READ) /* deferred: the first read takes the snapshot */
+		return sq_map_rc(c->db, sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL), "begin");
+	return sq_begin(c);
+}
+
+enum jt_status sq_drv_commit(struct store_conn *base)
+{
+	return sq_commit(sq_conn(base));
+}
+
+void sq_drv_rollback(struct store_conn *base)
+{
+	sq_rollback(sq_conn(base));
+}
+
+enum jt_status sq_drv_exec(struct store_conn *base, const char *sql)
+{
+	struct conn *c = sq_conn(base);
+	return sq_map_rc(c->db, sqlite3_exec(c->db, sql, NULL, NULL, NULL), sql);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Chooses a backend from the location string and forwards each verb to it. */
+/* Opening and closing a store: the driver chosen by the location string,
+ * its statements, its writer; and what every driver answers alike. */
+#include "store/query.h"
 #include "store/store_int.h"
 #include "util/mem.h"
 
@@ -8,12 +10,25 @@
 
 enum jt_status store_open(const char *location, int threads, struct store **out)
 {
+	struct store *st = NULL;
+	enum jt_status s;
 	*out = NULL;
 	if (!location || !*location)
 		return JT_EINVAL;
 	if (store_is_postgres(location))
-		return store_postgres_open(location, threads, out);
-	return store_sqlite_open(location, threads, out);
+		s = store_postgres_open(location, threads, &st);
+	else
+		s = store_sqlite_open(location, threads, &st);
+	if (s == JT_OK)
+		s = query_build(st);
+	if (s == JT_OK)
+		s = writer_start(st);
+	if (s != JT_OK) {
+		store_close(st);
+		return s;
+	}
+	*out = st;
+	return JT_OK;
 }
 
 bool store_is_postgres(const char *location)
@@ -47,8 +62,11 @@ void store_location_redacted(const char *location, char *out, size_t out_len)
 
 void store_close(struct store *st)
 {
-	if (st)
-		st->ops->close(st);
+	if (!st)
+		return;
+	writer_stop(st); /* finishes every queued write first */
+	query_free(st);
+	st->d->close(st);
 }
 
 void store_list_free(void *items)
@@ -56,114 +74,27 @@ void store_list_free(void *items)
 	jt_free(items);
 }
 
-enum jt_status store_migrate(struct store *st) { return st->ops->migrate(st); }
+enum jt_status store_migrate(struct store *st)
+{
+	return st->d->migrate(st);
+}
+
 enum jt_status store_schema_version(struct store *st, int *version, int *known)
 {
-	return st->ops->schema_version(st, version, known);
+	return st->d->schema_version(st, version, known);
 }
-enum jt_status store_ping(struct store *st) { return st->ops->ping(st); }
+
+enum jt_status store_ping(struct store *st)
+{
+	int64_t roles;
+	return store_get(st, Q_PING, NO_ARGS, &roles);
+}
+
 enum store_health store_health(struct store *st)
 {
 	if (store_ping(st) != JT_OK)
 		return STORE_UNAVAILABLE;
-	return st->ops->health ? st->ops->health(st) : STORE_HEALTHY;
-}
-
-enum jt_status store_user_insert(struct store *st, struct user *u)
-{
-	return st->ops->user_insert(st, u);
-}
-enum jt_status store_user_get(struct store *st, int64_t id, struct user *out)
-{
-	return st->ops->user_get(st, id, out);
-}
-enum jt_status store_user_find_by_email(struct store *st, const char *email, struct user *out)
-{
-	return st->ops->user_find_by_email(st, email, out);
-}
-enum jt_status store_user_count(struct store *st, int64_t *count)
-{
-	return st->ops->user_count(st, count);
-}
-enum jt_status store_user_list(struct store *st, const struct store_page *page,
-			       struct user **items, size_t *n)
-{
-	return st->ops->user_list(st, page, items, n);
-}
-enum jt_status store_user_update(struct store *st, const struct user *u)
-{
-	return st->ops->user_update(st, u);
-}
-
-enum jt_status store_space_insert(struct store *st, struct space *s)
-{
-	return st->ops->space_insert(st, s);
-}
-enum jt_status store_space_get(struct store *st, int64_t id, struct space *out)
-{
-	return st->ops->space_get(st, id, out);
-}
-enum jt_status store_space_find_by_name(struct store *st, const char *name, struct space *out)
-{
-	return st->ops->space_find_by_name(st, name, out);
-}
-enum jt_status store_space_list(struct store *st, int64_t user_id, bool members_only,
-				struct space **items, size_t *n)
-{
-	return st->ops->space_list(st, user_id, members_only, items, n);
-}
-
-enum jt_status store_member_put(struct store *st, int64_t space_id, int64_t user_id,
-				const char *role)
-{
-	return st->ops->member_put(st, space_id, user_id, role);
-}
-enum jt_status store_member_delete(struct store *st, int64_t space_id, int64_t user_id)
-{
-	return st->ops->member_delete(st, space_id, user_id);
-}
-enum jt_status store_member_list(struct store *st, int64_t space_id, struct membership **items,
-				 size_t *n)
-{
-	return st->ops->member_list(st, space_id, items, n);
-}
-enum jt_status store_memberships_of_user(struct store *st, int64_t user_id,
-					 struct membership **items, size_t *n)
-{
-	return st->ops->memberships_of_user(st, user_id, items, n);
-}
-
-enum jt_status store_pat_insert(struct store *st, struct pat *p)
-{
-	return st->ops->pat_insert(st, p);
-}
-enum jt_status store_pat_get(struct store *st, int64_t user_id, int64_t id, struct pat *out)
-{
-	return st->ops->pat_get(st, user_id, id, out);
-}
-enum jt_status store_pat_list(struct store *st, int64_t user_id, const struct store_page *page,
-			      struct pat **items, size_t *n)
-{
-	return st->ops->pat_list(st, user_id, page, items, n);
-}
-enum jt_status store_pat_find_by_hash(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-				      struct pat *out)
-{
-	return st->ops->pat_find_by_hash(st, hash, out);
-}
-enum jt_status store_pat_revoke(struct store *st, int64_t user_id, int64_t id, int64_t now,
-				struct pat *out)
-{
-	return st->ops->pat_revoke(st, user_id, id, now, out);
-}
-enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_id, int64_t now,
-				struct pat *fresh)
-{
-	return st->ops->pat_rotate(st, user_id, old_id, now, fresh);
-}
-enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip)
-{
-	return st->ops->pat_touch(st, id, now, ip);
+	return st->d->health ? st->d->health(st) : STORE_HEALTHY;
 }
 
 enum jt_status store_app_insert(struct store *st, struct app *a)
@@ -292,9 +223,4 @@ enum jt_status store_key_retire_others(struct store *st, const char *kid, int64_
 				       int64_t unpublish_at)
 {
 	return st->ops->key_retire_others(st, kid, now, unpublish_at);
-}
-enum jt_status store_pat_insert_async(struct store *st, struct pat *p, store_done done,
-				      void *arg)
-{
-	return st->ops->pat_insert_async(st, p, done, arg);
 }

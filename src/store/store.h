@@ -80,6 +80,7 @@ struct app {
 	bool introspect;      /* a resource server: may introspect others' tokens */
 	int64_t owner_id;     /* 0 = none */
 	int64_t created_at;
+	int64_t secret_rotated_at; /* 0 = never */
 };
 
 /* A pending authorization code. */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to the store module: the table of entry points each backend
- * fills in. A backend's struct begins with a struct store. */
+/* Private to the store: the verbs each driver still writes on its own,
+ * until they move over the driver interface (driver.h). */
 #ifndef JETON_STORE_INT_H
 #define JETON_STORE_INT_H
-#include "store/store.h"
+#include "store/driver.h"
 
 /* A column value in a copy: NULL, an integer, text or bytes. */
 struct store_value {
@@ -22,48 +22,6 @@ struct store_table {
 };
 
 struct store_ops {
-	const char *name;
-	void (*close)(struct store *st);
-	enum jt_status (*migrate)(struct store *st);
-	enum jt_status (*schema_version)(struct store *st, int *version, int *known);
-	enum jt_status (*ping)(struct store *st);
-	/* Called once ping answered; NULL: STORE_HEALTHY. */
-	enum store_health (*health)(struct store *st);
-
-	enum jt_status (*user_insert)(struct store *st, struct user *u);
-	enum jt_status (*user_get)(struct store *st, int64_t id, struct user *out);
-	enum jt_status (*user_find_by_email)(struct store *st, const char *email, struct user *out);
-	enum jt_status (*user_count)(struct store *st, int64_t *count);
-	enum jt_status (*user_list)(struct store *st, const struct store_page *page,
-				    struct user **items, size_t *n);
-	enum jt_status (*user_update)(struct store *st, const struct user *u);
-
-	enum jt_status (*space_insert)(struct store *st, struct space *s);
-	enum jt_status (*space_get)(struct store *st, int64_t id, struct space *out);
-	enum jt_status (*space_find_by_name)(struct store *st, const char *name, struct space *out);
-	enum jt_status (*space_list)(struct store *st, int64_t user_id, bool members_only,
-				     struct space **items, size_t *n);
-
-	enum jt_status (*member_put)(struct store *st, int64_t space_id, int64_t user_id,
-				     const char *role);
-	enum jt_status (*member_delete)(struct store *st, int64_t space_id, int64_t user_id);
-	enum jt_status (*member_list)(struct store *st, int64_t space_id,
-				      struct membership **items, size_t *n);
-	enum jt_status (*memberships_of_user)(struct store *st, int64_t user_id,
-					      struct membership **items, size_t *n);
-
-	enum jt_status (*pat_insert)(struct store *st, struct pat *p);
-	enum jt_status (*pat_get)(struct store *st, int64_t user_id, int64_t id, struct pat *out);
-	enum jt_status (*pat_list)(struct store *st, int64_t user_id, const struct store_page *page,
-				   struct pat **items, size_t *n);
-	enum jt_status (*pat_find_by_hash)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
-					   struct pat *out);
-	enum jt_status (*pat_revoke)(struct store *st, int64_t user_id, int64_t id, int64_t now,
-				     struct pat *out);
-	enum jt_status (*pat_rotate)(struct store *st, int64_t user_id, int64_t old_id,
-				     int64_t now, struct pat *fresh);
-	enum jt_status (*pat_touch)(struct store *st, int64_t id, int64_t now, const char *ip);
-
 	enum jt_status (*app_insert)(struct store *st, struct app *a);
 	enum jt_status (*app_get)(struct store *st, int64_t id, struct app *out);
 	enum jt_status (*app_find_by_client_id)(struct store *st, const char *client_id,
@@ -91,8 +49,6 @@ struct store_ops {
 
 	enum jt_status (*oauth_insert_async)(struct store *st, struct oauth_token *tokens, size_t n,
 					     store_done done, void *arg);
-	enum jt_status (*pat_insert_async)(struct store *st, struct pat *p, store_done done,
-					   void *arg);
 	enum jt_status (*code_redeem_async)(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 					    int64_t now, struct oauth_token *tokens, size_t n,
 					    store_done done, void *arg);
@@ -127,19 +83,5 @@ struct store_ops {
 	enum jt_status (*session_delete_user)(struct store *st, int64_t user_id,
 					      const uint8_t keep[STORE_HASH_LEN]);
 };
-
-struct store {
-	const struct store_ops *ops;
-};
-
-enum jt_status store_sqlite_open(const char *path, int threads, struct store **out);
-enum jt_status store_postgres_open(const char *conninfo, int threads, struct store **out);
-
-/* Migrations embedded at build time from schema/<backend>/NNN_*.sql, in
- * order (tools/embed.py). */
-extern const char *const store_sqlite_files[];
-extern const int store_sqlite_count;
-extern const char *const store_postgres_files[];
-extern const int store_postgres_count;
 
 #endif

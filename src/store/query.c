@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* Every statement of the store, written once with ?1, ?2 ... placeholders
+ * (PostgreSQL's driver gets $1, $2 ...). A SELECT names its record and
+ * gets the record's column list; an INSERT gets the record's columns and
+ * parameters. PostgreSQL has its own text only where the dialects really
+ * differ: case-blind email (SQLite's NOCASE column), byte-wise sorting and
+ * SQLite's case-blind LIKE. */
+#include "store/query.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define QUERY_SQL_BYTES 2048
+
+static const struct field count_field[] = {{"count(*)", F_INT, 0, sizeof(int64_t), 0}};
+static const struct record rec_count = {NULL, NULL, NULL, sizeof(int64_t), count_field, 1};
+
+enum query_kind {
+	PLAIN,  /* sql is the statement */
+	SELECT, /* SELECT <rec's columns> sql */
+	INSERT, /* INSERT INTO <rec's table>(<columns>) VALUES (<params>) sql */
+};
+
+struct query_def {
+	enum query_kind kind;
+	const struct record *rec;
+	const char *sql;
+	const char *postgres;   /* PostgreSQL's own sql, or NULL */
+	bool takes_access_away; /* runs on SQLite's full disk (sqlite_disk.c) */
+};
+
+#define MEMBER_FROM                                                                                \
+	"FROM memberships m JOIN spaces s ON s.id = m.space_id "                                   \
+	"JOIN users u ON u.id = m.user_id JOIN roles r ON r.name = m.role "
+#define AUDIT_WHERE "WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 OR "
+#define AUDIT_REST  "AND at >= ?4 AND (?5 = 0 OR at < ?5) ORDER BY id DESC LIMIT ?6"
+#define KEY_LIST                                                                                   \
+	"FROM signing_keys WHERE unpublish_at IS NULL OR unpublish_at > ?1 "                       \
+	"ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid"
+
+static const struct query_def queries[Q_COUNT] = {
+	[Q_PING] = {SELECT, &rec_count, "FROM roles"},
+	[Q_USER_INSERT] = {INSERT, &rec_user, " RETURNING id"},
+	[Q_USER_GET] = {SELECT, &rec_user, "FROM users WHERE id = ?1"},
+	[Q_USER_BY_EMAIL] = {SELECT, &rec_user, "FROM users WHERE email = ?1",
+			     /* users_by_email indexes lower(email) */
+			     "FROM users WHERE lower(email) = lower(?1)"},
+	[Q_USER_COUNT] = {SELECT, &rec_count, "FROM users"},
+	[Q_USER_LIST] = {SELECT, &rec_user, "FROM users WHERE id < ?1 ORDER BY id DESC LIMIT ?2"},
+	/* Disabling a user takes access away. */
+	[Q_USER_UPDATE] = {PLAIN, NULL,
+			   "UPDATE users SET friendly_name = ?2, password_hash = ?3, admin = ?4, "
+			   "disabled = ?5 WHERE id = ?1",
+			   NULL, true},
+	[Q_SPACE_INSERT] = {INSERT, &rec_space, " RETURNING id"},
+	[Q_SPACE_GET] = {SELECT, &rec_space, "FROM spaces WHERE id = ?1"},
+	[Q_SPACE_BY_NAME] = {SELECT, &rec_space, "FROM spaces WHERE name = ?1"},
+	[Q_SPACE_LIST_ALL] = {SELECT, &rec_space_role,
+			      "FROM spaces s LEFT JOIN memberships m ON m.space_id = s.id "
+			      "AND m.user_id = ?1 ORDER BY s.id LIMIT 10000"},
+	[Q_SPACE_LIST_USER] = {SELECT, &rec_space_role,
+			       "FROM spaces s JOIN memberships m ON m.space_id = s.id "
+			       "WHERE m.user_id = ?1 ORDER BY s.id LIMIT 10000"},
+	[Q_MEMBER_PUT] = {PLAIN, NULL,
+			  "INSERT INTO memberships(space_id, user_id, role) VALUES (?1, ?2, ?3) "
+			  "ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role"},
+	[Q_MEMBER_DELETE] = {PLAIN, NULL,
+			     "DELETE FROM memberships WHERE space_id = ?1 AND user_id = ?2", NULL,
+			     true},
+	/* By email as SQLite's NOCASE column sorts: case-blind, byte by byte. */
+	[Q_MEMBER_LIST] = {SELECT, &rec_membership,
+			   MEMBER_FROM "WHERE m.space_id = ?1 ORDER BY u.email LIMIT 10000",
+			   MEMBER_FROM "WHERE m.space_id = ?1 "
+				       "ORDER BY lower(u.email) COLLATE \"C\" LIMIT 10000"},
+	[Q_MEMBERSHIPS_OF_USER] = {SELECT, &rec_membership,
+				   MEMBER_FROM "WHERE m.user_id = ?1 ORDER BY m.space_id LIMIT ?2"},
+	[Q_PAT_INSERT] = {INSERT, &rec_pat, " RETURNING id"},
+	/* user ?2 = 0: any user's */
+	[Q_PAT_GET] = {SELECT, &rec_pat, "FROM pats WHERE id = ?1 AND (?2 = 0 OR user_id = ?2)"},
+	[Q_PAT_LIST] = {SELECT, &rec_pat,
+			"FROM pats WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"},
+	[Q_PAT_BY_HASH] = {SELECT, &rec_pat, "FROM pats WHERE token_hash = ?1"},
+	[Q_PAT_REVOKE] = {PLAIN, NULL,
+			  "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
+			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL",
+			  NULL, true},
+	/* Rotation: only a live token. On PostgreSQL a second rotation of the
+	 * same token waits for the first's row lock, then matches nothing. */
+	[Q_PAT_RETIRE] = {PLAIN, NULL,
+			  "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
+			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL "
+			  "AND (expires_at IS NULL OR expires_at > ?3)"},
+	[Q_PAT_TOUCH] = {PLAIN, NULL,
+			 "UPDATE pats SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
+	[Q_APP_INSERT] = {INSERT, &rec_app, " RETURNING id"},
+	[Q_APP_GET] = {SELECT, &rec_app, "FROM apps WHERE id = ?1"},
+	[Q_APP_BY_CLIENT_ID] = {SELECT, &rec_app, "FROM apps WHERE client_id = ?1"},
+	[Q_APP_LIST] = {SELECT, &rec_app, "FROM apps WHERE id < ?1 ORDER BY id DESC LIMIT ?2"},
+	[Q_APP_UPDATE] =
+		{PLAIN, NULL,
+		 "UPDATE apps SET name = ?2, redirect_uris = ?3, grants = ?4, scopes = ?5, "
+		 "public = ?6, access_ttl = ?7, refresh_ttl = ?8, rotate_refresh = ?9, "
+		 "token_format = ?10, allow_pkce_plain = ?11, introspect = ?12 "
+		 "WHERE id = ?1"},
+	[Q_APP_DELETE] = {PLAIN, NULL, "DELETE FROM apps WHERE id = ?1", NULL, true},
+	/* Replacing a leaked client secret takes access away. */
+	[Q_APP_SET_SECRET] = {PLAIN, NULL,
+			      "UPDATE apps SET secret_hash = ?2, secret_rotated_at = ?3 "
+			      "WHERE id = ?1",
+			      NULL, true},
+	[Q_CODE_INSERT] = {INSERT, &rec_code, ""},
+	[Q_CODE_GET] = {SELECT, &rec_code, "FROM auth_codes WHERE code_hash = ?1"},
+	/* Of two redemptions at once one matches; on PostgreSQL the second
+	 * waits for the first's row lock, held until its tokens commit. */
+	[Q_CODE_USE] = {PLAIN, NULL,
+			"UPDATE auth_codes SET used_at = ?2 WHERE code_hash = ?1 "
+			"AND used_at IS NULL"},
+	[Q_TOKEN_INSERT] = {INSERT, &rec_token, " RETURNING id"},
+	[Q_TOKEN_BY_HASH] = {SELECT, &rec_token, "FROM oauth_tokens WHERE token_hash = ?1"},
+	[Q_TOKEN_REVOKE] = {PLAIN, NULL,
+			    "UPDATE oauth_tokens SET revoked_at = ?2 WHERE id = ?1 "
+			    "AND revoked_at IS NULL",
+			    NULL, true},
+	[Q_TOKEN_REVOKE_FAMILY] = {PLAIN, NULL,
+				   "UPDATE oauth_tokens SET revoked_at = ?2 WHERE family_id = ?1 "
+				   "AND family_id <> 0 AND revoked_at IS NULL",
+				   NULL, true},
+	/* Like Q_CODE_USE: one of two refreshes at once matches. */
+	[Q_TOKEN_ROTATE] = {PLAIN, NULL,
+			    "UPDATE oauth_tokens SET rotated_at = ?2 WHERE id = ?1 "
+			    "AND rotated_at IS NULL AND revoked_at IS NULL"},
+	[Q_SESSION_INSERT] = {INSERT, &rec_session, ""},
+	[Q_SESSION_GET] = {SELECT, &rec_session, "FROM sessions WHERE session_hash = ?1"},
+	[Q_SESSION_DELETE] = {PLAIN, NULL, "DELETE FROM sessions WHERE session_hash = ?1", NULL,
+			      true},
+	/* Signing out after a password change. */
+	[Q_SESSION_DELETE_USER] = {PLAIN, NULL,
+				   "DELETE FROM sessions WHERE user_id = ?1 AND session_hash <> ?2",
+				   NULL, true},
+	[Q_AUDIT_INSERT] = {INSERT, &rec_audit, ""},
+	/* An action filter matches itself and its dotted children; SQLite's
+	 * LIKE ignores ASCII case and has no escape: ILIKE ... ESCAPE ''. */
+	[Q_AUDIT_LIST] = {SELECT, &rec_audit,
+			  "FROM audit " AUDIT_WHERE "action LIKE ?3 || '.%') " AUDIT_REST,
+			  "FROM audit " AUDIT_WHERE
+			  "action ILIKE (?3 || '.%') ESCAPE '') " AUDIT_REST},
+	[Q_KEY_INSERT] = {INSERT, &rec_key, ""},
+	[Q_KEY_LIST] = {SELECT, &rec_key, KEY_LIST " LIMIT 100",
+			KEY_LIST " COLLATE \"C\" LIMIT 100"},
+	[Q_KEY_RETIRE] = {PLAIN, NULL,
+			  "UPDATE signing_keys SET retired_at = ?2, unpublish_at = ?3 "
+			  "WHERE kid <> ?1 AND retired_at IS NULL"},
+};
+
+const struct record *query_record(enum query q)
+{
+	return queries[q].rec;
+}
+
+bool query_takes_access_away(int id)
+{
+	return id >= 0 && id < Q_COUNT && queries[id].takes_access_away;
+}
+
+bool query_translate(const struct store *st, const char *sql, char *out, size_t out_len)
+{
+	size_t n = 0;
+	for (const char *s = sql; *s; s++) {
+		if (n + 1 >= out_len)
+			return false;
+		/* The statements hold no '?' but placeholders. */
+		out[n++] =
+			*s == '?' && st->d->dollar_params && s[1] >= '0' && s[1] <= '9' ? '$' : *s;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* The text of query q for st's driver, into out. */
+static bool build(const struct store *st, const struct query_def *q, char *out, size_t out_len)
+{
+	char cols[QUERY_SQL_BYTES / 2], params[QUERY_SQL_BYTES / 4], sql[QUERY_SQL_BYTES];
+	const char *tail = st->d->dollar_params && q->postgres ? q->postgres : q->sql;
+	int w;
+
+	switch (q->kind) {
+	case PLAIN:
+		w = snprintf(sql, sizeof sql, "%s", tail);
+		break;
+	case SELECT:
+		if (!record_columns(q->rec, true, false, cols, sizeof cols))
+			return false;
+		w = snprintf(sql, sizeof sql, "SELECT %s %s", cols, tail);
+		break;
+	case INSERT:
+		if (!record_columns(q->rec, false, false, cols, sizeof cols) ||
+		    !record_columns(q->rec, false, true, params, sizeof params))
+			return false;
+		w = snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES (%s)%s", q->rec->table,
+			     cols, params, tail);
+		break;
+	default:
+		return false;
+	}
+	return w > 0 && (size_t)w < sizeof sql && query_translate(st, sql, out, out_len);
+}
+
+enum jt_status query_build(struct store *st)
+{
+	char sql[QUERY_SQL_BYTES];
+	st->sql = jt_calloc(Q_COUNT, sizeof *st->sql);
+	if (!st->sql)
+		return JT_ENOMEM;
+	for (int i = 0; i < Q_COUNT; i++) {
+		if (!build(st, &queries[i], sql, sizeof sql)) {
+			log_error("store: statement %d does not fit", i);
+			return JT_EINVAL;
+		}
+		st->sql[i] = jt_strdup(sql);
+		if (!st->sql[i])
+			return JT_ENOMEM;
+	}
+	return JT_OK;
+}
+
+void query_free(struct store *st)
+{
+	for (int i = 0; st->sql && i < Q_COUNT; i++)
+		jt_free(st->sql[i]);
+	jt_free(st->sql);
+	st->sql = NULL;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* Group commit, on both drivers: one writer thread with its own connection
+ * takes every write queued since its last commit, runs each in a savepoint
+ * of one transaction, commits once (one fsync for all) and then reports
+ * each write's outcome to its callback. Requests waiting for these writes
+ * are suspended, so the serving threads go on serving; a verb that waits
+ * (writer_run) waits for the commit of its batch. Being the only writer, it
+ * never competes with another for SQLite's write lock. */
+#include "store/query.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+
+#define BATCH_MAX 512 /* writes in one transaction */
+
+struct job {
+	store_job run;
+	void *arg;
+	store_done done;
+	void *done_arg;
+	enum jt_status status;
+	struct job *next;
+	max_align_t arg_buf[]; /* a copy of the caller's arguments */
+};
+
+struct store_writer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, *tail;
+	bool stopping;
+	bool running;
+	pthread_t thread;
+};
+
+/* Runs the jobs in one transaction; each job's status is set. A lone job
+ * is its transaction: it needs no savepoint. */
+static enum jt_status run_jobs(const struct store_driver *d, struct store_conn *c, struct job *jobs)
+{
+	bool alone = jobs->next == NULL;
+	enum jt_status st = d->begin(c, TXN_WRITE);
+	for (struct job *j = jobs; j; j = j->next) {
+		if (st != JT_OK) {
+			j->status = st;
+			continue;
+		}
+		j->status = alone ? JT_OK : d->exec(c, "SAVEPOINT job");
+		if (j->status == JT_OK)
+			j->status = j->run(c, j->arg);
+		if (!alone && j->status != JT_OK)
+			d->exec(c, "ROLLBACK TO job");
+		if (!alone)
+			d->exec(c, "RELEASE job");
+	}
+	if (st == JT_OK && alone && jobs->status != JT_OK) {
+		d->rollback(c); /* nothing to keep; the job's status stands */
+		return JT_OK;
+	}
+	if (st == JT_OK)
+		st = d->commit(c);
+	if (st != JT_OK)
+		d->rollback(c);
+	return st;
+}
+
+static void run_batch(struct store *st, struct job *jobs)
+{
+	const struct store_driver *d = st->d;
+	struct store_conn *c = d->writer_conn(st);
+	bool was_limited = d->writes_limited && d->writes_limited(st);
+	enum jt_status s = run_jobs(d, c, jobs);
+	/* The commit found SQLite's disk full and released the reserve: once
+	 * more, where only the writes that take access away run. */
+	if (s != JT_OK && !was_limited && d->writes_limited && d->writes_limited(st))
+		s = run_jobs(d, c, jobs);
+	if (s != JT_OK)
+		for (struct job *j = jobs; j; j = j->next)
+			if (j->status == JT_OK)
+				j->status = JT_ESTORE; /* nothing of this batch is durable */
+}
+
+static void *writer(void *arg)
+{
+	struct store *st = arg;
+	struct store_writer *w = st->writer;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		struct job *jobs = w->head, *last = jobs;
+		for (int n = 1; last && last->next && n < BATCH_MAX; n++)
+			last = last->next;
+		if (last) {
+			w->head = last->next;
+			if (!w->head)
+				w->tail = NULL;
+			last->next = NULL;
+		}
+		pthread_mutex_unlock(&w->mu);
+		if (!jobs)
+			return NULL; /* stopping, queue drained */
+		run_batch(st, jobs);
+		while (jobs) {
+			struct job *next = jobs->next;
+			jobs->done(jobs->done_arg, jobs->status);
+			jt_free(jobs);
+			jobs = next;
+		}
+		if (st->d->between_batches)
+			st->d->between_batches(st);
+	}
+}
+
+enum jt_status writer_start(struct store *st)
+{
+	struct store_writer *w = jt_calloc(1, sizeof *w);
+	if (!w)
+		return JT_ENOMEM;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	st->writer = w;
+	if (pthread_create(&w->thread, NULL, writer, st) != 0) {
+		log_error("store: cannot start the writer thread");
+		return JT_EIO;
+	}
+	w->running = true;
+	return JT_OK;
+}
+
+void writer_stop(struct store *st)
+{
+	struct store_writer *w = st->writer;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->running)
+		pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	jt_free(w);
+	st->writer = NULL;
+}
+
+enum jt_status writer_submit(struct store *st, store_job run, const void *arg, size_t arg_size,
+			     store_done done, void *done_arg)
+{
+	struct store_writer *w = st->writer;
+	struct job *j = jt_calloc(1, sizeof *j + arg_size);
+	if (!j)
+		return JT_ENOMEM;
+	j->run = run;
+	memcpy(j->arg_buf, arg, arg_size);
+	j->arg = j->arg_buf;
+	j->done = done;
+	j->done_arg = done_arg;
+	pthread_mutex_lock(&w->mu);
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return JT_OK;
+}
+
+/* A caller waiting for its job's commit. */
+struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	enum jt_status status;
+};
+
+static void wake(void *arg, enum jt_status status)
+{
+	struct waiter *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->status = status;
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+enum jt_status writer_run(struct store *st, store_job run, const void *arg, size_t arg_size)
+{
+	struct waiter w = {.done = false};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	enum jt_status s = writer_submit(st, run, arg, arg_size, wake, &w);
+	if (s == JT_OK) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.mu);
+		s = w.status;
+		pthread_mutex_unlock(&w.mu);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return s;
+}
