@@ -5,9 +5,9 @@ Every signature check on the test side is PyJWT's (python3-jwt, with python3-cry
 a JOSE library nobody here wrote. The public keys come from the server's own
 /.well-known/jwks.json, loaded with jwt.PyJWK.
 
-Some tests reach into the SQLite store with Python's sqlite3 to simulate time passing
-(a token's expires_at, a retired key's unpublish_at); each such change is a short
-transaction with a busy timeout, and the server sees it after its one-second cache.
+Some tests reach into the SQLite store with Python's sqlite3 to plant a past date (a token's
+expires_at, a retired key's unpublish_at); each such change is a short transaction with a
+busy timeout, and the server sees it once its clock has moved past its one-second cache.
 """
 import base64
 import ctypes
@@ -16,11 +16,10 @@ import hashlib
 import json
 import re
 import sqlite3
-import time
 
 import jwt
 
-from conftest import Server, cli_ok, describe, poll, unique
+from conftest import Server, cli_ok, describe, unique
 from oauth_helpers import client_token, create_app, metadata
 
 ALGS = ("EdDSA", "ES256", "RS256")
@@ -28,7 +27,6 @@ JWT_RE = re.compile(r"^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 KTY = {"EdDSA": "OKP", "ES256": "EC", "RS256": "RSA"}
 RFC9068_REQUIRED = {"iss", "exp", "aud", "sub", "client_id", "iat", "jti"}   # RFC 9068 §2.2
-CACHE_WAIT = 3.0      # jeton reloads keys and cached tokens every second; we allow 3 s
 
 
 # --------------------------------------------------------------------------- servers
@@ -167,26 +165,16 @@ def verify_with_any_published_key(server, token, alg):
     return False
 
 
-def wait_kids(server, predicate, timeout=CACHE_WAIT):
-    """Poll the JWKS until predicate(list of kids) holds; the last list of kids."""
-    last = []
-
-    def attempt():
-        last[:] = kids(server)
-        return predicate(last)
-    poll(attempt, timeout)
-    return last
+def kids_after_reload(server):
+    """The JWKS's kids once the clock has moved past the key ring's reload (1 s)."""
+    server.after_cache()
+    return kids(server)
 
 
-def wait_signing_kid(server, app, kid, timeout=CACHE_WAIT):
-    """Issue tokens until one carries kid; the last token's kid."""
-    last = [None]
-
-    def attempt():
-        last[0] = header_of(issue_jwt(server, app))["kid"]
-        return last[0] == kid
-    poll(attempt, timeout, interval=0.1)
-    return last[0]
+def signing_kid_after_reload(server, app):
+    """The kid of a token issued once the clock has moved past the key ring's reload (1 s)."""
+    server.after_cache()
+    return header_of(issue_jwt(server, app))["kid"]
 
 
 # --------------------------------------------------------------------------- the store

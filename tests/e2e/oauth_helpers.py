@@ -10,7 +10,6 @@ import base64
 import hashlib
 import re
 import secrets
-import time
 import urllib.parse
 from html.parser import HTMLParser
 
@@ -400,15 +399,10 @@ def me_status(server, token):
     return server.get("/v1/me", token=token).status_code
 
 
-def wait_refused(server, token, timeout=3.0):
-    """Poll /v1/me until the token is refused (401); True if it was within timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if me_status(server, token) == 401:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
+def refused_after_cache(server, token):
+    """True if /v1/me refuses the token (401) once the cache lifetime has passed."""
+    server.after_cache()
+    return me_status(server, token) == 401
 
 
 def metadata(server):

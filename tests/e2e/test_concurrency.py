@@ -68,7 +68,7 @@ def test_cli_writes_while_the_server_writes_all_succeed(server, admin_token):
     assert api_results and set(api_results) == {201}, sorted(set(api_results))
     for p in cli_results[::3]:
         assert TOKEN_RE.match(p.stdout.strip())
-        server.wait_token_works(p.stdout.strip())
+        server.assert_token_works(p.stdout.strip())
 
 
 def test_revocation_racing_with_use_ends_with_the_token_refused(server, admin_token):

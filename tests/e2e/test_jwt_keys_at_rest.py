@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from conftest import cli_ok, run_jeton
 from jwt_helpers import (db_rows, header_of, issue_jwt, jwks, jwt_app, jwt_server, kids, rotate,
-                         secretbox_open, verify_offline, wait_kids)
+                         secretbox_open, verify_offline)
 
 # These reach into the SQLite store file to plant records and move time.
 pytestmark = pytest.mark.sqlite_only
@@ -84,7 +84,7 @@ def test_init_creates_the_key_file(tmp_path):
 def test_signing_keys_are_sealed_not_in_clear(srv):
     rows = db_rows(srv, "SELECT kid, alg, sealed_key, public_jwk FROM signing_keys")
     assert {r[1] for r in rows} >= {"EdDSA", "ES256", "RS256"}, rows
-    wait_kids(srv, lambda ks: {r[0] for r in rows} <= set(ks))   # the 1 s key reload
+    srv.after_cache()                                  # past the 1 s key reload
     published = {k["kid"]: k for k in jwks(srv)["keys"]}
     kek = srv.key_file.read_bytes()
     for kid, alg, sealed, public_jwk in rows:

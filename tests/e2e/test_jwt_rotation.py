@@ -1,18 +1,16 @@
 # SPDX-License-Identifier: MIT
 """Signing-key rotation while the server runs: `jeton keys rotate` (another process, the
-same store) adds a key; within about two seconds the JWKS lists both keys and new tokens
-carry the new kid; tokens of the old key keep verifying (PyJWT with the JWKS, and jeton's
+same store) adds a key; once the key ring's one-second reload has passed (the clock is
+moved) the JWKS lists both keys and new tokens carry the new kid; tokens of the old key keep verifying (PyJWT with the JWKS, and jeton's
 /v1/me) for as long as they can live; `jeton keys list` shows the old key retired and
 published until its last token has expired. Also --key-rotation (automatic rotation)."""
-import time
-
 import pytest
 
 from conftest import describe, parse_time
 from jwt_helpers import (claims_of, header_of, issue_jwt, jwks, jwt_app, jwt_server, keys_list,
-                         kids, next_second, rotate, verify_offline, wait_kids, wait_signing_kid)
+                         kids, kids_after_reload, next_second, rotate, signing_kid_after_reload,
+                         verify_offline)
 
-ROTATION_WAIT = 2.5      # "every running node signs with it within a second"; we allow 2.5 s
 DAY = 86400
 
 
@@ -37,15 +35,14 @@ def test_keys_rotate_while_serving(srv):
     next_second(srv)         # keys are dated to the second (see the same-second test below)
     new_kid = rotate(srv)
     rotated_at = srv.now().timestamp()
-    started = time.monotonic()
     assert new_kid != old_kid
 
-    published = wait_kids(srv, lambda ks: {old_kid, new_kid} <= set(ks), ROTATION_WAIT)
+    # "every running node signs with it within a second"
+    published = kids_after_reload(srv)
     assert {old_kid, new_kid} <= set(published), \
-        f"JWKS {published} does not list both {old_kid} and {new_kid} {ROTATION_WAIT} s later"
-    got = wait_signing_kid(srv, short, new_kid, ROTATION_WAIT)
+        f"JWKS {published} does not list both {old_kid} and {new_kid} after the reload"
+    got = header_of(issue_jwt(srv, short))["kid"]
     assert got == new_kid, f"new tokens carry kid {got}, not the rotated-in {new_kid}"
-    assert time.monotonic() - started < ROTATION_WAIT + 1.0
     for _ in range(5):                             # and keep carrying it
         assert header_of(issue_jwt(srv, short))["kid"] == new_kid
     new = issue_jwt(srv, longest)
@@ -76,9 +73,9 @@ def test_keys_rotate_while_serving(srv):
     # a second rotation keeps both older keys published
     next_second(srv)
     third = rotate(srv)
-    published = wait_kids(srv, lambda ks: third in ks, ROTATION_WAIT)
+    published = kids_after_reload(srv)
     assert {old_kid, new_kid, third} <= set(published), published
-    assert wait_signing_kid(srv, short, third, ROTATION_WAIT) == third
+    assert header_of(issue_jwt(srv, short))["kid"] == third
     srv.advance(2)
     for token in (old, old_long, new):
         verify_offline(srv, token, "EdDSA")
@@ -102,7 +99,7 @@ def test_keys_rotate_on_an_es256_server(es256):
     start = {k["kid"] for k in keys_list(s)}
     next_second(s)
     kid = rotate(s, "--jwt-alg", "ES256")
-    assert wait_signing_kid(s, app, kid, ROTATION_WAIT) == kid
+    assert signing_kid_after_reload(s, app) == kid
     rows = {k["kid"]: k for k in keys_list(s)}
     assert rows[kid]["alg"] == "ES256", rows
     assert set(rows) - start == {kid}, f"one rotation made {sorted(set(rows) - start)}"
@@ -123,7 +120,7 @@ def test_keys_rotate_without_jwt_alg_on_an_es256_server(es256):
     start = {k["kid"] for k in keys_list(s)}
     next_second(s)
     kid = rotate(s)
-    got = wait_signing_kid(s, app, kid, ROTATION_WAIT)
+    got = signing_kid_after_reload(s, app)
     rows = keys_list(s)
     made = {k["kid"] for k in rows} - start
     assert got == kid, \
@@ -141,7 +138,7 @@ def test_rotations_within_one_second_leave_the_printed_key_signing(srv):
     next_second(srv)                 # all of them within one second, as far as possible
     printed = [rotate(srv) for _ in range(6)]
     assert len(set(printed)) == 6
-    got = wait_signing_kid(srv, app, printed[-1], ROTATION_WAIT)
+    got = signing_kid_after_reload(srv, app)
     rows = keys_list(srv)
     made = {k["kid"] for k in rows} - start
     assert got == printed[-1], \
@@ -187,7 +184,7 @@ def test_many_rotations_keep_every_live_token_verifiable(tmp_path):
         kid1 = header_of(first)["kid"]
         next_second(s)
         printed = [rotate(s) for _ in range(16)]
-        assert wait_signing_kid(s, app, printed[-1], ROTATION_WAIT) in set(printed) | \
+        assert signing_kid_after_reload(s, app) in set(printed) | \
             {k["kid"] for k in keys_list(s)}
         s.advance(2)
         rows = {k["kid"]: k for k in keys_list(s)}

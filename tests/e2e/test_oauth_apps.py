@@ -7,7 +7,7 @@ import pytest
 
 from conftest import (TIME_RE, assert_403_scope, assert_error, cli_ok, describe, poll, unique)
 from oauth_helpers import (REDIRECT, assert_oauth_error, assert_token, client_token, create_app,
-                           wait_refused)
+                           refused_after_cache)
 
 APP_FIELDS = {"id", "client_id", "name", "type", "redirect_uris", "grants", "scopes",
               "access_ttl", "refresh_ttl", "rotate_refresh", "token_format", "allow_pkce_plain",
@@ -235,7 +235,7 @@ def test_delete_removes_the_app_and_its_tokens(server, admin_token):
     assert server.token_works(token)
     r = server.delete(f"/v1/apps/{app['id']}", admin_token)
     assert r.status_code == 204, describe(r)
-    assert wait_refused(server, token), "a token of a deleted app still works"
+    assert refused_after_cache(server, token), "a token of a deleted app still works"
     assert_error(server.get(f"/v1/apps/{app['id']}", admin_token), 404, "not_found")
     _, items = _list_apps(server, admin_token)
     assert app["client_id"] not in [item["client_id"] for item in items]

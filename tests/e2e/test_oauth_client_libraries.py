@@ -16,7 +16,7 @@ requests_oauthlib = pytest.importorskip("requests_oauthlib")
 
 from conftest import HTTP_TIMEOUT, describe, unique        # noqa: E402
 from oauth_helpers import (REDIRECT, Browser, assert_token, code_app, create_app,  # noqa: E402
-                           member, metadata, query_of, wait_refused)
+                           member, metadata, query_of, refused_after_cache)
 
 AuthlibSession = authlib_requests.OAuth2Session
 OAuthError = authlib_requests.OAuthError
@@ -134,7 +134,7 @@ def test_authlib_revoke_token(server, meta, app, user):
     r = client.revoke_token(meta["revocation_endpoint"], token=token["access_token"],
                             token_type_hint="access_token")
     assert r.status_code == 200, describe(r)
-    assert wait_refused(server, token["access_token"])
+    assert refused_after_cache(server, token["access_token"])
 
 
 def test_authlib_revoke_refresh_token_ends_the_grant(server, meta, app, user):
@@ -142,7 +142,7 @@ def test_authlib_revoke_refresh_token_ends_the_grant(server, meta, app, user):
     r = client.revoke_token(meta["revocation_endpoint"], token=token["refresh_token"],
                             token_type_hint="refresh_token")
     assert r.status_code == 200, describe(r)
-    assert wait_refused(server, token["access_token"])
+    assert refused_after_cache(server, token["access_token"])
 
 
 def test_authlib_introspect_token(server, meta, app, user):

@@ -11,7 +11,7 @@ import requests
 from conftest import HTTP_TIMEOUT, describe, make_token, parse_www_authenticate, unique
 from oauth_helpers import (REDIRECT, REDIRECT_2, assert_oauth_error, assert_token,
                            authorize_code, code_app, create_app, exchange, me_status, member,
-                           pkce_pair, refresh, token_post, wait_refused)
+                           pkce_pair, refresh, refused_after_cache, token_post)
 
 
 
@@ -195,7 +195,7 @@ def test_code_replay_is_refused_and_revokes_the_tokens_of_the_first_exchange(ser
     first = _assert_token_response(exchange(server, app, flow))
     assert server.token_works(first["access_token"])
     assert_oauth_error(exchange(server, app, flow), 400, "invalid_grant")
-    assert wait_refused(server, first["access_token"]), \
+    assert refused_after_cache(server, first["access_token"]), \
         "access token of a replayed code still works"
     assert_oauth_error(refresh(server, app, first["refresh_token"]), 400, "invalid_grant")
 
