@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Cryptographic building blocks, all from OpenSSL 3 and libsodium:
- * randomness (random.c), SHA-256 and constant-time comparison (hash.c),
- * argon2id password hashing (password.c); and JSON that holds a secret,
- * freed and serialised without copies left behind (secret_json.c). */
+ * set-up and wiping (crypto.c), randomness (random.c), SHA-256 and
+ * constant-time comparison (hash.c), argon2id password hashing
+ * (password.c); and JSON that holds a secret, freed and serialised without
+ * copies left behind (secret_json.c). */
 #ifndef JETON_CRYPTO_H
 #define JETON_CRYPTO_H
 #include <stdbool.h>
@@ -13,6 +14,8 @@
 
 #define HASH_SHA256_LEN 32
 
+/* ---- crypto.c ---- */
+
 /* Once at start-up, before any other call here. JT_EIO if the system's
  * random source or the SHA-256 implementation cannot be set up. */
 enum jt_status crypto_init(void);
@@ -21,19 +24,7 @@ void crypto_shutdown(void);
 /* Overwrites n bytes of a secret in a way the compiler cannot drop. */
 void crypto_wipe(void *p, size_t n);
 
-/* ---- secret_json.c ---- */
-
-struct cJSON;
-
-/* cJSON_Delete(item) after wiping every string it frees (values and keys
- * of item, of its children and of the siblings after it). NULL is fine. */
-void secret_json_delete(struct cJSON *item);
-/* item serialised (compact unless formatted) into one jt_alloc'd buffer
- * of ours: *len bytes and a NUL, or NULL when out of memory or past max
- * bytes. Unlike cJSON_Print, it leaves no copy of the text behind (every
- * buffer that was too small is wiped before it is freed). The caller wipes
- * the result (crypto_wipe) before freeing it. */
-char *secret_json_print(const struct cJSON *item, bool formatted, size_t max, size_t *len);
+/* ---- random.c ---- */
 
 /* Fills buf with n bytes from the kernel's CSPRNG. Never fails after init. */
 void random_bytes(void *buf, size_t n);
@@ -42,10 +33,14 @@ void random_bytes(void *buf, size_t n);
  * no modulo bias) into out, and a NUL after them. */
 void random_base62(char *out, size_t n);
 
+/* ---- hash.c ---- */
+
 void hash_sha256(const void *in, size_t in_len, uint8_t out[HASH_SHA256_LEN]);
 
 /* Constant-time equality of two n-byte buffers. */
 bool hash_equal(const void *a, const void *b, size_t n);
+
+/* ---- password.c ---- */
 
 /* Writes the argon2id encoded hash of password into out. Costs tens of
  * milliseconds and ~19 MiB: call it off the request hot path. */
@@ -61,5 +56,19 @@ bool password_verify(const char *encoded, const char *password, size_t password_
 /* Writes a fresh random password of PASSWORD_GENERATED_CHARS base62
  * characters and a NUL into out. */
 void password_generate(char out[PASSWORD_GENERATED_CHARS + 1]);
+
+/* ---- secret_json.c ---- */
+
+struct cJSON;
+
+/* cJSON_Delete(item) after wiping every string it frees (values and keys
+ * of item, of its children and of the siblings after it). NULL is fine. */
+void secret_json_delete(struct cJSON *item);
+/* item serialised (compact unless formatted) into one jt_alloc'd buffer
+ * of ours: *len bytes and a NUL, or NULL when out of memory or past max
+ * bytes. Unlike cJSON_Print, it leaves no copy of the text behind (every
+ * buffer that was too small is wiped before it is freed). The caller wipes
+ * the result (crypto_wipe) before freeing it. */
+char *secret_json_print(const struct cJSON *item, bool formatted, size_t max, size_t *len);
 
 #endif

@@ -2,14 +2,12 @@
 /* SHA-256 through OpenSSL's EVP interface with the algorithm fetched once
  * (an implicit fetch per call costs more than the hash itself). */
 #include "crypto/crypto.h"
+#include "crypto/crypto_int.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 static EVP_MD *sha256;
-
-enum jt_status hash_init(void);
-void hash_shutdown(void);
 
 enum jt_status hash_init(void)
 {

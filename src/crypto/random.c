@@ -1,29 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Randomness from libsodium (getrandom(2) underneath), and the library
- * set-up for the whole crypto module. */
+/* Randomness from libsodium (getrandom(2) underneath). */
 #include "crypto/crypto.h"
 
 #include <sodium.h>
-
-enum jt_status hash_init(void);
-void hash_shutdown(void);
-
-enum jt_status crypto_init(void)
-{
-	if (sodium_init() < 0)
-		return JT_EIO;
-	return hash_init();
-}
-
-void crypto_shutdown(void)
-{
-	hash_shutdown();
-}
-
-void crypto_wipe(void *p, size_t n)
-{
-	sodium_memzero(p, n);
-}
 
 void random_bytes(void *buf, size_t n)
 {
