@@ -28,12 +28,14 @@ def percentile(values, p):
 
 class WriteLoad:
     """clients threads creating PATs on one keep-alive connection each for
-    seconds; afterwards: statuses, latencies (s) and the per-second WAL sizes."""
+    seconds, or with tokens, until the second by which that many were created;
+    afterwards: statuses, latencies (s) and the per-second WAL sizes."""
 
-    def __init__(self, port, token, db, clients=4, seconds=20.0):
+    def __init__(self, port, token, db, clients=4, seconds=20.0, tokens=None):
         self.port, self.token, self.db = port, token, db
-        self.clients, self.seconds = clients, seconds
+        self.clients, self.seconds, self.tokens = clients, seconds, tokens
         self.statuses, self.latencies, self.wal = {}, [], []
+        self._made = [0] * clients          # 201s so far, one counter per client
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -56,6 +58,7 @@ class WriteLoad:
                 status = 0
             latencies.append(time.monotonic() - t0)
             statuses[status] = statuses.get(status, 0) + 1
+            self._made[i] += status == 201
         conn.close()
         with self._lock:
             self.latencies += latencies
@@ -72,6 +75,8 @@ class WriteLoad:
             while time.monotonic() < start + second:
                 time.sleep(0.05)
             self.wal.append(wal_bytes(self.db))
+            if self.tokens and sum(self._made) >= self.tokens:
+                break
         self._stop.set()
         for t in threads:
             t.join(timeout=30)
