@@ -107,9 +107,9 @@ void console_account(struct http_req *req)
 		return;
 	}
 	pc->c = c;
-	form_field(req, "current", pc->current, sizeof pc->current);
-	form_field(req, "password", pc->fresh, sizeof pc->fresh);
-	form_field(req, "confirm", confirm, sizeof confirm);
+	http_form_field(req, "current", pc->current, sizeof pc->current);
+	http_form_field(req, "password", pc->fresh, sizeof pc->fresh);
+	http_form_field(req, "confirm", confirm, sizeof confirm);
 	const char *error = NULL;
 	char wait[96];
 	enum jt_status status = JT_EINVAL;

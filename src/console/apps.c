@@ -116,7 +116,7 @@ static int64_t form_int(struct http_req *req, const char *key, int64_t fallback)
 {
 	char v[24];
 	int64_t out;
-	form_field(req, key, v, sizeof v);
+	http_form_field(req, key, v, sizeof v);
 	return text_parse_i64(v, strlen(v), 0, INT64_MAX, &out) == JT_OK ? out : fallback;
 }
 
@@ -135,20 +135,20 @@ void console_app_new(struct http_req *req)
 		new_app_page(req, JT_OK, &c, &a, "", NULL);
 		return;
 	}
-	form_field(req, "name", a.name, sizeof a.name);
-	form_field(req, "type", type, sizeof type);
-	form_field(req, "redirect_uris", uris, sizeof uris);
+	http_form_field(req, "name", a.name, sizeof a.name);
+	http_form_field(req, "type", type, sizeof type);
+	http_form_field(req, "redirect_uris", uris, sizeof uris);
 	a.public_client = strcmp(type, "public") == 0;
 	a.access_ttl = form_int(req, "access_ttl", -1);
 	a.refresh_ttl = form_int(req, "refresh_ttl", -1);
-	form_field(req, "rotate_refresh", v, sizeof v);
+	http_form_field(req, "rotate_refresh", v, sizeof v);
 	a.rotate_refresh = strcmp(v, "1") == 0;
-	form_field(req, "allow_pkce_plain", v, sizeof v);
+	http_form_field(req, "allow_pkce_plain", v, sizeof v);
 	a.allow_pkce_plain = strcmp(v, "1") == 0;
-	form_field(req, "introspect", v, sizeof v);
+	http_form_field(req, "introspect", v, sizeof v);
 	a.introspect = strcmp(v, "1") == 0;
 	char format[16];
-	form_field(req, "token_format", format, sizeof format);
+	http_form_field(req, "token_format", format, sizeof format);
 	snprintf(a.token_format, sizeof a.token_format, "%s", format[0] ? format : "opaque");
 	unsigned grants = 0;
 	uint64_t scopes = 0;
@@ -156,14 +156,14 @@ void console_app_new(struct http_req *req)
 		char key[48], name[32];
 		grant_format(grant_bits[i], name, sizeof name);
 		snprintf(key, sizeof key, "grant_%s", name);
-		form_field(req, key, v, sizeof v);
+		http_form_field(req, key, v, sizeof v);
 		if (strcmp(v, "1") == 0)
 			grants |= grant_bits[i];
 	}
 	for (int i = 0; i < SCOPE_COUNT; i++) {
 		char key[48];
 		snprintf(key, sizeof key, "scope_%s", scope_name(1u << i));
-		form_field(req, key, v, sizeof v);
+		http_form_field(req, key, v, sizeof v);
 		if (strcmp(v, "1") == 0)
 			scopes |= 1u << i;
 	}
@@ -183,7 +183,7 @@ void console_app_new(struct http_req *req)
 		if (n)
 			st = app_add_redirect(&a, line);
 	}
-	form_field(req, "redirect_uris", uris, sizeof uris); /* strtok_r cut it */
+	http_form_field(req, "redirect_uris", uris, sizeof uris); /* strtok_r cut it */
 	if (st != JT_OK) {
 		new_app_page(req, JT_EINVAL, &c, &a, uris,
 			     "At most 10 redirect URIs of 512 bytes.");

@@ -110,9 +110,6 @@ void session_csrf(struct http_req *req, char out[CSRF_CHARS + 1]);
 /* True if value matches this browser's CSRF cookie (constant time) and the
  * request's Origin, when sent, is the issuer's. */
 bool session_csrf_ok(struct http_req *req, const char *value);
-/* Reads a field of an application/x-www-form-urlencoded request body;
- * "" when absent or too long. */
-void form_field(struct http_req *req, const char *key, char *out, size_t out_len);
 
 /* ---- handlers ---- */
 void console_login(struct http_req *req);

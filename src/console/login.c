@@ -106,10 +106,10 @@ static void login_post(struct http_req *req)
 		http_reply_status(req, JT_ENOMEM, "login");
 		return;
 	}
-	form_field(req, "csrf", csrf, sizeof csrf);
-	form_field(req, "email", l->email, sizeof l->email);
-	form_field(req, "password", l->password, sizeof l->password);
-	form_field(req, "next", l->next, sizeof l->next);
+	http_form_field(req, "csrf", csrf, sizeof csrf);
+	http_form_field(req, "email", l->email, sizeof l->email);
+	http_form_field(req, "password", l->password, sizeof l->password);
+	http_form_field(req, "next", l->next, sizeof l->next);
 	if (!console_next_ok(l->next))
 		memcpy(l->next, DEFAULT_NEXT, sizeof DEFAULT_NEXT);
 
@@ -156,7 +156,7 @@ void console_login(struct http_req *req)
 void console_logout(struct http_req *req)
 {
 	char csrf[CSRF_CHARS + 8];
-	form_field(req, "csrf", csrf, sizeof csrf);
+	http_form_field(req, "csrf", csrf, sizeof csrf);
 	if (!session_csrf_ok(req, csrf)) {
 		http_reply_fail(req, JT_EDENIED, "The logout form is not valid.");
 		return;

@@ -53,7 +53,7 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 	/* Everything but a read proves it came from our own form. */
 	if (req->method != HTTP_GET) {
 		char csrf[CSRF_CHARS + 8];
-		form_field(req, "csrf", csrf, sizeof csrf);
+		http_form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {
 			page_fail(
 				req, JT_EDENIED,

@@ -142,9 +142,3 @@ bool session_csrf_ok(struct http_req *req, const char *value)
 		return false;
 	return hash_equal(v, value, CSRF_CHARS) && origin_ok(req);
 }
-
-void form_field(struct http_req *req, const char *key, char *out, size_t out_len)
-{
-	if (form_get(req->body, req->body_len, key, out, out_len) != JT_OK)
-		out[0] = '\0';
-}

@@ -57,7 +57,7 @@ void console_spaces(struct http_req *req)
 		spaces_page(req, JT_OK, &c, NULL, NULL, NULL);
 		return;
 	}
-	form_field(req, "name", s.name, sizeof s.name);
+	http_form_field(req, "name", s.name, sizeof s.name);
 	if (!text_name_valid(s.name, strlen(s.name), LIMIT_NAME_CHARS)) {
 		spaces_page(req, JT_EINVAL, &c, NULL,
 			    "Give the space a name of 1 to 100 characters.", s.name);
@@ -178,8 +178,8 @@ void console_space_members(struct http_req *req)
 		page_fail(req, JT_EDENIED, "Only the space's admins manage its members.", &c);
 		return;
 	}
-	form_field(req, "email", email, sizeof email);
-	form_field(req, "role", role, sizeof role);
+	http_form_field(req, "email", email, sizeof email);
+	http_form_field(req, "role", role, sizeof role);
 	/* Others than instance admins add only people they share a space with,
 	 * and learn nothing of anyone else, not even whether the email exists. */
 	bool found = false;

@@ -100,8 +100,8 @@ static const char *read_expiry(struct http_req *req, cJSON *form, int64_t *at)
 {
 	char choice[16], date[16];
 	int64_t now = time_now();
-	form_field(req, "expiry", choice, sizeof choice);
-	form_field(req, "expires_on", date, sizeof date);
+	http_form_field(req, "expiry", choice, sizeof choice);
+	http_form_field(req, "expires_on", date, sizeof date);
 	cJSON_AddStringToObject(form, "expires_on", date);
 	*at = 0;
 	if (strcmp(choice, "never") == 0 || !choice[0]) {
@@ -144,7 +144,7 @@ static void create(struct http_req *req, const struct console_ctx *c)
 	bool bad = false;
 	cJSON *form = cJSON_CreateObject();
 
-	form_field(req, "name", name, sizeof name);
+	http_form_field(req, "name", name, sizeof name);
 	cJSON_AddStringToObject(form, "name", name);
 	if (!text_name_valid(name, strlen(name), LIMIT_NAME_CHARS)) {
 		cJSON_AddStringToObject(form, "name_error",
@@ -154,7 +154,7 @@ static void create(struct http_req *req, const struct console_ctx *c)
 	for (int i = 0; i < SCOPE_COUNT; i++) {
 		char key[48], v[4];
 		snprintf(key, sizeof key, "scope_%s", scope_name(1u << i));
-		form_field(req, key, v, sizeof v);
+		http_form_field(req, key, v, sizeof v);
 		if (strcmp(v, "1") == 0) {
 			scopes |= 1u << i;
 			cJSON_AddBoolToObject(form, key, 1);

@@ -120,9 +120,9 @@ static void add(struct http_req *req, const struct console_ctx *c)
 		return;
 	}
 	nu->c = *c;
-	form_field(req, "email", nu->u.email, sizeof nu->u.email);
-	form_field(req, "name", nu->u.friendly_name, sizeof nu->u.friendly_name);
-	form_field(req, "admin", v, sizeof v);
+	http_form_field(req, "email", nu->u.email, sizeof nu->u.email);
+	http_form_field(req, "name", nu->u.friendly_name, sizeof nu->u.friendly_name);
+	http_form_field(req, "admin", v, sizeof v);
 	nu->u.admin = strcmp(v, "1") == 0;
 	if (!nu->u.friendly_name[0])
 		text_default_name(nu->u.email, nu->u.friendly_name, sizeof nu->u.friendly_name);
@@ -182,7 +182,7 @@ void console_user(struct http_req *req)
 		return;
 	}
 	bool was_admin = u.admin;
-	form_field(req, "action", action, sizeof action);
+	http_form_field(req, "action", action, sizeof action);
 	if (strcmp(action, "disable") == 0)
 		u.disabled = true;
 	else if (strcmp(action, "enable") == 0)

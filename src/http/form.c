@@ -17,7 +17,7 @@ static int hexval(char c)
 	return -1;
 }
 
-enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_len)
+enum jt_status http_form_decode(const char *s, size_t s_len, char *out, size_t out_len)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < s_len; i++) {
@@ -45,7 +45,7 @@ enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_le
 	return JT_OK;
 }
 
-enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
+enum jt_status http_form_get(const char *s, size_t s_len, const char *key, char *out,
 			size_t out_len)
 {
 	size_t key_len = strlen(key);
@@ -64,7 +64,7 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 		i++; /* skip '&' */
 		if (pair_len == 0)
 			continue;
-		if (form_decode(pair, name_len, name, sizeof name) != JT_OK)
+		if (http_form_decode(pair, name_len, name, sizeof name) != JT_OK)
 			continue; /* a name we do not know can be anything */
 		if (strlen(name) != key_len || memcmp(name, key, key_len) != 0)
 			continue;
@@ -72,7 +72,7 @@ enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
 			return JT_EINVAL;
 		const char *val = eq ? eq + 1 : pair + pair_len;
 		size_t val_len = eq ? pair_len - name_len - 1 : 0;
-		enum jt_status st = form_decode(val, val_len, out, out_len);
+		enum jt_status st = http_form_decode(val, val_len, out, out_len);
 		if (st != JT_OK)
 			return st;
 		found = JT_OK;
@@ -109,4 +109,10 @@ bool http_url_add(char *url, size_t url_len, const char *key, const char *value)
 too_long:
 	url[start] = '\0'; /* unchanged */
 	return false;
+}
+
+void http_form_field(struct http_req *req, const char *key, char *out, size_t out_len)
+{
+	if (http_form_get(req->body, req->body_len, key, out, out_len) != JT_OK)
+		out[0] = '\0';
 }

@@ -158,13 +158,16 @@ void http_defer(struct http_req *req, http_handler work, http_handler done);
  * writes its decoded value into out (NUL-terminated). JT_ENOTFOUND if
  * absent; JT_ETOOBIG if longer than out_len - 1; JT_EINVAL if it appears
  * twice or is badly encoded (RFC 6749 §3.1: parameters must not repeat). */
-enum jt_status form_get(const char *s, size_t s_len, const char *key, char *out,
-			size_t out_len);
+enum jt_status http_form_get(const char *s, size_t s_len, const char *key, char *out,
+			     size_t out_len);
+/* A field of the request's application/x-www-form-urlencoded body; "" when
+ * absent, repeated, badly encoded or longer than out_len - 1. */
+void http_form_field(struct http_req *req, const char *key, char *out, size_t out_len);
 
 /* Decodes one application/x-www-form-urlencoded value ('+' and %XX) into
  * out. JT_ETOOBIG past out_len - 1 bytes, JT_EINVAL for a bad escape or
  * %00. */
-enum jt_status form_decode(const char *s, size_t s_len, char *out, size_t out_len);
+enum jt_status http_form_decode(const char *s, size_t s_len, char *out, size_t out_len);
 
 /* Appends "?key=value" (or "&key=value" when url has a query) to url,
  * percent-encoding everything but unreserved characters. False, and url

@@ -44,7 +44,7 @@ static bool param(struct http_req *req, const char *key, char *out, size_t out_l
 	out[0] = '\0';
 	*present = false;
 	if (req->method == HTTP_POST) {
-		enum jt_status st = form_get(req->body, req->body_len, key, out, out_len);
+		enum jt_status st = http_form_get(req->body, req->body_len, key, out, out_len);
 		*present = st == JT_OK;
 		return st == JT_OK || st == JT_ENOTFOUND;
 	}
@@ -332,7 +332,7 @@ void oauth_authorize(struct http_req *req)
 	bool has_decision;
 
 	if (req->method == HTTP_POST) {
-		form_field(req, "csrf", csrf, sizeof csrf);
+		http_form_field(req, "csrf", csrf, sizeof csrf);
 		if (!session_csrf_ok(req, csrf)) {
 			page_fail(req, JT_EDENIED,
 				  "The consent form expired or came from another site.", NULL);

@@ -147,7 +147,7 @@ void oauth_fail(struct http_req *req, enum jt_status st, const char *description
 bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len, bool *present)
 {
 	char msg[128];
-	enum jt_status st = form_get(req->body, req->body_len, key, out, out_len);
+	enum jt_status st = http_form_get(req->body, req->body_len, key, out, out_len);
 	*present = st == JT_OK;
 	if (st == JT_OK || st == JT_ENOTFOUND) {
 		if (st == JT_ENOTFOUND)
@@ -183,9 +183,9 @@ static bool parse_basic(const char *header, char *id, size_t id_len, char *secre
 	decoded[decoded_len] = '\0';
 	char *colon = memchr(decoded, ':', decoded_len);
 	bool ok = colon && !memchr(decoded, '\0', decoded_len) &&
-		  form_decode((char *)decoded, (size_t)(colon - (char *)decoded), id, id_len) ==
-			  JT_OK &&
-		  form_decode(colon + 1, strlen(colon + 1), secret, secret_len) == JT_OK;
+		  http_form_decode((char *)decoded, (size_t)(colon - (char *)decoded), id,
+				   id_len) == JT_OK &&
+		  http_form_decode(colon + 1, strlen(colon + 1), secret, secret_len) == JT_OK;
 	crypto_wipe(decoded, sizeof decoded);
 	return ok;
 }

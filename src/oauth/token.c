@@ -503,7 +503,7 @@ static bool names_a_user(struct http_req *req)
 	const char *auth = http_header(req, "Authorization");
 	if (auth && strncasecmp(auth, "Basic ", 6) == 0)
 		return false;
-	return form_get(req->body, req->body_len, "client_id", id, sizeof id) == JT_OK &&
+	return http_form_get(req->body, req->body_len, "client_id", id, sizeof id) == JT_OK &&
 	       strchr(id, '@') != NULL;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer driver: src/http/form.c, form_get and form_decode on any bytes.
+/* libFuzzer driver: src/http/form.c, http_form_get and http_form_decode on any bytes.
  * The input is used as is (no NUL after it), so ASan sees any read past
  * s_len. Checks: an answer is always a NUL-terminated string inside the
- * buffer; JT_OK never overflows; a value found is what form_decode gives. */
+ * buffer; JT_OK never overflows; a value found is what http_form_decode gives. */
 #include "http/http.h"
 
 #include <stdint.h>
@@ -22,14 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data;
 	char out[64], big[4096];
 
-	/* form_decode of the whole input, into a small and a large buffer. */
-	enum jt_status st = form_decode(s, size, out, sizeof out);
+	/* http_form_decode of the whole input, into a small and a large buffer. */
+	enum jt_status st = http_form_decode(s, size, out, sizeof out);
 	if (st == JT_OK) {
 		check_string(out, sizeof out);
 		if (strlen(out) > size)
 			abort(); /* decoding never grows */
 	}
-	enum jt_status st_big = form_decode(s, size, big, sizeof big);
+	enum jt_status st_big = http_form_decode(s, size, big, sizeof big);
 	if (st_big == JT_OK) {
 		check_string(big, sizeof big);
 		/* What fits in the small buffer decodes the same in the big one. */
@@ -39,12 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* fits in 64 bytes but not in 4096 */
 	}
 
-	/* form_get for fixed keys and for a key taken from the input. */
+	/* http_form_get for fixed keys and for a key taken from the input. */
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		st = form_get(s, size, keys[i], out, sizeof out);
+		st = http_form_get(s, size, keys[i], out, sizeof out);
 		if (st == JT_OK)
 			check_string(out, sizeof out);
-		st = form_get(s, size, keys[i], big, 1);
+		st = http_form_get(s, size, keys[i], big, 1);
 		if (st == JT_OK && big[0] != '\0')
 			abort(); /* a 1-byte buffer holds only "" */
 	}
@@ -55,17 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *eq = memchr(s, '=', pair);
 	size_t key_len = eq ? (size_t)(eq - s) : pair;
 	char key[64];
-	if (key_len > 0 && form_decode(s, key_len, key, sizeof key) == JT_OK) {
-		st = form_get(s, size, key, big, sizeof big);
+	if (key_len > 0 && http_form_decode(s, key_len, key, sizeof key) == JT_OK) {
+		st = http_form_get(s, size, key, big, sizeof big);
 		if (st == JT_ENOTFOUND)
 			abort(); /* the first key is there */
 		if (st == JT_OK) {
 			check_string(big, sizeof big);
-			/* The value is form_decode of the text after '='. */
+			/* The value is http_form_decode of the text after '='. */
 			char again[4096];
 			const char *v = eq ? eq + 1 : s + pair;
 			size_t v_len = eq ? pair - key_len - 1 : 0;
-			if (form_decode(v, v_len, again, sizeof again) != JT_OK || strcmp(again, big) != 0)
+			if (http_form_decode(v, v_len, again, sizeof again) != JT_OK || strcmp(again, big) != 0)
 				abort();
 		}
 	}

@@ -5,11 +5,11 @@
 
 #include <string.h>
 
-/* form_get on a NUL-terminated body with a 64-byte output. */
+/* http_form_get on a NUL-terminated body with a 64-byte output. */
 static enum jt_status get(const char *body, const char *key, char out[64])
 {
 	memcpy(out, "untouched", 10);
-	return form_get(body, strlen(body), key, out, 64);
+	return http_form_get(body, strlen(body), key, out, 64);
 }
 
 /* Checks that key in body decodes to want. */
@@ -105,21 +105,22 @@ TEST(repeated_key_is_invalid)
 TEST(value_too_long)
 {
 	char out[4];
-	CHECK_EQ_INT(form_get("a=abc", 5, "a", out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_get("a=abc", 5, "a", out, sizeof out), JT_OK);
 	CHECK_EQ_STR(out, "abc");
-	CHECK_EQ_INT(form_get("a=abcd", 6, "a", out, sizeof out), JT_ETOOBIG);
+	CHECK_EQ_INT(http_form_get("a=abcd", 6, "a", out, sizeof out), JT_ETOOBIG);
 	/* The limit is on the decoded value. */
-	CHECK_EQ_INT(form_get("a=%41%42%43", 11, "a", out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_get("a=%41%42%43", 11, "a", out, sizeof out), JT_OK);
 	CHECK_EQ_STR(out, "ABC");
-	CHECK_EQ_INT(form_get("a=%41%42%43%44", 14, "a", out, sizeof out), JT_ETOOBIG);
+	CHECK_EQ_INT(http_form_get("a=%41%42%43%44", 14, "a", out, sizeof out), JT_ETOOBIG);
 	char big[LIMIT_FORM_VALUE_BYTES + 1];
 	char body[LIMIT_FORM_VALUE_BYTES + 8];
 	memcpy(body, "v=", 2);
 	memset(body + 2, 'x', LIMIT_FORM_VALUE_BYTES);
-	CHECK_EQ_INT(form_get(body, 2 + LIMIT_FORM_VALUE_BYTES, "v", big, sizeof big), JT_OK);
+	CHECK_EQ_INT(http_form_get(body, 2 + LIMIT_FORM_VALUE_BYTES, "v", big, sizeof big), JT_OK);
 	CHECK_EQ_INT(strlen(big), LIMIT_FORM_VALUE_BYTES);
 	body[2 + LIMIT_FORM_VALUE_BYTES] = 'x';
-	CHECK_EQ_INT(form_get(body, 3 + LIMIT_FORM_VALUE_BYTES, "v", big, sizeof big), JT_ETOOBIG);
+	CHECK_EQ_INT(http_form_get(body, 3 + LIMIT_FORM_VALUE_BYTES, "v", big, sizeof big),
+		     JT_ETOOBIG);
 }
 
 TEST(bad_escapes_are_invalid)
@@ -150,27 +151,27 @@ TEST(reads_only_the_given_length)
 {
 	char out[64];
 	const char *body = "a=1&b=2";
-	CHECK_EQ_INT(form_get(body, 3, "b", out, sizeof out), JT_ENOTFOUND);
-	CHECK_EQ_INT(form_get(body, 3, "a", out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_get(body, 3, "b", out, sizeof out), JT_ENOTFOUND);
+	CHECK_EQ_INT(http_form_get(body, 3, "a", out, sizeof out), JT_OK);
 	CHECK_EQ_STR(out, "1");
-	CHECK_EQ_INT(form_get("a=12345", 4, "a", out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_get("a=12345", 4, "a", out, sizeof out), JT_OK);
 	CHECK_EQ_STR(out, "12");
 }
 
 TEST(decode_on_its_own)
 {
 	char out[8];
-	CHECK_EQ_INT(form_decode("%41+b", 5, out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_decode("%41+b", 5, out, sizeof out), JT_OK);
 	CHECK_EQ_STR(out, "A b");
-	CHECK_EQ_INT(form_decode("", 0, out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_decode("", 0, out, sizeof out), JT_OK);
 	CHECK_EQ_STR(out, "");
-	CHECK_EQ_INT(form_decode("1234567", 7, out, sizeof out), JT_OK);
-	CHECK_EQ_INT(form_decode("12345678", 8, out, sizeof out), JT_ETOOBIG);
-	CHECK_EQ_INT(form_decode("%0", 2, out, sizeof out), JT_EINVAL);
-	CHECK_EQ_INT(form_decode("%00", 3, out, sizeof out), JT_EINVAL);
-	CHECK_EQ_INT(form_decode("%4G", 3, out, sizeof out), JT_EINVAL);
+	CHECK_EQ_INT(http_form_decode("1234567", 7, out, sizeof out), JT_OK);
+	CHECK_EQ_INT(http_form_decode("12345678", 8, out, sizeof out), JT_ETOOBIG);
+	CHECK_EQ_INT(http_form_decode("%0", 2, out, sizeof out), JT_EINVAL);
+	CHECK_EQ_INT(http_form_decode("%00", 3, out, sizeof out), JT_EINVAL);
+	CHECK_EQ_INT(http_form_decode("%4G", 3, out, sizeof out), JT_EINVAL);
 	/* "%41" cut to two bytes is an incomplete escape. */
-	CHECK_EQ_INT(form_decode("%41", 2, out, sizeof out), JT_EINVAL);
+	CHECK_EQ_INT(http_form_decode("%41", 2, out, sizeof out), JT_EINVAL);
 }
 
 int main(void)

@@ -547,14 +547,14 @@ TEST(url_add_percent_encodes)
 	snprintf(url, sizeof url, "https://a/");
 	CHECK(http_url_add(url, sizeof url, "v", "\xc3\xa9\x01\x7f\xff\n"));
 	CHECK_EQ_STR(url, "https://a/?v=%C3%A9%01%7F%FF%0A");
-	/* Round trip through form_decode. */
+	/* Round trip through http_form_decode. */
 	const char *value = "a b&c=d%e+f/\xe2\x9c\x93";
 	snprintf(url, sizeof url, "https://a/");
 	CHECK(http_url_add(url, sizeof url, "v", value));
 	char decoded[64];
 	const char *q = strstr(url, "v=");
 	if (CHECK(q)) {
-		CHECK_EQ_INT(form_decode(q + 2, strlen(q + 2), decoded, sizeof decoded), JT_OK);
+		CHECK_EQ_INT(http_form_decode(q + 2, strlen(q + 2), decoded, sizeof decoded), JT_OK);
 		CHECK_EQ_STR(decoded, value);
 	}
 }
