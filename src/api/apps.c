@@ -30,7 +30,7 @@ static cJSON *list_of_lines(const char *s)
 cJSON *render_app(const struct app *a)
 {
 	uint64_t scopes = 0;
-	unsigned grants = grant_of_app(a);
+	unsigned grants = app_grant_types(a);
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
@@ -46,7 +46,7 @@ cJSON *render_app(const struct app *a)
 		char name[32];
 		if (!(grants & bits[i]))
 			continue;
-		grant_format(bits[i], name, sizeof name);
+		grant_type_format(bits[i], name, sizeof name);
 		cJSON_AddItemToArray(g, cJSON_CreateString(name));
 	}
 	scope_parse(a->scopes, strlen(a->scopes), &scopes);
@@ -127,13 +127,13 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 	if (grants && !cJSON_IsNull(grants)) {
 		unsigned bits = 0, bit;
 		const cJSON *g;
-		bool ok =
-			cJSON_IsString(grants) && grant_parse(grants->valuestring, &bits) == JT_OK;
+		bool ok = cJSON_IsString(grants) &&
+			  grant_type_parse(grants->valuestring, &bits) == JT_OK;
 		if (cJSON_IsArray(grants)) {
 			ok = true;
 			cJSON_ArrayForEach(g, grants) {
 				ok = ok && cJSON_IsString(g) &&
-				     grant_parse(g->valuestring, &bit) == JT_OK;
+				     grant_type_parse(g->valuestring, &bit) == JT_OK;
 				if (ok)
 					bits |= bit;
 			}
@@ -144,7 +144,7 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 					"client_credentials.");
 			return false;
 		}
-		grant_format(bits, a->grants, sizeof a->grants);
+		grant_type_format(bits, a->grants, sizeof a->grants);
 	}
 	if (app_validate(a, why, sizeof why) != JT_OK) {
 		http_reply_fail(req, JT_EINVAL, "%s", why);
@@ -179,8 +179,8 @@ static uint64_t scopes_of(const struct app *a)
  * them itself. */
 static uint64_t widened_by(const struct app *old, const struct app *now)
 {
-	bool gains_client = !(grant_of_app(old) & GRANT_CLIENT_CREDENTIALS) &&
-			    (grant_of_app(now) & GRANT_CLIENT_CREDENTIALS);
+	bool gains_client = !(app_grant_types(old) & GRANT_CLIENT_CREDENTIALS) &&
+			    (app_grant_types(now) & GRANT_CLIENT_CREDENTIALS);
 	return gains_client ? scopes_of(now) : scopes_of(now) & ~scopes_of(old);
 }
 

@@ -88,12 +88,12 @@ static int app_create(int argc, char **argv)
 	}
 	unsigned g = a.redirect_uris[0] ? GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN
 					: GRANT_CLIENT_CREDENTIALS;
-	if (grants && grant_parse(grants, &g) != JT_OK) {
+	if (grants && grant_type_parse(grants, &g) != JT_OK) {
 		fprintf(stderr, "jeton: --grants lists authorization_code, refresh_token, "
 				"client_credentials\n");
 		return CLI_USAGE;
 	}
-	grant_format(g, a.grants, sizeof a.grants);
+	grant_type_format(g, a.grants, sizeof a.grants);
 	if (scope_list) {
 		if (scope_parse(scope_list, strlen(scope_list), &scopes) != JT_OK) {
 			fprintf(stderr, "jeton: unknown scope in --scopes\n");

@@ -58,7 +58,7 @@ static void new_app_page(struct http_req *req, enum jt_status status, const stru
 {
 	char name[32];
 	uint64_t scopes = 0;
-	unsigned grants = grant_of_app(a);
+	unsigned grants = app_grant_types(a);
 	cJSON *d = cJSON_CreateObject();
 	cJSON *form = cJSON_AddObjectToObject(d, "form");
 	cJSON_AddStringToObject(form, "name", a->name);
@@ -73,7 +73,7 @@ static void new_app_page(struct http_req *req, enum jt_status status, const stru
 	cJSON *g = cJSON_AddArrayToObject(d, "grants");
 	for (size_t i = 0; i < 3; i++) {
 		cJSON *o = cJSON_CreateObject();
-		grant_format(grant_bits[i], name, sizeof name);
+		grant_type_format(grant_bits[i], name, sizeof name);
 		cJSON_AddStringToObject(o, "name", name);
 		cJSON_AddBoolToObject(o, "checked", (grants & grant_bits[i]) != 0);
 		cJSON_AddItemToArray(g, o);
@@ -154,7 +154,7 @@ void console_app_new(struct http_req *req)
 	uint64_t scopes = 0;
 	for (size_t i = 0; i < 3; i++) {
 		char key[48], name[32];
-		grant_format(grant_bits[i], name, sizeof name);
+		grant_type_format(grant_bits[i], name, sizeof name);
 		snprintf(key, sizeof key, "grant_%s", name);
 		http_form_field(req, key, v, sizeof v);
 		if (strcmp(v, "1") == 0)
@@ -167,7 +167,7 @@ void console_app_new(struct http_req *req)
 		if (strcmp(v, "1") == 0)
 			scopes |= 1u << i;
 	}
-	grant_format(grants, a.grants, sizeof a.grants);
+	grant_type_format(grants, a.grants, sizeof a.grants);
 	scope_format(scopes, a.scopes, sizeof a.scopes);
 	/* One URI per line; blank lines and surrounding spaces are ignored. */
 	enum jt_status st = JT_OK;

@@ -125,7 +125,7 @@ static enum check check_request(struct http_req *req, struct authz *a)
 			       "Only response_type=code is supported.");
 		return CHECK_REDIRECT;
 	}
-	if (!(grant_of_app(&a->app) & GRANT_AUTHORIZATION_CODE)) {
+	if (!(app_grant_types(&a->app) & GRANT_AUTHORIZATION_CODE)) {
 		redirect_error(req, a, "unauthorized_client",
 			       "This client may not use the authorization code grant.");
 		return CHECK_REDIRECT;

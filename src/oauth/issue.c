@@ -35,8 +35,8 @@ static void mint(enum token_kind kind, const char *record_kind, int64_t app_id, 
 	t->expires_at = now + ttl;
 }
 
-/* Signs the access token of g as an RFC 9068 JWT into out->access. */
-static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
+/* Signs the access token of terms as an RFC 9068 JWT into out->access. */
+static enum jt_status sign_jwt(struct http_req *req, const struct issue_terms *terms,
 			       const struct oauth_token *t, struct issued *out)
 {
 	struct jeton *jt = api_jeton(req);
@@ -44,26 +44,27 @@ static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
 	enum jt_status st = JT_ENOMEM;
 
 	random_base62(jti, 22);
-	scope_format(g->scopes, scope, sizeof scope);
+	scope_format(terms->scopes, scope, sizeof scope);
 	cJSON *c = cJSON_CreateObject();
 	if (!c)
 		return JT_ENOMEM;
 	cJSON_AddStringToObject(c, "iss", jt->issuer);
-	if (g->user_id) {
-		snprintf(sub, sizeof sub, "%lld", (long long)g->user_id);
+	if (terms->user_id) {
+		snprintf(sub, sizeof sub, "%lld", (long long)terms->user_id);
 		cJSON_AddStringToObject(c, "sub", sub);
 	} else {
-		cJSON_AddStringToObject(c, "sub", g->app ? g->app->client_id : "");
+		cJSON_AddStringToObject(c, "sub", terms->app ? terms->app->client_id : "");
 	}
 	cJSON_AddStringToObject(c, "aud", jt->issuer);
 	cJSON_AddNumberToObject(c, "exp", (double)t->expires_at);
 	cJSON_AddNumberToObject(c, "iat", (double)t->created_at);
 	cJSON_AddStringToObject(c, "jti", jti);
-	if (g->app || g->client_id)
-		cJSON_AddStringToObject(c, "client_id", g->app ? g->app->client_id : g->client_id);
+	if (terms->app || terms->client_id)
+		cJSON_AddStringToObject(c, "client_id",
+					terms->app ? terms->app->client_id : terms->client_id);
 	cJSON_AddStringToObject(c, "scope", scope);
-	if (g->space_id)
-		cJSON_AddNumberToObject(c, "space_id", (double)g->space_id);
+	if (terms->space_id)
+		cJSON_AddNumberToObject(c, "space_id", (double)terms->space_id);
 	st = keyring_sign(jt->keys, c, &jwt);
 	cJSON_Delete(c);
 	if (st == JT_OK && strlen(jwt) >= sizeof out->access)
@@ -76,19 +77,21 @@ static enum jt_status sign_jwt(struct http_req *req, const struct grant_info *g,
 	return st;
 }
 
-enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g, struct issued *out)
+enum jt_status issue_prepare(struct http_req *req, const struct issue_terms *terms,
+			     struct issued *out)
 {
 	int64_t now = time_now();
-	int64_t app_id = g->app ? g->app->id : 0;
+	int64_t app_id = terms->app ? terms->app->id : 0;
 	char opaque[TOKEN_LEN + 1];
 	memset(out, 0, sizeof *out);
-	mint(g->kind, g->kind == TOKEN_CLIENT ? "client" : "access", app_id, g->user_id,
-	     g->space_id, g->family_id, g->scopes, now, g->access_ttl, opaque, &out->tokens[0]);
+	mint(terms->kind, terms->kind == TOKEN_CLIENT ? "client" : "access", app_id, terms->user_id,
+	     terms->space_id, terms->family_id, terms->scopes, now, terms->access_ttl, opaque,
+	     &out->tokens[0]);
 	memcpy(out->access, opaque, sizeof opaque);
-	if (g->jwt) {
+	if (terms->jwt) {
 		/* The JWT replaces the opaque string; the store keeps its hash
 		 * so that revocation and introspection work as for any token. */
-		enum jt_status st = sign_jwt(req, g, &out->tokens[0], out);
+		enum jt_status st = sign_jwt(req, terms, &out->tokens[0], out);
 		if (st != JT_OK) {
 			crypto_wipe(opaque, sizeof opaque);
 			crypto_wipe(out, sizeof *out);
@@ -98,10 +101,11 @@ enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g, s
 	}
 	crypto_wipe(opaque, sizeof opaque);
 	out->ntokens = 1;
-	out->expires_in = g->access_ttl;
-	if (g->refresh_ttl > 0) {
-		mint(TOKEN_REFRESH, "refresh", app_id, g->user_id, g->space_id, g->family_id,
-		     g->scopes, now, g->refresh_ttl, out->refresh, &out->tokens[1]);
+	out->expires_in = terms->access_ttl;
+	if (terms->refresh_ttl > 0) {
+		mint(TOKEN_REFRESH, "refresh", app_id, terms->user_id, terms->space_id,
+		     terms->family_id, terms->scopes, now, terms->refresh_ttl, out->refresh,
+		     &out->tokens[1]);
 		out->ntokens = 2;
 	}
 	return JT_OK;

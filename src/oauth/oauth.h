@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "token/token.h"
 
+/* The OAuth 2.0 grant types jeton implements (RFC 6749), as bits. */
 enum grant_type {
 	GRANT_AUTHORIZATION_CODE = 1u << 0,
 	GRANT_REFRESH_TOKEN = 1u << 1,
@@ -28,11 +29,13 @@ enum grant_type {
 
 /* ---- client.c ---- */
 
-/* Parses a list of grant types separated by spaces or commas. */
-enum jt_status grant_parse(const char *s, unsigned *out);
-void grant_format(unsigned grants, char *out, size_t out_len);
-/* The grants an app record allows. */
-unsigned grant_of_app(const struct app *a);
+/* Parses a list of grant type names separated by spaces or commas into
+ * bits; JT_EINVAL for a name that is not one. */
+enum jt_status grant_type_parse(const char *s, unsigned *out);
+/* The names of the grant types in grants, separated by spaces. */
+void grant_type_format(unsigned grants, char *out, size_t out_len);
+/* The grant types an app may use (0 if its record's list does not parse). */
+unsigned app_grant_types(const struct app *a);
 
 /* An absolute redirect URI an app may register: https, http on a loopback
  * host, or a private-use scheme (com.example.app:/cb); no fragment, no
@@ -89,7 +92,7 @@ struct issued {
 };
 
 /* What a token is for: who gets it, for which app and space, with what. */
-struct grant_info {
+struct issue_terms {
 	enum token_kind kind;  /* TOKEN_ACCESS (a user's) or TOKEN_CLIENT (an app's) */
 	const struct app *app; /* NULL: a user's own password grant */
 	int64_t user_id;       /* 0 for TOKEN_CLIENT */
@@ -106,7 +109,8 @@ struct grant_info {
 /* Fills out with a fresh access token and, with refresh_ttl > 0, a
  * refresh token; nothing is stored yet. A JWT is signed with the server's
  * current key. */
-enum jt_status issue_prepare(struct http_req *req, const struct grant_info *g, struct issued *out);
+enum jt_status issue_prepare(struct http_req *req, const struct issue_terms *terms,
+			     struct issued *out);
 /* The RFC 6749 §5.1 response for out. */
 void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes, int64_t space_id);
 /* A random positive 63-bit id for a grant family. */

@@ -52,7 +52,7 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 
 	if (!text_name_valid(a->name, strlen(a->name), LIMIT_NAME_CHARS))
 		return fail(why, why_len, "name is required: 1 to 100 characters.");
-	if (grant_parse(a->grants, &grants) != JT_OK || grants == 0)
+	if (grant_type_parse(a->grants, &grants) != JT_OK || grants == 0)
 		return fail(why, why_len,
 			    "grants must name authorization_code, refresh_token or "
 			    "client_credentials.");

@@ -178,7 +178,7 @@ static const char *code_refusal(const struct auth_code *c, const struct app *app
 /* The checks read the code; only its redemption writes, in the same
  * transaction as the tokens it yields. A request that fails a check leaves
  * the code to the client that holds the verifier. */
-static void grant_code(struct http_req *req, const struct app *app)
+static void code_grant(struct http_req *req, const struct app *app)
 {
 	char code[TOKEN_LEN + 8], redirect[LIMIT_URI_BYTES + 1], verifier[LIMIT_PKCE_MAX + 8];
 	bool has_code, has_redirect, has_verifier;
@@ -214,7 +214,7 @@ static void grant_code(struct http_req *req, const struct app *app)
 	if (!c.used_at) {
 		p->scopes = within_app(app, c.scopes);
 		p->space_id = c.space_id;
-		struct grant_info g = {
+		struct issue_terms terms = {
 			.kind = TOKEN_ACCESS,
 			.app = app,
 			.user_id = c.user_id,
@@ -223,10 +223,10 @@ static void grant_code(struct http_req *req, const struct app *app)
 			.scopes = p->scopes,
 			.access_ttl = app->access_ttl,
 			.refresh_ttl =
-				grant_of_app(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
+				app_grant_types(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
 			.jwt = app_uses_jwt(app),
 		};
-		st = issue_prepare(req, &g, &p->out);
+		st = issue_prepare(req, &terms, &p->out);
 		if (st != JT_OK) {
 			oauth_fail(req, st, "The token could not be signed.");
 			pending_free(req);
@@ -239,7 +239,7 @@ out:
 	crypto_wipe(verifier, sizeof verifier);
 }
 
-static void grant_refresh(struct http_req *req, const struct app *app)
+static void refresh_grant(struct http_req *req, const struct app *app)
 {
 	struct jeton *jt = api_jeton(req);
 	char value[TOKEN_LEN + 8], scope[LIMIT_SCOPES_BYTES + 1];
@@ -309,7 +309,7 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		scopes = asked;
 	}
 	bool rotate = app->public_client || app->rotate_refresh;
-	struct grant_info g = {
+	struct issue_terms terms = {
 		.kind = TOKEN_ACCESS,
 		.app = app,
 		.user_id = t.user_id,
@@ -320,7 +320,7 @@ static void grant_refresh(struct http_req *req, const struct app *app)
 		.refresh_ttl = rotate ? app->refresh_ttl : 0,
 		.jwt = app_uses_jwt(app),
 	};
-	st = issue_prepare(req, &g, &out);
+	st = issue_prepare(req, &terms, &out);
 	if (st != JT_OK) {
 		oauth_fail(req, st, "The token could not be signed.");
 		goto out;
@@ -341,7 +341,7 @@ out:
 	crypto_wipe(value, sizeof value);
 }
 
-static void grant_client(struct http_req *req, const struct app *app)
+static void client_grant(struct http_req *req, const struct app *app)
 {
 	char scope[LIMIT_SCOPES_BYTES + 1];
 	bool has_scope;
@@ -366,14 +366,14 @@ static void grant_client(struct http_req *req, const struct app *app)
 	if (!p)
 		return;
 	p->scopes = scopes;
-	struct grant_info g = {
+	struct issue_terms terms = {
 		.kind = TOKEN_CLIENT,
 		.app = app,
 		.scopes = scopes,
 		.access_ttl = app->access_ttl,
 		.jwt = app_uses_jwt(app),
 	};
-	enum jt_status st = issue_prepare(req, &g, &p->out);
+	enum jt_status st = issue_prepare(req, &terms, &p->out);
 	if (st != JT_OK) {
 		oauth_fail(req, st, "The token could not be signed.");
 		pending_free(req);
@@ -437,7 +437,7 @@ static void user_grant_done(struct http_req *req)
 		oauth_error(req, JT_EINVAL, "invalid_scope",
 			    "The scope asked is unknown or not yours.");
 	} else {
-		struct grant_info gi = {
+		struct issue_terms terms = {
 			.kind = TOKEN_ACCESS,
 			.user_id = g->user.id,
 			.scopes = scopes,
@@ -445,7 +445,7 @@ static void user_grant_done(struct http_req *req)
 			.jwt = jt->user_tokens_jwt,
 			.client_id = g->email,
 		};
-		enum jt_status st = issue_prepare(req, &gi, &out);
+		enum jt_status st = issue_prepare(req, &terms, &out);
 		if (st == JT_OK)
 			st = store_oauth_insert(jt->store, out.tokens, out.ntokens);
 		if (st != JT_OK)
@@ -470,7 +470,7 @@ static bool user_credentials(struct http_req *req, struct user_grant *g)
 	return has_id && has_secret && strchr(g->email, '@');
 }
 
-static void grant_user(struct http_req *req)
+static void user_grant(struct http_req *req)
 {
 	struct jeton *jt = api_jeton(req);
 	struct user_grant *g = jt_calloc(1, sizeof *g);
@@ -526,7 +526,7 @@ void oauth_token(struct http_req *req)
 		return;
 	}
 	unsigned g = 0;
-	if (grant_parse(grant, &g) != JT_OK || g == 0 || (g & (g - 1)) != 0) {
+	if (grant_type_parse(grant, &g) != JT_OK || g == 0 || (g & (g - 1)) != 0) {
 		oauth_error(
 			req, JT_EINVAL, "unsupported_grant_type",
 			"Supported grants: authorization_code, refresh_token, client_credentials.");
@@ -534,20 +534,20 @@ void oauth_token(struct http_req *req)
 	}
 	if (g == GRANT_CLIENT_CREDENTIALS && api_jeton(req)->allow_user_credentials &&
 	    names_a_user(req)) {
-		grant_user(req);
+		user_grant(req);
 		return;
 	}
 	if (!oauth_client_authenticate(req, g != GRANT_CLIENT_CREDENTIALS, &app))
 		return;
-	if (!(grant_of_app(&app) & g)) {
+	if (!(app_grant_types(&app) & g)) {
 		oauth_error(req, JT_EINVAL, "unauthorized_client",
 			    "This client may not use this grant type.");
 		return;
 	}
 	if (g == GRANT_AUTHORIZATION_CODE)
-		grant_code(req, &app);
+		code_grant(req, &app);
 	else if (g == GRANT_REFRESH_TOKEN)
-		grant_refresh(req, &app);
+		refresh_grant(req, &app);
 	else
-		grant_client(req, &app);
+		client_grant(req, &app);
 }

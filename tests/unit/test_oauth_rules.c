@@ -15,18 +15,18 @@
 static void parses(const char *s, unsigned want)
 {
 	unsigned got = 12345;
-	if (!CHECK_EQ_INT(grant_parse(s, &got), JT_OK) || !CHECK_EQ_INT(got, want))
+	if (!CHECK_EQ_INT(grant_type_parse(s, &got), JT_OK) || !CHECK_EQ_INT(got, want))
 		fprintf(stderr, "  \"%s\"\n", s);
 }
 
 static void refuses_grants(const char *s)
 {
 	unsigned got;
-	if (!CHECK_EQ_INT(grant_parse(s, &got), JT_EINVAL))
+	if (!CHECK_EQ_INT(grant_type_parse(s, &got), JT_EINVAL))
 		fprintf(stderr, "  \"%s\"\n", s);
 }
 
-TEST(grant_parse_lists)
+TEST(grant_type_parse_lists)
 {
 	parses("", 0);
 	parses(" ", 0);
@@ -52,38 +52,38 @@ TEST(grant_parse_lists)
 	refuses_grants("urn:ietf:params:oauth:grant-type:device_code");
 }
 
-TEST(grant_format_round_trip)
+TEST(grant_type_format_round_trip)
 {
 	char out[96];
-	grant_format(0, out, sizeof out);
+	grant_type_format(0, out, sizeof out);
 	CHECK_EQ_STR(out, "");
-	grant_format(GRANT_CLIENT_CREDENTIALS, out, sizeof out);
+	grant_type_format(GRANT_CLIENT_CREDENTIALS, out, sizeof out);
 	CHECK_EQ_STR(out, "client_credentials");
-	grant_format(GRANT_ALL, out, sizeof out);
+	grant_type_format(GRANT_ALL, out, sizeof out);
 	CHECK_EQ_STR(out, "authorization_code refresh_token client_credentials");
-	grant_format(GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS, out, sizeof out);
+	grant_type_format(GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS, out, sizeof out);
 	CHECK_EQ_STR(out, "refresh_token client_credentials");
 	/* Unknown bits are ignored. */
-	grant_format(GRANT_AUTHORIZATION_CODE | (1u << 10), out, sizeof out);
+	grant_type_format(GRANT_AUTHORIZATION_CODE | (1u << 10), out, sizeof out);
 	CHECK_EQ_STR(out, "authorization_code");
 	for (unsigned g = 0; g <= GRANT_ALL; g++) {
 		unsigned back = 99;
-		grant_format(g, out, sizeof out);
-		CHECK_EQ_INT(grant_parse(out, &back), JT_OK);
+		grant_type_format(g, out, sizeof out);
+		CHECK_EQ_INT(grant_type_parse(out, &back), JT_OK);
 		CHECK_EQ_INT(back, g);
 	}
 	/* A small buffer: still a string, never overrun. */
 	char small[12];
 	memset(small, 'X', sizeof small);
-	grant_format(GRANT_ALL, small, sizeof small);
+	grant_type_format(GRANT_ALL, small, sizeof small);
 	CHECK(memchr(small, '\0', sizeof small) != NULL);
-	/* grant_of_app. */
+	/* app_grant_types. */
 	struct app a;
 	app_defaults(&a);
 	snprintf(a.grants, sizeof a.grants, "authorization_code refresh_token");
-	CHECK_EQ_INT(grant_of_app(&a), GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN);
+	CHECK_EQ_INT(app_grant_types(&a), GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN);
 	snprintf(a.grants, sizeof a.grants, "authorization_code password");
-	CHECK_EQ_INT(grant_of_app(&a), 0);
+	CHECK_EQ_INT(app_grant_types(&a), 0);
 }
 
 /* ---- redirect URIs ---- */
@@ -598,8 +598,8 @@ TEST(url_add_fits_or_fails)
 
 int main(void)
 {
-	RUN(grant_parse_lists);
-	RUN(grant_format_round_trip);
+	RUN(grant_type_parse_lists);
+	RUN(grant_type_format_round_trip);
 	RUN(redirect_https_anywhere);
 	RUN(redirect_http_only_on_loopback);
 	RUN(redirect_private_schemes);
