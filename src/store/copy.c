@@ -1,75 +1,96 @@
 /* SPDX-License-Identifier: MIT */
-/* store_copy: moves everything from one store to another, backend to
- * backend, table by table in foreign-key order, ids kept, in one
- * transaction on the target. */
-#include "store/store_int.h"
+/* store_copy: moves everything from one store to another, driver to
+ * driver, table by table in foreign-key order (record.c's copy_tables),
+ * ids kept, in one transaction on the target. Each table is read from one
+ * snapshot, a row at a time, and goes through its record: NULL and 0 (or
+ * "") mean the same to every verb, and are written back as they were. */
+#include "store/query.h"
 #include "util/log.h"
+#include "util/mem.h"
 
-#include <string.h>
+#include <stdio.h>
 
-#define COLS(...) (const char *const[]){__VA_ARGS__}, \
-	sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+#define COPY_SQL_BYTES 2048
 
-/* Every table of schema v5, parents first. Roles are seeded by the
- * migrations on both sides and copied as updates would be: skipped. */
-static const struct store_table tables[] = {
-	{"users", COLS("id", "email", "friendly_name", "password_hash", "admin", "disabled",
-		       "created_at"), "id"},
-	{"spaces", COLS("id", "name", "created_at"), "id"},
-	{"memberships", COLS("space_id", "user_id", "role"), "space_id, user_id"},
-	{"pats", COLS("id", "user_id", "name", "token_hash", "display_prefix", "scopes",
-		      "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at"), "id"},
-	{"apps", COLS("id", "client_id", "secret_hash", "name", "redirect_uris", "grants", "scopes",
-		      "public", "access_ttl", "refresh_ttl", "rotate_refresh", "token_format",
-		      "owner_id", "created_at", "secret_rotated_at", "allow_pkce_plain",
-		      "introspect"), "id"},
-	{"auth_codes", COLS("code_hash", "app_id", "user_id", "space_id", "redirect_uri",
-			    "redirect_given", "scopes", "challenge", "challenge_method", "family_id",
-			    "created_at", "expires_at", "used_at"), "code_hash"},
-	{"oauth_tokens", COLS("id", "token_hash", "kind", "app_id", "user_id", "space_id",
-			      "family_id", "scopes", "created_at", "expires_at", "revoked_at",
-			      "rotated_at"), "id"},
-	{"sessions", COLS("session_hash", "user_id", "created_at", "expires_at", "ip"),
-	 "session_hash"},
-	{"signing_keys", COLS("kid", "alg", "sealed_key", "public_jwk", "created_at", "retired_at",
-			      "unpublish_at"), "kid"},
-	{"audit", COLS("id", "at", "actor_id", "actor", "action", "target", "ip", "outcome"), "id"},
-};
-
-struct copy_state {
-	struct store *to;
-	const struct store_table *table;
-	int64_t rows;
-};
-
-static enum jt_status copy_row(void *arg, const struct store_value *v)
+/* The text of table rec's SELECT (for from) or INSERT (for to). */
+static bool copy_sql(const struct store *st, const struct record *rec, bool insert, char *out,
+		     size_t out_len)
 {
-	struct copy_state *cs = arg;
-	cs->rows++;
-	return cs->to->ops->import_row(cs->to, cs->table, v);
+	char cols[COPY_SQL_BYTES / 2], params[COPY_SQL_BYTES / 4], sql[COPY_SQL_BYTES];
+	int w;
+	if (!record_columns(rec, true, false, cols, sizeof cols) ||
+	    !record_columns(rec, true, true, params, sizeof params))
+		return false;
+	if (insert)
+		w = snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES (%s)", rec->table, cols,
+			     params);
+	else
+		w = snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", cols, rec->table,
+			     rec->key);
+	return w > 0 && (size_t)w < sizeof sql && query_translate(st, sql, out, out_len);
+}
+
+/* Copies table i of copy_tables from `from` into the transaction on to. */
+static enum jt_status copy_table(struct store *from, struct store_conn *to, int i, int64_t *rows)
+{
+	const struct record *rec = copy_tables[i];
+	const struct store_driver *d = from->d;
+	char select[COPY_SQL_BYTES], insert[COPY_SQL_BYTES];
+	struct sql_value args[RECORD_MAX_FIELDS];
+	if (!copy_sql(from, rec, false, select, sizeof select) ||
+	    !copy_sql(to->st, rec, true, insert, sizeof insert))
+		return JT_EINVAL;
+	void *row = jt_alloc(rec->size);
+	if (!row)
+		return JT_ENOMEM;
+	struct store_conn *c = d->acquire(from);
+	enum jt_status s = d->begin(c, TXN_READ);
+	if (s == JT_OK)
+		s = d->run(c, -1, select, NULL, 0); /* -1: once, streamed */
+	while (s == JT_OK && (s = d->step(c)) == JT_OK) {
+		record_read(rec, c, row);
+		int n = record_args(rec, row, true, args);
+		s = to->st->d->run(to, COPY_FIRST_ID + i, insert, args, n);
+		to->st->d->finish(to);
+		(*rows)++;
+	}
+	d->finish(c);
+	d->rollback(c); /* read only: nothing to keep */
+	d->release(c);
+	jt_free(row);
+	return s == JT_ENOTFOUND ? JT_OK : s;
 }
 
 enum jt_status store_copy(struct store *from, struct store *to,
 			  void (*progress)(const char *table, int64_t rows))
 {
 	int64_t users = 0;
-	enum jt_status st = store_user_count(to, &users);
-	if (st == JT_OK && users > 0) {
+	enum jt_status s = store_user_count(to, &users);
+	if (s == JT_OK && users > 0) {
 		log_error("store copy: the target already has users; copy into an empty store");
 		return JT_ECONFLICT;
 	}
-	if (st == JT_OK)
-		st = to->ops->import_begin(to);
-	if (st != JT_OK)
-		return st;
-	for (size_t i = 0; st == JT_OK && i < sizeof tables / sizeof tables[0]; i++) {
-		struct copy_state cs = {to, &tables[i], 0};
-		st = from->ops->export_rows(from, &tables[i], copy_row, &cs);
-		if (st == JT_OK && progress)
-			progress(tables[i].name, cs.rows);
-		if (st != JT_OK)
-			log_error("store copy: table %s failed: %s", tables[i].name, jt_status_str(st));
+	if (s != JT_OK)
+		return s;
+	struct store_conn *c = to->d->acquire(to);
+	s = to->d->begin(c, TXN_BULK);
+	for (int i = 0; s == JT_OK && i < COPY_TABLES; i++) {
+		int64_t rows = 0;
+		s = copy_table(from, c, i, &rows);
+		if (s == JT_OK && progress)
+			progress(copy_tables[i]->table, rows);
+		if (s != JT_OK)
+			log_error("store copy: table %s failed: %s", copy_tables[i]->table,
+				  jt_status_str(s));
 	}
-	enum jt_status end = to->ops->import_end(to, st == JT_OK);
-	return st == JT_OK ? end : st;
+	/* Ids the target numbers from now on go past the copied ones. */
+	for (int i = 0; s == JT_OK && to->d->copy_reseed && i < COPY_TABLES; i++)
+		if (copy_tables[i]->generated)
+			s = to->d->copy_reseed(c, copy_tables[i]->table, copy_tables[i]->generated);
+	if (s == JT_OK)
+		s = to->d->commit(c);
+	if (s != JT_OK)
+		to->d->rollback(c);
+	to->d->release(c);
+	return s;
 }

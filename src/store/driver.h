@@ -89,10 +89,8 @@ struct store_driver {
 	enum jt_status (*copy_reseed)(struct store_conn *c, const char *table, const char *column);
 };
 
-struct store_ops; /* store_int.h: the verbs not yet moved */
 struct store {
 	const struct store_driver *d;
-	const struct store_ops *ops;
 	char **sql; /* every statement in the driver's dialect (query.c) */
 	struct store_writer *writer;
 };

@@ -12,7 +12,7 @@
 #include "store/postgres_int.h"
 #include "util/log.h"
 #include "util/mem.h"
-#include "util/time.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +21,6 @@
 #define PG_MIGRATE_LOCK 0x6a65746f6eLL
 
 static const struct store_driver postgres_driver;
-static const struct store_ops postgres_ops;
 
 /* ---- lifecycle ---- */
 
@@ -34,15 +33,14 @@ enum jt_status store_postgres_open(const char *conninfo, int threads, struct sto
 	if (!pg)
 		return JT_ENOMEM;
 	pg->base.d = &postgres_driver;
-	pg->base.ops = &postgres_ops;
 	st = pg_pool_init(pg, conninfo, threads);
 	if (st != JT_OK)
 		goto fail;
 	/* One connection now, so that a wrong location or a database that is
 	 * down is reported at start-up rather than on the first request. */
-	struct pg_slot *c = pg_acquire(pg);
-	st = c->bad ? JT_ESTORE : JT_OK;
-	pg_release(pg, c);
+	struct store_conn *c = pg_acquire(&pg->base);
+	st = pg_slot_of(c)->bad ? JT_ESTORE : JT_OK;
+	pg_release(c);
 	if (st != JT_OK)
 		goto fail;
 	*out = &pg->base;
@@ -70,28 +68,30 @@ static enum jt_status read_version(struct pg_slot *c, int *version)
 	PQclear(r);
 	if (!exists)
 		return st; /* a fresh database: version 0 */
-	st = pg_query(c, "SELECT coalesce(max(version), 0) FROM jeton_schema", LIMIT_PG_WAIT_MS,
-		      &r, "schema version");
-	if (st == JT_OK && PQntuples(r) == 1)
-		*version = (int)pg_col_int(r, 0, 0);
+	st = pg_query(c, "SELECT coalesce(max(version), 0) FROM jeton_schema", LIMIT_PG_WAIT_MS, &r,
+		      "schema version");
+	int64_t v = 0;
+	if (st == JT_OK && PQntuples(r) == 1 &&
+	    text_parse_i64(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), 0, INT32_MAX, &v) ==
+		    JT_OK)
+		*version = (int)v;
 	PQclear(r);
 	return st;
 }
 
 static enum jt_status pg_schema_version(struct store *base, int *version, int *known)
 {
-	struct pg_store *pg = pg_to(base);
-	struct pg_slot *c = pg_acquire(pg);
+	struct store_conn *c = pg_acquire(base);
 	*known = store_postgres_count;
-	enum jt_status st = read_version(c, version);
-	pg_release(pg, c);
+	enum jt_status st = read_version(pg_slot_of(c), version);
+	pg_release(c);
 	return st;
 }
 
 static enum jt_status pg_migrate(struct store *base)
 {
-	struct pg_store *pg = pg_to(base);
-	struct pg_slot *c = pg_acquire(pg);
+	struct store_conn *pooled = pg_acquire(base);
+	struct pg_slot *c = pg_slot_of(pooled);
 	enum jt_status st;
 	int version = 0;
 	char sql[256];
@@ -110,9 +110,10 @@ static enum jt_status pg_migrate(struct store *base)
 		if (st == JT_OK)
 			st = read_version(c, &version);
 		if (st != JT_OK || version >= store_postgres_count) {
-			pg_rollback(c);
+			pg_rollback(pooled);
 			if (st == JT_OK && version > store_postgres_count) {
-				log_error("store schema version %d is newer than this jeton knows (%d)",
+				log_error("store schema version %d is newer than this jeton knows "
+					  "(%d)",
 					  version, store_postgres_count);
 				st = JT_ECONFLICT;
 			}
@@ -122,21 +123,22 @@ static enum jt_status pg_migrate(struct store *base)
 			      "migration");
 		if (st == JT_OK) {
 			snprintf(sql, sizeof sql,
-				 "DELETE FROM jeton_schema; INSERT INTO jeton_schema(version) VALUES (%d)",
+				 "DELETE FROM jeton_schema; INSERT INTO jeton_schema(version) "
+				 "VALUES (%d)",
 				 version + 1);
 			st = pg_query(c, sql, LIMIT_PG_MIGRATE_MS, NULL, "migration version");
 		}
 		if (st == JT_OK)
-			st = pg_commit(c);
+			st = pg_commit(pooled);
 		if (st != JT_OK) {
 			log_error("store migration %d failed", version + 1);
-			pg_rollback(c);
+			pg_rollback(pooled);
 			st = JT_ESTORE;
 			break;
 		}
 		log_info("store migrated to schema version %d", version + 1);
 	}
-	pg_release(pg, c);
+	pg_release(pooled);
 	return st;
 }
 
@@ -146,52 +148,17 @@ static const struct store_driver postgres_driver = {
 	.close = pg_close,
 	.migrate = pg_migrate,
 	.schema_version = pg_schema_version,
-	.acquire = pg_drv_acquire,
-	.release = pg_drv_release,
-	.writer_conn = pg_drv_writer_conn,
-	.run = pg_drv_run,
-	.step = pg_drv_step,
-	.column = pg_drv_column,
-	.changes = pg_drv_changes,
-	.finish = pg_drv_finish,
-	.begin = pg_drv_begin,
-	.commit = pg_drv_commit,
-	.rollback = pg_drv_rollback,
-	.exec = pg_drv_exec,
-	.copy_reseed = pg_drv_copy_reseed,
-};
-
-/* ---- the verbs not yet written once (until they move) ---- */
-
-static const struct store_ops postgres_ops = {
-	.app_insert = pg_app_insert,
-	.app_get = pg_app_get,
-	.app_find_by_client_id = pg_app_find_by_client_id,
-	.app_list = pg_app_list,
-	.app_update = pg_app_update,
-	.app_delete = pg_app_delete,
-	.app_set_secret = pg_app_set_secret,
-	.code_insert = pg_code_insert,
-	.code_get = pg_code_get,
-	.code_redeem = pg_code_redeem,
-	.oauth_insert = pg_oauth_insert,
-	.oauth_find_by_hash = pg_oauth_find_by_hash,
-	.oauth_revoke = pg_oauth_revoke,
-	.oauth_revoke_family = pg_oauth_revoke_family,
-	.oauth_refresh = pg_oauth_refresh,
-	.oauth_insert_async = pg_oauth_insert_async,
-	.code_redeem_async = pg_code_redeem_async,
-	.audit_insert = pg_audit_insert,
-	.audit_list = pg_audit_list,
-	.export_rows = pg_export_rows,
-	.import_begin = pg_import_begin,
-	.import_row = pg_import_row,
-	.import_end = pg_import_end,
-	.key_insert = pg_key_insert,
-	.key_list = pg_key_list,
-	.key_retire_others = pg_key_retire_others,
-	.session_insert = pg_session_insert,
-	.session_find = pg_session_find,
-	.session_delete = pg_session_delete,
-	.session_delete_user = pg_session_delete_user,
+	.acquire = pg_acquire,
+	.release = pg_release,
+	.writer_conn = pg_writer_conn,
+	.run = pg_run,
+	.step = pg_step,
+	.column = pg_column,
+	.changes = pg_changes,
+	.finish = pg_finish,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.exec = pg_exec,
+	.copy_reseed = pg_copy_reseed,
 };

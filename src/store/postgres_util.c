@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PG_MESSAGE_BYTES 256     /* one logged server message */
-#define PG_CONNECT_LOG_MS 1000   /* while the server is down, one "cannot connect" line per second */
+#define PG_MESSAGE_BYTES  256  /* one logged server message */
+#define PG_CONNECT_LOG_MS 1000 /* while the server is down, one "cannot connect" line per second */
 
 struct pg_store *pg_to(struct store *st)
 {
@@ -30,53 +30,6 @@ struct pg_store *pg_to(struct store *st)
 struct pg_slot *pg_slot_of(struct store_conn *c)
 {
 	return (struct pg_slot *)c;
-}
-
-/* ---- parameters ---- */
-
-static int param_next(struct pg_params *p)
-{
-	/* A statement with more parameters than this is a bug; the server
-	 * refuses the short bind with an error, so it cannot go unnoticed. */
-	if (p->n >= LIMIT_PG_PARAMS)
-		return -1;
-	return p->n++;
-}
-
-void pg_param_int(struct pg_params *p, int64_t v)
-{
-	int i = param_next(p);
-	if (i < 0)
-		return;
-	snprintf(p->ints[i], sizeof p->ints[i], "%lld", (long long)v);
-	p->values[i] = p->ints[i];
-	p->lengths[i] = 0;
-	p->formats[i] = 0;
-}
-
-void pg_param_text(struct pg_params *p, const char *v)
-{
-	int i = param_next(p);
-	if (i < 0)
-		return;
-	p->values[i] = v; /* NULL is SQL NULL */
-	p->lengths[i] = 0;
-	p->formats[i] = 0;
-}
-
-void pg_param_bytes(struct pg_params *p, const void *v, size_t v_len)
-{
-	int i = param_next(p);
-	if (i < 0)
-		return;
-	p->values[i] = v ? v : ""; /* empty, not NULL: a NULL value would be SQL NULL */
-	p->lengths[i] = (int)v_len;
-	p->formats[i] = 1; /* binary: the bytes as they are, no escaping */
-}
-
-void pg_param_null(struct pg_params *p)
-{
-	pg_param_text(p, NULL);
 }
 
 /* ---- messages ---- */
@@ -113,7 +66,7 @@ static bool connection_gone(PGconn *conn, const PGresult *r, const char *state)
 	       (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0));
 }
 
-enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what)
+static enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what)
 {
 	char msg[PG_MESSAGE_BYTES];
 	ExecStatusType rs = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -138,7 +91,7 @@ enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what)
 	if (strcmp(state, "23505") == 0)
 		return JT_ECONFLICT; /* unique_violation */
 	if (strncmp(state, "23", 2) == 0)
-		return JT_EINVAL;    /* foreign key, not null: like SQLite's other constraints */
+		return JT_EINVAL; /* foreign key, not null: like SQLite's other constraints */
 	if (strncmp(state, "22", 2) == 0) {
 		/* Data exceptions quote the offending value: the state alone. */
 		log_warn("postgres: %s: invalid value (SQLSTATE %s)", what, state);
@@ -148,7 +101,7 @@ enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what)
 	return JT_ESTORE;
 }
 
-PGresult *pg_next_result(struct pg_slot *c, int64_t deadline_ms, bool *timed_out)
+static PGresult *next_result(struct pg_slot *c, int64_t deadline_ms, bool *timed_out)
 {
 	while (PQisBusy(c->conn)) {
 		int sock = PQsocket(c->conn);
@@ -183,7 +136,7 @@ static PGresult *await_result(struct pg_slot *c, int timeout_ms, bool *timed_out
 	PGresult *keep = NULL, *r;
 	*timed_out = false;
 	for (;;) {
-		r = pg_next_result(c, deadline, timed_out);
+		r = next_result(c, deadline, timed_out);
 		if (!r)
 			break;
 		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
@@ -200,8 +153,8 @@ static PGresult *await_result(struct pg_slot *c, int timeout_ms, bool *timed_out
 	return keep;
 }
 
-enum jt_status pg_finish(struct pg_slot *c, int sent, int timeout_ms, PGresult **res,
-			 const char *what)
+static enum jt_status await_reply(struct pg_slot *c, int sent, int timeout_ms, PGresult **res,
+				  const char *what)
 {
 	PGresult *r = NULL;
 	bool timed_out = false;
@@ -247,7 +200,6 @@ static enum jt_status slot_setup(struct pg_slot *c)
 		 LIMIT_PG_STATEMENT_MS, LIMIT_PG_STATEMENT_MS);
 	PQsetNoticeProcessor(c->conn, notice_drop, NULL);
 	memset(c->prepared, 0, sizeof c->prepared);
-	memset(c->q_prepared, 0, sizeof c->q_prepared);
 	c->bad = false;
 	c->lost = false;
 	enum jt_status st = pg_query(c, sql, LIMIT_PG_WAIT_MS, NULL, "session set-up");
@@ -350,7 +302,7 @@ void pg_pool_free(struct pg_store *pg)
 	pthread_mutex_destroy(&pg->mu);
 }
 
-struct pg_slot *pg_acquire(struct pg_store *pg)
+static struct pg_slot *slot_acquire(struct pg_store *pg)
 {
 	pthread_mutex_lock(&pg->mu);
 	while (pg->nidle == 0)
@@ -363,7 +315,7 @@ struct pg_slot *pg_acquire(struct pg_store *pg)
 	return c;
 }
 
-void pg_release(struct pg_store *pg, struct pg_slot *c)
+static void slot_release(struct pg_store *pg, struct pg_slot *c)
 {
 	pthread_mutex_lock(&pg->mu);
 	if (c->lost) {
@@ -384,113 +336,10 @@ enum jt_status pg_query(struct pg_slot *c, const char *sql, int timeout_ms, PGre
 		*res = NULL;
 	if (c->bad)
 		return JT_ESTORE; /* already reported when it broke or failed to connect */
-	return pg_finish(c, PQsendQuery(c->conn, sql), timeout_ms, res, what);
+	return await_reply(c, PQsendQuery(c->conn, sql), timeout_ms, res, what);
 }
 
-enum jt_status pg_exec(struct pg_slot *c, enum pg_stmt_id id, const char *sql,
-		       const struct pg_params *p, PGresult **res, const char *what)
-{
-	char name[16];
-	*res = NULL;
-	if (c->bad)
-		return JT_ESTORE;
-	snprintf(name, sizeof name, "jt%d", (int)id);
-	if (!c->prepared[id]) {
-		/* Parameter types are inferred; SQL casts ($2::bigint) settle the
-		 * ambiguous ones. */
-		enum jt_status st = pg_finish(c, PQsendPrepare(c->conn, name, sql, 0, NULL),
-					      LIMIT_PG_WAIT_MS, NULL, what);
-		if (st != JT_OK)
-			return st;
-		c->prepared[id] = true;
-	}
-	int sent = PQsendQueryPrepared(c->conn, name, p ? p->n : 0, p ? p->values : NULL,
-				       p ? p->lengths : NULL, p ? p->formats : NULL, 0);
-	return pg_finish(c, sent, LIMIT_PG_WAIT_MS, res, what);
-}
-
-enum jt_status pg_exec_done(struct pg_slot *c, enum pg_stmt_id id, const char *sql,
-			    const struct pg_params *p, const char *what, int64_t *changes)
-{
-	PGresult *r = NULL;
-	enum jt_status st = pg_exec(c, id, sql, p, &r, what);
-	if (changes) {
-		const char *tuples = r ? PQcmdTuples(r) : "";
-		*changes = 0;
-		if (*tuples)
-			text_parse_i64(tuples, strlen(tuples), 0, INT64_MAX, changes);
-	}
-	PQclear(r);
-	return st;
-}
-
-enum jt_status pg_exec_row(struct pg_slot *c, enum pg_stmt_id id, const char *sql,
-			   const struct pg_params *p, PGresult **res, const char *what)
-{
-	enum jt_status st = pg_exec(c, id, sql, p, res, what);
-	if (st == JT_OK && PQntuples(*res) < 1) {
-		PQclear(*res);
-		*res = NULL;
-		st = JT_ENOTFOUND;
-	}
-	return st;
-}
-
-enum jt_status pg_collect(struct pg_slot *c, enum pg_stmt_id id, const char *sql,
-			  const struct pg_params *p, size_t elem_size,
-			  void (*read)(const PGresult *, int, void *), void **items, size_t *n,
-			  const char *what)
-{
-	PGresult *r = NULL;
-	char *arr = NULL;
-	enum jt_status st = pg_exec(c, id, sql, p, &r, what);
-
-	*items = NULL;
-	*n = 0;
-	if (st != JT_OK)
-		goto out;
-	int rows = PQntuples(r);
-	if (rows == 0)
-		goto out;
-	arr = jt_calloc((size_t)rows, elem_size);
-	if (!arr) {
-		st = JT_ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < rows; i++)
-		read(r, i, arr + (size_t)i * elem_size);
-	*items = arr;
-	*n = (size_t)rows;
-out:
-	PQclear(r);
-	return st;
-}
-
-enum jt_status pg_lookup(struct pg_store *pg, enum pg_stmt_id id, const char *sql, int64_t key,
-			 const char *text_key, void (*read)(const PGresult *, int, void *),
-			 void *out)
-{
-	struct pg_params p = {0};
-	PGresult *r = NULL;
-	if (text_key)
-		pg_param_text(&p, text_key);
-	else
-		pg_param_int(&p, key);
-	struct pg_slot *c = pg_acquire(pg);
-	enum jt_status st = pg_exec_row(c, id, sql, &p, &r, "look-up");
-	if (st == JT_OK)
-		read(r, 0, out);
-	PQclear(r);
-	pg_release(pg, c);
-	return st;
-}
-
-enum jt_status pg_begin(struct pg_slot *c)
-{
-	return pg_query(c, "BEGIN", LIMIT_PG_WAIT_MS, NULL, "begin");
-}
-
-enum jt_status pg_commit(struct pg_slot *c)
+static enum jt_status slot_commit(struct pg_slot *c)
 {
 	PGresult *r = NULL;
 	enum jt_status st = pg_query(c, "COMMIT", LIMIT_PG_WAIT_MS, &r, "commit");
@@ -503,85 +352,12 @@ enum jt_status pg_commit(struct pg_slot *c)
 	return st;
 }
 
-void pg_rollback(struct pg_slot *c)
+static void slot_rollback(struct pg_slot *c)
 {
 	if (c->bad || PQtransactionStatus(c->conn) == PQTRANS_IDLE)
 		return;
 	if (pg_query(c, "ROLLBACK", LIMIT_PG_WAIT_MS, NULL, "rollback") != JT_OK)
 		c->bad = true; /* still in a transaction: reset before the next use */
-}
-
-/* ---- columns ---- */
-
-int64_t pg_col_int(const PGresult *r, int row, int col)
-{
-	int64_t v = 0;
-	if (PQgetisnull(r, row, col))
-		return 0;
-	const char *s = PQgetvalue(r, row, col);
-	if (text_parse_i64(s, (size_t)PQgetlength(r, row, col), INT64_MIN, INT64_MAX, &v) != JT_OK)
-		return 0;
-	return v;
-}
-
-bool pg_col_bool(const PGresult *r, int row, int col)
-{
-	return pg_col_int(r, row, col) != 0;
-}
-
-void pg_col_text(const PGresult *r, int row, int col, char *out, size_t out_len)
-{
-	size_t n = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
-	if (n >= out_len)
-		n = out_len - 1;
-	if (n)
-		memcpy(out, PQgetvalue(r, row, col), n);
-	out[n] = '\0';
-}
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decodes the text form of a bytea (bytea_output = 'hex', set on every
- * session: \x and two hex digits a byte) into out; its length, or -1 if it
- * is not that form or longer than out_len. */
-static long decode_bytea(const PGresult *r, int row, int col, uint8_t *out, size_t out_len)
-{
-	const char *s = PQgetvalue(r, row, col);
-	size_t len = (size_t)PQgetlength(r, row, col);
-	if (len < 2 || len % 2 || s[0] != '\\' || s[1] != 'x' || (len - 2) / 2 > out_len)
-		return -1;
-	for (size_t i = 0; i < (len - 2) / 2; i++) {
-		int hi = hex_value(s[2 + 2 * i]), lo = hex_value(s[3 + 2 * i]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)((len - 2) / 2);
-}
-
-bool pg_col_hash(const PGresult *r, int row, int col, uint8_t out[STORE_HASH_LEN])
-{
-	if (!PQgetisnull(r, row, col) &&
-	    PQgetlength(r, row, col) == 2 + 2 * STORE_HASH_LEN &&
-	    decode_bytea(r, row, col, out, STORE_HASH_LEN) == STORE_HASH_LEN)
-		return true;
-	memset(out, 0, STORE_HASH_LEN);
-	return false;
-}
-
-size_t pg_col_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t out_len)
-{
-	long n = PQgetisnull(r, row, col) ? -1 : decode_bytea(r, row, col, out, out_len);
-	return n < 0 ? 0 : (size_t)n;
 }
 
 /* ---- the driver interface ---- */
@@ -594,17 +370,17 @@ size_t pg_col_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t ou
 #define PG_OID_INT4  23
 #define PG_OID_TEXT  25
 
-struct store_conn *pg_drv_acquire(struct store *base)
+struct store_conn *pg_acquire(struct store *base)
 {
-	return &pg_acquire(pg_to(base))->base;
+	return &slot_acquire(pg_to(base))->base;
 }
 
-void pg_drv_release(struct store_conn *c)
+void pg_release(struct store_conn *c)
 {
-	pg_release(pg_slot_of(c)->pg, pg_slot_of(c));
+	slot_release(pg_slot_of(c)->pg, pg_slot_of(c));
 }
 
-struct store_conn *pg_drv_writer_conn(struct store *base)
+struct store_conn *pg_writer_conn(struct store *base)
 {
 	struct pg_store *pg = pg_to(base);
 	struct pg_slot *c = &pg->writer;
@@ -634,7 +410,7 @@ static void pg_args_fill(struct pg_args *a, const struct sql_value *args, int na
 {
 	for (int i = 0; i < nargs; i++) {
 		const struct sql_value *v = &args[i];
-		a->types[i] = v->type == SQL_INT ? PG_OID_INT8
+		a->types[i] = v->type == SQL_INT    ? PG_OID_INT8
 			      : v->type == SQL_TEXT ? PG_OID_TEXT
 						    : PG_OID_BYTEA;
 		a->formats[i] = v->type == SQL_INT ? 0 : 1;
@@ -647,15 +423,16 @@ static void pg_args_fill(struct pg_args *a, const struct sql_value *args, int na
 			a->values[i] = a->ints[i];
 		} else {
 			a->values[i] = v->p ? v->p : "";
-			a->lengths[i] = (int)(v->type == SQL_TEXT && !v->len ? strlen(v->p) : v->len);
+			a->lengths[i] =
+				(int)(v->type == SQL_TEXT && !v->len ? strlen(v->p) : v->len);
 		}
 	}
 }
 
 static enum jt_status stream_next(struct pg_slot *c);
 
-enum jt_status pg_drv_run(struct store_conn *base, int id, const char *sql,
-			  const struct sql_value *args, int nargs)
+enum jt_status pg_run(struct store_conn *base, int id, const char *sql,
+		      const struct sql_value *args, int nargs)
 {
 	struct pg_slot *c = pg_slot_of(base);
 	struct pg_args a;
@@ -674,22 +451,22 @@ enum jt_status pg_drv_run(struct store_conn *base, int id, const char *sql,
 	pg_args_fill(&a, args, nargs);
 	if (id >= 0) {
 		snprintf(name, sizeof name, "q%d", id);
-		if (!c->q_prepared[id]) {
+		if (!c->prepared[id]) {
 			enum jt_status st =
-				pg_finish(c, PQsendPrepare(c->conn, name, sql, nargs, a.types),
-					  LIMIT_PG_WAIT_MS, NULL, what);
+				await_reply(c, PQsendPrepare(c->conn, name, sql, nargs, a.types),
+					    LIMIT_PG_WAIT_MS, NULL, what);
 			if (st != JT_OK)
 				return st;
-			c->q_prepared[id] = true;
+			c->prepared[id] = true;
 		}
 		sent = PQsendQueryPrepared(c->conn, name, nargs, a.values, a.lengths, a.formats, 1);
-		return pg_finish(c, sent, LIMIT_PG_WAIT_MS, &c->res, what);
+		return await_reply(c, sent, LIMIT_PG_WAIT_MS, &c->res, what);
 	}
 	/* Once (store copy): a row at a time, so a big table is never held
 	 * in memory whole. */
 	sent = PQsendQueryParams(c->conn, sql, nargs, a.types, a.values, a.lengths, a.formats, 1);
 	if (!sent || !PQsetSingleRowMode(c->conn))
-		return pg_finish(c, 0, LIMIT_PG_WAIT_MS, NULL, what);
+		return await_reply(c, 0, LIMIT_PG_WAIT_MS, NULL, what);
 	c->streaming = true;
 	c->stream_open = true;
 	enum jt_status st = stream_next(c);
@@ -706,7 +483,7 @@ static enum jt_status stream_next(struct pg_slot *c)
 	c->row = -1;
 	if (!c->stream_open)
 		return JT_ENOTFOUND;
-	PGresult *r = pg_next_result(c, time_mono_ms() + LIMIT_PG_MIGRATE_MS, &timed_out);
+	PGresult *r = next_result(c, time_mono_ms() + LIMIT_PG_MIGRATE_MS, &timed_out);
 	if (timed_out) {
 		log_error("postgres: no reply within %d ms", LIMIT_PG_MIGRATE_MS);
 		c->bad = true;
@@ -718,7 +495,7 @@ static enum jt_status stream_next(struct pg_slot *c)
 	}
 	enum jt_status st = pg_map(c, r, "statement");
 	c->res = r; /* the end: its command tag tells the rows a write touched */
-	while (!c->bad && (r = pg_next_result(c, time_mono_ms() + LIMIT_PG_WAIT_MS, &timed_out)))
+	while (!c->bad && (r = next_result(c, time_mono_ms() + LIMIT_PG_WAIT_MS, &timed_out)))
 		PQclear(r); /* the NULL that ends the command */
 	c->stream_open = false;
 	if (timed_out)
@@ -726,7 +503,7 @@ static enum jt_status stream_next(struct pg_slot *c)
 	return st == JT_OK ? JT_ENOTFOUND : st;
 }
 
-enum jt_status pg_drv_step(struct store_conn *base)
+enum jt_status pg_step(struct store_conn *base)
 {
 	struct pg_slot *c = pg_slot_of(base);
 	if (!c->res)
@@ -755,7 +532,7 @@ static int64_t binary_int(const unsigned char *p, int len)
 	return (int64_t)v;
 }
 
-struct sql_value pg_drv_column(struct store_conn *base, int i)
+struct sql_value pg_column(struct store_conn *base, int i)
 {
 	struct pg_slot *c = pg_slot_of(base);
 	struct sql_value v = {.type = SQL_TEXT};
@@ -783,7 +560,7 @@ struct sql_value pg_drv_column(struct store_conn *base, int i)
 	return v;
 }
 
-int64_t pg_drv_changes(struct store_conn *base)
+int64_t pg_changes(struct store_conn *base)
 {
 	struct pg_slot *c = pg_slot_of(base);
 	const char *tuples = c->res ? PQcmdTuples(c->res) : "";
@@ -793,7 +570,7 @@ int64_t pg_drv_changes(struct store_conn *base)
 	return n;
 }
 
-void pg_drv_finish(struct store_conn *base)
+void pg_finish(struct store_conn *base)
 {
 	struct pg_slot *c = pg_slot_of(base);
 	PQclear(c->res);
@@ -806,7 +583,7 @@ void pg_drv_finish(struct store_conn *base)
 	c->streaming = false;
 }
 
-enum jt_status pg_drv_begin(struct store_conn *base, enum txn_kind kind)
+enum jt_status pg_begin(struct store_conn *base, enum txn_kind kind)
 {
 	static const char *const sql[] = {
 		[TXN_WRITE] = "BEGIN",
@@ -818,29 +595,30 @@ enum jt_status pg_drv_begin(struct store_conn *base, enum txn_kind kind)
 	struct pg_slot *c = pg_slot_of(base);
 	enum jt_status st = pg_query(c, sql[kind], LIMIT_PG_WAIT_MS, NULL, "begin");
 	if (st != JT_OK)
-		pg_rollback(c);
+		slot_rollback(c);
 	return st;
 }
 
-enum jt_status pg_drv_commit(struct store_conn *base)
+enum jt_status pg_commit(struct store_conn *base)
 {
-	return pg_commit(pg_slot_of(base));
+	return slot_commit(pg_slot_of(base));
 }
 
-void pg_drv_rollback(struct store_conn *base)
+void pg_rollback(struct store_conn *base)
 {
-	pg_rollback(pg_slot_of(base));
+	slot_rollback(pg_slot_of(base));
 }
 
-enum jt_status pg_drv_exec(struct store_conn *base, const char *sql)
+enum jt_status pg_exec(struct store_conn *base, const char *sql)
 {
 	return pg_query(pg_slot_of(base), sql, LIMIT_PG_WAIT_MS, NULL, sql);
 }
 
-enum jt_status pg_drv_copy_reseed(struct store_conn *base, const char *table, const char *column)
+enum jt_status pg_copy_reseed(struct store_conn *base, const char *table, const char *column)
 {
 	char sql[256];
-	snprintf(sql, sizeof sql, "SELECT setval(pg_get_serial_sequence('%s', '%s'), max(%s)) FROM %s",
-		 table, column, column, table);
+	snprintf(sql, sizeof sql,
+		 "SELECT setval(pg_get_serial_sequence('%s', '%s'), max(%s)) FROM %s", table,
+		 column, column, table);
 	return pg_query(pg_slot_of(base), sql, LIMIT_PG_MIGRATE_MS, NULL, "copy sequences");
 }

@@ -41,8 +41,8 @@ struct record {
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
 	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key;
 /* Every table store copy moves, parents first. */
-extern const struct record *const copy_tables[];
-extern const int copy_ntables;
+#define COPY_TABLES 10
+extern const struct record *const copy_tables[COPY_TABLES];
 
 /* Fills out (rec->size bytes, zeroed first) from the row c is on. */
 void record_read(const struct record *rec, struct store_conn *c, void *out);
@@ -108,6 +108,11 @@ enum query {
 	Q_KEY_RETIRE,
 	Q_COUNT
 };
+
+/* Statement ids a driver caches: the queries, then store copy's INSERT of
+ * each of copy_tables. */
+#define COPY_FIRST_ID Q_COUNT
+#define QUERY_IDS     (Q_COUNT + COPY_TABLES)
 
 /* Builds st->sql: every statement in the driver's dialect. */
 enum jt_status query_build(struct store *st);

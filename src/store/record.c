@@ -175,10 +175,9 @@ const struct record rec_key = {"signing_keys", "kid", NULL, sizeof(struct signin
 			       FIELDS(key_fields)};
 
 /* Roles are seeded by the migrations on both drivers: not copied. */
-const struct record *const copy_tables[] = {
+const struct record *const copy_tables[COPY_TABLES] = {
 	&rec_user, &rec_space, &rec_membership_row, &rec_pat, &rec_app,
 	&rec_code, &rec_token, &rec_session,        &rec_key, &rec_audit};
-const int copy_ntables = (int)(sizeof copy_tables / sizeof copy_tables[0]);
 
 static void read_field(const struct field *f, const struct sql_value *v, char *base)
 {

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 static const struct store_driver sqlite_driver;
-static const struct store_ops sqlite_ops;
 
 /* ---- lifecycle ---- */
 
@@ -40,7 +39,8 @@ static enum jt_status create_private(const char *path)
 		return JT_ESTORE;
 	}
 	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-		log_warn("the store %s is readable by others: chmod 600 it and its -wal and -shm files",
+		log_warn("the store %s is readable by others: chmod 600 it and its -wal and -shm "
+			 "files",
 			 path);
 	return JT_OK;
 }
@@ -54,7 +54,6 @@ enum jt_status store_sqlite_open(const char *path, int threads, struct store **o
 	if (!sq)
 		return JT_ENOMEM;
 	sq->base.d = &sqlite_driver;
-	sq->base.ops = &sqlite_ops;
 	pthread_mutex_init(&sq->mu, NULL);
 	pthread_cond_init(&sq->freed, NULL);
 	pthread_mutex_init(&sq->wal_mu, NULL);
@@ -117,18 +116,17 @@ static enum jt_status read_version(struct conn *c, int *version)
 
 static enum jt_status sq_schema_version(struct store *base, int *version, int *known)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
+	struct store_conn *c = sq_acquire(base);
 	*known = store_sqlite_count;
-	enum jt_status st = read_version(c, version);
-	sq_release(sq, c);
+	enum jt_status st = read_version(sq_conn(c), version);
+	sq_release(c);
 	return st;
 }
 
 static enum jt_status sq_migrate(struct store *base)
 {
-	struct sqlite_store *sq = sq_to(base);
-	struct conn *c = sq_acquire(sq);
+	struct store_conn *pooled = sq_acquire(base);
+	struct conn *c = sq_conn(pooled);
 	enum jt_status st;
 	int version = 0;
 	char *err = NULL;
@@ -143,7 +141,8 @@ static enum jt_status sq_migrate(struct store *base)
 		if (st != JT_OK || version >= store_sqlite_count) {
 			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 			if (st == JT_OK && version > store_sqlite_count) {
-				log_error("store schema version %d is newer than this jeton knows (%d)",
+				log_error("store schema version %d is newer than this jeton knows "
+					  "(%d)",
 					  version, store_sqlite_count);
 				st = JT_ECONFLICT;
 			}
@@ -165,7 +164,7 @@ static enum jt_status sq_migrate(struct store *base)
 		}
 		log_info("store migrated to schema version %d", version + 1);
 	}
-	sq_release(sq, c);
+	sq_release(pooled);
 	return st;
 }
 
@@ -185,53 +184,18 @@ static const struct store_driver sqlite_driver = {
 	.migrate = sq_migrate,
 	.schema_version = sq_schema_version,
 	.health = sq_health,
-	.acquire = sq_drv_acquire,
-	.release = sq_drv_release,
-	.writer_conn = sq_drv_writer_conn,
-	.run = sq_drv_run,
-	.step = sq_drv_step,
-	.column = sq_drv_column,
-	.changes = sq_drv_changes,
-	.finish = sq_drv_finish,
-	.begin = sq_drv_begin,
-	.commit = sq_drv_commit,
-	.rollback = sq_drv_rollback,
-	.exec = sq_drv_exec,
+	.acquire = sq_acquire,
+	.release = sq_release,
+	.writer_conn = sq_writer_conn,
+	.run = sq_run,
+	.step = sq_step,
+	.column = sq_column,
+	.changes = sq_changes,
+	.finish = sq_finish,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.exec = sq_exec,
 	.writes_limited = sq_writes_limited,
 	.between_batches = sq_wal_between_batches,
-};
-
-/* ---- the verbs not yet written once (until they move) ---- */
-
-static const struct store_ops sqlite_ops = {
-	.app_insert = sq_app_insert,
-	.app_get = sq_app_get,
-	.app_find_by_client_id = sq_app_find_by_client_id,
-	.app_list = sq_app_list,
-	.app_update = sq_app_update,
-	.app_delete = sq_app_delete,
-	.app_set_secret = sq_app_set_secret,
-	.code_insert = sq_code_insert,
-	.code_get = sq_code_get,
-	.code_redeem = sq_code_redeem,
-	.oauth_insert = sq_oauth_insert,
-	.oauth_find_by_hash = sq_oauth_find_by_hash,
-	.oauth_revoke = sq_oauth_revoke,
-	.oauth_revoke_family = sq_oauth_revoke_family,
-	.oauth_refresh = sq_oauth_refresh,
-	.oauth_insert_async = sq_oauth_insert_async,
-	.code_redeem_async = sq_code_redeem_async,
-	.export_rows = sq_export_rows,
-	.import_begin = sq_import_begin,
-	.import_row = sq_import_row,
-	.import_end = sq_import_end,
-	.audit_insert = sq_audit_insert,
-	.audit_list = sq_audit_list,
-	.key_insert = sq_key_insert,
-	.key_list = sq_key_list,
-	.key_retire_others = sq_key_retire_others,
-	.session_insert = sq_session_insert,
-	.session_find = sq_session_find,
-	.session_delete = sq_session_delete,
-	.session_delete_user = sq_session_delete_user,
 };

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite backend's plumbing: connection set-up, the pool, prepared
- * statements kept per connection, and row helpers. */
+/* The SQLite driver's plumbing: connection set-up, the pool, statements
+ * prepared once per connection and run with typed parameters, rows and
+ * transactions (driver.h). */
 #include "store/sqlite_int.h"
 #include "util/log.h"
 #include "util/mem.h"
 
 #include <stdio.h>
 #include <string.h>
-
-
-
 
 struct sqlite_store *sq_to(struct store *st)
 {
@@ -19,22 +17,6 @@ struct sqlite_store *sq_to(struct store *st)
 struct conn *sq_conn(struct store_conn *c)
 {
 	return (struct conn *)c;
-}
-
-/* Old statements that take access away (sqlite_oauth.c). */
-static bool takes_access_away(enum stmt_id id)
-{
-	switch (id) {
-	case ST_OTOKEN_REVOKE:
-	case ST_OTOKEN_REVOKE_FAMILY:
-	case ST_SESSION_DELETE:
-	case ST_SESSION_DELETE_USER:
-	case ST_APP_DELETE:
-	case ST_APP_SET_SECRET:
-		return true;
-	default:
-		return false;
-	}
 }
 
 enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what)
@@ -71,8 +53,8 @@ enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char
 	c->base.st = &sq->base;
 	c->sq = sq;
 	int rc = sqlite3_open_v2(path, &c->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+					 SQLITE_OPEN_EXRESCODE,
 				 NULL);
 	if (rc != SQLITE_OK) {
 		log_error("sqlite: cannot open %s: %s", path,
@@ -92,202 +74,40 @@ enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char
 
 void sq_conn_teardown(struct conn *c)
 {
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(c->stmt[i]);
-	for (int i = 0; i < Q_COUNT; i++)
+	for (int i = 0; i < QUERY_IDS; i++)
 		sqlite3_finalize(c->q[i]);
 	sqlite3_close(c->db);
 }
 
-struct conn *sq_acquire(struct sqlite_store *sq)
+/* ---- the pool ---- */
+
+struct store_conn *sq_acquire(struct store *base)
 {
+	struct sqlite_store *sq = sq_to(base);
 	pthread_mutex_lock(&sq->mu);
 	while (sq->nidle == 0)
 		pthread_cond_wait(&sq->freed, &sq->mu);
 	struct conn *c = &sq->conns[sq->idle[--sq->nidle]];
 	pthread_mutex_unlock(&sq->mu);
-	return c;
+	return &c->base;
 }
 
-void sq_release(struct sqlite_store *sq, struct conn *c)
+void sq_release(struct store_conn *base)
 {
+	struct conn *c = sq_conn(base);
+	struct sqlite_store *sq = c->sq;
 	pthread_mutex_lock(&sq->mu);
 	sq->idle[sq->nidle++] = (int)(c - sq->conns);
 	pthread_cond_signal(&sq->freed);
 	pthread_mutex_unlock(&sq->mu);
 }
 
-/* The prepared statement id on c, reset and unbound, or NULL (also for a
- * write the full disk refuses). */
-sqlite3_stmt *sq_stmt(struct conn *c, enum stmt_id id, const char *sql)
-{
-	if (!c->stmt[id]) {
-		int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-					    &c->stmt[id], NULL);
-		if (rc != SQLITE_OK) {
-			log_error("sqlite: prepare: %s", sqlite3_errmsg(c->db));
-			return NULL;
-		}
-	}
-	if (!sq_disk_allows(c->sq, takes_access_away(id)) && !sqlite3_stmt_readonly(c->stmt[id]))
-		return NULL;
-	sqlite3_reset(c->stmt[id]);
-	sqlite3_clear_bindings(c->stmt[id]);
-	return c->stmt[id];
-}
-
-void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t out_len)
-{
-	const unsigned char *v = sqlite3_column_text(s, i);
-	size_t n = v ? (size_t)sqlite3_column_bytes(s, i) : 0;
-	if (n >= out_len)
-		n = out_len - 1;
-	if (n)
-		memcpy(out, v, n);
-	out[n] = '\0';
-}
-
-/* True if s, a write outside a transaction, commits by itself and may run
- * while the disk is full. */
-static bool may_retry(struct conn *c, sqlite3_stmt *s)
-{
-	for (int i = 0; i < ST_COUNT; i++)
-		if (c->stmt[i] == s)
-			return sq_disk_allows(c->sq, takes_access_away((enum stmt_id)i));
-	return false;
-}
-
-/* Runs a statement that returns no rows. changes: rows touched, or NULL. */
-enum jt_status sq_exec_done(struct conn *c, sqlite3_stmt *s, const char *what, int *changes)
-{
-	bool commits = sqlite3_get_autocommit(c->db) && !sqlite3_stmt_readonly(s);
-	int rc = sqlite3_step(s);
-	/* Failed for want of space and released the reserve: once more. */
-	if (commits && sq_disk_note(c->sq, c->db, rc) && may_retry(c, s)) {
-		sqlite3_reset(s);
-		rc = sqlite3_step(s);
-		sq_disk_note(c->sq, c->db, rc);
-	}
-	enum jt_status st = rc == SQLITE_DONE ? JT_OK : sq_map_rc(c->db, rc, what);
-	if (rc == SQLITE_ROW)
-		st = JT_OK;
-	if (changes)
-		*changes = sqlite3_changes(c->db);
-	sqlite3_reset(s);
-	return st;
-}
-
-/* Steps s once: JT_OK with a row, JT_ENOTFOUND without. */
-enum jt_status sq_step_row(struct conn *c, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		return JT_OK;
-	if (rc == SQLITE_DONE)
-		return JT_ENOTFOUND;
-	return sq_map_rc(c->db, rc, what);
-}
-
-/* Collects every row of s into a fresh array of elem_size records filled by
- * read. The caller owns *items (store_list_free). */
-enum jt_status sq_collect(struct conn *c, sqlite3_stmt *s, size_t elem_size,
-			      void (*read)(sqlite3_stmt *, void *), void **items, size_t *n,
-			      const char *what)
-{
-	enum jt_status st = JT_OK;
-	size_t cap = 0, len = 0;
-	char *arr = NULL;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			char *grown = jt_realloc(arr, ncap * elem_size);
-			if (!grown) {
-				st = JT_ENOMEM;
-				goto out;
-			}
-			arr = grown;
-			cap = ncap;
-		}
-		read(s, arr + len * elem_size);
-		len++;
-	}
-	if (rc != SQLITE_DONE)
-		st = sq_map_rc(c->db, rc, what);
-out:
-	sqlite3_reset(s);
-	if (st != JT_OK) {
-		jt_free(arr);
-		arr = NULL;
-		len = 0;
-	}
-	*items = arr;
-	*n = len;
-	return st;
-}
-
-enum jt_status sq_begin(struct conn *c)
-{
-	int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		sq_disk_note(c->sq, c->db, rc); /* the write lock stays taken */
-	return sq_map_rc(c->db, rc, "begin");
-}
-
-enum jt_status sq_commit(struct conn *c)
-{
-	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-	sq_disk_note(c->sq, c->db, rc);
-	return sq_map_rc(c->db, rc, "commit");
-}
-
-void sq_rollback(struct conn *c)
-{
-	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-enum jt_status sq_lookup(struct sqlite_store *sq, enum stmt_id id, const char *sql, int64_t key,
-			 const char *text_key, void (*read)(sqlite3_stmt *, void *), void *out)
-{
-	struct conn *c = sq_acquire(sq);
-	enum jt_status st = JT_ESTORE;
-	sqlite3_stmt *s = sq_stmt(c, id, sql);
-	if (s) {
-		if (text_key)
-			sq_bind_text(s, 1, text_key);
-		else
-			sqlite3_bind_int64(s, 1, key);
-		st = sq_step_row(c, s, sql);
-		if (st == JT_OK)
-			read(s, out);
-		sqlite3_reset(s);
-	}
-	sq_release(sq, c);
-	return st;
-}
-
-/* ---- the driver interface: connections and statements ---- */
-
-struct store_conn *sq_drv_acquire(struct store *base)
-{
-	return &sq_acquire(sq_to(base))->base;
-}
-
-void sq_drv_release(struct store_conn *c)
-{
-	sq_release(sq_conn(c)->sq, sq_conn(c));
-}
-
-struct store_conn *sq_drv_writer_conn(struct store *base)
+struct store_conn *sq_writer_conn(struct store *base)
 {
 	return &sq_to(base)->batch_conn.base;
 }
+
+/* ---- statements ---- */
 
 static void bind_all(sqlite3_stmt *s, const struct sql_value *args, int nargs)
 {
@@ -327,8 +147,8 @@ static enum jt_status failed(struct conn *c, int id, int rc, const char *what)
 
 /* Runs the statement up to its first row, or to its end: a write is done
  * when run returns. */
-enum jt_status sq_drv_run(struct store_conn *base, int id, const char *sql,
-			  const struct sql_value *args, int nargs)
+enum jt_status sq_run(struct store_conn *base, int id, const char *sql,
+		      const struct sql_value *args, int nargs)
 {
 	struct conn *c = sq_conn(base);
 	sqlite3_stmt *s = id >= 0 ? c->q[id] : NULL;
@@ -361,7 +181,7 @@ enum jt_status sq_drv_run(struct store_conn *base, int id, const char *sql,
 	return JT_OK;
 }
 
-enum jt_status sq_drv_step(struct store_conn *base)
+enum jt_status sq_step(struct store_conn *base)
 {
 	struct conn *c = sq_conn(base);
 	if (c->cursor == CURSOR_ROW_READY) {
@@ -376,13 +196,13 @@ enum jt_status sq_drv_step(struct store_conn *base)
 	c->cursor = CURSOR_DONE;
 	if (rc == SQLITE_DONE)
 		return JT_ENOTFOUND;
-	for (int id = 0; id < Q_COUNT; id++)
+	for (int id = 0; id < QUERY_IDS; id++)
 		if (c->q[id] == c->cur)
 			return failed(c, id, rc, "step");
 	return failed(c, -1, rc, "step");
 }
 
-struct sql_value sq_drv_column(struct store_conn *base, int i)
+struct sql_value sq_column(struct store_conn *base, int i)
 {
 	sqlite3_stmt *s = sq_conn(base)->cur;
 	struct sql_value v = {.type = SQL_INT};
@@ -406,12 +226,12 @@ struct sql_value sq_drv_column(struct store_conn *base, int i)
 	return v;
 }
 
-int64_t sq_drv_changes(struct store_conn *base)
+int64_t sq_changes(struct store_conn *base)
 {
 	return sqlite3_changes(sq_conn(base)->db);
 }
 
-void sq_drv_finish(struct store_conn *base)
+void sq_finish(struct store_conn *base)
 {
 	struct conn *c = sq_conn(base);
 	if (c->cur && c->cur_once) {
@@ -424,25 +244,33 @@ void sq_drv_finish(struct store_conn *base)
 	c->cursor = CURSOR_DONE;
 }
 
-enum jt_status sq_drv_begin(struct store_conn *base, enum txn_kind kind)
+/* ---- transactions ---- */
+
+enum jt_status sq_begin(struct store_conn *base, enum txn_kind kind)
 {
 	struct conn *c = sq_conn(base);
-	if (kind == TXN_READ) /* deferred: the first read takes the snapshot */
-		return sq_map_rc(c->db, sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL), "begin");
-	return sq_begin(c);
+	/* A read is deferred: its first statement takes the snapshot. */
+	int rc = sqlite3_exec(c->db, kind == TXN_READ ? "BEGIN" : "BEGIN IMMEDIATE", NULL, NULL,
+			      NULL);
+	if (rc != SQLITE_OK)
+		sq_disk_note(c->sq, c->db, rc); /* the write lock stays taken */
+	return sq_map_rc(c->db, rc, "begin");
 }
 
-enum jt_status sq_drv_commit(struct store_conn *base)
+enum jt_status sq_commit(struct store_conn *base)
 {
-	return sq_commit(sq_conn(base));
+	struct conn *c = sq_conn(base);
+	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	sq_disk_note(c->sq, c->db, rc);
+	return sq_map_rc(c->db, rc, "commit");
 }
 
-void sq_drv_rollback(struct store_conn *base)
+void sq_rollback(struct store_conn *base)
 {
-	sq_rollback(sq_conn(base));
+	sqlite3_exec(sq_conn(base)->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-enum jt_status sq_drv_exec(struct store_conn *base, const char *sql)
+enum jt_status sq_exec(struct store_conn *base, const char *sql)
 {
 	struct conn *c = sq_conn(base);
 	return sq_map_rc(c->db, sqlite3_exec(c->db, sql, NULL, NULL, NULL), sql);
