@@ -163,7 +163,8 @@ fuzz:
 FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/authn.c src/api/me.c \
                   src/api/routes.c src/api/spaces.c \
                   src/api/tokens.c src/api/users.c src/api/verify.c src/audit/audit.c \
-                  src/audit/audit.h src/auth/grant.c src/auth/header.c src/cli/app.c \
+                  src/audit/audit.h src/auth/authority.c src/auth/header.c src/auth/pat.c \
+                  src/auth/password.c src/auth/rights.c src/cli/app.c \
                   src/cli/cli.h src/cli/common.c src/console/account.c src/console/apps.c \
                   src/console/audit.c src/console/console.h src/console/html.c \
                   src/console/login.c src/console/page.c src/console/session.c \
@@ -177,7 +178,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/authn.c s
                   src/util/log_limit.h src/util/mem.c src/util/status.c src/util/status.h \
                   tests/fuzz/fuzz_auth_header.c tests/fuzz/fuzz_time.c \
                   tests/unit/test_auth_header.c tests/unit/test_form.c \
-                  tests/unit/test_grant.c tests/unit/test_log_limit.c tests/unit/test_mem.c \
+                  tests/unit/test_authority.c tests/unit/test_log_limit.c tests/unit/test_mem.c \
                   tests/unit/test_secret_json.c tests/unit/test_status_http.c tests/unit/tmpdir.h
 
 # Functions that invite overflows or silent parse errors are banned; C

@@ -3,7 +3,7 @@
  * client secret appears only in the responses of create and of
  * POST /v1/apps/{id}/secret. Registering an app, widening one and a new
  * secret hand the app's scopes on: the caller must be able to
- * (grant_may_register_app). */
+ * (authority_may_register_app). */
 #include "api/api.h"
 #include "crypto/crypto.h"
 #include "oauth/oauth.h"
@@ -188,18 +188,18 @@ static uint64_t widened_by(const struct app *old, const struct app *now)
  * it may. */
 static bool refused(struct http_req *req, const struct principal *p, uint64_t scopes)
 {
-	struct grant_caller by;
+	struct authority by;
 	uint64_t missing;
-	grant_caller_of_token(p, &by);
-	enum grant_refusal r = grant_may_register_app(&by, scopes, &missing);
-	if (r == GRANT_NOT_PERSONAL)
+	authority_of_token(p, &by);
+	enum authority_refusal r = authority_may_register_app(&by, scopes, &missing);
+	if (r == AUTHORITY_NOT_PERSONAL)
 		http_reply_fail(req, JT_EDENIED,
 				"Apps are registered, widened and given new secrets by a person, "
 				"with a personal access token or in the console, not with an "
 				"OAuth token.");
-	else if (r != GRANT_OK)
+	else if (r != AUTHORITY_OK)
 		api_reply_insufficient_scope(req, missing);
-	return r != GRANT_OK;
+	return r != AUTHORITY_OK;
 }
 
 static void create(struct http_req *req, const struct principal *p)

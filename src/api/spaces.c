@@ -205,7 +205,7 @@ void api_space_member(struct http_req *req)
 	 * answer does not tell which ids or emails exist. */
 	bool shared = admin;
 	if (st == JT_OK && !admin)
-		st = grant_users_share_space(jt->store, p->user.id, p->space_id, u.id, &shared);
+		st = auth_users_share_space(jt->store, p->user.id, p->space_id, u.id, &shared);
 	if (st == JT_OK && !shared)
 		st = JT_ENOTFOUND;
 	if (st != JT_OK) {

@@ -13,23 +13,23 @@
 #include <string.h>
 
 /* Replies to the caller's refusal to mint a token with scopes until
- * expires_at (grant_may_mint_pat); false when the caller may. A scope the
+ * expires_at (authority_may_mint_pat); false when the caller may. A scope the
  * client asked for and may not have is invalid_scope; one that a rotation
  * would hand on is a right the token lacks for the request. */
-static bool refused(struct http_req *req, const struct grant_caller *by, uint64_t scopes,
+static bool refused(struct http_req *req, const struct authority *by, uint64_t scopes,
 		    int64_t expires_at, bool asked)
 {
 	char names[LIMIT_SCOPES_BYTES + 1], until[TIME_RFC3339_BUF];
 
-	switch (grant_may_mint_pat(by, scopes, expires_at)) {
-	case GRANT_OK:
+	switch (authority_may_mint_pat(by, scopes, expires_at)) {
+	case AUTHORITY_OK:
 		return false;
-	case GRANT_NOT_PERSONAL:
+	case AUTHORITY_NOT_PERSONAL:
 		http_reply_fail(req, JT_EDENIED,
 				"Personal access tokens are created by their user, with a personal "
 				"access token or in the console, not with an OAuth token.");
 		return true;
-	case GRANT_NOT_HELD:
+	case AUTHORITY_NOT_HELD:
 		if (!asked) {
 			api_reply_insufficient_scope(req, scopes & ~by->holds);
 			return true;
@@ -39,7 +39,7 @@ static bool refused(struct http_req *req, const struct grant_caller *by, uint64_
 				     "You cannot grant %s: neither you nor this token hold it.",
 				     names);
 		return true;
-	case GRANT_OUTLIVES:
+	case AUTHORITY_OUTLIVES:
 		time_format(by->expires_at, until);
 		http_reply_fail(req, JT_EDENIED,
 				"This token expires at %s; the token it %s must expire no later%s.",
@@ -143,8 +143,8 @@ static void create(struct http_req *req, struct principal *p)
 			goto out;
 		}
 	}
-	struct grant_caller by;
-	grant_caller_of_token(p, &by);
+	struct authority by;
+	authority_of_token(p, &by);
 	if (!has_scopes)
 		scopes = by.holds;
 	if (scopes == 0) {
@@ -163,8 +163,8 @@ static void create(struct http_req *req, struct principal *p)
 	snprintf(np->actor, sizeof np->actor, "%s", p->user.email);
 	http_set_ctx(req, np, new_pat_destroy);
 	http_suspend(req, pat_created);
-	enum jt_status st = grant_pat_create_async(jt->store, p->user.id, name, scopes, expires_at,
-						   np->token, &np->pat, pat_stored, req);
+	enum jt_status st = pat_create_async(jt->store, p->user.id, name, scopes, expires_at,
+					     np->token, &np->pat, pat_stored, req);
 	if (st != JT_OK)
 		pat_stored(req, st); /* nothing queued: resume with the error */
 out:
@@ -266,7 +266,7 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 	struct jeton *jt = api_jeton(req);
 	char token[TOKEN_LEN + 1];
 	struct pat old, pat;
-	struct grant_caller by;
+	struct authority by;
 	uint64_t scopes;
 
 	enum jt_status st = store_pat_get(jt->store, p->user.id, id, &old);
@@ -276,10 +276,10 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 	}
 	if (scope_parse(old.scopes, strlen(old.scopes), &scopes) != JT_OK)
 		scopes = SCOPE_ALL; /* unreadable: only a caller holding everything */
-	grant_caller_of_token(p, &by);
+	authority_of_token(p, &by);
 	if (refused(req, &by, scopes, old.expires_at, false))
 		return;
-	st = grant_pat_rotate(jt->store, p->user.id, id, token, &pat);
+	st = pat_rotate(jt->store, p->user.id, id, token, &pat);
 	if (st != JT_OK)
 		crypto_wipe(token, sizeof token); /* it may hold the token that was not stored */
 	if (st == JT_ECONFLICT) {

@@ -13,15 +13,15 @@
 
 /* An admin account holds every admin scope: only a caller who could hand
  * them all on creates one, makes or unmakes one, or changes one in any way
- * (grant_may_touch_admin). False after replying 403 otherwise. */
+ * (authority_may_touch_admin). False after replying 403 otherwise. */
 static bool may_touch_admin(struct http_req *req, const struct principal *p)
 {
-	struct grant_caller by;
+	struct authority by;
 	char names[LIMIT_SCOPES_BYTES + 1];
-	grant_caller_of_token(p, &by);
-	if (grant_may_touch_admin(&by) == GRANT_OK)
+	authority_of_token(p, &by);
+	if (authority_may_touch_admin(&by) == AUTHORITY_OK)
 		return true;
-	scope_format(grant_admin_scopes(), names, sizeof names);
+	scope_format(auth_admin_permissions(), names, sizeof names);
 	http_reply_fail(
 		req, JT_EDENIED,
 		"Creating an admin or changing an admin's account needs an instance admin's "

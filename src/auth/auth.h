@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* Who is calling, and what they may do.
  *
- * header.c  the Authorization header: "Bearer <token>" or "<token>"
- * verify.c  the hot path: token -> principal, through a bounded in-memory
- *           cache keyed by the token's SHA-256. Entries live at most
- *           LIMIT_CACHE_TTL_MS, so changes made by another process (the CLI,
- *           another node) show within that time; changes made through this
- *           process call auth_invalidate() and show at once. Last-use times
- *           are written at most once a minute per token.
- * grant.c   rights: a user's permissions, who may hand them on, and
- *           issuing, rotating personal access tokens.
- * throttle.c  limits on password guesses per account and per address. */
+ * header.c     the Authorization header: "Bearer <token>" or "<token>"
+ * verify.c     the hot path: token -> principal, through a bounded in-memory
+ *              cache keyed by the token's SHA-256. Entries live at most
+ *              LIMIT_CACHE_TTL_MS, so changes made by another process (the
+ *              CLI, another node) show within that time; changes made through
+ *              this process call auth_invalidate() and show at once. Last-use
+ *              times are written at most once a minute per token.
+ * rights.c     what users and tokens hold: permissions, rights, shared spaces
+ * authority.c  who may hand rights on: minting tokens, admins, apps
+ * pat.c        issuing and rotating personal access tokens
+ * password.c   checking a user's password
+ * throttle.c   limits on password guesses per account and per address. */
 #ifndef JETON_AUTH_H
 #define JETON_AUTH_H
 #include <stdatomic.h>
@@ -113,29 +115,34 @@ void auth_invalidate(struct auth *a);
 /* A sentence for a person on why a token was refused. */
 const char *auth_result_description(enum auth_result r);
 
+/* ---- rights.c ---- */
+
 /* The token's rights outside any space: scopes ∩ user permissions. */
 uint64_t auth_rights(const struct principal *p);
 /* The token's rights in one space (0 if the user is not a member). */
 uint64_t auth_rights_in_space(const struct principal *p, int64_t space_id);
-
-/* What a user holds now: instance-wide permissions, and those plus every
- * space role's. */
-enum jt_status grant_user_permissions(struct store *st, const struct user *u,
-				      uint64_t *instance, uint64_t *held);
-uint64_t grant_instance_permissions(const struct user *u);
-
 /* True when the token may act in the space: its user is a member there and
  * the token is not bound to another space. A space-bound token never
  * passes for another space, whatever its instance-wide rights. */
 bool auth_in_space(const struct principal *p, int64_t space_id);
 
+/* What a user holds now: instance-wide permissions, and those plus every
+ * space role's. */
+enum jt_status auth_user_permissions(struct store *st, const struct user *u, uint64_t *instance,
+				     uint64_t *held);
+/* A user's instance-wide permissions: manage_tokens, and for an admin
+ * manage_users and manage_apps. */
+uint64_t auth_instance_permissions(const struct user *u);
+/* The permissions an admin account holds instance-wide. */
+uint64_t auth_admin_permissions(void);
+
 /* Whether user_id is a member of a space that caller_id is also a member of
  * (only space only_space, when non-zero: a space-bound token's). Someone
  * who is not an instance admin sees and adds only such users. */
-enum jt_status grant_users_share_space(struct store *st, int64_t caller_id, int64_t only_space,
-				       int64_t user_id, bool *out);
+enum jt_status auth_users_share_space(struct store *st, int64_t caller_id, int64_t only_space,
+				      int64_t user_id, bool *out);
 
-/* ---- Who may hand on rights (grant.c) ----
+/* ---- authority.c: who may hand on rights ----
  *
  * One rule for every action that yields or widens a secret: creating or
  * rotating a personal access token (a rotation is a creation), creating
@@ -145,68 +152,68 @@ enum jt_status grant_users_share_space(struct store *st, int64_t caller_id, int6
  * /oauth/token), hold every right handed on (its user's permissions ∩ its
  * token's scopes), and, for a token it mints, outlive it. */
 
-/* Who asks. */
-struct grant_caller {
-	bool personal;       /* a PAT or a console session */
-	uint64_t holds;      /* what it can hand on */
-	int64_t expires_at;  /* its token's expiry; 0 = never (a console session) */
+/* What a caller may hand on. */
+struct authority {
+	bool personal;      /* a PAT or a console session */
+	uint64_t holds;     /* what it can hand on */
+	int64_t expires_at; /* its token's expiry; 0 = never (a console session) */
 };
 
-/* Why a caller may not, or GRANT_OK. */
-enum grant_refusal {
-	GRANT_OK = 0,
-	GRANT_NOT_PERSONAL, /* an OAuth or client token */
-	GRANT_NOT_HELD,     /* a right the caller does not hold */
-	GRANT_OUTLIVES,     /* would outlive the caller's token */
+/* Why a caller may not, or AUTHORITY_OK. */
+enum authority_refusal {
+	AUTHORITY_OK = 0,
+	AUTHORITY_NOT_PERSONAL, /* an OAuth or client token */
+	AUTHORITY_NOT_HELD,     /* a right the caller does not hold */
+	AUTHORITY_OUTLIVES,     /* would outlive the caller's token */
 };
 
-/* The caller behind a verified token. */
-void grant_caller_of_token(const struct principal *p, struct grant_caller *out);
-/* The caller behind a console session: the user, holding held. */
-void grant_caller_of_session(uint64_t held, struct grant_caller *out);
+/* The authority of a caller with a verified token. */
+void authority_of_token(const struct principal *p, struct authority *out);
+/* The authority of a console session: its user, holding held. */
+void authority_of_session(uint64_t held, struct authority *out);
 /* May c mint a personal access token with scopes, expiring at expires_at
  * (0 = never)? Create and rotate both ask. */
-enum grant_refusal grant_may_mint_pat(const struct grant_caller *c, uint64_t scopes,
-				      int64_t expires_at);
-/* The rights an admin account holds instance-wide. */
-uint64_t grant_admin_scopes(void);
+enum authority_refusal authority_may_mint_pat(const struct authority *c, uint64_t scopes,
+					      int64_t expires_at);
 /* May c create an admin, make or unmake one, or change an admin account in
- * any way (rename, disable)? Only a person holding every admin scope: an
- * admin's own account is worth every scope, so it is handed on only by
+ * any way (rename, disable)? Only a person holding every admin permission:
+ * an admin's own account is worth every one, so it is handed on only by
  * whoever holds them all. */
-enum grant_refusal grant_may_touch_admin(const struct grant_caller *c);
+enum authority_refusal authority_may_touch_admin(const struct authority *c);
 /* May c register an app with scopes, widen an app by scopes, or give an
  * app a new secret (scopes: all the app's)? The app's secret then yields
  * tokens with those scopes (client_credentials) or asks users for them, so
- * the same rule applies to every app, whatever its grants. An app belongs
- * to no space: a caller holding manage_users, which gives any role in any
- * space, counts as holding every space scope. *missing gets the scopes c
- * cannot hand on. */
-enum grant_refusal grant_may_register_app(const struct grant_caller *c, uint64_t scopes,
-					  uint64_t *missing);
+ * the same rule applies to every app, whatever its grant types. An app
+ * belongs to no space: a caller holding manage_users, which gives any role
+ * in any space, counts as holding every space scope. *missing gets the
+ * scopes c cannot hand on. */
+enum authority_refusal authority_may_register_app(const struct authority *c, uint64_t scopes,
+						  uint64_t *missing);
+
+/* ---- pat.c ---- */
 
 /* Issues a personal access token: generates it, stores its hash, writes
  * the token into token (shown once) and the stored record into out.
- * scopes must already be checked against what the user holds, and a
- * caller's authority with grant_may_mint_pat. */
-enum jt_status grant_pat_create(struct store *st, int64_t user_id, const char *name,
-				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
-				struct pat *out);
+ * scopes must already be checked against what the user holds, and the
+ * caller's authority with authority_may_mint_pat. */
+enum jt_status pat_create(struct store *st, int64_t user_id, const char *name, uint64_t scopes,
+			  int64_t expires_at, char token[TOKEN_LEN + 1], struct pat *out);
 
 /* The same, asynchronously: prepares out and token, then queues the
  * insert; done(arg, status) follows the commit (see store_pat_insert_async).
  * out and token must live until then. */
-enum jt_status grant_pat_create_async(struct store *st, int64_t user_id, const char *name,
-				      uint64_t scopes, int64_t expires_at,
-				      char token[TOKEN_LEN + 1], struct pat *out, store_done done,
-				      void *arg);
+enum jt_status pat_create_async(struct store *st, int64_t user_id, const char *name,
+				uint64_t scopes, int64_t expires_at, char token[TOKEN_LEN + 1],
+				struct pat *out, store_done done, void *arg);
 
 /* Rotates a personal access token: a new one with the same name, scopes and
  * expiry; the old one revoked in the same transaction. A rotation yields a
- * secret: ask grant_may_mint_pat with the old token's scopes and expiry
+ * secret: ask authority_may_mint_pat with the old token's scopes and expiry
  * first (the operator's CLI excepted). */
-enum jt_status grant_pat_rotate(struct store *st, int64_t user_id, int64_t id,
-				char token[TOKEN_LEN + 1], struct pat *out);
+enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id,
+			  char token[TOKEN_LEN + 1], struct pat *out);
+
+/* ---- throttle.c ---- */
 
 /* Password-guess throttling. Every password check (login, the password
  * form of client_credentials, the Account page) first reserves its attempt
@@ -240,12 +247,14 @@ bool throttle_reserve(struct throttle *t, const char *account, const char *ip, i
 void throttle_release(struct throttle *t, const struct throttle_ticket *ticket,
 		      const char *account, const char *ip);
 
+/* ---- password.c ---- */
+
 /* Checks a user's password off the serving threads' hot path (the caller
  * runs it under http_defer). Always spends one argon2id verification, even
  * for an unknown or disabled account, so timing does not tell which.
  * JT_OK and *out filled when the email and password match an enabled
  * user; JT_ENOTFOUND otherwise. */
-enum jt_status grant_check_password(struct store *st, const char *email, const char *password,
-				    struct user *out);
+enum jt_status auth_check_password(struct store *st, const char *email, const char *password,
+				   struct user *out);
 
 #endif

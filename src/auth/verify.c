@@ -164,14 +164,6 @@ void auth_client_put(struct auth *a, const uint8_t key[STORE_HASH_LEN], const st
 	pthread_mutex_unlock(&a->clients_mu);
 }
 
-uint64_t grant_instance_permissions(const struct user *u)
-{
-	uint64_t perms = SCOPE_MANAGE_TOKENS;
-	if (u->admin)
-		perms |= SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS;
-	return perms;
-}
-
 /* Loads the user, and their memberships (only space_id's when non-zero),
  * into p. */
 static enum jt_status load_user(struct store *st, struct principal *p, int64_t user_id,
@@ -199,7 +191,7 @@ static enum jt_status load_user(struct store *st, struct principal *p, int64_t u
 			sp->permissions = 0; /* a role naming an unknown scope grants nothing */
 	}
 	p->nspaces = kept;
-	p->user_permissions = grant_instance_permissions(&p->user);
+	p->user_permissions = auth_instance_permissions(&p->user);
 	crypto_wipe(p->user.password_hash, sizeof p->user.password_hash);
 	store_list_free(ms);
 	return status;
@@ -404,19 +396,4 @@ enum auth_result auth_verify_token(struct auth *a, const char *token, size_t tok
 				   struct principal **out)
 {
 	return verify(a, token, token_len, "", false, out);
-}
-
-uint64_t auth_rights(const struct principal *p)
-{
-	return p->token_scopes & p->user_permissions;
-}
-
-uint64_t auth_rights_in_space(const struct principal *p, int64_t space_id)
-{
-	if (p->space_id && p->space_id != space_id)
-		return 0;
-	for (size_t i = 0; i < p->nspaces; i++)
-		if (p->spaces[i].id == space_id)
-			return p->token_scopes & p->spaces[i].permissions;
-	return 0;
 }

@@ -49,7 +49,7 @@ static int token_create(int argc, char **argv)
 	rc = cli_open_store(args.db, 1, &st);
 	if (rc == CLI_OK)
 		rc = cli_find_user(st, email, &u);
-	if (rc == CLI_OK && grant_user_permissions(st, &u, &instance, &held) != JT_OK)
+	if (rc == CLI_OK && auth_user_permissions(st, &u, &instance, &held) != JT_OK)
 		rc = CLI_FAIL;
 	if (rc == CLI_OK) {
 		if (!scope_list)
@@ -59,7 +59,7 @@ static int token_create(int argc, char **argv)
 			rc = CLI_FAIL;
 		}
 	}
-	if (rc == CLI_OK && grant_pat_create(st, u.id, name, scopes, expires_at, token, &pat) != JT_OK)
+	if (rc == CLI_OK && pat_create(st, u.id, name, scopes, expires_at, token, &pat) != JT_OK)
 		rc = CLI_FAIL;
 	if (rc == CLI_OK) {
 		audit_record(st, u.id, "cli", "token.created", "", true, "token %lld (%s) of %s",
@@ -153,7 +153,7 @@ static int token_change(int argc, char **argv, bool rotate)
 	}
 	rc = cli_open_store(args.db, 1, &st);
 	if (rc == CLI_OK) {
-		enum jt_status e = rotate ? grant_pat_rotate(st, 0, id, token, &pat)
+		enum jt_status e = rotate ? pat_rotate(st, 0, id, token, &pat)
 					  : store_pat_revoke(st, 0, id, time_now(), &pat);
 		if (e != JT_OK) {
 			fprintf(stderr, "jeton: %s\n",

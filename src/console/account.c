@@ -47,7 +47,7 @@ static void change_work(struct http_req *req)
 	struct password_change *pc = req->ctx;
 	struct store *st = api_jeton(req)->store;
 	struct user u;
-	pc->status = grant_check_password(st, pc->c.user.email, pc->current, &u);
+	pc->status = auth_check_password(st, pc->c.user.email, pc->current, &u);
 	pc->current_ok = pc->status == JT_OK;
 	if (pc->status == JT_OK)
 		pc->status = store_user_get(st, u.id, &u);
@@ -82,7 +82,7 @@ static void change_done(struct http_req *req)
 			req, pc->signed_out, &pc->c, NULL,
 			"Your password was changed, but your other sessions could not be signed "
 			"out: change it once more to sign them out.");
-	else if (!pc->current_ok) /* grant_check_password's only failure: a wrong password */
+	else if (!pc->current_ok) /* auth_check_password's only failure: a wrong password */
 		account_page(req, JT_EINVAL, &pc->c, NULL, "The current password is not right.");
 	else
 		account_page(req, pc->status, &pc->c, NULL,

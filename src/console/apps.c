@@ -2,7 +2,7 @@
 /* Apps (instance admins): list, create (the secret shown once), details
  * with the client ID always visible, secret rotation and deletion.
  * Creating an app and a new secret hand its scopes on, as on the API
- * (grant_may_register_app). */
+ * (authority_may_register_app). */
 #include "console/console.h"
 #include "api/api.h"
 #include "audit/audit.h"
@@ -99,13 +99,13 @@ static void new_app_page(struct http_req *req, enum jt_status status, const stru
  * they lack otherwise. */
 static bool may_register(const struct console_ctx *c, const struct app *a, char why[REFUSAL_BYTES])
 {
-	struct grant_caller by;
+	struct authority by;
 	uint64_t scopes, missing;
 	char names[LIMIT_SCOPES_BYTES + 1];
 	if (scope_parse(a->scopes, strlen(a->scopes), &scopes) != JT_OK)
 		scopes = SCOPE_ALL;
-	grant_caller_of_session(c->held, &by);
-	if (grant_may_register_app(&by, scopes, &missing) == GRANT_OK)
+	authority_of_session(c->held, &by);
+	if (authority_may_register_app(&by, scopes, &missing) == AUTHORITY_OK)
 		return true;
 	scope_format(missing, names, sizeof names);
 	snprintf(why, REFUSAL_BYTES, "You cannot give an app rights you do not hold (%s).", names);

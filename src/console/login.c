@@ -66,7 +66,7 @@ static void login_destroy(void *ctx)
 static void login_work(struct http_req *req)
 {
 	struct login *l = req->ctx;
-	l->status = grant_check_password(api_jeton(req)->store, l->email, l->password, &l->user);
+	l->status = auth_check_password(api_jeton(req)->store, l->email, l->password, &l->user);
 	crypto_wipe(l->password, sizeof l->password);
 }
 
@@ -84,7 +84,7 @@ static void login_done(struct http_req *req)
 		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded",
 			     req->client_ip, true, "session");
 		http_redirect(req, 303, l->next);
-	} else if (st == JT_ENOTFOUND) { /* grant_check_password: no such email and password */
+	} else if (st == JT_ENOTFOUND) { /* auth_check_password: no such email and password */
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "wrong email or password");
 		login_page(req, JT_EAUTH, l->email, l->next,

@@ -41,7 +41,7 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 	}
 	session_csrf(req, c->csrf);
 	enum jt_status st =
-		grant_user_permissions(api_jeton(req)->store, &c->user, &c->instance, &c->held);
+		auth_user_permissions(api_jeton(req)->store, &c->user, &c->instance, &c->held);
 	if (st != JT_OK) {
 		page_fail(req, st, NULL, c);
 		return false;

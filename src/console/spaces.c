@@ -185,7 +185,7 @@ void console_space_members(struct http_req *req)
 	bool found = false;
 	enum jt_status st = store_user_find_by_email(jt->store, email, &u);
 	if (st == JT_OK && !c.user.admin)
-		st = grant_users_share_space(jt->store, c.user.id, 0, u.id, &found);
+		st = auth_users_share_space(jt->store, c.user.id, 0, u.id, &found);
 	else
 		found = st == JT_OK;
 	if (st != JT_OK && st != JT_ENOTFOUND) {

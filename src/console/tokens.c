@@ -165,9 +165,9 @@ static void create(struct http_req *req, const struct console_ctx *c)
 		cJSON_AddStringToObject(form, "expiry_error", expiry_error);
 		bad = true;
 	}
-	struct grant_caller by;
-	grant_caller_of_session(c->held, &by);
-	if (!scopes || grant_may_mint_pat(&by, scopes, expires_at) != GRANT_OK) {
+	struct authority by;
+	authority_of_session(c->held, &by);
+	if (!scopes || authority_may_mint_pat(&by, scopes, expires_at) != AUTHORITY_OK) {
 		cJSON_AddStringToObject(form, "scope_error", "Choose at least one scope you hold.");
 		bad = true;
 	}
@@ -176,8 +176,8 @@ static void create(struct http_req *req, const struct console_ctx *c)
 		return;
 	}
 	cJSON_Delete(form);
-	enum jt_status st = grant_pat_create(api_jeton(req)->store, c->user.id, name, scopes,
-					     expires_at, token, &pat);
+	enum jt_status st = pat_create(api_jeton(req)->store, c->user.id, name, scopes, expires_at,
+				       token, &pat);
 	if (st != JT_OK) {
 		crypto_wipe(token, sizeof token);
 		page_fail(req, st, "The token could not be stored.", c);
@@ -265,12 +265,12 @@ void console_token_rotate(struct http_req *req)
 	}
 	/* A rotation hands out the old token's rights anew: only to a user who
 	 * still holds them. */
-	struct grant_caller by;
+	struct authority by;
 	uint64_t scopes;
-	grant_caller_of_session(c.held, &by);
+	authority_of_session(c.held, &by);
 	if (scope_parse(pat.scopes, strlen(pat.scopes), &scopes) != JT_OK)
 		scopes = SCOPE_ALL;
-	if (grant_may_mint_pat(&by, scopes, pat.expires_at) != GRANT_OK) {
+	if (authority_may_mint_pat(&by, scopes, pat.expires_at) != AUTHORITY_OK) {
 		char names[LIMIT_SCOPES_BYTES + 1];
 		scope_format(scopes & ~by.holds, names, sizeof names);
 		snprintf(msg, sizeof msg,
@@ -281,7 +281,7 @@ void console_token_rotate(struct http_req *req)
 		return;
 	}
 	struct jeton *jt = api_jeton(req);
-	enum jt_status st = grant_pat_rotate(jt->store, c.user.id, pat.id, token, &fresh);
+	enum jt_status st = pat_rotate(jt->store, c.user.id, pat.id, token, &fresh);
 	if (st != JT_OK) {
 		crypto_wipe(token, sizeof token);
 		page_fail(req, st,

@@ -51,12 +51,12 @@ static void users_page(struct http_req *req, enum jt_status status, const struct
 }
 
 /* An admin account is created or changed only by a user holding every
- * admin scope (grant_may_touch_admin), as on the API. */
+ * admin scope (authority_may_touch_admin), as on the API. */
 static bool may_touch_admin(const struct console_ctx *c)
 {
-	struct grant_caller by;
-	grant_caller_of_session(c->held, &by);
-	return grant_may_touch_admin(&by) == GRANT_OK;
+	struct authority by;
+	authority_of_session(c->held, &by);
+	return authority_may_touch_admin(&by) == AUTHORITY_OK;
 }
 
 #define NOT_ADMIN_ENOUGH                                                                           \

@@ -412,10 +412,10 @@ static void user_grant_work(struct http_req *req)
 	struct user_grant *g = req->ctx;
 	struct jeton *jt = api_jeton(req);
 	uint64_t instance;
-	g->status = grant_check_password(jt->store, g->email, g->password, &g->user);
+	g->status = auth_check_password(jt->store, g->email, g->password, &g->user);
 	g->password_ok = g->status == JT_OK;
 	if (g->status == JT_OK)
-		g->status = grant_user_permissions(jt->store, &g->user, &instance, &g->held);
+		g->status = auth_user_permissions(jt->store, &g->user, &instance, &g->held);
 	crypto_wipe(g->password, sizeof g->password);
 }
 

@@ -53,7 +53,7 @@ static bool setup(void)
 		return false;
 	docs = s.id;
 
-	if (!CHECK_EQ_INT(grant_pat_create(st, alice.id, "ci", ALICE_SCOPES, 0, token, &pat),
+	if (!CHECK_EQ_INT(pat_create(st, alice.id, "ci", ALICE_SCOPES, 0, token, &pat),
 			  JT_OK))
 		return false;
 	snprintf(header, sizeof header, "Bearer %s", token);
@@ -208,7 +208,7 @@ TEST(rotated_token_is_revoked_and_its_successor_works)
 	char fresh[TOKEN_LEN + 1];
 	struct pat out;
 	struct principal *p = NULL;
-	if (!CHECK_EQ_INT(grant_pat_rotate(st, alice.id, pat.id, fresh, &out), JT_OK))
+	if (!CHECK_EQ_INT(pat_rotate(st, alice.id, pat.id, fresh, &out), JT_OK))
 		return;
 	auth_invalidate(auth);
 	refuses(header, AUTH_REVOKED);
@@ -307,12 +307,12 @@ TEST(rights_are_token_scopes_within_user_permissions)
 TEST(user_permissions_through_grant)
 {
 	uint64_t instance = 0, held = 0;
-	CHECK_EQ_INT(grant_user_permissions(st, &alice, &instance, &held), JT_OK);
+	CHECK_EQ_INT(auth_user_permissions(st, &alice, &instance, &held), JT_OK);
 	CHECK_EQ_INT(instance, SCOPE_MANAGE_TOKENS);
 	CHECK_EQ_INT(held, SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT);
 	struct user admin = alice;
 	admin.admin = true;
-	CHECK_EQ_INT(grant_instance_permissions(&admin),
+	CHECK_EQ_INT(auth_instance_permissions(&admin),
 		     SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS);
 }
 

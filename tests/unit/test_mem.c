@@ -169,9 +169,9 @@ static bool world_make(struct world *w)
 		    !CHECK_EQ_INT(store_member_put(w->st, s.id, w->alice.id, "editor"), JT_OK))
 			return false;
 	}
-	if (!CHECK_EQ_INT(grant_pat_create(w->st, w->alice.id, "ci", SCOPE_READ_CONTENT, 0,
-					   w->token, &pat),
-			  JT_OK))
+	if (!CHECK_EQ_INT(
+		    pat_create(w->st, w->alice.id, "ci", SCOPE_READ_CONTENT, 0, w->token, &pat),
+		    JT_OK))
 		return false;
 	snprintf(w->header, sizeof w->header, "Bearer %s", w->token);
 	return true;
@@ -278,7 +278,7 @@ out:
 	world_free(&w);
 }
 
-TEST(grant_permissions_fail_cleanly_at_every_allocation)
+TEST(user_permissions_fail_cleanly_at_every_allocation)
 {
 	struct world w;
 	int failures = 0, successes = 0;
@@ -287,7 +287,7 @@ TEST(grant_permissions_fail_cleanly_at_every_allocation)
 	for (long n = 1; n <= MAX_FAULTS && successes == 0; n++) {
 		uint64_t instance = 0, held = 0;
 		jt_mem_fail_after(n);
-		enum jt_status status = grant_user_permissions(w.st, &w.alice, &instance, &held);
+		enum jt_status status = auth_user_permissions(w.st, &w.alice, &instance, &held);
 		jt_mem_fail_after(0);
 		if (status == JT_OK) {
 			successes++;
@@ -320,7 +320,7 @@ int main(void)
 	RUN(verification_fails_cleanly_at_every_allocation);
 	RUN(store_lists_fail_cleanly_at_every_allocation);
 	RUN(touch_that_cannot_be_queued_reports_it);
-	RUN(grant_permissions_fail_cleanly_at_every_allocation);
+	RUN(user_permissions_fail_cleanly_at_every_allocation);
 	crypto_shutdown();
 	return check_summary(__FILE__);
 }

@@ -1580,7 +1580,7 @@ TEST(token_plaintext_never_reaches_the_store)
 	int64_t alice = add_user("alice@example.com", false);
 	char token[TOKEN_LEN + 1];
 	struct pat p;
-	if (!CHECK_EQ_INT(grant_pat_create(st, alice, "ci", SCOPE_READ_CONTENT, 0, token, &p),
+	if (!CHECK_EQ_INT(pat_create(st, alice, "ci", SCOPE_READ_CONTENT, 0, token, &p),
 			  JT_OK))
 		return;
 	CHECK_EQ_INT(strlen(token), TOKEN_LEN);
@@ -1608,7 +1608,7 @@ TEST(granted_pat_is_found_by_the_hash_of_its_token)
 	int64_t alice = add_user("alice@example.com", false);
 	char token[TOKEN_LEN + 1];
 	struct pat p, got;
-	if (!CHECK_EQ_INT(grant_pat_create(st, alice, "deploy",
+	if (!CHECK_EQ_INT(pat_create(st, alice, "deploy",
 					   SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT, 1900000000,
 					   token, &p),
 			  JT_OK))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* src/auth/grant.c: who may hand on rights (the rule every secret-yielding
- * action asks), and whether a token may act in a space. */
+/* src/auth/authority.c and rights.c: who may hand on rights (the rule every
+ * secret-yielding action asks), and whether a token may act in a space. */
 #include "check.h"
 #include "auth/auth.h"
 
@@ -23,8 +23,8 @@ TEST(caller_of_a_pat_holds_its_scopes_within_its_users_rights)
 			      .user_permissions = SCOPE_MANAGE_TOKENS,
 			      .spaces = spaces,
 			      .nspaces = 2};
-	struct grant_caller c;
-	grant_caller_of_token(&p, &c);
+	struct authority c;
+	authority_of_token(&p, &c);
 	CHECK(c.personal);
 	CHECK_EQ_INT(c.holds, SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_SPACE);
 	CHECK_EQ_INT(c.expires_at, T);
@@ -34,88 +34,93 @@ TEST(oauth_and_client_tokens_are_not_personal)
 {
 	struct principal p = {
 		.kind = TOKEN_ACCESS, .token_scopes = SCOPE_ALL, .user_permissions = SCOPE_ALL};
-	struct grant_caller c;
-	grant_caller_of_token(&p, &c);
+	struct authority c;
+	authority_of_token(&p, &c);
 	CHECK(!c.personal);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 1), GRANT_NOT_PERSONAL);
-	CHECK_EQ_INT(grant_may_touch_admin(&c), GRANT_NOT_PERSONAL);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 1), AUTHORITY_NOT_PERSONAL);
+	CHECK_EQ_INT(authority_may_touch_admin(&c), AUTHORITY_NOT_PERSONAL);
 	p.kind = TOKEN_CLIENT;
-	grant_caller_of_token(&p, &c);
+	authority_of_token(&p, &c);
 	CHECK(!c.personal);
 }
 
 TEST(minting_needs_every_scope_held)
 {
-	struct grant_caller c = {.personal = true, .holds = SCOPE_MANAGE_TOKENS};
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_MANAGE_TOKENS, 0), GRANT_OK);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, 0),
-		     GRANT_NOT_HELD);
+	struct authority c = {.personal = true, .holds = SCOPE_MANAGE_TOKENS};
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_MANAGE_TOKENS, 0), AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, 0),
+		     AUTHORITY_NOT_HELD);
 }
 
 TEST(an_expiring_caller_mints_nothing_that_outlives_it)
 {
-	struct grant_caller c = {.personal = true, .holds = SCOPE_ALL, .expires_at = T};
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, T - 1), GRANT_OK);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, T), GRANT_OK);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, T + 1), GRANT_OUTLIVES);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), GRANT_OUTLIVES); /* never */
+	struct authority c = {.personal = true, .holds = SCOPE_ALL, .expires_at = T};
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, T - 1), AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, T), AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, T + 1), AUTHORITY_OUTLIVES);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 0),
+		     AUTHORITY_OUTLIVES); /* never */
 	c.expires_at = 0;
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), GRANT_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), AUTHORITY_OK);
 }
 
 TEST(a_console_session_holds_what_its_user_holds)
 {
-	struct grant_caller c;
-	grant_caller_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
+	struct authority c;
+	authority_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
 	CHECK(c.personal);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), GRANT_OK);
-	CHECK_EQ_INT(grant_may_mint_pat(&c, SCOPE_WRITE_CONTENT, 0), GRANT_NOT_HELD);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_WRITE_CONTENT, 0), AUTHORITY_NOT_HELD);
 }
 
 TEST(admin_accounts_need_every_admin_scope)
 {
-	CHECK_EQ_INT(grant_admin_scopes(), ADMIN);
-	struct grant_caller c = {.personal = true, .holds = ADMIN, .expires_at = T};
-	CHECK_EQ_INT(grant_may_touch_admin(&c), GRANT_OK); /* expiry does not matter */
+	CHECK_EQ_INT(auth_admin_permissions(), ADMIN);
+	struct authority c = {.personal = true, .holds = ADMIN, .expires_at = T};
+	CHECK_EQ_INT(authority_may_touch_admin(&c), AUTHORITY_OK); /* expiry does not matter */
 	for (uint64_t missing = 1; missing <= SCOPE_MANAGE_APPS; missing <<= 1) {
 		if (!(ADMIN & missing))
 			continue;
 		c.holds = SCOPE_ALL & ~missing;
-		CHECK_EQ_INT(grant_may_touch_admin(&c), GRANT_NOT_HELD);
+		CHECK_EQ_INT(authority_may_touch_admin(&c), AUTHORITY_NOT_HELD);
 	}
 }
 
 TEST(an_app_gets_only_scopes_its_registrar_holds)
 {
 	uint64_t missing;
-	struct grant_caller c = {.personal = true, .holds = SCOPE_MANAGE_APPS};
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_APPS, &missing), GRANT_OK);
+	struct authority c = {.personal = true, .holds = SCOPE_MANAGE_APPS};
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_MANAGE_APPS, &missing), AUTHORITY_OK);
 	CHECK_EQ_INT(missing, 0);
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_USERS | SCOPE_READ_CONTENT, &missing),
-		     GRANT_NOT_HELD);
+	CHECK_EQ_INT(
+		authority_may_register_app(&c, SCOPE_MANAGE_USERS | SCOPE_READ_CONTENT, &missing),
+		AUTHORITY_NOT_HELD);
 	CHECK_EQ_INT(missing, SCOPE_MANAGE_USERS | SCOPE_READ_CONTENT);
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_TOKENS, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_MANAGE_TOKENS, &missing),
+		     AUTHORITY_NOT_HELD);
 	CHECK_EQ_INT(missing, SCOPE_MANAGE_TOKENS);
 	/* a space scope held through a role is the caller's to hand on */
 	c.holds = SCOPE_MANAGE_APPS | SCOPE_READ_CONTENT;
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_READ_CONTENT, &missing), GRANT_OK);
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_WRITE_CONTENT, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_READ_CONTENT, &missing), AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_WRITE_CONTENT, &missing),
+		     AUTHORITY_NOT_HELD);
 	CHECK_EQ_INT(missing, SCOPE_WRITE_CONTENT);
 }
 
 TEST(manage_users_hands_on_every_space_scope_to_an_app)
 {
 	uint64_t missing;
-	struct grant_caller c = {.personal = true, .holds = ADMIN};
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_ALL, &missing), GRANT_OK);
+	struct authority c = {.personal = true, .holds = ADMIN};
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_ALL, &missing), AUTHORITY_OK);
 	CHECK_EQ_INT(missing, 0);
 	/* but not an instance scope it lacks */
 	c.holds = SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS;
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_ALL, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_ALL, &missing), AUTHORITY_NOT_HELD);
 	CHECK_EQ_INT(missing, SCOPE_MANAGE_TOKENS);
 	/* nor does a space role reach further than its own scopes */
 	c.holds = SCOPE_MANAGE_APPS | SCOPE_SPACE_SCOPES;
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_USERS, &missing), GRANT_NOT_HELD);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_MANAGE_USERS, &missing),
+		     AUTHORITY_NOT_HELD);
 }
 
 TEST(only_a_person_registers_an_app)
@@ -123,17 +128,19 @@ TEST(only_a_person_registers_an_app)
 	uint64_t missing;
 	struct principal p = {
 		.kind = TOKEN_CLIENT, .token_scopes = SCOPE_ALL, .user_permissions = SCOPE_ALL};
-	struct grant_caller c;
-	grant_caller_of_token(&p, &c);
-	CHECK_EQ_INT(grant_may_register_app(&c, 0, &missing), GRANT_NOT_PERSONAL);
+	struct authority c;
+	authority_of_token(&p, &c);
+	CHECK_EQ_INT(authority_may_register_app(&c, 0, &missing), AUTHORITY_NOT_PERSONAL);
 	p.kind = TOKEN_ACCESS;
-	grant_caller_of_token(&p, &c);
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_READ_CONTENT, &missing), GRANT_NOT_PERSONAL);
+	authority_of_token(&p, &c);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_READ_CONTENT, &missing),
+		     AUTHORITY_NOT_PERSONAL);
 	/* an admin's console session holds every admin scope */
-	grant_caller_of_session(ADMIN, &c);
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_ALL, &missing), GRANT_OK);
-	grant_caller_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
-	CHECK_EQ_INT(grant_may_register_app(&c, SCOPE_MANAGE_USERS, &missing), GRANT_NOT_HELD);
+	authority_of_session(ADMIN, &c);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_ALL, &missing), AUTHORITY_OK);
+	authority_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
+	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_MANAGE_USERS, &missing),
+		     AUTHORITY_NOT_HELD);
 }
 
 TEST(a_token_acts_only_in_its_users_spaces_and_its_bound_space)
