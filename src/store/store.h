@@ -1,9 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /* The store: the one interface through which jeton reads and writes its
  * data. Handlers see verbs (store_pat_insert, store_pat_find_by_hash), never
- * SQL. store.c picks a backend from the location string; sqlite.c is the
- * embedded one. Every function is safe to call from several threads at
- * once. A write that returned JT_OK is durable (fsync'd).
+ * SQL. store_open picks a driver by the location: an SQLite file (one
+ * node, embedded) or a PostgreSQL database (several nodes). Each verb is
+ * written once (users.c, pats.c, oauth.c, sessions.c, audit.c, keys.c)
+ * over the drivers' common interface (driver.h).
+ *
+ * The contract, the same on both drivers, and tested on both by one suite
+ * (tests/unit/test_store.c):
+ * - Every function is safe to call from several threads at once.
+ * - A write that returned JT_OK is durable: committed, on disk (SQLite:
+ *   WAL with synchronous=FULL; PostgreSQL: its COMMIT returned), and seen
+ *   by every read that starts after it, on this node and on every other
+ *   node of the same database.
+ * - Every write goes through the store's one writer: a thread with its own
+ *   connection that commits the writes queued since its last commit in one
+ *   transaction (group commit). Each verb's writes are atomic: a rotation,
+ *   a redemption and its tokens, a refresh and its successors happen
+ *   whole or not at all, and a write that fails does not fail the others
+ *   of its transaction. No two verbs compete for SQLite's write lock.
+ * - The asynchronous verbs (the _async forms, store_pat_touch,
+ *   store_audit_insert) return once the write is queued; their done is
+ *   called from the writer thread once the write is durable (or failed).
+ *   store_close() finishes every queued write before it returns.
+ * - Failures: JT_ENOTFOUND (no such record), JT_ECONFLICT (a unique value
+ *   is taken, or the record is in the wrong state), JT_EINVAL (a value the
+ *   store refuses: an unknown role, user or app), JT_ESTORE (the store
+ *   failed or cannot be reached; logged). No call waits without bound: a
+ *   busy SQLite file is waited for at most LIMIT_STORE_BUSY_MS, a
+ *   PostgreSQL reply at most LIMIT_PG_WAIT_MS (a migration or a copy:
+ *   LIMIT_PG_MIGRATE_MS), after which the connection is reset and
+ *   reconnects by itself.
+ * - SQLite on a full disk: reads, and the writes that take access away
+ *   (revocations, deletions, disabling a user), still work; every other
+ *   write fails with JT_ESTORE at once (store_health says STORE_DISK_FULL).
  *
  * Records are plain structs with fixed-size fields, filled by the callee;
  * lists are arrays the caller frees with store_list_free(). Times are unix
@@ -290,13 +320,12 @@ enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, in
 enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
 				   struct oauth_token *tokens, size_t n);
 
-/* Asynchronous forms of the writes of the token endpoint's hot path.
- * With SQLite the write joins others in one transaction (one fsync for
- * many requests); done(arg, status) is called once it is durable, from the
- * store's writer thread or, with PostgreSQL, before this returns, with the
- * meaning of the synchronous form's result. The
- * memory out and tokens point to must live until then. When these return
- * an error, done is not called. */
+/* Asynchronous forms of the writes of the hot paths: the request is
+ * suspended rather than a serving thread blocked. done(arg, status) is
+ * called from the writer thread once the write is durable, with the
+ * meaning of the synchronous form's result. The memory p and tokens point
+ * to must live until then. When these return an error, done is not
+ * called. */
 typedef void (*store_done)(void *arg, enum jt_status status);
 enum jt_status store_oauth_insert_async(struct store *st, struct oauth_token *tokens, size_t n,
 					store_done done, void *arg);

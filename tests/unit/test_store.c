@@ -1165,6 +1165,32 @@ TEST(async_verbs_report_through_done)
 	CHECK_EQ_INT(store_oauth_find_by_hash(st, clash[0].hash, &got), JT_ENOTFOUND);
 }
 
+/* Writes queued together share the writer's transaction; one that fails
+ * (a hash taken) is undone alone, and the others are stored. */
+TEST(a_failed_write_leaves_the_others_of_its_batch)
+{
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t docs = add_space("docs");
+	int64_t app = add_app("cid", true);
+	struct oauth_token taken = make_token("access", app, alice, docs, 0, 0x60), got;
+	CHECK_EQ_INT(store_oauth_insert(st, &taken, 1), JT_OK);
+	struct oauth_token t[8];
+	struct done_record d[8];
+	for (int i = 0; i < 8; i++) {
+		uint8_t seed = (uint8_t)(i == 3 ? 0x60 : 0x61 + i); /* the fourth is taken */
+		t[i] = make_token("access", app, alice, docs, 0, seed);
+		d[i] = (struct done_record){0};
+		CHECK_EQ_INT(store_oauth_insert_async(st, &t[i], 1, record_done, &d[i]), JT_OK);
+	}
+	for (int i = 0; i < 8; i++) {
+		if (!CHECK(wait_done(&d[i])))
+			continue;
+		CHECK_EQ_INT(d[i].status, i == 3 ? JT_ECONFLICT : JT_OK);
+		if (i != 3)
+			CHECK_EQ_INT(store_oauth_find_by_hash(st, t[i].hash, &got), JT_OK);
+	}
+}
+
 /* ---- OAuth tokens ---- */
 
 TEST(oauth_tokens_round_trip_and_revoke)
@@ -1580,8 +1606,7 @@ TEST(token_plaintext_never_reaches_the_store)
 	int64_t alice = add_user("alice@example.com", false);
 	char token[TOKEN_LEN + 1];
 	struct pat p;
-	if (!CHECK_EQ_INT(pat_create(st, alice, "ci", SCOPE_READ_CONTENT, 0, token, &p),
-			  JT_OK))
+	if (!CHECK_EQ_INT(pat_create(st, alice, "ci", SCOPE_READ_CONTENT, 0, token, &p), JT_OK))
 		return;
 	CHECK_EQ_INT(strlen(token), TOKEN_LEN);
 	uint8_t hash[HASH_SHA256_LEN];
@@ -1608,9 +1633,8 @@ TEST(granted_pat_is_found_by_the_hash_of_its_token)
 	int64_t alice = add_user("alice@example.com", false);
 	char token[TOKEN_LEN + 1];
 	struct pat p, got;
-	if (!CHECK_EQ_INT(pat_create(st, alice, "deploy",
-					   SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT, 1900000000,
-					   token, &p),
+	if (!CHECK_EQ_INT(pat_create(st, alice, "deploy", SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT,
+				     1900000000, token, &p),
 			  JT_OK))
 		return;
 	enum token_kind kind;
@@ -1902,6 +1926,7 @@ static void run_suite(void)
 	RUN_WITH_STORE(code_is_redeemed_once);
 	RUN_WITH_STORE(code_redeem_races_have_one_winner_whose_tokens_die);
 	RUN_WITH_STORE(async_verbs_report_through_done);
+	RUN_WITH_STORE(a_failed_write_leaves_the_others_of_its_batch);
 	RUN_WITH_STORE(oauth_tokens_round_trip_and_revoke);
 	RUN_WITH_STORE(oauth_refresh_rotates_once);
 	RUN_WITH_STORE(oauth_refresh_races_have_one_winner);
