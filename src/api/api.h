@@ -2,7 +2,6 @@
 /* The /v1 management API and the service endpoints (/healthz).
  *
  * routes.c   the route table
- * authn.c    taking a token from a request, 401/403 responses (RFC 6750)
  * render.c   JSON renderings of records, shared with the CLI's --json
  * input.c    reading JSON bodies and query parameters, with clear 400s
  * me.c tokens.c users.c spaces.c apps.c   one file per endpoint group */
@@ -11,32 +10,13 @@
 #include <cjson/cJSON.h>
 #include "auth/auth.h"
 #include "http/http.h"
-#include "keys/keys.h"
+#include "server/server.h"
 #include "store/store.h"
-
-/* The running server: what every handler reaches through req->app. */
-struct jeton {
-	struct store *store;
-	struct auth *auth;
-	const char *issuer;          /* public base URL, e.g. http://127.0.0.1:8080 */
-	struct throttle *throttle;   /* password guesses */
-	struct keyring *keys;        /* JWT signing keys */
-	bool user_tokens_jwt;        /* the password grant issues JWTs */
-	bool allow_user_credentials; /* client_credentials with a user's email and password */
-};
 
 extern const struct http_route api_routes[];
 extern const size_t api_route_count;
 
-/* ---- authn.c ---- */
-
-/* Verifies the request's token and that its instance-wide rights include
- * every bit of need (0: any valid token). On failure sets a 401 or 403
- * reply and returns NULL; on success the caller auth_release()s the result. */
-struct principal *api_authenticate(struct http_req *req, uint64_t need);
-/* Sets a 403 insufficient_scope reply naming the scope needed. */
-void api_reply_insufficient_scope(struct http_req *req, uint64_t need);
-struct jeton *api_jeton(struct http_req *req);
+/* ---- audit.c ---- */
 
 /* Records an audit event for the caller p (may be NULL), from the
  * request's address. */

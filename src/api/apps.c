@@ -198,13 +198,13 @@ static bool refused(struct http_req *req, const struct principal *p, uint64_t sc
 				"with a personal access token or in the console, not with an "
 				"OAuth token.");
 	else if (r != AUTHORITY_OK)
-		api_reply_insufficient_scope(req, missing);
+		bearer_reply_insufficient_scope(req, missing);
 	return r != AUTHORITY_OK;
 }
 
 static void create(struct http_req *req, const struct principal *p)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct app a;
 	char secret[TOKEN_LEN + 1];
 	cJSON *body = input_json_object(req);
@@ -240,7 +240,7 @@ static void list(struct http_req *req)
 	size_t n = 0;
 	if (!input_page(req, &page))
 		return;
-	enum jt_status st = store_app_list(api_jeton(req)->store, &page, &items, &n);
+	enum jt_status st = store_app_list(jeton_of(req)->store, &page, &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "app");
 		return;
@@ -255,7 +255,7 @@ static void list(struct http_req *req)
 
 void api_apps_collection(struct http_req *req)
 {
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_APPS);
 	if (!p)
 		return;
 	if (req->method == HTTP_POST)
@@ -271,7 +271,7 @@ static bool route_app(struct http_req *req, struct app *a)
 	int64_t id;
 	if (!input_id(req, 0, &id))
 		return false;
-	enum jt_status st = store_app_get(api_jeton(req)->store, id, a);
+	enum jt_status st = store_app_get(jeton_of(req)->store, id, a);
 	if (st != JT_OK)
 		http_reply_status(req, st, "app");
 	return st == JT_OK;
@@ -279,9 +279,9 @@ static bool route_app(struct http_req *req, struct app *a)
 
 void api_app_item(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct app a;
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_APPS);
 	if (!p)
 		return;
 	if (!route_app(req, &a))
@@ -331,17 +331,17 @@ void api_app_secret(struct http_req *req)
 {
 	struct app a;
 	char secret[TOKEN_LEN + 1];
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_APPS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_APPS);
 	if (!p)
 		return;
 	if (route_app(req, &a) && !refused(req, p, scopes_of(&a))) {
-		enum jt_status st = app_new_secret(api_jeton(req)->store, &a, secret);
+		enum jt_status st = app_new_secret(jeton_of(req)->store, &a, secret);
 		if (st == JT_ECONFLICT)
 			http_reply_fail(req, JT_ECONFLICT, "A public app has no secret.");
 		else if (st != JT_OK)
 			http_reply_status(req, st, "app");
 		else {
-			auth_invalidate(api_jeton(req)->auth); /* the old secret stops at once */
+			auth_invalidate(jeton_of(req)->auth); /* the old secret stops at once */
 			api_audit(req, p, "app.secret_rotated", true, "app %lld (%s) %s",
 				  (long long)a.id, a.name, a.client_id);
 			reply_with_secret(req, 200, &a, secret);

@@ -1,11 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* GET /v1/audit: the audit log, for instance admins (scope manage_users),
- * filtered by actor, action (a name or a prefix such as "token") and time. */
+/* The audit log through the API: the events of API calls, and GET
+ * /v1/audit for instance admins (scope manage_users), filtered by actor,
+ * action (a name or a prefix such as "token") and time. */
 #include "api/api.h"
+#include "audit/audit.h"
 #include "util/time.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+void api_audit(struct http_req *req, const struct principal *p, const char *action, bool success,
+	       const char *target_fmt, ...)
+{
+	char target[LIMIT_NAME_BYTES + 64];
+	va_list ap;
+	va_start(ap, target_fmt);
+	vsnprintf(target, sizeof target, target_fmt, ap);
+	va_end(ap);
+	const char *actor = !p ? "" : p->user.id ? p->user.email : p->client_id;
+	audit_record(jeton_of(req)->store, p ? p->user.id : 0, actor, action, req->client_ip,
+		     success, "%s", target);
+}
 
 /* Reads an optional RFC 3339 query parameter into *out. */
 static bool query_time(struct http_req *req, const char *name, int64_t *out)
@@ -43,11 +59,11 @@ void api_audit_list(struct http_req *req)
 	struct store_page page;
 	struct audit_event *items = NULL;
 	size_t n = 0;
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_USERS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
 	if (!p)
 		return;
 	if (api_audit_filter(req, &f) && input_page(req, &page)) {
-		enum jt_status st = store_audit_list(api_jeton(req)->store, &f, &page, &items, &n);
+		enum jt_status st = store_audit_list(jeton_of(req)->store, &f, &page, &items, &n);
 		if (st != JT_OK) {
 			http_reply_status(req, st, "audit log");
 		} else {

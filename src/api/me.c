@@ -31,7 +31,7 @@ void api_healthz(struct http_req *req)
 		[STORE_NOT_WRITABLE] = {503, "degraded", "store not writable"},
 		[STORE_UNAVAILABLE] = {503, "unavailable", "store unavailable"},
 	};
-	enum store_health h = store_health(api_jeton(req)->store);
+	enum store_health h = store_health(jeton_of(req)->store);
 	cJSON *o = cJSON_CreateObject();
 	if (o) {
 		cJSON_AddStringToObject(o, "status", answers[h].status);
@@ -43,7 +43,7 @@ void api_healthz(struct http_req *req)
 
 void api_me(struct http_req *req)
 {
-	struct principal *p = api_authenticate(req, 0);
+	struct principal *p = bearer_authenticate(req, 0);
 	if (!p)
 		return;
 	cJSON *o = cJSON_CreateObject();

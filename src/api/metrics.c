@@ -14,10 +14,10 @@ void api_metrics(struct http_req *req)
 	uint64_t hits, misses, total = 0;
 	char out[METRICS_BYTES];
 	size_t used = 0;
-	bool store_up = store_ping(api_jeton(req)->store) == JT_OK;
+	bool store_up = store_ping(jeton_of(req)->store) == JT_OK;
 
 	http_stats_read(&hs);
-	auth_cache_stats(api_jeton(req)->auth, &hits, &misses);
+	auth_cache_stats(jeton_of(req)->auth, &hits, &misses);
 #define EMIT(...)                                                                  \
 	do {                                                                       \
 		int n_ = snprintf(out + used, sizeof out - used, __VA_ARGS__);     \

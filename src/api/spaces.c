@@ -26,7 +26,7 @@ static bool sees(const struct principal *p, int64_t space_id)
 
 static void create(struct http_req *req, struct principal *p)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct space s = {0};
 	bool has_name;
 
@@ -35,7 +35,7 @@ static void create(struct http_req *req, struct principal *p)
 			http_reply_fail(req, JT_EDENIED,
 					"A token bound to a space cannot create spaces.");
 		else
-			api_reply_insufficient_scope(req, SCOPE_MANAGE_USERS);
+			bearer_reply_insufficient_scope(req, SCOPE_MANAGE_USERS);
 		return;
 	}
 	cJSON *body = input_json_object(req);
@@ -71,7 +71,7 @@ static void list(struct http_req *req, struct principal *p)
 {
 	struct space *items = NULL;
 	size_t n = 0;
-	enum jt_status st = store_space_list(api_jeton(req)->store, p->user.id,
+	enum jt_status st = store_space_list(jeton_of(req)->store, p->user.id,
 					     !is_instance_admin(p, 0), &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "space");
@@ -88,7 +88,7 @@ static void list(struct http_req *req, struct principal *p)
 
 void api_spaces_collection(struct http_req *req)
 {
-	struct principal *p = api_authenticate(req, 0);
+	struct principal *p = bearer_authenticate(req, 0);
 	if (!p)
 		return;
 	if (req->method == HTTP_POST)
@@ -100,12 +100,12 @@ void api_spaces_collection(struct http_req *req)
 
 void api_space_item(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct space s;
 	struct membership *ms = NULL;
 	size_t n = 0;
 	int64_t id;
-	struct principal *p = api_authenticate(req, 0);
+	struct principal *p = bearer_authenticate(req, 0);
 	if (!p)
 		return;
 	if (!input_id(req, 0, &id))
@@ -141,7 +141,7 @@ static enum jt_status find_user(struct store *st, const char *key, struct user *
 static void put_member(struct http_req *req, const struct principal *p, struct space *s,
 		       struct user *u)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char role[STORE_ROLE_BYTES];
 	bool has_role;
 
@@ -176,11 +176,11 @@ out:
 
 void api_space_member(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct space s;
 	struct user u;
 	int64_t id;
-	struct principal *p = api_authenticate(req, 0);
+	struct principal *p = bearer_authenticate(req, 0);
 	if (!p)
 		return;
 	if (!input_id(req, 0, &id))
@@ -191,7 +191,7 @@ void api_space_member(struct http_req *req)
 	}
 	bool admin = is_instance_admin(p, id);
 	if (!admin && !(auth_rights_in_space(p, id) & SCOPE_MANAGE_SPACE)) {
-		api_reply_insufficient_scope(req, SCOPE_MANAGE_SPACE);
+		bearer_reply_insufficient_scope(req, SCOPE_MANAGE_SPACE);
 		goto out;
 	}
 	enum jt_status st = store_space_get(jt->store, id, &s);

@@ -31,7 +31,7 @@ static bool refused(struct http_req *req, const struct authority *by, uint64_t s
 		return true;
 	case AUTHORITY_NOT_HELD:
 		if (!asked) {
-			api_reply_insufficient_scope(req, scopes & ~by->holds);
+			bearer_reply_insufficient_scope(req, scopes & ~by->holds);
 			return true;
 		}
 		scope_format(scopes & ~by->holds, names, sizeof names);
@@ -92,7 +92,7 @@ static void pat_created(struct http_req *req)
 	if (np->status != JT_OK) {
 		http_reply_status(req, np->status, "token");
 	} else {
-		audit_record(api_jeton(req)->store, np->actor_id, np->actor, "token.created",
+		audit_record(jeton_of(req)->store, np->actor_id, np->actor, "token.created",
 			     req->client_ip, true, "token %lld (%s)", (long long)np->pat.id,
 			     np->pat.name);
 		reply_created(req, &np->pat, np->token);
@@ -103,7 +103,7 @@ static void pat_created(struct http_req *req)
 
 static void create(struct http_req *req, struct principal *p)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char name[LIMIT_NAME_BYTES + 1];
 	char expires[64];
 	bool has_name, has_scopes, has_expires;
@@ -179,7 +179,7 @@ static void list(struct http_req *req, struct principal *p)
 
 	if (!input_page(req, &page))
 		return;
-	enum jt_status st = store_pat_list(api_jeton(req)->store, p->user.id, &page, &items, &n);
+	enum jt_status st = store_pat_list(jeton_of(req)->store, p->user.id, &page, &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "token");
 		return;
@@ -195,7 +195,7 @@ static void list(struct http_req *req, struct principal *p)
 
 void api_tokens_collection(struct http_req *req)
 {
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_TOKENS);
 	if (!p)
 		return;
 	if (req->method == HTTP_POST)
@@ -209,10 +209,10 @@ void api_tokens_collection(struct http_req *req)
  * or with 204 (DELETE). */
 static void revoke(struct http_req *req, bool with_body)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct pat pat;
 	int64_t id;
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_TOKENS);
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
@@ -241,11 +241,11 @@ void api_token_item(struct http_req *req)
 		revoke(req, false);
 		return;
 	}
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_TOKENS);
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
-		enum jt_status st = store_pat_get(api_jeton(req)->store, p->user.id, id, &pat);
+		enum jt_status st = store_pat_get(jeton_of(req)->store, p->user.id, id, &pat);
 		if (st != JT_OK)
 			http_reply_status(req, st, "token");
 		else
@@ -263,7 +263,7 @@ void api_token_revoked(struct http_req *req)
  * expiry: the caller must be able to create that token. */
 static void rotate(struct http_req *req, struct principal *p, int64_t id)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char token[TOKEN_LEN + 1];
 	struct pat old, pat;
 	struct authority by;
@@ -299,7 +299,7 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 void api_token_rotate(struct http_req *req)
 {
 	int64_t id;
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_TOKENS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_TOKENS);
 	if (!p)
 		return;
 	if (input_id(req, 0, &id))

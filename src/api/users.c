@@ -53,7 +53,7 @@ static void create_work(struct http_req *req)
 	nu->status = password_hash(nu->password, strlen(nu->password), nu->u.password_hash);
 	if (nu->status == JT_OK) {
 		nu->u.created_at = time_now();
-		nu->status = store_user_insert(api_jeton(req)->store, &nu->u);
+		nu->status = store_user_insert(jeton_of(req)->store, &nu->u);
 	}
 }
 
@@ -65,7 +65,7 @@ static void create_done(struct http_req *req)
 	} else if (nu->status != JT_OK) {
 		http_reply_status(req, nu->status, "user");
 	} else {
-		audit_record(api_jeton(req)->store, nu->actor_id, nu->actor, "user.created",
+		audit_record(jeton_of(req)->store, nu->actor_id, nu->actor, "user.created",
 			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id,
 			     nu->u.email, nu->u.admin ? " admin" : "");
 		if (nu->generated)
@@ -146,7 +146,7 @@ static void list(struct http_req *req)
 
 	if (!input_page(req, &page))
 		return;
-	enum jt_status st = store_user_list(api_jeton(req)->store, &page, &items, &n);
+	enum jt_status st = store_user_list(jeton_of(req)->store, &page, &items, &n);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "user");
 		return;
@@ -161,7 +161,7 @@ static void list(struct http_req *req)
 
 void api_users_collection(struct http_req *req)
 {
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_USERS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
 	if (!p)
 		return;
 	if (req->method == HTTP_POST)
@@ -173,7 +173,7 @@ void api_users_collection(struct http_req *req)
 
 static void update(struct http_req *req, const struct principal *p, struct user *u)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char name[LIMIT_NAME_BYTES + 1];
 	bool has_name, has_admin, has_disabled;
 	bool admin = u->admin, disabled = u->disabled;
@@ -214,11 +214,11 @@ void api_user_item(struct http_req *req)
 {
 	struct user u;
 	int64_t id;
-	struct principal *p = api_authenticate(req, SCOPE_MANAGE_USERS);
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
 	if (!p)
 		return;
 	if (input_id(req, 0, &id)) {
-		enum jt_status st = store_user_get(api_jeton(req)->store, id, &u);
+		enum jt_status st = store_user_get(jeton_of(req)->store, id, &u);
 		if (st != JT_OK)
 			http_reply_status(req, st, "user");
 		else if (req->method == HTTP_PATCH)

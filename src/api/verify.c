@@ -24,9 +24,9 @@ void api_forward_verify(struct http_req *req)
 	}
 	if (space && !input_id_text(req, space, &space_id))
 		return;
-	/* Instance-wide scopes are checked by api_authenticate; space scopes
+	/* Instance-wide scopes are checked by bearer_authenticate; space scopes
 	 * against the space below. */
-	struct principal *p = api_authenticate(req, space_id ? 0 : need);
+	struct principal *p = bearer_authenticate(req, space_id ? 0 : need);
 	if (!p)
 		return;
 	/* Asked about a space, a token passes only if it may act there, scope
@@ -39,7 +39,7 @@ void api_forward_verify(struct http_req *req)
 	}
 	uint64_t rights = space_id ? auth_rights_in_space(p, space_id) : auth_rights(p);
 	if ((rights & need) != need) {
-		api_reply_insufficient_scope(req, need & ~rights);
+		bearer_reply_insufficient_scope(req, need & ~rights);
 		auth_release(p);
 		return;
 	}

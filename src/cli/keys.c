@@ -2,7 +2,6 @@
 /* jeton keys rotate|list: JWT signing keys. rotate adds a new key that
  * signs from now on (every node picks it up within a second); the old keys
  * stay published until no token they signed can be live. */
-#include "api/api.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "keys/keys.h"

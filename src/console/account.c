@@ -4,7 +4,7 @@
  * check is throttled as a login is; a change signs the user out of every
  * other session. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
@@ -45,7 +45,7 @@ static void change_destroy(void *ctx)
 static void change_work(struct http_req *req)
 {
 	struct password_change *pc = req->ctx;
-	struct store *st = api_jeton(req)->store;
+	struct store *st = jeton_of(req)->store;
 	struct user u;
 	pc->status = auth_check_password(st, pc->c.user.email, pc->current, &u);
 	pc->current_ok = pc->status == JT_OK;
@@ -63,7 +63,7 @@ static void change_work(struct http_req *req)
 static void change_done(struct http_req *req)
 {
 	struct password_change *pc = req->ctx;
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	bool ok = pc->status == JT_OK;
 	if (pc->current_ok)
 		throttle_release(jt->throttle, &pc->ticket, pc->c.user.email, req->client_ip);
@@ -117,7 +117,7 @@ void console_account(struct http_req *req)
 		error = "The new password must have at least 12 characters.";
 	} else if (strcmp(pc->fresh, confirm) != 0) {
 		error = "The two new passwords differ.";
-	} else if (!throttle_reserve(api_jeton(req)->throttle, c.user.email, req->client_ip,
+	} else if (!throttle_reserve(jeton_of(req)->throttle, c.user.email, req->client_ip,
 				     time_mono_ms(), &pc->ticket)) {
 		console_throttled(req, pc->ticket.retry_after, wait, sizeof wait);
 		error = wait;

@@ -5,6 +5,7 @@
  * (authority_may_register_app). */
 #include "console/console.h"
 #include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
@@ -26,7 +27,7 @@ void console_apps(struct http_req *req)
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
 	if (!console_begin(req, true, &c))
 		return;
-	enum jt_status st = store_app_list(api_jeton(req)->store, &page, &items, &n);
+	enum jt_status st = store_app_list(jeton_of(req)->store, &page, &items, &n);
 	if (st != JT_OK) {
 		page_fail(req, st, NULL, &c);
 		return;
@@ -198,12 +199,12 @@ void console_app_new(struct http_req *req)
 		return;
 	}
 	a.owner_id = c.user.id;
-	st = app_register(api_jeton(req)->store, &a, secret);
+	st = app_register(jeton_of(req)->store, &a, secret);
 	if (st != JT_OK) {
 		new_app_page(req, st, &c, &a, uris, "The app could not be stored.");
 		return;
 	}
-	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "app.created", req->client_ip,
+	audit_record(jeton_of(req)->store, c.user.id, c.user.email, "app.created", req->client_ip,
 		     true, "app %lld (%s) %s", (long long)a.id, a.name, a.client_id);
 	cJSON *details = cJSON_CreateArray();
 	cJSON *row = cJSON_CreateObject();
@@ -232,7 +233,7 @@ static bool route_app(struct http_req *req, const struct console_ctx *c, struct 
 	const char *v = req->params[0];
 	enum jt_status st = JT_ENOTFOUND;
 	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK)
-		st = store_app_get(api_jeton(req)->store, id, a);
+		st = store_app_get(jeton_of(req)->store, id, a);
 	if (st != JT_OK) {
 		page_fail(req, st, st == JT_ENOTFOUND ? "There is no such app." : NULL, c);
 		return false;
@@ -278,7 +279,7 @@ void console_app_secret(struct http_req *req)
 		page_fail(req, JT_EDENIED, refusal, &c);
 		return;
 	}
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	enum jt_status st = app_new_secret(jt->store, &a, secret);
 	if (st != JT_OK) {
 		page_fail(req, st,
@@ -317,7 +318,7 @@ void console_app_delete(struct http_req *req)
 		console_confirm(req, &c, "apps", "Delete app?", msg, "Delete app", true, back);
 		return;
 	}
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	enum jt_status st = store_app_delete(jt->store, a.id);
 	if (st != JT_OK) {
 		page_fail(req, st, "The app could not be deleted.", &c);

@@ -2,6 +2,7 @@
 /* The audit log (instance admins), filtered by actor, action and dates. */
 #include "console/console.h"
 #include "api/api.h"
+#include "server/server.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -76,7 +77,7 @@ void console_audit(struct http_req *req)
 		b = 0;
 	struct store_page page = {.before = b > 0 ? b : 0, .limit = AUDIT_PAGE};
 	if (st == JT_OK) {
-		st = store_audit_list(api_jeton(req)->store, &f, &page, &items, &n);
+		st = store_audit_list(jeton_of(req)->store, &f, &page, &items, &n);
 		if (st != JT_OK)
 			error = "The audit log could not be read.";
 	}

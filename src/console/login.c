@@ -3,7 +3,7 @@
  * thread, after the attempt is reserved with the throttle (per account and
  * per address); the message never says whether the account exists. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
@@ -66,13 +66,13 @@ static void login_destroy(void *ctx)
 static void login_work(struct http_req *req)
 {
 	struct login *l = req->ctx;
-	l->status = auth_check_password(api_jeton(req)->store, l->email, l->password, &l->user);
+	l->status = auth_check_password(jeton_of(req)->store, l->email, l->password, &l->user);
 	crypto_wipe(l->password, sizeof l->password);
 }
 
 static void login_done(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct login *l = req->ctx;
 
 	enum jt_status st = l->status;
@@ -99,7 +99,7 @@ static void login_done(struct http_req *req)
 
 static void login_post(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char csrf[CSRF_CHARS + 8];
 	struct login *l = jt_calloc(1, sizeof *l);
 	if (!l) {

@@ -2,7 +2,7 @@
 /* The console's frame: who is signed in, the navigation, and rendering a
  * page's template inside the layout. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
@@ -41,7 +41,7 @@ bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
 	}
 	session_csrf(req, c->csrf);
 	enum jt_status st =
-		auth_user_permissions(api_jeton(req)->store, &c->user, &c->instance, &c->held);
+		auth_user_permissions(jeton_of(req)->store, &c->user, &c->instance, &c->held);
 	if (st != JT_OK) {
 		page_fail(req, st, NULL, c);
 		return false;

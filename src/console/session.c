@@ -7,7 +7,7 @@
  * from this host. Both cookies are HttpOnly and SameSite=Lax, and Secure
  * when the issuer is https. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "crypto/crypto.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -21,7 +21,7 @@
 
 static const char *secure_flag(struct http_req *req)
 {
-	const char *issuer = api_jeton(req)->issuer;
+	const char *issuer = jeton_of(req)->issuer;
 	return issuer && strncmp(issuer, "https://", 8) == 0 ? "; Secure" : "";
 }
 
@@ -48,7 +48,7 @@ bool session_hash(struct http_req *req, uint8_t out[STORE_HASH_LEN])
 
 bool session_user(struct http_req *req, struct user *out)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	uint8_t hash[HASH_SHA256_LEN];
 	struct session s;
 
@@ -74,7 +74,7 @@ enum jt_status session_start(struct http_req *req, int64_t user_id)
 	s.created_at = time_now();
 	s.expires_at = s.created_at + LIMIT_SESSION_SECONDS;
 	snprintf(s.ip, sizeof s.ip, "%s", req->client_ip);
-	enum jt_status st = store_session_insert(api_jeton(req)->store, &s);
+	enum jt_status st = store_session_insert(jeton_of(req)->store, &s);
 	if (st == JT_OK) {
 		snprintf(cookie, sizeof cookie,
 			 SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", value,
@@ -93,7 +93,7 @@ void session_end(struct http_req *req)
 	char cookie[128];
 
 	if (session_hash(req, hash))
-		store_session_delete(api_jeton(req)->store, hash);
+		store_session_delete(jeton_of(req)->store, hash);
 	snprintf(cookie, sizeof cookie,
 		 SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", secure_flag(req));
 	http_header_add(req, "Set-Cookie", cookie);

@@ -3,7 +3,7 @@
  * instance admins see and create all; a space's admins manage its members,
  * adding only people they share a space with. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "util/text.h"
@@ -21,7 +21,7 @@ static void spaces_page(struct http_req *req, enum jt_status status, const struc
 	size_t n = 0;
 	char buf[32];
 	enum jt_status listed =
-		store_space_list(api_jeton(req)->store, c->user.id, !c->user.admin, &items, &n);
+		store_space_list(jeton_of(req)->store, c->user.id, !c->user.admin, &items, &n);
 	if (listed != JT_OK) {
 		page_fail(req, listed, NULL, c);
 		return;
@@ -63,7 +63,7 @@ void console_spaces(struct http_req *req)
 			    "Give the space a name of 1 to 100 characters.", s.name);
 		return;
 	}
-	enum jt_status st = store_space_insert(api_jeton(req)->store, &s);
+	enum jt_status st = store_space_insert(jeton_of(req)->store, &s);
 	if (st != JT_OK) {
 		spaces_page(req, st, &c, NULL,
 			    st == JT_ECONFLICT ? "A space with this name already exists."
@@ -71,8 +71,8 @@ void console_spaces(struct http_req *req)
 			    s.name);
 		return;
 	}
-	audit_record(api_jeton(req)->store, c.user.id, c.user.email, "space.created",
-		     req->client_ip, true, "space %lld (%s)", (long long)s.id, s.name);
+	audit_record(jeton_of(req)->store, c.user.id, c.user.email, "space.created", req->client_ip,
+		     true, "space %lld (%s)", (long long)s.id, s.name);
 	char url[64];
 	snprintf(url, sizeof url, "/console/spaces/%lld", (long long)s.id);
 	http_redirect(req, 303, url);
@@ -82,7 +82,7 @@ void console_spaces(struct http_req *req)
 static bool route_space(struct http_req *req, const struct console_ctx *c, struct space *s,
 			bool *can_manage)
 {
-	struct store *st = api_jeton(req)->store;
+	struct store *st = jeton_of(req)->store;
 	struct space *mine = NULL;
 	size_t n = 0;
 	int64_t id;
@@ -118,7 +118,7 @@ static void space_page(struct http_req *req, enum jt_status status, const struct
 	struct membership *ms = NULL;
 	size_t n = 0;
 	char buf[32];
-	enum jt_status listed = store_member_list(api_jeton(req)->store, s->id, &ms, &n);
+	enum jt_status listed = store_member_list(jeton_of(req)->store, s->id, &ms, &n);
 	if (listed != JT_OK) {
 		page_fail(req, listed, NULL, c);
 		return;
@@ -171,7 +171,7 @@ void console_space_members(struct http_req *req)
 	struct user u;
 	bool can_manage;
 	char email[LIMIT_EMAIL_BYTES + 1], role[STORE_ROLE_BYTES];
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
 		return;
 	if (!can_manage) {
@@ -220,7 +220,7 @@ void console_space_member_remove(struct http_req *req)
 	struct user u;
 	bool can_manage;
 	int64_t uid;
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	if (!console_begin(req, false, &c) || !route_space(req, &c, &s, &can_manage))
 		return;
 	if (!can_manage) {

@@ -3,7 +3,7 @@
  * "My Profile -> Personal API Access Tokens": list, create (shown once),
  * rotate and revoke with confirmation. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
@@ -24,8 +24,7 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 	int64_t now = time_now();
 	char buf[32], tomorrow[TIME_RFC3339_BUF];
 
-	enum jt_status listed =
-		store_pat_list(api_jeton(req)->store, c->user.id, &page, &items, &n);
+	enum jt_status listed = store_pat_list(jeton_of(req)->store, c->user.id, &page, &items, &n);
 	if (listed != JT_OK) {
 		cJSON_Delete(form);
 		page_fail(req, listed, NULL, c);
@@ -176,14 +175,14 @@ static void create(struct http_req *req, const struct console_ctx *c)
 		return;
 	}
 	cJSON_Delete(form);
-	enum jt_status st = pat_create(api_jeton(req)->store, c->user.id, name, scopes, expires_at,
-				       token, &pat);
+	enum jt_status st =
+		pat_create(jeton_of(req)->store, c->user.id, name, scopes, expires_at, token, &pat);
 	if (st != JT_OK) {
 		crypto_wipe(token, sizeof token);
 		page_fail(req, st, "The token could not be stored.", c);
 		return;
 	}
-	audit_record(api_jeton(req)->store, c->user.id, c->user.email, "token.created",
+	audit_record(jeton_of(req)->store, c->user.id, c->user.email, "token.created",
 		     req->client_ip, true, "token %lld (%s)", (long long)pat.id, pat.name);
 	show_token(req, c, "Token created", token);
 }
@@ -210,7 +209,7 @@ static bool route_token(struct http_req *req, const struct console_ctx *c, struc
 	const char *v = req->params[0];
 	enum jt_status st = JT_ENOTFOUND;
 	if (text_parse_i64(v, strlen(v), 1, INT64_MAX, &id) == JT_OK)
-		st = store_pat_get(api_jeton(req)->store, c->user.id, id, out);
+		st = store_pat_get(jeton_of(req)->store, c->user.id, id, out);
 	if (st != JT_OK) {
 		page_fail(req, st, st == JT_ENOTFOUND ? "You have no such token." : NULL, c);
 		return false;
@@ -235,7 +234,7 @@ void console_token_revoke(struct http_req *req)
 				"/console/tokens");
 		return;
 	}
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	enum jt_status st = store_pat_revoke(jt->store, c.user.id, pat.id, time_now(), &pat);
 	if (st != JT_OK) {
 		page_fail(req, st, "The token could not be revoked.", &c);
@@ -280,7 +279,7 @@ void console_token_rotate(struct http_req *req)
 		page_fail(req, JT_EDENIED, msg, &c);
 		return;
 	}
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	enum jt_status st = pat_rotate(jt->store, c.user.id, pat.id, token, &fresh);
 	if (st != JT_OK) {
 		crypto_wipe(token, sizeof token);

@@ -2,7 +2,7 @@
 /* Users (instance admins): add (a generated password shown once), disable
  * and enable, make and unmake admin. */
 #include "console/console.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
@@ -19,7 +19,7 @@ static void users_page(struct http_req *req, enum jt_status status, const struct
 	size_t n = 0;
 	char buf[32];
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
-	enum jt_status listed = store_user_list(api_jeton(req)->store, &page, &items, &n);
+	enum jt_status listed = store_user_list(jeton_of(req)->store, &page, &items, &n);
 	if (listed != JT_OK) {
 		page_fail(req, listed, NULL, c);
 		return;
@@ -81,7 +81,7 @@ static void add_work(struct http_req *req)
 	struct new_console_user *nu = req->ctx;
 	nu->status = password_hash(nu->password, strlen(nu->password), nu->u.password_hash);
 	if (nu->status == JT_OK)
-		nu->status = store_user_insert(api_jeton(req)->store, &nu->u);
+		nu->status = store_user_insert(jeton_of(req)->store, &nu->u);
 }
 
 static void add_done(struct http_req *req)
@@ -93,7 +93,7 @@ static void add_done(struct http_req *req)
 						      : "The user could not be stored.",
 			   nu->u.email, nu->u.friendly_name);
 	} else {
-		audit_record(api_jeton(req)->store, nu->c.user.id, nu->c.user.email, "user.created",
+		audit_record(jeton_of(req)->store, nu->c.user.id, nu->c.user.email, "user.created",
 			     req->client_ip, true, "user %lld (%s)%s", (long long)nu->u.id,
 			     nu->u.email, nu->u.admin ? " admin" : "");
 		cJSON *details = cJSON_CreateArray();
@@ -165,7 +165,7 @@ void console_user(struct http_req *req)
 	struct user u;
 	char action[16], notice[LIMIT_EMAIL_BYTES + 64];
 	int64_t id;
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	if (!console_begin(req, true, &c))
 		return;
 	const char *v = req->params[0];

@@ -7,7 +7,7 @@
  * An unknown client or an unregistered redirect URI gets an error page and
  * never a redirect (§4.1.2.1); every other error goes back to the client. */
 #include "oauth/oauth.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "audit/audit.h"
 #include "console/console.h"
 #include "crypto/crypto.h"
@@ -67,7 +67,7 @@ static void redirect_error(struct http_req *req, const struct authz *a, const ch
 	bool ok = http_url_add(url, sizeof url, "error", error) &&
 		  http_url_add(url, sizeof url, "error_description", description) &&
 		  (!a->has_state || http_url_add(url, sizeof url, "state", a->state)) &&
-		  http_url_add(url, sizeof url, "iss", api_jeton(req)->issuer);
+		  http_url_add(url, sizeof url, "iss", jeton_of(req)->issuer);
 	if (!ok) {
 		page_fail(req, JT_EINVAL, "The redirect address is too long.", NULL);
 		return;
@@ -77,7 +77,7 @@ static void redirect_error(struct http_req *req, const struct authz *a, const ch
 
 static enum check check_request(struct http_req *req, struct authz *a)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char response_type[32], scope[LIMIT_SCOPES_BYTES + 1];
 	bool has_client, has_type, has_scope, has_challenge, has_method;
 
@@ -203,7 +203,7 @@ static void hidden(cJSON *list, const char *name, const char *value)
 
 static void consent_page(struct http_req *req, const struct authz *a, const struct user *u)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char csrf[CSRF_CHARS + 1], scope[LIMIT_SCOPES_BYTES + 1];
 	struct space *spaces = NULL;
 	size_t n = 0;
@@ -272,7 +272,7 @@ static bool user_in_space(struct store *st, int64_t user_id, int64_t space_id)
 
 static void allow(struct http_req *req, const struct authz *a, const struct user *u)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char space[24], code[TOKEN_LEN + 1], id[24];
 	char url[LIMIT_URI_BYTES + LIMIT_STATE_BYTES * 3 + 1024];
 	bool has_space;
@@ -361,7 +361,7 @@ void oauth_authorize(struct http_req *req)
 		return;
 	}
 	if (strcmp(decision, "deny") == 0) {
-		audit_record(api_jeton(req)->store, u.id, u.email, "consent.denied", req->client_ip,
+		audit_record(jeton_of(req)->store, u.id, u.email, "consent.denied", req->client_ip,
 			     true, "app %lld (%s)", (long long)a.app.id, a.app.name);
 		redirect_error(req, &a, "access_denied", "The user denied the request.");
 		return;

@@ -2,7 +2,7 @@
 /* What an app is allowed (grant types, redirect URIs) and how a client
  * proves who it is (RFC 6749 §2.3). */
 #include "oauth/oauth.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 
@@ -231,14 +231,14 @@ bool oauth_client_authenticate(struct http_req *req, bool allow_public, struct a
 	int pn = snprintf(presented, sizeof presented, "%s%c%s", id, '\0', secret);
 	hash_sha256(presented, pn > 0 ? (size_t)pn : 0, key);
 	crypto_wipe(presented, sizeof presented);
-	struct auth *cache = api_jeton(req)->auth;
+	struct auth *cache = jeton_of(req)->auth;
 	if (auth_client_get(cache, key, out)) {
 		ok = out->has_secret || allow_public;
 		if (!ok)
 			invalid_client(req, basic, "This endpoint needs a confidential client.");
 		goto out;
 	}
-	enum jt_status st = store_app_find_by_client_id(api_jeton(req)->store, id, out);
+	enum jt_status st = store_app_find_by_client_id(jeton_of(req)->store, id, out);
 	if (st != JT_OK && st != JT_ENOTFOUND) {
 		oauth_fail(req, st, "The store is unavailable.");
 		goto out;

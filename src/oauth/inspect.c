@@ -5,7 +5,7 @@
  * client introspects only its own tokens unless it is registered as a
  * resource server (the app's introspect flag). */
 #include "oauth/oauth.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/time.h"
@@ -38,7 +38,7 @@ static bool may_introspect(const struct app *caller, int64_t token_app_id)
 
 static void introspect_access(struct http_req *req, const struct app *caller, const char *token)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct principal *p = NULL;
 	char scope[LIMIT_SCOPES_BYTES + 1];
 
@@ -87,7 +87,7 @@ static uint64_t effective_scopes(const struct oauth_token *t, const struct app *
 
 static void introspect_refresh(struct http_req *req, const struct app *caller, const char *token)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	uint8_t hash[HASH_SHA256_LEN];
 	struct oauth_token t;
 	struct app app;
@@ -171,7 +171,7 @@ void oauth_introspect(struct http_req *req)
 
 void oauth_revoke(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char token[ISSUED_ACCESS_MAX];
 	enum token_kind kind;
 	uint8_t hash[HASH_SHA256_LEN];
@@ -216,7 +216,7 @@ void oauth_revoke(struct http_req *req)
 
 void oauth_user_info(struct http_req *req)
 {
-	struct principal *p = api_authenticate(req, 0);
+	struct principal *p = bearer_authenticate(req, 0);
 	if (!p)
 		return;
 	if (!p->user.id) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Minting OAuth tokens and the token response (RFC 6749 §5.1). */
 #include "oauth/oauth.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "crypto/crypto.h"
 #include "keys/keys.h"
 #include "util/mem.h"
@@ -39,7 +39,7 @@ static void mint(enum token_kind kind, const char *record_kind, int64_t app_id, 
 static enum jt_status sign_jwt(struct http_req *req, const struct issue_terms *terms,
 			       const struct oauth_token *t, struct issued *out)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char jti[23], sub[24], scope[LIMIT_SCOPES_BYTES + 1], *jwt = NULL;
 	enum jt_status st = JT_ENOMEM;
 

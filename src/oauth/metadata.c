@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /.well-known/oauth-authorization-server (RFC 8414). */
 #include "oauth/oauth.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "keys/keys.h"
 
 #include <stdio.h>
@@ -32,7 +32,7 @@ void oauth_metadata(struct http_req *req)
 	/* plain is an exception an app's registration makes, not something a
 	 * client may pick (RFC 9700 §2.1.1). */
 	static const char *const pkce[] = {"S256"};
-	const char *issuer = api_jeton(req)->issuer;
+	const char *issuer = jeton_of(req)->issuer;
 
 	cJSON *o = cJSON_CreateObject();
 	if (!o) {
@@ -66,7 +66,7 @@ void oauth_metadata(struct http_req *req)
 
 void oauth_jwks(struct http_req *req)
 {
-	cJSON *o = keyring_jwks(api_jeton(req)->keys);
+	cJSON *o = keyring_jwks(jeton_of(req)->keys);
 	/* Short: a rotation must reach resource servers well within a JWT's life. */
 	http_header_add(req, "Cache-Control", "public, max-age=60");
 	http_reply_json(req, 200, o);

@@ -5,7 +5,7 @@
  * the operator enables it, a user's own email and password in the
  * client_credentials form (as Apinizer's management API takes them). */
 #include "oauth/oauth.h"
-#include "api/api.h"
+#include "server/server.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
@@ -34,7 +34,7 @@ static bool token_hash_of(const char *value, enum token_kind want, uint8_t hash[
  * replayed: whoever holds them may be an attacker. */
 static void revoke_family(struct http_req *req, int64_t family_id)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	if (family_id && store_oauth_revoke_family(jt->store, family_id, time_now()) == JT_OK)
 		auth_invalidate(jt->auth);
 }
@@ -103,7 +103,7 @@ static void store_tokens(struct http_req *req)
 {
 	struct pending *p = req->ctx;
 	http_suspend(req, tokens_stored);
-	enum jt_status queued = store_oauth_insert_async(api_jeton(req)->store, p->out.tokens,
+	enum jt_status queued = store_oauth_insert_async(jeton_of(req)->store, p->out.tokens,
 							 p->out.ntokens, store_finished, req);
 	resume_if_not_queued(req, queued);
 }
@@ -125,7 +125,7 @@ static void code_redeemed(struct http_req *req)
 {
 	struct pending *p = req->ctx;
 	if (p->status == JT_ECONFLICT) {
-		auth_invalidate(api_jeton(req)->auth); /* the store revoked the grant's tokens */
+		auth_invalidate(jeton_of(req)->auth); /* the store revoked the grant's tokens */
 		oauth_error(
 			req, JT_EINVAL, "invalid_grant",
 			"The authorization code was already used; every token issued from it is "
@@ -148,7 +148,7 @@ static void redeem(struct http_req *req, const uint8_t hash[STORE_HASH_LEN])
 	struct pending *p = req->ctx;
 	http_suspend(req, code_redeemed);
 	enum jt_status queued =
-		store_code_redeem_async(api_jeton(req)->store, hash, time_now(), p->out.tokens,
+		store_code_redeem_async(jeton_of(req)->store, hash, time_now(), p->out.tokens,
 					p->out.ntokens, store_finished, req);
 	resume_if_not_queued(req, queued);
 }
@@ -195,7 +195,7 @@ static void code_grant(struct http_req *req, const struct app *app)
 	}
 	enum jt_status st = JT_ENOTFOUND;
 	if (token_hash_of(code, TOKEN_CODE, hash))
-		st = store_code_get(api_jeton(req)->store, hash, &c);
+		st = store_code_get(jeton_of(req)->store, hash, &c);
 	if (st != JT_OK && st != JT_ENOTFOUND) {
 		oauth_fail(req, st, "The store is unavailable.");
 		goto out;
@@ -241,7 +241,7 @@ out:
 
 static void refresh_grant(struct http_req *req, const struct app *app)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	char value[TOKEN_LEN + 8], scope[LIMIT_SCOPES_BYTES + 1];
 	bool has_value, has_scope;
 	uint8_t hash[STORE_HASH_LEN];
@@ -410,7 +410,7 @@ static void user_grant_destroy(void *ctx)
 static void user_grant_work(struct http_req *req)
 {
 	struct user_grant *g = req->ctx;
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	uint64_t instance;
 	g->status = auth_check_password(jt->store, g->email, g->password, &g->user);
 	g->password_ok = g->status == JT_OK;
@@ -421,7 +421,7 @@ static void user_grant_work(struct http_req *req)
 
 static void user_grant_done(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct user_grant *g = req->ctx;
 	struct issued out;
 	uint64_t scopes = g->held;
@@ -472,7 +472,7 @@ static bool user_credentials(struct http_req *req, struct user_grant *g)
 
 static void user_grant(struct http_req *req)
 {
-	struct jeton *jt = api_jeton(req);
+	struct jeton *jt = jeton_of(req);
 	struct user_grant *g = jt_calloc(1, sizeof *g);
 	if (!g) {
 		oauth_fail(req, JT_ENOMEM, "Out of memory.");
@@ -532,7 +532,7 @@ void oauth_token(struct http_req *req)
 			"Supported grants: authorization_code, refresh_token, client_credentials.");
 		return;
 	}
-	if (g == GRANT_CLIENT_CREDENTIALS && api_jeton(req)->allow_user_credentials &&
+	if (g == GRANT_CLIENT_CREDENTIALS && jeton_of(req)->allow_user_credentials &&
 	    names_a_user(req)) {
 		user_grant(req);
 		return;

@@ -1,18 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Bearer-token authentication of API requests and the RFC 6750 error
+/* Bearer-token authentication of a request and the RFC 6750 error
  * responses: 401 invalid_token with a WWW-Authenticate challenge, 403
  * insufficient_scope naming the scope needed. */
-#include "api/api.h"
+#include "server/server.h"
 
-#include "audit/audit.h"
-
-#include <stdarg.h>
 #include <stdio.h>
-
-struct jeton *api_jeton(struct http_req *req)
-{
-	return req->app;
-}
 
 static void reply_unauthorized(struct http_req *req, enum auth_result r)
 {
@@ -35,7 +27,7 @@ static void reply_unauthorized(struct http_req *req, enum auth_result r)
 	http_reply_fail_with(req, JT_EAUTH, "invalid_token", "%s", desc);
 }
 
-void api_reply_insufficient_scope(struct http_req *req, uint64_t need)
+void bearer_reply_insufficient_scope(struct http_req *req, uint64_t need)
 {
 	char names[LIMIT_SCOPES_BYTES + 1];
 	char challenge[LIMIT_SCOPES_BYTES + 128];
@@ -49,32 +41,19 @@ void api_reply_insufficient_scope(struct http_req *req, uint64_t need)
 			     names);
 }
 
-struct principal *api_authenticate(struct http_req *req, uint64_t need)
+struct principal *bearer_authenticate(struct http_req *req, uint64_t need)
 {
 	struct principal *p = NULL;
-	enum auth_result r = auth_verify(api_jeton(req)->auth, http_header(req, "Authorization"),
+	enum auth_result r = auth_verify(jeton_of(req)->auth, http_header(req, "Authorization"),
 					 req->client_ip, &p);
 	if (r != AUTH_OK) {
 		reply_unauthorized(req, r);
 		return NULL;
 	}
 	if ((auth_rights(p) & need) != need) {
-		api_reply_insufficient_scope(req, need & ~auth_rights(p));
+		bearer_reply_insufficient_scope(req, need & ~auth_rights(p));
 		auth_release(p);
 		return NULL;
 	}
 	return p;
-}
-
-void api_audit(struct http_req *req, const struct principal *p, const char *action, bool success,
-	       const char *target_fmt, ...)
-{
-	char target[LIMIT_NAME_BYTES + 64];
-	va_list ap;
-	va_start(ap, target_fmt);
-	vsnprintf(target, sizeof target, target_fmt, ap);
-	va_end(ap);
-	const char *actor = !p ? "" : p->user.id ? p->user.email : p->client_id;
-	audit_record(api_jeton(req)->store, p ? p->user.id : 0, actor, action, req->client_ip,
-		     success, "%s", target);
 }
