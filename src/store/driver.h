@@ -84,7 +84,7 @@ struct store_driver {
 	bool (*writes_limited)(struct store *st);
 	/* On the writer thread between two batches; NULL: nothing. */
 	void (*between_batches)(struct store *st);
-	/* After copy imported table's rows: ids generated later go past
+	/* After copy imported a table's rows: ids generated later go past
 	 * theirs. NULL: nothing to do (SQLite). */
 	enum jt_status (*copy_reseed)(struct store_conn *c, const char *table, const char *column);
 };

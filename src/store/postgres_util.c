@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The PostgreSQL backend's plumbing: connecting and reconnecting, the pool,
- * statements prepared once per session, waiting for replies with a
- * deadline, mapping SQLSTATEs to statuses, parameters and column readers.
+/* The PostgreSQL driver's plumbing: connecting and reconnecting, the pool,
+ * statements prepared once per session with their parameters' types,
+ * waiting for replies with a deadline, mapping SQLSTATEs to statuses, and
+ * rows read from binary results (driver.h).
  *
  * A slot whose connection broke (the server restarted, stopped, or did not
- * answer in time) is marked bad; the next pg_acquire() of it reconnects
- * with PQreset, so the node recovers on its own when the database returns.
- * When one slot finds the server gone, the pool's epoch moves and every
- * other slot reconnects before its next use instead of failing once. */
+ * answer in time) is marked bad; the next acquire of it (the writer's: its
+ * next batch) reconnects with PQreset, so the node recovers on its own
+ * when the database returns. When one slot finds the server gone, the
+ * pool's epoch moves and every other slot reconnects before its next use
+ * instead of failing once. */
 #include "store/postgres_int.h"
 #include "util/log.h"
 #include "util/mem.h"

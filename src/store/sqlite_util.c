@@ -45,7 +45,7 @@ enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char
 	static const char pragmas[] =
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = FULL;"
-		/* Checkpoints run on their own thread (sqlite_batch.c) so that no
+		/* Checkpoints run on their own thread (sqlite_wal.c) so that no
 		 * commit stalls behind one. */
 		"PRAGMA wal_autocheckpoint = 0;"
 		"PRAGMA foreign_keys = ON;"
