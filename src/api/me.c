@@ -2,6 +2,8 @@
 /* The caller and the service: GET /v1/ping, GET /healthz, GET /v1/me. */
 #include "api/api.h"
 
+#include <string.h>
+
 #ifndef JETON_VERSION
 #define JETON_VERSION "dev"
 #endif
@@ -41,11 +43,9 @@ void api_healthz(struct http_req *req)
 	http_reply_json(req, answers[h].http, o);
 }
 
-void api_me(struct http_req *req)
+/* The body of GET /v1/me, which depends on the token alone. */
+static cJSON *me_body(const struct principal *p)
 {
-	struct principal *p = bearer_authenticate(req, 0);
-	if (!p)
-		return;
 	cJSON *o = cJSON_CreateObject();
 	if (p->user.id) {
 		cJSON *user = cJSON_AddObjectToObject(o, "user");
@@ -64,8 +64,10 @@ void api_me(struct http_req *req)
 	cJSON *token = cJSON_AddObjectToObject(o, "token");
 	cJSON_AddItemToObject(o, "scopes", render_scopes(auth_rights(p)));
 	cJSON *spaces = cJSON_AddArrayToObject(o, "spaces");
-	if (!token || !spaces)
-		goto out;
+	if (!token || !spaces) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	cJSON_AddStringToObject(token, "kind", token_kind_name(p->kind));
 	cJSON_AddNumberToObject(token, "id", (double)p->token_id);
 	if (p->kind == TOKEN_PAT)
@@ -85,7 +87,28 @@ void api_me(struct http_req *req)
 				      render_scopes(p->token_scopes & p->spaces[i].permissions));
 		cJSON_AddItemToArray(spaces, s);
 	}
-out:
+	return o;
+}
+
+/* Rendered once per verification-cache entry: a token's requests share
+ * the text until the entry is reloaded (LIMIT_CACHE_TTL_MS, or at once
+ * after a change through this node). */
+void api_me(struct http_req *req)
+{
+	struct principal *p = bearer_authenticate(req, 0);
+	if (!p)
+		return;
+	const struct auth_rendered *r = auth_rendered_get(p, AUTH_RENDER_ME);
+	if (!r) {
+		cJSON *o = me_body(p);
+		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+		cJSON_Delete(o);
+		r = text ? auth_rendered_keep(p, AUTH_RENDER_ME, text, strlen(text)) : NULL;
+		cJSON_free(text);
+	}
+	if (r)
+		http_reply_raw(req, 200, "application/json", r->text, r->len);
+	else
+		http_reply_fail(req, JT_ENOMEM, "Out of memory.");
 	auth_release(p);
-	http_reply_json(req, 200, o);
 }

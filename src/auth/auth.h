@@ -44,6 +44,22 @@ struct principal_space {
 	uint64_t permissions; /* what the role grants, before the token's scopes */
 };
 
+/* An answer rendered from a principal alone (the /v1/me body, forward
+ * auth's headers, an introspection), kept with it: each cache entry renders
+ * it once, and an entry loaded afresh (after its lifetime or an
+ * invalidation) renders it afresh, so it is never staler than the entry. */
+enum auth_rendering {
+	AUTH_RENDER_ME,
+	AUTH_RENDER_VERIFY,
+	AUTH_RENDER_INTROSPECT,
+	AUTH_RENDERINGS
+};
+
+struct auth_rendered {
+	size_t len;
+	char text[]; /* len bytes, then a NUL */
+};
+
 /* A verified token and its user, shared read-only between requests. */
 struct principal {
 	uint8_t hash[STORE_HASH_LEN];   /* cache key */
@@ -64,6 +80,7 @@ struct principal {
 	struct principal_space *spaces;
 	size_t nspaces;
 
+	_Atomic(struct auth_rendered *) rendered[AUTH_RENDERINGS]; /* see auth_rendered_get */
 	atomic_llong last_used_at;      /* unix seconds, for coalescing writes */
 	atomic_int refs;
 	uint64_t epoch;                 /* auth epoch it was loaded in */
@@ -97,6 +114,15 @@ enum auth_result auth_verify_token(struct auth *a, const char *token, size_t tok
 enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
 			     struct principal **out);
 void auth_release(struct principal *p); /* NULL is fine */
+
+/* p's rendering of kind, or NULL before the first auth_rendered_keep. */
+const struct auth_rendered *auth_rendered_get(const struct principal *p,
+					      enum auth_rendering kind);
+/* Keeps text (len bytes) as p's rendering of kind, copied, unless another
+ * request kept one first. Returns the rendering kept, or NULL when out of
+ * memory (the caller answers with its own text then). */
+const struct auth_rendered *auth_rendered_keep(struct principal *p, enum auth_rendering kind,
+					       const char *text, size_t len);
 
 /* Authenticated OAuth clients, cached like tokens: key is the SHA-256 of
  * the credentials presented (client_id and secret), so a hit proves the

@@ -64,6 +64,8 @@ enum jt_status auth_new(struct store *st, struct auth **out)
 
 static void principal_free(struct principal *p)
 {
+	for (int i = 0; i < AUTH_RENDERINGS; i++)
+		jt_free(atomic_load(&p->rendered[i]));
 	jt_free(p->spaces);
 	jt_free(p);
 }
@@ -72,6 +74,29 @@ void auth_release(struct principal *p)
 {
 	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
 		principal_free(p);
+}
+
+const struct auth_rendered *auth_rendered_get(const struct principal *p,
+					      enum auth_rendering kind)
+{
+	return atomic_load_explicit(&p->rendered[kind], memory_order_acquire);
+}
+
+const struct auth_rendered *auth_rendered_keep(struct principal *p, enum auth_rendering kind,
+					       const char *text, size_t len)
+{
+	struct auth_rendered *r = jt_alloc(sizeof *r + len + 1);
+	if (!r)
+		return NULL;
+	r->len = len;
+	memcpy(r->text, text, len);
+	r->text[len] = '\0';
+	struct auth_rendered *none = NULL;
+	if (atomic_compare_exchange_strong_explicit(&p->rendered[kind], &none, r,
+						    memory_order_acq_rel, memory_order_acquire))
+		return r;
+	jt_free(r); /* another request kept the same rendering first */
+	return none;
 }
 
 void auth_free(struct auth *a)
@@ -272,6 +297,8 @@ static enum jt_status load(struct store *st, enum token_kind kind,
 	memcpy(p->hash, hash, STORE_HASH_LEN);
 	p->kind = kind;
 	atomic_init(&p->refs, 1);
+	for (int i = 0; i < AUTH_RENDERINGS; i++)
+		atomic_init(&p->rendered[i], NULL);
 	enum jt_status status = kind == TOKEN_PAT ? load_pat(st, hash, p) : load_oauth(st, hash, p);
 	if (status != JT_OK) {
 		principal_free(p);

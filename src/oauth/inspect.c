@@ -36,21 +36,11 @@ static bool may_introspect(const struct app *caller, int64_t token_app_id)
 	return caller->introspect || (token_app_id && token_app_id == caller->id);
 }
 
-static void introspect_access(struct http_req *req, const struct app *caller, const char *token)
+/* RFC 7662 §2.2's answer for an active access token: it depends on the
+ * token alone (and the issuer, fixed for the process). */
+static cJSON *active_body(const struct principal *p, const char *issuer)
 {
-	struct jeton *jt = jeton_of(req);
-	struct principal *p = NULL;
 	char scope[LIMIT_SCOPES_BYTES + 1];
-
-	if (auth_verify_token(jt->auth, token, strlen(token), &p) != AUTH_OK) {
-		inactive(req);
-		return;
-	}
-	if (!may_introspect(caller, p->app_id)) {
-		auth_release(p);
-		inactive(req);
-		return;
-	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "active", 1);
 	scope_format(p->token_scopes, scope, sizeof scope);
@@ -66,13 +56,43 @@ static void introspect_access(struct http_req *req, const struct app *caller, co
 	if (p->expires_at)
 		cJSON_AddNumberToObject(o, "exp", (double)p->expires_at);
 	cJSON_AddNumberToObject(o, "iat", (double)p->created_at);
-	cJSON_AddStringToObject(o, "iss", jt->issuer);
+	cJSON_AddStringToObject(o, "iss", issuer);
 	cJSON_AddStringToObject(o, "token_type", "Bearer");
 	cJSON_AddStringToObject(o, "token_kind", token_kind_name(p->kind));
 	if (p->space_id)
 		cJSON_AddNumberToObject(o, "space_id", (double)p->space_id);
+	return o;
+}
+
+/* The active answer is rendered once per verification-cache entry and
+ * reused by every introspection of the token while the entry lives. */
+static void introspect_access(struct http_req *req, const struct app *caller, const char *token)
+{
+	struct jeton *jt = jeton_of(req);
+	struct principal *p = NULL;
+
+	if (auth_verify_token(jt->auth, token, strlen(token), &p) != AUTH_OK) {
+		inactive(req);
+		return;
+	}
+	if (!may_introspect(caller, p->app_id)) {
+		auth_release(p);
+		inactive(req);
+		return;
+	}
+	const struct auth_rendered *r = auth_rendered_get(p, AUTH_RENDER_INTROSPECT);
+	if (!r) {
+		cJSON *o = active_body(p, jt->issuer);
+		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+		cJSON_Delete(o);
+		r = text ? auth_rendered_keep(p, AUTH_RENDER_INTROSPECT, text, strlen(text)) : NULL;
+		cJSON_free(text);
+	}
+	if (r)
+		http_reply_raw(req, 200, "application/json", r->text, r->len);
+	else
+		oauth_fail(req, JT_ENOMEM, "Out of memory.");
 	auth_release(p);
-	http_reply_json(req, 200, o);
 }
 
 /* The grant's scopes that its app may still have (as a refresh gives). */
