@@ -173,7 +173,8 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/crypto/secret_json.c src/server/bearer.c src/server/jeton.c src/server/server.h \
                   src/http/router.c src/oauth/authorize.c src/oauth/client.c \
                   src/oauth/inspect.c src/oauth/issue.c src/oauth/metadata.c src/oauth/oauth.h \
-                  src/oauth/pkce.c src/oauth/register.c src/oauth/token.c \
+                  src/oauth/pkce.c src/oauth/token.c src/app/app.h src/app/grant_type.c \
+                  src/app/redirect_uri.c src/app/register.c \
                   $(filter-out src/store/store.h,$(wildcard src/store/*.[ch])) \
                   src/util/log.c src/util/log.h src/util/log_limit.c \
                   src/util/log_limit.h src/util/mem.c src/util/status.c src/util/status.h \

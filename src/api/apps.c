@@ -6,7 +6,7 @@
  * (authority_may_register_app). */
 #include "api/api.h"
 #include "crypto/crypto.h"
-#include "oauth/oauth.h"
+#include "app/app.h"
 #include "util/time.h"
 
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
-#include "oauth/oauth.h"
+#include "app/app.h"
 #include "util/text.h"
 
 #include <stdio.h>

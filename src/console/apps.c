@@ -9,7 +9,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
-#include "oauth/oauth.h"
+#include "app/app.h"
 #include "util/text.h"
 
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What an app is allowed (grant types, redirect URIs) and how a client
- * proves who it is (RFC 6749 §2.3). */
+/* What the token, revocation and introspection endpoints share: their form
+ * parameters, how a client proves who it is (RFC 6749 §2.3), and RFC 6749
+ * §5.2's error replies. */
 #include "oauth/oauth.h"
 #include "server/server.h"
 #include "auth/auth.h"
@@ -10,127 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static const struct {
-	unsigned bit;
-	const char *name;
-} grant_type_names[] = {
-	{GRANT_AUTHORIZATION_CODE, "authorization_code"},
-	{GRANT_REFRESH_TOKEN, "refresh_token"},
-	{GRANT_CLIENT_CREDENTIALS, "client_credentials"},
-};
-
-enum jt_status grant_type_parse(const char *s, unsigned *out)
-{
-	*out = 0;
-	while (*s) {
-		size_t n = strcspn(s, " ,");
-		if (n) {
-			unsigned bit = 0;
-			for (size_t i = 0; i < sizeof grant_type_names / sizeof grant_type_names[0];
-			     i++)
-				if (strlen(grant_type_names[i].name) == n &&
-				    strncmp(grant_type_names[i].name, s, n) == 0)
-					bit = grant_type_names[i].bit;
-			if (!bit)
-				return JT_EINVAL;
-			*out |= bit;
-		}
-		s += n;
-		if (*s)
-			s++;
-	}
-	return JT_OK;
-}
-
-void grant_type_format(unsigned grants, char *out, size_t out_len)
-{
-	size_t used = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof grant_type_names / sizeof grant_type_names[0]; i++) {
-		if (!(grants & grant_type_names[i].bit))
-			continue;
-		int n = snprintf(out + used, out_len - used, "%s%s", used ? " " : "",
-				 grant_type_names[i].name);
-		if (n < 0 || (size_t)n >= out_len - used)
-			return;
-		used += (size_t)n;
-	}
-}
-
-unsigned app_grant_types(const struct app *a)
-{
-	unsigned g = 0;
-	if (grant_type_parse(a->grants, &g) != JT_OK)
-		return 0;
-	return g;
-}
-
-static bool loopback_host(const char *host, size_t n)
-{
-	return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
-	       (n == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
-	       (n == 5 && strncmp(host, "[::1]", 5) == 0);
-}
-
-bool redirect_uri_valid(const char *uri)
-{
-	size_t n = strlen(uri);
-	if (n == 0 || n > LIMIT_URI_BYTES || strchr(uri, '#') || strchr(uri, '*'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)uri[i] <= 0x20 || (unsigned char)uri[i] >= 0x7F ||
-		    uri[i] == '\\')
-			return false;
-	const char *colon = strchr(uri, ':');
-	if (!colon || colon == uri)
-		return false;
-	size_t scheme_len = (size_t)(colon - uri);
-	for (size_t i = 0; i < scheme_len; i++) {
-		char c = uri[i];
-		if (!((c >= 'a' && c <= 'z') ||
-		      (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '+' || c == '-'))))
-			return false;
-	}
-	bool https = scheme_len == 5 && strncmp(uri, "https", 5) == 0;
-	bool http = scheme_len == 4 && strncmp(uri, "http", 4) == 0;
-	if (!https && !http) /* a native app's private-use scheme: must contain a dot */
-		return memchr(uri, '.', scheme_len) != NULL && colon[1] != '\0';
-	if (strncmp(colon, "://", 3) != 0)
-		return false;
-	const char *host = colon + 3;
-	/* An IPv6 literal keeps its colons inside brackets. */
-	size_t host_len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/?");
-	if (host[0] == '[' && host[host_len - 1] != ']')
-		return false;
-	if (host_len == 0 || memchr(host, '@', strcspn(host, "/?")))
-		return false;
-	return https || loopback_host(host, host_len);
-}
-
-bool redirect_uri_registered(const struct app *a, const char *uri)
-{
-	size_t n = strlen(uri);
-	const char *p = a->redirect_uris;
-	while (*p) {
-		size_t len = strcspn(p, "\n");
-		if (len == n && memcmp(p, uri, n) == 0)
-			return true;
-		p += len;
-		if (*p)
-			p++;
-	}
-	return false;
-}
-
-bool redirect_uri_single(const struct app *a, char *out, size_t out_len)
-{
-	size_t len = strcspn(a->redirect_uris, "\n");
-	if (len == 0 || a->redirect_uris[len] != '\0' || len >= out_len)
-		return false;
-	memcpy(out, a->redirect_uris, len + 1);
-	return true;
-}
 
 void oauth_error(struct http_req *req, enum jt_status st, const char *error,
 		 const char *description)

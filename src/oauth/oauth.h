@@ -2,49 +2,27 @@
 /* The OAuth 2.0 authorization server (RFC 6749, 7009, 7636, 7662, 8414,
  * and the security BCP, RFC 9700).
  *
- * client.c     apps' grant types and redirect URIs; client authentication
+ * client.c     form parameters, client authentication, error replies
  * pkce.c       code challenges (RFC 7636)
  * issue.c      minting access and refresh tokens, the token response
  * authorize.c  /oauth/authorize: login, consent, codes
  * token.c      /oauth/token: every grant
  * inspect.c    /oauth/introspect, /oauth/revoke, /oauth/user_info
  * metadata.c   /.well-known/oauth-authorization-server
- * register.c   the rules an app must meet; creating apps and secrets */
+ *
+ * The apps themselves (OAuth clients: their rules, grant types, redirect
+ * URIs, registration) are src/app's. */
 #ifndef JETON_OAUTH_H
 #define JETON_OAUTH_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "app/app.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "token/token.h"
 
-/* The OAuth 2.0 grant types jeton implements (RFC 6749), as bits. */
-enum grant_type {
-	GRANT_AUTHORIZATION_CODE = 1u << 0,
-	GRANT_REFRESH_TOKEN = 1u << 1,
-	GRANT_CLIENT_CREDENTIALS = 1u << 2,
-};
-#define GRANT_ALL (GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS)
-
 /* ---- client.c ---- */
-
-/* Parses a list of grant type names separated by spaces or commas into
- * bits; JT_EINVAL for a name that is not one. */
-enum jt_status grant_type_parse(const char *s, unsigned *out);
-/* The names of the grant types in grants, separated by spaces. */
-void grant_type_format(unsigned grants, char *out, size_t out_len);
-/* The grant types an app may use (0 if its record's list does not parse). */
-unsigned app_grant_types(const struct app *a);
-
-/* An absolute redirect URI an app may register: https, http on a loopback
- * host, or a private-use scheme (com.example.app:/cb); no fragment, no
- * wildcard, no user info, at most LIMIT_URI_BYTES. */
-bool redirect_uri_valid(const char *uri);
-/* True if uri is byte-for-byte one of the app's registered URIs. */
-bool redirect_uri_registered(const struct app *a, const char *uri);
-/* The app's only registered URI, or NULL if it has none or several. */
-bool redirect_uri_single(const struct app *a, char *out, size_t out_len);
 
 /* A form parameter of the request body, or NULL when absent; sets a 400
  * invalid_request reply and returns false when it repeats or is too long. */
@@ -67,9 +45,6 @@ void oauth_error(struct http_req *req, enum jt_status st, const char *error,
  * (the store, memory): st's status and error code, as everywhere
  * (JT_ESTORE 503 temporarily_unavailable, JT_ENOMEM 500 server_error). */
 void oauth_fail(struct http_req *req, enum jt_status st, const char *description);
-
-/* True if the app's access tokens are JWTs. */
-bool app_uses_jwt(const struct app *a);
 
 /* ---- pkce.c ---- */
 
@@ -115,25 +90,6 @@ enum jt_status issue_prepare(struct http_req *req, const struct issue_terms *ter
 void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes, int64_t space_id);
 /* A random positive 63-bit id for a grant family. */
 int64_t issue_family_id(void);
-
-/* ---- register.c ---- */
-
-#define CLIENT_ID_CHARS 24
-
-/* Fills the defaults of a new app: 900 s access tokens, 30-day refresh
- * tokens rotated on use, opaque format, scope read_content. */
-void app_defaults(struct app *a);
-/* Checks an app against the rules (redirect URIs for the code grant, no
- * client_credentials for public apps, TTL ranges, ...). On failure writes
- * a sentence for a person into why and returns JT_EINVAL. */
-enum jt_status app_validate(const struct app *a, char *why, size_t why_len);
-/* Gives a (validated) app a client_id and, unless public, a secret which
- * is written into secret ("" for public apps); stores it. */
-enum jt_status app_register(struct store *st, struct app *a, char secret[TOKEN_LEN + 1]);
-/* Replaces a confidential app's secret; JT_ECONFLICT for a public app. */
-enum jt_status app_new_secret(struct store *st, struct app *a, char secret[TOKEN_LEN + 1]);
-/* Adds uri to the newline-separated list; JT_ETOOBIG past the limits. */
-enum jt_status app_add_redirect(struct app *a, const char *uri);
 
 /* ---- handlers ---- */
 void oauth_authorize(struct http_req *req);

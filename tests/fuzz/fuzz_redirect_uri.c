@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer driver: src/oauth/client.c, redirect_uri_valid on any string.
+/* libFuzzer driver: src/app/redirect_uri.c, redirect_uri_valid on any string.
  * Checks what RFC 9700 §2.1 and RFC 8252 ask of a URI jeton accepts: at
  * most LIMIT_URI_BYTES, printable ASCII without spaces, backslashes,
  * fragments or wildcards; https, http only to a loopback host, or a
  * private-use scheme with a dot; no user info before the host. */
-#include "oauth/oauth.h"
+#include "app/app.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* App registration: defaults, the rules an app must meet, client ids and
- * secrets. Shared by /v1/apps and `jeton app`. */
-#include "oauth/oauth.h"
+ * secrets. Shared by /v1/apps, the console and `jeton app`. */
+#include "app/app.h"
 #include "crypto/crypto.h"
 #include "keys/keys.h"
 #include "util/text.h"

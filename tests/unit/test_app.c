@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* src/oauth/client.c and register.c: grant lists, redirect URI rules, the
- * rules an app must meet; src/http/form.c: http_url_add. */
+/* src/app: grant type lists, redirect URI rules, the rules an app must meet;
+ * src/http/form.c: http_url_add. */
 #include "check.h"
+#include "app/app.h"
 #include "http/http.h"
 #include "keys/keys.h"
-#include "oauth/oauth.h"
 #include "util/limits.h"
 
 #include <stdlib.h>
