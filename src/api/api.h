@@ -2,7 +2,6 @@
 /* The /v1 management API and the service endpoints (/healthz).
  *
  * routes.c   the route table
- * render.c   JSON renderings of records, shared with the CLI's --json
  * input.c    reading JSON bodies and query parameters, with clear 400s
  * me.c tokens.c users.c spaces.c apps.c   one file per endpoint group */
 #ifndef JETON_API_H
@@ -10,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include "auth/auth.h"
 #include "http/http.h"
+#include "render/render.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -22,22 +22,6 @@ extern const size_t api_route_count;
  * request's address. */
 void api_audit(struct http_req *req, const struct principal *p, const char *action, bool success,
 	       const char *target_fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* ---- render.c ---- */
-
-cJSON *render_scopes(uint64_t scopes);
-/* Adds key: RFC 3339 string, or null for t == 0. */
-void render_time(cJSON *o, const char *key, int64_t t);
-cJSON *render_pat(const struct pat *p, int64_t now);
-cJSON *render_user(const struct user *u);
-cJSON *render_space(const struct space *s);
-cJSON *render_membership(const struct membership *m);
-cJSON *render_audit(const struct audit_event *e);
-cJSON *render_app(const struct app *a); /* in apps.c; never the secret */
-/* A page of a list: {"items", "limit", "next_before"}; next_before is
- * last_id when the page is full (there may be more), else null. Takes
- * ownership of items. */
-cJSON *render_page(cJSON *items, const struct store_page *page, size_t n, int64_t last_id);
 
 /* ---- input.c ---- */
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton app create|list|delete|rotate-secret: OAuth apps from the shell,
  * under the same rules as /v1/apps. */
-#include "api/api.h"
+#include "app/app.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
-#include "app/app.h"
+#include "render/render.h"
 #include "util/text.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton audit: the audit log from the shell, newest first. */
-#include "api/api.h"
 #include "cli/cli.h"
+#include "render/render.h"
 #include "util/text.h"
 #include "util/time.h"
 

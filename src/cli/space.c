@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton space add|list|grant|revoke */
-#include "api/api.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "render/render.h"
 #include "util/text.h"
 #include "util/time.h"
 

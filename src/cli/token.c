@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton token create|list|revoke|rotate: personal access tokens from the
  * operator's shell, under the same rules as the HTTP API. */
-#include "api/api.h"
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
+#include "render/render.h"
 #include "util/text.h"
 #include "util/time.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton user add|list|disable|enable */
-#include "api/api.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
+#include "render/render.h"
 #include "util/text.h"
 #include "util/time.h"
 

@@ -4,12 +4,12 @@
  * Creating an app and a new secret hand its scopes on, as on the API
  * (authority_may_register_app). */
 #include "console/console.h"
-#include "api/api.h"
-#include "server/server.h"
+#include "app/app.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
-#include "app/app.h"
+#include "render/render.h"
+#include "server/server.h"
 #include "util/text.h"
 
 #include <stdio.h>

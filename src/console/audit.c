@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The audit log (instance admins), filtered by actor, action and dates. */
 #include "console/console.h"
-#include "api/api.h"
+#include "render/render.h"
 #include "server/server.h"
 #include "util/text.h"
 #include "util/time.h"

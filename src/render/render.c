@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON renderings of store records. None of them ever includes a secret or
  * a secret's hash. */
-#include "api/api.h"
+#include "render/render.h"
+#include "app/app.h"
 #include "util/time.h"
 
+#include <stdio.h>
 #include <string.h>
 
 cJSON *render_scopes(uint64_t scopes)
@@ -50,7 +52,7 @@ cJSON *render_pat(const struct pat *p, int64_t now)
 	render_time(o, "last_used_at", p->last_used_at);
 	add_text_or_null(o, "last_used_ip", p->last_used_ip);
 	render_time(o, "revoked_at", p->revoked_at);
-	const char *status = p->revoked_at ? "revoked"
+	const char *status = p->revoked_at                             ? "revoked"
 			     : (p->expires_at && p->expires_at <= now) ? "expired"
 								       : "active";
 	cJSON_AddStringToObject(o, "status", status);
@@ -127,5 +129,54 @@ cJSON *render_audit(const struct audit_event *e)
 	cJSON_AddStringToObject(o, "target", e->target);
 	cJSON_AddStringToObject(o, "ip", e->ip);
 	cJSON_AddStringToObject(o, "outcome", e->success ? "success" : "failure");
+	return o;
+}
+
+static cJSON *list_of_lines(const char *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	while (a && *s) {
+		size_t n = strcspn(s, "\n");
+		char line[LIMIT_URI_BYTES + 1];
+		snprintf(line, sizeof line, "%.*s", (int)n, s);
+		cJSON_AddItemToArray(a, cJSON_CreateString(line));
+		s += n;
+		if (*s)
+			s++;
+	}
+	return a;
+}
+
+cJSON *render_app(const struct app *a)
+{
+	uint64_t scopes = 0;
+	unsigned grants = app_grant_types(a);
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)a->id);
+	cJSON_AddStringToObject(o, "client_id", a->client_id);
+	cJSON_AddStringToObject(o, "name", a->name);
+	cJSON_AddStringToObject(o, "type", a->public_client ? "public" : "confidential");
+	cJSON_AddItemToObject(o, "redirect_uris", list_of_lines(a->redirect_uris));
+	cJSON *g = cJSON_AddArrayToObject(o, "grants");
+	static const unsigned bits[] = {GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
+					GRANT_CLIENT_CREDENTIALS};
+	for (size_t i = 0; g && i < 3; i++) {
+		char name[32];
+		if (!(grants & bits[i]))
+			continue;
+		grant_type_format(bits[i], name, sizeof name);
+		cJSON_AddItemToArray(g, cJSON_CreateString(name));
+	}
+	scope_parse(a->scopes, strlen(a->scopes), &scopes);
+	cJSON_AddItemToObject(o, "scopes", render_scopes(scopes));
+	cJSON_AddNumberToObject(o, "access_ttl", (double)a->access_ttl);
+	cJSON_AddNumberToObject(o, "refresh_ttl", (double)a->refresh_ttl);
+	cJSON_AddBoolToObject(o, "rotate_refresh", a->rotate_refresh);
+	cJSON_AddStringToObject(o, "token_format", a->token_format);
+	cJSON_AddBoolToObject(o, "allow_pkce_plain", a->allow_pkce_plain);
+	cJSON_AddBoolToObject(o, "introspect", a->introspect);
+	render_time(o, "created_at", a->created_at);
 	return o;
 }
