@@ -122,15 +122,17 @@ test:
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 check
 
-# The load tests of make test for longer: 60 s of sustained writes each.
-SOAK_E2E ?= tests/e2e/test_wal_bound.py
+# The load tests of make test for longer: 60 s of sustained writes each,
+# and 200 stops under write load.
+SOAK_E2E ?= tests/e2e/test_wal_bound.py tests/e2e/test_shutdown_under_load.py
 soak: $(BUILD)/jeton
-	JETON_SOAK_SECONDS=60 JETON_BIN=$(abspath $(BUILD)/jeton) \
+	JETON_SOAK_SECONDS=60 JETON_SHUTDOWN_RUNS=200 JETON_BIN=$(abspath $(BUILD)/jeton) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider -s $(SOAK_E2E)
 
 # The tests where threads meet: the HTTP pool, the SQLite writer and
 # checkpointer, key rotation, shutdown.
 TSAN_E2E ?= tests/e2e/test_concurrency.py tests/e2e/test_shutdown.py \
+            tests/e2e/test_shutdown_under_load.py \
             tests/e2e/test_jwt_rotation.py tests/e2e/test_oauth_refresh.py \
             tests/e2e/test_wal_bound.py tests/e2e/test_disk_full.py
 tsan:

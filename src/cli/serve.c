@@ -242,7 +242,10 @@ int cli_serve(int argc, char **argv)
 
 	sigwait(&sigs, &sig);
 	log_info("jeton: %s received, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	http_server_stop(srv, LIMIT_SHUTDOWN_SECONDS);
+	/* HTTP first, then the store: the store's writer resumes the requests
+	 * waiting for their commit, and still may for those answered 503 at the
+	 * end of the grace, which store_close waits for. */
+	http_server_stop(srv, LIMIT_SHUTDOWN_SECONDS * 1000 - LIMIT_SHUTDOWN_CLOSE_MS);
 	srv = NULL;
 	rc = CLI_OK;
 	log_info("jeton: stopped");

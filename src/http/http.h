@@ -149,7 +149,9 @@ void http_resume(struct http_req *req);
  * threads that serve requests, then done(req) back on a serving thread to
  * build the reply. For argon2id and anything else that takes milliseconds.
  * The handler returns right after calling this; req->ctx carries its state
- * (done frees it). */
+ * (done frees it). work reads only req->ctx and req->app: when the server
+ * stops, the request may have been answered 503 and its connection closed
+ * while work runs (done then never runs; ctx_free does). */
 void http_defer(struct http_req *req, http_handler work, http_handler done);
 
 /* ---- form.c ---- */
@@ -229,8 +231,13 @@ struct http_server;
 enum jt_status http_server_start(const struct http_server_config *cfg, struct http_server **out);
 /* The port actually bound. */
 uint16_t http_server_port(const struct http_server *srv);
-/* Stops accepting, lets in-flight requests finish for up to grace_seconds,
- * then closes everything and frees srv. */
-void http_server_stop(struct http_server *srv, int grace_seconds);
+/* Stops and frees srv, within grace_ms (plus the slow work in hand, such as
+ * a password hash): closes the listening socket; answers a request that
+ * comes on an open connection 503 and closes every connection after its
+ * answer; lets every request in hand finish, suspended ones included; and
+ * when the grace is about to end, answers 503 what still waits. Whoever was
+ * to resume a request answered so may still do it afterwards, until the
+ * store is closed. */
+void http_server_stop(struct http_server *srv, int grace_ms);
 
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define SLOW_WORKERS 2 /* threads for http_defer work (argon2id) */
+#define STOP_FLUSH_MS 250 /* of the stop's grace, kept to answer 503 what still waits */
 
 struct request_state;
 
@@ -43,17 +44,31 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_server_config cfg;
 	struct deadlines *deadlines;
-	atomic_int in_flight; /* requests between their first call and completion */
+	atomic_int in_flight; /* requests from their headers to their completion */
 	uint16_t port;
+
+	/* The stop (http_server_stop). Draining: a request whose headers come
+	 * in is answered 503 and every response closes its connection. Closing:
+	 * the grace is over, what is still suspended is answered 503 (under
+	 * suspend_mu, with the list of suspended requests). */
+	atomic_bool draining;
+	atomic_bool closing; /* set under suspend_mu */
+	struct request_state *suspended; /* waiting for the http_resume owed to them */
 
 	/* http_defer: a queue of suspended requests and the threads that run them */
 	pthread_mutex_t jobs_mu;
 	pthread_cond_t jobs_cv;
 	struct request_state *jobs_head, *jobs_tail;
-	bool stopping;
+	bool stopping; /* no more jobs: workers exit once the queue is empty */
 	pthread_t workers[SLOW_WORKERS];
 	int nworkers;
 };
+
+/* Guards every request's suspension fields and every server's list of
+ * suspended requests. Process-wide, not per server: a request answered at
+ * the end of the grace outlives its server until the thread that holds it
+ * (the store's writer) calls http_resume. */
+static pthread_mutex_t suspend_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The deadline of the connection a request came on (NULL: untracked). */
 static struct deadline_conn *deadline_of(struct MHD_Connection *conn)
@@ -74,13 +89,22 @@ struct request_state {
 	bool answered;    /* a response was queued early */
 	size_t target_len; /* raw request-target length: path and query */
 	bool nul_in_target; /* %00 in the raw target: the library's decoding would cut it there */
-	bool suspended;   /* waiting for http_resume */
-	atomic_bool resumed;
+	bool counted;     /* in srv->in_flight */
+	bool suspended;   /* serving thread's view: waiting to be resumed */
 	http_handler on_resume;
+	/* Under suspend_mu. A suspended request is owed one http_resume by the
+	 * thread it was handed to; until then that thread may write to it. */
+	bool owed;        /* an http_resume is still to come */
+	bool resumed;     /* it came: run on_resume */
+	bool abandoned;   /* the grace ran out first: answer 503, never on_resume */
+	bool orphan;      /* the library is done with it: the owed http_resume frees it */
+	struct request_state *susp_prev, *susp_next; /* in srv->suspended */
 	struct http_server *srv;
 	struct request_state *next_job;
 	int64_t start_us;
 };
+
+static void request_free(struct request_state *rs);
 
 /* The request state a handler's req belongs to (req is its first member). */
 static struct request_state *state_of(struct http_req *req)
@@ -94,19 +118,85 @@ void http_set_ctx(struct http_req *req, void *ctx, void (*free_fn)(void *ctx))
 	req->ctx_free = free_fn;
 }
 
+/* Under suspend_mu: the list of a server's suspended requests. */
+static void suspended_add(struct http_server *srv, struct request_state *rs)
+{
+	rs->susp_prev = NULL;
+	rs->susp_next = srv->suspended;
+	if (srv->suspended)
+		srv->suspended->susp_prev = rs;
+	srv->suspended = rs;
+}
+
+static void suspended_remove(struct http_server *srv, struct request_state *rs)
+{
+	if (rs->susp_prev)
+		rs->susp_prev->susp_next = rs->susp_next;
+	else if (srv->suspended == rs)
+		srv->suspended = rs->susp_next;
+	if (rs->susp_next)
+		rs->susp_next->susp_prev = rs->susp_prev;
+	rs->susp_prev = rs->susp_next = NULL;
+}
+
+/* The library's connection is suspended before the request is listed, and
+ * resumed exactly once, under suspend_mu, by whoever takes it off the list:
+ * http_resume, or the stop once the grace is over. Once the stop is
+ * closing, a request that suspends is resumed at once, to be answered 503.
+ * So when the library stops, no connection is suspended without its resume
+ * under way. */
 void http_suspend(struct http_req *req, http_handler done)
 {
 	struct request_state *rs = state_of(req);
+	struct http_server *srv = rs->srv;
 	rs->on_resume = done;
-	atomic_store(&rs->resumed, false);
 	rs->suspended = true;
 	MHD_suspend_connection(req->conn);
+	pthread_mutex_lock(&suspend_mu);
+	rs->owed = true;
+	rs->resumed = false;
+	if (atomic_load(&srv->closing)) {
+		rs->abandoned = true;
+		MHD_resume_connection(req->conn);
+	} else {
+		suspended_add(srv, rs);
+	}
+	pthread_mutex_unlock(&suspend_mu);
 }
 
 void http_resume(struct http_req *req)
 {
-	atomic_store(&state_of(req)->resumed, true);
-	MHD_resume_connection(req->conn);
+	struct request_state *rs = state_of(req);
+	pthread_mutex_lock(&suspend_mu);
+	rs->owed = false;
+	bool orphan = rs->orphan;
+	if (!orphan && !rs->abandoned) {
+		rs->resumed = true;
+		suspended_remove(rs->srv, rs);
+		MHD_resume_connection(req->conn);
+	}
+	pthread_mutex_unlock(&suspend_mu);
+	if (orphan)
+		request_free(rs); /* answered and closed at the end of the grace */
+}
+
+/* The grace is over: every suspended request is resumed to be answered 503
+ * (whoever holds it still calls http_resume later, and may still write to
+ * it: the request stays allocated until then). */
+static int abandon_suspended(struct http_server *srv)
+{
+	int n = 0;
+	pthread_mutex_lock(&suspend_mu);
+	atomic_store(&srv->closing, true);
+	while (srv->suspended) {
+		struct request_state *rs = srv->suspended;
+		suspended_remove(srv, rs);
+		rs->abandoned = true;
+		MHD_resume_connection(rs->req.conn);
+		n++;
+	}
+	pthread_mutex_unlock(&suspend_mu);
+	return n;
 }
 
 static void run_deferred_done(struct http_req *req)
@@ -143,14 +233,19 @@ void http_defer(struct http_req *req, http_handler work, http_handler done)
 	req->defer_done = done;
 	http_suspend(req, run_deferred_done);
 	pthread_mutex_lock(&srv->jobs_mu);
-	rs->next_job = NULL;
-	if (srv->jobs_tail)
-		srv->jobs_tail->next_job = rs;
-	else
-		srv->jobs_head = rs;
-	srv->jobs_tail = rs;
-	pthread_cond_signal(&srv->jobs_cv);
+	bool queued = !srv->stopping;
+	if (queued) {
+		rs->next_job = NULL;
+		if (srv->jobs_tail)
+			srv->jobs_tail->next_job = rs;
+		else
+			srv->jobs_head = rs;
+		srv->jobs_tail = rs;
+		pthread_cond_signal(&srv->jobs_cv);
+	}
 	pthread_mutex_unlock(&srv->jobs_mu);
+	if (!queued)
+		http_resume(req); /* the workers are gone: it was answered 503 */
 }
 
 
@@ -263,11 +358,24 @@ static void access_log(const struct request_state *rs, const char *method)
 		 log_escape(rs->req.client_ip, ip, sizeof ip));
 }
 
-/* Queues the response and writes the access-log line. */
+/* The answer to a request that comes, or is still waiting, once the server
+ * is stopping. */
+static void reply_stopping(struct http_req *req)
+{
+	http_reply_error(req, 503, "temporarily_unavailable",
+			 "The server is stopping; try again in a moment.");
+	http_retry_after(req, 1);
+}
+
+/* Queues the response and writes the access-log line. While the server
+ * stops, every response closes its connection, so that keep-alive clients
+ * take their next request elsewhere. */
 static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 			      const char *method)
 {
 	rs->answered = true;
+	if (atomic_load(&srv->draining))
+		http_header_add(&rs->req, "Connection", "close");
 	enum MHD_Result r = send_reply(rs->req.conn, &rs->req);
 	int cls = rs->req.status / 100;
 	atomic_fetch_add(&stat_requests[cls >= 1 && cls <= 5 ? cls : 0], 1);
@@ -371,7 +479,6 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	rs->nul_in_target = strstr(uri, "%00") != NULL;
 	rs->start_us = time_mono_us();
 	rs->srv = srv;
-	atomic_fetch_add(&srv->in_flight, 1);
 	atomic_fetch_add(&stat_in_flight, 1);
 	return rs;
 }
@@ -443,9 +550,16 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	req->app = srv->cfg.app;
 	req->conn = conn;
 	set_client_ip(srv, conn, req);
+	/* Counted before draining is read, as the stop sets draining before it
+	 * reads the count: a request it does not wait for is one that sees
+	 * draining and suspends nothing. */
+	rs->counted = true;
+	atomic_fetch_add(&srv->in_flight, 1);
 
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
-	if (rs->target_len > LIMIT_URL_BYTES || strlen(url) > LIMIT_URL_BYTES) {
+	if (atomic_load(&srv->draining)) {
+		reply_stopping(req);
+	} else if (rs->target_len > LIMIT_URL_BYTES || strlen(url) > LIMIT_URL_BYTES) {
 		http_reply_error(req, 414, "invalid_request", "The URL is longer than %d bytes.",
 				 LIMIT_URL_BYTES);
 	} else if (hs.bytes > LIMIT_HEADER_BYTES) {
@@ -498,9 +612,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (rs->suspended) {
-		if (!atomic_load(&rs->resumed))
+		pthread_mutex_lock(&suspend_mu);
+		bool resumed = rs->resumed, abandoned = rs->abandoned;
+		pthread_mutex_unlock(&suspend_mu);
+		if (!resumed && !abandoned)
 			return MHD_YES;
 		rs->suspended = false;
+		if (abandoned) {
+			reply_stopping(&rs->req);
+			return finish(srv, rs, method);
+		}
 		rs->on_resume(&rs->req);
 		if (rs->suspended)
 			return MHD_YES; /* the handler waits again */
@@ -540,24 +661,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->body = rs->body ? rs->body : "";
 		req->body_len = rs->body_len;
 		deadline_busy(deadline_of(conn));
-		dispatch(srv, req);
+		if (atomic_load(&srv->closing))
+			reply_stopping(req);
+		else
+			dispatch(srv, req);
 		if (rs->suspended)
 			return MHD_YES;
 	}
 	return finish(srv, rs, method);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+/* Frees the request and what it holds. */
+static void request_free(struct request_state *rs)
 {
-	struct http_server *srv = cls;
-	struct request_state *rs = *con_cls;
-	(void)toe;
-	deadline_wait(deadline_of(conn), LIMIT_HEAD_SECONDS); /* for the next request */
-	if (!rs)
-		return;
 	if (rs->req.ctx && rs->req.ctx_free)
-		rs->req.ctx_free(rs->req.ctx); /* the client left while it was suspended */
+		rs->req.ctx_free(rs->req.ctx); /* the request ended before its handler took it back */
 	if (rs->req.secret && rs->req.resp)
 		crypto_wipe(rs->req.resp, rs->req.resp_len);
 	jt_free(rs->req.resp);
@@ -570,8 +688,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		crypto_wipe(rs->body, rs->body_len); /* it may hold a password or a secret */
 	jt_free(rs->body);
 	jt_free(rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct request_state *rs = *con_cls;
+	(void)toe;
+	deadline_wait(deadline_of(conn), LIMIT_HEAD_SECONDS); /* for the next request */
+	if (!rs)
+		return;
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->in_flight, 1);
+	/* Answered 503 at the end of the grace while another thread still
+	 * holds it: that thread's http_resume frees it. (on_resume is set on
+	 * this thread by http_suspend: a request that never suspended is
+	 * nobody else's.) */
+	bool counted = rs->counted, orphan = false;
+	if (rs->on_resume) {
+		pthread_mutex_lock(&suspend_mu);
+		rs->orphan = rs->owed;
+		orphan = rs->orphan;
+		if (orphan)
+			suspended_remove(srv, rs);
+		pthread_mutex_unlock(&suspend_mu);
+	}
+	if (!orphan)
+		request_free(rs);
+	if (counted)
+		atomic_fetch_sub(&srv->in_flight, 1);
 	atomic_fetch_sub(&stat_in_flight, 1);
 }
 
@@ -624,13 +769,22 @@ static void on_library_error(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", log_escape(msg, shown, sizeof shown)); /* may quote the request */
 }
 
-/* Lets the slow-work threads finish what they hold, then joins them. */
+/* Lets the slow-work threads finish the jobs they hold, then joins them.
+ * Jobs still queued are not run: they were abandoned (answered 503), and
+ * are resumed here as their worker would have. */
 static void stop_workers(struct http_server *srv)
 {
 	pthread_mutex_lock(&srv->jobs_mu);
+	struct request_state *dropped = srv->jobs_head;
+	srv->jobs_head = srv->jobs_tail = NULL;
 	srv->stopping = true;
 	pthread_cond_broadcast(&srv->jobs_cv);
 	pthread_mutex_unlock(&srv->jobs_mu);
+	while (dropped) {
+		struct request_state *next = dropped->next_job;
+		http_resume(&dropped->req);
+		dropped = next;
+	}
 	for (int i = 0; i < srv->nworkers; i++)
 		pthread_join(srv->workers[i], NULL);
 	srv->nworkers = 0;
@@ -708,19 +862,37 @@ uint16_t http_server_port(const struct http_server *srv)
 	return srv->port;
 }
 
-void http_server_stop(struct http_server *srv, int grace_seconds)
+/* Waits until no request is in hand, or until the monotonic ms until. */
+static void wait_in_flight(struct http_server *srv, int64_t until)
+{
+	while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < until)
+		usleep(2 * 1000);
+}
+
+void http_server_stop(struct http_server *srv, int grace_ms)
 {
 	if (!srv)
 		return;
+	int64_t end = time_mono_ms() + grace_ms;
+	/* No new connection; a request that comes on an open one is answered
+	 * 503, and every answer closes its connection. */
+	atomic_store(&srv->draining, true);
 	MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	int64_t deadline = time_mono_ms() + (int64_t)grace_seconds * 1000;
-	while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < deadline)
-		usleep(10 * 1000);
-	/* Workers drain the queue before they exit, so no connection stays
-	 * suspended when the daemon stops. */
+	/* The requests in hand finish: the store's writer and the slow-work
+	 * threads resume the suspended ones, which answer as usual. */
+	wait_in_flight(srv, end - STOP_FLUSH_MS);
+	/* Past the grace, whatever is still suspended is answered 503 now,
+	 * and queued slow work is dropped. */
+	int abandoned = abandon_suspended(srv);
+	if (abandoned)
+		log_warn("http: %d requests were still waiting at the end of the grace: answered 503",
+			 abandoned);
 	stop_workers(srv);
+	wait_in_flight(srv, end);
+	/* No connection is suspended, or its resume is under way: the library
+	 * takes those back as it stops. */
 	MHD_stop_daemon(srv->daemon);
 	deadlines_stop(srv->deadlines); /* every connection is closed now */
 	jt_free(srv);

@@ -194,7 +194,11 @@ enum jt_status store_insert(struct store *st, enum query q, const void *in, int6
  * commit's status. */
 typedef enum jt_status (*store_job)(struct store_conn *c, void *arg);
 enum jt_status writer_start(struct store *st);
-void writer_stop(struct store *st); /* finishes every queued job first */
+/* Finishes every queued job, then stops the writer. Once a batch fails
+ * while it stops (the store refuses writes), the jobs still queued are not
+ * run: their done gets JT_ESTORE at once, so stopping waits for one failing
+ * batch, not one per batch queued. */
+void writer_stop(struct store *st);
 /* Queues run with a copy of arg_size bytes of arg; done(done_arg, status)
  * follows the commit, on the writer thread. */
 enum jt_status writer_submit(struct store *st, store_job run, const void *arg, size_t arg_size,

@@ -65,7 +65,8 @@ static enum jt_status run_jobs(const struct store_driver *d, struct store_conn *
 	return st;
 }
 
-static void run_batch(struct store *st, struct job *jobs)
+/* Runs a batch; JT_OK, or the failure that left none of it durable. */
+static enum jt_status run_batch(struct store *st, struct job *jobs)
 {
 	const struct store_driver *d = st->d;
 	struct store_conn *c = d->writer_conn(st);
@@ -79,6 +80,7 @@ static void run_batch(struct store *st, struct job *jobs)
 		for (struct job *j = jobs; j; j = j->next)
 			if (j->status == JT_OK)
 				j->status = JT_ESTORE; /* nothing of this batch is durable */
+	return s;
 }
 
 static void *writer(void *arg)
@@ -101,9 +103,21 @@ static void *writer(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (!jobs)
 			return NULL; /* stopping, queue drained */
-		run_batch(st, jobs);
+		enum jt_status s = run_batch(st, jobs);
+		/* Closing, and the store refuses writes (another process holds
+		 * SQLite's lock, the disk stalls): what is still queued would wait
+		 * as long again, batch after batch, and fail alike. It fails now,
+		 * so that closing the store waits for one batch at most. */
+		pthread_mutex_lock(&w->mu);
+		if (s != JT_OK && w->stopping) {
+			last->next = w->head;
+			w->head = w->tail = NULL;
+		}
+		pthread_mutex_unlock(&w->mu);
 		while (jobs) {
 			struct job *next = jobs->next;
+			if (s != JT_OK && jobs->status == JT_OK)
+				jobs->status = JT_ESTORE; /* queued behind it, not run */
 			jobs->done(jobs->done_arg, jobs->status);
 			jt_free(jobs);
 			jobs = next;

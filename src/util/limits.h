@@ -19,7 +19,9 @@
 #define LIMIT_CONNECTIONS_SPARE 256         /* past LIMIT_CONNECTIONS minus this, a new connection
 					     * closes the one that has waited longest for its client */
 #define LIMIT_FDS_RESERVED      256         /* descriptors kept for all but connections (store, logs) */
-#define LIMIT_SHUTDOWN_SECONDS  5           /* SIGTERM: time given to in-flight requests */
+#define LIMIT_SHUTDOWN_SECONDS  5           /* SIGTERM: the process exits within this */
+#define LIMIT_SHUTDOWN_CLOSE_MS 1000        /* of it, kept for the slow work in hand and
+					     * for closing the store */
 #define LIMIT_RESPONSE_HEADERS  12          /* extra headers one response may set */
 #define LIMIT_ROUTE_PARAMS      4           /* {placeholders} in one route */
 #define LIMIT_TRUSTED_PROXIES   32          /* --trusted-proxy CIDRs */
