@@ -33,11 +33,11 @@ LINK     = $(CC) $(JT_CFLAGS) $(CFLAGS) $(JT_LDFLAGS) $(LDFLAGS)
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
             $(BUILD)/obj/gen/sqlite_schema.o $(BUILD)/obj/gen/assets.o \
-            $(BUILD)/obj/gen/templates.o $(BUILD)/obj/gen/postgres_schema.o
+            $(BUILD)/obj/gen/web_templates.o $(BUILD)/obj/gen/postgres_schema.o
 MIGRATIONS_SQLITE := $(sort $(wildcard src/store/schema/sqlite/*.sql))
 MIGRATIONS_POSTGRES := $(sort $(wildcard src/store/schema/postgres/*.sql))
 ASSETS   := $(sort $(wildcard src/console/assets/*))
-TEMPLATES := $(sort $(wildcard src/console/templates/*.html))
+TEMPLATES := $(sort $(wildcard src/web/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -66,9 +66,9 @@ $(BUILD)/gen/assets.c: $(ASSETS) tools/embed.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/embed.py $@ console_assets $(ASSETS)
 
-$(BUILD)/gen/templates.c: $(TEMPLATES) tools/embed.py
+$(BUILD)/gen/web_templates.c: $(TEMPLATES) tools/embed.py
 	@mkdir -p $(dir $@)
-	$(PYTHON) tools/embed.py $@ console_templates $(TEMPLATES)
+	$(PYTHON) tools/embed.py $@ web_templates $(TEMPLATES)
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -88,21 +88,29 @@ run: deps $(BUILD)/jeton
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
+# The end-to-end suite runs E2E_JOBS test files at a time (pytest-xdist; a
+# file stays in one worker, with the servers its fixtures start), then the
+# tests marked alone, one at a time.
+E2E_JOBS ?= 3
+PYTEST   := $(PYTHON) -m pytest -q -p no:cacheprovider
+E2E_RUN  := $(PYTEST) -n $(E2E_JOBS) --dist loadfile -m 'not alone' tests/e2e && \
+            $(PYTEST) -m alone tests/e2e
 e2e: $(BUILD)/jeton
-	JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	export JETON_BIN=$(abspath $(BUILD)/jeton) && $(E2E_RUN)
 
 # The end-to-end suite again, every server on a fresh database of a
 # throw-away PostgreSQL 15 cluster; and the store's contract suite on both
-# drivers (make unit runs it on SQLite alone).
+# drivers (make unit runs it on SQLite alone). Its port is below Linux's
+# ephemeral range (32768-60999), where the test servers' free ports are.
 PG_DIR ?= /tmp/jeton-pg-$(notdir $(BUILD))
-PG_PORT ?= $(if $(filter build-asan,$(BUILD)),55434,55433)
+PG_PORT ?= $(if $(filter $(ASAN_BUILD),$(BUILD)),25434,25433)
 e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store
 	@url=$$(tests/pg/cluster.sh start $(PG_DIR) $(PG_PORT)) && \
 	psql "$$url" -qc 'DROP DATABASE IF EXISTS jeton_unit' -c 'CREATE DATABASE jeton_unit' && \
 	JETON_TEST_PG=$${url%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR) \
 		$(BUILD)/tests/test_store && \
-	JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e; \
+	export JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) && \
+		$(E2E_RUN); \
 	rc=$$?; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); exit $$rc
 
 browser: $(BUILD)/jeton
@@ -112,15 +120,17 @@ check: unit e2e e2e-pg browser
 
 # The whole suite, then again under AddressSanitizer + UBSan, then the
 # unit tests and the concurrent end-to-end tests under ThreadSanitizer.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 test:
 	@scripts/deps.sh test
 	$(MAKE) lint
 	$(MAKE) check
-	$(MAKE) BUILD=build-asan SAN=1 check
+	$(MAKE) BUILD=$(ASAN_BUILD) SAN=1 check
 	$(MAKE) tsan
 
 asan:
-	$(MAKE) BUILD=build-asan SAN=1 check
+	$(MAKE) BUILD=$(ASAN_BUILD) SAN=1 check
 
 # The load tests of make test for longer: 60 s of sustained writes each,
 # and 200 stops under write load.
@@ -136,10 +146,9 @@ TSAN_E2E ?= tests/e2e/test_concurrency.py tests/e2e/test_shutdown.py \
             tests/e2e/test_jwt_rotation.py tests/e2e/test_oauth_refresh.py \
             tests/e2e/test_wal_bound.py tests/e2e/test_disk_full.py
 tsan:
-	$(MAKE) BUILD=build-tsan SAN=thread unit
-	$(MAKE) BUILD=build-tsan SAN=thread build-tsan/jeton
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		JETON_BIN=$(abspath build-tsan/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider $(TSAN_E2E)
+	$(MAKE) BUILD=$(TSAN_BUILD) SAN=thread unit $(TSAN_BUILD)/jeton
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" JETON_BIN=$(abspath $(TSAN_BUILD)/jeton) \
+		$(PYTEST) -n $(E2E_JOBS) --dist loadfile $(TSAN_E2E)
 
 # Refreshes the README's screenshots (make test writes its own under build/).
 screenshots: $(BUILD)/jeton
@@ -168,8 +177,8 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/audit/audit.h src/auth/authority.c src/auth/header.c src/auth/pat.c \
                   src/auth/password.c src/auth/rights.c src/cli/app.c \
                   src/cli/cli.h src/cli/common.c src/console/account.c src/console/apps.c \
-                  src/console/audit.c src/console/console.h src/console/html.c \
-                  src/console/login.c src/console/page.c src/console/session.c \
+                  src/console/audit.c src/console/console.c src/console/console.h \
+                  src/console/login.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
                   src/crypto/secret_json.c src/render/render.c src/render/render.h \
@@ -177,7 +186,8 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/http/router.c src/oauth/authorize.c src/oauth/client.c \
                   src/oauth/inspect.c src/oauth/issue.c src/oauth/metadata.c src/oauth/oauth.h \
                   src/oauth/pkce.c src/oauth/token.c src/app/app.h src/app/grant_type.c \
-                  src/app/redirect_uri.c src/app/register.c \
+                  src/app/redirect_uri.c src/app/register.c src/web/html.c src/web/page.c \
+                  src/web/session.c src/web/template.c src/web/web.h \
                   $(filter-out src/store/store.h,$(wildcard src/store/*.[ch])) \
                   src/util/log.c src/util/log.h src/util/log_limit.c \
                   src/util/log_limit.h src/util/mem.c src/util/status.c src/util/status.h \

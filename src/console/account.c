@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-static void account_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
+static void account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			 const char *notice, const char *error)
 {
 	cJSON *d = cJSON_CreateObject();
@@ -26,7 +26,7 @@ static void account_page(struct http_req *req, enum jt_status status, const stru
 }
 
 struct password_change {
-	struct console_ctx c;
+	struct page_ctx c;
 	char current[LIMIT_PASSWORD_MAX + 1];
 	char fresh[LIMIT_PASSWORD_MAX + 1];
 	struct throttle_ticket ticket;
@@ -93,7 +93,7 @@ static void change_done(struct http_req *req)
 
 void console_account(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	char confirm[LIMIT_PASSWORD_MAX + 1];
 	if (!console_begin(req, false, &c))
 		return;

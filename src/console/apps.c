@@ -20,7 +20,7 @@ static const unsigned grant_bits[] = {GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TO
 
 void console_apps(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct app *items = NULL;
 	size_t n = 0;
 	char buf[32];
@@ -54,7 +54,7 @@ void console_apps(struct http_req *req)
 	page_render(req, JT_OK, "Apps", "apps", "apps.html", d, &c);
 }
 
-static void new_app_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
+static void new_app_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			 const struct app *a, const char *uris, const char *error)
 {
 	char name[32];
@@ -98,7 +98,7 @@ static void new_app_page(struct http_req *req, enum jt_status status, const stru
 
 /* Whether the signed-in user may hand a's scopes on to it; why says what
  * they lack otherwise. */
-static bool may_register(const struct console_ctx *c, const struct app *a, char why[REFUSAL_BYTES])
+static bool may_register(const struct page_ctx *c, const struct app *a, char why[REFUSAL_BYTES])
 {
 	struct authority by;
 	uint64_t scopes, missing;
@@ -123,7 +123,7 @@ static int64_t form_int(struct http_req *req, const char *key, int64_t fallback)
 
 void console_app_new(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct app a;
 	char uris[LIMIT_REDIRECT_URIS_BYTES + 1], type[16], v[4], why[256];
 	char refusal[REFUSAL_BYTES];
@@ -227,7 +227,7 @@ void console_app_new(struct http_req *req)
 	crypto_wipe(secret, sizeof secret);
 }
 
-static bool route_app(struct http_req *req, const struct console_ctx *c, struct app *a)
+static bool route_app(struct http_req *req, const struct page_ctx *c, struct app *a)
 {
 	int64_t id;
 	const char *v = req->params[0];
@@ -243,7 +243,7 @@ static bool route_app(struct http_req *req, const struct console_ctx *c, struct 
 
 void console_app(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct app a;
 	char buf[32];
 	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
@@ -260,7 +260,7 @@ void console_app(struct http_req *req)
 
 void console_app_secret(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct app a;
 	char secret[TOKEN_LEN + 1], msg[LIMIT_NAME_BYTES + 160], back[64];
 	char refusal[REFUSAL_BYTES];
@@ -304,7 +304,7 @@ void console_app_secret(struct http_req *req)
 
 void console_app_delete(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct app a;
 	char msg[LIMIT_NAME_BYTES + 160], back[64];
 	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))

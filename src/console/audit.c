@@ -52,7 +52,7 @@ static bool date_of(const char *day, int64_t *out)
 
 void console_audit(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct audit_filter f = {0};
 	char since[16], until[16], before[24], url[LIMIT_URL_BYTES + 1], buf[32];
 	struct audit_event *items = NULL;

@@ -14,7 +14,7 @@
 
 static const char *const roles[] = {"viewer", "editor", "admin"};
 
-static void spaces_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
+static void spaces_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			const char *notice, const char *error, const char *form_name)
 {
 	struct space *items = NULL;
@@ -49,7 +49,7 @@ static void spaces_page(struct http_req *req, enum jt_status status, const struc
 
 void console_spaces(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct space s = {0};
 	if (!console_begin(req, req->method == HTTP_POST, &c))
 		return;
@@ -79,7 +79,7 @@ void console_spaces(struct http_req *req)
 }
 
 /* The space of the route if c may see it; what c may do there. */
-static bool route_space(struct http_req *req, const struct console_ctx *c, struct space *s,
+static bool route_space(struct http_req *req, const struct page_ctx *c, struct space *s,
 			bool *can_manage)
 {
 	struct store *st = jeton_of(req)->store;
@@ -111,7 +111,7 @@ static bool route_space(struct http_req *req, const struct console_ctx *c, struc
 	return visible;
 }
 
-static void space_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
+static void space_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 		       const struct space *s, bool can_manage, const char *notice,
 		       const char *error)
 {
@@ -156,7 +156,7 @@ static void space_page(struct http_req *req, enum jt_status status, const struct
 
 void console_space(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct space s;
 	bool can_manage;
 	if (console_begin(req, false, &c) && route_space(req, &c, &s, &can_manage))
@@ -166,7 +166,7 @@ void console_space(struct http_req *req)
 /* POST /console/spaces/{id}/members: add a member or change a role. */
 void console_space_members(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct space s;
 	struct user u;
 	bool can_manage;
@@ -215,7 +215,7 @@ void console_space_members(struct http_req *req)
 
 void console_space_member_remove(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct space s;
 	struct user u;
 	bool can_manage;

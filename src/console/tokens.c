@@ -15,7 +15,7 @@
 
 #define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
 
-static void tokens_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
+static void tokens_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			const char *notice, const char *error, cJSON *form)
 {
 	struct pat *items = NULL;
@@ -82,7 +82,7 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 	page_render(req, status, "My tokens", "tokens", "tokens.html", d, c);
 }
 
-static void show_token(struct http_req *req, const struct console_ctx *c, const char *heading,
+static void show_token(struct http_req *req, const struct page_ctx *c, const char *heading,
 		       char token[TOKEN_LEN + 1])
 {
 	console_secret_page(
@@ -134,7 +134,7 @@ static const char *read_expiry(struct http_req *req, cJSON *form, int64_t *at)
 	return "Choose when the token expires.";
 }
 
-static void create(struct http_req *req, const struct console_ctx *c)
+static void create(struct http_req *req, const struct page_ctx *c)
 {
 	char name[LIMIT_NAME_BYTES + 1], token[TOKEN_LEN + 1];
 	uint64_t scopes = 0;
@@ -189,7 +189,7 @@ static void create(struct http_req *req, const struct console_ctx *c)
 
 void console_tokens(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	if (!console_begin(req, false, &c))
 		return;
 	if (req->method == HTTP_POST) {
@@ -203,7 +203,7 @@ void console_tokens(struct http_req *req)
 }
 
 /* The user's token named by the route, or a reply. */
-static bool route_token(struct http_req *req, const struct console_ctx *c, struct pat *out)
+static bool route_token(struct http_req *req, const struct page_ctx *c, struct pat *out)
 {
 	int64_t id;
 	const char *v = req->params[0];
@@ -219,7 +219,7 @@ static bool route_token(struct http_req *req, const struct console_ctx *c, struc
 
 void console_token_revoke(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct pat pat;
 	char msg[LIMIT_NAME_BYTES + 160];
 	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
@@ -248,7 +248,7 @@ void console_token_revoke(struct http_req *req)
 
 void console_token_rotate(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct pat pat, fresh;
 	char msg[LIMIT_NAME_BYTES + 200], token[TOKEN_LEN + 1];
 	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))

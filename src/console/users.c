@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void users_page(struct http_req *req, enum jt_status status, const struct console_ctx *c,
+static void users_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 		       const char *notice, const char *error, const char *email, const char *name)
 {
 	struct user *items = NULL;
@@ -52,7 +52,7 @@ static void users_page(struct http_req *req, enum jt_status status, const struct
 
 /* An admin account is created or changed only by a user holding every
  * admin scope (authority_may_touch_admin), as on the API. */
-static bool may_touch_admin(const struct console_ctx *c)
+static bool may_touch_admin(const struct page_ctx *c)
 {
 	struct authority by;
 	authority_of_session(c->held, &by);
@@ -64,7 +64,7 @@ static bool may_touch_admin(const struct console_ctx *c)
 	"administrator."
 
 struct new_console_user {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct user u;
 	char password[PASSWORD_GENERATED_CHARS + 1];
 	enum jt_status status;
@@ -111,7 +111,7 @@ static void add_done(struct http_req *req)
 	req->ctx = NULL;
 }
 
-static void add(struct http_req *req, const struct console_ctx *c)
+static void add(struct http_req *req, const struct page_ctx *c)
 {
 	char v[4];
 	struct new_console_user *nu = jt_calloc(1, sizeof *nu);
@@ -149,7 +149,7 @@ static void add(struct http_req *req, const struct console_ctx *c)
 
 void console_users(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	if (!console_begin(req, true, &c))
 		return;
 	if (req->method == HTTP_POST)
@@ -161,7 +161,7 @@ void console_users(struct http_req *req)
 /* POST /console/users/{id}: action=disable|enable|admin|unadmin. */
 void console_user(struct http_req *req)
 {
-	struct console_ctx c;
+	struct page_ctx c;
 	struct user u;
 	char action[16], notice[LIMIT_EMAIL_BYTES + 64];
 	int64_t id;

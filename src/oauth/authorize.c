@@ -9,7 +9,7 @@
 #include "oauth/oauth.h"
 #include "server/server.h"
 #include "audit/audit.h"
-#include "console/console.h"
+#include "web/web.h"
 #include "crypto/crypto.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -251,7 +251,7 @@ static void consent_page(struct http_req *req, const struct authz *a, const stru
 	}
 	cJSON_AddBoolToObject(d, "has_spaces", n > 0);
 	store_list_free(spaces);
-	struct console_ctx c;
+	struct page_ctx c;
 	memset(&c, 0, sizeof c);
 	c.user = *u;
 	memcpy(c.csrf, csrf, sizeof csrf);

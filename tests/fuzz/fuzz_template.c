@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer driver: src/console/template.c, tmpl_render of message.html
+/* libFuzzer driver: src/web/template.c, template_render of message.html
  * (and one other embedded template picked by the input's length) with the
  * input parsed as JSON by cJSON. Checks: rendering succeeds or fails
  * cleanly, and no "<script" or unescaped quote-breaking value reaches the
  * page: every value is escaped (layout.html's raw {{&body}} aside). */
-#include "console/console.h"
 #include "util/mem.h"
+#include "web/web.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -23,7 +23,7 @@ static void render(const char *name, const cJSON *data)
 	struct html h;
 	size_t len;
 	html_init(&h);
-	enum jt_status st = tmpl_render(&h, name, data);
+	enum jt_status st = template_render(&h, name, data);
 	char *doc = html_take(&h, &len);
 	if (st == JT_OK) {
 		if (!doc || strlen(doc) != len)

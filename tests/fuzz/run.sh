@@ -35,7 +35,7 @@ mkdir -p "$OUT/obj" "$OUT/gen" "$OUT/bin" "$OUT/artifacts" "$OUT/corpus" "$OUT/l
 python3 tools/embed.py "$OUT/gen/sqlite_schema.c" store_sqlite $(ls src/store/schema/sqlite/*.sql | sort)
 python3 tools/embed.py "$OUT/gen/postgres_schema.c" store_postgres $(ls src/store/schema/postgres/*.sql | sort)
 python3 tools/embed.py "$OUT/gen/assets.c" console_assets $(ls src/console/assets/* | sort)
-python3 tools/embed.py "$OUT/gen/templates.c" console_templates $(ls src/console/templates/*.html | sort)
+python3 tools/embed.py "$OUT/gen/web_templates.c" web_templates $(ls src/web/templates/*.html | sort)
 
 # Every source but main.c, instrumented for coverage (fuzzer-no-link).
 echo "fuzz: compiling jeton with $CC"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* src/http/reply.c's http_status_of, the one map from jt_status to HTTP, and
  * the replies built on it: the API's JSON errors, the OAuth errors and the
- * console's error pages all answer a status with the same HTTP status. */
+ * error pages of src/web all answer a status with the same HTTP status. */
 #include "check.h"
-#include "console/console.h"
 #include "oauth/oauth.h"
 #include "util/mem.h"
+#include "web/web.h"
 
 #include <cjson/cJSON.h>
 
@@ -97,7 +97,7 @@ TEST(oauth_errors_take_their_status_from_the_map)
 	req_reset(&req);
 }
 
-TEST(console_error_pages_take_their_status_from_the_map)
+TEST(error_pages_take_their_status_from_the_map)
 {
 	struct http_req req = {0};
 	for (size_t i = 0; i < NEXPECTED; i++) {
@@ -120,6 +120,6 @@ int main(void)
 	RUN(every_status_has_its_http_status);
 	RUN(json_errors_take_status_and_code_from_the_map);
 	RUN(oauth_errors_take_their_status_from_the_map);
-	RUN(console_error_pages_take_their_status_from_the_map);
+	RUN(error_pages_take_their_status_from_the_map);
 	return check_summary(__FILE__);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* src/console/template.c: the Mustache-like renderer, through the embedded
- * templates of src/console/templates/ (the only ones there are). */
+/* src/web/template.c: the Mustache-like renderer, through the embedded
+ * templates of src/web/templates/ (the only ones there are). */
 #include "check.h"
-#include "console/console.h"
 #include "util/mem.h"
+#include "web/web.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ static char *render(const char *name, const char *json, enum jt_status *st)
 		return NULL;
 	}
 	html_init(&h);
-	*st = tmpl_render(&h, name, data);
+	*st = template_render(&h, name, data);
 	char *doc = html_take(&h, &len);
 	if (doc)
 		CHECK_EQ_INT(strlen(doc), len);
@@ -387,15 +387,15 @@ TEST(unknown_template)
 {
 	struct html h;
 	html_init(&h);
-	CHECK_EQ_INT(tmpl_render(&h, "nope.html", NULL), JT_ENOTFOUND);
+	CHECK_EQ_INT(template_render(&h, "nope.html", NULL), JT_ENOTFOUND);
 	CHECK(h.failed);
 	html_free(&h);
 	html_init(&h);
-	CHECK_EQ_INT(tmpl_render(&h, "message", NULL), JT_ENOTFOUND);
+	CHECK_EQ_INT(template_render(&h, "message", NULL), JT_ENOTFOUND);
 	CHECK(h.failed);
 	html_free(&h);
 	html_init(&h);
-	CHECK_EQ_INT(tmpl_render(&h, "", NULL), JT_ENOTFOUND);
+	CHECK_EQ_INT(template_render(&h, "", NULL), JT_ENOTFOUND);
 	CHECK(h.failed);
 	size_t len = 1;
 	CHECK(html_take(&h, &len) == NULL);
@@ -409,7 +409,7 @@ TEST(appends_to_what_is_there)
 	cJSON *data = cJSON_Parse("{\"heading\": \"H\"}");
 	html_init(&h);
 	html_raw(&h, "<!-- before -->");
-	CHECK_EQ_INT(tmpl_render(&h, "message.html", data), JT_OK);
+	CHECK_EQ_INT(template_render(&h, "message.html", data), JT_OK);
 	html_text(&h, "<after>");
 	char *doc = html_take(&h, &len);
 	CHECK(doc && strncmp(doc, "<!-- before --><section", 23) == 0);
@@ -432,7 +432,7 @@ TEST(too_large_output_fails)
 	struct html h;
 	size_t len = 1;
 	html_init(&h);
-	CHECK_EQ_INT(tmpl_render(&h, "message.html", data), JT_EINVAL);
+	CHECK_EQ_INT(template_render(&h, "message.html", data), JT_EINVAL);
 	CHECK(h.failed);
 	CHECK(html_take(&h, &len) == NULL);
 	CHECK_EQ_INT(len, 0);
@@ -447,7 +447,7 @@ TEST(allocation_failure_fails)
 	size_t len = 1;
 	html_init(&h);
 	jt_mem_fail_after(1);
-	enum jt_status st = tmpl_render(&h, "message.html", data);
+	enum jt_status st = template_render(&h, "message.html", data);
 	jt_mem_fail_after(0);
 	CHECK_EQ_INT(st, JT_EINVAL);
 	CHECK(h.failed);

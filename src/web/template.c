@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A small logic-less template renderer for the console's pages, after
+/* A small logic-less template renderer for jeton's pages, after
  * Mustache: the data is a cJSON tree, and every value is HTML-escaped
  * unless the template says otherwise.
  *
@@ -11,19 +11,19 @@
  *   {{^name}}..{{/name}}  once when name is missing, false, empty or zero
  *   {{!comment}}
  *
- * Templates live in src/console/templates/ and are embedded at build time. */
-#include "console/console.h"
+ * Templates live in src/web/templates/ and are embedded at build time. */
+#include "web/web.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define TMPL_MAX_DEPTH 16  /* nested sections */
-#define TMPL_NAME_MAX 64   /* bytes of a tag name */
+#define TMPL_MAX_DEPTH 16 /* nested sections */
+#define TMPL_NAME_MAX  64 /* bytes of a tag name */
 
-extern const char *const console_templates_names[];
-extern const char *const console_templates_files[];
-extern const size_t console_templates_sizes[];
-extern const int console_templates_count;
+extern const char *const web_templates_names[];
+extern const char *const web_templates_files[];
+extern const size_t web_templates_sizes[];
+extern const int web_templates_count;
 
 struct scope {
 	const cJSON *stack[TMPL_MAX_DEPTH + 1];
@@ -99,8 +99,7 @@ static void emit_value(struct html *h, const cJSON *v, bool raw)
 
 /* Finds the {{/name}} closing the section whose body starts at s,
  * counting nested sections of the same name. */
-static const char *section_end(const char *s, const char *end, const char *name,
-			       const char **after)
+static const char *section_end(const char *s, const char *end, const char *name, const char **after)
 {
 	int depth = 1;
 	size_t n = strlen(name);
@@ -204,14 +203,14 @@ static void render_span(struct html *h, const char *s, const char *end, struct s
 	}
 }
 
-enum jt_status tmpl_render(struct html *h, const char *name, const cJSON *data)
+enum jt_status template_render(struct html *h, const char *name, const cJSON *data)
 {
-	for (int i = 0; i < console_templates_count; i++) {
-		if (strcmp(console_templates_names[i], name) != 0)
+	for (int i = 0; i < web_templates_count; i++) {
+		if (strcmp(web_templates_names[i], name) != 0)
 			continue;
 		struct scope sc = {.stack = {data}, .depth = 0};
-		const char *t = console_templates_files[i];
-		render_span(h, t, t + console_templates_sizes[i], &sc);
+		const char *t = web_templates_files[i];
+		render_span(h, t, t + web_templates_sizes[i], &sc);
 		return h->failed ? JT_EINVAL : JT_OK;
 	}
 	h->failed = true;

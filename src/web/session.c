@@ -6,7 +6,7 @@
  * compared in constant time, and a request whose Origin is sent must come
  * from this host. Both cookies are HttpOnly and SameSite=Lax, and Secure
  * when the issuer is https. */
-#include "console/console.h"
+#include "web/web.h"
 #include "server/server.h"
 #include "crypto/crypto.h"
 #include "util/log.h"

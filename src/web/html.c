@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTML builder: text is escaped by default; only literals go raw. */
-#include "console/console.h"
+#include "web/web.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
 
@@ -108,11 +108,4 @@ void html_free(struct html *h)
 		crypto_wipe(h->buf, h->cap);
 	jt_free(h->buf);
 	html_init(h);
-}
-
-void page_send(struct http_req *req, enum jt_status st, struct html *h)
-{
-	size_t len;
-	char *doc = html_take(h, &len);
-	http_reply_html(req, http_status_of(st), doc, len);
 }

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The console's frame: who is signed in, the navigation, and rendering a
- * page's template inside the layout. */
-#include "console/console.h"
-#include "server/server.h"
-#include "auth/auth.h"
+/* Pages: a template rendered inside the layout (the site's header, who is
+ * signed in, the console's navigation), the error page of a status, and
+ * sending a page with its status. */
+#include "web/web.h"
 #include "crypto/crypto.h"
 #include "util/mem.h"
-#include "util/time.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* The console's sections, the layout's navigation when a page names one. */
 static const struct {
 	const char *section;
 	const char *href;
@@ -25,49 +24,8 @@ static const struct {
 	{"account", "/console/account", "Account", false},
 };
 
-bool console_begin(struct http_req *req, bool need_admin, struct console_ctx *c)
-{
-	char login[LIMIT_URL_BYTES * 3 + 32];
-	memset(c, 0, sizeof *c);
-	if (!session_user(req, &c->user)) {
-		/* Back to this page after login; only for GET, a POST is replayed by nobody. */
-		const char *path = req->method == HTTP_GET && console_next_ok(req->path)
-					   ? req->path
-					   : "/console";
-		snprintf(login, sizeof login, "/login");
-		http_url_add(login, sizeof login, "next", path); /* percent-encoded */
-		http_redirect(req, 303, login);
-		return false;
-	}
-	session_csrf(req, c->csrf);
-	enum jt_status st =
-		auth_user_permissions(jeton_of(req)->store, &c->user, &c->instance, &c->held);
-	if (st != JT_OK) {
-		page_fail(req, st, NULL, c);
-		return false;
-	}
-	if (need_admin && !c->user.admin) {
-		page_fail(req, JT_EDENIED, "This page is for the instance's administrators.", c);
-		return false;
-	}
-	/* Everything but a read proves it came from our own form. */
-	if (req->method != HTTP_GET) {
-		char csrf[CSRF_CHARS + 8];
-		http_form_field(req, "csrf", csrf, sizeof csrf);
-		if (!session_csrf_ok(req, csrf)) {
-			page_fail(
-				req, JT_EDENIED,
-				"This form expired or came from another site. Go back, reload and "
-				"try again.",
-				c);
-			return false;
-		}
-	}
-	return true;
-}
-
 void page_render(struct http_req *req, enum jt_status st, const char *title, const char *section,
-		 const char *tmpl, cJSON *data, const struct console_ctx *c)
+		 const char *tmpl, cJSON *data, const struct page_ctx *c)
 {
 	struct html body, page;
 	size_t body_len;
@@ -82,7 +40,7 @@ void page_render(struct http_req *req, enum jt_status st, const char *title, con
 		cJSON_AddBoolToObject(u, "admin", c->user.admin);
 	}
 	html_init(&body);
-	tmpl_render(&body, tmpl, data);
+	template_render(&body, tmpl, data);
 	char *inner = html_take(&body, &body_len);
 
 	cJSON_AddStringToObject(layout, "title", title);
@@ -108,10 +66,10 @@ void page_render(struct http_req *req, enum jt_status st, const char *title, con
 	}
 	html_init(&page);
 	if (inner)
-		tmpl_render(&page, "layout.html", layout);
+		template_render(&page, "layout.html", layout);
 	else
 		page.failed = true;
-	/* A page may show a secret (console_secret_page marks it): wipe every
+	/* A page may show a secret (marked with http_secret): wipe every
 	 * copy we made; the page itself is wiped when the server frees it. */
 	if (inner)
 		crypto_wipe(inner, body_len);
@@ -126,7 +84,7 @@ void page_render(struct http_req *req, enum jt_status st, const char *title, con
 	page_send(req, st, &page);
 }
 
-/* What the console says for a status: the page's heading, and the
+/* What a page says for a status: its heading, and the
  * sentence when the caller has none. The HTTP status is http_status_of's. */
 struct page_words {
 	const char *heading;
@@ -165,7 +123,7 @@ static struct page_words words_of(enum jt_status st)
 }
 
 void page_fail(struct http_req *req, enum jt_status st, const char *message,
-	       const struct console_ctx *c)
+	       const struct page_ctx *c)
 {
 	struct page_words w = words_of(st);
 	cJSON *d = cJSON_CreateObject();
@@ -175,47 +133,9 @@ void page_fail(struct http_req *req, enum jt_status st, const char *message,
 	page_render(req, st, w.heading, NULL, "message.html", d, c);
 }
 
-void console_time(int64_t t, const char *none, char out[32])
+void page_send(struct http_req *req, enum jt_status st, struct html *h)
 {
-	if (!t) {
-		snprintf(out, 32, "%s", none);
-		return;
-	}
-	char iso[TIME_RFC3339_BUF];
-	time_format(t, iso);
-	/* "2026-11-23T19:27:42Z" -> "2026-11-23 19:27 UTC" */
-	snprintf(out, 32, "%.10s %.5s UTC", iso, iso + 11);
-}
-
-void console_secret_page(struct http_req *req, const struct console_ctx *c, const char *section,
-			 const char *heading, const char *secret, const char *warning,
-			 const char *hint, const char *back, cJSON *details)
-{
-	http_secret(req);
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "heading", heading);
-	cJSON_AddStringToObject(d, "secret", secret);
-	cJSON_AddStringToObject(d, "warning", warning);
-	if (hint)
-		cJSON_AddStringToObject(d, "hint", hint);
-	cJSON_AddStringToObject(d, "back", back);
-	if (details)
-		cJSON_AddItemToObject(d, "details", details);
-	page_render(req, JT_OK, heading, section, "secret.html", d, c);
-}
-
-void console_confirm(struct http_req *req, const struct console_ctx *c, const char *section,
-		     const char *heading, const char *message, const char *button, bool danger,
-		     const char *back)
-{
-	char action[LIMIT_URL_BYTES + 1];
-	snprintf(action, sizeof action, "%s", req->path);
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "heading", heading);
-	cJSON_AddStringToObject(d, "message", message);
-	cJSON_AddStringToObject(d, "button", button);
-	cJSON_AddBoolToObject(d, "danger", danger);
-	cJSON_AddStringToObject(d, "action", action);
-	cJSON_AddStringToObject(d, "back", back);
-	page_render(req, JT_OK, heading, section, "confirm.html", d, c);
+	size_t len;
+	char *doc = html_take(h, &len);
+	http_reply_html(req, http_status_of(st), doc, len);
 }
