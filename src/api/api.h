@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The /v1 management API and the service endpoints (/healthz).
+/* The /v1 management API and the service endpoints (/healthz, /metrics,
+ * forward authentication at /auth/verify).
  *
- * routes.c   the route table
  * input.c    reading JSON bodies and query parameters, with clear 400s
- * me.c tokens.c users.c spaces.c apps.c   one file per endpoint group */
+ * audit.c    the audit events of API calls; GET /v1/audit
+ * me.c tokens.c users.c spaces.c apps.c verify.c metrics.c
+ *            one file per endpoint group */
 #ifndef JETON_API_H
 #define JETON_API_H
 #include <cjson/cJSON.h>
@@ -12,9 +14,6 @@
 #include "render/render.h"
 #include "server/server.h"
 #include "store/store.h"
-
-extern const struct http_route api_routes[];
-extern const size_t api_route_count;
 
 /* ---- audit.c ---- */
 

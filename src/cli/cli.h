@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "http/http.h"
 #include "store/store.h"
 #include "util/limits.h"
 
@@ -72,6 +73,12 @@ int cli_print_json(struct cJSON *value);
 /* The same for a value that holds a secret (a client secret): printed and
  * freed without a copy left behind (secret_json_print, secret_json_delete). */
 int cli_print_secret_json(struct cJSON *value);
+
+/* ---- serve_routes.c ---- */
+
+/* Every route jeton serve answers, with its handler. */
+extern const struct http_route serve_routes[];
+extern const size_t serve_route_count;
 
 int cli_serve(int argc, char **argv);
 int cli_init(int argc, char **argv);

@@ -2,11 +2,11 @@
 /* jeton serve: open the store (creating it and a first admin when empty),
  * serve HTTP until SIGTERM or SIGINT, then stop gracefully. Also jeton init
  * and jeton migrate, which share the set-up. */
-#include "api/api.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
 #include "keys/keys.h"
+#include "server/server.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/time.h"
@@ -218,7 +218,7 @@ int cli_serve(int argc, char **argv)
 	}
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .app = &jt,
-		.routes = api_routes, .nroutes = api_route_count, .access_log = access_log,
+		.routes = serve_routes, .nroutes = serve_route_count, .access_log = access_log,
 		.trusted_proxies = &proxies,
 	};
 	if (http_server_start(&cfg, &srv) != JT_OK)

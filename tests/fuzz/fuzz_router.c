@@ -4,14 +4,12 @@
  * Checks: a route found accepts the method; its {} segments are non-empty,
  * hold no '/', and put back into the pattern give the path again; when no
  * route is found, the methods said to be allowed are not the request's. */
+#include "cli/cli.h"
 #include "http/http.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern const struct http_route api_routes[];
-extern const size_t api_route_count;
 
 /* The pattern with each {} replaced by the next parameter. */
 static void rebuild(const char *pattern, const struct http_req *req, char *out, size_t out_len)
@@ -50,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	path[size - 1] = '\0';
 	req.path = path;
 
-	const struct http_route *r = http_route_find(api_routes, api_route_count, &req, &allowed);
+	const struct http_route *r = http_route_find(serve_routes, serve_route_count, &req, &allowed);
 	if (!r) {
 		if (allowed & req.method)
 			abort(); /* allowed, yet not found */

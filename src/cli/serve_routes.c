@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Every HTTP route jeton serves, in one table. */
+/* Every HTTP route jeton serve serves, in one table: the one place that
+ * knows the handlers of every surface (the API, OAuth, the console). */
 #include "api/api.h"
+#include "cli/cli.h"
 #include "console/console.h"
 #include "oauth/oauth.h"
 
-const struct http_route api_routes[] = {
+const struct http_route serve_routes[] = {
 	{HTTP_GET, "/v1/ping", api_ping},
 	{HTTP_GET, "/healthz", api_healthz},
 	{HTTP_GET, "/metrics", api_metrics},
@@ -54,4 +56,4 @@ const struct http_route api_routes[] = {
 	{HTTP_GET, "/static/{}", console_static},
 };
 
-const size_t api_route_count = sizeof api_routes / sizeof api_routes[0];
+const size_t serve_route_count = sizeof serve_routes / sizeof serve_routes[0];
