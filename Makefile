@@ -189,7 +189,8 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   tests/unit/tmpdir.h
 
 # Functions that invite overflows or silent parse errors are banned; C
-# sources follow .clang-format (checked where clang-format is installed).
+# sources follow .clang-format (checked where clang-format is installed);
+# no file includes a module above its own (tools/layers.sh).
 lint:
 	@if command -v clang-format >/dev/null 2>&1; then \
 		clang-format --dry-run --Werror $(FORMAT_CHECKED) || \
@@ -200,6 +201,7 @@ lint:
 		grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*)' || \
 		{ echo "lint: an HTTP error status written out of src/http (pass a jt_status:" \
 		       "http_status_of in src/http/reply.c is the one map)"; exit 1; }
+	@tools/layers.sh || { echo "lint: an include against the layers of src/ (tools/layers.sh)"; exit 1; }
 
 clean:
 	rm -rf build build-asan build-tsan
