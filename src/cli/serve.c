@@ -217,7 +217,7 @@ int cli_serve(int argc, char **argv)
 		goto out;
 	}
 	struct http_server_config cfg = {
-		.host = host, .port = port, .threads = (int)threads, .app = &jt,
+		.host = host, .port = port, .threads = (int)threads, .server_ctx = &jt,
 		.routes = serve_routes, .nroutes = serve_route_count, .access_log = access_log,
 		.trusted_proxies = &proxies,
 	};

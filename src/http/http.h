@@ -50,7 +50,7 @@ struct http_req {
 	const char *body;                       /* NUL-terminated copy, may be "" */
 	size_t body_len;
 	char client_ip[LIMIT_IP_BYTES + 1];     /* the client, behind trusted proxies too */
-	void *app;                              /* given to http_server_start */
+	void *server_ctx;                       /* given to http_server_start */
 	void *conn;                             /* the library's connection */
 	void *ctx;                              /* a handler's state across suspensions */
 	void (*ctx_free)(void *ctx);            /* frees ctx if the request ends early */
@@ -149,7 +149,7 @@ void http_resume(struct http_req *req);
  * threads that serve requests, then done(req) back on a serving thread to
  * build the reply. For argon2id and anything else that takes milliseconds.
  * The handler returns right after calling this; req->ctx carries its state
- * (done frees it). work reads only req->ctx and req->app: when the server
+ * (done frees it). work reads only req->ctx and req->server_ctx: when the server
  * stops, the request may have been answered 503 and its connection closed
  * while work runs (done then never runs; ctx_free does). */
 void http_defer(struct http_req *req, http_handler work, http_handler done);
@@ -219,7 +219,7 @@ struct http_server_config {
 	const char *host;            /* numeric IPv4 or IPv6 address */
 	uint16_t port;               /* 0 = any free port */
 	int threads;                 /* worker threads */
-	void *app;                   /* handed to every request as req->app */
+	void *server_ctx;            /* handed to every request as req->server_ctx */
 	const struct http_route *routes;
 	size_t nroutes;
 	bool access_log;             /* one line per request on stderr */

@@ -547,7 +547,7 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	if (req->method == HTTP_HEAD)
 		req->method = HTTP_GET;
 	req->path = url;
-	req->app = srv->cfg.app;
+	req->server_ctx = srv->cfg.server_ctx;
 	req->conn = conn;
 	set_client_ip(srv, conn, req);
 	/* Counted before draining is read, as the stop sets draining before it

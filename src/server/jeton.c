@@ -4,5 +4,5 @@
 
 struct jeton *jeton_of(struct http_req *req)
 {
-	return req->app;
+	return req->server_ctx;
 }

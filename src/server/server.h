@@ -30,7 +30,8 @@ struct jeton {
 	bool allow_user_credentials; /* client_credentials with a user's email and password */
 };
 
-/* The server a request came to (given to http_server_start). */
+/* The server a request came to: the http_req's server_ctx, set by
+ * http_server_start from its configuration. */
 struct jeton *jeton_of(struct http_req *req);
 
 /* ---- bearer.c ---- */
