@@ -467,8 +467,13 @@ enum jt_status pg_run(struct store_conn *base, int id, const char *sql,
 	/* Once (store copy): a row at a time, so a big table is never held
 	 * in memory whole. */
 	sent = PQsendQueryParams(c->conn, sql, nargs, a.types, a.values, a.lengths, a.formats, 1);
-	if (!sent || !PQsetSingleRowMode(c->conn))
+	if (!sent)
 		return await_reply(c, 0, LIMIT_PG_WAIT_MS, NULL, what);
+	if (!PQsetSingleRowMode(c->conn)) {
+		log_error("postgres: %s: cannot read it a row at a time", what);
+		c->bad = true; /* its result is on the way: reset before the next use */
+		return JT_ESTORE;
+	}
 	c->streaming = true;
 	c->stream_open = true;
 	enum jt_status st = stream_next(c);

@@ -3,7 +3,7 @@
  *
  * A pool of connections, one per calling thread at a time, each with its
  * prepared statements kept for the life of the connection; the writer
- * (writer.c) has a connection of its own and is the only one that writes,
+ * (writer.c) has a connection of its own and every verb writes through it,
  * so no two transactions compete for the write lock. WAL journal with
  * synchronous=FULL: a commit that returned is on disk. Schema versions
  * live in PRAGMA user_version; migrations are embedded at build time. */
