@@ -22,7 +22,8 @@
  * - The asynchronous verbs (the _async forms, store_pat_touch,
  *   store_audit_insert) return once the write is queued; their done is
  *   called from the writer thread once the write is durable (or failed).
- *   store_close() finishes every queued write before it returns.
+ *   store_close() finishes every queued write before it returns (if a
+ *   batch fails while it closes, the writes still queued fail at once).
  * - Failures: JT_ENOTFOUND (no such record), JT_ECONFLICT (a unique value
  *   is taken, or the record is in the wrong state), JT_EINVAL (a value the
  *   store refuses: an unknown role, user or app), JT_ESTORE (the store
