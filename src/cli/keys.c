@@ -48,7 +48,8 @@ static int keys_rotate(int argc, char **argv)
 	rc = cli_open_store(args.db, 1, &st);
 	if (rc == CLI_OK && !(name && *name))
 		alg = current_alg(st); /* keep the algorithm the server signs with */
-	if (rc == CLI_OK && (kek_load(cli_key_file(cli_value(opts, 2, "--key-file")), kek) != JT_OK ||
+	const char *kek_file = cli_key_file(cli_value(opts, 2, "--key-file"));
+	if (rc == CLI_OK && (keyring_load_kek(kek_file, kek) != JT_OK ||
 			     keyring_open(st, kek, alg, 0, &kr) != JT_OK ||
 			     keyring_rotate(kr, kid) != JT_OK)) {
 		fprintf(stderr, "jeton: the key could not be rotated\n");

@@ -196,7 +196,7 @@ int cli_serve(int argc, char **argv)
 	if (rc != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
-	if (kek_load(cli_key_file(cli_value(opts, nopts, "--key-file")), kek) != JT_OK ||
+	if (keyring_load_kek(cli_key_file(cli_value(opts, nopts, "--key-file")), kek) != JT_OK ||
 	    keyring_open(st, kek, jwt_alg, rotation, &keys) != JT_OK) {
 		fprintf(stderr, "jeton: the signing keys could not be set up\n");
 		goto out;
@@ -276,7 +276,8 @@ int cli_init(int argc, char **argv)
 	const char *email = setting(cli_value(opts, 1, "--admin-email"), "JETON_ADMIN_EMAIL",
 				    DEFAULT_ADMIN);
 	rc = cli_open_store(args.db, 1, &st);
-	if (rc == CLI_OK && kek_load(cli_key_file(cli_value(opts, 2, "--key-file")), kek) != JT_OK)
+	if (rc == CLI_OK &&
+	    keyring_load_kek(cli_key_file(cli_value(opts, 2, "--key-file")), kek) != JT_OK)
 		rc = CLI_FAIL;
 	crypto_wipe(kek, sizeof kek);
 	if (rc == CLI_OK)

@@ -6,7 +6,8 @@
  * every node of a deployment must have the same file). The keyring holds
  * the keys still published: the one that signs, and retired ones until no
  * token they signed can be live. It reloads from the store every second,
- * so a rotation made by one node (or the CLI) reaches all of them. */
+ * so a rotation made by one node (or the CLI) reaches all of them.
+ * All of it is keyring.c's. */
 #ifndef JETON_KEYS_H
 #define JETON_KEYS_H
 #include <stdint.h>
@@ -19,7 +20,7 @@
 
 /* Reads the key-encryption key from path, creating it (mode 0600, random)
  * when the file does not exist. */
-enum jt_status kek_load(const char *path, uint8_t kek[KEK_BYTES]);
+enum jt_status keyring_load_kek(const char *path, uint8_t kek[KEK_BYTES]);
 
 struct keyring;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* src/keys/keys.c: the key-encryption key file and the keyring of JWT
+/* src/keys/keyring.c: the key-encryption key file and the keyring of JWT
  * signing keys, over a scratch SQLite store. */
 #include "check.h"
 #include "crypto/crypto.h"
@@ -174,7 +174,7 @@ TEST(kek_is_created_once_and_read_back)
 	mode_t mode = 0;
 	tmpdir_file(&dir, "kek", path, sizeof path);
 	mode_t old_umask = umask(0);
-	enum jt_status status = kek_load(path, a);
+	enum jt_status status = keyring_load_kek(path, a);
 	umask(old_umask);
 	if (!CHECK_EQ_INT(status, JT_OK))
 		return;
@@ -191,13 +191,13 @@ TEST(kek_is_created_once_and_read_back)
 
 	/* Loaded again: the same key, the file unchanged. */
 	memset(b, 0, sizeof b);
-	CHECK_EQ_INT(kek_load(path, b), JT_OK);
+	CHECK_EQ_INT(keyring_load_kek(path, b), JT_OK);
 	CHECK_EQ_MEM(b, a, KEK_BYTES);
 	CHECK_EQ_INT(file_size(path, NULL), KEK_BYTES);
 
 	/* Another file: another key. */
 	tmpdir_file(&dir, "kek2", path, sizeof path);
-	CHECK_EQ_INT(kek_load(path, b), JT_OK);
+	CHECK_EQ_INT(keyring_load_kek(path, b), JT_OK);
 	CHECK(memcmp(a, b, KEK_BYTES) != 0);
 }
 
@@ -208,7 +208,7 @@ TEST(kek_file_is_0600_whatever_the_umask)
 	mode_t mode = 0;
 	tmpdir_file(&dir, "kek", path, sizeof path);
 	mode_t old_umask = umask(002);
-	CHECK_EQ_INT(kek_load(path, k), JT_OK);
+	CHECK_EQ_INT(keyring_load_kek(path, k), JT_OK);
 	umask(old_umask);
 	CHECK_EQ_INT(file_size(path, &mode), KEK_BYTES);
 	CHECK_EQ_INT(mode & 077, 0);
@@ -225,7 +225,7 @@ TEST(kek_of_the_wrong_size_is_refused)
 		memset(data, 0x5a, sizes[i]);
 		if (!CHECK(write_file(path, data, sizes[i], 0600)))
 			return;
-		if (!CHECK_EQ_INT(kek_load(path, k), JT_EINVAL))
+		if (!CHECK_EQ_INT(keyring_load_kek(path, k), JT_EINVAL))
 			fprintf(stderr, "  a key file of %zu bytes was accepted\n", sizes[i]);
 		/* The file is left as it was, never replaced. */
 		CHECK_EQ_INT(file_size(path, NULL), (long)sizes[i]);
@@ -234,7 +234,7 @@ TEST(kek_of_the_wrong_size_is_refused)
 	uint8_t k[KEK_BYTES];
 	memset(data, 0x5a, KEK_BYTES);
 	write_file(path, data, KEK_BYTES, 0600);
-	CHECK_EQ_INT(kek_load(path, k), JT_OK);
+	CHECK_EQ_INT(keyring_load_kek(path, k), JT_OK);
 	CHECK_EQ_MEM(k, data, KEK_BYTES);
 }
 
@@ -243,10 +243,10 @@ TEST(kek_path_problems)
 	uint8_t k[KEK_BYTES];
 	char path[160];
 	snprintf(path, sizeof path, "%s/missing-dir/kek", dir.path);
-	CHECK_EQ_INT(kek_load(path, k), JT_EIO);
+	CHECK_EQ_INT(keyring_load_kek(path, k), JT_EIO);
 	CHECK_EQ_INT(file_size(path, NULL), -1);
 	/* A directory is not a key file. */
-	CHECK(kek_load(dir.path, k) != JT_OK);
+	CHECK(keyring_load_kek(dir.path, k) != JT_OK);
 }
 
 /* ---- the keyring ---- */

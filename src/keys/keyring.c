@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The key-encryption key file, sealing private keys, and the keyring. */
+/* The keyring of JWT signing keys: the key-encryption key file, sealing
+ * private keys, loading, signing, rotating. */
 #include "keys/keys.h"
 #include "crypto/crypto.h"
 #include "util/log.h"
@@ -18,7 +19,7 @@
 #define KEYRING_MAX LIMIT_SIGNING_KEYS
 #define KEYRING_RELOAD_MS 1000  /* other nodes' rotations show within this */
 
-enum jt_status kek_load(const char *path, uint8_t kek[KEK_BYTES])
+enum jt_status keyring_load_kek(const char *path, uint8_t kek[KEK_BYTES])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
