@@ -123,7 +123,7 @@ free_port() {
 	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wrk output -> "req/s p50_ms p99_ms non2xx socket_errors requests"
+# wrk output -> "req/s p50_ms p99_ms non2xx socket_errors requests cpu_us_per_request"
 parse_wrk() {
 	awk '
 	function fmt(x) { # milliseconds, 3 significant digits
@@ -145,15 +145,17 @@ parse_wrk() {
 	/Non-2xx or 3xx responses:/ { non2xx = $NF }
 	/Socket errors:/ { gsub(",", ""); sockerr = $4 + $6 + $8 + $10 }
 	/ requests in /            { reqs = $1 }
+	/^server-cpu-ticks:/       { ticks = $2; hz = $3 }
 	END {
-		printf "%s %s %s %d %d %s\n", (rps == "" ? "?" : rps), (p50 == "" ? "?" : p50),
-			(p99 == "" ? "?" : p99), non2xx, sockerr, (reqs == "" ? "?" : reqs)
+		cpu = (ticks != "" && hz > 0 && reqs > 0) ? sprintf("%.1f", ticks / hz * 1e6 / reqs) : "?"
+		printf "%s %s %s %d %d %s %s\n", (rps == "" ? "?" : rps), (p50 == "" ? "?" : p50),
+			(p99 == "" ? "?" : p99), non2xx, sockerr, (reqs == "" ? "?" : reqs), cpu
 	}' "$1"
 }
 
 # ---- rows: rate, share of the ceiling, target ------------------------------
 
-declare -A CEIL=() CEIL_P99=() # connections -> the ceiling's req/s, p99
+declare -A CEIL=() CEIL_P99=() CEIL_CPU=() # connections -> the ceiling's req/s, p99, CPU/request
 declare -A RATE=()             # "label size conns" -> req/s, for the flatness line
 
 share() { # RPS CONNS: "87 %" of the ceiling at CONNS, or "?"
@@ -194,26 +196,37 @@ row() {
 		target+="${target:+, }p99 <= $p99max ms"
 		[[ $met == no ]] || met=$(awk -v p="${r[2]}" -v m="$p99max" 'BEGIN { print (p ~ /^[0-9.]+$/ && p + 0 <= m) ? "yes" : "no" }')
 	fi
-	rows_+=("| $label | $conns | $(thousands "${r[0]}") | $(share "${r[0]}" "$conns") | ${r[1]} ms | ${r[2]} ms | ${target:--} | ${met:--} |")
+	rows_+=("| $label | $conns | $(thousands "${r[0]}") | $(share "${r[0]}" "$conns") | ${r[1]} ms | ${r[2]} ms | ${r[6]} µs | ${target:--} | ${met:--} |")
 }
 
 fail_row() { # TABLE LABEL CONNS
 	local -n rows_=$1
-	rows_+=("| $2 | $3 | FAIL | | | | | no |")
+	rows_+=("| $2 | $3 | FAIL | | | | | | no |")
 }
 
-TABLE_HEAD="| request | conns | req/s | of ceiling | p50 | p99 | target | met |
-| --- | ---: | ---: | ---: | ---: | ---: | --- | :---: |"
+TABLE_HEAD="| request | conns | req/s | of ceiling | p50 | p99 | server CPU/req | target | met |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | :---: |"
 
-run_wrk() { # OUT wrk-args...; bounded by timeout(1) in case wrk hangs
-	local out=$1 d
+cpu_ticks() { # PID: user + system clock ticks the process has used, or nothing
+	[[ -n $1 && -r /proc/$1/stat ]] && awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || true
+}
+
+# OUT wrk-args...; bounded by timeout(1) in case wrk hangs. Appends the
+# CPU the server (CPU_PID, else SERVER_PID) used meanwhile, a figure the
+# machine's load moves far less than the rate.
+CPU_PID=""
+run_wrk() {
+	local out=$1 d pid=${CPU_PID:-$SERVER_PID} t0 t1
 	shift
 	d=$(printf '%s\n' "$@" | sed -n 's/^-d//p' | head -1)
 	d=${d%s}
+	t0=$(cpu_ticks "$pid")
 	timeout --kill-after=5 $((${d:-10} + 30)) wrk "$@" >"$out" 2>&1 || {
 		problem "wrk exited with status $? ($(tail -n 3 "$out" | tr '\n' ' '))"
 		return 0
 	}
+	t1=$(cpu_ticks "$pid")
+	[[ -n $t0 && -n $t1 ]] && echo "server-cpu-ticks: $((t1 - t0)) $(getconf CLK_TCK)" >>"$out"
 }
 
 PORT="" STARTUP="" SERVER_LOG=""
@@ -266,6 +279,7 @@ ceiling_bench() {
 	port=$(free_port)
 	"$bin" "$port" "$THREADS" 2>"$tmp/ceiling.log" &
 	pid=$!
+	CPU_PID=$pid
 	for ((i = 0; i < 200; i++)); do
 		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && break
 		sleep 0.02
@@ -278,9 +292,10 @@ ceiling_bench() {
 		run_wrk "$out" -t1 -c"$c" -d"${CEIL_SECS}s" --latency "http://127.0.0.1:$port/"
 		read -ra r < <(parse_wrk "$out")
 		log "ceiling:   ${r[0]} req/s, p50 ${r[1]} ms, p99 ${r[2]} ms"
-		CEIL[$c]=${r[0]} CEIL_P99[$c]=${r[2]}
-		conns+=("$(thousands "${r[0]}") req/s at $c connections (p99 ${r[2]} ms)")
+		CEIL[$c]=${r[0]} CEIL_P99[$c]=${r[2]} CEIL_CPU[$c]=${r[6]}
+		conns+=("$(thousands "${r[0]}") req/s at $c connections (p99 ${r[2]} ms, ${r[6]} µs CPU/req)")
 	done
+	CPU_PID=""
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	CEILING_NOTE=$(IFS=';'; echo "${conns[*]}" | sed 's/;/, /g')
@@ -531,7 +546,7 @@ bench_size() {
 	# the key-encryption key of the JWT signing keys (init and serve create it),
 	# kept with the store rather than in the current directory
 	export JETON_KEY_FILE=$tmp/jeton.key
-	local row_fail="| $(thousands "$n") tokens: FAIL | | | | | | | no |"
+	local row_fail="| $(thousands "$n") tokens: FAIL | | | | | | | | no |"
 
 	log "[$n] init"
 	if ! "$BIN" init --db "$db" >"$tmp/init.log" 2>&1; then
@@ -591,7 +606,7 @@ bench_size() {
 
 	# the verification paths at each connection count: p99 <= 1 ms at 16
 	# connections, <= 2 ms at 64 (issue 13); none for other counts
-	ROWS+=("| **$(thousands "$n") tokens in the store** | | | | | | | |")
+	ROWS+=("| **$(thousands "$n") tokens in the store** | | | | | | | | |")
 	for path in /v1/me /auth/verify; do
 		what="GET $path (PAT)"
 		for c in $CONNS; do
@@ -683,6 +698,7 @@ echo "ceiling: bare libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd1
 echo "peer: $PEER"
 echo "verification: GET /v1/me and GET /auth/verify with the bench PAT, wrk -t1 -d${SECS}s at $(echo $CONNS | sed 's/ \([^ ]*\)$/ and \1/; s/ \([^ ]*\) and/, \1 and/g') connections; PAT creation: POST /v1/users/me/access_tokens, wrk -t1 -c$CCONNS -d${CSECS}s"
 echo "targets: verification >= 100 000/s or >= 75 % of the ceiling, whichever is lower; p99 <= 1 ms at 16 connections, <= 2 ms at 64"
+echo "server CPU/req: the server's user + system CPU time over the run divided by the requests answered; unlike the rate, the load of other processes hardly moves it"
 echo
 echo "$TABLE_HEAD"
 printf '%s\n' "${ROWS[@]}"
@@ -711,7 +727,7 @@ if [[ -n $OAUTH_SIZE ]]; then
 	if ((${#OAUTH_ROWS[@]})); then
 		printf '%s\n' "${OAUTH_ROWS[@]}"
 	else
-		echo "| (not measured: the server did not start) | | FAIL | | | | | no |"
+		echo "| (not measured: the server did not start) | | FAIL | | | | | | no |"
 	fi
 	echo
 	echo "${OAUTH_DURABLE:-durable: not checked}"
@@ -724,7 +740,7 @@ if [[ -n $JWT_SIZE ]]; then
 	if ((${#JWT_ROWS[@]})); then
 		printf '%s\n' "${JWT_ROWS[@]}"
 	else
-		echo "| (not measured: see the problems below) | | FAIL | | | | | no |"
+		echo "| (not measured: see the problems below) | | FAIL | | | | | | no |"
 	fi
 fi
 echo
