@@ -40,7 +40,8 @@ unsigned app_grant_types(const struct app *a);
 bool redirect_uri_valid(const char *uri);
 /* True if uri is byte-for-byte one of the app's registered URIs. */
 bool redirect_uri_registered(const struct app *a, const char *uri);
-/* The app's only registered URI, or NULL if it has none or several. */
+/* Writes the app's only registered URI into out; false if it has none or
+ * several, or when it does not fit. */
 bool redirect_uri_single(const struct app *a, char *out, size_t out_len);
 
 /* ---- register.c ---- */

@@ -93,7 +93,7 @@ enum jt_status auth_new(struct store *st, struct auth **out);
 /* Accepts JWT access tokens signed by keys (may be NULL: opaque only). */
 struct keyring;
 void auth_set_keyring(struct auth *a, struct keyring *keys);
-/* Shaped like a JWT: "eyJ...", two dots, at most 2 KiB. */
+/* Shaped like a JWT: "eyJ...", two dots, at most LIMIT_JWT_BYTES. */
 bool auth_looks_like_jwt(const char *token, size_t token_len);
 void auth_free(struct auth *a);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The command-line interface: one file per command group, sharing option
- * parsing and store set-up from common.c. Every command returns its exit
- * status: CLI_OK, CLI_FAIL (message on stderr) or CLI_USAGE. */
+ * parsing and store set-up from common.c; serve_routes.c is the route
+ * table of jeton serve. Every command returns its exit status: CLI_OK,
+ * CLI_FAIL (message on stderr) or CLI_USAGE. */
 #ifndef JETON_CLI_H
 #define JETON_CLI_H
 #include <stdbool.h>
@@ -17,11 +18,10 @@ enum {
 	CLI_USAGE = 2
 };
 
-#define CLI_MAX_POSITIONAL 8
+#define CLI_MAX_POSITIONAL 8  /* positional arguments of one command */
+#define CLI_MAX_REPEATS    16 /* values of one repeatable option */
 
 /* An option a command accepts: "--name" with a value, or a flag. */
-#define CLI_MAX_REPEATS 16
-
 struct cli_option {
 	const char *name;
 	bool takes_value;

@@ -24,8 +24,9 @@
 
 /* ---- client.c ---- */
 
-/* A form parameter of the request body, or NULL when absent; sets a 400
- * invalid_request reply and returns false when it repeats or is too long. */
+/* Reads the form parameter key of the request body into out ("" and
+ * *present false when absent). False, with a 400 invalid_request reply
+ * set, when it repeats, is badly encoded or is longer than out_len - 1. */
 bool oauth_param(struct http_req *req, const char *key, char *out, size_t out_len, bool *present);
 
 /* Authenticates the client of a token, revocation or introspection

@@ -458,8 +458,10 @@ static void user_grant_done(struct http_req *req)
 	req->ctx = NULL;
 }
 
-/* The client_id of a client_credentials request when it names a user
- * (an email) rather than an app; NULL otherwise. */
+/* Reads a client_credentials request's client_id, client_secret and scope
+ * into g. True when the client_id names a user (an email) rather than an
+ * app and a secret is given; false otherwise, with a 400 reply set when a
+ * parameter repeats or is too long. */
 static bool user_credentials(struct http_req *req, struct user_grant *g)
 {
 	bool has_id, has_secret;
