@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* Total deadlines for slow clients, and shedding when connections run
- * short (see http_int.h). A socket is closed with shutdown(2): the
- * library's own loop then reads the end of stream and releases the
- * connection the usual way. The list is changed only under the mutex, and
- * the library tells deadline_close before it closes the socket, so a
- * shutdown never reaches a descriptor that was reused. */
+/* Total deadlines for slow clients, shedding when connections run short,
+ * and the connections each client address may hold (see http_int.h). A
+ * socket is closed with shutdown(2): the library's own loop then reads the
+ * end of stream and releases the connection the usual way. The list and
+ * the counts are changed only under the mutex, and the library tells
+ * deadline_close before it closes the socket, so a shutdown never reaches
+ * a descriptor that was reused. */
 #include "http/http_int.h"
 #include "util/mem.h"
 #include "util/time.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -20,16 +23,33 @@ struct deadline_conn {
 	struct deadline_conn *prev, *next;
 	int fd;
 	bool shut;                 /* shut down by us; under mu */
+	bool proxy;                /* the peer is a trusted proxy */
+	bool counted;              /* counts against client; under mu */
+	uint8_t peer[16];          /* http_address_key of the peer */
+	uint8_t client[16];        /* ... of the address it counts against */
 	atomic_int_fast64_t since; /* ms the wait for the client began; 0: not waiting */
 	atomic_int_fast64_t until; /* ms the wait must end by; 0: no deadline */
+};
+
+/* The connections one address holds: a slot of an open-addressing table
+ * keyed by a keyed hash (SipHash), so that addresses a client picks (an
+ * IPv6 /64 holds many) cannot pile up in one probe sequence. */
+struct address_count {
+	uint8_t addr[16];
+	int n; /* 0: a free slot */
 };
 
 struct deadlines {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct deadline_conn *head;
-	int open, shut; /* connections tracked, and those of them already shut */
-	int high_water; /* past this many open, a new one sheds the longest waiting */
+	int open, shut;  /* connections tracked, and those of them already shut */
+	int high_water;  /* past this many open, a new one sheds the longest waiting */
+	int per_address; /* connections one client address may hold */
+	struct address_count *counts;
+	size_t ncounts;   /* slots: a power of two, twice the connections or more */
+	size_t addresses; /* slots in use */
+	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	bool stopping;
 	pthread_t thread;
 };
@@ -45,6 +65,50 @@ static void shut(struct deadlines *d, struct deadline_conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 	c->shut = true;
 	d->shut++;
+}
+
+/* Under mu: the slot of addr, or the free slot where it would go. */
+static size_t count_slot(const struct deadlines *d, const uint8_t addr[16])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v = 0;
+	crypto_shorthash(h, addr, 16, d->hash_key);
+	memcpy(&v, h, sizeof v);
+	size_t mask = d->ncounts - 1, i = (size_t)v & mask;
+	while (d->counts[i].n && memcmp(d->counts[i].addr, addr, 16) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Under mu: one more connection for addr; returns how many it holds, or 0
+ * when the table has no room (more connections than the library allows:
+ * it is then not counted). */
+static int count_add(struct deadlines *d, const uint8_t addr[16])
+{
+	struct address_count *a = &d->counts[count_slot(d, addr)];
+	if (!a->n) {
+		if (d->addresses >= d->ncounts / 2)
+			return 0;
+		d->addresses++;
+		memcpy(a->addr, addr, 16);
+	}
+	return ++a->n;
+}
+
+/* Under mu: one connection less for addr. When its slot empties, the
+ * slots after it up to the next free one are placed again, so that no
+ * lookup stops early at the hole. */
+static void count_sub(struct deadlines *d, const uint8_t addr[16])
+{
+	size_t mask = d->ncounts - 1, i = count_slot(d, addr);
+	if (!d->counts[i].n || --d->counts[i].n)
+		return;
+	d->addresses--;
+	for (i = (i + 1) & mask; d->counts[i].n; i = (i + 1) & mask) {
+		struct address_count moved = d->counts[i];
+		d->counts[i].n = 0;
+		d->counts[count_slot(d, moved.addr)] = moved; /* its first free slot */
+	}
 }
 
 /* Under mu: shuts the connection that has waited longest for its client. A
@@ -87,7 +151,7 @@ static void *sweeper(void *arg)
 	return NULL;
 }
 
-enum jt_status deadlines_start(int max_open, struct deadlines **out)
+enum jt_status deadlines_start(int max_open, int per_address, struct deadlines **out)
 {
 	pthread_condattr_t attr;
 	struct deadlines *d = jt_calloc(1, sizeof *d);
@@ -97,6 +161,15 @@ enum jt_status deadlines_start(int max_open, struct deadlines **out)
 	d->high_water = max_open - LIMIT_CONNECTIONS_SPARE;
 	if (d->high_water < max_open / 2)
 		d->high_water = max_open / 2;
+	d->per_address = per_address;
+	for (d->ncounts = 64; d->ncounts < 2 * (size_t)max_open;)
+		d->ncounts *= 2;
+	d->counts = jt_calloc(d->ncounts, sizeof *d->counts);
+	if (!d->counts) {
+		jt_free(d);
+		return JT_ENOMEM;
+	}
+	randombytes_buf(d->hash_key, sizeof d->hash_key);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -105,6 +178,7 @@ enum jt_status deadlines_start(int max_open, struct deadlines **out)
 	if (pthread_create(&d->thread, NULL, sweeper, d) != 0) {
 		pthread_cond_destroy(&d->cv);
 		pthread_mutex_destroy(&d->mu);
+		jt_free(d->counts);
 		jt_free(d);
 		return JT_ENOMEM;
 	}
@@ -128,15 +202,36 @@ void deadlines_stop(struct deadlines *d)
 	}
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
+	jt_free(d->counts);
 	jt_free(d);
 }
 
-struct deadline_conn *deadline_open(struct deadlines *d, int fd)
+/* Under mu: c counts against client from now on (none: NULL). False when
+ * client then holds more connections than it may. */
+static bool count_against(struct deadlines *d, struct deadline_conn *c, const uint8_t client[16])
+{
+	if (c->counted && client && memcmp(c->client, client, 16) == 0)
+		return true; /* the same client again: nothing changes */
+	if (c->counted)
+		count_sub(d, c->client);
+	c->counted = false;
+	if (!client)
+		return true;
+	int n = count_add(d, client);
+	c->counted = n > 0;
+	memcpy(c->client, client, 16);
+	return n <= d->per_address;
+}
+
+struct deadline_conn *deadline_open(struct deadlines *d, int fd, const uint8_t peer[16], bool proxy)
 {
 	struct deadline_conn *c = jt_calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->fd = fd;
+	c->proxy = proxy;
+	if (peer)
+		memcpy(c->peer, peer, 16);
 	deadline_wait(c, LIMIT_HEAD_SECONDS);
 	pthread_mutex_lock(&d->mu);
 	c->next = d->head;
@@ -144,10 +239,25 @@ struct deadline_conn *deadline_open(struct deadlines *d, int fd)
 		d->head->prev = c;
 	d->head = c;
 	d->open++;
-	if (d->open - d->shut > d->high_water)
+	if (!count_against(d, c, proxy ? NULL : peer))
+		shut(d, c); /* its address holds its share already */
+	else if (d->open - d->shut > d->high_water)
 		shed_one(d);
 	pthread_mutex_unlock(&d->mu);
 	return c;
+}
+
+bool deadline_admit(struct deadlines *d, struct deadline_conn *c, const uint8_t client[16])
+{
+	if (!c)
+		return true;
+	if (client && memcmp(client, c->peer, 16) == 0)
+		client = NULL; /* the proxy's own request */
+	pthread_mutex_lock(&d->mu);
+	bool within = !c->proxy || count_against(d, c, client);
+	bool admitted = within && !c->shut; /* a shut connection cannot be answered */
+	pthread_mutex_unlock(&d->mu);
+	return admitted;
 }
 
 void deadline_close(struct deadlines *d, struct deadline_conn *c)
@@ -163,6 +273,7 @@ void deadline_close(struct deadlines *d, struct deadline_conn *c)
 		c->next->prev = c->prev;
 	d->open--;
 	d->shut -= c->shut;
+	count_against(d, c, NULL);
 	pthread_mutex_unlock(&d->mu);
 	jt_free(c);
 }

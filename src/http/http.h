@@ -4,12 +4,11 @@
  * never the library.
  *
  * server.c    the library's thread pool, listener, limits, access log
- * deadline.c  total deadlines for slow clients, shedding near the limit
+ * deadline.c  total deadlines for slow clients, shedding near the limit,
+ *             connections per client address
  * router.c    method + path pattern ("/v1/spaces/{}/members/{}") matching
- * reply.c     reading a request (headers, query, cookies); responses: JSON,
- *             errors, the one map from jt_status to HTTP
- * form.c      I/O-free decoding of query strings and form bodies, and
- *             building a URL's query
+ * reply.c     responses: JSON, errors, the one map from jt_status to HTTP
+ * form.c      I/O-free decoding of query strings and form bodies
  * proxy.c     the client's address behind trusted proxies (X-Forwarded-For) */
 #ifndef JETON_HTTP_H
 #define JETON_HTTP_H
@@ -127,16 +126,13 @@ void http_reply_fail_with(struct http_req *req, enum jt_status st, const char *e
 /* http_reply_fail with the table's sentence; what names the thing that
  * was not found or in conflict ("token", "user"). JT_OK is 204. */
 void http_reply_status(struct http_req *req, enum jt_status st, const char *what);
-/* A response without a body: 204, or 200 where a protocol asks for it
- * (RFC 7009's revocation, forward authentication). */
+/* 204 No Content. */
 void http_reply_empty(struct http_req *req, int status);
 /* Adds a response header; value is copied. Silently ignored past
  * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
 /* Retry-After: seconds (at least 1), for a 429 or a 503. */
 void http_retry_after(struct http_req *req, int seconds);
-
-/* ---- server.c: a request's state, suspended or deferred ---- */
 
 /* Attaches a handler's state to req for the time it is suspended; free
  * runs if the request ends without the handler taking ctx back (the client
@@ -209,6 +205,15 @@ enum jt_status http_proxies_add(struct http_proxies *p, const char *spec);
  * address, met before the client, leaves peer. */
 void http_client_address(const struct http_proxies *p, const char *peer, const char *xff,
 			 char *out, size_t out_len);
+
+/* Whether the textual address ip is inside a trusted CIDR of p (NULL: none). */
+bool http_proxies_trusted(const struct http_proxies *p, const char *ip);
+
+/* The 16 bytes that name the textual address ip, for counting by address:
+ * an IPv6 address as it is, an IPv4 one mapped into IPv6 (::ffff:a.b.c.d),
+ * so that one address has one key however it is written. False when ip is
+ * not an address. */
+bool http_address_key(const char *ip, uint8_t key[16]);
 
 /* ---- server.c ---- */
 

@@ -18,19 +18,37 @@ void http_reply_error(struct http_req *req, int status, const char *error, const
  * now and then never reaches. Every open connection is tracked here with a
  * deadline for what it is waiting for (a request head, a body); a thread
  * shuts down the sockets that pass theirs, and when connections run short
- * a new one shuts down the one that has waited longest for its client. */
+ * a new one shuts down the one that has waited longest for its client.
+ * Each connection also counts against its client's address, which holds
+ * at most per_address of them: the peer's, or behind a trusted proxy the
+ * client its latest request names (the proxy's own connections count
+ * against no address). */
 
 struct deadline_conn;
 struct deadlines;
 
-/* Starts the tracking thread; max_open: the server's connection limit. */
-enum jt_status deadlines_start(int max_open, struct deadlines **out);
+/* Starts the tracking thread; max_open: the server's connection limit;
+ * per_address: the connections one client address may hold. */
+enum jt_status deadlines_start(int max_open, int per_address, struct deadlines **out);
 /* Call after the library has closed every connection. */
 void deadlines_stop(struct deadlines *d);
 
-/* A new connection on socket fd, waiting for its first request head.
- * NULL when out of memory: the connection is then not tracked. */
-struct deadline_conn *deadline_open(struct deadlines *d, int fd);
+/* A new connection on socket fd from peer (http_address_key; NULL when
+ * unknown), waiting for its first request head. A peer that is a trusted
+ * proxy counts against no address until a request names its client;
+ * another peer counts at once, and when it holds more than per_address
+ * connections this one is shut down before it is served. NULL when out of
+ * memory: the connection is then not tracked. */
+struct deadline_conn *deadline_open(struct deadlines *d, int fd, const uint8_t peer[16],
+				    bool proxy);
+/* A request's head came on c from client (http_address_key of its client
+ * address): whether it may be served. Behind a trusted proxy, c counts
+ * against client from now on (against none when client is the proxy itself
+ * or NULL), and false when client then holds more than per_address
+ * connections. False too when c was shut down (over its address's share
+ * from the start, shed, past its deadline): its answer could not be sent.
+ * The caller then answers without serving the request, and closes c. */
+bool deadline_admit(struct deadlines *d, struct deadline_conn *c, const uint8_t client[16]);
 /* The library is about to close the connection (before its socket). */
 void deadline_close(struct deadlines *d, struct deadline_conn *c);
 /* The connection now waits for its client, for at most seconds. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The client's address behind trusted reverse proxies: I/O-free parsing
- * of the trusted CIDRs and of X-Forwarded-For. */
+ * of the trusted CIDRs, of X-Forwarded-For and of addresses. */
 #include "http/http.h"
 
 #include <arpa/inet.h>
@@ -98,6 +98,27 @@ static bool trusted(const struct http_proxies *p, const struct http_cidr *a)
 		if (within(&p->cidr[i], a))
 			return true;
 	return false;
+}
+
+bool http_proxies_trusted(const struct http_proxies *p, const char *ip)
+{
+	struct http_cidr a;
+	return p && p->n && parse_address(ip, strlen(ip), &a) && trusted(p, &a);
+}
+
+bool http_address_key(const char *ip, uint8_t key[16])
+{
+	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct http_cidr a;
+	if (!parse_address(ip, strlen(ip), &a))
+		return false;
+	if (a.family == AF_INET6) {
+		memcpy(key, a.addr, 16);
+	} else {
+		memcpy(key, v4_mapped, sizeof v4_mapped);
+		memcpy(key + 12, a.addr, 4);
+	}
+	return true;
 }
 
 /* Writes a in its canonical text form. */

@@ -556,9 +556,19 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 	rs->counted = true;
 	atomic_fetch_add(&srv->in_flight, 1);
 
+	uint8_t client[16];
+	bool admitted = deadline_admit(srv->deadlines, deadline_of(conn),
+				       http_address_key(req->client_ip, client) ? client : NULL);
+
 	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
 	if (atomic_load(&srv->draining)) {
 		reply_stopping(req);
+	} else if (!admitted) {
+		http_reply_error(req, 503, "temporarily_unavailable",
+				 "Too many connections from your address (at most %d).",
+				 LIMIT_CONNECTIONS_PER_IP);
+		http_retry_after(req, 1);
+		http_header_add(req, "Connection", "close");
 	} else if (rs->target_len > LIMIT_URL_BYTES || strlen(url) > LIMIT_URL_BYTES) {
 		http_reply_error(req, 414, "invalid_request", "The URL is longer than %d bytes.",
 				 LIMIT_URL_BYTES);
@@ -727,7 +737,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		*socket_context = ci ? deadline_open(srv->deadlines, ci->connect_fd) : NULL;
+		char peer[LIMIT_IP_BYTES + 1];
+		uint8_t key[16];
+		bool known = http_address_key(client_ip(conn, peer, sizeof peer), key);
+		/* A trusted proxy's connection counts against the clients its
+		 * requests name, never against the proxy. */
+		bool proxy = known && http_proxies_trusted(srv->cfg.trusted_proxies, peer);
+		*socket_context = ci ? deadline_open(srv->deadlines, ci->connect_fd,
+						     known ? key : NULL, proxy)
+				     : NULL;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		deadline_close(srv->deadlines, *socket_context);
 		*socket_context = NULL;
@@ -818,7 +836,7 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 	if (!srv)
 		return JT_ENOMEM;
 	int max_open = connection_room();
-	if (deadlines_start(max_open, &srv->deadlines) != JT_OK) {
+	if (deadlines_start(max_open, LIMIT_CONNECTIONS_PER_IP, &srv->deadlines) != JT_OK) {
 		jt_free(srv);
 		return JT_ENOMEM;
 	}
@@ -834,7 +852,6 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 0 ? cfg->threads : 1),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_open,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIMIT_CONNECTIONS_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LIMIT_IDLE_SECONDS,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONN_MEMORY,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,

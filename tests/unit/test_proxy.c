@@ -105,6 +105,35 @@ TEST(prefix_bits_that_are_not_whole_bytes)
 	client_is(&p, "203.0.113.5", "198.51.100.9", "198.51.100.9");
 }
 
+TEST(address_key_is_one_per_address_however_written)
+{
+	static const uint8_t v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 9};
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+	uint8_t key[16];
+	CHECK(http_address_key("198.51.100.9", key));
+	CHECK_EQ_MEM(key, v4, 16);
+	CHECK(http_address_key("::ffff:198.51.100.9", key));
+	CHECK_EQ_MEM(key, v4, 16);
+	CHECK(http_address_key("2001:DB8:0::7", key));
+	CHECK_EQ_MEM(key, v6, 16);
+	CHECK(!http_address_key("198.51.100", key));
+	CHECK(!http_address_key("", key));
+	CHECK(!http_address_key("example.com", key));
+}
+
+TEST(trusted_is_inside_a_trusted_cidr)
+{
+	struct http_proxies p = proxies("10.0.0.0/8 2001:db8::/32");
+	CHECK(http_proxies_trusted(&p, "10.1.2.3"));
+	CHECK(http_proxies_trusted(&p, "::ffff:10.1.2.3"));
+	CHECK(http_proxies_trusted(&p, "2001:db8::1"));
+	CHECK(!http_proxies_trusted(&p, "11.0.0.1"));
+	CHECK(!http_proxies_trusted(&p, "not an address"));
+	CHECK(!http_proxies_trusted(NULL, "10.1.2.3"));
+	struct http_proxies none = {0};
+	CHECK(!http_proxies_trusted(&none, "10.1.2.3"));
+}
+
 int main(void)
 {
 	RUN(parses_cidrs_separated_by_commas_or_spaces);
@@ -116,5 +145,7 @@ int main(void)
 	RUN(invalid_hop_before_the_client_leaves_the_peer);
 	RUN(ipv6_and_mapped_ipv4);
 	RUN(prefix_bits_that_are_not_whole_bytes);
+	RUN(address_key_is_one_per_address_however_written);
+	RUN(trusted_is_inside_a_trusted_cidr);
 	return check_summary(__FILE__);
 }
