@@ -50,6 +50,9 @@ const SANITIZER_MARKERS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'r
   'ThreadSanitizer', 'Segmentation fault'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A bound on a wait that does not keep Node alive once the wait is over (a
+// pending timer would hold each test file's process open until it fired).
+const timeLimit = (ms) => new Promise((r) => setTimeout(r, ms).unref());
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -133,7 +136,9 @@ export class JetonServer {
       if (exited) return false;
       try {
         const r = await fetch(`${this.url}/v1/ping`, { signal: AbortSignal.timeout(1000) });
-        if (r.status === 200) return true;
+        // the port may have been taken by another server since freePort() saw it
+        // free: the answer must come from this one
+        if (r.status === 200 && this.stderr.includes(`jeton: listening on ${this.url}`)) return true;
       } catch { /* not yet */ }
       await sleep(50);
     }
@@ -149,7 +154,7 @@ export class JetonServer {
     let code = null;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
-      const res = await Promise.race([this.exited, sleep(STOP_TIMEOUT).then(() => null)]);
+      const res = await Promise.race([this.exited, timeLimit(STOP_TIMEOUT).then(() => null)]);
       if (res === null) {
         proc.kill('SIGKILL');
         await this.exited;
