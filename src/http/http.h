@@ -7,8 +7,10 @@
  * deadline.c  total deadlines for slow clients, shedding near the limit,
  *             connections per client address
  * router.c    method + path pattern ("/v1/spaces/{}/members/{}") matching
- * reply.c     responses: JSON, errors, the one map from jt_status to HTTP
- * form.c      I/O-free decoding of query strings and form bodies
+ * reply.c     reading a request (headers, query, cookies); responses: JSON,
+ *             errors, the one map from jt_status to HTTP
+ * form.c      I/O-free decoding of query strings and form bodies, and
+ *             building a URL's query
  * proxy.c     the client's address behind trusted proxies (X-Forwarded-For) */
 #ifndef JETON_HTTP_H
 #define JETON_HTTP_H
@@ -126,13 +128,16 @@ void http_reply_fail_with(struct http_req *req, enum jt_status st, const char *e
 /* http_reply_fail with the table's sentence; what names the thing that
  * was not found or in conflict ("token", "user"). JT_OK is 204. */
 void http_reply_status(struct http_req *req, enum jt_status st, const char *what);
-/* 204 No Content. */
+/* A response without a body: 204, or 200 where a protocol asks for it
+ * (RFC 7009's revocation, forward authentication). */
 void http_reply_empty(struct http_req *req, int status);
 /* Adds a response header; value is copied. Silently ignored past
  * LIMIT_RESPONSE_HEADERS (a programming error, logged). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
 /* Retry-After: seconds (at least 1), for a 429 or a 503. */
 void http_retry_after(struct http_req *req, int seconds);
+
+/* ---- server.c: a request's state, suspended or deferred ---- */
 
 /* Attaches a handler's state to req for the time it is suspended; free
  * runs if the request ends without the handler taking ctx back (the client
