@@ -151,8 +151,10 @@ static bool token_param(struct http_req *req, char *out, size_t out_len, enum to
 {
 	bool present;
 	char big[LIMIT_FORM_VALUE_BYTES];
-	if (!oauth_param(req, "token", big, sizeof big, &present))
+	if (!oauth_param(req, "token", big, sizeof big, &present)) {
+		crypto_wipe(big, sizeof big); /* a value too long or badly encoded, half decoded */
 		return false;
+	}
 	if (!present) {
 		oauth_error(req, JT_EINVAL, "invalid_request", "The parameter token is missing.");
 		return false;
@@ -167,7 +169,7 @@ static bool token_param(struct http_req *req, char *out, size_t out_len, enum to
 	} else {
 		*kind = TOKEN_NONE;
 	}
-	crypto_wipe(big, sizeof big);
+	crypto_wipe(big, n + 1); /* what the decoding wrote, not all 4 KiB */
 	return true;
 }
 
@@ -186,7 +188,7 @@ void oauth_introspect(struct http_req *req)
 		introspect_refresh(req, &app, token);
 	else
 		inactive(req);
-	crypto_wipe(token, sizeof token);
+	crypto_wipe(token, strlen(token) + 1);
 }
 
 void oauth_revoke(struct http_req *req)
