@@ -9,7 +9,13 @@
 #define LIMIT_SECRET_BODY_BYTES (64 * 1024) /* a JSON response that holds a secret */
 #define LIMIT_URL_BYTES         2048        /* request target; longer gets 414 */
 #define LIMIT_HEADER_BYTES      8192        /* all request headers together; more gets 431 */
-#define LIMIT_CONN_MEMORY       (32 * 1024) /* libmicrohttpd per-connection pool: request line + headers + buffers */
+#define LIMIT_CONN_MEMORY       (24 * 1024) /* libmicrohttpd per-connection pool: request line,
+					     * headers, their index, the response head; holds
+					     * the longest URL and 8 KiB of headers in up to
+					     * LIMIT_HEADER_LINES lines. The library zeroes it
+					     * for every request: no larger than that */
+#define LIMIT_HEADER_LINES      200         /* header lines served with the longest URL and
+					     * 8 KiB of headers (more may get 431) */
 #define LIMIT_CONNECTIONS       4096        /* open connections on one node */
 #define LIMIT_CONNECTIONS_PER_IP 1024       /* open connections from one address */
 #define LIMIT_IDLE_SECONDS      30          /* idle or stalled connection is closed after this */
