@@ -98,17 +98,13 @@ void api_me(struct http_req *req)
 	struct principal *p = bearer_authenticate(req, 0);
 	if (!p)
 		return;
-	const struct auth_rendered *r = auth_rendered_get(p, AUTH_RENDER_ME);
-	if (!r) {
-		cJSON *o = me_body(p);
-		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-		cJSON_Delete(o);
-		r = text ? auth_rendered_keep(p, AUTH_RENDER_ME, text, strlen(text)) : NULL;
-		cJSON_free(text);
+	struct http_prepared *r = auth_rendered_get(p, AUTH_RENDER_ME);
+	if (r) {
+		http_reply_prepared(req, r);
+	} else {
+		http_reply_json(req, 200, me_body(p));
+		if (req->status == 200 && (r = http_prepare(req)))
+			auth_rendered_keep(p, AUTH_RENDER_ME, r, http_prepared_free);
 	}
-	if (r)
-		http_reply_raw(req, 200, "application/json", r->text, r->len);
-	else
-		http_reply_fail(req, JT_ENOMEM, "Out of memory.");
 	auth_release(p);
 }

@@ -10,66 +10,28 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The headers of a 200: http_header_add keeps the name, so names come from
- * here and a packed rendering holds each one's index. */
-static const char *const header_names[] = {"X-Jeton-User",   "X-Jeton-Email",      "X-Jeton-Client",
-					   "X-Jeton-Scopes", "X-Jeton-Token-Kind", "X-Jeton-Space"};
-enum {
-	H_USER,
-	H_EMAIL,
-	H_CLIENT,
-	H_SCOPES,
-	H_KIND,
-	H_SPACE
-};
-
-/* The X-Jeton-* headers for rights, packed as (index byte, value, NUL)
- * pairs; 0 when they do not fit in out. */
-static size_t pack_headers(const struct principal *p, uint64_t rights, char *out, size_t out_len)
+/* The X-Jeton-* headers of a 200: who the caller is and what it may do. */
+static void add_headers(struct http_req *req, const struct principal *p, uint64_t rights)
 {
-	char user[24], space[24], scopes[LIMIT_SCOPES_BYTES + 1];
-	const char *values[6] = {NULL};
-	size_t used = 0;
-
+	char buf[LIMIT_SCOPES_BYTES + 1];
 	if (p->user.id) {
-		snprintf(user, sizeof user, "%lld", (long long)p->user.id);
-		values[H_USER] = user;
-		values[H_EMAIL] = p->user.email;
+		snprintf(buf, sizeof buf, "%lld", (long long)p->user.id);
+		http_header_add(req, "X-Jeton-User", buf);
+		http_header_add(req, "X-Jeton-Email", p->user.email);
 	}
 	if (p->client_id[0])
-		values[H_CLIENT] = p->client_id;
-	scope_format(rights, scopes, sizeof scopes);
-	values[H_SCOPES] = scopes;
-	values[H_KIND] = token_kind_name(p->kind);
+		http_header_add(req, "X-Jeton-Client", p->client_id);
+	scope_format(rights, buf, sizeof buf);
+	http_header_add(req, "X-Jeton-Scopes", buf);
+	http_header_add(req, "X-Jeton-Token-Kind", token_kind_name(p->kind));
 	if (p->space_id) {
-		snprintf(space, sizeof space, "%lld", (long long)p->space_id);
-		values[H_SPACE] = space;
-	}
-	for (int i = 0; i < 6; i++) {
-		if (!values[i])
-			continue;
-		size_t len = strlen(values[i]) + 1;
-		if (len + 1 > out_len - used)
-			return 0;
-		out[used++] = (char)i;
-		memcpy(out + used, values[i], len);
-		used += len;
-	}
-	return used;
-}
-
-static void add_headers(struct http_req *req, const char *packed, size_t len)
-{
-	for (size_t at = 0; at < len;) {
-		const char *value = packed + at + 1;
-		http_header_add(req, header_names[(unsigned char)packed[at]], value);
-		at += 1 + strlen(value) + 1;
+		snprintf(buf, sizeof buf, "%lld", (long long)p->space_id);
+		http_header_add(req, "X-Jeton-Space", buf);
 	}
 }
 
 void api_forward_verify(struct http_req *req)
 {
-	char packed[LIMIT_EMAIL_BYTES + LIMIT_CLIENT_ID_BYTES + LIMIT_SCOPES_BYTES + 160];
 	uint64_t need = 0;
 	int64_t space_id = 0;
 	const char *scope = http_query(req, "scope");
@@ -100,22 +62,16 @@ void api_forward_verify(struct http_req *req)
 		auth_release(p);
 		return;
 	}
-	/* Without a space the headers depend on the token alone: rendered once
-	 * per verification-cache entry, like GET /v1/me's body. */
-	const struct auth_rendered *r = space_id ? NULL : auth_rendered_get(p, AUTH_RENDER_VERIFY);
+	/* Without a space the answer depends on the token alone: rendered once
+	 * per verification-cache entry, like GET /v1/me's. */
+	struct http_prepared *r = space_id ? NULL : auth_rendered_get(p, AUTH_RENDER_VERIFY);
 	if (r) {
-		add_headers(req, r->text, r->len);
+		http_reply_prepared(req, r);
 	} else {
-		size_t len = pack_headers(p, rights, packed, sizeof packed);
-		if (!len) { /* cannot happen: packed holds the longest values */
-			auth_release(p);
-			http_reply_fail(req, JT_ENOMEM, "The answer could not be built.");
-			return;
-		}
-		if (!space_id)
-			auth_rendered_keep(p, AUTH_RENDER_VERIFY, packed, len);
-		add_headers(req, packed, len);
+		add_headers(req, p, rights);
+		http_reply_empty(req, 200);
+		if (!space_id && (r = http_prepare(req)))
+			auth_rendered_keep(p, AUTH_RENDER_VERIFY, r, http_prepared_free);
 	}
 	auth_release(p);
-	http_reply_empty(req, 200);
 }

@@ -44,10 +44,11 @@ struct principal_space {
 	uint64_t permissions; /* what the role grants, before the token's scopes */
 };
 
-/* An answer rendered from a principal alone (the /v1/me body, forward
- * auth's headers, an introspection), kept with it: each cache entry renders
- * it once, and an entry loaded afresh (after its lifetime or an
- * invalidation) renders it afresh, so it is never staler than the entry. */
+/* An answer rendered from a principal alone (GET /v1/me, forward auth
+ * without a space, an active introspection), kept with it: each cache
+ * entry renders it once, and an entry loaded afresh (after its lifetime or
+ * an invalidation) renders it afresh, so it is never staler than the
+ * entry. */
 enum auth_rendering {
 	AUTH_RENDER_ME,
 	AUTH_RENDER_VERIFY,
@@ -55,10 +56,7 @@ enum auth_rendering {
 	AUTH_RENDERINGS
 };
 
-struct auth_rendered {
-	size_t len;
-	char text[]; /* len bytes, then a NUL */
-};
+struct auth_rendered; /* a rendering and how to free it */
 
 /* A verified token and its user, shared read-only between requests. */
 struct principal {
@@ -116,13 +114,12 @@ enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
 void auth_release(struct principal *p); /* NULL is fine */
 
 /* p's rendering of kind, or NULL before the first auth_rendered_keep. */
-const struct auth_rendered *auth_rendered_get(const struct principal *p,
-					      enum auth_rendering kind);
-/* Keeps text (len bytes) as p's rendering of kind, copied, unless another
- * request kept one first. Returns the rendering kept, or NULL when out of
- * memory (the caller answers with its own text then). */
-const struct auth_rendered *auth_rendered_keep(struct principal *p, enum auth_rendering kind,
-					       const char *text, size_t len);
+void *auth_rendered_get(const struct principal *p, enum auth_rendering kind);
+/* Keeps value as p's rendering of kind, freed by free_fn with p, unless
+ * another request kept one first: then value is freed and that one is
+ * returned. NULL when out of memory (value freed too). */
+void *auth_rendered_keep(struct principal *p, enum auth_rendering kind, void *value,
+			 void (*free_fn)(void *value));
 
 /* Authenticated OAuth clients, cached like tokens: key is the SHA-256 of
  * the credentials presented (client_id and secret), so a hit proves the

@@ -62,10 +62,20 @@ enum jt_status auth_new(struct store *st, struct auth **out)
 	return JT_OK;
 }
 
+struct auth_rendered {
+	void *value;
+	void (*free_fn)(void *value);
+};
+
 static void principal_free(struct principal *p)
 {
-	for (int i = 0; i < AUTH_RENDERINGS; i++)
-		jt_free(atomic_load(&p->rendered[i]));
+	for (int i = 0; i < AUTH_RENDERINGS; i++) {
+		struct auth_rendered *r = atomic_load(&p->rendered[i]);
+		if (r) {
+			r->free_fn(r->value);
+			jt_free(r);
+		}
+	}
 	jt_free(p->spaces);
 	jt_free(p);
 }
@@ -76,27 +86,28 @@ void auth_release(struct principal *p)
 		principal_free(p);
 }
 
-const struct auth_rendered *auth_rendered_get(const struct principal *p,
-					      enum auth_rendering kind)
+void *auth_rendered_get(const struct principal *p, enum auth_rendering kind)
 {
-	return atomic_load_explicit(&p->rendered[kind], memory_order_acquire);
+	struct auth_rendered *r = atomic_load_explicit(&p->rendered[kind], memory_order_acquire);
+	return r ? r->value : NULL;
 }
 
-const struct auth_rendered *auth_rendered_keep(struct principal *p, enum auth_rendering kind,
-					       const char *text, size_t len)
+void *auth_rendered_keep(struct principal *p, enum auth_rendering kind, void *value,
+			 void (*free_fn)(void *value))
 {
-	struct auth_rendered *r = jt_alloc(sizeof *r + len + 1);
-	if (!r)
+	struct auth_rendered *r = jt_alloc(sizeof *r), *first = NULL;
+	if (!r) {
+		free_fn(value);
 		return NULL;
-	r->len = len;
-	memcpy(r->text, text, len);
-	r->text[len] = '\0';
-	struct auth_rendered *none = NULL;
-	if (atomic_compare_exchange_strong_explicit(&p->rendered[kind], &none, r,
+	}
+	r->value = value;
+	r->free_fn = free_fn;
+	if (atomic_compare_exchange_strong_explicit(&p->rendered[kind], &first, r,
 						    memory_order_acq_rel, memory_order_acquire))
-		return r;
-	jt_free(r); /* another request kept the same rendering first */
-	return none;
+		return value;
+	free_fn(value); /* another request kept the same rendering first */
+	jt_free(r);
+	return first->value;
 }
 
 void auth_free(struct auth *a)

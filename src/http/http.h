@@ -66,6 +66,7 @@ struct http_req {
 	const char *content_type;               /* static string */
 	struct http_header headers[LIMIT_RESPONSE_HEADERS];
 	size_t nheaders;
+	struct http_prepared *prepared;         /* http_reply_prepared's, a reference */
 };
 
 struct http_route {
@@ -108,6 +109,22 @@ void http_reply_json(struct http_req *req, int status, cJSON *body);
  * its body and header values are wiped wherever they are freed. Call it
  * before setting the reply. */
 void http_secret(struct http_req *req);
+/* A response built once and sent as it is to many requests (an answer
+ * rendered for a verified token), so that they allocate nothing for it.
+ * Reference counted; it lives until its last holder releases it and the
+ * library has sent it the last time. */
+struct http_prepared;
+/* Makes the reply set on req (status, content type, body, headers) a
+ * prepared response, which req then sends, and returns a reference to it
+ * for the caller to keep. NULL when out of memory or when the reply holds
+ * a secret (http_secret): req keeps its ordinary reply then. */
+struct http_prepared *http_prepare(struct http_req *req);
+/* Sets the response to r, in place of anything set before (headers
+ * included): the handler adds nothing to it. */
+void http_reply_prepared(struct http_req *req, struct http_prepared *r);
+void http_prepared_release(struct http_prepared *r); /* NULL is fine */
+/* The same, for a free function taking void *. */
+void http_prepared_free(void *r);
 /* Sets the response to a copy of body. */
 void http_reply_raw(struct http_req *req, int status, const char *content_type,
 		    const char *body, size_t body_len);

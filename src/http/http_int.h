@@ -4,6 +4,8 @@
 #define JETON_HTTP_INT_H
 #include "http/http.h"
 
+struct MHD_Response;
+
 /* ---- reply.c ---- */
 
 /* {"error": error, "error_description": printf(fmt, ...)} with a literal
@@ -12,6 +14,17 @@
  * http_reply_fail instead, so that http_status_of stays the one map. */
 void http_reply_error(struct http_req *req, int status, const char *error, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Adds what every response carries to resp: Content-Type (when not
+ * NULL), headers, Cache-Control: no-store unless headers set it,
+ * X-Content-Type-Options: nosniff. */
+void http_response_headers(struct MHD_Response *resp, const char *content_type,
+			   const struct http_header *headers, size_t nheaders);
+/* The library's response of a prepared one, to queue as it is. */
+struct MHD_Response *http_prepared_response(const struct http_prepared *r);
+/* Turns a prepared reply of req into an ordinary one (its own copy of the
+ * body and headers), so that headers can be added to it. */
+void http_prepared_unpack(struct http_req *req);
 
 /* ---- deadline.c ----
  * The library only knows an idle timeout, which a client sending a byte

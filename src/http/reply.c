@@ -7,6 +7,7 @@
 
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,8 @@ static void set_body(struct http_req *req, int status, const char *content_type,
 	if (req->secret && req->resp)
 		crypto_wipe(req->resp, req->resp_len);
 	jt_free(req->resp);
+	http_prepared_release(req->prepared);
+	req->prepared = NULL;
 	req->status = status;
 	req->content_type = content_type;
 	req->resp = body;
@@ -82,6 +85,112 @@ void http_reply_json(struct http_req *req, int status, cJSON *body)
 		return;
 	}
 	set_body(req, status, "application/json", text, len);
+}
+
+void http_response_headers(struct MHD_Response *resp, const char *content_type,
+			   const struct http_header *headers, size_t nheaders)
+{
+	bool cache_set = false;
+	if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	for (size_t i = 0; i < nheaders; i++) {
+		MHD_add_response_header(resp, headers[i].name, headers[i].value);
+		cache_set |= strcmp(headers[i].name, "Cache-Control") == 0;
+	}
+	/* Responses may carry secrets: nothing is cached unless a handler says so. */
+	if (!cache_set)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
+/* The library counts the connections sending a response and frees it
+ * after the last; refs counts jeton's holders (a cache entry, requests not
+ * yet queued), which hold one of the library's references between them. */
+struct http_prepared {
+	atomic_int refs;
+	int status;
+	const char *content_type;
+	const char *body; /* freed by the library with resp */
+	size_t body_len;
+	struct http_header headers[LIMIT_RESPONSE_HEADERS];
+	size_t nheaders;
+	struct MHD_Response *resp;
+};
+
+struct http_prepared *http_prepare(struct http_req *req)
+{
+	if (req->secret || req->prepared || !req->status)
+		return NULL;
+	struct http_prepared *r = jt_calloc(1, sizeof *r);
+	char *body = req->resp ? req->resp : jt_strdup("");
+	if (r && body)
+		r->resp = MHD_create_response_from_buffer_with_free_callback(req->resp_len, body,
+									     jt_free);
+	if (!r || !r->resp) {
+		if (body != req->resp)
+			jt_free(body);
+		jt_free(r);
+		return NULL;
+	}
+	/* The body and the header values move to r. */
+	r->status = req->status;
+	r->content_type = req->content_type;
+	r->body = body;
+	r->body_len = req->resp_len;
+	memcpy(r->headers, req->headers, req->nheaders * sizeof req->headers[0]);
+	r->nheaders = req->nheaders;
+	http_response_headers(r->resp, r->content_type, r->headers, r->nheaders);
+	req->resp = NULL;
+	req->resp_len = 0;
+	req->nheaders = 0;
+	atomic_init(&r->refs, 2); /* req's and the caller's */
+	req->prepared = r;
+	return r;
+}
+
+void http_prepared_release(struct http_prepared *r)
+{
+	if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+		return;
+	MHD_destroy_response(r->resp); /* the library frees it after its last send */
+	for (size_t i = 0; i < r->nheaders; i++)
+		jt_free(r->headers[i].value);
+	jt_free(r);
+}
+
+void http_prepared_free(void *r)
+{
+	http_prepared_release(r);
+}
+
+void http_reply_prepared(struct http_req *req, struct http_prepared *r)
+{
+	atomic_fetch_add(&r->refs, 1);
+	set_body(req, r->status, r->content_type, NULL, 0);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		if (req->secret)
+			crypto_wipe(req->headers[i].value, strlen(req->headers[i].value));
+		jt_free(req->headers[i].value);
+	}
+	req->nheaders = 0;
+	req->prepared = r;
+}
+
+struct MHD_Response *http_prepared_response(const struct http_prepared *r)
+{
+	return r->resp;
+}
+
+void http_prepared_unpack(struct http_req *req)
+{
+	struct http_prepared *r = req->prepared;
+	if (!r)
+		return;
+	req->prepared = NULL;
+	http_reply_raw(req, r->status, r->content_type, r->body, r->body_len);
+	for (size_t i = 0; i < r->nheaders; i++)
+		http_header_add(req, r->headers[i].name, r->headers[i].value);
+	http_prepared_release(r);
 }
 
 void http_reply_raw(struct http_req *req, int status, const char *content_type,

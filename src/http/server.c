@@ -315,6 +315,9 @@ static void free_wiped(void *body)
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *req)
 {
 	struct MHD_Response *resp;
+	if (req->prepared) /* built once, sent as it is: the library counts its senders */
+		return MHD_queue_response(conn, (unsigned)req->status,
+					  http_prepared_response(req->prepared));
 	if (req->resp && req->secret) {
 		resp = MHD_create_response_from_buffer_with_free_callback(req->resp_len, req->resp,
 									  free_wiped);
@@ -330,17 +333,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *
 	}
 	if (!resp)
 		return MHD_NO;
-	if (req->content_type)
-		MHD_add_response_header(resp, "Content-Type", req->content_type);
-	bool cache_set = false;
-	for (size_t i = 0; i < req->nheaders; i++) {
-		MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
-		cache_set |= strcmp(req->headers[i].name, "Cache-Control") == 0;
-	}
-	/* Responses may carry secrets: nothing is cached unless a handler says so. */
-	if (!cache_set)
-		MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	http_response_headers(resp, req->content_type, req->headers, req->nheaders);
 	enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -374,8 +367,10 @@ static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 			      const char *method)
 {
 	rs->answered = true;
-	if (atomic_load(&srv->draining))
+	if (atomic_load(&srv->draining)) {
+		http_prepared_unpack(&rs->req); /* a shared response takes no header */
 		http_header_add(&rs->req, "Connection", "close");
+	}
 	enum MHD_Result r = send_reply(rs->req.conn, &rs->req);
 	int cls = rs->req.status / 100;
 	atomic_fetch_add(&stat_requests[cls >= 1 && cls <= 5 ? cls : 0], 1);
@@ -689,6 +684,7 @@ static void request_free(struct request_state *rs)
 	if (rs->req.secret && rs->req.resp)
 		crypto_wipe(rs->req.resp, rs->req.resp_len);
 	jt_free(rs->req.resp);
+	http_prepared_release(rs->req.prepared);
 	for (size_t i = 0; i < rs->req.nheaders; i++) {
 		if (rs->req.secret)
 			crypto_wipe(rs->req.headers[i].value, strlen(rs->req.headers[i].value));

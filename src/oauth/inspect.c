@@ -80,18 +80,14 @@ static void introspect_access(struct http_req *req, const struct app *caller, co
 		inactive(req);
 		return;
 	}
-	const struct auth_rendered *r = auth_rendered_get(p, AUTH_RENDER_INTROSPECT);
-	if (!r) {
-		cJSON *o = active_body(p, jt->issuer);
-		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-		cJSON_Delete(o);
-		r = text ? auth_rendered_keep(p, AUTH_RENDER_INTROSPECT, text, strlen(text)) : NULL;
-		cJSON_free(text);
+	struct http_prepared *r = auth_rendered_get(p, AUTH_RENDER_INTROSPECT);
+	if (r) {
+		http_reply_prepared(req, r);
+	} else {
+		http_reply_json(req, 200, active_body(p, jt->issuer));
+		if (req->status == 200 && (r = http_prepare(req)))
+			auth_rendered_keep(p, AUTH_RENDER_INTROSPECT, r, http_prepared_free);
 	}
-	if (r)
-		http_reply_raw(req, 200, "application/json", r->text, r->len);
-	else
-		oauth_fail(req, JT_ENOMEM, "Out of memory.");
 	auth_release(p);
 }
 
