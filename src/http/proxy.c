@@ -4,7 +4,6 @@
 #include "http/http.h"
 
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -132,7 +131,9 @@ void http_client_address(const struct http_proxies *p, const char *peer, const c
 			 size_t out_len)
 {
 	struct http_cidr a, chosen;
-	snprintf(out, out_len, "%s", peer);
+	size_t n = strnlen(peer, out_len - 1);
+	memcpy(out, peer, n);
+	out[n] = '\0';
 	if (!p || p->n == 0 || !xff || !parse_address(peer, strlen(peer), &a) || !trusted(p, &a))
 		return;
 	/* From the right: each hop was appended by the proxy after it. The

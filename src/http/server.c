@@ -7,6 +7,7 @@
 #include "crypto/crypto.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/text.h"
 #include "util/time.h"
 
 #include <arpa/inet.h>
@@ -413,9 +414,10 @@ static const char *client_ip(struct MHD_Connection *conn, char *out, size_t out_
 	if (!ci || !ci->client_addr)
 		return out;
 	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)out_len);
+	/* Every request asks: inet_ntop would print IPv4 with sprintf. */
+	if (sa->sa_family == AF_INET && out_len >= TEXT_IPV4_BUF)
+		text_ipv4((const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			  out);
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 			  out, (socklen_t)out_len);

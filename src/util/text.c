@@ -112,3 +112,28 @@ void text_default_name(const char *email, char *out, size_t out_len)
 {
 	snprintf(out, out_len, "%.*s", (int)strcspn(email, "@"), email);
 }
+
+size_t text_u64(uint64_t v, char *out)
+{
+	char digits[TEXT_U64_BUF];
+	size_t n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+size_t text_ipv4(const uint8_t addr[4], char *out)
+{
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			out[n++] = '.';
+		n += text_u64(addr[i], out + n);
+	}
+	return n;
+}

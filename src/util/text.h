@@ -25,4 +25,15 @@ void text_default_name(const char *email, char *out, size_t out_len);
 enum jt_status text_parse_i64(const char *s, size_t s_len, int64_t min, int64_t max,
 			      int64_t *out);
 
+/* Writes v in decimal and a NUL into out (TEXT_U64_BUF bytes hold any v);
+ * returns the digits' length. For the request path, where snprintf's
+ * format parsing costs more than the work. */
+#define TEXT_U64_BUF 21
+size_t text_u64(uint64_t v, char *out);
+
+/* Writes an IPv4 address (4 bytes, network order) in dotted decimal and a
+ * NUL into out (TEXT_IPV4_BUF bytes, INET_ADDRSTRLEN); returns its length. */
+#define TEXT_IPV4_BUF 16
+size_t text_ipv4(const uint8_t addr[4], char *out);
+
 #endif

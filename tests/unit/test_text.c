@@ -244,6 +244,32 @@ TEST(integers_span_the_whole_string)
 	CHECK_EQ_INT(v, 123);
 }
 
+TEST(decimal_formatting)
+{
+	char buf[TEXT_U64_BUF];
+	CHECK_EQ_INT(text_u64(0, buf), 1);
+	CHECK_EQ_STR(buf, "0");
+	CHECK_EQ_INT(text_u64(7, buf), 1);
+	CHECK_EQ_STR(buf, "7");
+	CHECK_EQ_INT(text_u64(1234567890, buf), 10);
+	CHECK_EQ_STR(buf, "1234567890");
+	CHECK_EQ_INT(text_u64(UINT64_MAX, buf), 20);
+	CHECK_EQ_STR(buf, "18446744073709551615");
+}
+
+TEST(ipv4_formatting)
+{
+	char buf[TEXT_IPV4_BUF];
+	CHECK_EQ_INT(text_ipv4((const uint8_t[4]){127, 0, 0, 1}, buf), 9);
+	CHECK_EQ_STR(buf, "127.0.0.1");
+	CHECK_EQ_INT(text_ipv4((const uint8_t[4]){255, 255, 255, 255}, buf), 15);
+	CHECK_EQ_STR(buf, "255.255.255.255");
+	CHECK_EQ_INT(text_ipv4((const uint8_t[4]){0, 0, 0, 0}, buf), 7);
+	CHECK_EQ_STR(buf, "0.0.0.0");
+	CHECK_EQ_INT(text_ipv4((const uint8_t[4]){10, 200, 3, 40}, buf), 11);
+	CHECK_EQ_STR(buf, "10.200.3.40");
+}
+
 int main(void)
 {
 	RUN(names_accept_printable_utf8);
@@ -260,5 +286,7 @@ int main(void)
 	RUN(integer_overflow_is_refused);
 	RUN(integer_signs);
 	RUN(integers_span_the_whole_string);
+	RUN(decimal_formatting);
+	RUN(ipv4_formatting);
 	return check_summary(__FILE__);
 }
