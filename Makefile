@@ -171,7 +171,8 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/console/audit.c src/console/console.c src/console/console.h \
                   src/console/login.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
-                  src/console/users.c src/console/static.c src/crypto/crypto.h src/crypto/hash.c \
+                  src/console/users.c src/console/static.c src/crypto/crypto.c src/crypto/crypto.h \
+                  src/crypto/crypto_int.h src/crypto/hash.c \
                   src/crypto/secret_json.c src/render/render.c src/render/render.h \
                   src/server/bearer.c src/server/jeton.c src/server/server.h \
                   src/http/router.c src/oauth/authorize.c src/oauth/client.c \
