@@ -7,7 +7,8 @@
 #   N requests of each kind on one keep-alive connection (default 2000),
 #   after N/10 to warm up. Prints a table: instructions per request for
 #   each kind, the server's whole process (every thread, the kernel not
-#   counted). BENCH_TOP=K also prints the K functions with the most
+#   counted); first the ceiling, bare libmicrohttpd (bench/ceiling.c)
+#   answering GET /. BENCH_TOP=K also prints the K functions with the most
 #   instructions (self) per request for each kind.
 # environment: BENCH_KINDS (default "ping me verify introspect me_jwt create cc"),
 #   BENCH_KEEP=1 keeps the callgrind dumps (for callgrind_annotate --tree=caller)
@@ -46,7 +47,23 @@ print(base64.b64encode((a["client_id"] + ":" + a["client_secret"]).encode()).dec
 cc_auth=$(basic "$TMP/cc.json")
 jwt_auth=$(basic "$TMP/jwt.json")
 
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# the ceiling, alone first
+${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -I"$HERE/../src" -o "$TMP/ceiling" "$HERE/ceiling.c" -lmicrohttpd -pthread
+port=$(free_port)
+valgrind --tool=callgrind --callgrind-out-file="$TMP/callgrind.out.%p" \
+	"$TMP/ceiling" "$port" "$(nproc)" >"$TMP/ceiling.log" 2>&1 &
+PID=$!
+for ((i = 0; i < 600; i++)); do
+	curl -sf -o /dev/null "http://127.0.0.1:$port/" && break
+	sleep 0.1
+done
+"$PY" "$HERE/instr_client.py" "$port" "$PID" "$TMP" "$N" "ceiling=GET,/," >"$TMP/dumps.txt"
+kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+PID=""
+
+port=$(free_port)
 valgrind --tool=callgrind --callgrind-out-file="$TMP/callgrind.out.%p" \
 	"$BIN" serve --listen "127.0.0.1:$port" --db "$db" >"$TMP/server.log" 2>&1 &
 PID=$!
@@ -81,7 +98,7 @@ echo "callgrind, $N requests of each kind on one keep-alive connection, after $(
 echo
 echo "| request | instructions per request |"
 echo "| --- | ---: |"
-"$PY" "$HERE/instr_client.py" "$port" "$PID" "$TMP" "$N" "${specs[@]}" >"$TMP/dumps.txt"
+"$PY" "$HERE/instr_client.py" "$port" "$PID" "$TMP" "$N" "${specs[@]}" >>"$TMP/dumps.txt"
 while read -r kind file; do
 	total=$(awk '/^(summary|totals):/ { print $2; exit }' "$file")
 	echo "| $kind | $((total / N)) |"
