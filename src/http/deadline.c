@@ -22,7 +22,7 @@
 struct deadline_conn {
 	struct deadline_conn *prev, *next;
 	int fd;
-	bool shut;                 /* shut down by us; under mu */
+	atomic_bool shut;          /* shut down by us; set under mu */
 	bool proxy;                /* the peer is a trusted proxy */
 	bool counted;              /* counts against client; under mu */
 	uint8_t peer[16];          /* http_address_key of the peer */
@@ -63,7 +63,7 @@ static int64_t now_ms(void)
 static void shut(struct deadlines *d, struct deadline_conn *c)
 {
 	shutdown(c->fd, SHUT_RDWR);
-	c->shut = true;
+	atomic_store_explicit(&c->shut, true, memory_order_relaxed);
 	d->shut++;
 }
 
@@ -120,7 +120,8 @@ static void shed_one(struct deadlines *d)
 	int64_t oldest_since = 0;
 	for (struct deadline_conn *c = d->head; c; c = c->next) {
 		int64_t since = atomic_load_explicit(&c->since, memory_order_relaxed);
-		if (c->shut || since == 0 || (oldest && since >= oldest_since))
+		if (atomic_load_explicit(&c->shut, memory_order_relaxed) || since == 0 ||
+		    (oldest && since >= oldest_since))
 			continue;
 		oldest = c;
 		oldest_since = since;
@@ -137,7 +138,8 @@ static void *sweeper(void *arg)
 		int64_t now = now_ms();
 		for (struct deadline_conn *c = d->head; c; c = c->next) {
 			int64_t until = atomic_load_explicit(&c->until, memory_order_relaxed);
-			if (!c->shut && until && now >= until)
+			if (!atomic_load_explicit(&c->shut, memory_order_relaxed) && until &&
+			    now >= until)
 				shut(d, c);
 		}
 		struct timespec ts;
@@ -249,15 +251,18 @@ struct deadline_conn *deadline_open(struct deadlines *d, int fd, const uint8_t p
 
 bool deadline_admit(struct deadlines *d, struct deadline_conn *c, const uint8_t client[16])
 {
+	bool within = true;
 	if (!c)
 		return true;
-	if (client && memcmp(client, c->peer, 16) == 0)
-		client = NULL; /* the proxy's own request */
-	pthread_mutex_lock(&d->mu);
-	bool within = !c->proxy || count_against(d, c, client);
-	bool admitted = within && !c->shut; /* a shut connection cannot be answered */
-	pthread_mutex_unlock(&d->mu);
-	return admitted;
+	if (c->proxy) { /* only a proxy's connections change addresses: no lock otherwise */
+		if (client && memcmp(client, c->peer, 16) == 0)
+			client = NULL; /* the proxy's own request */
+		pthread_mutex_lock(&d->mu);
+		within = count_against(d, c, client);
+		pthread_mutex_unlock(&d->mu);
+	}
+	/* A shut connection's answer could not be sent. */
+	return within && !atomic_load_explicit(&c->shut, memory_order_relaxed);
 }
 
 void deadline_close(struct deadlines *d, struct deadline_conn *c)
@@ -272,7 +277,7 @@ void deadline_close(struct deadlines *d, struct deadline_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	d->open--;
-	d->shut -= c->shut;
+	d->shut -= atomic_load_explicit(&c->shut, memory_order_relaxed);
 	count_against(d, c, NULL);
 	pthread_mutex_unlock(&d->mu);
 	jt_free(c);
