@@ -381,11 +381,24 @@ static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 	return r;
 }
 
-/* Totals the header bytes and checks every name is an RFC 9110 token. */
+/* One pass over a request's headers: their size, whether every name is
+ * an RFC 9110 token, and the headers that name the site or frame the body,
+ * which must not be ambiguous. */
 struct header_scan {
 	size_t bytes;
 	bool bad_name;
+	int hosts;                  /* Host headers */
+	int lengths;                /* Content-Length headers */
+	bool lengths_differ;        /* ... with different values */
+	int codings;                /* Transfer-Encoding headers */
+	const char *length, *coding; /* the first of each */
 };
+
+/* key (key_len bytes) is name, in any case. */
+static bool named(const char *key, size_t key_len, const char *name, size_t name_len)
+{
+	return key_len == name_len && strcasecmp(key, name) == 0;
+}
 
 static bool token_char(char c)
 {
@@ -398,11 +411,22 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 {
 	struct header_scan *hs = cls;
 	(void)kind;
-	(void)value;
 	hs->bytes += key_len + value_len + 4; /* ": " and CRLF */
 	for (size_t i = 0; i < key_len; i++)
 		hs->bad_name |= !token_char(key[i]);
 	hs->bad_name |= key_len == 0;
+	if (!key)
+		return MHD_YES;
+	if (named(key, key_len, "Host", 4)) {
+		hs->hosts++;
+	} else if (named(key, key_len, "Content-Length", 14)) {
+		if (hs->lengths++ == 0)
+			hs->length = value;
+		else if (!value || !hs->length || strcmp(value, hs->length) != 0)
+			hs->lengths_differ = true;
+	} else if (named(key, key_len, "Transfer-Encoding", 17) && hs->codings++ == 0) {
+		hs->coding = value;
+	}
 	return MHD_YES;
 }
 
@@ -480,62 +504,13 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	return rs;
 }
 
-/* Counts headers named like cls->name and whether their values differ. */
-struct header_count {
-	const char *name;
-	const char *first;
-	int n;
-	bool differ;
-};
-
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				    const char *value)
-{
-	struct header_count *hc = cls;
-	(void)kind;
-	if (!key || strcasecmp(key, hc->name) != 0)
-		return MHD_YES;
-	if (hc->n++ == 0)
-		hc->first = value;
-	else if (!value || !hc->first || strcmp(value, hc->first) != 0)
-		hc->differ = true;
-	return MHD_YES;
-}
-
-static int header_count(struct MHD_Connection *conn, struct header_count *hc)
-{
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, hc);
-	return hc->n;
-}
-
-/* Framing a proxy and this server could read differently (request
- * smuggling, RFC 9112 §6.3): conflicting Content-Length headers, or
- * Content-Length with Transfer-Encoding. */
-static bool ambiguous_framing(struct MHD_Connection *conn)
-{
-	struct header_count cl = {"Content-Length", NULL, 0, false};
-	struct header_count te = {"Transfer-Encoding", NULL, 0, false};
-	header_count(conn, &cl);
-	header_count(conn, &te);
-	return cl.differ || (cl.n && te.n) || te.n > 1;
-}
-
-/* A transfer coding we cannot decode: the library would wait for a body
- * it cannot frame until the idle timeout. Only "chunked" is served. */
-static bool unknown_transfer_coding(struct MHD_Connection *conn)
-{
-	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	return te && strcasecmp(te, "chunked") != 0;
-}
-
 /* First call for a request: headers are in. Checks the limits that can be
  * checked before the body, and answers at once when one is broken. */
 static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection *conn,
 				  const char *url, const char *method, struct request_state *rs)
 {
 	struct http_req *req = &rs->req;
-	struct header_scan hs = {0, false};
+	struct header_scan hs = {0};
 
 	deadline_wait(deadline_of(conn), LIMIT_BODY_SECONDS);
 	/* HEAD is GET without the body (the library drops it): handlers never
@@ -574,20 +549,23 @@ static enum MHD_Result on_headers(struct http_server *srv, struct MHD_Connection
 				 "The request headers are larger than %d bytes.", LIMIT_HEADER_BYTES);
 	} else if (hs.bad_name) {
 		http_reply_error(req, 400, "invalid_request", "A header name is not valid.");
-	} else if (ambiguous_framing(conn)) {
+	} else if (hs.lengths_differ || (hs.lengths && hs.codings) || hs.codings > 1) {
+		/* Framing a proxy and this server could read differently
+		 * (request smuggling, RFC 9112 §6.3). */
 		http_reply_error(req, 400, "invalid_request",
 				 "Conflicting Content-Length or Transfer-Encoding headers.");
-	} else if (header_count(conn, &(struct header_count){"Host", NULL, 0, false}) > 1) {
+	} else if (hs.hosts > 1) {
 		/* Which Host names the site would be a guess (RFC 9112 §3.2). */
 		http_reply_error(req, 400, "invalid_request", "The request has more than one Host header.");
 	} else if (rs->nul_in_target) {
 		http_reply_error(req, 400, "invalid_request", "The URL must not contain %%00.");
-	} else if (unknown_transfer_coding(conn)) {
+	} else if (hs.coding && strcasecmp(hs.coding, "chunked") != 0) {
+		/* The library would wait until the idle timeout for a body it
+		 * cannot frame. */
 		http_reply_error(req, 501, "not_implemented",
 				 "Only the chunked transfer coding is supported.");
 	} else {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl = hs.length;
 		if (cl && strlen(cl) > 9)
 			rs->too_big = true;
 		else if (cl && strtol(cl, NULL, 10) > LIMIT_BODY_BYTES)
