@@ -277,8 +277,9 @@ def test_writes_still_waiting_for_the_store_when_the_grace_ends_get_503_and_exit
             c.close()
     assert [a and a[0] for a in answers] == [503, 503], [a and a[:2] for a in answers]
     assert all(a[1].get("connection") == "close" for a in answers)
-    # within the grace, less the part of it kept for closing (LIMIT_SHUTDOWN_CLOSE_MS)
-    assert answered_after < GRACE - 1.0, f"answered {answered_after:.1f} s after SIGTERM"
+    # at the end of the grace, less the part of it kept for closing (LIMIT_SHUTDOWN_CLOSE_MS):
+    # about 3.75 s; not when the writer gives up on the lock, 5 s after the first began
+    assert answered_after < GRACE - 0.5, f"answered {answered_after:.1f} s after SIGTERM"
     assert rc == 0, f"exit status {rc}\n{srv.stderr_text()[-2000:]}"
     # the first write began before the signal and waits for the lock at most 5 s
     assert exited_after < GRACE + 0.5, f"exited {exited_after:.1f} s after SIGTERM"
