@@ -238,6 +238,26 @@ enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id,
 
 /* ---- throttle.c ---- */
 
+/* ---- grants.c: the apps a user authorized ---- */
+
+/* One app's live grant from a user in one space. */
+struct auth_grant {
+	int64_t app_id;
+	char app_name[LIMIT_NAME_BYTES + 1];
+	char client_id[LIMIT_CLIENT_ID_BYTES + 1];
+	int64_t space_id;
+	char space_name[LIMIT_NAME_BYTES + 1];
+	uint64_t scopes;      /* every live token's, together */
+	int64_t first_at;     /* its oldest unrevoked token's creation */
+	int64_t last_used_at; /* the newest use or issue (a refresh) of its tokens */
+	int64_t live_tokens;  /* neither revoked, rotated nor expired at now */
+};
+
+/* The grants of user_id that hold a live token at now, by app and space;
+ * the caller frees *out with jt_free. */
+enum jt_status auth_grants_of_user(struct store *st, int64_t user_id, int64_t now,
+				   struct auth_grant **out, size_t *n);
+
 /* Password-guess throttling. Every password check (login, the password
  * form of client_credentials, the Account page) first reserves its attempt
  * with throttle_reserve(), which counts it as a failure at once, so guesses

@@ -273,6 +273,7 @@ static enum jt_status load_oauth(struct store *st, const uint8_t hash[STORE_HASH
 	p->created_at = t.created_at;
 	p->expires_at = t.expires_at;
 	p->revoked_at = t.revoked_at;
+	atomic_init(&p->last_used_at, t.last_used_at);
 	p->space_id = t.space_id;
 	p->app_id = t.app_id;
 	uint64_t app_scopes = 0;
@@ -330,7 +331,8 @@ static void touch(struct auth *a, struct principal *p, const char *ip, int64_t n
 		return;
 	if (!atomic_compare_exchange_strong(&p->last_used_at, &last, now))
 		return;
-	enum jt_status st = store_pat_touch(a->store, p->token_id, now, ip);
+	enum jt_status st = p->kind == TOKEN_PAT ? store_pat_touch(a->store, p->token_id, now, ip)
+						 : store_oauth_touch(a->store, p->token_id, now, ip);
 	if (st != JT_OK)
 		log_warn("could not record the use of token %lld: %s", (long long)p->token_id,
 			 jt_status_str(st));
@@ -412,7 +414,7 @@ static enum auth_result verify(struct auth *a, const char *token, size_t token_l
 		auth_release(p);
 		return r;
 	}
-	if (record_use && p->kind == TOKEN_PAT)
+	if (record_use)
 		touch(a, p, ip, now);
 	*out = p;
 	return AUTH_OK;

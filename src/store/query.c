@@ -131,6 +131,26 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_TOKEN_ROTATE] = {PLAIN, NULL,
 			    "UPDATE oauth_tokens SET rotated_at = ?2 WHERE id = ?1 "
 			    "AND rotated_at IS NULL AND revoked_at IS NULL"},
+	[Q_TOKEN_TOUCH] = {PLAIN, NULL,
+			   "UPDATE oauth_tokens SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
+	/* An authorized app's tokens (oauth_tokens_by_user_app). */
+	[Q_TOKEN_LIST_USER_GRANTS] = {SELECT, &rec_token,
+				      "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "
+				      "AND revoked_at IS NULL ORDER BY app_id, space_id, id LIMIT ?2"},
+	/* space ?3 = 0: in every space */
+	[Q_TOKEN_REVOKE_GRANT] = {PLAIN, NULL,
+				  "UPDATE oauth_tokens SET revoked_at = ?4 WHERE user_id = ?1 "
+				  "AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND revoked_at IS NULL",
+				  NULL, true},
+	/* A code issued before the grant was revoked must not revive it. */
+	[Q_CODE_SPEND_GRANT] = {PLAIN, NULL,
+				"UPDATE auth_codes SET used_at = ?4 WHERE user_id = ?1 "
+				"AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND used_at IS NULL",
+				NULL, true},
+	[Q_POLICY_GET] = {SELECT, &rec_policy, "FROM policy WHERE id = 1"},
+	[Q_POLICY_PUT] = {PLAIN, NULL,
+			  "UPDATE policy SET pat_max_lifetime = ?1, pat_require_expiry = ?2, "
+			  "updated_at = ?3 WHERE id = 1"},
 	[Q_SESSION_INSERT] = {INSERT, &rec_session, ""},
 	[Q_SESSION_GET] = {SELECT, &rec_session, "FROM sessions WHERE session_hash = ?1"},
 	[Q_SESSION_DELETE] = {PLAIN, NULL, "DELETE FROM sessions WHERE session_hash = ?1", NULL,

@@ -39,7 +39,7 @@ struct record {
 
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
-	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key;
+	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy;
 /* Every table store copy moves, parents first. */
 #define COPY_TABLES 10
 extern const struct record *const copy_tables[COPY_TABLES];
@@ -97,6 +97,12 @@ enum query {
 	Q_TOKEN_REVOKE,
 	Q_TOKEN_REVOKE_FAMILY,
 	Q_TOKEN_ROTATE,
+	Q_TOKEN_TOUCH,
+	Q_TOKEN_LIST_USER_GRANTS,
+	Q_TOKEN_REVOKE_GRANT,
+	Q_CODE_SPEND_GRANT,
+	Q_POLICY_GET,
+	Q_POLICY_PUT,
 	Q_SESSION_INSERT,
 	Q_SESSION_GET,
 	Q_SESSION_DELETE,

@@ -80,6 +80,7 @@ static const struct field pat_fields[] = {
 	F(struct pat, "last_used_at", F_INT0, last_used_at),
 	F(struct pat, "last_used_ip", F_TEXT0, last_used_ip),
 	F(struct pat, "revoked_at", F_INT0, revoked_at),
+	F(struct pat, "revoked_reason", F_TEXT0, revoked_reason),
 };
 const struct record rec_pat = {"pats", "id", "id", sizeof(struct pat), FIELDS(pat_fields)};
 
@@ -135,9 +136,20 @@ static const struct field token_fields[] = {
 	F(struct oauth_token, "expires_at", F_INT, expires_at),
 	F(struct oauth_token, "revoked_at", F_INT0, revoked_at),
 	F(struct oauth_token, "rotated_at", F_INT0, rotated_at),
+	F(struct oauth_token, "last_used_at", F_INT0, last_used_at),
+	F(struct oauth_token, "last_used_ip", F_TEXT0, last_used_ip),
+	F(struct oauth_token, "revoked_reason", F_TEXT0, revoked_reason),
 };
 const struct record rec_token = {"oauth_tokens", "id", "id", sizeof(struct oauth_token),
 				 FIELDS(token_fields)};
+
+static const struct field policy_fields[] = {
+	F(struct policy, "pat_max_lifetime", F_INT, pat_max_lifetime),
+	F(struct policy, "pat_require_expiry", F_BOOL, pat_require_expiry),
+	F(struct policy, "updated_at", F_INT, updated_at),
+};
+const struct record rec_policy = {"policy", "id", NULL, sizeof(struct policy),
+				  FIELDS(policy_fields)};
 
 static const struct field session_fields[] = {
 	F(struct session, "session_hash", F_HASH, hash),

@@ -49,6 +49,7 @@
 
 #define STORE_HASH_LEN 32 /* SHA-256 */
 #define STORE_ROLE_BYTES 32
+#define STORE_REASON_BYTES 32 /* why a token was revoked: "leaked", "bulk" ... */
 
 struct store;
 
@@ -90,6 +91,7 @@ struct pat {
 	int64_t last_used_at; /* 0 = never used */
 	char last_used_ip[LIMIT_IP_BYTES + 1];
 	int64_t revoked_at;   /* 0 = not revoked */
+	char revoked_reason[STORE_REASON_BYTES]; /* "" = a plain revocation */
 };
 
 /* An OAuth client. */
@@ -145,6 +147,17 @@ struct oauth_token {
 	int64_t expires_at;
 	int64_t revoked_at;
 	int64_t rotated_at;   /* refresh tokens: replaced by a newer one */
+	int64_t last_used_at; /* 0 = never used (access tokens; at most once a minute) */
+	char last_used_ip[LIMIT_IP_BYTES + 1];
+	char revoked_reason[STORE_REASON_BYTES]; /* "" = a plain revocation */
+};
+
+/* The instance's token policy: one record, one field per rule (0 or
+ * false = no rule); a new rule is one more field and column. */
+struct policy {
+	int64_t pat_max_lifetime; /* seconds a PAT may live at most; 0 = no limit */
+	bool pat_require_expiry;  /* a PAT must have an expiry */
+	int64_t updated_at;       /* 0 = never set */
 };
 
 /* A logged-in browser. */
@@ -320,6 +333,23 @@ enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, in
  * keep_old, old_id is left usable and only the new tokens are inserted. */
 enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
 				   struct oauth_token *tokens, size_t n);
+
+/* Records an OAuth token's use, asynchronously, as store_pat_touch. */
+enum jt_status store_oauth_touch(struct store *st, int64_t id, int64_t now, const char *ip);
+/* The user's unrevoked tokens issued to apps (not its own password grants),
+ * ordered by app, space and id; at most LIMIT_GRANT_TOKENS. */
+enum jt_status store_oauth_list_user_grants(struct store *st, int64_t user_id,
+					    struct oauth_token **items, size_t *n);
+/* Revokes, in one transaction, every token user_id's grant to app_id holds
+ * (in space_id; 0: in every space) and spends the grant's unused
+ * authorization codes; *revoked: how many tokens were live (unrevoked).
+ * JT_ENOTFOUND when the grant holds no unrevoked token. */
+enum jt_status store_oauth_revoke_grant(struct store *st, int64_t user_id, int64_t app_id,
+					int64_t space_id, int64_t now, int64_t *revoked);
+
+/* The instance's policy; put writes every field (updated_at included). */
+enum jt_status store_policy_get(struct store *st, struct policy *out);
+enum jt_status store_policy_put(struct store *st, const struct policy *p);
 
 /* Asynchronous forms of the writes of the hot paths: the request is
  * suspended rather than a serving thread blocked. done(arg, status) is

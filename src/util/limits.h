@@ -75,6 +75,7 @@
 /* Lists */
 #define LIMIT_PAGE_DEFAULT      25
 #define LIMIT_PAGE_MAX          100
+#define LIMIT_GRANT_TOKENS      10000       /* a user's tokens read to list their authorized apps */
 #define LIMIT_SPACES_PER_USER   1000        /* memberships loaded into one principal */
 
 /* Verification cache */

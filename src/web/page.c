@@ -17,6 +17,7 @@ static const struct {
 	bool admin;
 } nav_items[] = {
 	{"tokens", "/console/tokens", "My tokens", false},
+	{"authorizations", "/console/authorizations", "Authorized apps", false},
 	{"spaces", "/console/spaces", "Spaces", false},
 	{"apps", "/console/apps", "Apps", true},
 	{"users", "/console/users", "Users", true},

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* The store's verbs for token governance: the last use of OAuth tokens,
+ * the apps a user authorized (their grants) and their revocation, and the
+ * instance's token policy. */
+#include "store/query.h"
+#include "util/log.h"
+
+#include <stdio.h>
+
+struct oauth_touch {
+	int64_t id;
+	int64_t now;
+	char ip[LIMIT_IP_BYTES + 1];
+};
+
+static enum jt_status oauth_touch_job(struct store_conn *c, void *arg)
+{
+	struct oauth_touch *t = arg;
+	return db_exec(c, Q_TOKEN_TOUCH, ARGS(V_INT(t->id), V_INT(t->now), V_TEXT(t->ip)), NULL);
+}
+
+static void oauth_touch_done(void *arg, enum jt_status st)
+{
+	(void)arg;
+	if (st != JT_OK)
+		log_warn("could not record a token's last use: %s", jt_status_str(st));
+}
+
+enum jt_status store_oauth_touch(struct store *st, int64_t id, int64_t now, const char *ip)
+{
+	struct oauth_touch t = {.id = id, .now = now};
+	snprintf(t.ip, sizeof t.ip, "%s", ip ? ip : "");
+	return writer_submit(st, oauth_touch_job, &t, sizeof t, oauth_touch_done, NULL);
+}
+
+enum jt_status store_oauth_list_user_grants(struct store *st, int64_t user_id,
+					    struct oauth_token **items, size_t *n)
+{
+	void *list;
+	enum jt_status s = store_list(st, Q_TOKEN_LIST_USER_GRANTS,
+				      ARGS(V_INT(user_id), V_INT(LIMIT_GRANT_TOKENS)), &list, n);
+	*items = list;
+	return s;
+}
+
+/* A grant's revocation: its tokens and its codes in one job. */
+struct grant_revoke {
+	int64_t user_id, app_id, space_id, now;
+	int64_t *revoked;
+};
+
+static enum jt_status grant_revoke_job(struct store_conn *c, void *arg)
+{
+	struct grant_revoke *g = arg;
+	int64_t changes = 0;
+	enum jt_status s = db_exec(
+		c, Q_TOKEN_REVOKE_GRANT,
+		ARGS(V_INT(g->user_id), V_INT(g->app_id), V_INT(g->space_id), V_INT(g->now)),
+		&changes);
+	*g->revoked = changes; /* the job may run twice (writer.c) */
+	if (s == JT_OK && changes == 0)
+		s = JT_ENOTFOUND;
+	if (s == JT_OK)
+		s = db_exec(c, Q_CODE_SPEND_GRANT,
+			    ARGS(V_INT(g->user_id), V_INT(g->app_id), V_INT(g->space_id),
+				 V_INT(g->now)),
+			    NULL);
+	return s;
+}
+
+enum jt_status store_oauth_revoke_grant(struct store *st, int64_t user_id, int64_t app_id,
+					int64_t space_id, int64_t now, int64_t *revoked)
+{
+	*revoked = 0;
+	struct grant_revoke g = {user_id, app_id, space_id, now, revoked};
+	return writer_run(st, grant_revoke_job, &g, sizeof g);
+}
+
+enum jt_status store_policy_get(struct store *st, struct policy *out)
+{
+	return store_get(st, Q_POLICY_GET, NO_ARGS, out);
+}
+
+enum jt_status store_policy_put(struct store *st, const struct policy *p)
+{
+	return store_change(st, Q_POLICY_PUT,
+			    ARGS(V_INT(p->pat_max_lifetime), V_BOOL(p->pat_require_expiry),
+				 V_INT(p->updated_at)),
+			    true);
+}

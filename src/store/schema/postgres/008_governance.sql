@@ -1,0 +1,25 @@
+-- SPDX-License-Identifier: MIT
+-- jeton schema v8 (PostgreSQL): token governance (issue 14): the last use of
+-- OAuth tokens, why a token was revoked, and the instance's token policy.
+
+-- An OAuth token's last use, as a PAT's: at most once a minute.
+ALTER TABLE oauth_tokens ADD COLUMN last_used_at BIGINT;
+ALTER TABLE oauth_tokens ADD COLUMN last_used_ip TEXT;
+-- Why a token was revoked: NULL for a plain revocation, else a word such
+-- as 'leaked' or 'bulk'.
+ALTER TABLE oauth_tokens ADD COLUMN revoked_reason TEXT;
+ALTER TABLE pats ADD COLUMN revoked_reason TEXT;
+
+-- The apps a user authorized: the user's tokens of one app.
+CREATE INDEX oauth_tokens_by_user_app ON oauth_tokens(user_id, app_id, space_id)
+  WHERE user_id IS NOT NULL;
+
+-- The instance's policy: one row, one column per rule (0 = no rule), so a
+-- new rule is one more column.
+CREATE TABLE policy (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  pat_max_lifetime   BIGINT NOT NULL DEFAULT 0, -- seconds; 0 = no limit
+  pat_require_expiry INTEGER NOT NULL DEFAULT 0,
+  updated_at         BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO policy(id) VALUES (1);
