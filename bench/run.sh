@@ -16,6 +16,8 @@
 #                        GET /auth/verify             (default "16 64")
 #   BENCH_CREATE_CONNECTIONS connections for creation (default 16)
 #   BENCH_CEILING_SECONDS each ceiling run, s         (default BENCH_SECONDS)
+#   BENCH_THREADS        serving threads of jeton and of the ceiling
+#                        (default: the cores, jeton's own default)
 #   BENCH_OAUTH=0        skip the OAuth table                (default 1)
 #   BENCH_OAUTH_SECONDS  duration of each OAuth run, s       (default 5)
 #   BENCH_OAUTH_CONNECTIONS connections for the OAuth runs   (default 64)
@@ -25,6 +27,7 @@
 #   BENCH_JWT_SECONDS    duration of each JWT run, s         (default BENCH_OAUTH_SECONDS)
 #   BENCH_JWT_CONNECTIONS connections for the JWT runs       (default 64)
 #   BENCH_KEEP=1         keep the temp dirs (printed) for a post-mortem
+#   BENCH_PG=0           skip the SQLite/PostgreSQL table (bench/pg.sh)  (default 1)
 # The OAuth table is measured once, on the store of the first size: after the
 # table's runs, the same server serves client_credentials issuance; then it is
 # killed with SIGKILL and restarted on that store (durability check), and the
@@ -58,7 +61,7 @@ DO_JWT=${BENCH_JWT:-1}
 JSECS=${BENCH_JWT_SECONDS:-$OSECS}
 JCONNS=${BENCH_JWT_CONNECTIONS:-64}
 CEIL_SECS=${BENCH_CEILING_SECONDS:-$SECS}
-THREADS=$(nproc)
+THREADS=${BENCH_THREADS:-$(nproc)}
 # The best-known C peer, as measured on this machine (issue 13).
 PEER="the best-known C peer verifies ~1,100-1,700 tokens/s on this machine"
 REDIRECT=http://localhost:9/cb
@@ -240,7 +243,7 @@ start_server() { # LABEL TMP DB NAME: start serving DB, log in TMP/NAME.log; set
 	for ((i = 0; i < 500; i++)); do [[ -e $tmp/ready ]] && break; sleep 0.01; done
 	t0=$EPOCHREALTIME
 	SERVER_LOG=$tmp/$name.log
-	"$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" >"$SERVER_LOG" 2>&1 &
+	"$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --threads "$THREADS" >"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
 	# whichever ends first: the poller (answer or 30 s) or the server (crash)
 	wait -n -p first "$POLLER_PID" "$SERVER_PID" || prc=$?
@@ -742,6 +745,10 @@ if [[ -n $JWT_SIZE ]]; then
 	else
 		echo "| (not measured: see the problems below) | | FAIL | | | | | | no |"
 	fi
+fi
+# SQLite and PostgreSQL side by side, on a throw-away PostgreSQL cluster
+if [[ ${BENCH_PG:-1} != 0 ]] && ! "$HERE/pg.sh" "$BIN"; then
+	problem "bench/pg.sh: see its problems above"
 fi
 echo
 echo "total bench time: $((SECONDS - T_START)) s"
