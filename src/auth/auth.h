@@ -5,8 +5,10 @@
  * verify.c     the hot path: token -> principal, through a bounded in-memory
  *              cache keyed by the token's SHA-256. Entries live at most
  *              LIMIT_CACHE_TTL_MS, so changes made by another process (the
- *              CLI, another node) show within that time; changes made through
- *              this process call auth_invalidate() and show at once. Last-use
+ *              CLI, another node) show within that time (on PostgreSQL within
+ *              milliseconds: jeton serve calls auth_invalidate() when the
+ *              store tells of them); changes made through this process call
+ *              auth_invalidate() and show at once. Last-use
  *              times are written at most once a minute per token.
  * rights.c     what users and tokens hold: permissions, rights, shared spaces
  * authority.c  who may hand rights on: minting tokens, admins, apps

@@ -77,6 +77,17 @@ const char *cli_key_file(const char *flag)
 	return setting(flag, "JETON_KEY_FILE", "./jeton.key");
 }
 
+/* What another node (or the CLI) changed in a shared store: this node's
+ * caches follow at once (store_listen). */
+static void follow_change(void *arg, unsigned kinds)
+{
+	const struct jeton *jt = arg;
+	if (kinds & STORE_CHANGED_ACCESS)
+		auth_invalidate(jt->auth);
+	if (kinds & STORE_CHANGED_KEYS)
+		keyring_reload(jt->keys);
+}
+
 static bool env_flag(const char *name)
 {
 	const char *v = getenv(name);
@@ -123,6 +134,7 @@ int cli_serve(int argc, char **argv)
 	struct auth *auth = NULL;
 	struct throttle *throttle = NULL;
 	struct keyring *keys = NULL;
+	struct store_listener *listener = NULL;
 	uint8_t kek[KEK_BYTES];
 	enum jwt_alg jwt_alg;
 	int64_t rotation;
@@ -216,6 +228,8 @@ int cli_serve(int argc, char **argv)
 		rc = CLI_USAGE;
 		goto out;
 	}
+	if (store_listen(st, follow_change, &jt, &listener) != JT_OK)
+		goto out;
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .server_ctx = &jt,
 		.routes = serve_routes, .nroutes = serve_route_count, .access_log = access_log,
@@ -251,6 +265,7 @@ int cli_serve(int argc, char **argv)
 	log_info("jeton: stopped");
 out:
 	http_server_stop(srv, 0);
+	store_listener_stop(listener); /* before what it calls into goes */
 	auth_free(auth);
 	throttle_free(throttle);
 	keyring_free(keys);

@@ -133,6 +133,14 @@ static void refresh(struct keyring *kr)
 	pthread_rwlock_unlock(&kr->lock);
 }
 
+void keyring_reload(struct keyring *kr)
+{
+	pthread_rwlock_wrlock(&kr->lock);
+	if (reload(kr) != JT_OK)
+		log_warn("signing keys could not be reloaded; keeping the ones held");
+	pthread_rwlock_unlock(&kr->lock);
+}
+
 static bool current_ok(struct keyring *kr);
 
 enum jt_status keyring_open(struct store *st, const uint8_t kek[KEK_BYTES], enum jwt_alg alg,

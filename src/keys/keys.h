@@ -6,7 +6,9 @@
  * every node of a deployment must have the same file). The keyring holds
  * the keys still published: the one that signs, and retired ones until no
  * token they signed can be live. It reloads from the store every second,
- * so a rotation made by one node (or the CLI) reaches all of them.
+ * and at once when the store tells of another node's rotation
+ * (keyring_reload), so a rotation made by one node (or the CLI) reaches all
+ * of them.
  * All of it is keyring.c's. */
 #ifndef JETON_KEYS_H
 #define JETON_KEYS_H
@@ -40,5 +42,8 @@ cJSON *keyring_jwks(struct keyring *kr);
 /* Adds a new signing key; the others stop signing and stay published for
  * KEYS_JWT_TTL_MAX. kid (33 bytes) receives the new key's id. */
 enum jt_status keyring_rotate(struct keyring *kr, char kid[33]);
+/* Reloads the keys from the store now: another node added or retired one.
+ * Keeps the keys held if the store does not answer. */
+void keyring_reload(struct keyring *kr);
 
 #endif

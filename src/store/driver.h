@@ -37,6 +37,15 @@ enum txn_kind {
 
 struct store_conn {
 	struct store *st;
+	/* The kinds of change (enum store_change) the statements of its
+	 * transaction made (exec.c): a driver whose store several nodes share
+	 * tells them when it commits. */
+	unsigned changed;
+};
+
+/* A running store_listen (postgres_listen.c). */
+struct store_listener {
+	void (*stop)(struct store_listener *l);
 };
 
 struct store_writer; /* writer.c */
@@ -87,6 +96,11 @@ struct store_driver {
 	/* After copy imported a table's rows: ids generated later go past
 	 * theirs. NULL: nothing to do (SQLite). */
 	enum jt_status (*copy_reseed)(struct store_conn *c, const char *table, const char *column);
+
+	/* Hears the changes any node commits (store_listen). NULL: one node
+	 * (SQLite), nobody else to hear of. */
+	enum jt_status (*listen)(struct store *st, store_changed changed, void *arg,
+				 struct store_listener **out);
 };
 
 struct store {

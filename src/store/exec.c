@@ -10,6 +10,10 @@ enum jt_status db_exec(struct store_conn *c, enum query q, const struct sql_valu
 		       int64_t *changes)
 {
 	const struct store_driver *d = c->st->d;
+	/* Told at commit even if it touches no row: a queued write's count of
+	 * rows comes too late to ask. A needless telling costs other nodes a
+	 * cache reload, no more. */
+	c->changed |= query_changes(q);
 	enum jt_status st = d->run(c, (int)q, c->st->sql[q], args, nargs);
 	if (changes)
 		*changes = st == JT_OK ? d->changes(c) : 0;
@@ -73,6 +77,7 @@ enum jt_status db_insert(struct store_conn *c, enum query q, const void *in, int
 	const struct store_driver *d = c->st->d;
 	struct sql_value args[RECORD_MAX_FIELDS];
 	int nargs = record_args(query_record(q), in, false, args);
+	c->changed |= query_changes(q);
 	enum jt_status st = d->run(c, (int)q, c->st->sql[q], args, nargs);
 	if (st == JT_OK && id) {
 		st = d->step(c); /* RETURNING id */

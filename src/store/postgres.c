@@ -161,4 +161,5 @@ static const struct store_driver postgres_driver = {
 	.rollback = pg_rollback,
 	.exec = pg_exec,
 	.copy_reseed = pg_copy_reseed,
+	.listen = pg_listen,
 };

@@ -75,4 +75,15 @@ enum jt_status pg_copy_reseed(struct store_conn *c, const char *table, const cha
 enum jt_status pg_query(struct pg_slot *c, const char *sql, int timeout_ms, PGresult **res,
 			const char *what);
 
+/* libpq's message msg as one line, into out. */
+void pg_one_line(const char *msg, char *out, size_t out_len);
+/* A notice processor that drops them (libpq would print them on stderr). */
+void pg_notice_drop(void *arg, const char *message);
+
+/* postgres_listen.c: telling other nodes of a change (enum store_change),
+ * in c's transaction, and hearing them (the driver's listen). */
+enum jt_status pg_notify(struct store_conn *c, unsigned kinds);
+enum jt_status pg_listen(struct store *base, store_changed changed, void *arg,
+			 struct store_listener **out);
+
 #endif

@@ -37,7 +37,7 @@ struct pg_slot *pg_slot_of(struct store_conn *c)
 /* ---- messages ---- */
 
 /* Copies msg into out as one line: libpq's messages span several. */
-static void one_line(const char *msg, char *out, size_t out_len)
+void pg_one_line(const char *msg, char *out, size_t out_len)
 {
 	size_t n = 0;
 	for (const char *s = msg ? msg : ""; *s && n + 1 < out_len; s++)
@@ -50,7 +50,7 @@ static void one_line(const char *msg, char *out, size_t out_len)
 /* Notices (such as "relation already exists, skipping") are not errors, and
  * what a dying session says also comes back as the failing call's result:
  * libpq's default would print them on stderr outside the log format. */
-static void notice_drop(void *arg, const char *message)
+void pg_notice_drop(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
@@ -79,7 +79,7 @@ static enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *w
 	if (!state)
 		state = "";
 	const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	one_line(primary ? primary : PQerrorMessage(c->conn), msg, sizeof msg);
+	pg_one_line(primary ? primary : PQerrorMessage(c->conn), msg, sizeof msg);
 
 	if (!r || connection_gone(c->conn, r, state)) {
 		/* Without a result libpq could not even send: the session is
@@ -200,7 +200,7 @@ static enum jt_status slot_setup(struct pg_slot *c)
 	snprintf(sql, sizeof sql,
 		 "SET statement_timeout = %d; SET lock_timeout = %d; SET bytea_output = 'hex'",
 		 LIMIT_PG_STATEMENT_MS, LIMIT_PG_STATEMENT_MS);
-	PQsetNoticeProcessor(c->conn, notice_drop, NULL);
+	PQsetNoticeProcessor(c->conn, pg_notice_drop, NULL);
 	memset(c->prepared, 0, sizeof c->prepared);
 	c->bad = false;
 	c->lost = false;
@@ -232,7 +232,7 @@ static void slot_connect(struct pg_store *pg, struct pg_slot *c, unsigned epoch)
 		return;
 	}
 	if (PQstatus(c->conn) != CONNECTION_OK) {
-		one_line(PQerrorMessage(c->conn), msg, sizeof msg);
+		pg_one_line(PQerrorMessage(c->conn), msg, sizeof msg);
 		log_connect_failure(pg, msg);
 		return;
 	}
@@ -262,7 +262,7 @@ enum jt_status pg_pool_init(struct pg_store *pg, const char *conninfo, int threa
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
 	if (!opts) {
 		char msg[PG_MESSAGE_BYTES];
-		one_line(err ? err : "out of memory", msg, sizeof msg);
+		pg_one_line(err ? err : "out of memory", msg, sizeof msg);
 		/* libpq quotes the whole URI after ': "', password included. */
 		char *quoted = strstr(msg, ": \"");
 		if (quoted)
@@ -600,6 +600,7 @@ enum jt_status pg_begin(struct store_conn *base, enum txn_kind kind)
 		[TXN_BULK] = "BEGIN; SET LOCAL statement_timeout = 0",
 	};
 	struct pg_slot *c = pg_slot_of(base);
+	base->changed = 0;
 	enum jt_status st = pg_query(c, sql[kind], LIMIT_PG_WAIT_MS, NULL, "begin");
 	if (st != JT_OK)
 		slot_rollback(c);
@@ -608,6 +609,11 @@ enum jt_status pg_begin(struct store_conn *base, enum txn_kind kind)
 
 enum jt_status pg_commit(struct store_conn *base)
 {
+	/* The other nodes hear of it when, and only if, this commits. */
+	enum jt_status st = base->changed ? pg_notify(base, base->changed) : JT_OK;
+	base->changed = 0;
+	if (st != JT_OK)
+		return st; /* the caller rolls back */
 	return slot_commit(pg_slot_of(base));
 }
 

@@ -29,7 +29,11 @@ struct query_def {
 	const char *sql;
 	const char *postgres;   /* PostgreSQL's own sql, or NULL */
 	bool takes_access_away; /* runs on SQLite's full disk (sqlite_disk.c) */
+	unsigned changes;       /* enum store_change: what other nodes must hear of */
 };
+
+#define ACCESS STORE_CHANGED_ACCESS
+#define KEYS   STORE_CHANGED_KEYS
 
 #define MEMBER_FROM                                                                                \
 	"FROM memberships m JOIN spaces s ON s.id = m.space_id "                                   \
@@ -53,7 +57,7 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_USER_UPDATE] = {PLAIN, NULL,
 			   "UPDATE users SET friendly_name = ?2, password_hash = ?3, admin = ?4, "
 			   "disabled = ?5 WHERE id = ?1",
-			   NULL, true},
+			   NULL, true, ACCESS},
 	[Q_SPACE_INSERT] = {INSERT, &rec_space, " RETURNING id"},
 	[Q_SPACE_GET] = {SELECT, &rec_space, "FROM spaces WHERE id = ?1"},
 	[Q_SPACE_BY_NAME] = {SELECT, &rec_space, "FROM spaces WHERE name = ?1"},
@@ -65,10 +69,11 @@ static const struct query_def queries[Q_COUNT] = {
 			       "WHERE m.user_id = ?1 ORDER BY s.id LIMIT 10000"},
 	[Q_MEMBER_PUT] = {PLAIN, NULL,
 			  "INSERT INTO memberships(space_id, user_id, role) VALUES (?1, ?2, ?3) "
-			  "ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role"},
+			  "ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role",
+			  .changes = ACCESS},
 	[Q_MEMBER_DELETE] = {PLAIN, NULL,
 			     "DELETE FROM memberships WHERE space_id = ?1 AND user_id = ?2", NULL,
-			     true},
+			     true, ACCESS},
 	/* By email as SQLite's NOCASE column sorts: case-blind, byte by byte. */
 	[Q_MEMBER_LIST] = {SELECT, &rec_membership,
 			   MEMBER_FROM "WHERE m.space_id = ?1 ORDER BY u.email LIMIT 10000",
@@ -85,13 +90,14 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_PAT_REVOKE] = {PLAIN, NULL,
 			  "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
 			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL",
-			  NULL, true},
+			  NULL, true, ACCESS},
 	/* Rotation: only a live token. On PostgreSQL a second rotation of the
 	 * same token waits for the first's row lock, then matches nothing. */
 	[Q_PAT_RETIRE] = {PLAIN, NULL,
 			  "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
 			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL "
-			  "AND (expires_at IS NULL OR expires_at > ?3)"},
+			  "AND (expires_at IS NULL OR expires_at > ?3)",
+			  .changes = ACCESS},
 	[Q_PAT_TOUCH] = {PLAIN, NULL,
 			 "UPDATE pats SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
 	[Q_APP_INSERT] = {INSERT, &rec_app, " RETURNING id"},
@@ -103,13 +109,14 @@ static const struct query_def queries[Q_COUNT] = {
 		 "UPDATE apps SET name = ?2, redirect_uris = ?3, grants = ?4, scopes = ?5, "
 		 "public = ?6, access_ttl = ?7, refresh_ttl = ?8, rotate_refresh = ?9, "
 		 "token_format = ?10, allow_pkce_plain = ?11, introspect = ?12 "
-		 "WHERE id = ?1"},
-	[Q_APP_DELETE] = {PLAIN, NULL, "DELETE FROM apps WHERE id = ?1", NULL, true},
+		 "WHERE id = ?1",
+		 .changes = ACCESS},
+	[Q_APP_DELETE] = {PLAIN, NULL, "DELETE FROM apps WHERE id = ?1", NULL, true, ACCESS},
 	/* Replacing a leaked client secret takes access away. */
 	[Q_APP_SET_SECRET] = {PLAIN, NULL,
 			      "UPDATE apps SET secret_hash = ?2, secret_rotated_at = ?3 "
 			      "WHERE id = ?1",
-			      NULL, true},
+			      NULL, true, ACCESS},
 	[Q_CODE_INSERT] = {INSERT, &rec_code, ""},
 	[Q_CODE_GET] = {SELECT, &rec_code, "FROM auth_codes WHERE code_hash = ?1"},
 	/* Of two redemptions at once one matches; on PostgreSQL the second
@@ -122,11 +129,11 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_TOKEN_REVOKE] = {PLAIN, NULL,
 			    "UPDATE oauth_tokens SET revoked_at = ?2 WHERE id = ?1 "
 			    "AND revoked_at IS NULL",
-			    NULL, true},
+			    NULL, true, ACCESS},
 	[Q_TOKEN_REVOKE_FAMILY] = {PLAIN, NULL,
 				   "UPDATE oauth_tokens SET revoked_at = ?2 WHERE family_id = ?1 "
 				   "AND family_id <> 0 AND revoked_at IS NULL",
-				   NULL, true},
+				   NULL, true, ACCESS},
 	/* Like Q_CODE_USE: one of two refreshes at once matches. */
 	[Q_TOKEN_ROTATE] = {PLAIN, NULL,
 			    "UPDATE oauth_tokens SET rotated_at = ?2 WHERE id = ?1 "
@@ -141,7 +148,7 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_TOKEN_REVOKE_GRANT] = {PLAIN, NULL,
 				  "UPDATE oauth_tokens SET revoked_at = ?4 WHERE user_id = ?1 "
 				  "AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND revoked_at IS NULL",
-				  NULL, true},
+				  NULL, true, ACCESS},
 	/* A code issued before the grant was revoked must not revive it. */
 	[Q_CODE_SPEND_GRANT] = {PLAIN, NULL,
 				"UPDATE auth_codes SET used_at = ?4 WHERE user_id = ?1 "
@@ -166,12 +173,13 @@ static const struct query_def queries[Q_COUNT] = {
 			  "FROM audit " AUDIT_WHERE "action LIKE ?3 || '.%') " AUDIT_REST,
 			  "FROM audit " AUDIT_WHERE
 			  "action ILIKE (?3 || '.%') ESCAPE '') " AUDIT_REST},
-	[Q_KEY_INSERT] = {INSERT, &rec_key, ""},
+	[Q_KEY_INSERT] = {INSERT, &rec_key, "", .changes = KEYS},
 	[Q_KEY_LIST] = {SELECT, &rec_key, KEY_LIST " LIMIT 100",
 			KEY_LIST " COLLATE \"C\" LIMIT 100"},
 	[Q_KEY_RETIRE] = {PLAIN, NULL,
 			  "UPDATE signing_keys SET retired_at = ?2, unpublish_at = ?3 "
-			  "WHERE kid <> ?1 AND retired_at IS NULL"},
+			  "WHERE kid <> ?1 AND retired_at IS NULL",
+			  .changes = KEYS},
 };
 
 const struct record *query_record(enum query q)
@@ -182,6 +190,11 @@ const struct record *query_record(enum query q)
 bool query_takes_access_away(int id)
 {
 	return id >= 0 && id < Q_COUNT && queries[id].takes_access_away;
+}
+
+unsigned query_changes(enum query q)
+{
+	return queries[q].changes;
 }
 
 bool query_translate(const struct store *st, const char *sql, char *out, size_t out_len)

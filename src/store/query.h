@@ -128,6 +128,9 @@ const struct record *query_record(enum query q);
 /* A write that takes access away (a revocation, a deletion): it still runs
  * when SQLite's disk is full. */
 bool query_takes_access_away(int id);
+/* What other nodes must hear of when q touches a row (enum store_change),
+ * or 0. */
+unsigned query_changes(enum query q);
 /* sql (?1, ?2 ...) in the dialect of st's driver, into out. */
 bool query_translate(const struct store *st, const char *sql, char *out, size_t out_len);
 

@@ -89,6 +89,19 @@ enum jt_status store_ping(struct store *st)
 	return store_get(st, Q_PING, NO_ARGS, &roles);
 }
 
+enum jt_status store_listen(struct store *st, store_changed changed, void *arg,
+			    struct store_listener **out)
+{
+	*out = NULL;
+	return st->d->listen ? st->d->listen(st, changed, arg, out) : JT_OK;
+}
+
+void store_listener_stop(struct store_listener *l)
+{
+	if (l)
+		l->stop(l);
+}
+
 enum store_health store_health(struct store *st)
 {
 	if (store_ping(st) != JT_OK)

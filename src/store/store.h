@@ -19,6 +19,9 @@
  *   a redemption and its tokens, a refresh and its successors happen
  *   whole or not at all, and a write that fails does not fail the others
  *   of its transaction. No two verbs compete for SQLite's write lock.
+ * - A write that changes what a node caches (enum store_change) tells
+ *   every node sharing the store in its own transaction: they hear it on
+ *   commit (store_listen), never for a write rolled back.
  * - The asynchronous verbs (the _async forms, store_pat_touch,
  *   store_audit_insert) return once the write is queued; their done is
  *   called from the writer thread once the write is durable (or failed).
@@ -239,6 +242,33 @@ enum store_health {
 	STORE_UNAVAILABLE,  /* the store does not answer */
 };
 enum store_health store_health(struct store *st);
+
+/* What several nodes sharing a store (PostgreSQL) tell each other, so that
+ * what each caches follows what any of them (or the CLI) changes. The
+ * writes that change it say so in their own transaction, once per batch
+ * and kind, and the others hear it when, and only if, it commits. */
+enum store_change {
+	STORE_CHANGED_ACCESS = 1u << 0, /* what a verification holds: a token revoked or
+					 * rotated, a user changed or disabled, a role
+					 * given or taken, an app changed, deleted or given
+					 * a new secret */
+	STORE_CHANGED_KEYS = 1u << 1,   /* the signing keys: a new one, retirements */
+	STORE_CHANGED_ALL = STORE_CHANGED_ACCESS | STORE_CHANGED_KEYS,
+};
+typedef void (*store_changed)(void *arg, unsigned kinds);
+struct store_listener;
+/* Calls changed(arg, kinds) from a thread of its own as soon as any node
+ * commits a change of those kinds, this one included (its own changes it
+ * sees at once anyway). On PostgreSQL a connection of its own, outside
+ * the pool, LISTENs (application_name jeton-listen); when it is lost it
+ * reconnects by itself, and each time it (re)connects it calls
+ * changed(arg, STORE_CHANGED_ALL), since what was committed while it was
+ * away went unheard. On SQLite, one node: *out = NULL, nothing to hear. */
+enum jt_status store_listen(struct store *st, store_changed changed, void *arg,
+			    struct store_listener **out);
+/* Stops it; once this returns, changed is not called any more. Before
+ * store_close. NULL is fine. */
+void store_listener_stop(struct store_listener *l);
 
 /* Users. insert fills id, and created_at when 0; JT_ECONFLICT if the email
  * is taken. */

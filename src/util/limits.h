@@ -95,6 +95,9 @@
 #define LIMIT_PG_STATEMENT_MS   2000        /* statement_timeout and lock_timeout of a session */
 #define LIMIT_PG_WAIT_MS        2500        /* client-side wait for any reply; then reset */
 #define LIMIT_PG_MIGRATE_MS     600000      /* a migration, or waiting for another node's */
+#define LIMIT_PG_LISTEN_PING_MS 5000        /* the connection hearing other nodes' changes is
+					     * pinged this often: a dead one is replaced */
+#define LIMIT_PG_LISTEN_RETRY_MS 5000       /* ... reconnecting after 0.1, 0.2, 0.4 ... s, at most this */
 
 /* Logs */
 #define LIMIT_LOG_REPEAT_SECONDS 10         /* a repeated warning or error: one line per interval */

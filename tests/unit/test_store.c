@@ -1484,6 +1484,82 @@ TEST(signing_keys_round_trip_and_retire)
 	free(k);
 }
 
+/* ---- telling other nodes ---- */
+
+/* What a listener heard: the kinds since the last look, and how often. */
+struct heard {
+	atomic_uint kinds;
+	atomic_int calls;
+};
+
+static void hear(void *arg, unsigned kinds)
+{
+	struct heard *h = arg;
+	atomic_fetch_or(&h->kinds, kinds);
+	atomic_fetch_add(&h->calls, 1);
+}
+
+/* Waits up to ms for h to have heard every kind of want; what it heard
+ * (and forgets it). */
+static unsigned heard_within(struct heard *h, unsigned want, int ms)
+{
+	for (int waited = 0; (atomic_load(&h->kinds) & want) != want && waited < ms; waited += 10)
+		usleep(10000);
+	return atomic_exchange(&h->kinds, 0);
+}
+
+static bool terminate_listeners(void)
+{
+	return sql_run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+		       "WHERE application_name = 'jeton-listen' AND datname = current_database()");
+}
+
+/* A second store on the same database stands for another node. It hears
+ * what this one commits, of the right kind, and nothing of a write rolled
+ * back. SQLite has one node: nothing to hear. */
+TEST(changes_are_told_to_every_node)
+{
+	struct heard h = {0};
+	struct store *node = NULL;
+	struct store_listener *l = NULL;
+	struct signing_key *k = calloc(1, sizeof *k);
+	struct pat p;
+	if (!CHECK(k != NULL) || !CHECK_EQ_INT(store_open(be.location, 2, &node), JT_OK))
+		goto out;
+	CHECK_EQ_INT(store_listen(node, hear, &h, &l), JT_OK);
+	if (!be.postgres) {
+		CHECK(l == NULL);
+		goto out;
+	}
+	/* Listening: everything, since what came before went unheard. */
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ALL, 5000), STORE_CHANGED_ALL);
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t docs = add_space("docs");
+	int64_t id = add_pat(alice, 0x61, "ci");
+	CHECK_EQ_INT(store_member_put(st, docs, alice, "no-such-role"), JT_EINVAL);
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ALL, 300), 0);
+	CHECK_EQ_INT(store_pat_revoke(st, 0, id, 1700000100, &p), JT_OK);
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ACCESS, 2000), STORE_CHANGED_ACCESS);
+	CHECK_EQ_INT(store_member_put(st, docs, alice, "viewer"), JT_OK);
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ACCESS, 2000), STORE_CHANGED_ACCESS);
+	snprintf(k->kid, sizeof k->kid, "kid0");
+	snprintf(k->alg, sizeof k->alg, "EdDSA");
+	k->sealed_len = 1;
+	snprintf(k->public_jwk, sizeof k->public_jwk, "{}");
+	CHECK_EQ_INT(store_key_insert(st, k), JT_OK);
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_KEYS, 2000), STORE_CHANGED_KEYS);
+	store_listener_stop(l);
+	l = NULL;
+	int calls = atomic_load(&h.calls);
+	CHECK_EQ_INT(store_pat_revoke(st, 0, id, 1700000200, &p), JT_OK);
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ALL, 200), 0); /* stopped: silent */
+	CHECK_EQ_INT(atomic_load(&h.calls), calls);
+out:
+	store_listener_stop(l);
+	store_close(node);
+	free(k);
+}
+
 /* ---- durability and secrecy ---- */
 
 TEST(records_survive_close_and_reopen)
@@ -1894,6 +1970,28 @@ TEST(terminated_sessions_are_replaced)
 
 /* ---- the suite, once per driver ---- */
 
+/* The server ends the listening session (a restart, an administrator):
+ * the listener reconnects by itself, says that it may have missed
+ * anything, and hears the next change. */
+TEST(a_listener_whose_session_ends_reconnects)
+{
+	struct heard h = {0};
+	struct store_listener *l = NULL;
+	struct pat p;
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t id = add_pat(alice, 0x62, "ci");
+	if (!CHECK_EQ_INT(store_listen(st, hear, &h, &l), JT_OK))
+		return;
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ALL, 5000), STORE_CHANGED_ALL);
+	for (int i = 0; i < 2; i++) {
+		CHECK(terminate_listeners());
+		CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ALL, 5000), STORE_CHANGED_ALL);
+	}
+	CHECK_EQ_INT(store_pat_revoke(st, 0, id, 1700000100, &p), JT_OK);
+	CHECK_EQ_INT(heard_within(&h, STORE_CHANGED_ACCESS, 2000), STORE_CHANGED_ACCESS);
+	store_listener_stop(l);
+}
+
 static void run_suite(void)
 {
 	RUN_ALONE(migrate_is_idempotent_and_reaches_the_known_version);
@@ -1934,6 +2032,7 @@ static void run_suite(void)
 	RUN_WITH_STORE(session_delete_user_keeps_the_one_named);
 	RUN_WITH_STORE(audit_list_filters);
 	RUN_WITH_STORE(signing_keys_round_trip_and_retire);
+	RUN_WITH_STORE(changes_are_told_to_every_node);
 	RUN_WITH_STORE(records_survive_close_and_reopen);
 	RUN_WITH_STORE(queued_writes_are_finished_by_close);
 	RUN_WITH_STORE(token_plaintext_never_reaches_the_store);
@@ -1944,6 +2043,7 @@ static void run_suite(void)
 	RUN_ALONE(open_refuses_a_bad_location_quickly);
 	RUN_WITH_STORE(a_held_lock_fails_within_the_lock_timeout);
 	RUN_WITH_STORE(terminated_sessions_are_replaced);
+	RUN_WITH_STORE(a_listener_whose_session_ends_reconnects);
 	RUN_WITH_STORE(outage_fails_fast_and_recovers);
 }
 
