@@ -34,6 +34,7 @@ static void usage(FILE *f)
 		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
 		"  store copy --from LOCATION --to LOCATION\n"
 		"  keys rotate [--jwt-alg EdDSA|ES256|RS256] | keys list\n"
+		"  scanner add NAME --public-key FILE [--key-id ID] | list | remove NAME\n"
 		"  migrate | version\n"
 		"The store is --db, else $JETON_DB, else ./jeton.db: a SQLite file, or a\n"
 		"postgres:// URI or libpq connection string for PostgreSQL.\n");
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 		return cli_app(rest, rest_argv);
 	if (strcmp(cmd, "keys") == 0)
 		return cli_keys(rest, rest_argv);
+	if (strcmp(cmd, "scanner") == 0)
+		return cli_scanner(rest, rest_argv);
 	if (strcmp(cmd, "store") == 0)
 		return cli_store(rest, rest_argv);
 	if (strcmp(cmd, "audit") == 0)

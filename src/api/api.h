@@ -29,6 +29,8 @@ void api_audit(struct http_req *req, const struct principal *p, const char *acti
  * a 400 reply and returns NULL. The caller frees the object, with
  * secret_json_delete when it may hold a secret (a password). */
 cJSON *input_json_object(struct http_req *req);
+/* The same, where a JSON array is also accepted (array_too). */
+cJSON *input_json(struct http_req *req, bool array_too);
 /* Reads the optional string member key into out (if present). Returns
  * false after setting a 400 reply when it is not a string or is longer
  * than out_len - 1 bytes. */
@@ -70,5 +72,10 @@ void api_forward_verify(struct http_req *req);
 void api_metrics(struct http_req *req);
 void api_app_item(struct http_req *req);
 void api_app_secret(struct http_req *req);
+/* leaks.c: leaked tokens reported by scanners (GitHub's partner program,
+ * GitLab's Token Revocation API) or by whoever holds them. */
+void api_token_leaks(struct http_req *req);
+void api_revocable_token_types(struct http_req *req);
+void api_revoke_tokens(struct http_req *req);
 
 #endif

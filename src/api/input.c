@@ -69,6 +69,11 @@ static const char *duplicate_key(const cJSON *v)
 
 cJSON *input_json_object(struct http_req *req)
 {
+	return input_json(req, false);
+}
+
+cJSON *input_json(struct http_req *req, bool array_too)
+{
 	if (has_nul(req->body, req->body_len)) {
 		http_reply_fail(req, JT_EINVAL, "Strings must not contain NUL characters.");
 		return NULL;
@@ -77,10 +82,13 @@ cJSON *input_json_object(struct http_req *req)
 	 * with require_null_terminated refuses anything after the value but
 	 * whitespace ({"a":1} x, or two objects). */
 	cJSON *o = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
-	if (!o || !cJSON_IsObject(o)) {
+	if (!o || !(cJSON_IsObject(o) || (array_too && cJSON_IsArray(o)))) {
 		secret_json_delete(o); /* a body may hold a password */
 		http_reply_fail(req, JT_EINVAL,
-				"The request body must be one JSON object, with nothing after it.");
+				array_too ? "The request body must be one JSON object or array, "
+					    "with nothing after it."
+					  : "The request body must be one JSON object, with nothing "
+					    "after it.");
 		return NULL;
 	}
 	const char *dup = duplicate_key(o);

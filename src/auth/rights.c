@@ -9,7 +9,7 @@ uint64_t auth_instance_permissions(const struct user *u)
 {
 	uint64_t perms = SCOPE_MANAGE_TOKENS;
 	if (u->admin)
-		perms |= SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS;
+		perms |= SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS | SCOPE_REPORT_LEAKS;
 	return perms;
 }
 

@@ -90,5 +90,6 @@ int cli_app(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_store(int argc, char **argv);
 int cli_keys(int argc, char **argv);
+int cli_scanner(int argc, char **argv);
 
 #endif

@@ -26,6 +26,9 @@ const struct http_route serve_routes[] = {
 	{HTTP_GET | HTTP_PATCH | HTTP_DELETE, "/v1/apps/{}", api_app_item},
 	{HTTP_POST, "/v1/apps/{}/secret", api_app_secret},
 	{HTTP_GET, "/v1/audit", api_audit_list},
+	{HTTP_POST, "/v1/token_leaks", api_token_leaks},
+	{HTTP_GET, "/v1/revocable_token_types", api_revocable_token_types},
+	{HTTP_POST, "/v1/revoke_tokens", api_revoke_tokens},
 	{HTTP_GET | HTTP_POST, "/auth/verify", api_forward_verify},
 
 	{HTTP_GET | HTTP_POST, "/oauth/authorize", oauth_authorize},

@@ -15,6 +15,33 @@
 
 #define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
 
+/* Tells the owner which of their revoked tokens leaked, and where: "leak"
+ * on those rows. A store that does not answer only leaves it out. */
+static void add_leaks(struct http_req *req, int64_t user_id, const struct pat *items, size_t n,
+		      cJSON *rows)
+{
+	struct token_leak *leaks = NULL;
+	size_t nleaks = 0;
+	bool any_revoked = false;
+	for (size_t i = 0; i < n; i++)
+		any_revoked |= items[i].revoked_at != 0;
+	if (!any_revoked ||
+	    store_leak_list_user(jeton_of(req)->store, user_id, &leaks, &nleaks) != JT_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < nleaks; j++)
+			if (items[i].revoked_at && strcmp(leaks[j].kind, "pat") == 0 &&
+			    leaks[j].token_id == items[i].id) {
+				char note[LIMIT_URI_BYTES + 32];
+				snprintf(note, sizeof note, "revoked: leaked%s%s",
+					 leaks[j].url[0] ? " at " : "", leaks[j].url);
+				cJSON_AddStringToObject(cJSON_GetArrayItem(rows, (int)i), "leak",
+							note);
+				break;
+			}
+	store_list_free(leaks);
+}
+
 static void tokens_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			const char *notice, const char *error, cJSON *form)
 {
@@ -52,6 +79,7 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 		cJSON_AddBoolToObject(r, "active", strcmp(st, "active") == 0);
 		cJSON_AddItemToArray(rows, r);
 	}
+	add_leaks(req, c->user.id, items, n, rows);
 	store_list_free(items);
 	cJSON_AddBoolToObject(d, "has_tokens", n > 0);
 	if (!form) {

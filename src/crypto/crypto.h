@@ -2,7 +2,8 @@
 /* Cryptographic building blocks, all from OpenSSL 3 and libsodium:
  * set-up and wiping (crypto.c), randomness (random.c), SHA-256 and
  * constant-time comparison (hash.c), argon2id password hashing
- * (password.c); and JSON that holds a secret, freed and serialised without
+ * (password.c), ECDSA P-256 signature checks (signature.c); and JSON
+ * that holds a secret, freed and serialised without
  * copies left behind (secret_json.c). */
 #ifndef JETON_CRYPTO_H
 #define JETON_CRYPTO_H
@@ -56,6 +57,17 @@ bool password_verify(const char *encoded, const char *password, size_t password_
 /* Writes a fresh random password of PASSWORD_GENERATED_CHARS base62
  * characters and a NUL into out. */
 void password_generate(char out[PASSWORD_GENERATED_CHARS + 1]);
+
+/* ---- signature.c ---- */
+
+#define SIGNATURE_KEY_ID_CHARS 64 /* hex SHA-256 */
+/* key_id: the hex SHA-256 of an ECDSA P-256 public key's DER
+ * (SubjectPublicKeyInfo) form. JT_EINVAL unless pem is such a key. */
+enum jt_status signature_key_id(const char *pem, char key_id[SIGNATURE_KEY_ID_CHARS + 1]);
+/* True if sig_b64 (base64 of a DER ECDSA signature) signs msg's SHA-256
+ * with the ECDSA P-256 public key in pem. */
+bool signature_verify(const char *pem, const void *msg, size_t msg_len, const char *sig_b64,
+		      size_t sig_b64_len);
 
 /* ---- secret_json.c ---- */
 

@@ -180,6 +180,26 @@ static const struct query_def queries[Q_COUNT] = {
 			  "UPDATE signing_keys SET retired_at = ?2, unpublish_at = ?3 "
 			  "WHERE kid <> ?1 AND retired_at IS NULL",
 			  .changes = KEYS},
+	[Q_SCANNER_INSERT] = {INSERT, &rec_scanner, ""},
+	[Q_SCANNER_BY_KEY_ID] = {SELECT, &rec_scanner, "FROM scanners WHERE key_id = ?1"},
+	[Q_SCANNER_LIST] = {SELECT, &rec_scanner, "FROM scanners ORDER BY name LIMIT 1000"},
+	[Q_SCANNER_DELETE] = {PLAIN, NULL, "DELETE FROM scanners WHERE name = ?1", NULL, true},
+	/* A replayed report finds its leaks recorded and adds nothing. The
+	 * record goes with a revocation, so it runs on a full disk too. */
+	[Q_LEAK_INSERT] = {INSERT, &rec_leak, " ON CONFLICT (token_hash) DO NOTHING", NULL, true},
+	/* A leaked token already revoked keeps its first reason. */
+	[Q_LEAK_PAT_REVOKE] = {PLAIN, NULL,
+			       "UPDATE pats SET revoked_at = ?2, revoked_reason = 'leaked' "
+			       "WHERE id = ?1 AND revoked_at IS NULL",
+			       NULL, true, ACCESS},
+	[Q_LEAK_TOKEN_REVOKE] = {PLAIN, NULL,
+				 "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = 'leaked' "
+				 "WHERE (id = ?1 OR (family_id = ?3 AND family_id <> 0)) "
+				 "AND revoked_at IS NULL",
+				 NULL, true, ACCESS},
+	[Q_LEAK_LIST_USER] = {SELECT, &rec_leak,
+			      "FROM token_leaks WHERE user_id = ?1 "
+			      "ORDER BY reported_at DESC LIMIT 1000"},
 };
 
 const struct record *query_record(enum query q)

@@ -39,9 +39,9 @@ struct record {
 
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
-	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy;
+	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_scanner, rec_leak, rec_policy;
 /* Every table store copy moves, parents first. */
-#define COPY_TABLES 10
+#define COPY_TABLES 12
 extern const struct record *const copy_tables[COPY_TABLES];
 
 /* Fills out (rec->size bytes, zeroed first) from the row c is on. */
@@ -112,6 +112,14 @@ enum query {
 	Q_KEY_INSERT,
 	Q_KEY_LIST,
 	Q_KEY_RETIRE,
+	Q_SCANNER_INSERT,
+	Q_SCANNER_BY_KEY_ID,
+	Q_SCANNER_LIST,
+	Q_SCANNER_DELETE,
+	Q_LEAK_INSERT,
+	Q_LEAK_PAT_REVOKE,
+	Q_LEAK_TOKEN_REVOKE,
+	Q_LEAK_LIST_USER,
 	Q_COUNT
 };
 

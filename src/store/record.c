@@ -186,10 +186,32 @@ static const struct field key_fields[] = {
 const struct record rec_key = {"signing_keys", "kid", NULL, sizeof(struct signing_key),
 			       FIELDS(key_fields)};
 
+static const struct field scanner_fields[] = {
+	F(struct scanner, "name", F_TEXT, name),
+	F(struct scanner, "key_id", F_TEXT, key_id),
+	F(struct scanner, "public_key", F_TEXT, public_key),
+	F(struct scanner, "created_at", F_INT, created_at),
+};
+const struct record rec_scanner = {"scanners", "name", NULL, sizeof(struct scanner),
+				   FIELDS(scanner_fields)};
+
+static const struct field leak_fields[] = {
+	F(struct token_leak, "token_hash", F_HASH, token_hash),
+	F(struct token_leak, "kind", F_TEXT, kind),
+	F(struct token_leak, "token_id", F_INT, token_id),
+	F(struct token_leak, "user_id", F_INT0, user_id),
+	F(struct token_leak, "url", F_TEXT, url),
+	F(struct token_leak, "source", F_TEXT, source),
+	F(struct token_leak, "reporter", F_TEXT, reporter),
+	F(struct token_leak, "reported_at", F_INT, reported_at),
+};
+const struct record rec_leak = {"token_leaks", "token_hash", NULL, sizeof(struct token_leak),
+				FIELDS(leak_fields)};
+
 /* Roles are seeded by the migrations on both drivers: not copied. */
 const struct record *const copy_tables[COPY_TABLES] = {
-	&rec_user, &rec_space, &rec_membership_row, &rec_pat, &rec_app,
-	&rec_code, &rec_token, &rec_session,        &rec_key, &rec_audit};
+	&rec_user, &rec_space, &rec_membership_row, &rec_pat, &rec_app, &rec_code,
+	&rec_token, &rec_session, &rec_key, &rec_audit, &rec_scanner, &rec_leak};
 
 static void read_field(const struct field *f, const struct sql_value *v, char *base)
 {

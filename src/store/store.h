@@ -204,6 +204,28 @@ struct signing_key {
 	int64_t unpublish_at;        /* 0 = published */
 };
 
+/* A secret scanner whose signed leak reports are accepted. */
+#define STORE_SCANNER_KEY_ID_BYTES 128
+#define STORE_SCANNER_PEM_BYTES    1024 /* an ECDSA P-256 public key is ~180 */
+struct scanner {
+	char name[LIMIT_NAME_BYTES + 1];
+	char key_id[STORE_SCANNER_KEY_ID_BYTES + 1];
+	char public_key[STORE_SCANNER_PEM_BYTES + 1]; /* PEM */
+	int64_t created_at;
+};
+
+/* A token revoked because it leaked: where it was found and who said so. */
+struct token_leak {
+	uint8_t token_hash[STORE_HASH_LEN];
+	char kind[8];         /* "pat", "access", "refresh" or "client" */
+	int64_t token_id;     /* pats.id or oauth_tokens.id */
+	int64_t user_id;      /* its owner; 0 = an app's own */
+	char url[LIMIT_URI_BYTES + 1];
+	char source[64];
+	char reporter[LIMIT_NAME_BYTES + 1];
+	int64_t reported_at;
+};
+
 /* A page of a list, newest first: before = 0 starts at the newest. */
 struct store_page {
 	int64_t before; /* only ids below this one */
@@ -421,6 +443,57 @@ enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_H
  * password change does. */
 enum jt_status store_session_delete_user(struct store *st, int64_t user_id,
 					 const uint8_t keep[STORE_HASH_LEN]);
+
+/* Scanners. insert: JT_ECONFLICT if the name or key id is taken; delete:
+ * JT_ENOTFOUND if there is no such name. */
+enum jt_status store_scanner_insert(struct store *st, const struct scanner *s);
+enum jt_status store_scanner_find_by_key_id(struct store *st, const char *key_id,
+					    struct scanner *out);
+enum jt_status store_scanner_list(struct store *st, struct scanner **items, size_t *n);
+enum jt_status store_scanner_delete(struct store *st, const char *name);
+
+/* Leaked tokens. In one transaction: revokes the token leak names (by kind
+ * and id; already revoked stays as it was), and with it every token of
+ * family_id (a leaked refresh token's grant; 0 = none), and records the
+ * leak, unless one is recorded for that token already, so a replayed
+ * report changes nothing. */
+enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak,
+				 int64_t family_id);
+/* The leaks of the user's tokens, newest first, at most LIMIT_PAGE_MAX *
+ * 10. */
+enum jt_status store_leak_list_user(struct store *st, int64_t user_id, struct token_leak **items,
+				    size_t *n);
+
+/* Retention: deleting what can never be used again (purge.c), in small
+ * transactions of the writer, so that issuance and verification go on.
+ * The kinds, and what is dead at a cutoff (unix seconds):
+ * - PURGE_CODES: authorization codes unused past their expiry, and used
+ *   ones that expired before the cutoff (until then a replay still
+ *   revokes the tokens the code yielded);
+ * - PURGE_SESSIONS: console sessions past their expiry;
+ * - PURGE_PATS, PURGE_TOKENS: personal and OAuth tokens (refresh families
+ *   token by token) revoked or expired before the cutoff;
+ * - PURGE_AUDIT: audit events older than the cutoff. */
+enum purge_kind {
+	PURGE_CODES,
+	PURGE_SESSIONS,
+	PURGE_PATS,
+	PURGE_TOKENS,
+	PURGE_AUDIT,
+	PURGE_KINDS
+};
+/* How many rows of kind are dead at cutoff, now being now. */
+enum jt_status store_purge_count(struct store *st, enum purge_kind kind, int64_t cutoff,
+				 int64_t now, int64_t *n);
+/* Deletes at most limit (1 to LIMIT_PURGE_BATCH) of them in one
+ * transaction; *n: how many. Runs on SQLite's full disk too. */
+enum jt_status store_purge(struct store *st, enum purge_kind kind, int64_t cutoff, int64_t now,
+			   int limit, int64_t *n);
+/* Gives the space purges freed back to the file system, a bounded part
+ * per call; *more: call again. SQLite: incremental vacuum (jeton switches
+ * a store to it once, when it migrates it); PostgreSQL: nothing to do, its
+ * autovacuum reuses the space. */
+enum jt_status store_reclaim(struct store *st, bool *more);
 
 /* Copying a whole store to another (jeton store copy): every row of every
  * table, ids kept, so tokens keep working unchanged. The target must be

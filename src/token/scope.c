@@ -6,7 +6,7 @@
 
 static const char *const names[SCOPE_COUNT] = {
 	"read_content", "write_content", "manage_space",
-	"manage_tokens", "manage_users", "manage_apps",
+	"manage_tokens", "manage_users", "manage_apps", "report_leaks",
 };
 
 static const char *const descriptions[SCOPE_COUNT] = {
@@ -16,6 +16,7 @@ static const char *const descriptions[SCOPE_COUNT] = {
 	"Create, list and revoke your personal access tokens",
 	"Manage the users of this server",
 	"Manage OAuth apps and their secrets",
+	"Report leaked tokens, which are then revoked",
 };
 
 const char *scope_description(uint64_t bit)

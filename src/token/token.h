@@ -50,8 +50,9 @@ enum scope {
 	SCOPE_MANAGE_TOKENS = 1u << 3,
 	SCOPE_MANAGE_USERS  = 1u << 4,
 	SCOPE_MANAGE_APPS   = 1u << 5,
+	SCOPE_REPORT_LEAKS  = 1u << 6, /* report leaked tokens: POST /v1/token_leaks */
 };
-#define SCOPE_COUNT 6
+#define SCOPE_COUNT 7
 #define SCOPE_ALL   ((1u << SCOPE_COUNT) - 1)
 /* Scopes a space role can grant; the others are instance-wide. */
 #define SCOPE_SPACE_SCOPES (SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT | SCOPE_MANAGE_SPACE)

@@ -39,7 +39,8 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 TOKEN_RE = re.compile(r"^jtp_[0-9A-Za-z]{38}$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 ALL_SCOPES = {"read_content", "write_content", "manage_space",
-              "manage_tokens", "manage_users", "manage_apps"}
+              "manage_tokens", "manage_users", "manage_apps",
+              "report_leaks"}
 # loopback only: never let an HTTP(S)_PROXY from the environment intercept requests or curl
 for _var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
     os.environ.pop(_var, None)

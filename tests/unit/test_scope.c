@@ -13,6 +13,7 @@ static const struct {
 	{SCOPE_READ_CONTENT, "read_content"},   {SCOPE_WRITE_CONTENT, "write_content"},
 	{SCOPE_MANAGE_SPACE, "manage_space"},   {SCOPE_MANAGE_TOKENS, "manage_tokens"},
 	{SCOPE_MANAGE_USERS, "manage_users"},   {SCOPE_MANAGE_APPS, "manage_apps"},
+	{SCOPE_REPORT_LEAKS, "report_leaks"},
 };
 
 /* scope_parse on a NUL-terminated string; *out starts as a sentinel. */
@@ -24,7 +25,7 @@ static enum jt_status parse(const char *s, uint64_t *out)
 
 TEST(scope_constants)
 {
-	CHECK_EQ_INT(SCOPE_ALL, 0x3F);
+	CHECK_EQ_INT(SCOPE_ALL, 0x7F);
 	CHECK_EQ_INT(SCOPE_SPACE_SCOPES,
 		     SCOPE_READ_CONTENT | SCOPE_WRITE_CONTENT | SCOPE_MANAGE_SPACE);
 }
@@ -47,8 +48,8 @@ TEST(parse_lists_with_any_number_of_spaces)
 	CHECK_EQ_INT(set, SCOPE_MANAGE_USERS | SCOPE_READ_CONTENT);
 	CHECK_EQ_INT(parse("manage_apps manage_apps", &set), JT_OK);
 	CHECK_EQ_INT(set, SCOPE_MANAGE_APPS);
-	CHECK_EQ_INT(parse("manage_apps manage_users manage_tokens manage_space write_content "
-			   "read_content",
+	CHECK_EQ_INT(parse("report_leaks manage_apps manage_users manage_tokens manage_space "
+			   "write_content read_content",
 			   &set),
 		     JT_OK);
 	CHECK_EQ_INT(set, SCOPE_ALL);
@@ -99,7 +100,7 @@ TEST(format_writes_canonical_order)
 	char out[LIMIT_SCOPES_BYTES];
 	scope_format(SCOPE_ALL, out, sizeof out);
 	CHECK_EQ_STR(out, "read_content write_content manage_space manage_tokens manage_users "
-			  "manage_apps");
+			  "manage_apps report_leaks");
 	scope_format(SCOPE_MANAGE_APPS | SCOPE_READ_CONTENT, out, sizeof out);
 	CHECK_EQ_STR(out, "read_content manage_apps");
 	scope_format(SCOPE_MANAGE_TOKENS, out, sizeof out);

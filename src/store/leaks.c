@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The store's verbs for leaked tokens and the scanners that report them. */
+#include "store/query.h"
+
+#include <string.h>
+
+enum jt_status store_scanner_insert(struct store *st, const struct scanner *s)
+{
+	return store_insert(st, Q_SCANNER_INSERT, s, NULL);
+}
+
+enum jt_status store_scanner_find_by_key_id(struct store *st, const char *key_id,
+					    struct scanner *out)
+{
+	return store_get(st, Q_SCANNER_BY_KEY_ID, ARGS(V_TEXT(key_id)), out);
+}
+
+enum jt_status store_scanner_list(struct store *st, struct scanner **items, size_t *n)
+{
+	void *list;
+	enum jt_status s = store_list(st, Q_SCANNER_LIST, NO_ARGS, &list, n);
+	*items = list;
+	return s;
+}
+
+enum jt_status store_scanner_delete(struct store *st, const char *name)
+{
+	return store_change(st, Q_SCANNER_DELETE, ARGS(V_TEXT(name)), true);
+}
+
+struct leak_write {
+	struct token_leak leak;
+	int64_t family_id;
+};
+
+/* The revocations and the record share the job's savepoint: a leak is
+ * never recorded for a token left live. */
+static enum jt_status revoke_job(struct store_conn *c, void *arg)
+{
+	const struct leak_write *w = arg;
+	const struct token_leak *l = &w->leak;
+	enum jt_status s =
+		strcmp(l->kind, "pat") == 0
+			? db_exec(c, Q_LEAK_PAT_REVOKE,
+				  ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL)
+			: db_exec(c, Q_LEAK_TOKEN_REVOKE,
+				  ARGS(V_INT(l->token_id), V_INT(l->reported_at),
+				       V_INT(w->family_id)),
+				  NULL);
+	return s == JT_OK ? db_insert(c, Q_LEAK_INSERT, l, NULL) : s;
+}
+
+enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak,
+				 int64_t family_id)
+{
+	struct leak_write w = {.leak = *leak, .family_id = family_id};
+	return writer_run(st, revoke_job, &w, sizeof w);
+}
+
+enum jt_status store_leak_list_user(struct store *st, int64_t user_id, struct token_leak **items,
+				    size_t *n)
+{
+	void *list;
+	enum jt_status s = store_list(st, Q_LEAK_LIST_USER, ARGS(V_INT(user_id)), &list, n);
+	*items = list;
+	return s;
+}
