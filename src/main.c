@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"      [--json] | list | delete ID\n"
 		"      | rotate-secret ID\n"
 		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
+		"  policy show [--json] | set [--pat-max-lifetime DURATION|none] [--[no-]pat-require-expiry]\n"
 		"  store copy --from LOCATION --to LOCATION\n"
 		"  keys rotate [--jwt-alg EdDSA|ES256|RS256] | keys list\n"
 		"  scanner add NAME --public-key FILE [--key-id ID] | list | remove NAME\n"
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
 		return cli_store(rest, rest_argv);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(rest, rest_argv);
+	if (strcmp(cmd, "policy") == 0)
+		return cli_policy(rest, rest_argv);
 	if (strcmp(cmd, "migrate") == 0)
 		return cli_migrate(rest, rest_argv);
 	if (strcmp(cmd, "version") == 0) {

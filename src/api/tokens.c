@@ -19,9 +19,17 @@
 static bool refused(struct http_req *req, const struct authority *by, uint64_t scopes,
 		    int64_t expires_at, bool asked)
 {
-	char names[LIMIT_SCOPES_BYTES + 1], until[TIME_RFC3339_BUF];
+	char names[LIMIT_SCOPES_BYTES + 1], until[TIME_RFC3339_BUF], why[320];
+	struct policy pol;
+	int64_t now = time_now();
 
-	switch (authority_may_mint_pat(by, scopes, expires_at)) {
+	enum jt_status st = store_policy_get(jeton_of(req)->store, &pol);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "policy");
+		return true;
+	}
+	enum authority_refusal r = authority_may_mint_pat(by, &pol, scopes, expires_at, now);
+	switch (r) {
 	case AUTHORITY_OK:
 		return false;
 	case AUTHORITY_NOT_PERSONAL:
@@ -45,6 +53,11 @@ static bool refused(struct http_req *req, const struct authority *by, uint64_t s
 				"This token expires at %s; the token it %s must expire no later%s.",
 				until, asked ? "creates" : "rotates",
 				asked ? ": set \"expires_at\" to that time or earlier" : "");
+		return true;
+	case AUTHORITY_POLICY_NO_EXPIRY:
+	case AUTHORITY_POLICY_TOO_LONG:
+		authority_policy_explain(&pol, r, !asked, now, why, sizeof why);
+		http_reply_fail_with(req, JT_EINVAL, "policy_violation", "%s", why);
 		return true;
 	}
 	return true;

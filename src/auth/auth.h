@@ -190,6 +190,8 @@ enum authority_refusal {
 	AUTHORITY_NOT_PERSONAL, /* an OAuth or client token */
 	AUTHORITY_NOT_HELD,     /* a right the caller does not hold */
 	AUTHORITY_OUTLIVES,     /* would outlive the caller's token */
+	AUTHORITY_POLICY_NO_EXPIRY, /* the instance's policy wants an expiry */
+	AUTHORITY_POLICY_TOO_LONG,  /* ... or a shorter life */
 };
 
 /* The authority of a caller with a verified token. */
@@ -197,9 +199,26 @@ void authority_of_token(const struct principal *p, struct authority *out);
 /* The authority of a console session: its user, holding held. */
 void authority_of_session(uint64_t held, struct authority *out);
 /* May c mint a personal access token with scopes, expiring at expires_at
- * (0 = never)? Create and rotate both ask. */
-enum authority_refusal authority_may_mint_pat(const struct authority *c, uint64_t scopes,
-					      int64_t expires_at);
+ * (0 = never), at now, under the instance's policy pol? Create and rotate
+ * both ask. */
+enum authority_refusal authority_may_mint_pat(const struct authority *c, const struct policy *pol,
+					      uint64_t scopes, int64_t expires_at, int64_t now);
+/* The policy's part of that rule, which the operator's CLI asks too: a
+ * token minted at now expiring at expires_at must expire when the policy
+ * wants one (a maximum lifetime wants one too), and within its maximum
+ * lifetime. AUTHORITY_OK, AUTHORITY_POLICY_NO_EXPIRY or
+ * AUTHORITY_POLICY_TOO_LONG. */
+enum authority_refusal authority_pat_policy(const struct policy *pol, int64_t expires_at,
+					    int64_t now);
+/* Whether a stored token breaks pol: no expiry where one is wanted, or a
+ * life (creation to expiry) beyond the maximum. The inventory flags it. */
+bool authority_pat_breaks_policy(const struct policy *pol, int64_t created_at,
+				 int64_t expires_at);
+/* The sentence that explains a policy refusal r to whoever created (or,
+ * rotating, rotated) a token, stating the limit and, at now, the latest
+ * expiry allowed. */
+void authority_policy_explain(const struct policy *pol, enum authority_refusal r, bool rotating,
+			      int64_t now, char *out, size_t out_len);
 /* May c create an admin, make or unmake one, or change an admin account in
  * any way (rename, disable)? Only a person holding every admin permission:
  * an admin's own account is worth every one, so it is handed on only by

@@ -88,6 +88,7 @@ int cli_token(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_policy(int argc, char **argv);
 int cli_store(int argc, char **argv);
 int cli_keys(int argc, char **argv);
 int cli_scanner(int argc, char **argv);

@@ -12,6 +12,22 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The instance's policy binds the operator too (authority_pat_policy). */
+static int obeys_policy(struct store *st, int64_t expires_at, bool rotating)
+{
+	struct policy pol;
+	char why[320];
+	int64_t now = time_now();
+	if (store_policy_get(st, &pol) != JT_OK)
+		return CLI_FAIL;
+	enum authority_refusal r = authority_pat_policy(&pol, expires_at, now);
+	if (r == AUTHORITY_OK)
+		return CLI_OK;
+	authority_policy_explain(&pol, r, rotating, now, why, sizeof why);
+	fprintf(stderr, "jeton: policy_violation: %s\n", why);
+	return CLI_FAIL;
+}
+
 static int token_create(int argc, char **argv)
 {
 	struct cli_option opts[] = {
@@ -60,6 +76,8 @@ static int token_create(int argc, char **argv)
 			rc = CLI_FAIL;
 		}
 	}
+	if (rc == CLI_OK)
+		rc = obeys_policy(st, expires_at, false);
 	if (rc == CLI_OK && pat_create(st, u.id, name, scopes, expires_at, token, &pat) != JT_OK)
 		rc = CLI_FAIL;
 	if (rc == CLI_OK) {
@@ -153,6 +171,11 @@ static int token_change(int argc, char **argv, bool rotate)
 		return CLI_USAGE;
 	}
 	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK && rotate) {
+		struct pat old;
+		if (store_pat_get(st, 0, id, &old) == JT_OK)
+			rc = obeys_policy(st, old.expires_at, true);
+	}
 	if (rc == CLI_OK) {
 		enum jt_status e = rotate ? pat_rotate(st, 0, id, token, &pat)
 					  : store_pat_revoke(st, 0, id, time_now(), &pat);

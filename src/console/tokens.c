@@ -42,6 +42,42 @@ static void add_leaks(struct http_req *req, int64_t user_id, const struct pat *i
 	store_list_free(leaks);
 }
 
+/* The expiry choices the instance's policy leaves (docs/console.md): no
+ * "Never" when it wants an expiry, no quick choice and no date beyond its
+ * maximum lifetime. Whether "Never" is one. */
+static bool expiry_choices(struct http_req *req, cJSON *d, int64_t now)
+{
+	struct policy pol = {0};
+	char life[TIME_DURATION_BUF], latest[TIME_RFC3339_BUF], note[160];
+	static const struct {
+		const char *key;
+		int days;
+	} quick[] = {{"allow_d7", 7}, {"allow_d30", 30}, {"allow_d90", 90}};
+
+	(void)store_policy_get(jeton_of(req)->store, &pol); /* the create re-checks it */
+	bool never_ok = authority_pat_policy(&pol, 0, now) == AUTHORITY_OK;
+	cJSON_AddBoolToObject(d, "allow_never", never_ok);
+	for (size_t i = 0; i < sizeof quick / sizeof quick[0]; i++)
+		cJSON_AddBoolToObject(d, quick[i].key,
+				      authority_pat_policy(&pol, now + quick[i].days * 86400LL,
+							   now) == AUTHORITY_OK);
+	if (pol.pat_max_lifetime) {
+		time_format_duration(pol.pat_max_lifetime, life);
+		time_format(now + pol.pat_max_lifetime, latest);
+		latest[10] = '\0';
+		cJSON_AddStringToObject(d, "max_date", latest);
+		snprintf(note, sizeof note,
+			 "This instance's policy: a token lives at most %s (until %s for one "
+			 "made today).",
+			 life, latest);
+		cJSON_AddStringToObject(d, "policy_note", note);
+	} else if (!never_ok) {
+		cJSON_AddStringToObject(d, "policy_note",
+					"This instance's policy: every token must expire.");
+	}
+	return never_ok;
+}
+
 static void tokens_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			const char *notice, const char *error, cJSON *form)
 {
@@ -82,9 +118,10 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 	add_leaks(req, c->user.id, items, n, rows);
 	store_list_free(items);
 	cJSON_AddBoolToObject(d, "has_tokens", n > 0);
+	bool never_ok = expiry_choices(req, d, now);
 	if (!form) {
 		form = cJSON_CreateObject();
-		cJSON_AddBoolToObject(form, "never", 1);
+		cJSON_AddBoolToObject(form, never_ok ? "never" : "on_date", 1);
 	}
 	cJSON *scopes = cJSON_AddArrayToObject(d, "scopes");
 	for (int i = 0; i < SCOPE_COUNT; i++) {
@@ -193,9 +230,23 @@ static void create(struct http_req *req, const struct page_ctx *c)
 		bad = true;
 	}
 	struct authority by;
+	struct policy pol;
+	int64_t now = time_now();
+	enum jt_status got = store_policy_get(jeton_of(req)->store, &pol);
+	if (got != JT_OK) {
+		cJSON_Delete(form);
+		page_fail(req, got, NULL, c);
+		return;
+	}
 	authority_of_session(c->held, &by);
-	if (!scopes || authority_may_mint_pat(&by, scopes, expires_at) != AUTHORITY_OK) {
+	enum authority_refusal r = authority_may_mint_pat(&by, &pol, scopes, expires_at, now);
+	if (!scopes || r == AUTHORITY_NOT_HELD) {
 		cJSON_AddStringToObject(form, "scope_error", "Choose at least one scope you hold.");
+		bad = true;
+	} else if (!expiry_error && r != AUTHORITY_OK) {
+		char why[320];
+		authority_policy_explain(&pol, r, false, now, why, sizeof why);
+		cJSON_AddStringToObject(form, "expiry_error", why);
 		bad = true;
 	}
 	if (bad) {
@@ -293,11 +344,25 @@ void console_token_rotate(struct http_req *req)
 	/* A rotation hands out the old token's rights anew: only to a user who
 	 * still holds them. */
 	struct authority by;
+	struct policy pol;
 	uint64_t scopes;
+	int64_t now = time_now();
+	enum jt_status got = store_policy_get(jeton_of(req)->store, &pol);
+	if (got != JT_OK) {
+		page_fail(req, got, NULL, &c);
+		return;
+	}
 	authority_of_session(c.held, &by);
 	if (scope_parse(pat.scopes, strlen(pat.scopes), &scopes) != JT_OK)
 		scopes = SCOPE_ALL;
-	if (authority_may_mint_pat(&by, scopes, pat.expires_at) != AUTHORITY_OK) {
+	enum authority_refusal r = authority_may_mint_pat(&by, &pol, scopes, pat.expires_at, now);
+	if (r == AUTHORITY_POLICY_NO_EXPIRY || r == AUTHORITY_POLICY_TOO_LONG) {
+		char why[320];
+		authority_policy_explain(&pol, r, true, now, why, sizeof why);
+		page_fail(req, JT_EINVAL, why, &c);
+		return;
+	}
+	if (r != AUTHORITY_OK) {
 		char names[LIMIT_SCOPES_BYTES + 1];
 		scope_format(scopes & ~by.holds, names, sizeof names);
 		snprintf(msg, sizeof msg,

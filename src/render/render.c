@@ -180,3 +180,21 @@ cJSON *render_app(const struct app *a)
 	render_time(o, "created_at", a->created_at);
 	return o;
 }
+
+cJSON *render_policy(const struct policy *p)
+{
+	char life[TIME_DURATION_BUF];
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	if (p->pat_max_lifetime) {
+		time_format_duration(p->pat_max_lifetime, life);
+		cJSON_AddStringToObject(o, "pat_max_lifetime", life);
+	} else {
+		cJSON_AddNullToObject(o, "pat_max_lifetime");
+	}
+	cJSON_AddNumberToObject(o, "pat_max_lifetime_seconds", (double)p->pat_max_lifetime);
+	cJSON_AddBoolToObject(o, "pat_require_expiry", p->pat_require_expiry);
+	render_time(o, "updated_at", p->updated_at);
+	return o;
+}

@@ -20,6 +20,9 @@ cJSON *render_space(const struct space *s);
 cJSON *render_membership(const struct membership *m);
 cJSON *render_audit(const struct audit_event *e);
 cJSON *render_app(const struct app *a); /* never the secret */
+/* The instance's policy: {"pat_max_lifetime": "90d" or null,
+ * "pat_max_lifetime_seconds", "pat_require_expiry", "updated_at"}. */
+cJSON *render_policy(const struct policy *p);
 /* A page of a list: {"items", "limit", "next_before"}; next_before is
  * last_id when the page is full (there may be more), else null. Takes
  * ownership of items. */

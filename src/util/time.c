@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +61,13 @@ int64_t time_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec + offset();
+}
+
+int64_t time_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + offset()) * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t time_mono_ms(void)
@@ -156,4 +164,39 @@ enum jt_status time_parse(const char *s, size_t s_len, int64_t *out)
 	int64_t t = (int64_t)timegm(&tm);
 	*out = t - sign * (oh * 3600 + om * 60);
 	return JT_OK;
+}
+
+static const struct {
+	char unit;
+	int64_t seconds;
+} duration_units[] = {{'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+
+enum jt_status time_parse_duration(const char *s, size_t s_len, int64_t *out)
+{
+	int64_t n = 0;
+	if (s_len < 2 || s_len > 12)
+		return JT_EINVAL;
+	for (size_t i = 0; i + 1 < s_len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return JT_EINVAL;
+		n = n * 10 + (s[i] - '0'); /* at most 11 digits: no overflow */
+	}
+	for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
+		if (s[s_len - 1] != duration_units[i].unit)
+			continue;
+		if (n <= 0 || n > TIME_DURATION_MAX / duration_units[i].seconds)
+			return JT_EINVAL;
+		*out = n * duration_units[i].seconds;
+		return JT_OK;
+	}
+	return JT_EINVAL;
+}
+
+void time_format_duration(int64_t seconds, char out[TIME_DURATION_BUF])
+{
+	size_t i = 1; /* days at most: "14d" reads better than "2w" */
+	while (seconds % duration_units[i].seconds != 0)
+		i++; /* ends at seconds: 1 divides all */
+	snprintf(out, TIME_DURATION_BUF, "%lld%c", (long long)(seconds / duration_units[i].seconds),
+		 duration_units[i].unit);
 }

@@ -10,6 +10,7 @@
 #define TIME_RFC3339_BUF 21 /* "2026-11-23T19:27:42Z" + NUL */
 
 int64_t time_now(void);          /* wall clock, unix seconds */
+int64_t time_now_ms(void);       /* wall clock, unix milliseconds */
 int64_t time_mono_ms(void);      /* monotonic milliseconds, for TTLs and deadlines */
 int64_t time_mono_us(void);      /* monotonic microseconds, for measured durations */
 
@@ -33,5 +34,15 @@ void time_format(int64_t t, char out[TIME_RFC3339_BUF]);
  * allowed, years 1970-9999) of exactly s_len bytes into unix seconds.
  * JT_EINVAL on anything else. */
 enum jt_status time_parse(const char *s, size_t s_len, int64_t *out);
+
+#define TIME_DURATION_BUF 24
+#define TIME_DURATION_MAX (100LL * 366 * 86400) /* a century */
+/* Parses a duration of exactly s_len bytes: a positive whole number and a
+ * unit, s, m, h, d or w ("90d"), at most TIME_DURATION_MAX seconds.
+ * JT_EINVAL on anything else. */
+enum jt_status time_parse_duration(const char *s, size_t s_len, int64_t *out);
+/* Writes seconds (> 0) in the largest unit up to days that divides it:
+ * "90d", "36h". */
+void time_format_duration(int64_t seconds, char out[TIME_DURATION_BUF]);
 
 #endif

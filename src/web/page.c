@@ -22,6 +22,7 @@ static const struct {
 	{"apps", "/console/apps", "Apps", true},
 	{"users", "/console/users", "Users", true},
 	{"audit", "/console/audit", "Audit log", true},
+	{"policy", "/console/policy", "Policy", true},
 	{"account", "/console/account", "Account", false},
 };
 

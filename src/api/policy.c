@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* The instance's token policy: GET and PUT /v1/policy, for instance
+ * admins (manage_users). PUT changes the fields it names and keeps the
+ * others; the rule itself is asked where tokens are minted
+ * (authority_may_mint_pat). */
+#include "api/api.h"
+#include "util/time.h"
+
+#include <string.h>
+
+/* Reads "pat_max_lifetime": a duration such as "90d", or null for none. */
+static bool read_lifetime(struct http_req *req, const cJSON *body, struct policy *pol)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "pat_max_lifetime");
+	if (!v)
+		return true;
+	if (cJSON_IsNull(v)) {
+		pol->pat_max_lifetime = 0;
+		return true;
+	}
+	const char *s = cJSON_GetStringValue(v);
+	if (!s || time_parse_duration(s, strlen(s), &pol->pat_max_lifetime) != JT_OK) {
+		http_reply_fail(
+			req, JT_EINVAL,
+			"\"pat_max_lifetime\" must be null (no limit) or a duration such as "
+			"\"90d\" (units s, m, h, d, w).");
+		return false;
+	}
+	return true;
+}
+
+static void put(struct http_req *req, struct principal *p, struct policy *pol)
+{
+	bool require, has_require;
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return;
+	if (read_lifetime(req, body, pol) &&
+	    input_bool(req, body, "pat_require_expiry", &require, &has_require)) {
+		if (has_require)
+			pol->pat_require_expiry = require;
+		pol->updated_at = time_now();
+		enum jt_status st = store_policy_put(jeton_of(req)->store, pol);
+		if (st != JT_OK) {
+			http_reply_status(req, st, "policy");
+		} else {
+			char life[TIME_DURATION_BUF] = "none";
+			if (pol->pat_max_lifetime)
+				time_format_duration(pol->pat_max_lifetime, life);
+			api_audit(req, p, "policy.changed", true,
+				  "pat_max_lifetime=%s pat_require_expiry=%s", life,
+				  pol->pat_require_expiry ? "true" : "false");
+			http_reply_json(req, 200, render_policy(pol));
+		}
+	}
+	cJSON_Delete(body);
+}
+
+void api_policy(struct http_req *req)
+{
+	struct policy pol;
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
+	if (!p)
+		return;
+	enum jt_status st = store_policy_get(jeton_of(req)->store, &pol);
+	if (st != JT_OK)
+		http_reply_status(req, st, "policy");
+	else if (req->method == HTTP_PUT)
+		put(req, p, &pol);
+	else
+		http_reply_json(req, 200, render_policy(&pol));
+	auth_release(p);
+}
