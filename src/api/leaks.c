@@ -126,8 +126,7 @@ static enum jt_status revoke_report(struct http_req *req, const struct reporter 
 				    const cJSON *report, const char *url_key, cJSON *labels)
 {
 	const cJSON *e;
-	cJSON_ArrayForEach(e, report)
-	{
+	cJSON_ArrayForEach(e, report) {
 		const char *token = member(e, "token");
 		bool known = false;
 		enum jt_status st = revoke_leaked(req, who, token, member(e, url_key),
@@ -169,8 +168,8 @@ static bool scanner_authenticate(struct http_req *req, const char *key_id, const
 	enum jt_status st = key_id && sig && strlen(key_id) <= STORE_SCANNER_KEY_ID_BYTES
 				    ? store_scanner_find_by_key_id(jeton_of(req)->store, key_id, &s)
 				    : JT_ENOTFOUND;
-	if (st == JT_OK && !signature_verify(s.public_key, req->body, req->body_len, sig,
-					     strlen(sig)))
+	if (st == JT_OK &&
+	    !signature_verify(s.public_key, req->body, req->body_len, sig, strlen(sig)))
 		st = JT_EAUTH;
 	if (st == JT_OK) {
 		snprintf(who->name, sizeof who->name, "scanner:%s", s.name);

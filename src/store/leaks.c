@@ -39,19 +39,17 @@ static enum jt_status revoke_job(struct store_conn *c, void *arg)
 {
 	const struct leak_write *w = arg;
 	const struct token_leak *l = &w->leak;
-	enum jt_status s =
-		strcmp(l->kind, "pat") == 0
-			? db_exec(c, Q_LEAK_PAT_REVOKE,
-				  ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL)
-			: db_exec(c, Q_LEAK_TOKEN_REVOKE,
-				  ARGS(V_INT(l->token_id), V_INT(l->reported_at),
-				       V_INT(w->family_id)),
-				  NULL);
+	enum jt_status s = strcmp(l->kind, "pat") == 0
+				   ? db_exec(c, Q_LEAK_PAT_REVOKE,
+					     ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL)
+				   : db_exec(c, Q_LEAK_TOKEN_REVOKE,
+					     ARGS(V_INT(l->token_id), V_INT(l->reported_at),
+						  V_INT(w->family_id)),
+					     NULL);
 	return s == JT_OK ? db_insert(c, Q_LEAK_INSERT, l, NULL) : s;
 }
 
-enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak,
-				 int64_t family_id)
+enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak, int64_t family_id)
 {
 	struct leak_write w = {.leak = *leak, .family_id = family_id};
 	return writer_run(st, revoke_job, &w, sizeof w);

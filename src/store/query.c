@@ -192,11 +192,12 @@ static const struct query_def queries[Q_COUNT] = {
 			       "UPDATE pats SET revoked_at = ?2, revoked_reason = 'leaked' "
 			       "WHERE id = ?1 AND revoked_at IS NULL",
 			       NULL, true, ACCESS},
-	[Q_LEAK_TOKEN_REVOKE] = {PLAIN, NULL,
-				 "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = 'leaked' "
-				 "WHERE (id = ?1 OR (family_id = ?3 AND family_id <> 0)) "
-				 "AND revoked_at IS NULL",
-				 NULL, true, ACCESS},
+	[Q_LEAK_TOKEN_REVOKE] =
+		{PLAIN, NULL,
+		 "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = 'leaked' "
+		 "WHERE (id = ?1 OR (family_id = ?3 AND family_id <> 0)) "
+		 "AND revoked_at IS NULL",
+		 NULL, true, ACCESS},
 	[Q_LEAK_LIST_USER] = {SELECT, &rec_leak,
 			      "FROM token_leaks WHERE user_id = ?1 "
 			      "ORDER BY reported_at DESC LIMIT 1000"},
