@@ -12,7 +12,7 @@ case "$what" in
 test) packages="$packages python3-pytest python3-requests python3-authlib
 python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
 chromium clang-format" ;;
-bench) packages="$packages curl wrk" ;;
+bench) packages="$packages curl wrk postgresql-15" ;;
 esac
 missing=""
 for p in $packages; do

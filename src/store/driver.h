@@ -30,9 +30,10 @@ struct sql_value {
 
 /* What a transaction is for. */
 enum txn_kind {
-	TXN_WRITE, /* the writer's batches: takes the write lock at once */
-	TXN_READ,  /* one consistent snapshot, no writes (copy's export) */
-	TXN_BULK,  /* copy's import: writes, no statement timeout */
+	TXN_WRITE,    /* the writer's batches: takes the write lock at once */
+	TXN_PIPELINE, /* the same, and queue() may send writes without waiting for their replies */
+	TXN_READ,     /* one consistent snapshot, no writes (copy's export) */
+	TXN_BULK,     /* copy's import: writes, no statement timeout */
 };
 
 struct store_conn {
@@ -80,6 +81,14 @@ struct store_driver {
 	struct sql_value (*column)(struct store_conn *c, int i);
 	int64_t (*changes)(struct store_conn *c);
 	void (*finish)(struct store_conn *c);
+	/* A write whose reply is needed only by commit(): its status and, when
+	 * returned is not NULL, the first column of its row (the id of an
+	 * INSERT ... RETURNING id), written there by commit() at the latest.
+	 * In a TXN_PIPELINE transaction the driver may send it and return JT_OK
+	 * at once; a failure then fails the next run() or the commit(), and
+	 * the caller undoes the whole transaction. NULL: run() and wait. */
+	enum jt_status (*queue)(struct store_conn *c, int id, const char *sql,
+				const struct sql_value *args, int nargs, int64_t *returned);
 
 	enum jt_status (*begin)(struct store_conn *c, enum txn_kind kind);
 	enum jt_status (*commit)(struct store_conn *c);

@@ -14,6 +14,8 @@ enum jt_status db_exec(struct store_conn *c, enum query q, const struct sql_valu
 	 * rows comes too late to ask. A needless telling costs other nodes a
 	 * cache reload, no more. */
 	c->changed |= query_changes(q);
+	if (!changes && d->queue)
+		return d->queue(c, (int)q, c->st->sql[q], args, nargs, NULL);
 	enum jt_status st = d->run(c, (int)q, c->st->sql[q], args, nargs);
 	if (changes)
 		*changes = st == JT_OK ? d->changes(c) : 0;
@@ -78,6 +80,8 @@ enum jt_status db_insert(struct store_conn *c, enum query q, const void *in, int
 	struct sql_value args[RECORD_MAX_FIELDS];
 	int nargs = record_args(query_record(q), in, false, args);
 	c->changed |= query_changes(q);
+	if (d->queue)
+		return d->queue(c, (int)q, c->st->sql[q], args, nargs, id);
 	enum jt_status st = d->run(c, (int)q, c->st->sql[q], args, nargs);
 	if (st == JT_OK && id) {
 		st = d->step(c); /* RETURNING id */
@@ -122,7 +126,8 @@ static enum jt_status change_job(struct store_conn *c, void *arg)
 {
 	struct change *ch = arg;
 	int64_t changes = 0;
-	enum jt_status st = db_exec(c, ch->q, ch->args, ch->nargs, &changes);
+	enum jt_status st =
+		db_exec(c, ch->q, ch->args, ch->nargs, ch->must_change ? &changes : NULL);
 	return st == JT_OK && ch->must_change && changes == 0 ? JT_ENOTFOUND : st;
 }
 

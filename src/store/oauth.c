@@ -90,6 +90,7 @@ static enum jt_status redeem_job(struct store_conn *c, void *arg)
 	struct redeem *r = arg;
 	struct auth_code code;
 	int64_t changes = 0;
+	*r->replayed = false; /* the job may run twice (writer.c) */
 	enum jt_status s = db_exec(c, Q_CODE_USE, ARGS(V_HASH(r->hash), V_INT(r->now)), &changes);
 	if (s != JT_OK)
 		return s;

@@ -33,6 +33,7 @@ enum jt_status store_postgres_open(const char *conninfo, int threads, struct sto
 	if (!pg)
 		return JT_ENOMEM;
 	pg->base.d = &postgres_driver;
+	pg->prepare = true;
 	st = pg_pool_init(pg, conninfo, threads);
 	if (st != JT_OK)
 		goto fail;
@@ -156,6 +157,7 @@ static const struct store_driver postgres_driver = {
 	.column = pg_column,
 	.changes = pg_changes,
 	.finish = pg_finish,
+	.queue = pg_queue,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,

@@ -14,6 +14,15 @@
  * before its next use. */
 #define LIMIT_PG_PARAMS RECORD_MAX_FIELDS /* parameters of one statement */
 
+/* A reply a pipeline still owes (postgres_pipe.c). */
+struct pg_pending {
+	const char *what;  /* the statement, for the log */
+	int64_t *returned; /* where the first column of its row goes, or NULL */
+	int prepare;       /* the reply to preparing statement id prepare, or -1 */
+	bool keep;         /* run()'s statement: its result becomes res */
+	bool commit;       /* COMMIT: must answer COMMIT, not ROLLBACK */
+};
+
 /* One connection of the pool (or the writer's). Owned by one thread
  * between acquire and release. */
 struct pg_slot {
@@ -28,6 +37,9 @@ struct pg_slot {
 	int row;                  /* of res that step() gave */
 	bool streaming;           /* res holds one row at a time (single-row mode) */
 	bool stream_open;         /* ... and more results are to come */
+	bool pipelined;           /* in a TXN_PIPELINE transaction: libpq's pipeline mode */
+	struct pg_pending *owed;  /* the replies the pipeline owes, oldest first */
+	size_t owed_first, nowed, owed_cap;
 };
 
 struct pg_store {
@@ -41,6 +53,7 @@ struct pg_store {
 	int nidle;
 	unsigned epoch;                   /* bumped when a connection finds the server gone */
 	struct pg_slot writer;            /* the writer's own connection */
+	bool prepare;                     /* false: unnamed statements only (jeton_prepare=off) */
 	atomic_llong connect_quiet_until; /* monotonic ms: connect failures before it go unlogged */
 };
 
@@ -69,6 +82,38 @@ enum jt_status pg_commit(struct store_conn *c);
 void pg_rollback(struct store_conn *c);
 enum jt_status pg_exec(struct store_conn *c, const char *sql);
 enum jt_status pg_copy_reseed(struct store_conn *c, const char *table, const char *column);
+
+/* A statement's parameters as libpq takes them: integers as text, text
+ * and bytes as they are (binary), each with its type. */
+struct pg_args {
+	const char *values[LIMIT_PG_PARAMS];
+	int lengths[LIMIT_PG_PARAMS];
+	int formats[LIMIT_PG_PARAMS];
+	Oid types[LIMIT_PG_PARAMS];
+	char ints[LIMIT_PG_PARAMS][24];
+};
+void pg_args_fill(struct pg_args *a, const struct sql_value *args, int nargs);
+/* The status of a reply r (NULL: none came), logging what failed as what;
+ * marks c bad when its session is over. */
+enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what);
+
+/* postgres_pipe.c: the writer's batches in libpq's pipeline mode. Between
+ * pg_pipe_begin and pg_pipe_commit (or pg_pipe_end) every statement is sent
+ * without waiting for the replies before it; queued writes are not waited
+ * for at all until the commit, which reads every reply owed. A failure
+ * makes PostgreSQL skip the rest until the commit's sync: the caller then
+ * rolls the transaction back. */
+enum jt_status pg_pipe_begin(struct pg_slot *c);
+enum jt_status pg_pipe_run(struct pg_slot *c, int id, const char *sql, const struct pg_args *a,
+			   int nargs);
+enum jt_status pg_pipe_exec(struct pg_slot *c, const char *sql);
+enum jt_status pg_pipe_commit(struct pg_slot *c);
+/* Reads what is owed and leaves pipeline mode (a failed session: drops it). */
+void pg_pipe_end(struct pg_slot *c);
+/* The session was reset: nothing is owed any more. */
+void pg_pipe_forget(struct pg_slot *c);
+enum jt_status pg_queue(struct store_conn *c, int id, const char *sql, const struct sql_value *args,
+			int nargs, int64_t *returned);
 
 /* Runs SQL text without parameters (several statements allowed), waiting
  * at most timeout_ms. res: the result (caller clears), or NULL to drop it. */

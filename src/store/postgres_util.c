@@ -68,7 +68,7 @@ static bool connection_gone(PGconn *conn, const PGresult *r, const char *state)
 	       (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0));
 }
 
-static enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what)
+enum jt_status pg_map(struct pg_slot *c, const PGresult *r, const char *what)
 {
 	char msg[PG_MESSAGE_BYTES];
 	ExecStatusType rs = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -202,6 +202,7 @@ static enum jt_status slot_setup(struct pg_slot *c)
 		 LIMIT_PG_STATEMENT_MS, LIMIT_PG_STATEMENT_MS);
 	PQsetNoticeProcessor(c->conn, pg_notice_drop, NULL);
 	memset(c->prepared, 0, sizeof c->prepared);
+	pg_pipe_forget(c); /* a new session is not in a pipeline */
 	c->bad = false;
 	c->lost = false;
 	enum jt_status st = pg_query(c, sql, LIMIT_PG_WAIT_MS, NULL, "session set-up");
@@ -292,9 +293,12 @@ enum jt_status pg_pool_init(struct pg_store *pg, const char *conninfo, int threa
 
 void pg_pool_free(struct pg_store *pg)
 {
-	for (int i = 0; pg->slots && i < pg->nslots; i++)
+	for (int i = 0; pg->slots && i < pg->nslots; i++) {
 		PQfinish(pg->slots[i].conn); /* NULL is fine */
+		jt_free(pg->slots[i].owed);
+	}
 	PQfinish(pg->writer.conn);
+	jt_free(pg->writer.owed);
 	jt_free(pg->slots);
 	jt_free(pg->idle);
 	if (pg->conninfo)
@@ -398,17 +402,7 @@ struct store_conn *pg_writer_conn(struct store *base)
 	return &c->base;
 }
 
-/* A statement's parameters as libpq takes them: integers as text, text
- * and bytes as they are (binary), each with its type. */
-struct pg_args {
-	const char *values[LIMIT_PG_PARAMS];
-	int lengths[LIMIT_PG_PARAMS];
-	int formats[LIMIT_PG_PARAMS];
-	Oid types[LIMIT_PG_PARAMS];
-	char ints[LIMIT_PG_PARAMS][24];
-};
-
-static void pg_args_fill(struct pg_args *a, const struct sql_value *args, int nargs)
+void pg_args_fill(struct pg_args *a, const struct sql_value *args, int nargs)
 {
 	for (int i = 0; i < nargs; i++) {
 		const struct sql_value *v = &args[i];
@@ -451,6 +445,14 @@ enum jt_status pg_run(struct store_conn *base, int id, const char *sql,
 		return JT_EINVAL;
 	snprintf(what, sizeof what, "%.60s", sql);
 	pg_args_fill(&a, args, nargs);
+	if (c->pipelined)
+		return id >= 0 ? pg_pipe_run(c, id, sql, &a, nargs) : JT_EINVAL;
+	if (id >= 0 && !c->pg->prepare) {
+		/* jeton_prepare=off: an unnamed statement each time (pgbouncer) */
+		sent = PQsendQueryParams(c->conn, sql, nargs, a.types, a.values, a.lengths,
+					 a.formats, 1);
+		return await_reply(c, sent, LIMIT_PG_WAIT_MS, &c->res, what);
+	}
 	if (id >= 0) {
 		snprintf(name, sizeof name, "q%d", id);
 		if (!c->prepared[id]) {
@@ -601,6 +603,8 @@ enum jt_status pg_begin(struct store_conn *base, enum txn_kind kind)
 	};
 	struct pg_slot *c = pg_slot_of(base);
 	base->changed = 0;
+	if (kind == TXN_PIPELINE)
+		return pg_pipe_begin(c);
 	enum jt_status st = pg_query(c, sql[kind], LIMIT_PG_WAIT_MS, NULL, "begin");
 	if (st != JT_OK)
 		slot_rollback(c);
@@ -614,17 +618,24 @@ enum jt_status pg_commit(struct store_conn *base)
 	base->changed = 0;
 	if (st != JT_OK)
 		return st; /* the caller rolls back */
-	return slot_commit(pg_slot_of(base));
+	struct pg_slot *c = pg_slot_of(base);
+	return c->pipelined ? pg_pipe_commit(c) : slot_commit(c);
 }
 
 void pg_rollback(struct store_conn *base)
 {
-	slot_rollback(pg_slot_of(base));
+	struct pg_slot *c = pg_slot_of(base);
+	if (c->pipelined)
+		pg_pipe_end(c);
+	slot_rollback(c);
 }
 
 enum jt_status pg_exec(struct store_conn *base, const char *sql)
 {
-	return pg_query(pg_slot_of(base), sql, LIMIT_PG_WAIT_MS, NULL, sql);
+	struct pg_slot *c = pg_slot_of(base);
+	if (c->pipelined)
+		return pg_pipe_exec(c, sql);
+	return pg_query(c, sql, LIMIT_PG_WAIT_MS, NULL, sql);
 }
 
 enum jt_status pg_copy_reseed(struct store_conn *base, const char *table, const char *column)

@@ -205,10 +205,16 @@ enum jt_status store_insert(struct store *st, enum query q, const void *in, int6
 /* ---- the writer (writer.c): group commit on both drivers ----
  *
  * One thread with its own connection takes every job queued since its last
- * commit, runs each in a savepoint of one transaction, commits once and
- * then calls each job's done with its status. A job that fails is rolled
- * back to its savepoint alone; if the commit fails, every job gets the
- * commit's status. */
+ * commit, runs them in one transaction, commits once and then calls each
+ * job's done with its status. A job that fails is rolled back alone; if
+ * the commit fails, every job gets the commit's status.
+ *
+ * A batch is tried first without savepoints, its writes pipelined
+ * (driver.h: queue); if a job or the commit fails, it is undone and run
+ * again with each job in a savepoint. So a job may run twice: it sets
+ * every output of its own afresh each time, and the writes it queued
+ * (db_insert, db_exec without changes) have their outcome, and the ids
+ * they return, only once the batch is committed. */
 typedef enum jt_status (*store_job)(struct store_conn *c, void *arg);
 enum jt_status writer_start(struct store *st);
 /* Finishes every queued job, then stops the writer. Once a batch fails

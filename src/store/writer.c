@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Group commit, on both drivers: one writer thread with its own connection
- * takes every write queued since its last commit, runs each in a savepoint
- * of one transaction, commits once (one fsync for all) and then reports
- * each write's outcome to its callback. Requests waiting for these writes
+ * takes every write queued since its last commit, runs them in one
+ * transaction, commits once (one fsync for all) and then reports each
+ * write's outcome to its callback. A batch is first tried at full speed,
+ * its writes pipelined where the driver can (PostgreSQL); if anything in
+ * it fails, it is undone and run again with each write in a savepoint, so
+ * that the failing write fails alone. Requests waiting for these writes
  * are suspended, so the serving threads go on serving; a verb that waits
  * (writer_run) waits for the commit of its batch. Being the only writer, it
  * never competes with another for SQLite's write lock. */
@@ -35,8 +38,25 @@ struct store_writer {
 	pthread_t thread;
 };
 
-/* Runs the jobs in one transaction; each job's status is set. A lone job
- * is its transaction: it needs no savepoint. */
+/* The first try of a batch, at full speed: no savepoints, and the driver
+ * may pipeline the writes (PostgreSQL sends them all and waits once, at
+ * the commit). JT_OK only when every job and the commit succeeded; any
+ * failure undoes the whole batch, which then runs the careful way. */
+static enum jt_status run_fast(const struct store_driver *d, struct store_conn *c, struct job *jobs)
+{
+	enum jt_status st = d->begin(c, TXN_PIPELINE);
+	for (struct job *j = jobs; st == JT_OK && j; j = j->next)
+		st = j->status = j->run(c, j->arg);
+	if (st == JT_OK)
+		st = d->commit(c);
+	if (st != JT_OK)
+		d->rollback(c);
+	return st;
+}
+
+/* Runs the jobs in one transaction, the careful way: each job in a
+ * savepoint, so that a job that fails is undone alone; each job's status
+ * is set. A lone job is its transaction: it needs no savepoint. */
 static enum jt_status run_jobs(const struct store_driver *d, struct store_conn *c, struct job *jobs)
 {
 	bool alone = jobs->next == NULL;
@@ -71,6 +91,10 @@ static enum jt_status run_batch(struct store *st, struct job *jobs)
 	const struct store_driver *d = st->d;
 	struct store_conn *c = d->writer_conn(st);
 	bool was_limited = d->writes_limited && d->writes_limited(st);
+	/* On SQLite's full disk some writes are refused: a fast try would fail. */
+	if (!was_limited && run_fast(d, c, jobs) == JT_OK)
+		return JT_OK;
+	was_limited = d->writes_limited && d->writes_limited(st);
 	enum jt_status s = run_jobs(d, c, jobs);
 	/* The commit found SQLite's disk full and released the reserve: once
 	 * more, where only the writes that take access away run. */

@@ -1191,6 +1191,44 @@ TEST(a_failed_write_leaves_the_others_of_its_batch)
 	}
 }
 
+/* Many writes queued at once go out together (pipelined on PostgreSQL):
+ * each gets its own status and the id the store gave its row, also when
+ * one of them fails and the batch runs again write by write. */
+TEST(a_batch_reports_each_write_and_its_id)
+{
+	enum {
+		N = 40,
+		TAKEN = 30
+	};
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t docs = add_space("docs");
+	int64_t app = add_app("cid", true);
+	struct oauth_token taken = make_token("access", app, alice, docs, 0, 0x60), got;
+	CHECK_EQ_INT(store_oauth_insert(st, &taken, 1), JT_OK);
+	for (int round = 0; round < 2; round++) {
+		struct oauth_token t[N];
+		struct done_record d[N];
+		for (int i = 0; i < N; i++) {
+			bool clash = round == 1 && i == TAKEN;
+			t[i] = make_token("access", app, alice, docs, 0,
+					  (uint8_t)(clash ? 0x60 : 0x70 + round * N + i));
+			d[i] = (struct done_record){0};
+			CHECK_EQ_INT(store_oauth_insert_async(st, &t[i], 1, record_done, &d[i]),
+				     JT_OK);
+		}
+		for (int i = 0; i < N; i++) {
+			bool clash = round == 1 && i == TAKEN;
+			if (!CHECK(wait_done(&d[i])))
+				continue;
+			CHECK_EQ_INT(d[i].status, clash ? JT_ECONFLICT : JT_OK);
+			if (clash)
+				continue;
+			CHECK_EQ_INT(store_oauth_find_by_hash(st, t[i].hash, &got), JT_OK);
+			CHECK_EQ_INT(got.id, t[i].id);
+		}
+	}
+}
+
 /* ---- OAuth tokens ---- */
 
 TEST(oauth_tokens_round_trip_and_revoke)
@@ -2025,6 +2063,7 @@ static void run_suite(void)
 	RUN_WITH_STORE(code_redeem_races_have_one_winner_whose_tokens_die);
 	RUN_WITH_STORE(async_verbs_report_through_done);
 	RUN_WITH_STORE(a_failed_write_leaves_the_others_of_its_batch);
+	RUN_WITH_STORE(a_batch_reports_each_write_and_its_id);
 	RUN_WITH_STORE(oauth_tokens_round_trip_and_revoke);
 	RUN_WITH_STORE(oauth_refresh_rotates_once);
 	RUN_WITH_STORE(oauth_refresh_races_have_one_winner);
