@@ -28,7 +28,6 @@
 #   BENCH_JWT_CONNECTIONS connections for the JWT runs       (default 64)
 #   BENCH_KEEP=1         keep the temp dirs (printed) for a post-mortem
 #   BENCH_PG=0           skip the SQLite/PostgreSQL table (bench/pg.sh)  (default 1)
-#   BENCH_PG=0           skip the SQLite/PostgreSQL table (bench/pg.sh)  (default 1)
 # The OAuth table is measured once, on the store of the first size: after the
 # table's runs, the same server serves client_credentials issuance; then it is
 # killed with SIGKILL and restarted on that store (durability check), and the
@@ -746,10 +745,6 @@ if [[ -n $JWT_SIZE ]]; then
 	else
 		echo "| (not measured: see the problems below) | | FAIL | | | | | | no |"
 	fi
-fi
-# SQLite and PostgreSQL side by side, on a throw-away PostgreSQL cluster
-if [[ ${BENCH_PG:-1} != 0 ]] && ! "$HERE/pg.sh" "$BIN"; then
-	problem "bench/pg.sh: see its problems above"
 fi
 # SQLite and PostgreSQL side by side, on a throw-away PostgreSQL cluster
 if [[ ${BENCH_PG:-1} != 0 ]] && ! "$HERE/pg.sh" "$BIN"; then
