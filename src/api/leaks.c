@@ -14,9 +14,10 @@
  * GET /v1/revocable_token_types and POST /v1/revoke_tokens are the same
  * for GitLab's Token Revocation API (bearer token with report_leaks).
  *
- * Every valid token reported is revoked with its leak recorded (reason,
- * URL, reporter) in one transaction, audited once, and shown to its owner;
- * a replayed report revokes nothing more and answers the same labels. */
+ * Every valid token reported (PATs, OAuth tokens, client secrets) is
+ * revoked with its leak recorded (reason, URL, reporter) in one
+ * transaction, audited once, and shown to its owner; a replayed report
+ * revokes nothing more and answers the same labels. */
 #include "api/api.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -68,8 +69,9 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 	struct token_leak leak = {.reported_at = time_now()};
 	struct pat pat;
 	struct oauth_token t;
+	struct app app;
 	int64_t family_id = 0;
-	bool was_live;
+	bool was_live = false;
 	enum jt_status st;
 
 	*known = false;
@@ -78,25 +80,42 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 	hash_sha256(token, strlen(token), hash);
 	if (kind == TOKEN_PAT) {
 		st = store_pat_find_by_hash(jt->store, hash, &pat);
-		if (st != JT_OK)
-			return st == JT_ENOTFOUND ? JT_OK : st;
 		snprintf(leak.kind, sizeof leak.kind, "pat");
-		leak.token_id = pat.id;
-		leak.user_id = pat.user_id;
-		was_live = !pat.revoked_at;
+		if (st == JT_OK) {
+			leak.token_id = pat.id;
+			leak.user_id = pat.user_id;
+			was_live = !pat.revoked_at;
+		}
 	} else if (kind == TOKEN_ACCESS || kind == TOKEN_REFRESH || kind == TOKEN_CLIENT) {
 		st = store_oauth_find_by_hash(jt->store, hash, &t);
-		if (st != JT_OK)
-			return st == JT_ENOTFOUND ? JT_OK : st;
-		snprintf(leak.kind, sizeof leak.kind, "%s", t.kind);
-		leak.token_id = t.id;
-		leak.user_id = t.user_id;
-		if (kind == TOKEN_REFRESH)
-			family_id = t.family_id; /* the grant is the attacker's too */
-		was_live = !t.revoked_at;
+		if (st == JT_OK) {
+			snprintf(leak.kind, sizeof leak.kind, "%s", t.kind);
+			leak.token_id = t.id;
+			leak.user_id = t.user_id;
+			if (kind == TOKEN_REFRESH)
+				family_id = t.family_id; /* the grant is the attacker's too */
+			was_live = !t.revoked_at;
+		}
+	} else if (kind == TOKEN_SECRET) {
+		st = store_leak_app_by_secret(jt->store, hash, &app);
+		snprintf(leak.kind, sizeof leak.kind, "secret");
+		if (st == JT_OK) {
+			leak.token_id = app.id;
+			leak.user_id = app.owner_id;
+			was_live = true;
+		}
 	} else {
-		return JT_OK; /* client secrets and codes: see docs/api.md */
+		return JT_OK; /* a code dies within a minute of its issue */
 	}
+	if (st == JT_ENOTFOUND) {
+		/* Gone since it leaked (a secret replaced): known, nothing to do. */
+		struct token_leak before;
+		st = store_leak_get(jt->store, hash, &before);
+		*known = st == JT_OK;
+		return st == JT_ENOTFOUND ? JT_OK : st;
+	}
+	if (st != JT_OK)
+		return st;
 	*known = true;
 	memcpy(leak.token_hash, hash, sizeof hash);
 	copy_bounded(leak.url, sizeof leak.url, url);

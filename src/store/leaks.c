@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The store's verbs for leaked tokens and the scanners that report them. */
+#include "crypto/crypto.h"
 #include "store/query.h"
 
 #include <string.h>
@@ -31,7 +32,23 @@ enum jt_status store_scanner_delete(struct store *st, const char *name)
 struct leak_write {
 	struct token_leak leak;
 	int64_t family_id;
+	uint8_t unusable[STORE_HASH_LEN]; /* a secret: the hash of no secret */
 };
+
+/* A client secret: the app's secret becomes one nobody has (an admin gives
+ * it a new one), and the client-credentials tokens it may have minted go. */
+static enum jt_status revoke_secret(struct store_conn *c, const struct leak_write *w)
+{
+	const struct token_leak *l = &w->leak;
+	enum jt_status s = db_exec(c, Q_LEAK_APP_SECRET,
+				   ARGS(V_INT(l->token_id), V_HASH(w->unusable),
+					V_INT(l->reported_at), V_HASH(l->token_hash)),
+				   NULL);
+	if (s == JT_OK)
+		s = db_exec(c, Q_LEAK_APP_TOKENS, ARGS(V_INT(l->token_id), V_INT(l->reported_at)),
+			    NULL);
+	return s == JT_OK ? db_insert(c, Q_LEAK_INSERT, l, NULL) : s;
+}
 
 /* The revocations and the record share the job's savepoint: a leak is
  * never recorded for a token left live. */
@@ -39,6 +56,8 @@ static enum jt_status revoke_job(struct store_conn *c, void *arg)
 {
 	const struct leak_write *w = arg;
 	const struct token_leak *l = &w->leak;
+	if (strcmp(l->kind, "secret") == 0)
+		return revoke_secret(c, w);
 	enum jt_status s = strcmp(l->kind, "pat") == 0
 				   ? db_exec(c, Q_LEAK_PAT_REVOKE,
 					     ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL)
@@ -52,7 +71,20 @@ static enum jt_status revoke_job(struct store_conn *c, void *arg)
 enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak, int64_t family_id)
 {
 	struct leak_write w = {.leak = *leak, .family_id = family_id};
+	random_bytes(w.unusable, sizeof w.unusable);
 	return writer_run(st, revoke_job, &w, sizeof w);
+}
+
+enum jt_status store_leak_get(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+			      struct token_leak *out)
+{
+	return store_get(st, Q_LEAK_GET, ARGS(V_HASH(token_hash)), out);
+}
+
+enum jt_status store_leak_app_by_secret(struct store *st, const uint8_t secret_hash[STORE_HASH_LEN],
+					struct app *out)
+{
+	return store_get(st, Q_LEAK_APP_BY_SECRET, ARGS(V_HASH(secret_hash)), out);
 }
 
 enum jt_status store_leak_list_user(struct store *st, int64_t user_id, struct token_leak **items,

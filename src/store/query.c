@@ -201,6 +201,18 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_LEAK_LIST_USER] = {SELECT, &rec_leak,
 			      "FROM token_leaks WHERE user_id = ?1 "
 			      "ORDER BY reported_at DESC LIMIT 1000"},
+	[Q_LEAK_GET] = {SELECT, &rec_leak, "FROM token_leaks WHERE token_hash = ?1"},
+	[Q_LEAK_APP_BY_SECRET] = {SELECT, &rec_app, "FROM apps WHERE secret_hash = ?1"},
+	/* Only the secret that leaked: one an admin set since stays. */
+	[Q_LEAK_APP_SECRET] = {PLAIN, NULL,
+			       "UPDATE apps SET secret_hash = ?2, secret_rotated_at = ?3 "
+			       "WHERE id = ?1 AND secret_hash = ?4",
+			       NULL, true, ACCESS},
+	/* What the leaked secret may have minted (oauth_tokens_by_app_client). */
+	[Q_LEAK_APP_TOKENS] = {PLAIN, NULL,
+			       "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = 'leaked' "
+			       "WHERE app_id = ?1 AND user_id IS NULL AND revoked_at IS NULL",
+			       NULL, true, ACCESS},
 };
 
 const struct record *query_record(enum query q)

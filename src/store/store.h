@@ -217,9 +217,9 @@ struct scanner {
 /* A token revoked because it leaked: where it was found and who said so. */
 struct token_leak {
 	uint8_t token_hash[STORE_HASH_LEN];
-	char kind[8];         /* "pat", "access", "refresh" or "client" */
-	int64_t token_id;     /* pats.id or oauth_tokens.id */
-	int64_t user_id;      /* its owner; 0 = an app's own */
+	char kind[8];         /* "pat", "access", "refresh", "client" or "secret" */
+	int64_t token_id;     /* pats.id, oauth_tokens.id or, for a secret, apps.id */
+	int64_t user_id;      /* its owner (a secret: the app's); 0 = none */
 	char url[LIMIT_URI_BYTES + 1];
 	char source[64];
 	char reporter[LIMIT_NAME_BYTES + 1];
@@ -453,12 +453,20 @@ enum jt_status store_scanner_list(struct store *st, struct scanner **items, size
 enum jt_status store_scanner_delete(struct store *st, const char *name);
 
 /* Leaked tokens. In one transaction: revokes the token leak names (by kind
- * and id; already revoked stays as it was), and with it every token of
- * family_id (a leaked refresh token's grant; 0 = none), and records the
- * leak, unless one is recorded for that token already, so a replayed
- * report changes nothing. */
+ * and id, with the reason "leaked"; already revoked stays as it was), and
+ * with it every token of family_id (a leaked refresh token's grant; 0 =
+ * none), and records the leak, unless one is recorded for that token
+ * already, so a replayed report changes nothing. A client secret (kind
+ * "secret", token_id the app's id) is replaced by one nobody holds, if it
+ * is still the app's, and the app's client-credentials tokens revoked. */
 enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak,
 				 int64_t family_id);
+/* The leak recorded for a token; JT_ENOTFOUND when none is. */
+enum jt_status store_leak_get(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
+			      struct token_leak *out);
+/* The app whose client secret hashes to secret_hash. */
+enum jt_status store_leak_app_by_secret(struct store *st, const uint8_t secret_hash[STORE_HASH_LEN],
+					struct app *out);
 /* The leaks of the user's tokens, newest first, at most LIMIT_PAGE_MAX *
  * 10. */
 enum jt_status store_leak_list_user(struct store *st, int64_t user_id, struct token_leak **items,

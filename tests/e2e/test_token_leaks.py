@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import assert_401, assert_error, cli_ok, describe, make_token, unique, with_bad_checksum
-from oauth_helpers import Browser, add_user, client_token, code_app, create_app, member, refresh, \
+from oauth_helpers import Browser, add_user, assert_oauth_error, client_token, code_app, create_app, member, refresh, \
     tokens
 
 URL = "https://github.com/octocat/Hello-World/blob/12345600b9cbe38a219f39a9941c9319b600c002/foo/bar.txt"
@@ -92,6 +92,21 @@ def test_oauth_access_refresh_and_client_tokens_are_revoked_too(server, scanner)
     assert_revoked(server, grant_tokens["access_token"])
     assert_revoked(server, machine)
     assert refresh(server, app, grant_tokens["refresh_token"]).status_code == 400
+
+
+def test_leaked_client_secret_stops_working_and_takes_its_tokens(server, scanner):
+    app = create_app(server, grants=["client_credentials"], scopes=["read_content"])
+    minted = client_token(server, app).json()["access_token"]
+    r = report(server, scanner, [entry(app["client_secret"], "jeton_client_secret")])
+    assert r.json()[0]["label"] == "true_positive", describe(r)
+    assert_oauth_error(client_token(server, app), 401, "invalid_client")
+    assert_revoked(server, minted)
+    # The admin gives the app a new secret; a replay of the report leaves it alone.
+    fresh = server.post(f"/v1/apps/{app['id']}/secret", server.admin_token).json()
+    app = {**app, "client_secret": fresh["client_secret"]}
+    again = report(server, scanner, [entry(r.json()[0]["token_raw"], "jeton_client_secret")])
+    assert again.json() == r.json()
+    assert client_token(server, app).status_code == 200
 
 
 def test_report_signed_by_another_key_is_refused(server, scanner, user, tmp_path):

@@ -17,10 +17,13 @@ CREATE TABLE token_leaks (
   token_hash  BYTEA PRIMARY KEY,            -- SHA-256 of the token
   kind        TEXT NOT NULL,               -- pat | access | refresh | client | secret
   token_id    BIGINT NOT NULL,              -- pats.id, oauth_tokens.id or apps.id
-  user_id     BIGINT,                       -- its owner; NULL: an app's own
+  user_id     BIGINT,                       -- its owner (a secret: the app's); NULL: none
   url         TEXT NOT NULL,               -- where it was found ('' = not said)
   source      TEXT NOT NULL,
   reporter    TEXT NOT NULL,               -- scanner name, app, or 'holder'
   reported_at BIGINT NOT NULL
 );
 CREATE INDEX token_leaks_by_user ON token_leaks(user_id);
+
+-- A leaked client secret revokes the client-credentials tokens of its app.
+CREATE INDEX oauth_tokens_by_app_client ON oauth_tokens(app_id) WHERE user_id IS NULL;
