@@ -17,7 +17,11 @@
 #   BENCH_CREATE_CONNECTIONS connections for creation (default 16)
 #   BENCH_CEILING_SECONDS each ceiling run, s         (default BENCH_SECONDS)
 #   BENCH_THREADS        serving threads of jeton and of the ceiling
-#                        (default: the cores, jeton's own default)
+#                        (default: the cores, jeton's own default; with
+#                        BENCH_PIN=1, the cores but wrk's)
+#   BENCH_PIN=1          wrk on the last core, the server (jeton, the
+#                        ceiling) on the others, as docs/design.md's
+#                        library figures were measured (default 0)
 #   BENCH_OAUTH=0        skip the OAuth table                (default 1)
 #   BENCH_OAUTH_SECONDS  duration of each OAuth run, s       (default 5)
 #   BENCH_OAUTH_CONNECTIONS connections for the OAuth runs   (default 64)
@@ -61,7 +65,17 @@ DO_JWT=${BENCH_JWT:-1}
 JSECS=${BENCH_JWT_SECONDS:-$OSECS}
 JCONNS=${BENCH_JWT_CONNECTIONS:-64}
 CEIL_SECS=${BENCH_CEILING_SECONDS:-$SECS}
-THREADS=${BENCH_THREADS:-$(nproc)}
+PIN=${BENCH_PIN:-0}
+NCPU=$(nproc)
+SERVE_ON=() WRK_ON=() # taskset prefixes when pinned
+if [[ $PIN == 1 && $NCPU -ge 2 ]]; then
+	command -v taskset >/dev/null || { echo "bench: BENCH_PIN=1 needs taskset (util-linux)" >&2; exit 2; }
+	SERVE_ON=(taskset -c "0-$((NCPU - 2))") WRK_ON=(taskset -c "$((NCPU - 1))")
+	THREADS=${BENCH_THREADS:-$((NCPU - 1))}
+else
+	PIN=0
+	THREADS=${BENCH_THREADS:-$NCPU}
+fi
 # The best-known C peer, as measured on this machine (issue 13).
 PEER="the best-known C peer verifies ~1,100-1,700 tokens/s on this machine"
 REDIRECT=http://localhost:9/cb
@@ -224,7 +238,7 @@ run_wrk() {
 	d=$(printf '%s\n' "$@" | sed -n 's/^-d//p' | head -1)
 	d=${d%s}
 	t0=$(cpu_ticks "$pid")
-	timeout --kill-after=5 $((${d:-10} + 30)) wrk "$@" >"$out" 2>&1 || {
+	timeout --kill-after=5 $((${d:-10} + 30)) "${WRK_ON[@]}" wrk "$@" >"$out" 2>&1 || {
 		problem "wrk exited with status $? ($(tail -n 3 "$out" | tr '\n' ' '))"
 		return 0
 	}
@@ -243,7 +257,8 @@ start_server() { # LABEL TMP DB NAME: start serving DB, log in TMP/NAME.log; set
 	for ((i = 0; i < 500; i++)); do [[ -e $tmp/ready ]] && break; sleep 0.01; done
 	t0=$EPOCHREALTIME
 	SERVER_LOG=$tmp/$name.log
-	"$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --threads "$THREADS" >"$SERVER_LOG" 2>&1 &
+	"${SERVE_ON[@]}" "$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --threads "$THREADS" \
+		>"$SERVER_LOG" 2>&1 &
 	SERVER_PID=$!
 	# whichever ends first: the poller (answer or 30 s) or the server (crash)
 	wait -n -p first "$POLLER_PID" "$SERVER_PID" || prc=$?
@@ -280,7 +295,7 @@ ceiling_bench() {
 		return 1
 	fi
 	port=$(free_port)
-	"$bin" "$port" "$THREADS" 2>"$tmp/ceiling.log" &
+	"${SERVE_ON[@]}" "$bin" "$port" "$THREADS" 2>"$tmp/ceiling.log" &
 	pid=$!
 	CPU_PID=$pid
 	for ((i = 0; i < 200; i++)); do
@@ -695,7 +710,7 @@ done
 echo
 echo "jeton: ${VERSION:-?} ($BIN)"
 echo "load before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "machine: $(nproc) cores, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr); wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }') shares the cores"
+echo "machine: $(nproc) cores, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr); wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }') $([[ $PIN == 1 ]] && echo "on core $((NCPU - 1)), the server on the others" || echo "shares the cores"); serving threads: $THREADS"
 echo "store: admin@localhost, editor of one space, holds the bench PAT; the other tokens are seeded rows"
 echo "ceiling: bare libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null || echo '?'), $THREADS threads, jeton's flags and limits, one fixed answer (bench/ceiling.c), wrk -t1 -d${CEIL_SECS}s: ${CEILING_NOTE:-not measured}"
 echo "peer: $PEER"
