@@ -49,7 +49,8 @@ struct http_req {
 	const char *path;                       /* decoded path, no query */
 	const char *params[LIMIT_ROUTE_PARAMS]; /* the route's {} segments */
 	size_t nparams;
-	char params_buf[LIMIT_URL_BYTES + 1];   /* storage for params */
+	char *params_buf;                       /* storage for params, owned; NULL: none (the
+						 * request stays small: no 2 KiB to zero each time) */
 	const char *body;                       /* NUL-terminated copy, may be "" */
 	size_t body_len;
 	char client_ip[LIMIT_IP_BYTES + 1];     /* the client, behind trusted proxies too */
@@ -79,7 +80,8 @@ struct http_route {
 
 /* Finds the route for method and path, filling req->params. Returns NULL
  * and sets *allowed to the methods the path accepts (0 if no pattern
- * matches at all). */
+ * matches at all). Out of memory for the parameters: NULL, *allowed 0 and
+ * req answered 500. */
 const struct http_route *http_route_find(const struct http_route *routes, size_t nroutes,
 					 struct http_req *req, unsigned *allowed);
 

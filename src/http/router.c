@@ -2,22 +2,18 @@
 /* Route matching: a pattern is a path whose "{}" segments match any one
  * non-empty segment. Routes are few, so a linear scan is the simplest
  * thing that is fast enough (tens of nanoseconds). */
-#include "http/http.h"
+#include "http/http_int.h"
+#include "util/mem.h"
 
 #include <string.h>
 
-/* Matches path against pattern; on success stores the {} segments as
- * pointers into buf (a copy of path with '/' replaced by NUL). */
-static bool match(const char *pattern, const char *path, char *buf, size_t buf_len,
-		  const char **params, size_t *nparams)
+/* Matches path (path_len bytes) against pattern; on success records where
+ * each {} segment starts and how long it is. */
+static bool match(const char *pattern, const char *path, size_t path_len, size_t *starts,
+		  size_t *lens, size_t *nparams)
 {
-	size_t path_len = strlen(path);
 	size_t pi = 0, si = 0;
 	*nparams = 0;
-
-	if (path_len >= buf_len)
-		return false;
-	memcpy(buf, path, path_len + 1);
 	while (pattern[pi] && si < path_len) {
 		if (pattern[pi] == '{' && pattern[pi + 1] == '}') {
 			size_t start = si;
@@ -25,8 +21,8 @@ static bool match(const char *pattern, const char *path, char *buf, size_t buf_l
 				si++;
 			if (si == start || *nparams == LIMIT_ROUTE_PARAMS)
 				return false;
-			buf[si] = '\0';
-			params[(*nparams)++] = buf + start;
+			starts[*nparams] = start;
+			lens[(*nparams)++] = si - start;
 			pi += 2;
 			continue;
 		}
@@ -38,26 +34,52 @@ static bool match(const char *pattern, const char *path, char *buf, size_t buf_l
 	return pattern[pi] == '\0' && si == path_len;
 }
 
+/* Copies the matched segments, NUL-terminated, into storage that lives as
+ * long as req; routes without any allocate nothing. */
+static bool keep_params(struct http_req *req, const size_t *starts, const size_t *lens,
+			size_t nparams)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < nparams; i++)
+		total += lens[i] + 1;
+	req->nparams = 0;
+	if (!nparams)
+		return true;
+	jt_free(req->params_buf);
+	req->params_buf = jt_alloc(total);
+	if (!req->params_buf)
+		return false;
+	char *at = req->params_buf;
+	for (size_t i = 0; i < nparams; i++) {
+		memcpy(at, req->path + starts[i], lens[i]);
+		at[lens[i]] = '\0';
+		req->params[i] = at;
+		at += lens[i] + 1;
+	}
+	req->nparams = nparams;
+	return true;
+}
+
 const struct http_route *http_route_find(const struct http_route *routes, size_t nroutes,
 					 struct http_req *req, unsigned *allowed)
 {
-	char scratch[LIMIT_URL_BYTES + 1];
-	const char *params[LIMIT_ROUTE_PARAMS];
-	size_t nparams;
+	size_t starts[LIMIT_ROUTE_PARAMS], lens[LIMIT_ROUTE_PARAMS], nparams;
+	size_t path_len = strlen(req->path);
 
 	*allowed = 0;
+	if (path_len > LIMIT_URL_BYTES)
+		return NULL;
 	for (size_t i = 0; i < nroutes; i++) {
-		if (!match(routes[i].pattern, req->path, scratch, sizeof scratch, params, &nparams))
+		if (!match(routes[i].pattern, req->path, path_len, starts, lens, &nparams))
 			continue;
 		*allowed |= routes[i].methods;
-		if (routes[i].methods & req->method) {
-			/* Keep the parameters in storage that outlives this call. */
-			memcpy(req->params_buf, scratch, sizeof req->params_buf);
-			for (size_t p = 0; p < nparams; p++)
-				req->params[p] = req->params_buf + (params[p] - scratch);
-			req->nparams = nparams;
+		if (!(routes[i].methods & req->method))
+			continue;
+		if (keep_params(req, starts, lens, nparams))
 			return &routes[i];
-		}
+		*allowed = 0;
+		http_reply_error(req, 500, "server_error", "Out of memory.");
+		return NULL;
 	}
 	return NULL;
 }

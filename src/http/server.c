@@ -296,6 +296,8 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 			http_reply_error(req, 500, "server_error", "The request produced no response.");
 		return;
 	}
+	if (req->status)
+		return; /* the router could not keep the path's parameters */
 	if (allowed) {
 		allow_header(req, allowed);
 		http_reply_error(req, 405, "method_not_allowed",
@@ -665,6 +667,7 @@ static void request_free(struct request_state *rs)
 		crypto_wipe(rs->req.resp, rs->req.resp_len);
 	jt_free(rs->req.resp);
 	http_prepared_release(rs->req.prepared);
+	jt_free(rs->req.params_buf);
 	for (size_t i = 0; i < rs->req.nheaders; i++) {
 		if (rs->req.secret)
 			crypto_wipe(rs->req.headers[i].value, strlen(rs->req.headers[i].value));

@@ -2,6 +2,7 @@
 /* src/http/router.c: method + path pattern matching. */
 #include "check.h"
 #include "http/http.h"
+#include "util/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static struct http_req req; /* large: kept off the stack */
 static const struct http_route *find(enum http_method method, const char *path,
 				     unsigned *allowed)
 {
+	free(req.params_buf);
 	memset(&req, 0, sizeof req);
 	req.method = method;
 	req.path = path;
@@ -100,6 +102,7 @@ TEST(params_live_in_the_request_and_leave_the_path_alone)
 {
 	char path[] = "/v1/spaces/7/members/19";
 	unsigned allowed;
+	free(req.params_buf);
 	memset(&req, 0, sizeof req);
 	req.method = HTTP_PUT;
 	req.path = path;
@@ -108,7 +111,7 @@ TEST(params_live_in_the_request_and_leave_the_path_alone)
 	CHECK_EQ_STR(path, "/v1/spaces/7/members/19");
 	for (size_t i = 0; i < req.nparams; i++)
 		CHECK(req.params[i] >= req.params_buf &&
-		      req.params[i] < req.params_buf + sizeof req.params_buf);
+		      req.params[i] < req.params_buf + sizeof "7\0" "19");
 	/* Still valid once the path is gone. */
 	memset(path, 'x', sizeof path - 1);
 	CHECK_EQ_STR(req.params[0], "7");
@@ -164,6 +167,29 @@ TEST(path_of_the_longest_allowed_length_matches)
 		CHECK_EQ_INT(strlen(req.params[0]), LIMIT_URL_BYTES - 27);
 }
 
+TEST(a_route_without_parameters_allocates_nothing)
+{
+	finds(HTTP_GET, "/v1/users/me", R_ME);
+	CHECK(req.params_buf == NULL);
+}
+
+TEST(out_of_memory_for_the_parameters_answers_500)
+{
+	unsigned allowed;
+	free(req.params_buf);
+	memset(&req, 0, sizeof req);
+	req.method = HTTP_GET;
+	req.path = "/v1/users/me/access_tokens/42";
+	jt_mem_fail_after(1);
+	const struct http_route *r = http_route_find(routes, NROUTES, &req, &allowed);
+	jt_mem_fail_after(0);
+	CHECK(r == NULL);
+	CHECK_EQ_INT(allowed, 0);
+	CHECK_EQ_INT(req.status, 500);
+	jt_free(req.resp);
+	req.resp = NULL;
+}
+
 TEST(overlong_path_matches_nothing)
 {
 	size_t n = 3 * LIMIT_URL_BYTES;
@@ -188,5 +214,8 @@ int main(void)
 	RUN(empty_segment_does_not_match_a_placeholder);
 	RUN(path_of_the_longest_allowed_length_matches);
 	RUN(overlong_path_matches_nothing);
+	RUN(a_route_without_parameters_allocates_nothing);
+	RUN(out_of_memory_for_the_parameters_answers_500);
+	free(req.params_buf);
 	return check_summary(__FILE__);
 }
