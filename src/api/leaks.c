@@ -71,7 +71,6 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 	struct oauth_token t;
 	struct app app;
 	int64_t family_id = 0;
-	bool was_live = false;
 	enum jt_status st;
 
 	*known = false;
@@ -84,7 +83,6 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 		if (st == JT_OK) {
 			leak.token_id = pat.id;
 			leak.user_id = pat.user_id;
-			was_live = !pat.revoked_at;
 		}
 	} else if (kind == TOKEN_ACCESS || kind == TOKEN_REFRESH || kind == TOKEN_CLIENT) {
 		st = store_oauth_find_by_hash(jt->store, hash, &t);
@@ -94,7 +92,6 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 			leak.user_id = t.user_id;
 			if (kind == TOKEN_REFRESH)
 				family_id = t.family_id; /* the grant is the attacker's too */
-			was_live = !t.revoked_at;
 		}
 	} else if (kind == TOKEN_SECRET) {
 		st = store_leak_app_by_secret(jt->store, hash, &app);
@@ -102,7 +99,6 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 		if (st == JT_OK) {
 			leak.token_id = app.id;
 			leak.user_id = app.owner_id;
-			was_live = true;
 		}
 	} else {
 		return JT_OK; /* a code dies within a minute of its issue */
@@ -121,14 +117,14 @@ static enum jt_status revoke_leaked(struct http_req *req, const struct reporter 
 	copy_bounded(leak.url, sizeof leak.url, url);
 	copy_bounded(leak.source, sizeof leak.source, source);
 	copy_bounded(leak.reporter, sizeof leak.reporter, who->name);
-	st = store_leak_revoke(jt->store, &leak, family_id);
-	if (st != JT_OK)
+	bool recorded = false;
+	st = store_leak_revoke(jt->store, &leak, family_id, &recorded);
+	if (st != JT_OK || !recorded)
 		return st;
 	auth_invalidate(jt->auth);
-	if (was_live)
-		audit_record(jt->store, who->user_id, who->name, "token.leaked", req->client_ip,
-			     true, "%s %lld of user %lld at %.200s", leak.kind,
-			     (long long)leak.token_id, (long long)leak.user_id, leak.url);
+	audit_record(jt->store, who->user_id, who->name, "token.leaked", req->client_ip, true,
+		     "%s %lld of user %lld at %.200s", leak.kind, (long long)leak.token_id,
+		     (long long)leak.user_id, leak.url);
 	return JT_OK;
 }
 

@@ -33,6 +33,7 @@ struct leak_write {
 	struct token_leak leak;
 	int64_t family_id;
 	uint8_t unusable[STORE_HASH_LEN]; /* a secret: the hash of no secret */
+	bool *recorded;
 };
 
 /* A client secret: the app's secret becomes one nobody has (an admin gives
@@ -44,33 +45,41 @@ static enum jt_status revoke_secret(struct store_conn *c, const struct leak_writ
 				   ARGS(V_INT(l->token_id), V_HASH(w->unusable),
 					V_INT(l->reported_at), V_HASH(l->token_hash)),
 				   NULL);
-	if (s == JT_OK)
-		s = db_exec(c, Q_LEAK_APP_TOKENS, ARGS(V_INT(l->token_id), V_INT(l->reported_at)),
-			    NULL);
-	return s == JT_OK ? db_insert(c, Q_LEAK_INSERT, l, NULL) : s;
+	return s == JT_OK ? db_exec(c, Q_LEAK_APP_TOKENS,
+				    ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL)
+			  : s;
 }
 
-/* The revocations and the record share the job's savepoint: a leak is
- * never recorded for a token left live. */
+/* The record first: of two reports of one token, at once or one after the
+ * other, only the one that records it revokes and is told so. The
+ * revocations share the job's savepoint, so a leak is never recorded for
+ * a token left live. */
 static enum jt_status revoke_job(struct store_conn *c, void *arg)
 {
 	const struct leak_write *w = arg;
 	const struct token_leak *l = &w->leak;
+	struct sql_value args[RECORD_MAX_FIELDS];
+	int64_t recorded = 0;
+
+	*w->recorded = false;
+	enum jt_status s =
+		db_exec(c, Q_LEAK_INSERT, args, record_args(&rec_leak, l, false, args), &recorded);
+	if (s != JT_OK || !recorded)
+		return s;
+	*w->recorded = true;
 	if (strcmp(l->kind, "secret") == 0)
 		return revoke_secret(c, w);
-	enum jt_status s = strcmp(l->kind, "pat") == 0
-				   ? db_exec(c, Q_LEAK_PAT_REVOKE,
-					     ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL)
-				   : db_exec(c, Q_LEAK_TOKEN_REVOKE,
-					     ARGS(V_INT(l->token_id), V_INT(l->reported_at),
-						  V_INT(w->family_id)),
-					     NULL);
-	return s == JT_OK ? db_insert(c, Q_LEAK_INSERT, l, NULL) : s;
+	if (strcmp(l->kind, "pat") == 0)
+		return db_exec(c, Q_LEAK_PAT_REVOKE,
+			       ARGS(V_INT(l->token_id), V_INT(l->reported_at)), NULL);
+	return db_exec(c, Q_LEAK_TOKEN_REVOKE,
+		       ARGS(V_INT(l->token_id), V_INT(l->reported_at), V_INT(w->family_id)), NULL);
 }
 
-enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak, int64_t family_id)
+enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak, int64_t family_id,
+				 bool *recorded)
 {
-	struct leak_write w = {.leak = *leak, .family_id = family_id};
+	struct leak_write w = {.leak = *leak, .family_id = family_id, .recorded = recorded};
 	random_bytes(w.unusable, sizeof w.unusable);
 	return writer_run(st, revoke_job, &w, sizeof w);
 }

@@ -452,15 +452,16 @@ enum jt_status store_scanner_find_by_key_id(struct store *st, const char *key_id
 enum jt_status store_scanner_list(struct store *st, struct scanner **items, size_t *n);
 enum jt_status store_scanner_delete(struct store *st, const char *name);
 
-/* Leaked tokens. In one transaction: revokes the token leak names (by kind
- * and id, with the reason "leaked"; already revoked stays as it was), and
- * with it every token of family_id (a leaked refresh token's grant; 0 =
- * none), and records the leak, unless one is recorded for that token
- * already, so a replayed report changes nothing. A client secret (kind
- * "secret", token_id the app's id) is replaced by one nobody holds, if it
- * is still the app's, and the app's client-credentials tokens revoked. */
+/* Leaked tokens. In one transaction, unless a leak is recorded for that
+ * token already (then nothing changes, *recorded = false, so a replayed
+ * report changes nothing): records the leak, revokes the token it names
+ * (by kind and id, with the reason "leaked"; already revoked stays as it
+ * was) and every token of family_id (a leaked refresh token's grant; 0 =
+ * none). A client secret (kind "secret", token_id the app's id) is replaced
+ * by one nobody holds, if it is still the app's, and the app's
+ * client-credentials tokens revoked. */
 enum jt_status store_leak_revoke(struct store *st, const struct token_leak *leak,
-				 int64_t family_id);
+				 int64_t family_id, bool *recorded);
 /* The leak recorded for a token; JT_ENOTFOUND when none is. */
 enum jt_status store_leak_get(struct store *st, const uint8_t token_hash[STORE_HASH_LEN],
 			      struct token_leak *out);

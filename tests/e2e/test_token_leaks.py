@@ -5,6 +5,7 @@ raw body), GitLab's Token Revocation API (bearer token with report_leaks), and t
 token revoking it without other credentials. Runs on both stores."""
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -149,6 +150,23 @@ def test_replayed_report_revokes_nothing_more_and_answers_the_same_labels(server
     mine = [e for e in events if e["actor"] == f"scanner:{scanner.name}" and
             f"of user {user['id']} " in e["target"]]
     assert len(mine) == 1, events
+
+
+def test_the_same_report_sent_at_once_is_acted_on_once(server, scanner, user):
+    """Four copies of one report in parallel, five rounds: every copy gets the same labels,
+    and the token is audited as leaked once."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            pat = server.create_token(user["email"])
+            url = f"https://example.com/{unique('race')}"
+            raw = json.dumps([entry(pat, url=url)]).encode()
+            answers = list(pool.map(lambda _: report(server, scanner, None, body=raw), range(4)))
+            assert [a.status_code for a in answers] == [200] * 4, [describe(a) for a in answers]
+            assert [a.json()[0]["label"] for a in answers] == ["true_positive"] * 4
+            assert_revoked(server, pat)
+            events = server.get("/v1/audit", token=server.admin_token,
+                                params={"action": "token.leaked", "limit": 100}).json()["items"]
+            assert [e["target"].endswith(url) for e in events].count(True) == 1, events
 
 
 def test_owner_sees_the_leak_on_the_tokens_page(server, scanner, user):
