@@ -42,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size - 1 > LIMIT_URL_BYTES)
 		return 0;
+	free(req.params_buf); /* the router's copy of the last input's parameters */
 	memset(&req, 0, sizeof req);
 	req.method = 1u << (data[0] % 8);
 	memcpy(path, data + 1, size - 1);
