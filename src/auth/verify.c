@@ -378,17 +378,22 @@ static enum auth_result verify(struct auth *a, const char *token, size_t token_l
 	enum auth_result r = AUTH_OK;
 
 	*out = NULL;
-	enum jt_status st = token_parse(token, token_len, &kind);
+	enum jt_status st = token_shape(token, token_len, &kind);
 	bool jwt = st == JT_EINVAL && a->keys && auth_looks_like_jwt(token, token_len);
-	if (st == JT_ECHECKSUM)
-		return AUTH_CHECKSUM;
 	if (st != JT_OK && !jwt)
 		return AUTH_MALFORMED;
-	if (!jwt && kind != TOKEN_PAT && kind != TOKEN_ACCESS && kind != TOKEN_CLIENT)
-		return AUTH_UNKNOWN; /* refresh tokens and secrets are not access tokens */
+	if (!jwt && kind != TOKEN_PAT && kind != TOKEN_ACCESS && kind != TOKEN_CLIENT) {
+		/* refresh tokens and secrets are not access tokens */
+		return token_parse(token, token_len, &kind) == JT_ECHECKSUM ? AUTH_CHECKSUM
+									   : AUTH_UNKNOWN;
+	}
 
+	/* The checksum is checked only on a miss: an entry is a token whose
+	 * checksum was right, and a token with its SHA-256 is that token. */
 	hash_sha256(token, token_len, hash);
 	struct principal *p = cache_get(a, hash);
+	if (!p && !jwt && token_parse(token, token_len, &kind) == JT_ECHECKSUM)
+		return AUTH_CHECKSUM;
 	atomic_fetch_add(p ? &a->hits : &a->misses, 1);
 	if (!p) {
 		uint64_t epoch = atomic_load(&a->epoch);

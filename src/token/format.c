@@ -56,10 +56,8 @@ void token_generate(enum token_kind kind, char out[TOKEN_LEN + 1])
 	out[TOKEN_LEN] = '\0';
 }
 
-enum jt_status token_parse(const char *s, size_t s_len, enum token_kind *kind)
+enum jt_status token_shape(const char *s, size_t s_len, enum token_kind *kind)
 {
-	char sum[TOKEN_CHECKSUM_CHARS];
-
 	*kind = TOKEN_NONE;
 	if (s_len != TOKEN_LEN)
 		return JT_EINVAL;
@@ -71,6 +69,16 @@ enum jt_status token_parse(const char *s, size_t s_len, enum token_kind *kind)
 	for (size_t i = TOKEN_TYPE_CHARS; i < TOKEN_LEN; i++)
 		if (base62_value(s[i]) < 0)
 			return JT_EINVAL;
+	return JT_OK;
+}
+
+enum jt_status token_parse(const char *s, size_t s_len, enum token_kind *kind)
+{
+	char sum[TOKEN_CHECKSUM_CHARS];
+
+	enum jt_status st = token_shape(s, s_len, kind);
+	if (st != JT_OK)
+		return st;
 	checksum(s, TOKEN_TYPE_CHARS + TOKEN_RANDOM_CHARS, sum);
 	/* Not secret: the checksum is computable from the token itself. */
 	if (memcmp(sum, s + TOKEN_TYPE_CHARS + TOKEN_RANDOM_CHARS, TOKEN_CHECKSUM_CHARS) != 0)

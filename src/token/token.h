@@ -38,6 +38,10 @@ void token_generate(enum token_kind kind, char out[TOKEN_LEN + 1]);
  * JT_EINVAL: not a jeton token (length, prefix, characters);
  * JT_ECHECKSUM: shaped like one but the checksum does not match. */
 enum jt_status token_parse(const char *s, size_t s_len, enum token_kind *kind);
+/* The shape alone (JT_OK or JT_EINVAL, as token_parse): for the
+ * verification cache, whose entries are tokens whose checksum was checked
+ * (a token with the same SHA-256 is the same token). */
+enum jt_status token_shape(const char *s, size_t s_len, enum token_kind *kind);
 
 /* The name of a kind for JSON ("pat", "oauth", ...). */
 const char *token_kind_name(enum token_kind kind);
