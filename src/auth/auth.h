@@ -285,7 +285,10 @@ enum jt_status auth_grants_of_user(struct store *st, int64_t user_id, int64_t no
  * sent in parallel cannot all reach the check; a right password gives its
  * attempt back with throttle_release(). */
 struct throttle;
-enum jt_status throttle_new(struct throttle **out);
+/* On a store several nodes share (store_is_shared), the counters live in
+ * st, so that every node counts every node's failures; otherwise (st NULL,
+ * or SQLite) in this process's memory. */
+enum jt_status throttle_new(struct store *st, struct throttle **out);
 void throttle_free(struct throttle *t);
 
 /* One reserved attempt, kept until the password check's outcome. */
@@ -302,7 +305,8 @@ struct throttle_ticket {
 
 /* True, and the attempt counted as a failure of account and of ip, when
  * the rules of throttle.c let it through now; false with
- * out->retry_after otherwise. now_ms: time_mono_ms(). */
+ * out->retry_after otherwise (also when the store fails: Retry-After 1).
+ * now_ms: time_now_ms(), the wall clock, which the nodes share. */
 bool throttle_reserve(struct throttle *t, const char *account, const char *ip, int64_t now_ms,
 		      struct throttle_ticket *out);
 /* The password was right: takes back the attempt's failure (only that

@@ -213,7 +213,7 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "jeton: the signing keys could not be set up\n");
 		goto out;
 	}
-	if (auth_new(st, &auth) != JT_OK || throttle_new(&throttle) != JT_OK)
+	if (auth_new(st, &auth) != JT_OK || throttle_new(st, &throttle) != JT_OK)
 		goto out;
 	auth_set_keyring(auth, keys);
 	struct jeton jt = {.store = st, .auth = auth, .throttle = throttle, .keys = keys,

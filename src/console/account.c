@@ -118,7 +118,7 @@ void console_account(struct http_req *req)
 	} else if (strcmp(pc->fresh, confirm) != 0) {
 		error = "The two new passwords differ.";
 	} else if (!throttle_reserve(jeton_of(req)->throttle, c.user.email, req->client_ip,
-				     time_mono_ms(), &pc->ticket)) {
+				     time_now_ms(), &pc->ticket)) {
 		console_throttled(req, pc->ticket.retry_after, wait, sizeof wait);
 		error = wait;
 		status = JT_ETHROTTLED;

@@ -119,7 +119,7 @@ static void login_post(struct http_req *req)
 	} else if (!l->email[0] || !l->password[0]) {
 		login_page(req, JT_EINVAL, l->email, l->next,
 			   "Enter your email and your password.");
-	} else if (!throttle_reserve(jt->throttle, l->email, req->client_ip, time_mono_ms(),
+	} else if (!throttle_reserve(jt->throttle, l->email, req->client_ip, time_now_ms(),
 				     &l->ticket)) {
 		if (l->ticket.report)
 			audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,

@@ -483,7 +483,7 @@ static void user_grant(struct http_req *req)
 	if (!user_credentials(req, g)) {
 		if (!req->status)
 			bad_credentials(req);
-	} else if (!throttle_reserve(jt->throttle, g->email, req->client_ip, time_mono_ms(),
+	} else if (!throttle_reserve(jt->throttle, g->email, req->client_ip, time_now_ms(),
 				     &g->ticket)) {
 		http_retry_after(req, g->ticket.retry_after);
 		oauth_error(req, JT_ETHROTTLED, "slow_down",

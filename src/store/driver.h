@@ -54,6 +54,7 @@ struct store_writer; /* writer.c */
 struct store_driver {
 	const char *name;
 	bool dollar_params; /* placeholders are $1, $2 (PostgreSQL) rather than ?1, ?2 */
+	bool shared;        /* several nodes may share the store (store_is_shared) */
 
 	void (*close)(struct store *st); /* after the writer stopped */
 	enum jt_status (*migrate)(struct store *st);

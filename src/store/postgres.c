@@ -146,6 +146,7 @@ static enum jt_status pg_migrate(struct store *base)
 static const struct store_driver postgres_driver = {
 	.name = "postgres",
 	.dollar_params = true,
+	.shared = true,
 	.close = pg_close,
 	.migrate = pg_migrate,
 	.schema_version = pg_schema_version,

@@ -44,6 +44,8 @@ struct query_def {
 	"FROM signing_keys WHERE unpublish_at IS NULL OR unpublish_at > ?1 "                       \
 	"ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid"
 
+#define THROTTLE_COLUMNS "failures, passes, start_ms, last_ms, reported_ms, until_ms"
+
 static const struct query_def queries[Q_COUNT] = {
 	[Q_PING] = {SELECT, &rec_count, "FROM roles"},
 	[Q_USER_INSERT] = {INSERT, &rec_user, " RETURNING id"},
@@ -213,6 +215,29 @@ static const struct query_def queries[Q_COUNT] = {
 			       "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = 'leaked' "
 			       "WHERE app_id = ?1 AND user_id IS NULL AND revoked_at IS NULL",
 			       NULL, true, ACCESS},
+	/* A login-throttle counter, held until the transaction ends. PostgreSQL
+	 * creates it if absent, so that two nodes' first failures of one key
+	 * queue on one row; SQLite has one writer: reading it is enough. */
+	[Q_THROTTLE_LOCK] =
+		{PLAIN, &rec_throttle, "SELECT " THROTTLE_COLUMNS " FROM throttle WHERE key = ?1",
+		 "INSERT INTO throttle(key) VALUES (?1) ON CONFLICT (key) "
+		 "DO UPDATE SET failures = throttle.failures RETURNING " THROTTLE_COLUMNS},
+	[Q_THROTTLE_PUT] = {PLAIN, NULL,
+			    "INSERT INTO throttle(key, " THROTTLE_COLUMNS ") "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO UPDATE SET "
+			    "failures = excluded.failures, passes = excluded.passes, "
+			    "start_ms = excluded.start_ms, last_ms = excluded.last_ms, "
+			    "reported_ms = excluded.reported_ms, until_ms = excluded.until_ms"},
+	/* Counters past their window, a batch at a time; on PostgreSQL not
+	 * those an update holds, so that neither waits for the other. */
+	[Q_THROTTLE_PURGE] = {PLAIN, NULL,
+			      "DELETE FROM throttle WHERE key IN "
+			      "(SELECT key FROM throttle WHERE until_ms <= ?1 LIMIT ?2)",
+			      "DELETE FROM throttle WHERE key IN "
+			      "(SELECT key FROM throttle WHERE until_ms <= ?1 LIMIT ?2 "
+			      "FOR UPDATE SKIP LOCKED)",
+			      true},
+	[Q_THROTTLE_DEAD] = {SELECT, &rec_count, "FROM throttle WHERE until_ms <= ?1"},
 };
 
 const struct record *query_record(enum query q)

@@ -40,6 +40,7 @@ struct record {
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
 	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_scanner, rec_leak, rec_policy;
+extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
 #define COPY_TABLES 12
 extern const struct record *const copy_tables[COPY_TABLES];
@@ -124,6 +125,10 @@ enum query {
 	Q_LEAK_APP_BY_SECRET,
 	Q_LEAK_APP_SECRET,
 	Q_LEAK_APP_TOKENS,
+	Q_THROTTLE_LOCK, /* login throttling's counters (throttle.c) */
+	Q_THROTTLE_PUT,
+	Q_THROTTLE_PURGE,
+	Q_THROTTLE_DEAD,
 	Q_COUNT
 };
 

@@ -186,6 +186,19 @@ static const struct field key_fields[] = {
 const struct record rec_key = {"signing_keys", "kid", NULL, sizeof(struct signing_key),
 			       FIELDS(key_fields)};
 
+/* A login-throttle counter, its key apart (throttle.c); never copied: it
+ * counts for minutes. */
+static const struct field throttle_fields[] = {
+	F(struct throttle_count, "failures", F_INT, failures),
+	F(struct throttle_count, "passes", F_INT, passes),
+	F(struct throttle_count, "start_ms", F_INT, start_ms),
+	F(struct throttle_count, "last_ms", F_INT, last_ms),
+	F(struct throttle_count, "reported_ms", F_INT, reported_ms),
+	F(struct throttle_count, "until_ms", F_INT, until_ms),
+};
+const struct record rec_throttle = {"throttle", "key", NULL, sizeof(struct throttle_count),
+				    FIELDS(throttle_fields)};
+
 static const struct field scanner_fields[] = {
 	F(struct scanner, "name", F_TEXT, name),
 	F(struct scanner, "key_id", F_TEXT, key_id),

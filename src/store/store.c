@@ -30,6 +30,11 @@ enum jt_status store_open(const char *location, int threads, struct store **out)
 	return JT_OK;
 }
 
+bool store_is_shared(const struct store *st)
+{
+	return st->d->shared;
+}
+
 bool store_is_postgres(const char *location)
 {
 	/* A URI, or a libpq keyword string such as "host=... dbname=...". */

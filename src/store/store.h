@@ -19,6 +19,9 @@
  *   a redemption and its tokens, a refresh and its successors happen
  *   whole or not at all, and a write that fails does not fail the others
  *   of its transaction. No two verbs compete for SQLite's write lock.
+ *   One exception: on PostgreSQL store_throttle_update commits on its own,
+ *   so that no batch ever holds a throttle counter that another node
+ *   waits for.
  * - A write that changes what a node caches (enum store_change) tells
  *   every node sharing the store in its own transaction: they hear it on
  *   commit (store_listen), never for a write rolled back.
@@ -291,6 +294,43 @@ enum jt_status store_listen(struct store *st, store_changed changed, void *arg,
 /* Stops it; once this returns, changed is not called any more. Before
  * store_close. NULL is fine. */
 void store_listener_stop(struct store_listener *l);
+
+/* True when several nodes may share the store (PostgreSQL): what they
+ * count together must be counted in it. */
+bool store_is_shared(const struct store *st);
+
+/* A counter of login throttling (auth/throttle.c): the failures of an
+ * account, an address or both, in one run. On a shared store it lives in
+ * the store, so that the limits do not multiply by the number of nodes.
+ * Times are wall-clock milliseconds. */
+struct throttle_count {
+	int64_t failures;
+	int64_t passes;      /* accounts: attempts let past the wait from clean addresses */
+	int64_t start_ms;    /* the first failure counted: identifies the run; 0 = none */
+	int64_t last_ms;     /* the last failure counted */
+	int64_t reported_ms; /* pairs: when a refusal was last reported; 0 = never */
+	int64_t until_ms;    /* after this it counts nothing (store_throttle_purge) */
+};
+#define STORE_THROTTLE_KEYS 4 /* counters one update holds at most */
+/* Changes the n counters of an update; true if it changed any. */
+typedef bool (*store_throttle_change)(void *arg, struct throttle_count *counts, size_t n);
+/* Atomically for every node sharing the store: reads the counters of keys
+ * (n distinct hashes of what they count, never the values themselves, so
+ * no email or address is stored; a counter never written reads as zeros),
+ * calls change, and if it returns true writes them back before any other
+ * update of them may read them. change may be called again (the writer
+ * retries a batch), each time with what is stored. On PostgreSQL a short
+ * transaction of its own on a pooled connection, locking the counters in
+ * the order of their keys; on SQLite through the writer. JT_ESTORE: none
+ * was written. */
+enum jt_status store_throttle_update(struct store *st, const uint8_t (*keys)[STORE_HASH_LEN],
+				     size_t n, store_throttle_change change, void *arg);
+/* Deletes at most limit counters whose until_ms <= now_ms (PostgreSQL:
+ * skipping those an update holds), in one transaction of the writer;
+ * *deleted: how many. dead counts them. */
+enum jt_status store_throttle_purge(struct store *st, int64_t now_ms, int64_t limit,
+				    int64_t *deleted);
+enum jt_status store_throttle_dead(struct store *st, int64_t now_ms, int64_t *n);
 
 /* Users. insert fills id, and created_at when 0; JT_ECONFLICT if the email
  * is taken. */

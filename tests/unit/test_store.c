@@ -1522,6 +1522,145 @@ TEST(signing_keys_round_trip_and_retire)
 	free(k);
 }
 
+/* ---- login throttling's counters ---- */
+
+static void throttle_key(uint8_t key[STORE_HASH_LEN], uint8_t seed)
+{
+	memset(key, seed, STORE_HASH_LEN);
+}
+
+/* An update that copies what it reads into *arg and keeps it as it is. */
+static bool read_counts(void *arg, struct throttle_count *counts, size_t n)
+{
+	memcpy(arg, counts, n * sizeof *counts);
+	return false;
+}
+
+static bool read_counter(const uint8_t key[STORE_HASH_LEN], struct throttle_count *out)
+{
+	return CHECK_EQ_INT(store_throttle_update(st, (const uint8_t(*)[STORE_HASH_LEN])key, 1,
+						  read_counts, out),
+			    JT_OK);
+}
+
+/* An update that sets every counter to *arg, as it is. */
+static bool set_counts(void *arg, struct throttle_count *counts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		counts[i] = *(const struct throttle_count *)arg;
+	return true;
+}
+
+TEST(throttle_counters_round_trip)
+{
+	uint8_t keys[2][STORE_HASH_LEN];
+	struct throttle_count seen[2], c;
+	throttle_key(keys[0], 0x11);
+	throttle_key(keys[1], 0x22);
+	/* Never written: zeros, and reading writes nothing. */
+	memset(seen, 0x7f, sizeof seen);
+	CHECK_EQ_INT(store_throttle_update(st, keys, 2, read_counts, seen), JT_OK);
+	CHECK_EQ_INT(seen[0].failures, 0);
+	CHECK_EQ_INT(seen[1].until_ms, 0);
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM throttle", NULL), 0);
+	struct throttle_count want = {.failures = 3, .passes = 1, .start_ms = 1800000000000,
+				      .last_ms = 1800000001000, .reported_ms = 1800000002000,
+				      .until_ms = 1800000902000};
+	CHECK_EQ_INT(store_throttle_update(st, keys, 2, set_counts, &want), JT_OK);
+	if (read_counter(keys[1], &c)) {
+		CHECK_EQ_INT(c.failures, 3);
+		CHECK_EQ_INT(c.passes, 1);
+		CHECK_EQ_INT(c.start_ms, 1800000000000);
+		CHECK_EQ_INT(c.last_ms, 1800000001000);
+		CHECK_EQ_INT(c.reported_ms, 1800000002000);
+		CHECK_EQ_INT(c.until_ms, 1800000902000);
+	}
+	/* The key is all that names a counter: what it counts is not stored. */
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM throttle", NULL), 2);
+	CHECK_EQ_INT(store_throttle_update(st, keys, 0, read_counts, seen), JT_EINVAL);
+}
+
+/* Several threads on two stores of one database (two nodes) count on the
+ * same counters, naming them in opposite orders: every count is kept, and
+ * no update waits for another in a cycle. */
+#define COUNTING_THREADS 4
+#define COUNTS_EACH      40
+
+struct counting {
+	struct store *store;
+	bool reversed;
+	int failed;
+};
+
+static bool add_one(void *arg, struct throttle_count *counts, size_t n)
+{
+	(void)arg;
+	for (size_t i = 0; i < n; i++)
+		counts[i].failures++;
+	return true;
+}
+
+static void *count_on(void *arg)
+{
+	struct counting *w = arg;
+	uint8_t keys[3][STORE_HASH_LEN];
+	for (int i = 0; i < 3; i++)
+		throttle_key(keys[w->reversed ? 2 - i : i], (uint8_t)(0x31 + i));
+	for (int i = 0; i < COUNTS_EACH; i++)
+		w->failed += store_throttle_update(w->store, keys, 3, add_one, NULL) != JT_OK;
+	return NULL;
+}
+
+TEST(throttle_counts_from_two_nodes_add_up)
+{
+	struct store *node = NULL;
+	struct counting w[COUNTING_THREADS];
+	pthread_t threads[COUNTING_THREADS];
+	struct throttle_count c;
+	uint8_t key[STORE_HASH_LEN];
+	if (!CHECK_EQ_INT(store_open(be.location, 2, &node), JT_OK))
+		return;
+	for (int i = 0; i < COUNTING_THREADS; i++) {
+		w[i] = (struct counting){.store = i % 2 ? node : st, .reversed = i / 2 == 1};
+		CHECK_EQ_INT(pthread_create(&threads[i], NULL, count_on, &w[i]), 0);
+	}
+	for (int i = 0; i < COUNTING_THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		CHECK_EQ_INT(w[i].failed, 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		throttle_key(key, (uint8_t)(0x31 + i));
+		if (read_counter(key, &c))
+			CHECK_EQ_INT(c.failures, COUNTING_THREADS * COUNTS_EACH);
+	}
+	store_close(node);
+}
+
+TEST(throttle_counters_past_their_window_are_purged)
+{
+	uint8_t key[STORE_HASH_LEN];
+	struct throttle_count c = {.failures = 1};
+	int64_t n = -1;
+	for (int i = 0; i < 3; i++) {
+		throttle_key(key, (uint8_t)(0x41 + i));
+		c.until_ms = 1000 * (i + 1);
+		CHECK_EQ_INT(store_throttle_update(st, (const uint8_t(*)[STORE_HASH_LEN])key, 1,
+						   set_counts, &c),
+			     JT_OK);
+	}
+	CHECK_EQ_INT(store_throttle_dead(st, 2000, &n), JT_OK);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_throttle_purge(st, 2000, 1, &n), JT_OK); /* a batch at a time */
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(store_throttle_purge(st, 2000, 100, &n), JT_OK);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(store_throttle_dead(st, 2000, &n), JT_OK);
+	CHECK_EQ_INT(n, 0);
+	if (read_counter(key, &c)) /* the last one's window is not over */
+		CHECK_EQ_INT(c.until_ms, 3000);
+	CHECK_EQ_INT(store_throttle_purge(st, 2000, 0, &n), JT_EINVAL);
+}
+
 /* ---- telling other nodes ---- */
 
 /* What a listener heard: the kinds since the last look, and how often. */
@@ -2071,6 +2210,9 @@ static void run_suite(void)
 	RUN_WITH_STORE(session_delete_user_keeps_the_one_named);
 	RUN_WITH_STORE(audit_list_filters);
 	RUN_WITH_STORE(signing_keys_round_trip_and_retire);
+	RUN_WITH_STORE(throttle_counters_round_trip);
+	RUN_WITH_STORE(throttle_counts_from_two_nodes_add_up);
+	RUN_WITH_STORE(throttle_counters_past_their_window_are_purged);
 	RUN_WITH_STORE(changes_are_told_to_every_node);
 	RUN_WITH_STORE(records_survive_close_and_reopen);
 	RUN_WITH_STORE(queued_writes_are_finished_by_close);

@@ -20,7 +20,7 @@ static bool fresh(void)
 {
 	throttle_free(t);
 	t = NULL;
-	return CHECK_EQ_INT(throttle_new(&t), JT_OK) && CHECK(t != NULL);
+	return CHECK_EQ_INT(throttle_new(NULL, &t), JT_OK) && CHECK(t != NULL);
 }
 
 /* An attempt of account from ip at now; true when it may be checked. The
