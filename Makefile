@@ -88,21 +88,29 @@ run: deps $(BUILD)/jeton
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done
 
+# The end-to-end suite runs E2E_JOBS test files at a time (pytest-xdist; a
+# file stays in one worker, with the servers its fixtures start), then the
+# tests marked alone, one at a time.
+E2E_JOBS ?= 3
+PYTEST   := $(PYTHON) -m pytest -q -p no:cacheprovider
+E2E_RUN  := $(PYTEST) -n $(E2E_JOBS) --dist loadfile -m 'not alone' tests/e2e && \
+            $(PYTEST) -m alone tests/e2e
 e2e: $(BUILD)/jeton
-	JETON_BIN=$(abspath $(BUILD)/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	export JETON_BIN=$(abspath $(BUILD)/jeton) && $(E2E_RUN)
 
 # The end-to-end suite again, every server on a fresh database of a
 # throw-away PostgreSQL 15 cluster; and the store's contract suite on both
-# drivers (make unit runs it on SQLite alone).
+# drivers (make unit runs it on SQLite alone). Its port is below Linux's
+# ephemeral range (32768-60999), where the test servers' free ports are.
 PG_DIR ?= /tmp/jeton-pg-$(notdir $(BUILD))
-PG_PORT ?= $(if $(filter build-asan,$(BUILD)),55434,55433)
+PG_PORT ?= $(if $(filter $(ASAN_BUILD),$(BUILD)),25434,25433)
 e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store
 	@url=$$(tests/pg/cluster.sh start $(PG_DIR) $(PG_PORT)) && \
 	psql "$$url" -qc 'DROP DATABASE IF EXISTS jeton_unit' -c 'CREATE DATABASE jeton_unit' && \
 	JETON_TEST_PG=$${url%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR) \
 		$(BUILD)/tests/test_store && \
-	JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) \
-		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e; \
+	export JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) && \
+		$(E2E_RUN); \
 	rc=$$?; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); exit $$rc
 
 browser: $(BUILD)/jeton
@@ -112,15 +120,17 @@ check: unit e2e e2e-pg browser
 
 # The whole suite, then again under AddressSanitizer + UBSan, then the
 # unit tests and the concurrent end-to-end tests under ThreadSanitizer.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 test:
 	@scripts/deps.sh test
 	$(MAKE) lint
 	$(MAKE) check
-	$(MAKE) BUILD=build-asan SAN=1 check
+	$(MAKE) BUILD=$(ASAN_BUILD) SAN=1 check
 	$(MAKE) tsan
 
 asan:
-	$(MAKE) BUILD=build-asan SAN=1 check
+	$(MAKE) BUILD=$(ASAN_BUILD) SAN=1 check
 
 # The load tests of make test for longer: 60 s of sustained writes each,
 # and 200 stops under write load.
@@ -136,10 +146,9 @@ TSAN_E2E ?= tests/e2e/test_concurrency.py tests/e2e/test_shutdown.py \
             tests/e2e/test_jwt_rotation.py tests/e2e/test_oauth_refresh.py \
             tests/e2e/test_wal_bound.py tests/e2e/test_disk_full.py
 tsan:
-	$(MAKE) BUILD=build-tsan SAN=thread unit
-	$(MAKE) BUILD=build-tsan SAN=thread build-tsan/jeton
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		JETON_BIN=$(abspath build-tsan/jeton) $(PYTHON) -m pytest -q -p no:cacheprovider $(TSAN_E2E)
+	$(MAKE) BUILD=$(TSAN_BUILD) SAN=thread unit $(TSAN_BUILD)/jeton
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" JETON_BIN=$(abspath $(TSAN_BUILD)/jeton) \
+		$(PYTEST) -n $(E2E_JOBS) --dist loadfile $(TSAN_E2E)
 
 # Refreshes the README's screenshots (make test writes its own under build/).
 screenshots: $(BUILD)/jeton

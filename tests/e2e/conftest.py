@@ -255,9 +255,15 @@ class PgLocation:
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: reads the SQLite store file itself")
     config.addinivalue_line("markers", "pg_only: needs the PostgreSQL store")
+    config.addinivalue_line("markers", "long: waits seconds in real time (a real deadline, a "
+                            "load): its file runs first, so that parallel workers end together")
+    config.addinivalue_line("markers", "alone: must not run beside other tests of the suite "
+                            "(make runs these one at a time after the others)")
 
 
 def pytest_collection_modifyitems(config, items):
+    long_files = {item.path for item in items if item.get_closest_marker("long")}
+    items.sort(key=lambda item: item.path not in long_files)     # stable: files stay whole
     for item in items:
         if PG_BASE and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="reads the SQLite file; run without JETON_TEST_PG"))
@@ -348,7 +354,10 @@ class Server:
                 return False
             try:
                 r = requests.get(self.url + "/v1/ping", timeout=1.0)
-                if r.status_code == 200:
+                # the port may have been taken by another test's server since
+                # free_port() saw it free: the answer must come from this one
+                if r.status_code == 200 and f"jeton: listening on http://127.0.0.1:{self.port}" \
+                        in self.stderr_text(self.runs):
                     return True
             except requests.RequestException:
                 pass

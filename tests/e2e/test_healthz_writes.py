@@ -23,6 +23,7 @@ def srv(tmp_path):
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.long
 def test_healthz_reports_failing_writes_and_recovers_by_itself(srv):
     admin = srv.admin_token
     assert srv.get("/healthz").json() == {"status": "ok"}

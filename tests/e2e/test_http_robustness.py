@@ -97,6 +97,7 @@ def test_malformed_request_gets_a_4xx_and_the_server_keeps_serving(server, raw):
 # be dropped without an answer, as libmicrohttpd does: there is no HTTP
 # version to answer in. What matters is that nothing hangs and the server
 # keeps serving.
+@pytest.mark.long      # two of these wait out their 2 s read timeout
 @pytest.mark.parametrize("raw", [
     b"GARBAGE\r\n\r\n",
     b"GET\r\n\r\n",

@@ -188,7 +188,9 @@ def test_introspection_needs_client_authentication(server, app, user):
 
 @pytest.mark.parametrize("token", ["garbage", "", "jto_short", make_token("jto_"),
                                    make_token("jtr_"), make_token("jtp_"), make_token("jtc_"),
-                                   make_token("jts_"), make_token("jtk_")])
+                                   make_token("jts_"), make_token("jtk_")],
+                         ids=["garbage", "empty", "jto_short", "unknown_jto", "unknown_jtr",
+                              "unknown_jtp", "unknown_jtc", "unknown_jts", "unknown_jtk"])
 def test_garbage_and_unknown_tokens_are_inactive(server, app, token):
     _inactive(introspect(server, app, token))
 
@@ -294,7 +296,8 @@ def test_revoke_with_a_misleading_hint_still_revokes(server, app, user):
 
 
 @pytest.mark.parametrize("token", [make_token("jto_"), make_token("jtr_"), make_token("jtp_"),
-                                   "garbage"])
+                                   "garbage"],
+                         ids=["unknown_jto", "unknown_jtr", "unknown_jtp", "garbage"])
 def test_revoke_unknown_token_is_200(server, app, token):
     r = revoke(server, app, token)
     assert r.status_code == 200, describe(r)

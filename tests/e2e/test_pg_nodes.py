@@ -134,6 +134,7 @@ def _cluster(*args):
     subprocess.run([str(CLUSTER), *args], check=True, capture_output=True, timeout=60)
 
 
+@pytest.mark.alone      # stops the cluster every other test of the suite uses
 @pytest.mark.skipif(not os.environ.get("JETON_TEST_PG_DIR"),
                     reason="needs JETON_TEST_PG_DIR to stop and start the cluster")
 def test_a_node_fails_fast_while_postgres_is_down_and_recovers_by_itself(nodes):

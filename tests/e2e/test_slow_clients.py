@@ -8,6 +8,7 @@ deselect it with -k "not trickling" when in a hurry."""
 import socket
 import time
 
+import pytest
 import requests
 
 from conftest import HTTP_TIMEOUT, describe
@@ -28,6 +29,7 @@ def _closed(sock, wait):
         return True
 
 
+@pytest.mark.long
 def test_slow_trickling_head_is_closed_by_the_deadline(server):
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=HTTP_TIMEOUT)
     start = time.monotonic()
@@ -61,6 +63,7 @@ def test_complete_request_sent_slowly_within_the_deadline_is_served(server):
         sock.close()
 
 
+@pytest.mark.alone      # 4,096 sockets, then a deadline: not beside other tests' load
 def test_new_clients_are_served_while_slow_connections_take_every_slot(server):
     """4 addresses x 1,024 connections (the per-address limit) that send half a request head
     and stop: 127.0.0.2-5 are loopback addresses too."""

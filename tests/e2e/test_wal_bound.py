@@ -22,6 +22,7 @@ TOKENS = None if SOAK else 3 * WAL_BOUND // (16 * 1024)
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.long
 def test_wal_stays_under_its_bound_under_sustained_token_creation(tmp_path):
     s = Server(tmp_path, access_log=False)
     s.start()
