@@ -4,7 +4,7 @@
  *
  * input.c    reading JSON bodies and query parameters, with clear 400s
  * audit.c    the audit events of API calls; GET /v1/audit
- * me.c tokens.c authorizations.c policy.c users.c spaces.c apps.c verify.c metrics.c
+ * me.c tokens.c authorizations.c policy.c inventory.c users.c spaces.c apps.c verify.c metrics.c
  *            one file per endpoint group */
 #ifndef JETON_API_H
 #define JETON_API_H
@@ -64,6 +64,8 @@ void api_user_item(struct http_req *req);
 void api_authorizations(struct http_req *req);
 void api_authorization_item(struct http_req *req);
 void api_policy(struct http_req *req);
+void api_inventory(struct http_req *req);
+void api_inventory_revoke(struct http_req *req);
 void api_spaces_collection(struct http_req *req);
 void api_space_item(struct http_req *req);
 void api_space_member(struct http_req *req);

@@ -257,6 +257,38 @@ enum jt_status pat_create_async(struct store *st, int64_t user_id, const char *n
 enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id,
 			  char token[TOKEN_LEN + 1], struct pat *out);
 
+/* ---- inventory.c: the admins' inventory of every token ---- */
+
+/* The inventory's filters by name, the same in the API's query and body,
+ * the CLI's options and the console's form. */
+enum inventory_key {
+	INV_USER,           /* an email or a user id */
+	INV_APP,            /* an app id or client_id */
+	INV_KIND,           /* pat, access, refresh, client */
+	INV_STATUS,         /* active, expired, revoked, rotated */
+	INV_UNUSED_FOR,     /* a duration: neither used nor created within it */
+	INV_EXPIRES_WITHIN, /* a duration: expires after now and within it */
+	INV_CREATED_BEFORE, /* YYYY-MM-DD or an RFC 3339 time */
+	INV_KEYS
+};
+extern const char *const inventory_keys[INV_KEYS];
+
+/* Reads the filter named by values (NULL or "" = not given) as of now into
+ * f. JT_EINVAL with the sentence to show in err; *given: how many filters
+ * were given. */
+enum jt_status inventory_filter_read(struct store *st, const char *const values[INV_KEYS],
+				     int64_t now, struct inventory_filter *f, int *given,
+				     char *err, size_t err_len);
+/* "unused_for=90d kind=pat" for the audit log ("" without filters). */
+void inventory_filter_describe(const char *const values[INV_KEYS], char *out, size_t out_len);
+/* A token's status as of now: active, expired, revoked or rotated. */
+const char *inventory_status(const struct inventory_item *t, int64_t now);
+/* The cursor after t as text ("1764460800.pat.12"), and back. */
+void inventory_cursor_format(const struct inventory_item *t, char *out, size_t out_len);
+bool inventory_cursor_parse(const char *s, struct inventory_cursor *out);
+/* "pat:12", "access:40": one token, and back (false if malformed). */
+bool inventory_ref_parse(const char *s, struct inventory_filter *f);
+
 /* ---- throttle.c ---- */
 
 /* ---- grants.c: the apps a user authorized ---- */

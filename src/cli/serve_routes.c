@@ -27,6 +27,8 @@ const struct http_route serve_routes[] = {
 	{HTTP_POST, "/v1/apps/{}/secret", api_app_secret},
 	{HTTP_GET, "/v1/audit", api_audit_list},
 	{HTTP_GET | HTTP_PUT, "/v1/policy", api_policy},
+	{HTTP_GET, "/v1/tokens", api_inventory},
+	{HTTP_POST, "/v1/tokens/revoke", api_inventory_revoke},
 	{HTTP_POST, "/v1/token_leaks", api_token_leaks},
 	{HTTP_GET, "/v1/revocable_token_types", api_revocable_token_types},
 	{HTTP_POST, "/v1/revoke_tokens", api_revoke_tokens},
@@ -62,6 +64,8 @@ const struct http_route serve_routes[] = {
 	{HTTP_POST, "/console/users/{}", console_user},
 	{HTTP_GET, "/console/audit", console_audit},
 	{HTTP_GET | HTTP_POST, "/console/policy", console_policy},
+	{HTTP_GET, "/console/all-tokens", console_inventory},
+	{HTTP_POST, "/console/all-tokens/revoke", console_inventory_revoke},
 	{HTTP_GET, "/static/{}", console_static},
 };
 

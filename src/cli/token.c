@@ -90,22 +90,157 @@ static int token_create(int argc, char **argv)
 	return rc;
 }
 
+/* The inventory's filter options, by the names of inventory_keys with
+ * dashes: --user --app --kind --status --unused-for --expires-within
+ * --created-before. */
+#define INV_OPTIONS                                                                                \
+	{.name = "--user", .takes_value = true}, {.name = "--app", .takes_value = true},           \
+		{.name = "--kind", .takes_value = true}, {.name = "--status", .takes_value = true}, \
+		{.name = "--unused-for", .takes_value = true},                                     \
+		{.name = "--expires-within", .takes_value = true},                                 \
+		{.name = "--created-before", .takes_value = true}
+
+/* Reads the filter options (the first INV_KEYS of opts) into f. */
+static int read_inventory_filter(struct store *st, const struct cli_option *opts, size_t nopts,
+				 const char *values[INV_KEYS], struct inventory_filter *f,
+				 int *given)
+{
+	char err[160];
+	for (int k = 0; k < INV_KEYS; k++)
+		values[k] = cli_value(opts, nopts, opts[k].name);
+	enum jt_status s = inventory_filter_read(st, values, time_now(), f, given, err, sizeof err);
+	if (s == JT_EINVAL)
+		fprintf(stderr, "jeton: %s\n", err);
+	return s == JT_OK ? CLI_OK : CLI_FAIL;
+}
+
+/* jeton token list --all: every token of every kind, newest first. */
+static int inventory_list(struct store *st, const struct cli_option *opts, size_t nopts,
+			  bool json)
+{
+	const char *values[INV_KEYS];
+	struct inventory_filter f;
+	struct inventory_cursor after = {0};
+	struct inventory_item *items = NULL;
+	struct policy pol = {0};
+	size_t n = 0;
+	int given, rc = read_inventory_filter(st, opts, nopts, values, &f, &given);
+	if (rc != CLI_OK || store_policy_get(st, &pol) != JT_OK)
+		return CLI_FAIL;
+	cJSON *arr = cJSON_CreateArray();
+	if (!json)
+		printf("%-14s %-7s %-28s %-24s %-20s %-20s %-20s %-8s %s\n", "REF", "KIND", "USER",
+		       "APP/NAME", "CREATED", "EXPIRES", "LAST USED", "STATUS", "POLICY");
+	do {
+		if (store_inventory_list(st, &f, &after, LIMIT_PAGE_MAX, &items, &n) != JT_OK) {
+			rc = CLI_FAIL;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct inventory_item *t = &items[i];
+			const char *status = inventory_status(t, f.now);
+			bool breaks = strcmp(t->kind, "pat") == 0 &&
+				      authority_pat_breaks_policy(&pol, t->created_at, t->expires_at);
+			if (json) {
+				cJSON_AddItemToArray(arr, render_inventory_item(t, status, breaks));
+				continue;
+			}
+			char ref[32], created[TIME_RFC3339_BUF], exp[TIME_RFC3339_BUF] = "never",
+							       used[TIME_RFC3339_BUF] = "never";
+			snprintf(ref, sizeof ref, "%s:%lld", t->kind, (long long)t->id);
+			time_format(t->created_at, created);
+			if (t->expires_at)
+				time_format(t->expires_at, exp);
+			if (t->last_used_at)
+				time_format(t->last_used_at, used);
+			printf("%-14s %-7s %-28s %-24s %-20s %-20s %-20s %-8s %s\n", ref, t->kind,
+			       t->email[0] ? t->email : "-", t->app_id ? t->client_id : t->name,
+			       created, exp, used, status, breaks ? "exceeds" : "");
+		}
+		if (n) {
+			after.created_at = items[n - 1].created_at;
+			after.id = items[n - 1].id;
+			snprintf(after.kind, sizeof after.kind, "%s", items[n - 1].kind);
+		}
+		store_list_free(items);
+	} while (n == LIMIT_PAGE_MAX);
+	if (json && rc == CLI_OK)
+		rc = cli_print_json(arr);
+	else
+		cJSON_Delete(arr);
+	return rc;
+}
+
+/* jeton token revoke --unused-for 90d ... [--dry-run]: one audited event. */
+static int inventory_revoke(int argc, char **argv)
+{
+	struct cli_option opts[] = {INV_OPTIONS, {.name = "--dry-run"}};
+	size_t nopts = sizeof opts / sizeof opts[0];
+	const char *values[INV_KEYS];
+	struct inventory_filter f;
+	struct cli_args args;
+	struct store *st = NULL;
+	char described[512];
+	int64_t count = 0;
+	int given;
+	int rc = cli_parse(argc, argv, opts, nopts, &args);
+	if (rc != CLI_OK)
+		return rc;
+	bool dry_run = cli_value(opts, nopts, "--dry-run") != NULL;
+	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK)
+		rc = read_inventory_filter(st, opts, nopts, values, &f, &given);
+	if (rc == CLI_OK && (!given || args.npos)) {
+		fprintf(stderr, "usage: jeton token revoke ID | jeton token revoke [--user EMAIL] "
+				"[--app APP] [--kind K] [--status S] [--unused-for D] "
+				"[--expires-within D] [--created-before DATE] [--dry-run]\n");
+		rc = CLI_USAGE;
+	}
+	if (rc == CLI_OK && store_inventory_revoke(st, &f, dry_run, "bulk", &count) != JT_OK)
+		rc = CLI_FAIL;
+	if (rc == CLI_OK) {
+		inventory_filter_describe(values, described, sizeof described);
+		if (!dry_run)
+			audit_record(st, 0, "cli", "token.bulk_revoked", "", true, "%lld tokens (%s)",
+				     (long long)count, described);
+		printf("%s%lld token%s\n", dry_run ? "would revoke " : "revoked ", (long long)count,
+		       count == 1 ? "" : "s");
+	}
+	store_close(st);
+	return rc;
+}
+
 static int token_list(int argc, char **argv)
 {
-	struct cli_option opts[] = {{.name = "--user", .takes_value = true}, {.name = "--json", .takes_value = false}};
+	struct cli_option opts[] = {INV_OPTIONS, {.name = "--json"}, {.name = "--all"}};
+	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
 	struct store *st = NULL;
 	struct user u;
 	struct pat *items = NULL;
 	size_t n = 0;
-	int rc = cli_parse(argc, argv, opts, 2, &args);
+	int rc = cli_parse(argc, argv, opts, nopts, &args);
 	if (rc != CLI_OK)
 		return rc;
-	const char *email = cli_value(opts, 2, "--user");
-	bool json = cli_value(opts, 2, "--json") != NULL;
-	if (!email || args.npos) {
-		fprintf(stderr, "usage: jeton token list --user EMAIL [--json]\n");
+	const char *email = cli_value(opts, nopts, "--user");
+	bool json = cli_value(opts, nopts, "--json") != NULL;
+	bool all = cli_value(opts, nopts, "--all") != NULL;
+	bool filtered = false;
+	for (int k = 1; k < INV_KEYS; k++)
+		filtered |= cli_value(opts, nopts, opts[k].name) != NULL;
+	if ((!email && !all) || (filtered && !all) || args.npos) {
+		fprintf(stderr, "usage: jeton token list --user EMAIL [--json] | jeton token list "
+				"--all [--user EMAIL] [--app APP] [--kind K] [--status S] "
+				"[--unused-for D] [--expires-within D] [--created-before DATE] "
+				"[--json]\n");
 		return CLI_USAGE;
+	}
+	if (all) {
+		rc = cli_open_store(args.db, 1, &st);
+		if (rc == CLI_OK)
+			rc = inventory_list(st, opts, nopts, json);
+		store_close(st);
+		return rc;
 	}
 	rc = cli_open_store(args.db, 1, &st);
 	if (rc == CLI_OK)
@@ -197,6 +332,19 @@ static int token_change(int argc, char **argv, bool rotate)
 	return rc;
 }
 
+/* Whether "token revoke" is given a filter option (other than --db)
+ * rather than an id alone. */
+static bool names_filter(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0)
+			i++;
+		else if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i], "--db=", 5) != 0)
+			return true;
+	}
+	return false;
+}
+
 int cli_token(int argc, char **argv)
 {
 	const char *sub = argc > 0 ? argv[0] : "";
@@ -204,6 +352,8 @@ int cli_token(int argc, char **argv)
 		return token_create(argc - 1, argv + 1);
 	if (strcmp(sub, "list") == 0)
 		return token_list(argc - 1, argv + 1);
+	if (strcmp(sub, "revoke") == 0 && names_filter(argc - 1, argv + 1))
+		return inventory_revoke(argc - 1, argv + 1);
 	if (strcmp(sub, "revoke") == 0)
 		return token_change(argc - 1, argv + 1, false);
 	if (strcmp(sub, "rotate") == 0)

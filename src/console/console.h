@@ -5,7 +5,7 @@
  * console.c  the start of a signed-in console request; shared page pieces
  * login.c    /login and /logout, with throttled password checks
  * static.c   the stylesheet and script, served from the binary
- * home.c tokens.c authorizations.c policy.c account.c spaces.c apps.c users.c audit.c
+ * home.c tokens.c authorizations.c policy.c inventory.c account.c spaces.c apps.c users.c audit.c
  *            one file per page */
 #ifndef JETON_CONSOLE_H
 #define JETON_CONSOLE_H
@@ -48,6 +48,8 @@ void console_token_rotate(struct http_req *req);
 void console_authorizations(struct http_req *req);
 void console_authorization_revoke(struct http_req *req);
 void console_policy(struct http_req *req);
+void console_inventory(struct http_req *req);
+void console_inventory_revoke(struct http_req *req);
 void console_account(struct http_req *req);
 void console_spaces(struct http_req *req);
 void console_space(struct http_req *req);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
+#define EXPIRES_SOON_SECONDS (7 * 86400)
 
 /* Tells the owner which of their revoked tokens leaked, and where: "leak"
  * on those rows. A store that does not answer only leaves it out. */
@@ -95,6 +96,7 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 	}
 	cJSON *d = cJSON_CreateObject();
 	cJSON *rows = cJSON_AddArrayToObject(d, "tokens");
+	int expiring = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct pat *p = &items[i];
 		cJSON *r = cJSON_CreateObject();
@@ -113,11 +115,22 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 									 : "active";
 		cJSON_AddStringToObject(r, "status", st);
 		cJSON_AddBoolToObject(r, "active", strcmp(st, "active") == 0);
+		/* An active token that stops within a week: time to replace it. */
+		bool soon = strcmp(st, "active") == 0 && p->expires_at &&
+			    p->expires_at - now <= EXPIRES_SOON_SECONDS;
+		cJSON_AddBoolToObject(r, "expires_soon", soon);
+		expiring += soon;
 		cJSON_AddItemToArray(rows, r);
 	}
 	add_leaks(req, c->user.id, items, n, rows);
 	store_list_free(items);
 	cJSON_AddBoolToObject(d, "has_tokens", n > 0);
+	if (expiring) {
+		char soon[96];
+		snprintf(soon, sizeof soon, "%d of your tokens expire%s within 7 days.", expiring,
+			 expiring == 1 ? "s" : "");
+		cJSON_AddStringToObject(d, "expiring", soon);
+	}
 	bool never_ok = expiry_choices(req, d, now);
 	if (!form) {
 		form = cJSON_CreateObject();

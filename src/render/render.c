@@ -198,3 +198,53 @@ cJSON *render_policy(const struct policy *p)
 	render_time(o, "updated_at", p->updated_at);
 	return o;
 }
+
+cJSON *render_inventory_item(const struct inventory_item *t, const char *status,
+			     bool exceeds_policy)
+{
+	char ref[32];
+	uint64_t scopes = 0;
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	snprintf(ref, sizeof ref, "%s:%lld", t->kind, (long long)t->id);
+	cJSON_AddStringToObject(o, "ref", ref);
+	cJSON_AddStringToObject(o, "kind", t->kind);
+	cJSON_AddNumberToObject(o, "id", (double)t->id);
+	cJSON_AddStringToObject(o, "format",
+				strcmp(t->kind, "access") == 0 && strcmp(t->token_format, "jwt") == 0
+					? "jwt"
+					: "opaque");
+	add_text_or_null(o, "name", t->name);
+	cJSON *user = t->user_id ? cJSON_AddObjectToObject(o, "user") : NULL;
+	if (user) {
+		cJSON_AddNumberToObject(user, "id", (double)t->user_id);
+		cJSON_AddStringToObject(user, "email", t->email);
+	} else {
+		cJSON_AddNullToObject(o, "user");
+	}
+	cJSON *app = t->app_id ? cJSON_AddObjectToObject(o, "app") : NULL;
+	if (app) {
+		cJSON_AddNumberToObject(app, "id", (double)t->app_id);
+		cJSON_AddStringToObject(app, "name", t->app_name);
+		cJSON_AddStringToObject(app, "client_id", t->client_id);
+	} else {
+		cJSON_AddNullToObject(o, "app");
+	}
+	if (t->space_id)
+		cJSON_AddNumberToObject(o, "space_id", (double)t->space_id);
+	else
+		cJSON_AddNullToObject(o, "space_id");
+	if (scope_parse(t->scopes, strlen(t->scopes), &scopes) != JT_OK)
+		scopes = 0;
+	cJSON_AddItemToObject(o, "scopes", render_scopes(scopes));
+	render_time(o, "created_at", t->created_at);
+	render_time(o, "expires_at", t->expires_at);
+	render_time(o, "last_used_at", t->last_used_at);
+	add_text_or_null(o, "last_used_ip", t->last_used_ip);
+	cJSON_AddStringToObject(o, "status", status);
+	render_time(o, "revoked_at", t->revoked_at);
+	add_text_or_null(o, "revocation_reason", t->revoked_reason);
+	cJSON_AddBoolToObject(o, "exceeds_policy", exceeds_policy);
+	return o;
+}

@@ -23,6 +23,11 @@ cJSON *render_app(const struct app *a); /* never the secret */
 /* The instance's policy: {"pat_max_lifetime": "90d" or null,
  * "pat_max_lifetime_seconds", "pat_require_expiry", "updated_at"}. */
 cJSON *render_policy(const struct policy *p);
+/* A token of the inventory, never its secret: "ref" ("pat:12") names it
+ * for POST /v1/tokens/revoke; status as of the caller's now;
+ * exceeds_policy: a PAT that breaks the instance's policy. */
+cJSON *render_inventory_item(const struct inventory_item *t, const char *status,
+			     bool exceeds_policy);
 /* A page of a list: {"items", "limit", "next_before"}; next_before is
  * last_id when the page is full (there may be more), else null. Takes
  * ownership of items. */

@@ -88,3 +88,62 @@ enum jt_status store_policy_put(struct store *st, const struct policy *p)
 				 V_INT(p->updated_at)),
 			    true);
 }
+
+#define INVENTORY_FILTER_ARGS(f)                                                                   \
+	V_INT((f)->user_id), V_INT((f)->app_id), V_TEXT((f)->kind), V_TEXT((f)->status),           \
+		V_INT((f)->now), V_INT((f)->unused_since), V_INT((f)->expires_by),                 \
+		V_INT((f)->created_before), V_INT((f)->id)
+
+enum jt_status store_inventory_list(struct store *st, const struct inventory_filter *f,
+				    const struct inventory_cursor *after, int limit,
+				    struct inventory_item **items, size_t *n)
+{
+	void *list;
+	int64_t at = after && after->created_at ? after->created_at : INT64_MAX;
+	enum jt_status s = store_list(st, Q_INVENTORY_LIST,
+				      ARGS(INVENTORY_FILTER_ARGS(f), V_INT(at),
+					   V_TEXT(after ? after->kind : ""),
+					   V_INT(after ? after->id : 0), V_INT(limit)),
+				      &list, n);
+	*items = list;
+	return s;
+}
+
+/* A revocation by filter: both tables in one job. */
+struct inventory_revoke {
+	struct inventory_filter f;
+	char reason[STORE_REASON_BYTES];
+	int64_t *count;
+};
+
+static enum jt_status inventory_revoke_job(struct store_conn *c, void *arg)
+{
+	struct inventory_revoke *r = arg;
+	int64_t pats = 0, tokens = 0;
+	enum jt_status s = db_exec(c, Q_INVENTORY_REVOKE_PATS,
+				   ARGS(INVENTORY_FILTER_ARGS(&r->f), V_TEXT(r->reason)), &pats);
+	if (s == JT_OK)
+		s = db_exec(c, Q_INVENTORY_REVOKE_TOKENS,
+			    ARGS(INVENTORY_FILTER_ARGS(&r->f), V_TEXT(r->reason)), &tokens);
+	*r->count = pats + tokens; /* the job may run twice (writer.c) */
+	return s;
+}
+
+enum jt_status store_inventory_revoke(struct store *st, const struct inventory_filter *f,
+				      bool dry_run, const char *reason, int64_t *count)
+{
+	*count = 0;
+	if (!dry_run) {
+		struct inventory_revoke r = {.f = *f, .count = count};
+		snprintf(r.reason, sizeof r.reason, "%s", reason);
+		return writer_run(st, inventory_revoke_job, &r, sizeof r);
+	}
+	int64_t pats = 0, tokens = 0;
+	enum jt_status s =
+		store_get(st, Q_INVENTORY_COUNT_PATS, ARGS(INVENTORY_FILTER_ARGS(f)), &pats);
+	if (s == JT_OK)
+		s = store_get(st, Q_INVENTORY_COUNT_TOKENS, ARGS(INVENTORY_FILTER_ARGS(f)),
+			      &tokens);
+	*count = pats + tokens;
+	return s;
+}

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define QUERY_SQL_BYTES 2048
+#define QUERY_SQL_BYTES 4096
 
 static const struct field count_field[] = {{"count(*)", F_INT, 0, sizeof(int64_t), 0}};
 static const struct record rec_count = {NULL, NULL, NULL, sizeof(int64_t), count_field, 1};
@@ -45,6 +45,27 @@ struct query_def {
 	"ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid"
 
 #define THROTTLE_COLUMNS "failures, passes, start_ms, last_ms, reported_ms, until_ms"
+
+/* The inventory's filters (struct inventory_filter), written once for
+ * pats and once for oauth_tokens, inside each branch of the union so that
+ * each table's indexes serve them: ?1 user, ?2 app, ?3 kind, ?4 status,
+ * ?5 now, ?6 unused since, ?7 expires by, ?8 created before, ?9 id. */
+#define INV_STATUS(rotated)                                                                        \
+	"(?4 = '' OR ?4 = CASE WHEN revoked_at IS NOT NULL THEN 'revoked' " rotated               \
+	"WHEN expires_at IS NOT NULL AND expires_at <= ?5 THEN 'expired' ELSE 'active' END) "
+#define INV_COMMON                                                                                 \
+	"AND (?1 = 0 OR user_id = ?1) AND (?6 = 0 OR coalesce(last_used_at, created_at) < ?6) "  \
+	"AND (?7 = 0 OR (expires_at > ?5 AND expires_at <= ?7)) "                                  \
+	"AND (?8 = 0 OR created_at < ?8) AND (?9 = 0 OR id = ?9) "
+#define INV_PATS                                                                                   \
+	"?2 = 0 AND (?3 = '' OR ?3 = 'pat') AND " INV_STATUS("") INV_COMMON
+#define INV_TOKENS                                                                                 \
+	"(?2 = 0 OR app_id = ?2) AND (?3 = '' OR ?3 = kind) AND "                                  \
+	INV_STATUS("WHEN rotated_at IS NOT NULL THEN 'rotated' ") INV_COMMON
+/* ?10 created_at, ?11 kind, ?12 id: the cursor, newest first. */
+#define INV_AFTER(kind)                                                                            \
+	"AND (created_at < ?10 OR (created_at = ?10 AND (" kind " < ?11 OR (" kind " = ?11 "     \
+	"AND id < ?12)))) "
 
 static const struct query_def queries[Q_COUNT] = {
 	[Q_PING] = {SELECT, &rec_count, "FROM roles"},
@@ -156,6 +177,29 @@ static const struct query_def queries[Q_COUNT] = {
 				"UPDATE auth_codes SET used_at = ?4 WHERE user_id = ?1 "
 				"AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND used_at IS NULL",
 				NULL, true},
+	[Q_INVENTORY_LIST] =
+		{SELECT, &rec_inventory,
+		 "FROM (SELECT 'pat' AS kind, id, user_id, NULL AS app_id, NULL AS space_id, name, "
+		 "scopes, created_at, expires_at, last_used_at, last_used_ip, revoked_at, "
+		 "revoked_reason, NULL AS rotated_at FROM pats WHERE " INV_PATS INV_AFTER("'pat'")
+		 "UNION ALL SELECT kind, id, user_id, app_id, space_id, NULL, scopes, created_at, "
+		 "expires_at, last_used_at, last_used_ip, revoked_at, revoked_reason, rotated_at "
+		 "FROM oauth_tokens WHERE " INV_TOKENS INV_AFTER("kind") ") x "
+		 "LEFT JOIN users u ON u.id = x.user_id LEFT JOIN apps a ON a.id = x.app_id "
+		 "ORDER BY x.created_at DESC, x.kind DESC, x.id DESC LIMIT ?13"},
+	[Q_INVENTORY_COUNT_PATS] = {SELECT, &rec_count,
+				    "FROM pats WHERE revoked_at IS NULL AND " INV_PATS},
+	[Q_INVENTORY_COUNT_TOKENS] = {SELECT, &rec_count,
+				      "FROM oauth_tokens WHERE revoked_at IS NULL AND " INV_TOKENS},
+	/* ?10: the reason */
+	[Q_INVENTORY_REVOKE_PATS] = {PLAIN, NULL,
+				     "UPDATE pats SET revoked_at = ?5, revoked_reason = ?10 "
+				     "WHERE revoked_at IS NULL AND " INV_PATS,
+				     NULL, true, ACCESS},
+	[Q_INVENTORY_REVOKE_TOKENS] = {PLAIN, NULL,
+				       "UPDATE oauth_tokens SET revoked_at = ?5, revoked_reason = ?10 "
+				       "WHERE revoked_at IS NULL AND " INV_TOKENS,
+				       NULL, true, ACCESS},
 	[Q_POLICY_GET] = {SELECT, &rec_policy, "FROM policy WHERE id = 1"},
 	[Q_POLICY_PUT] = {PLAIN, NULL,
 			  "UPDATE policy SET pat_max_lifetime = ?1, pat_require_expiry = ?2, "

@@ -39,7 +39,8 @@ struct record {
 
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
-	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_scanner, rec_leak, rec_policy;
+	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_scanner, rec_leak, rec_policy,
+	rec_inventory;
 extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
 #define COPY_TABLES 12
@@ -104,6 +105,11 @@ enum query {
 	Q_CODE_SPEND_GRANT,
 	Q_POLICY_GET,
 	Q_POLICY_PUT,
+	Q_INVENTORY_LIST,
+	Q_INVENTORY_COUNT_PATS,
+	Q_INVENTORY_COUNT_TOKENS,
+	Q_INVENTORY_REVOKE_PATS,
+	Q_INVENTORY_REVOKE_TOKENS,
 	Q_SESSION_INSERT,
 	Q_SESSION_GET,
 	Q_SESSION_DELETE,

@@ -151,6 +151,31 @@ static const struct field policy_fields[] = {
 const struct record rec_policy = {"policy", "id", NULL, sizeof(struct policy),
 				  FIELDS(policy_fields)};
 
+/* The inventory's union of pats and oauth_tokens (x), joined to users u
+ * and apps a (query.c). */
+static const struct field inventory_fields[] = {
+	F(struct inventory_item, "x.kind", F_TEXT, kind),
+	F(struct inventory_item, "x.id", F_INT, id),
+	F(struct inventory_item, "x.user_id", F_INT0, user_id),
+	F(struct inventory_item, "u.email", F_TEXT0, email),
+	F(struct inventory_item, "x.app_id", F_INT0, app_id),
+	F(struct inventory_item, "a.name", F_TEXT0, app_name),
+	F(struct inventory_item, "a.client_id", F_TEXT0, client_id),
+	F(struct inventory_item, "a.token_format", F_TEXT0, token_format),
+	F(struct inventory_item, "x.space_id", F_INT0, space_id),
+	F(struct inventory_item, "x.name", F_TEXT0, name),
+	F(struct inventory_item, "x.scopes", F_TEXT, scopes),
+	F(struct inventory_item, "x.created_at", F_INT, created_at),
+	F(struct inventory_item, "x.expires_at", F_INT0, expires_at),
+	F(struct inventory_item, "x.last_used_at", F_INT0, last_used_at),
+	F(struct inventory_item, "x.last_used_ip", F_TEXT0, last_used_ip),
+	F(struct inventory_item, "x.revoked_at", F_INT0, revoked_at),
+	F(struct inventory_item, "x.revoked_reason", F_TEXT0, revoked_reason),
+	F(struct inventory_item, "x.rotated_at", F_INT0, rotated_at),
+};
+const struct record rec_inventory = {NULL, NULL, NULL, sizeof(struct inventory_item),
+				     FIELDS(inventory_fields)};
+
 static const struct field session_fields[] = {
 	F(struct session, "session_hash", F_HASH, hash),
 	F(struct session, "user_id", F_INT, user_id),

@@ -166,6 +166,50 @@ struct policy {
 	int64_t updated_at;       /* 0 = never set */
 };
 
+/* A token of any kind in the admins' inventory (store_inventory_list):
+ * a PAT or an OAuth token, with its owner, never its secret or hash. */
+struct inventory_item {
+	char kind[8];         /* "pat", "access", "refresh" or "client" */
+	int64_t id;           /* pats.id or oauth_tokens.id */
+	int64_t user_id;      /* 0 = none (client credentials) */
+	char email[LIMIT_EMAIL_BYTES + 1];
+	int64_t app_id;       /* 0 = none (a PAT, a user's own password grant) */
+	char app_name[LIMIT_NAME_BYTES + 1];
+	char client_id[LIMIT_CLIENT_ID_BYTES + 1];
+	char token_format[16]; /* the app's: "jwt" marks JWT access tokens */
+	int64_t space_id;     /* 0 = none */
+	char name[LIMIT_NAME_BYTES + 1]; /* PATs */
+	char scopes[LIMIT_SCOPES_BYTES + 1];
+	int64_t created_at;
+	int64_t expires_at;   /* 0 = never */
+	int64_t last_used_at; /* 0 = never */
+	char last_used_ip[LIMIT_IP_BYTES + 1];
+	int64_t revoked_at;
+	char revoked_reason[STORE_REASON_BYTES];
+	int64_t rotated_at;
+};
+
+/* Which tokens of the inventory: zero and "" match all. */
+struct inventory_filter {
+	int64_t user_id;
+	int64_t app_id;       /* set: only OAuth tokens of that app */
+	char kind[8];         /* pat, access, refresh, client */
+	char status[8];       /* active, expired, revoked, rotated (as of now) */
+	int64_t now;
+	int64_t unused_since; /* neither used nor created since then */
+	int64_t expires_by;   /* expires after now and by then */
+	int64_t created_before;
+	int64_t id;           /* one token (with kind) */
+};
+
+/* Where a page of the inventory starts: after (created_at, kind, id),
+ * newest first; created_at 0 starts at the newest. */
+struct inventory_cursor {
+	int64_t created_at;
+	char kind[8];
+	int64_t id;
+};
+
 /* A logged-in browser. */
 struct session {
 	uint8_t hash[STORE_HASH_LEN];
@@ -438,6 +482,16 @@ enum jt_status store_oauth_list_user_grants(struct store *st, int64_t user_id,
  * JT_ENOTFOUND when the grant holds no unrevoked token. */
 enum jt_status store_oauth_revoke_grant(struct store *st, int64_t user_id, int64_t app_id,
 					int64_t space_id, int64_t now, int64_t *revoked);
+
+/* The inventory: every token of every kind matching f, newest first (by
+ * creation, kind and id), at most limit (1..LIMIT_PAGE_MAX) from after. */
+enum jt_status store_inventory_list(struct store *st, const struct inventory_filter *f,
+				    const struct inventory_cursor *after, int limit,
+				    struct inventory_item **items, size_t *n);
+/* Revokes, in one transaction, every unrevoked token matching f, with
+ * reason; *count: how many. With dry_run it only counts them. */
+enum jt_status store_inventory_revoke(struct store *st, const struct inventory_filter *f,
+				      bool dry_run, const char *reason, int64_t *count);
 
 /* The instance's policy; put writes every field (updated_at included). */
 enum jt_status store_policy_get(struct store *st, struct policy *out);

@@ -21,6 +21,7 @@ static const struct {
 	{"spaces", "/console/spaces", "Spaces", false},
 	{"apps", "/console/apps", "Apps", true},
 	{"users", "/console/users", "Users", true},
+	{"all_tokens", "/console/all-tokens", "All tokens", true},
 	{"audit", "/console/audit", "Audit log", true},
 	{"policy", "/console/policy", "Policy", true},
 	{"account", "/console/account", "Account", false},

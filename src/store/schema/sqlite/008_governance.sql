@@ -23,3 +23,8 @@ CREATE TABLE policy (
   updated_at         INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO policy(id) VALUES (1);
+
+-- The admins' inventory of every token, newest first.
+CREATE INDEX pats_by_created ON pats(created_at, id);
+CREATE INDEX oauth_tokens_by_created ON oauth_tokens(created_at, id);
+CREATE INDEX oauth_tokens_by_app ON oauth_tokens(app_id, created_at);

@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: MIT
+"""The admins' token inventory (issue 14, part 2): GET /v1/tokens lists every token of
+every kind without secrets, filtered and paged; POST /v1/tokens/revoke revokes by ids or
+by filter (dry run first) as one audited event; `jeton token list --all` and
+`jeton token revoke --unused-for`; the console's All tokens page; users see the tokens
+that expire within 7 days."""
+import datetime as dt
+import json
+
+import pytest
+
+from conftest import cli_ok, describe, poll, rfc3339, unique
+from oauth_helpers import (Browser, add_user, client_token, code_app, create_app, find_form,
+                           me_status, member, page_text, tokens)
+
+DAY = 86400
+
+
+def inventory(server, **params):
+    r = server.get("/v1/tokens", token=server.admin_token, params=params)
+    assert r.status_code == 200, describe(r)
+    return r.json()
+
+
+def refs(server, **params):
+    return {t["ref"] for t in inventory(server, limit=100, **params)["items"]}
+
+
+@pytest.fixture
+def user(server):
+    u = member(server, role="editor", name="Inv User")
+    u["pat"] = server.create_token(u["email"], name=unique("inv"))
+    return u
+
+
+def test_every_kind_is_listed_with_its_owner_and_never_a_secret(server, user):
+    app = code_app(server, name="Inventory App")
+    t = tokens(server, app, user)
+    machine = create_app(server, name="Machine", grants=["client_credentials"],
+                         scopes=["read_content"])
+    r = client_token(server, machine)
+    assert r.status_code == 200, describe(r)
+
+    items = inventory(server, user=user["email"], limit=100)["items"]
+    kinds = sorted(i["kind"] for i in items)
+    assert kinds == ["access", "pat", "refresh"], items
+    access = next(i for i in items if i["kind"] == "access")
+    assert access["user"]["email"] == user["email"]
+    assert access["app"]["client_id"] == app["client_id"]
+    assert access["space_id"] == user["space"]["id"]
+    assert access["status"] == "active" and access["format"] == "opaque"
+    body = json.dumps(items)
+    for secret in (user["pat"], t["access_token"], t["refresh_token"]):
+        assert secret not in body
+    assert "hash" not in body
+
+    clients = inventory(server, app=machine["client_id"])["items"]
+    assert [i["kind"] for i in clients] == ["client"] and clients[0]["user"] is None
+
+
+def test_filters_kind_status_app_and_created_before(server, user):
+    app = code_app(server)
+    tokens(server, app, user)
+    pat_ref = next(iter(refs(server, user=user["email"], kind="pat")))
+    assert pat_ref.startswith("pat:")
+    assert {r.split(":")[0] for r in refs(server, user=user["email"], app=app["id"])} == \
+        {"access", "refresh"}
+    pid = int(pat_ref.split(":")[1])
+    r = server.delete(f"/v1/users/me/access_tokens/{pid}", token=user["pat"])
+    assert r.status_code == 204, describe(r)
+    assert refs(server, user=user["email"], status="revoked") == {pat_ref}
+    assert pat_ref not in refs(server, user=user["email"], status="active")
+    future = rfc3339(server.now() + dt.timedelta(days=1))
+    assert pat_ref in refs(server, user=user["email"], created_before=future)
+    assert refs(server, user=user["email"], created_before="2020-01-01") == set()
+
+
+def test_a_bad_filter_is_refused_with_what_was_expected(server):
+    r = server.get("/v1/tokens", token=server.admin_token, params={"kind": "cookie"})
+    assert r.status_code == 400, describe(r)
+    assert "pat, access, refresh or client" in r.json()["error_description"]
+    r = server.get("/v1/tokens", token=server.admin_token, params={"unused_for": "soon"})
+    assert r.status_code == 400, describe(r)
+
+
+def test_keyset_pages_cover_every_token_once(server):
+    u = member(server)
+    for i in range(5):
+        server.create_token(u["email"], name=f"page{i}", check=False)
+    seen, before = [], None
+    for _ in range(10):
+        params = {"user": u["email"], "limit": 2}
+        if before:
+            params["before"] = before
+        page = inventory(server, **params)
+        seen += [i["ref"] for i in page["items"]]
+        before = page["next_before"]
+        if not before:
+            break
+    assert len(seen) == 5 and len(set(seen)) == 5
+
+
+def test_only_admins_see_the_inventory(server, user):
+    r = server.get("/v1/tokens", token=user["pat"])
+    assert r.status_code == 403, describe(r)
+    r = server.post("/v1/tokens/revoke", user["pat"], json={"kind": "pat", "dry_run": True})
+    assert r.status_code == 403, describe(r)
+
+
+def test_bulk_revoke_by_filter_dry_run_first_then_one_audited_event(server):
+    u = member(server)
+    a = server.create_token(u["email"], name="a", check=False)
+    b = server.create_token(u["email"], name="b", check=False)
+    r = server.post("/v1/tokens/revoke", server.admin_token,
+                    json={"user": u["email"], "kind": "pat", "dry_run": True})
+    assert r.status_code == 200, describe(r)
+    assert r.json() == {"count": 2, "dry_run": True}
+    assert server.token_works(a)
+
+    r = server.post("/v1/tokens/revoke", server.admin_token,
+                    json={"user": u["email"], "kind": "pat"})
+    assert r.json() == {"count": 2, "dry_run": False}
+    assert me_status(server, a) == 401 and me_status(server, b) == 401
+    items = inventory(server, user=u["email"])["items"]
+    assert {i["revocation_reason"] for i in items} == {"bulk"}
+
+    def audited():
+        r = server.get("/v1/audit", token=server.admin_token,
+                       params={"action": "token.bulk_revoked"})
+        return [e for e in r.json()["items"] if f"user={u['email']}" in e["target"]]
+    events = poll(audited)
+    assert events and len(audited()) == 1
+    assert audited()[0]["target"].startswith("2 tokens")
+
+
+def test_bulk_revoke_needs_ids_or_a_filter(server):
+    r = server.post("/v1/tokens/revoke", server.admin_token, json={})
+    assert r.status_code == 400, describe(r)
+    r = server.post("/v1/tokens/revoke", server.admin_token, json={"ids": ["cookie:1"]})
+    assert r.status_code == 400, describe(r)
+
+
+def test_bulk_revoke_by_ids(server, user):
+    app = code_app(server)
+    t = tokens(server, app, user)
+    access = next(i for i in inventory(server, user=user["email"], kind="access")["items"])
+    r = server.post("/v1/tokens/revoke", server.admin_token, json={"ids": [access["ref"]]})
+    assert r.status_code == 200, describe(r)
+    assert r.json()["count"] == 1
+    assert me_status(server, t["access_token"]) == 401
+    assert server.token_works(user["pat"])
+
+
+def test_tokens_beyond_the_policy_are_flagged_not_revoked(server, user):
+    r = server.put("/v1/policy", server.admin_token, json={"pat_max_lifetime": "30d"})
+    assert r.status_code == 200, describe(r)
+    try:
+        items = inventory(server, user=user["email"], kind="pat")["items"]
+        assert [i["exceeds_policy"] for i in items] == [True]  # never expires
+        assert items[0]["status"] == "active"
+        assert server.token_works(user["pat"])
+    finally:
+        server.put("/v1/policy", server.admin_token, json={"pat_max_lifetime": None})
+    items = inventory(server, user=user["email"], kind="pat")["items"]
+    assert [i["exceeds_policy"] for i in items] == [False]
+
+
+def test_unused_for_and_expires_within_and_the_cli(server):
+    u = member(server)
+    stale = server.create_token(u["email"], name="stale", check=False)
+    used = server.create_token(u["email"], name="used", check=False)
+    soon = server.create_token(u["email"], name="soon", expires="30d", check=False)
+    server.advance(100 * DAY)
+    assert server.token_works(used)
+
+    def used_listed():
+        names = {i["name"] for i in inventory(server, user=u["email"], unused_for="90d")["items"]}
+        return names == {"stale", "soon"} and names
+    assert poll(used_listed), inventory(server, user=u["email"])
+    # soon expired 70 days ago: not within the next 7 days
+    assert inventory(server, user=u["email"], expires_within="7d")["items"] == []
+
+    p = cli_ok(server.cli("token", "list", "--all", "--user", u["email"], "--unused-for", "90d",
+                          "--json"))
+    assert {i["name"] for i in json.loads(p.stdout)} == {"stale", "soon"}
+    p = cli_ok(server.cli("token", "list", "--all", "--user", u["email"]))
+    assert "stale" in p.stdout and "used" in p.stdout
+
+    p = cli_ok(server.cli("token", "revoke", "--user", u["email"], "--unused-for", "90d",
+                          "--dry-run"))
+    assert p.stdout.strip() == "would revoke 2 tokens"  # soon too: expired, not revoked
+    assert inventory(server, user=u["email"], status="revoked")["items"] == []
+    p = cli_ok(server.cli("token", "revoke", "--user", u["email"], "--unused-for", "90d"))
+    assert p.stdout.strip() == "revoked 2 tokens"
+    server.refused_after_cache(stale)  # the CLI is another process: the cache's lifetime
+    assert server.token_works(used)
+
+
+def test_expires_within_lists_tokens_about_to_expire(server):
+    u = member(server)
+    server.create_token(u["email"], name="week", expires="5d", check=False)
+    server.create_token(u["email"], name="month", expires="60d", check=False)
+    names = {i["name"] for i in inventory(server, user=u["email"], expires_within="7d")["items"]}
+    assert names == {"week"}
+
+
+def admin_browser(server):
+    admin = add_user(server, admin=True)
+    b = Browser(server)
+    assert b.login(admin["email"], admin["password"]).status_code == 303
+    return b
+
+
+def test_console_all_tokens_filters_and_bulk_revokes_after_a_count(server):
+    u = member(server)
+    a = server.create_token(u["email"], name="console-a", check=False)
+    b = admin_browser(server)
+    page = b.get("/console/all-tokens", params={"user": u["email"], "kind": "pat"})
+    assert page.status_code == 200, describe(page)
+    assert "console-a" in page_text(page.text)
+
+    form = find_form(page, "/console/all-tokens/revoke")
+    confirm = b.post("/console/all-tokens/revoke", data=dict(form.fields))
+    assert confirm.status_code == 200, describe(confirm)
+    assert "1 unrevoked token(s) match" in page_text(confirm.text)
+    assert server.token_works(a)
+
+    form = find_form(confirm, "/console/all-tokens/revoke")
+    assert dict(form.fields)["confirm"] == "1"
+    r = b.post("/console/all-tokens/revoke", data=dict(form.fields))
+    assert r.status_code == 303, describe(r)
+    assert me_status(server, a) == 401
+    assert "1 token was revoked" in page_text(b.follow(r).text)
+
+
+def test_console_bulk_revoke_needs_a_filter_and_the_page_is_for_admins(server):
+    b = admin_browser(server)
+    page = b.get("/console/all-tokens")
+    assert page.status_code == 200
+    csrf = b.cookie("jeton_csrf")
+    r = b.post("/console/all-tokens/revoke", data={"csrf": csrf})
+    assert r.status_code == 400, describe(r)
+    plain = add_user(server)
+    pb = Browser(server)
+    assert pb.login(plain["email"], plain["password"]).status_code == 303
+    assert pb.get("/console/all-tokens").status_code == 403
+
+
+def test_my_tokens_page_shows_which_expire_within_7_days(server):
+    u = add_user(server)
+    server.create_token(u["email"], name="short-lived", expires="3d", check=False)
+    server.create_token(u["email"], name="long-lived", expires="60d", check=False)
+    b = Browser(server)
+    assert b.login(u["email"], u["password"]).status_code == 303
+    text = page_text(b.get("/console/tokens").text)
+    assert "1 of your tokens expires within 7 days" in text
+    assert text.count("expires within 7 days") == 2  # the notice and one badge
