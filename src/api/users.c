@@ -210,6 +210,98 @@ out:
 	cJSON_Delete(body);
 }
 
+/* A password reset in flight: argon2id on a slow-work thread. */
+struct api_reset {
+	int64_t user_id;
+	bool revoke_tokens;
+	char password[PASSWORD_GENERATED_CHARS + 1];
+	struct user u;
+	int64_t revoked;
+	enum jt_status status;
+	int64_t actor_id; /* who resets, for the audit log */
+	char actor[LIMIT_EMAIL_BYTES + 1];
+};
+
+static void reset_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct api_reset));
+	jt_free(ctx);
+}
+
+static void reset_work(struct http_req *req)
+{
+	struct api_reset *r = req->ctx;
+	r->status = auth_reset_password(jeton_of(req)->store, r->user_id, r->revoke_tokens,
+					r->password, &r->u, &r->revoked);
+}
+
+static void reset_done(struct http_req *req)
+{
+	struct api_reset *r = req->ctx;
+	struct jeton *jt = jeton_of(req);
+	if (r->revoke_tokens)
+		auth_invalidate(jt->auth);
+	audit_record(jt->store, r->actor_id, r->actor, "user.password_reset", req->client_ip,
+		     r->status == JT_OK, "user %lld (%s): sessions signed out%s",
+		     (long long)r->user_id, r->u.email,
+		     r->revoke_tokens ? "; every token revoked" : "; tokens kept");
+	if (r->status != JT_OK) {
+		http_reply_status(req, r->status, "user");
+	} else {
+		http_secret(req);
+		cJSON *o = render_user(&r->u);
+		if (o) {
+			cJSON_AddStringToObject(o, "password", r->password);
+			cJSON_AddNumberToObject(o, "tokens_revoked", (double)r->revoked);
+		}
+		http_reply_json(req, 200, o);
+	}
+	reset_destroy(r);
+	req->ctx = NULL;
+}
+
+/* POST /v1/users/{id}/password_reset [{"revoke_tokens": true}]: a one-time
+ * password, in the reply only; the user's sessions are signed out. */
+void api_user_password_reset(struct http_req *req)
+{
+	struct user u;
+	int64_t id;
+	bool revoke = false, has_revoke;
+	cJSON *body = NULL;
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
+	if (!p)
+		return;
+	if (!input_id(req, 0, &id))
+		goto out;
+	if (req->body_len) {
+		body = input_json_object(req);
+		if (!body || !input_bool(req, body, "revoke_tokens", &revoke, &has_revoke))
+			goto out;
+	}
+	enum jt_status st = store_user_get(jeton_of(req)->store, id, &u);
+	crypto_wipe(u.password_hash, sizeof u.password_hash);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "user");
+		goto out;
+	}
+	if (u.admin && !may_touch_admin(req, p))
+		goto out;
+	struct api_reset *r = jt_calloc(1, sizeof *r);
+	if (!r) {
+		http_reply_status(req, JT_ENOMEM, "user");
+		goto out;
+	}
+	r->user_id = id;
+	r->revoke_tokens = revoke;
+	r->actor_id = p->user.id;
+	snprintf(r->actor, sizeof r->actor, "%s", p->user.id ? p->user.email : p->client_id);
+	http_set_ctx(req, r, reset_destroy);
+	http_defer(req, reset_work, reset_done);
+out:
+	cJSON_Delete(body);
+	auth_release(p);
+}
+
 void api_user_item(struct http_req *req)
 {
 	struct user u;

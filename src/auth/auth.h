@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "crypto/crypto.h"
 #include "store/store.h"
 #include "token/token.h"
 
@@ -356,5 +357,17 @@ void throttle_release(struct throttle *t, const struct throttle_ticket *ticket,
  * user; JT_ENOTFOUND otherwise. */
 enum jt_status auth_check_password(struct store *st, const char *email, const char *password,
 				   struct user *out);
+
+/* A password reset, the one mechanism of the CLI, the console and the API:
+ * gives user_id a fresh generated one-time password (written to password)
+ * that must be changed at the next sign-in, signs out every session of
+ * the user, and with revoke_tokens revokes every token of theirs
+ * (*revoked: how many; tokens stay valid otherwise). Runs argon2id: off
+ * the serving threads (http_defer). *out: the user as stored, without its
+ * hash. The caller audits, and drops the verification cache when tokens
+ * were revoked. */
+enum jt_status auth_reset_password(struct store *st, int64_t user_id, bool revoke_tokens,
+				   char password[PASSWORD_GENERATED_CHARS + 1], struct user *out,
+				   int64_t *revoked);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Checking a user's password, in the same time whether or not the account
- * exists. */
+ * exists; resetting it to a one-time password. */
 #include "auth/auth.h"
 #include "crypto/crypto.h"
+#include "util/time.h"
 
 #include <string.h>
 
@@ -23,4 +24,29 @@ enum jt_status auth_check_password(struct store *st, const char *email, const ch
 	if (!found || !match || out->disabled)
 		return JT_ENOTFOUND;
 	return JT_OK;
+}
+
+enum jt_status auth_reset_password(struct store *st, int64_t user_id, bool revoke_tokens,
+				   char password[PASSWORD_GENERATED_CHARS + 1], struct user *out,
+				   int64_t *revoked)
+{
+	*revoked = 0;
+	password[0] = '\0';
+	enum jt_status s = store_user_get(st, user_id, out);
+	if (s != JT_OK)
+		return s;
+	password_generate(password);
+	s = password_hash(password, strlen(password), out->password_hash);
+	out->password_must_change = true;
+	if (s == JT_OK)
+		s = store_user_update(st, out);
+	crypto_wipe(out->password_hash, sizeof out->password_hash);
+	/* The sessions a lost password may have opened end with it. */
+	if (s == JT_OK)
+		s = store_session_delete_user(st, user_id, NULL);
+	if (s == JT_OK && revoke_tokens)
+		s = store_user_revoke_tokens(st, user_id, time_now(), "password_reset", revoked);
+	if (s != JT_OK)
+		crypto_wipe(password, PASSWORD_GENERATED_CHARS + 1);
+	return s;
 }

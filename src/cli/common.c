@@ -139,6 +139,7 @@ int cli_bootstrap(struct store *st, const char *email, bool *created,
 	snprintf(u.email, sizeof u.email, "%s", email);
 	snprintf(u.friendly_name, sizeof u.friendly_name, "Admin");
 	u.admin = true;
+	u.password_must_change = true; /* a one-time password, as a reset's */
 	u.created_at = time_now();
 	password_generate(password);
 	if (password_hash(password, strlen(password), u.password_hash) != JT_OK ||

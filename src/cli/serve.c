@@ -94,6 +94,32 @@ static bool env_flag(const char *name)
 	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
 }
 
+/* A console session setting: seconds, or a number with s, m, h or d, from
+ * a minute to 30 days. */
+static int session_seconds(const char *name, const char *flag, const char *env,
+			   const char *fallback, int64_t *out)
+{
+	const char *v = setting(flag, env, fallback);
+	size_t n = strlen(v);
+	int64_t unit = 1;
+	const char *u = n ? strchr("smhd", v[n - 1]) : NULL;
+	if (u && v[n - 1]) {
+		static const int64_t units[] = {1, 60, 3600, 86400};
+		unit = units[u - "smhd"];
+		n--;
+	}
+	if (text_parse_i64(v, n, 1, 30 * 86400, out) == JT_OK && *out * unit >= 60 &&
+	    *out * unit <= 30 * 86400) {
+		*out *= unit;
+		return CLI_OK;
+	}
+	fprintf(stderr,
+		"jeton: %s (%s) must be a duration such as 30m, 2h or 1d, from 1 minute to 30 "
+		"days\n",
+		name, env);
+	return CLI_USAGE;
+}
+
 /* --trusted-proxy (repeatable) or else JETON_TRUSTED_PROXIES: CIDRs,
  * separated by commas or spaces, whose X-Forwarded-For is believed. */
 static int trusted_proxies(const struct cli_option *opts, size_t nopts, struct http_proxies *out)
@@ -127,6 +153,8 @@ int cli_serve(int argc, char **argv)
 		{.name = "--key-rotation", .takes_value = true},
 		{.name = "--user-token-format", .takes_value = true},
 		{.name = "--trusted-proxy", .takes_value = true},
+		{.name = "--session-idle", .takes_value = true},
+		{.name = "--session-lifetime", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -137,7 +165,7 @@ int cli_serve(int argc, char **argv)
 	struct store_listener *listener = NULL;
 	uint8_t kek[KEK_BYTES];
 	enum jwt_alg jwt_alg;
-	int64_t rotation;
+	int64_t rotation, session_idle, session_lifetime;
 	struct http_server *srv = NULL;
 	struct http_proxies proxies;
 	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
@@ -191,6 +219,11 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "jeton: --user-token-format must be opaque or jwt\n");
 		return CLI_USAGE;
 	}
+	if (session_seconds("--session-idle", cli_value(opts, nopts, "--session-idle"),
+			    "JETON_SESSION_IDLE", "2h", &session_idle) != CLI_OK ||
+	    session_seconds("--session-lifetime", cli_value(opts, nopts, "--session-lifetime"),
+			    "JETON_SESSION_LIFETIME", "8h", &session_lifetime) != CLI_OK)
+		return CLI_USAGE;
 
 	/* Signals are taken by sigwait below, never by a worker thread. */
 	sigemptyset(&sigs);
@@ -218,6 +251,7 @@ int cli_serve(int argc, char **argv)
 	auth_set_keyring(auth, keys);
 	struct jeton jt = {.store = st, .auth = auth, .throttle = throttle, .keys = keys,
 			   .allow_user_credentials = user_credentials,
+			   .session_idle = session_idle, .session_lifetime = session_lifetime,
 			   .user_tokens_jwt = strcmp(utf, "jwt") == 0};
 	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
 	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* jeton user add|list|disable|enable */
+/* jeton user add|list|disable|enable|reset-password */
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "render/render.h"
@@ -159,6 +160,54 @@ static int user_set_disabled(int argc, char **argv, bool disabled)
 	return rc;
 }
 
+/* Works on the store directly, without a server or a token: an operator
+ * with shell access can always recover an account, the last admin's too. */
+static int user_reset_password(int argc, char **argv)
+{
+	struct cli_option opts[] = {{.name = "--revoke-tokens", .takes_value = false}};
+	struct cli_args args;
+	struct store *st = NULL;
+	struct user u;
+	char password[PASSWORD_GENERATED_CHARS + 1];
+	int64_t revoked = 0;
+	int rc = cli_parse(argc, argv, opts, 1, &args);
+	if (rc != CLI_OK)
+		return rc;
+	if (args.npos != 1) {
+		fprintf(stderr, "usage: jeton user reset-password EMAIL [--revoke-tokens]\n");
+		return CLI_USAGE;
+	}
+	bool revoke = cli_value(opts, 1, "--revoke-tokens") != NULL;
+	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK)
+		rc = cli_find_user(st, args.pos[0], &u);
+	if (rc == CLI_OK) {
+		enum jt_status s = auth_reset_password(st, u.id, revoke, password, &u, &revoked);
+		audit_record(st, 0, "cli", "user.password_reset", "", s == JT_OK,
+			     "user %lld (%s): sessions signed out%s", (long long)u.id, u.email,
+			     revoke ? "; every token revoked" : "; tokens kept");
+		if (s != JT_OK) {
+			fprintf(stderr, "jeton: the password could not be reset: %s\n",
+				jt_status_str(s));
+			rc = CLI_FAIL;
+		}
+	}
+	if (rc == CLI_OK) {
+		printf("%s\n", password);
+		fprintf(stderr,
+			"jeton: %s must change this one-time password at the next sign-in; every "
+			"session of theirs was signed out; %s\n",
+			u.email,
+			revoke ? "every token of theirs was revoked" : "their tokens stay valid");
+		if (revoke)
+			fprintf(stderr, "jeton: %lld token%s revoked\n", (long long)revoked,
+				revoked == 1 ? "" : "s");
+	}
+	crypto_wipe(password, sizeof password);
+	store_close(st);
+	return rc;
+}
+
 int cli_user(int argc, char **argv)
 {
 	const char *sub = argc > 0 ? argv[0] : "";
@@ -170,6 +219,8 @@ int cli_user(int argc, char **argv)
 		return user_set_disabled(argc - 1, argv + 1, true);
 	if (strcmp(sub, "enable") == 0)
 		return user_set_disabled(argc - 1, argv + 1, false);
-	fprintf(stderr, "usage: jeton user add|list|disable|enable ...\n");
+	if (strcmp(sub, "reset-password") == 0)
+		return user_reset_password(argc - 1, argv + 1);
+	fprintf(stderr, "usage: jeton user add|list|disable|enable|reset-password ...\n");
 	return CLI_USAGE;
 }

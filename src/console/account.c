@@ -13,15 +13,84 @@
 
 #include <string.h>
 
+/* A session's key in a form: the hex of its hash (the cookie is the
+ * secret; its hash opens nothing). */
+static void session_key(const uint8_t hash[STORE_HASH_LEN], char out[2 * STORE_HASH_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < STORE_HASH_LEN; i++) {
+		out[2 * i] = digits[hash[i] >> 4];
+		out[2 * i + 1] = digits[hash[i] & 15];
+	}
+	out[2 * STORE_HASH_LEN] = '\0';
+}
+
+static bool session_key_parse(const char *key, uint8_t out[STORE_HASH_LEN])
+{
+	if (strlen(key) != 2 * STORE_HASH_LEN)
+		return false;
+	for (int i = 0; i < 2 * STORE_HASH_LEN; i++) {
+		const char *d = strchr("0123456789abcdef", key[i]);
+		if (!key[i] || !d)
+			return false;
+		int v = (int)(d - "0123456789abcdef");
+		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : v << 4);
+	}
+	return true;
+}
+
+/* The user's console sessions, this one marked. */
+static enum jt_status add_sessions(struct http_req *req, const struct page_ctx *c, cJSON *d)
+{
+	struct session *items = NULL;
+	size_t n = 0;
+	uint8_t mine[STORE_HASH_LEN] = {0};
+	char key[2 * STORE_HASH_LEN + 1], buf[32];
+	bool have_mine = session_hash(req, mine);
+	enum jt_status st = store_session_list_user(jeton_of(req)->store, c->user.id, &items, &n);
+	if (st != JT_OK)
+		return st;
+	cJSON *rows = cJSON_AddArrayToObject(d, "sessions");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+		session_key(items[i].hash, key);
+		cJSON_AddStringToObject(r, "key", key);
+		console_time(items[i].created_at, "", buf);
+		cJSON_AddStringToObject(r, "created", buf);
+		console_time(items[i].last_seen_at, "", buf);
+		cJSON_AddStringToObject(r, "last_seen", buf);
+		cJSON_AddStringToObject(r, "ip", items[i].ip);
+		cJSON_AddStringToObject(r, "user_agent", items[i].user_agent);
+		cJSON_AddBoolToObject(r, "current",
+				      have_mine &&
+					      memcmp(items[i].hash, mine, STORE_HASH_LEN) == 0);
+		cJSON_AddItemToArray(rows, r);
+	}
+	cJSON_AddBoolToObject(d, "others", n > 1);
+	store_list_free(items);
+	return JT_OK;
+}
+
 static void account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			 const char *notice, const char *error)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "name", c->user.friendly_name);
+	if (c->user.password_must_change)
+		cJSON_AddStringToObject(
+			d, "must_change",
+			"Your password is a one-time password: choose your own before anything "
+			"else.");
 	if (notice)
 		cJSON_AddStringToObject(d, "notice", notice);
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
+	enum jt_status listed = add_sessions(req, c, d);
+	if (listed != JT_OK) {
+		cJSON_Delete(d);
+		page_fail(req, listed, NULL, c);
+		return;
+	}
 	page_render(req, status, "Account", "account", "account.html", d, c);
 }
 
@@ -53,6 +122,7 @@ static void change_work(struct http_req *req)
 		pc->status = store_user_get(st, u.id, &u);
 	if (pc->status == JT_OK)
 		pc->status = password_hash(pc->fresh, strlen(pc->fresh), u.password_hash);
+	u.password_must_change = false;
 	if (pc->status == JT_OK)
 		pc->status = store_user_update(st, &u);
 	if (pc->status == JT_OK)
@@ -73,6 +143,8 @@ static void change_done(struct http_req *req)
 		!ok ? (pc->status == JT_ENOTFOUND ? "wrong current password" : "store unavailable")
 		: pc->signed_out == JT_OK ? "own password; other sessions signed out"
 					  : "own password; other sessions still signed in");
+	if (ok)
+		pc->c.user.password_must_change = false;
 	if (ok && pc->signed_out == JT_OK)
 		account_page(req, JT_OK, &pc->c,
 			     "Your password was changed, and your other sessions were signed out.",
@@ -132,4 +204,51 @@ void console_account(struct http_req *req)
 	session_hash(req, pc->session);
 	http_set_ctx(req, pc, change_destroy);
 	http_defer(req, change_work, change_done);
+}
+
+/* Ending one of one's own sessions, or every other one. */
+void console_account_sessions(struct http_req *req)
+{
+	struct page_ctx c;
+	struct jeton *jt = jeton_of(req);
+	char action[16], key[2 * STORE_HASH_LEN + 8];
+	uint8_t hash[STORE_HASH_LEN], mine[STORE_HASH_LEN] = {0};
+	if (!console_begin(req, false, &c))
+		return;
+	if (c.user.password_must_change) { /* the account page, but nothing else of it */
+		account_page(req, JT_EDENIED, &c, NULL, "Choose your own password first.");
+		return;
+	}
+	http_form_field(req, "action", action, sizeof action);
+	http_form_field(req, "session", key, sizeof key);
+	session_hash(req, mine);
+	enum jt_status st;
+	const char *done;
+	if (strcmp(action, "end_others") == 0) {
+		st = store_session_delete_user(jt->store, c.user.id, mine);
+		done = "Your other sessions were signed out.";
+	} else if (strcmp(action, "end") == 0 && session_key_parse(key, hash)) {
+		st = store_session_delete_own(jt->store, c.user.id, hash);
+		done = "The session was signed out.";
+		if (st == JT_OK && memcmp(hash, mine, sizeof hash) == 0) {
+			audit_record(jt->store, c.user.id, c.user.email, "session.ended",
+				     req->client_ip, true, "own current session");
+			session_end(req);
+			http_redirect(req, 303, "/login");
+			return;
+		}
+	} else {
+		account_page(req, JT_EINVAL, &c, NULL, "Unknown action.");
+		return;
+	}
+	audit_record(jt->store, c.user.id, c.user.email, "session.ended", req->client_ip,
+		     st == JT_OK, "%s",
+		     strcmp(action, "end") == 0 ? "one session" : "every other session");
+	if (st == JT_OK)
+		account_page(req, JT_OK, &c, done, NULL);
+	else
+		account_page(req, st, &c, NULL,
+			     st == JT_ENOTFOUND
+				     ? "There is no such session of yours."
+				     : "The sessions could not be signed out; try again.");
 }

@@ -23,6 +23,11 @@ bool console_begin(struct http_req *req, bool need_admin, struct page_ctx *c)
 		http_redirect(req, 303, login);
 		return false;
 	}
+	/* A one-time password is changed before anything else. */
+	if (c->user.password_must_change && strcmp(req->path, "/console/account") != 0) {
+		http_redirect(req, 303, "/console/account");
+		return false;
+	}
 	session_csrf(req, c->csrf);
 	enum jt_status st =
 		auth_user_permissions(jeton_of(req)->store, &c->user, &c->instance, &c->held);

@@ -51,6 +51,10 @@ void console_policy(struct http_req *req);
 void console_inventory(struct http_req *req);
 void console_inventory_revoke(struct http_req *req);
 void console_account(struct http_req *req);
+/* POST /console/account/sessions: action=end (session=its key) or end_others. */
+void console_account_sessions(struct http_req *req);
+/* POST /console/users/{id}/password_reset: a one-time password, shown once. */
+void console_user_password_reset(struct http_req *req);
 void console_spaces(struct http_req *req);
 void console_space(struct http_req *req);
 void console_space_members(struct http_req *req);

@@ -83,7 +83,9 @@ static void login_done(struct http_req *req)
 	if (st == JT_OK) {
 		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded",
 			     req->client_ip, true, "session");
-		http_redirect(req, 303, l->next);
+		/* A one-time password is changed before anything else. */
+		http_redirect(req, 303,
+			      l->user.password_must_change ? "/console/account" : l->next);
 	} else if (st == JT_ENOTFOUND) { /* auth_check_password: no such email and password */
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "wrong email or password");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Users (instance admins): add (a generated password shown once), disable
- * and enable, make and unmake admin. */
+ * and enable, make and unmake admin, reset a password (a one-time password
+ * shown once). */
 #include "console/console.h"
 #include "server/server.h"
 #include "audit/audit.h"
@@ -211,4 +212,102 @@ void console_user(struct http_req *req)
 	snprintf(notice, sizeof notice, "%s is now %s%s.", u.email,
 		 u.disabled ? "disabled" : "active", u.admin ? ", an administrator" : "");
 	users_page(req, JT_OK, &c, notice, NULL, NULL, NULL);
+}
+
+/* A password reset in flight: argon2id on a slow-work thread. */
+struct console_reset {
+	struct page_ctx c;
+	int64_t user_id;
+	bool revoke_tokens;
+	char password[PASSWORD_GENERATED_CHARS + 1];
+	struct user u;
+	int64_t revoked;
+	enum jt_status status;
+};
+
+static void reset_destroy(void *ctx)
+{
+	crypto_wipe(ctx, sizeof(struct console_reset));
+	jt_free(ctx);
+}
+
+static void reset_work(struct http_req *req)
+{
+	struct console_reset *r = req->ctx;
+	r->status = auth_reset_password(jeton_of(req)->store, r->user_id, r->revoke_tokens,
+					r->password, &r->u, &r->revoked);
+}
+
+static void reset_done(struct http_req *req)
+{
+	struct console_reset *r = req->ctx;
+	struct jeton *jt = jeton_of(req);
+	if (r->revoke_tokens)
+		auth_invalidate(jt->auth);
+	audit_record(jt->store, r->c.user.id, r->c.user.email, "user.password_reset",
+		     req->client_ip, r->status == JT_OK, "user %lld (%s): sessions signed out%s",
+		     (long long)r->user_id, r->u.email,
+		     r->revoke_tokens ? "; every token revoked" : "; tokens kept");
+	if (r->status != JT_OK) {
+		users_page(req, r->status, &r->c, NULL, "The password could not be reset.", NULL,
+			   NULL);
+	} else {
+		static const char *const hints[] = {
+			"They must choose their own at the next sign-in. Every session of theirs "
+			"was signed out; their tokens stay valid.",
+			"They must choose their own at the next sign-in. Every session and every "
+			"token of theirs was revoked.",
+		};
+		cJSON *details = cJSON_CreateArray();
+		cJSON *row = cJSON_CreateObject();
+		cJSON_AddStringToObject(row, "label", "Email");
+		cJSON_AddStringToObject(row, "value", r->u.email);
+		cJSON_AddItemToArray(details, row);
+		console_secret_page(req, &r->c, "users", "Password reset", r->password,
+				    "Copy this one-time password now and give it to the user: it "
+				    "will not be shown again.",
+				    hints[r->revoke_tokens], "/console/users", details);
+	}
+	reset_destroy(r);
+	req->ctx = NULL;
+}
+
+/* POST /console/users/{id}/password_reset [revoke_tokens=1]. */
+void console_user_password_reset(struct http_req *req)
+{
+	struct page_ctx c;
+	struct user u;
+	char v[4];
+	int64_t id;
+	if (!console_begin(req, true, &c))
+		return;
+	const char *p = req->params[0];
+	enum jt_status st = JT_ENOTFOUND;
+	if (text_parse_i64(p, strlen(p), 1, INT64_MAX, &id) == JT_OK)
+		st = store_user_get(jeton_of(req)->store, id, &u);
+	crypto_wipe(u.password_hash, sizeof u.password_hash);
+	if (st != JT_OK) {
+		page_fail(req, st, st == JT_ENOTFOUND ? "There is no such user." : NULL, &c);
+		return;
+	}
+	if (u.id == c.user.id) {
+		users_page(req, JT_EINVAL, &c, NULL,
+			   "Change your own password on your Account page.", NULL, NULL);
+		return;
+	}
+	if (u.admin && !may_touch_admin(&c)) {
+		users_page(req, JT_EDENIED, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
+		return;
+	}
+	struct console_reset *r = jt_calloc(1, sizeof *r);
+	if (!r) {
+		page_fail(req, JT_ENOMEM, NULL, &c);
+		return;
+	}
+	r->c = c;
+	r->user_id = u.id;
+	http_form_field(req, "revoke_tokens", v, sizeof v);
+	r->revoke_tokens = strcmp(v, "1") == 0;
+	http_set_ctx(req, r, reset_destroy);
+	http_defer(req, reset_work, reset_done);
 }

@@ -351,6 +351,10 @@ void oauth_authorize(struct http_req *req)
 		http_redirect(req, 302, login);
 		return;
 	}
+	if (u.password_must_change) { /* before anything else (console.c) */
+		http_redirect(req, 303, "/console/account");
+		return;
+	}
 	if (req->method != HTTP_POST) {
 		consent_page(req, &a, &u);
 		return;

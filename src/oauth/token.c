@@ -432,6 +432,10 @@ static void user_grant_done(struct http_req *req)
 		bad_credentials(req);
 	} else if (g->status != JT_OK) {
 		oauth_fail(req, g->status, "The store is unavailable.");
+	} else if (g->user.password_must_change) {
+		oauth_error(req, JT_EINVAL, "invalid_grant",
+			    "This account's password is a one-time password: change it in the "
+			    "console first.");
 	} else if (g->has_scope && (scope_parse(g->scope, strlen(g->scope), &scopes) != JT_OK ||
 				    (scopes & ~g->held))) {
 		oauth_error(req, JT_EINVAL, "invalid_scope",

@@ -69,6 +69,7 @@ cJSON *render_user(const struct user *u)
 	cJSON_AddStringToObject(o, "friendly_name", u->friendly_name);
 	cJSON_AddBoolToObject(o, "admin", u->admin);
 	cJSON_AddBoolToObject(o, "disabled", u->disabled);
+	cJSON_AddBoolToObject(o, "must_change_password", u->password_must_change);
 	render_time(o, "created_at", u->created_at);
 	return o;
 }

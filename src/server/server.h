@@ -28,6 +28,8 @@ struct jeton {
 	struct keyring *keys;        /* JWT signing keys */
 	bool user_tokens_jwt;        /* the password grant issues JWTs */
 	bool allow_user_credentials; /* client_credentials with a user's email and password */
+	int64_t session_idle;        /* seconds a console session lives unused */
+	int64_t session_lifetime;    /* seconds a console session lives at most */
 };
 
 /* The server a request came to: the http_req's server_ctx, set by

@@ -79,7 +79,7 @@ static const struct query_def queries[Q_COUNT] = {
 	/* Disabling a user takes access away. */
 	[Q_USER_UPDATE] = {PLAIN, NULL,
 			   "UPDATE users SET friendly_name = ?2, password_hash = ?3, admin = ?4, "
-			   "disabled = ?5 WHERE id = ?1",
+			   "disabled = ?5, password_must_change = ?6 WHERE id = ?1",
 			   NULL, true, ACCESS},
 	[Q_SPACE_INSERT] = {INSERT, &rec_space, " RETURNING id"},
 	[Q_SPACE_GET] = {SELECT, &rec_space, "FROM spaces WHERE id = ?1"},
@@ -212,6 +212,24 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_SESSION_DELETE_USER] = {PLAIN, NULL,
 				   "DELETE FROM sessions WHERE user_id = ?1 AND session_hash <> ?2",
 				   NULL, true},
+	[Q_SESSION_LIST_USER] = {SELECT, &rec_session,
+				 "FROM sessions WHERE user_id = ?1 "
+				 "ORDER BY created_at DESC, session_hash LIMIT ?2"},
+	[Q_SESSION_DELETE_OWN] = {PLAIN, NULL,
+				  "DELETE FROM sessions WHERE user_id = ?1 AND session_hash = ?2",
+				  NULL, true},
+	[Q_SESSION_TOUCH] = {PLAIN, NULL,
+			     "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 "
+			     "WHERE session_hash = ?1"},
+	/* A password reset's "also revoke every token". */
+	[Q_PAT_REVOKE_USER] = {PLAIN, NULL,
+			       "UPDATE pats SET revoked_at = ?2, revoked_reason = ?3 "
+			       "WHERE user_id = ?1 AND revoked_at IS NULL",
+			       NULL, true, ACCESS},
+	[Q_TOKEN_REVOKE_USER] = {PLAIN, NULL,
+				 "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = ?3 "
+				 "WHERE user_id = ?1 AND revoked_at IS NULL",
+				 NULL, true, ACCESS},
 	[Q_AUDIT_INSERT] = {INSERT, &rec_audit, ""},
 	/* An action filter matches itself and its dotted children; SQLite's
 	 * LIKE ignores ASCII case and has no escape: ILIKE ... ESCAPE ''. */

@@ -26,6 +26,7 @@ static const struct field user_fields[] = {
 	F(struct user, "password_hash", F_TEXT0, password_hash),
 	F(struct user, "admin", F_BOOL, admin),
 	F(struct user, "disabled", F_BOOL, disabled),
+	F(struct user, "password_must_change", F_BOOL, password_must_change),
 	F(struct user, "created_at", F_INT, created_at),
 };
 const struct record rec_user = {"users", "id", "id", sizeof(struct user), FIELDS(user_fields)};
@@ -182,6 +183,8 @@ static const struct field session_fields[] = {
 	F(struct session, "created_at", F_INT, created_at),
 	F(struct session, "expires_at", F_INT, expires_at),
 	F(struct session, "ip", F_TEXT, ip),
+	F(struct session, "last_seen_at", F_INT, last_seen_at),
+	F(struct session, "user_agent", F_TEXT, user_agent),
 };
 const struct record rec_session = {"sessions", "session_hash", NULL, sizeof(struct session),
 				   FIELDS(session_fields)};

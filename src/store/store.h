@@ -66,6 +66,7 @@ struct user {
 	char password_hash[LIMIT_PASSWORD_HASH]; /* argon2id encoded; "" = cannot log in */
 	bool admin;      /* instance admin: manage_users, manage_apps */
 	bool disabled;   /* every token and session of the user is refused */
+	bool password_must_change; /* a one-time password: changed before anything else */
 	int64_t created_at;
 };
 
@@ -211,12 +212,15 @@ struct inventory_cursor {
 };
 
 /* A logged-in browser. */
+#define STORE_USER_AGENT_BYTES 128 /* what is kept of its User-Agent */
 struct session {
 	uint8_t hash[STORE_HASH_LEN];
 	int64_t user_id;
 	int64_t created_at;
-	int64_t expires_at;
+	int64_t expires_at;   /* its end: the idle timeout from its last use, at most its lifetime */
 	char ip[LIMIT_IP_BYTES + 1];
+	int64_t last_seen_at; /* written at most once a minute */
+	char user_agent[STORE_USER_AGENT_BYTES];
 };
 
 /* An entry of the audit log. */
@@ -537,6 +541,21 @@ enum jt_status store_session_delete(struct store *st, const uint8_t hash[STORE_H
  * password change does. */
 enum jt_status store_session_delete_user(struct store *st, int64_t user_id,
 					 const uint8_t keep[STORE_HASH_LEN]);
+/* The user's sessions, newest first, at most LIMIT_PAGE_MAX. */
+enum jt_status store_session_list_user(struct store *st, int64_t user_id, struct session **items,
+				       size_t *n);
+/* Ends one of the user's sessions; JT_ENOTFOUND if it is not theirs. */
+enum jt_status store_session_delete_own(struct store *st, int64_t user_id,
+					const uint8_t hash[STORE_HASH_LEN]);
+/* Records a session's use at now, and its new end (the idle timeout moves
+ * it), asynchronously, as store_pat_touch. */
+enum jt_status store_session_touch(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+				   int64_t now, int64_t expires_at);
+
+/* Revokes, in one transaction, every unrevoked PAT and OAuth token of the
+ * user (reason: why, as revoked_reason); *revoked: how many. */
+enum jt_status store_user_revoke_tokens(struct store *st, int64_t user_id, int64_t now,
+					const char *reason, int64_t *revoked);
 
 /* Scanners. insert: JT_ECONFLICT if the name or key id is taken; delete:
  * JT_ENOTFOUND if there is no such name. */

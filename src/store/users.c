@@ -39,8 +39,38 @@ enum jt_status store_user_update(struct store *st, const struct user *u)
 {
 	return store_change(st, Q_USER_UPDATE,
 			    ARGS(V_INT(u->id), V_TEXT(u->friendly_name), V_TEXT0(u->password_hash),
-				 V_BOOL(u->admin), V_BOOL(u->disabled)),
+				 V_BOOL(u->admin), V_BOOL(u->disabled),
+				 V_BOOL(u->password_must_change)),
 			    true);
+}
+
+/* Every token of a user, PATs and OAuth tokens, in one job. */
+struct user_revoke {
+	int64_t user_id, now;
+	const char *reason;
+	int64_t *revoked;
+};
+
+static enum jt_status user_revoke_job(struct store_conn *c, void *arg)
+{
+	struct user_revoke *r = arg;
+	int64_t pats = 0, oauth = 0;
+	enum jt_status s =
+		db_exec(c, Q_PAT_REVOKE_USER,
+			ARGS(V_INT(r->user_id), V_INT(r->now), V_TEXT(r->reason)), &pats);
+	if (s == JT_OK)
+		s = db_exec(c, Q_TOKEN_REVOKE_USER,
+			    ARGS(V_INT(r->user_id), V_INT(r->now), V_TEXT(r->reason)), &oauth);
+	*r->revoked = pats + oauth; /* the job may run twice (writer.c) */
+	return s;
+}
+
+enum jt_status store_user_revoke_tokens(struct store *st, int64_t user_id, int64_t now,
+					const char *reason, int64_t *revoked)
+{
+	*revoked = 0;
+	struct user_revoke r = {user_id, now, reason, revoked};
+	return writer_run(st, user_revoke_job, &r, sizeof r);
 }
 
 enum jt_status store_space_insert(struct store *st, struct space *s)

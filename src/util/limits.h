@@ -62,7 +62,6 @@
 #define LIMIT_SIGNING_KEYS      64          /* published keys held at once */
 
 /* Sessions and logins */
-#define LIMIT_SESSION_SECONDS   (8 * 3600)  /* a console or authorize session */
 #define LIMIT_LOGIN_FREE_FAILS  3           /* an account's failures before each attempt waits */
 #define LIMIT_LOGIN_DELAY_MAX_SECONDS 300   /* ... 1, 2, 4 ... s after the last failure, at most this */
 #define LIMIT_LOGIN_CLEAN_PASSES 10         /* attempts let past an account's wait from addresses

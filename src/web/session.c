@@ -18,6 +18,7 @@
 #define SESSION_COOKIE "jeton_session"
 #define CSRF_COOKIE    "jeton_csrf"
 #define SESSION_CHARS  32
+#define TOUCH_SECONDS  60 /* a use is recorded at most once a minute */
 
 static const char *secure_flag(struct http_req *req)
 {
@@ -46,6 +47,13 @@ bool session_hash(struct http_req *req, uint8_t out[STORE_HASH_LEN])
 	return true;
 }
 
+/* When a session used at `now` ends: idle from now, or its lifetime. */
+static int64_t session_end_at(const struct jeton *jt, int64_t created_at, int64_t now)
+{
+	int64_t idle = now + jt->session_idle, absolute = created_at + jt->session_lifetime;
+	return idle < absolute ? idle : absolute;
+}
+
 bool session_user(struct http_req *req, struct user *out)
 {
 	struct jeton *jt = jeton_of(req);
@@ -54,16 +62,34 @@ bool session_user(struct http_req *req, struct user *out)
 
 	if (!session_hash(req, hash))
 		return false;
-	if (store_session_find(jt->store, hash, &s) != JT_OK || s.expires_at <= time_now())
+	int64_t now = time_now();
+	if (store_session_find(jt->store, hash, &s) != JT_OK || s.expires_at <= now)
 		return false;
 	if (store_user_get(jt->store, s.user_id, out) != JT_OK || out->disabled)
 		return false;
 	crypto_wipe(out->password_hash, sizeof out->password_hash);
+	/* A use moves the end to the idle timeout from now, never past the
+	 * absolute lifetime; kept to the minute so that a page view seldom
+	 * writes. The end is one column, so the purge of expired sessions
+	 * needs no setting. */
+	if (now - s.last_seen_at >= TOUCH_SECONDS)
+		store_session_touch(jt->store, hash, now, session_end_at(jt, s.created_at, now));
 	return true;
+}
+
+/* What is kept of the User-Agent: printable ASCII, bounded. */
+static void user_agent(struct http_req *req, char out[STORE_USER_AGENT_BYTES])
+{
+	const char *ua = http_header(req, "User-Agent");
+	size_t n = 0;
+	for (; ua && ua[n] && n < STORE_USER_AGENT_BYTES - 1; n++)
+		out[n] = ua[n] >= 0x20 && ua[n] < 0x7F ? ua[n] : '?';
+	out[n] = '\0';
 }
 
 enum jt_status session_start(struct http_req *req, int64_t user_id)
 {
+	struct jeton *jt = jeton_of(req);
 	char value[SESSION_CHARS + 1];
 	char cookie[160];
 	struct session s = {0};
@@ -72,13 +98,15 @@ enum jt_status session_start(struct http_req *req, int64_t user_id)
 	hash_sha256(value, SESSION_CHARS, s.hash);
 	s.user_id = user_id;
 	s.created_at = time_now();
-	s.expires_at = s.created_at + LIMIT_SESSION_SECONDS;
+	s.last_seen_at = s.created_at;
+	s.expires_at = session_end_at(jt, s.created_at, s.created_at);
 	snprintf(s.ip, sizeof s.ip, "%s", req->client_ip);
-	enum jt_status st = store_session_insert(jeton_of(req)->store, &s);
+	user_agent(req, s.user_agent);
+	enum jt_status st = store_session_insert(jt->store, &s);
 	if (st == JT_OK) {
 		snprintf(cookie, sizeof cookie,
-			 SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", value,
-			 LIMIT_SESSION_SECONDS, secure_flag(req));
+			 SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s",
+			 value, (long long)jt->session_lifetime, secure_flag(req));
 		http_secret(req); /* the cookie is the session's secret */
 		http_header_add(req, "Set-Cookie", cookie);
 	}

@@ -20,7 +20,7 @@ describe('console flow: login, tokens, apps, consent, audit', { timeout: 240_000
     app: null, appName: 'Reporting dashboard' };
 
   before(async () => {
-    server = await new JetonServer().start();
+    server = await new JetonServer({ keepOneTimePassword: true }).start();
     // the admin must be in a space to consent to an app
     await server.cliOk(['space', 'add', SPACE]);
     await server.cliOk(['space', 'grant', SPACE, ADMIN_EMAIL, 'editor']);
@@ -60,7 +60,21 @@ describe('console flow: login, tokens, apps, consent, audit', { timeout: 240_000
       assert.equal(unknown, wrong, 'an unknown email and a wrong password get different messages');
       assert.doesNotMatch(unknown, /no such|not found|unknown|does not exist|no account/i);
 
+      // the printed password is a one-time password: the Account page asks for a new one first
       await login(page, ADMIN_EMAIL, server.adminPassword);
+      assert.equal(new URL(page.url()).pathname, '/console/account', 'a one-time password was not sent to be changed');
+      assert.match(await page.locator('#must-change').innerText(), /one-time password/);
+      await gotoConsole(page, '/console/tokens');
+      assert.equal(new URL(page.url()).pathname, '/console/account', 'the console opens before the password is changed');
+      await screenshot(page, 'password-must-change.png');
+      const fresh = 'my-own-Admin-password-1';
+      await page.getByLabel('Current password').fill(server.adminPassword);
+      await page.getByLabel('New password', { exact: true }).fill(fresh);
+      await page.getByLabel('New password again').fill(fresh);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByRole('status').waitFor();
+      server.adminPassword = fresh;
+      await gotoConsole(page, '/console');
       assert.equal(new URL(page.url()).pathname, '/console/tokens', 'the console does not open on My tokens');
       assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Personal access tokens');
       assert.equal(await page.locator('header').getByRole('link', { name: ADMIN_EMAIL }).count(), 1,

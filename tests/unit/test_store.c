@@ -1411,6 +1411,83 @@ TEST(session_delete_user_keeps_the_one_named)
 	CHECK_EQ_INT(store_session_find(st, s[2].hash, &got), JT_OK);
 }
 
+TEST(session_list_touch_and_delete_own)
+{
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t bob = add_user("bob@example.com", false);
+	struct session s[3], got, *items = NULL;
+	size_t n = 0;
+	int64_t owners[3] = {alice, alice, bob};
+	for (int i = 0; i < 3; i++) {
+		memset(&s[i], 0, sizeof s[i]);
+		memset(s[i].hash, 0x40 + i, sizeof s[i].hash);
+		s[i].user_id = owners[i];
+		s[i].created_at = s[i].last_seen_at = 1700000000 + i;
+		s[i].expires_at = 1700028800;
+		snprintf(s[i].user_agent, sizeof s[i].user_agent, "Agent/%d", i);
+		CHECK_EQ_INT(store_session_insert(st, &s[i]), JT_OK);
+	}
+	/* Newest first, only alice's, with what the Account page shows. */
+	if (CHECK_EQ_INT(store_session_list_user(st, alice, &items, &n), JT_OK) &&
+	    CHECK_EQ_INT((int64_t)n, 2)) {
+		CHECK_EQ_MEM(items[0].hash, s[1].hash, STORE_HASH_LEN);
+		CHECK_EQ_STR(items[0].user_agent, "Agent/1");
+		CHECK_EQ_INT(items[0].last_seen_at, 1700000001);
+		CHECK_EQ_MEM(items[1].hash, s[0].hash, STORE_HASH_LEN);
+	}
+	store_list_free(items);
+	/* A use is written asynchronously; the writer's next commit holds it. */
+	CHECK_EQ_INT(store_session_touch(st, s[0].hash, 1700000600, 1700007800), JT_OK);
+	/* Alice cannot end bob's session. */
+	CHECK_EQ_INT(store_session_delete_own(st, alice, s[2].hash), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_session_find(st, s[2].hash, &got), JT_OK);
+	if (CHECK_EQ_INT(store_session_find(st, s[0].hash, &got), JT_OK)) {
+		CHECK_EQ_INT(got.last_seen_at, 1700000600);
+		CHECK_EQ_INT(got.expires_at, 1700007800);
+	}
+	CHECK_EQ_INT(store_session_delete_own(st, alice, s[0].hash), JT_OK);
+	CHECK_EQ_INT(store_session_find(st, s[0].hash, &got), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_session_find(st, s[1].hash, &got), JT_OK);
+}
+
+TEST(user_password_must_change_and_revoke_tokens)
+{
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t bob = add_user("bob@example.com", false);
+	struct user u;
+	struct pat p;
+	struct oauth_token t[2] = {make_token("access", 0, alice, 0, 0, 0x31),
+				   make_token("access", 0, bob, 0, 0, 0x32)}, got;
+	int64_t revoked = -1;
+	if (!CHECK_EQ_INT(store_user_get(st, alice, &u), JT_OK))
+		return;
+	CHECK(!u.password_must_change);
+	u.password_must_change = true;
+	CHECK_EQ_INT(store_user_update(st, &u), JT_OK);
+	if (CHECK_EQ_INT(store_user_get(st, alice, &u), JT_OK))
+		CHECK(u.password_must_change);
+	int64_t mine = add_pat(alice, 0x61, "mine");
+	int64_t gone = add_pat(alice, 0x62, "already revoked");
+	int64_t theirs = add_pat(bob, 0x63, "theirs");
+	CHECK_EQ_INT(store_pat_revoke(st, alice, gone, 1700000100, &p), JT_OK);
+	CHECK_EQ_INT(store_oauth_insert(st, t, 2), JT_OK);
+	CHECK_EQ_INT(store_user_revoke_tokens(st, alice, 1700000200, "password_reset", &revoked),
+		     JT_OK);
+	CHECK_EQ_INT(revoked, 2); /* her live PAT and her OAuth token */
+	if (CHECK_EQ_INT(store_pat_get(st, alice, mine, &p), JT_OK)) {
+		CHECK_EQ_INT(p.revoked_at, 1700000200);
+		CHECK_EQ_STR(p.revoked_reason, "password_reset");
+	}
+	if (CHECK_EQ_INT(store_pat_get(st, alice, gone, &p), JT_OK))
+		CHECK_EQ_INT(p.revoked_at, 1700000100);
+	if (CHECK_EQ_INT(store_pat_get(st, bob, theirs, &p), JT_OK))
+		CHECK_EQ_INT(p.revoked_at, 0);
+	if (CHECK_EQ_INT(store_oauth_find_by_hash(st, t[0].hash, &got), JT_OK))
+		CHECK_EQ_INT(got.revoked_at, 1700000200);
+	if (CHECK_EQ_INT(store_oauth_find_by_hash(st, t[1].hash, &got), JT_OK))
+		CHECK_EQ_INT(got.revoked_at, 0);
+}
+
 static void add_event(int64_t at, const char *actor, const char *action, bool success)
 {
 	struct audit_event e;
@@ -2208,6 +2285,8 @@ static void run_suite(void)
 	RUN_WITH_STORE(oauth_refresh_races_have_one_winner);
 	RUN_WITH_STORE(session_round_trip);
 	RUN_WITH_STORE(session_delete_user_keeps_the_one_named);
+	RUN_WITH_STORE(session_list_touch_and_delete_own);
+	RUN_WITH_STORE(user_password_must_change_and_revoke_tokens);
 	RUN_WITH_STORE(audit_list_filters);
 	RUN_WITH_STORE(signing_keys_round_trip_and_retire);
 	RUN_WITH_STORE(throttle_counters_round_trip);

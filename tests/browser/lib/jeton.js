@@ -20,6 +20,7 @@ export const SCREENSHOTS = process.env.JETON_SCREENSHOTS
   ? path.resolve(process.env.JETON_SCREENSHOTS)
   : path.join(REPO_ROOT, 'build', 'screenshots');
 export const ADMIN_EMAIL = 'admin@localhost';
+export const ADMIN_PASSWORD = 'browser-tests-Admin-42';  // what start() changes the one-time password to
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 export const START_TIMEOUT = 10_000;  // jeton serve must answer /v1/ping within this
@@ -85,7 +86,10 @@ function run(bin, args, { input, cwd } = {}) {
 
 /** One `jeton serve` on 127.0.0.1:<free port> with its own store in a temp dir. */
 export class JetonServer {
-  constructor() {
+  /** keepOneTimePassword: leave the first admin's printed password as it is (a test that
+   * changes it in the browser); otherwise start() changes it to ADMIN_PASSWORD. */
+  constructor({ keepOneTimePassword = false } = {}) {
+    this.keepOneTimePassword = keepOneTimePassword;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'jeton-browser-'));
     this.db = path.join(this.dir, 'jeton.db');
     // test one fixed binary even if `make` replaces the original during the run
@@ -124,8 +128,27 @@ export class JetonServer {
       await sleep(50);
     if (!m) throw new Error(`no one-time password line on stdout:\n${this.stdout.slice(-2000)}`);
     this.adminEmail = m[1];
-    this.adminPassword = m[2];
+    this.adminPassword = this.adminOneTimePassword = m[2];
+    if (!this.keepOneTimePassword) {
+      await this.#changeOneTimePassword(m[2], ADMIN_PASSWORD);
+      this.adminPassword = ADMIN_PASSWORD;
+    }
     return this;
+  }
+
+  // The printed password is a one-time password, changed at the first sign-in (docs/console.md):
+  // done once here through the same forms, without a browser.
+  async #changeOneTimePassword(current, fresh) {
+    const csrf = 'c'.repeat(32);
+    let cookie = `jeton_csrf=${csrf}`;
+    const form = (fields) => ({ method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, ...fields }).toString() });
+    const r = await this.fetch('/login', form({ email: this.adminEmail, password: current, next: '/console' }));
+    const session = (r.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('jeton_session='));
+    if (r.status !== 303 || !session) throw new Error(`the admin's first login failed: ${r.status}`);
+    cookie += '; ' + session.split(';')[0];
+    const c = await this.fetch('/console/account', form({ current, password: fresh, confirm: fresh }));
+    if (c.status !== 200) throw new Error(`the admin's one-time password was not changed: ${c.status}`);
   }
 
   async #waitReady() {
