@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// Token governance (issue 14) in Chromium: Authorized apps (an app authorized on the consent
+// page, then revoked), the token Policy page and how My tokens follows it, and All tokens
+// (filter, count, confirm, revoke).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  JetonServer, ADMIN_EMAIL, TEST_TIMEOUT, launchBrowser, newContext, startCallbackServer, login,
+  gotoConsole, screenshot, rowWith, cell, pkce, fetchT,
+} from './lib/jeton.js';
+
+const SPACE = 'Marketing site';
+const APP = 'Weekly report';
+
+describe('token governance: authorized apps, policy, all tokens', { timeout: 240_000 }, () => {
+  let server, browser, context, page, callback, app;
+
+  before(async () => {
+    server = await new JetonServer().start();
+    await server.cliOk(['space', 'add', SPACE]);
+    await server.cliOk(['space', 'grant', SPACE, ADMIN_EMAIL, 'editor']);
+    callback = await startCallbackServer();
+    const out = await server.cliOk(['app', 'create', '--name', APP, '--redirect-uri',
+      `${callback.url}/cb`, '--scopes', 'read_content', '--json']);
+    app = JSON.parse(out);
+    browser = await launchBrowser();
+    context = await newContext(browser, server);
+    page = await context.newPage();
+    page.on('dialog', (d) => d.accept());  // the Revoke buttons' confirmation
+    await login(page, ADMIN_EMAIL, server.adminPassword);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await callback?.close();
+    await server?.finish();
+  });
+
+  test('1. an app authorized on the consent page is listed under Authorized apps and revoked there',
+    { timeout: TEST_TIMEOUT }, async () => {
+      const redirect = `${callback.url}/cb`;
+      const { verifier, challenge } = pkce();
+      const q = new URLSearchParams({ client_id: app.client_id, response_type: 'code', redirect_uri: redirect,
+        scope: 'read_content', state: 's', code_challenge: challenge, code_challenge_method: 'S256' });
+      await gotoConsole(page, `/oauth/authorize?${q}`);
+      const link = page.getByRole('link', { name: 'Authorized apps' });
+      assert.equal(await link.getAttribute('href'), '/console/authorizations');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL((u) => u.href.startsWith(redirect));
+      const code = new URL(page.url()).searchParams.get('code');
+      const r = await fetchT(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${encodeURIComponent(app.client_id)}:${encodeURIComponent(app.client_secret)}`).toString('base64')}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect,
+          code_verifier: verifier }).toString(),
+      });
+      const tokens = await r.json();
+      assert.equal(r.status, 200, JSON.stringify(tokens));
+
+      await gotoConsole(page, '/console');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Authorized apps' }).click();
+      await page.waitForURL('**/console/authorizations');
+      const row = rowWith(page, APP);
+      assert.equal(await row.count(), 1);
+      assert.equal(await cell(row, 'Space'), SPACE);
+      assert.equal(await cell(row, 'Scopes'), 'read_content');
+      assert.equal(await cell(row, 'Live tokens'), '2');
+      await screenshot(page, 'authorized_apps.png');
+
+      await row.getByRole('button', { name: `Revoke ${APP} in ${SPACE}` }).click();
+      await page.waitForURL('**/console/authorizations?done=revoked');
+      assert.match(await page.getByRole('status').innerText(), /revoked/);
+      assert.equal(await rowWith(page, APP).count(), 0);
+      const me = await server.fetch('/v1/me', { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal(me.status, 401);
+    });
+
+  test('2. the Policy page sets the longest lifetime, and My tokens offers only what it allows',
+    { timeout: TEST_TIMEOUT }, async () => {
+      await gotoConsole(page, '/console');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Policy' }).click();
+      await page.waitForURL('**/console/policy');
+      await page.getByLabel('Longest lifetime').fill('30d');
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await page.waitForURL('**/console/policy?done=saved');
+      assert.equal(await page.getByLabel('Longest lifetime').inputValue(), '30d');
+      await screenshot(page, 'policy.png');
+
+      await gotoConsole(page, '/console/tokens');
+      const expiry = page.getByRole('group', { name: 'Expires' });
+      assert.equal(await expiry.getByLabel('Never').count(), 0);
+      assert.equal(await expiry.getByLabel('In 90 days').count(), 0);
+      assert.equal(await expiry.getByLabel('In 30 days').count(), 1);
+      assert.match(await page.locator('#expiry-policy').innerText(), /at most 30d/);
+      await screenshot(page, 'tokens_policy.png');
+
+      await gotoConsole(page, '/console/policy');
+      await page.getByLabel('Longest lifetime').fill('');
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await page.waitForURL('**/console/policy?done=saved');
+    });
+
+  test('3. All tokens: filter, count what a bulk revoke would take, confirm, revoked',
+    { timeout: TEST_TIMEOUT }, async () => {
+      await server.cliOk(['user', 'add', 'lin@example.com', '--name', 'Lin']);
+      for (const name of ['old-ci', 'old-export'])
+        await server.cliOk(['token', 'create', '--user', 'lin@example.com', '--name', name]);
+      await gotoConsole(page, '/console');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'All tokens' }).click();
+      await page.waitForURL('**/console/all-tokens');
+      await page.getByLabel('User').fill('lin@example.com');
+      await page.getByLabel('Kind').selectOption('pat');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL('**/console/all-tokens?**');
+      assert.equal(await page.locator('table.list tbody tr').count(), 2);
+      assert.equal(await cell(rowWith(page, 'old-ci'), 'Status'), 'active');
+      await screenshot(page, 'all_tokens.png');
+
+      await page.getByRole('button', { name: 'Revoke matching tokens…' }).click();
+      await page.waitForURL('**/console/all-tokens/revoke');
+      assert.match(await page.locator('#revoke-count').innerText(), /2 unrevoked token\(s\) match/);
+      await screenshot(page, 'all_tokens_confirm.png');
+      await page.getByRole('button', { name: 'Revoke 2 token(s)' }).click();
+      await page.waitForURL('**/console/all-tokens?revoked=2');
+      assert.match(await page.getByRole('status').innerText(), /2 tokens were revoked/);
+    });
+});
