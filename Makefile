@@ -175,7 +175,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/api/spaces.c src/cli/serve_routes.c \
                   src/api/tokens.c src/api/users.c src/api/verify.c src/audit/audit.c \
                   src/audit/audit.h src/auth/authority.c src/auth/header.c src/auth/pat.c \
-                  src/auth/password.c src/auth/rights.c src/cli/app.c \
+                  src/auth/password.c src/auth/rights.c src/cli/app.c src/cli/purge.c \
                   src/cli/cli.h src/cli/common.c src/console/account.c src/console/apps.c \
                   src/console/audit.c src/console/console.c src/console/console.h \
                   src/console/login.c \
@@ -183,7 +183,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.c src/crypto/crypto.h \
                   src/crypto/crypto_int.h src/crypto/hash.c \
                   src/crypto/secret_json.c src/render/render.c src/render/render.h \
-                  src/server/bearer.c src/server/jeton.c src/server/server.h \
+                  src/server/bearer.c src/server/jeton.c src/server/retention.c src/server/server.h \
                   src/http/router.c src/oauth/authorize.c src/oauth/client.c \
                   src/oauth/inspect.c src/oauth/issue.c src/oauth/metadata.c src/oauth/oauth.h \
                   src/oauth/pkce.c src/oauth/token.c src/app/app.h src/app/grant_type.c \

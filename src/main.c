@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"  serve [--listen 127.0.0.1:8080] [--issuer URL] [--access-log] [--admin-email E]\n"
 		"        [--threads N] [--allow-user-credentials] [--key-file F] [--jwt-alg A]\n"
 		"        [--key-rotation SECONDS] [--user-token-format opaque|jwt]\n"
+		"        [--retention DAYS] [--audit-retention DAYS]\n"
 		"  init [--admin-email E]\n"
 		"  user add EMAIL [--name N] [--admin] [--password-stdin] | list | disable EMAIL | enable EMAIL\n"
 		"  space add NAME | list | grant SPACE EMAIL ROLE | revoke SPACE EMAIL\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
 		"  policy show [--json] | set [--pat-max-lifetime DURATION|none] [--[no-]pat-require-expiry]\n"
 		"  store copy --from LOCATION --to LOCATION\n"
+		"  purge [--dry-run] [--retention DAYS] [--audit-retention DAYS]\n"
 		"  keys rotate [--jwt-alg EdDSA|ES256|RS256] | keys list\n"
 		"  scanner add NAME --public-key FILE [--key-id ID] | list | remove NAME\n"
 		"  migrate | version\n"
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 		return cli_store(rest, rest_argv);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(rest, rest_argv);
+	if (strcmp(cmd, "purge") == 0)
+		return cli_purge(rest, rest_argv);
 	if (strcmp(cmd, "policy") == 0)
 		return cli_policy(rest, rest_argv);
 	if (strcmp(cmd, "migrate") == 0)

@@ -91,6 +91,12 @@ int cli_audit(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_store(int argc, char **argv);
 int cli_keys(int argc, char **argv);
+int cli_purge(int argc, char **argv);
+
+/* --retention and --audit-retention (days), else JETON_RETENTION and
+ * JETON_AUDIT_RETENTION, else 30 and 365 (purge.c; jeton serve too). */
+struct retention;
+int cli_retention(const struct cli_option *opts, size_t nopts, struct retention *out);
 int cli_scanner(int argc, char **argv);
 
 #endif

@@ -153,6 +153,8 @@ int cli_serve(int argc, char **argv)
 		{.name = "--key-rotation", .takes_value = true},
 		{.name = "--user-token-format", .takes_value = true},
 		{.name = "--trusted-proxy", .takes_value = true},
+		{.name = "--retention", .takes_value = true},
+		{.name = "--audit-retention", .takes_value = true},
 		{.name = "--session-idle", .takes_value = true},
 		{.name = "--session-lifetime", .takes_value = true},
 	};
@@ -168,6 +170,8 @@ int cli_serve(int argc, char **argv)
 	int64_t rotation, session_idle, session_lifetime;
 	struct http_server *srv = NULL;
 	struct http_proxies proxies;
+	struct retention retention;
+	struct retention_thread *purger = NULL;
 	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
 	uint16_t port;
 	bool created;
@@ -197,7 +201,8 @@ int cli_serve(int argc, char **argv)
 	}
 	if (threads < 1)
 		threads = 1;
-	if (trusted_proxies(opts, nopts, &proxies) != CLI_OK)
+	if (trusted_proxies(opts, nopts, &proxies) != CLI_OK ||
+	    cli_retention(opts, nopts, &retention) != CLI_OK)
 		return CLI_USAGE;
 	bool access_log = cli_value(opts, nopts, "--access-log") || env_flag("JETON_ACCESS_LOG");
 	bool user_credentials = cli_value(opts, nopts, "--allow-user-credentials") ||
@@ -264,6 +269,8 @@ int cli_serve(int argc, char **argv)
 	}
 	if (store_listen(st, follow_change, &jt, &listener) != JT_OK)
 		goto out;
+	if (retention_start(st, &retention, &purger) != JT_OK)
+		goto out;
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .server_ctx = &jt,
 		.routes = serve_routes, .nroutes = serve_route_count, .access_log = access_log,
@@ -299,6 +306,7 @@ int cli_serve(int argc, char **argv)
 	log_info("jeton: stopped");
 out:
 	http_server_stop(srv, 0);
+	retention_stop(purger); /* before the store closes */
 	store_listener_stop(listener); /* before what it calls into goes */
 	auth_free(auth);
 	throttle_free(throttle);

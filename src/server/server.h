@@ -5,13 +5,18 @@
  *
  * jeton.c   struct jeton, reached from a request with jeton_of
  * bearer.c  a request's Bearer token -> principal, and RFC 6750's 401 and
- *           403 answers */
+ *           403 answers
+ * retention.c  how long what can never be used again is kept, and the
+ *           purge that deletes the rest (jeton purge, and in the
+ *           background of jeton serve) */
 #ifndef JETON_SERVER_H
 #define JETON_SERVER_H
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "auth/auth.h"
 #include "http/http.h"
+#include "store/store.h"
 
 struct keyring;
 struct store;
@@ -46,5 +51,44 @@ struct jeton *jeton_of(struct http_req *req);
 struct principal *bearer_authenticate(struct http_req *req, uint64_t need);
 /* Sets a 403 insufficient_scope reply naming the scopes needed. */
 void bearer_reply_insufficient_scope(struct http_req *req, uint64_t need);
+
+/* ---- retention.c ---- */
+
+#define RETENTION_DAYS       30  /* --retention: tokens after their expiry or revocation */
+#define AUDIT_RETENTION_DAYS 365 /* --audit-retention: audit events; 0 = for ever */
+
+/* How long what is dead is kept, in seconds. */
+struct retention {
+	int64_t keep;       /* tokens, and used authorization codes, after they expired or were
+			     * revoked: the console still shows them meanwhile */
+	int64_t audit_keep; /* audit events; 0 = for ever */
+};
+/* How a purge goes: dry_run counts only; max_batches bounds the
+ * transactions per kind (0: until none is left); pause_ms between two;
+ * stop (NULL: none) ends it between two. */
+struct purge_pace {
+	bool dry_run;
+	int max_batches;
+	int pause_ms;
+	const atomic_bool *stop;
+};
+/* What a purge counts: each enum purge_kind, then login throttling's
+ * counters past their window (store_throttle_purge). */
+#define RETENTION_THROTTLE PURGE_KINDS
+#define RETENTION_KINDS    (PURGE_KINDS + 1)
+/* One purge at the current time: each kind, then the space given back.
+ * counts: the rows deleted, or dead (dry_run). */
+enum jt_status retention_purge(struct store *st, const struct retention *r,
+			       const struct purge_pace *pace, int64_t counts[RETENTION_KINDS]);
+/* "authorization codes", "OAuth tokens" ..., for messages. */
+const char *retention_kind_name(int kind);
+/* jeton serve's background purge: a thread that purges a minute after the
+ * start, then every 5 minutes (by the clock the tests move), at most
+ * 100 000 rows of each kind at a time. retention_stop (NULL is fine)
+ * before store_close. */
+struct retention_thread;
+enum jt_status retention_start(struct store *st, const struct retention *r,
+			       struct retention_thread **out);
+void retention_stop(struct retention_thread *t);
 
 #endif

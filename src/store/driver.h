@@ -106,6 +106,10 @@ struct store_driver {
 	/* After copy imported a table's rows: ids generated later go past
 	 * theirs. NULL: nothing to do (SQLite). */
 	enum jt_status (*copy_reseed)(struct store_conn *c, const char *table, const char *column);
+	/* On the writer's connection, after a purge: gives at most pages
+	 * pages of the space deletions freed back to the file system; *more:
+	 * some is left. NULL: the database reuses it (PostgreSQL). */
+	enum jt_status (*reclaim)(struct store_conn *c, int pages, bool *more);
 
 	/* Hears the changes any node commits (store_listen). NULL: one node
 	 * (SQLite), nobody else to hear of. */

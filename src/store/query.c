@@ -40,6 +40,27 @@ struct query_def {
 	"JOIN users u ON u.id = m.user_id JOIN roles r ON r.name = m.role "
 #define AUDIT_WHERE "WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 OR "
 #define AUDIT_REST  "AND at >= ?4 AND (?5 = 0 OR at < ?5) ORDER BY id DESC LIMIT ?6"
+
+/* Retention (purge.c): what can never be used again. ?1: the cutoff
+ * (tokens and used codes: revoked or expired before it), ?3: now. A used
+ * code is kept as long as a token, so that a replay of it still revokes
+ * what it yielded (RFC 6749 4.1.2). A purge deletes ?2 rows at a time and
+ * frees space: it runs on SQLite's full disk too. */
+#define DEAD_CODE    "(used_at IS NULL AND expires_at < ?3) OR expires_at < ?1"
+#define DEAD_SESSION "expires_at < ?3"
+#define DEAD_TOKEN   "revoked_at < ?1 OR expires_at < ?1"
+#define DEAD_AUDIT   "at < ?1"
+#define PURGE(table, key, dead)                                                                    \
+	{                                                                                          \
+		PLAIN, NULL,                                                                       \
+			"DELETE FROM " table " WHERE " key " IN (SELECT " key " FROM " table       \
+			" WHERE " dead " LIMIT ?2)",                                               \
+			NULL, true                                                                 \
+	}
+#define DEAD(table, dead)                                                                          \
+	{                                                                                          \
+		SELECT, &rec_count, "FROM " table " WHERE " dead                                   \
+	}
 #define KEY_LIST                                                                                   \
 	"FROM signing_keys WHERE unpublish_at IS NULL OR unpublish_at > ?1 "                       \
 	"ORDER BY (retired_at IS NULL) DESC, created_at DESC, kid"
@@ -300,6 +321,16 @@ static const struct query_def queries[Q_COUNT] = {
 			      "FOR UPDATE SKIP LOCKED)",
 			      true},
 	[Q_THROTTLE_DEAD] = {SELECT, &rec_count, "FROM throttle WHERE until_ms <= ?1"},
+	[Q_PURGE_CODES] = PURGE("auth_codes", "code_hash", DEAD_CODE),
+	[Q_PURGE_SESSIONS] = PURGE("sessions", "session_hash", DEAD_SESSION),
+	[Q_PURGE_PATS] = PURGE("pats", "id", DEAD_TOKEN),
+	[Q_PURGE_TOKENS] = PURGE("oauth_tokens", "id", DEAD_TOKEN),
+	[Q_PURGE_AUDIT] = PURGE("audit", "id", DEAD_AUDIT),
+	[Q_DEAD_CODES] = DEAD("auth_codes", DEAD_CODE),
+	[Q_DEAD_SESSIONS] = DEAD("sessions", DEAD_SESSION),
+	[Q_DEAD_PATS] = DEAD("pats", DEAD_TOKEN),
+	[Q_DEAD_TOKENS] = DEAD("oauth_tokens", DEAD_TOKEN),
+	[Q_DEAD_AUDIT] = DEAD("audit", DEAD_AUDIT),
 };
 
 const struct record *query_record(enum query q)

@@ -140,6 +140,16 @@ enum query {
 	Q_THROTTLE_PUT,
 	Q_THROTTLE_PURGE,
 	Q_THROTTLE_DEAD,
+	Q_PURGE_CODES, /* retention (purge.c): the Q_PURGE_* and Q_DEAD_* in enum purge_kind's order */
+	Q_PURGE_SESSIONS,
+	Q_PURGE_PATS,
+	Q_PURGE_TOKENS,
+	Q_PURGE_AUDIT,
+	Q_DEAD_CODES,
+	Q_DEAD_SESSIONS,
+	Q_DEAD_PATS,
+	Q_DEAD_TOKENS,
+	Q_DEAD_AUDIT,
 	Q_COUNT
 };
 

@@ -10,6 +10,7 @@
 #include "store/sqlite_int.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,14 +104,60 @@ static void sq_close(struct store *base)
 	jt_free(sq);
 }
 
-static enum jt_status read_version(struct conn *c, int *version)
+/* The value of a pragma that answers one integer. */
+static enum jt_status pragma_int(struct conn *c, const char *pragma, int *out)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(c->db, pragma, -1, &s, NULL);
 	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		*version = sqlite3_column_int(s, 0);
-	enum jt_status st = sq_map_rc(c->db, rc, "user_version");
+		*out = sqlite3_column_int(s, 0);
+	enum jt_status st = sq_map_rc(c->db, rc, pragma);
 	sqlite3_finalize(s);
+	return st;
+}
+
+static enum jt_status read_version(struct conn *c, int *version)
+{
+	return pragma_int(c, "PRAGMA user_version", version);
+}
+
+/* What a purge deletes frees pages inside the file; with incremental
+ * auto-vacuum they can be given back (sq_reclaim). A store created without
+ * it (every store before schema 6) switches once: a VACUUM rewrites the
+ * whole file, holding the write lock meanwhile, as long as copying the file
+ * takes, with as much free space beside it (in the temporary directory). A
+ * failure is only logged: the store works as before and the next start
+ * tries again. */
+static void use_incremental_vacuum(struct conn *c)
+{
+	int mode = 0;
+	if (pragma_int(c, "PRAGMA auto_vacuum", &mode) != JT_OK || mode == 2)
+		return; /* 2: incremental */
+	log_info("store: switching to incremental auto-vacuum, once: VACUUM of the whole file");
+	int64_t t0 = time_mono_us();
+	int rc = sqlite3_exec(c->db,
+			      "PRAGMA temp_store = FILE; PRAGMA auto_vacuum = INCREMENTAL; VACUUM",
+			      NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		log_warn("store: could not switch to incremental auto-vacuum (%s); purges will not "
+			 "shrink the file until a start that can",
+			 sqlite3_errmsg(c->db));
+	else
+		log_info("store: incremental auto-vacuum on (the VACUUM took %lld ms)",
+			 (long long)((time_mono_us() - t0) / 1000));
+	sqlite3_exec(c->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+}
+
+static enum jt_status sq_reclaim(struct store_conn *base, int pages, bool *more)
+{
+	struct conn *c = sq_conn(base);
+	char sql[48];
+	int free_pages = 0;
+	snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", pages);
+	enum jt_status st = sq_map_rc(c->db, sqlite3_exec(c->db, sql, NULL, NULL, NULL), sql);
+	if (st == JT_OK)
+		st = pragma_int(c, "PRAGMA freelist_count", &free_pages);
+	*more = st == JT_OK && free_pages > 0;
 	return st;
 }
 
@@ -164,6 +211,8 @@ static enum jt_status sq_migrate(struct store *base)
 		}
 		log_info("store migrated to schema version %d", version + 1);
 	}
+	if (st == JT_OK)
+		use_incremental_vacuum(c);
 	sq_release(pooled);
 	return st;
 }
@@ -198,4 +247,5 @@ static const struct store_driver sqlite_driver = {
 	.exec = sq_exec,
 	.writes_limited = sq_writes_limited,
 	.between_batches = sq_wal_between_batches,
+	.reclaim = sq_reclaim,
 };

@@ -93,6 +93,8 @@
 #define LIMIT_PG_CONNECT_SECONDS 2          /* libpq connect_timeout unless the location sets one */
 #define LIMIT_PG_STATEMENT_MS   2000        /* statement_timeout and lock_timeout of a session */
 #define LIMIT_PG_WAIT_MS        2500        /* client-side wait for any reply; then reset */
+#define LIMIT_PURGE_BATCH       1000        /* rows a purge deletes in one transaction */
+#define LIMIT_RECLAIM_PAGES     256         /* SQLite pages (1 MiB) given back per transaction */
 #define LIMIT_PG_MIGRATE_MS     600000      /* a migration, or waiting for another node's */
 #define LIMIT_PG_LISTEN_PING_MS 5000        /* the connection hearing other nodes' changes is
 					     * pinged this often: a dead one is replaced */

@@ -16,6 +16,7 @@ from oauth_helpers import client_token, create_app, revoke
 BASE = "/v1/users/me/access_tokens"
 RESERVE_BYTES = 8 * 1024 * 1024      # LIMIT_DISK_RESERVE_BYTES
 REFUSED_CREATIONS = 300              # creation attempts made on the full disk
+PURGE_FIRST_SECONDS = 60             # jeton serve's first background purge (server/retention.c)
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -47,7 +48,8 @@ def full(tmp_path_factory):
     if mount.returncode != 0:
         pytest.skip("needs a small tmpfs to fill, and mounting one is not allowed here "
                     f"(run as root): {mount.stderr.strip()}")
-    s = Server(work, db_name=str(disk / "jeton.db"))   # the logs stay off the small disk
+    s = Server(work, db_name=str(disk / "jeton.db"),   # the logs stay off the small disk
+               extra_args=["--retention", "0"])       # revoked tokens are purged at once
     try:
         s.start()
         admin = s.admin_token
@@ -124,6 +126,15 @@ def test_the_log_says_so_once_and_stays_short(full):
     # Hundreds of refused writes; a handful of lines (each distinct one once).
     assert len(lines) <= 10, f"{len(lines)} lines:\n" + "\n".join(lines[:20])
     assert sum("the disk is full" in line for line in lines) == 1, lines
+
+
+def test_purge_on_a_full_disk_deletes_what_is_dead(full):
+    s, victim = full["server"], full["victim"]     # revoked above; kept 0 days
+    s.advance(PURGE_FIRST_SECONDS + 1)             # the server's first background purge
+    gone = poll(lambda: s.get(f"{BASE}/{victim['id']}", full["admin"]).status_code == 404,
+                timeout=10, interval=0.1)
+    assert gone, f"the revoked token is still there: {s.stderr_text()[-2000:]}"
+    assert "purge: deleted" in s.stderr_text()
 
 
 def test_creation_works_again_within_a_second_of_freeing_space(full):

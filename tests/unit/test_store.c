@@ -1229,6 +1229,131 @@ TEST(a_batch_reports_each_write_and_its_id)
 	}
 }
 
+/* ---- retention ---- */
+
+#define NOW    2000000000LL
+#define DAY    86400LL
+#define CUTOFF (NOW - 30 * DAY)
+
+/* Of each kind, rows that are dead at CUTOFF and rows that must stay. */
+TEST(purge_deletes_exactly_what_can_never_be_used_again)
+{
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t docs = add_space("docs");
+	int64_t app = add_app("cid", true);
+	struct pat p[5];
+	/* dead: expired long ago, revoked long ago; kept: no expiry, expired
+	 * and revoked within the window */
+	int64_t pat_expires[5] = {NOW - 40 * DAY, 0, 0, NOW - 2 * DAY, 0};
+	int64_t pat_revoked[5] = {0, NOW - 31 * DAY, 0, 0, NOW - DAY};
+	for (int i = 0; i < 5; i++) {
+		p[i] = make_pat(alice, (uint8_t)(0x10 + i), "p");
+		p[i].expires_at = pat_expires[i];
+		CHECK_EQ_INT(store_pat_insert(st, &p[i]), JT_OK);
+		if (pat_revoked[i])
+			CHECK_EQ_INT(store_pat_revoke(st, 0, p[i].id, pat_revoked[i], &p[i]),
+				     JT_OK);
+	}
+	struct oauth_token t[5];
+	int64_t tok_expires[5] = {NOW - 31 * DAY, NOW + DAY, NOW + DAY, NOW - DAY, NOW + DAY};
+	int64_t tok_revoked[5] = {0, NOW - 40 * DAY, 0, 0, 0};
+	for (int i = 0; i < 5; i++) {
+		t[i] = make_token(i == 2 ? "refresh" : "access", app, alice, docs, 7,
+				  (uint8_t)(0x20 + i));
+		t[i].expires_at = tok_expires[i];
+		CHECK_EQ_INT(store_oauth_insert(st, &t[i], 1), JT_OK);
+		if (tok_revoked[i])
+			CHECK_EQ_INT(store_oauth_revoke(st, t[i].id, tok_revoked[i]), JT_OK);
+	}
+	/* a rotated refresh token stays until it expires: its reuse revokes
+	 * the family */
+	struct oauth_token next = make_token("refresh", app, alice, docs, 7, 0x2A);
+	next.expires_at = NOW + DAY;
+	CHECK_EQ_INT(store_oauth_refresh(st, t[2].id, false, NOW - 50 * DAY, &next, 1), JT_OK);
+	/* codes: unused and expired (dead), used and expired within the window
+	 * (kept: a replay still revokes), used long ago (dead), unexpired */
+	struct auth_code c[4];
+	int64_t code_expires[4] = {NOW - 60, NOW - DAY, NOW - 31 * DAY, NOW + 60};
+	for (int i = 0; i < 4; i++) {
+		c[i] = make_code(app, alice, docs, (uint8_t)(0x30 + i), 100 + i);
+		c[i].expires_at = code_expires[i];
+		CHECK_EQ_INT(store_code_insert(st, &c[i]), JT_OK);
+		if (i == 1 || i == 2)
+			CHECK_EQ_INT(
+				store_code_redeem(st, c[i].hash, c[i].expires_at - 30, NULL, 0),
+				JT_OK);
+	}
+	struct audit_event e[3];
+	int64_t audit_at[3] = {NOW - 400 * DAY, NOW - 366 * DAY, NOW - 10 * DAY};
+	for (int i = 0; i < 3; i++) {
+		memset(&e[i], 0, sizeof e[i]);
+		e[i].at = audit_at[i];
+		snprintf(e[i].actor, sizeof e[i].actor, "cli");
+		snprintf(e[i].action, sizeof e[i].action, "token.created");
+		CHECK_EQ_INT(store_audit_insert(st, &e[i]), JT_OK);
+	}
+	struct session s[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&s[i], 0, sizeof s[i]);
+		memset(s[i].hash, 0x40 + i, sizeof s[i].hash);
+		s[i].user_id = alice;
+		s[i].created_at = NOW - 2 * DAY;
+		s[i].expires_at = i == 0 ? NOW - 1 : NOW + 3600; /* the writer's queue is FIFO: */
+		CHECK_EQ_INT(store_session_insert(st, &s[i]), JT_OK); /* the events are in */
+	}
+
+	int64_t dead[PURGE_KINDS] = {[PURGE_CODES] = 2,
+				     [PURGE_SESSIONS] = 1,
+				     [PURGE_PATS] = 2,
+				     [PURGE_TOKENS] = 2,
+				     [PURGE_AUDIT] = 2};
+	for (int k = 0; k < PURGE_KINDS; k++) {
+		int64_t n = -1, cutoff = k == PURGE_AUDIT ? NOW - 365 * DAY : CUTOFF;
+		CHECK_EQ_INT(store_purge_count(st, (enum purge_kind)k, cutoff, NOW, &n), JT_OK);
+		CHECK_EQ_INT(n, dead[k]);
+		/* one row per transaction, then none is left */
+		for (int64_t left = dead[k]; left >= 0; left--) {
+			CHECK_EQ_INT(store_purge(st, (enum purge_kind)k, cutoff, NOW, 1, &n),
+				     JT_OK);
+			CHECK_EQ_INT(n, left > 0 ? 1 : 0);
+		}
+		CHECK_EQ_INT(store_purge_count(st, (enum purge_kind)k, cutoff, NOW, &n), JT_OK);
+		CHECK_EQ_INT(n, 0);
+	}
+	struct pat got_pat;
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(store_pat_get(st, 0, p[i].id, &got_pat), i < 2 ? JT_ENOTFOUND : JT_OK);
+	struct oauth_token got_tok;
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(store_oauth_find_by_hash(st, t[i].hash, &got_tok),
+			     i < 2 ? JT_ENOTFOUND : JT_OK);
+	CHECK_EQ_INT(store_oauth_find_by_hash(st, next.hash, &got_tok), JT_OK);
+	struct auth_code got_code;
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(store_code_get(st, c[i].hash, &got_code),
+			     i == 0 || i == 2 ? JT_ENOTFOUND : JT_OK);
+	struct session got_s;
+	CHECK_EQ_INT(store_session_find(st, s[0].hash, &got_s), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_session_find(st, s[1].hash, &got_s), JT_OK);
+	struct audit_filter all = {.until = 0};
+	struct audit_event *events = NULL;
+	size_t nevents = 0;
+	struct store_page page = {.limit = 100};
+	CHECK_EQ_INT(store_audit_list(st, &all, &page, &events, &nevents), JT_OK);
+	if (CHECK_EQ_INT(nevents, 1))
+		CHECK_EQ_INT(events[0].at, audit_at[2]);
+	store_list_free(events);
+
+	CHECK_EQ_INT(store_purge(st, PURGE_PATS, CUTOFF, NOW, 0, &(int64_t){0}), JT_EINVAL);
+	CHECK_EQ_INT(store_purge(st, PURGE_PATS, CUTOFF, NOW, LIMIT_PURGE_BATCH + 1, &(int64_t){0}),
+		     JT_EINVAL);
+	/* what the deletions freed goes back, a bounded part at a time */
+	bool more = true;
+	for (int i = 0; i < 100 && more; i++)
+		CHECK_EQ_INT(store_reclaim(st, &more), JT_OK);
+	CHECK(!more);
+}
+
 /* ---- OAuth tokens ---- */
 
 TEST(oauth_tokens_round_trip_and_revoke)
@@ -2280,6 +2405,7 @@ static void run_suite(void)
 	RUN_WITH_STORE(async_verbs_report_through_done);
 	RUN_WITH_STORE(a_failed_write_leaves_the_others_of_its_batch);
 	RUN_WITH_STORE(a_batch_reports_each_write_and_its_id);
+	RUN_WITH_STORE(purge_deletes_exactly_what_can_never_be_used_again);
 	RUN_WITH_STORE(oauth_tokens_round_trip_and_revoke);
 	RUN_WITH_STORE(oauth_refresh_rotates_once);
 	RUN_WITH_STORE(oauth_refresh_races_have_one_winner);
