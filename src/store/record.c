@@ -251,8 +251,9 @@ const struct record rec_leak = {"token_leaks", "token_hash", NULL, sizeof(struct
 
 /* Roles are seeded by the migrations on both drivers: not copied. */
 const struct record *const copy_tables[COPY_TABLES] = {
-	&rec_user, &rec_space, &rec_membership_row, &rec_pat, &rec_app, &rec_code,
-	&rec_token, &rec_session, &rec_key, &rec_audit, &rec_scanner, &rec_leak};
+	&rec_user, &rec_space, &rec_membership_row, &rec_pat,
+	&rec_app,  &rec_code,  &rec_token,          &rec_session,
+	&rec_key,  &rec_audit, &rec_scanner,        &rec_leak};
 
 static void read_field(const struct field *f, const struct sql_value *v, char *base)
 {
