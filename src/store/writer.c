@@ -42,11 +42,15 @@ struct store_writer {
  * may pipeline the writes (PostgreSQL sends them all and waits once, at
  * the commit). JT_OK only when every job and the commit succeeded; any
  * failure undoes the whole batch, which then runs the careful way. */
-static enum jt_status run_fast(const struct store_driver *d, struct store_conn *c, struct job *jobs)
+static enum jt_status run_fast(const struct store_driver *d, struct store_conn *c, struct job *jobs,
+			       bool *a_job_failed)
 {
 	enum jt_status st = d->begin(c, TXN_PIPELINE);
-	for (struct job *j = jobs; st == JT_OK && j; j = j->next)
+	*a_job_failed = false;
+	for (struct job *j = jobs; st == JT_OK && j; j = j->next) {
 		st = j->status = j->run(c, j->arg);
+		*a_job_failed = st != JT_OK;
+	}
 	if (st == JT_OK)
 		st = d->commit(c);
 	if (st != JT_OK)
@@ -91,19 +95,30 @@ static enum jt_status run_batch(struct store *st, struct job *jobs)
 	const struct store_driver *d = st->d;
 	struct store_conn *c = d->writer_conn(st);
 	bool was_limited = d->writes_limited && d->writes_limited(st);
+	enum jt_status s = JT_OK;
 	/* On SQLite's full disk some writes are refused: a fast try would fail. */
-	if (!was_limited && run_fast(d, c, jobs) == JT_OK)
-		return JT_OK;
-	was_limited = d->writes_limited && d->writes_limited(st);
-	enum jt_status s = run_jobs(d, c, jobs);
+	if (!was_limited) {
+		bool a_job_failed;
+		s = run_fast(d, c, jobs, &a_job_failed);
+		if (s == JT_OK)
+			return JT_OK;
+		was_limited = d->writes_limited && d->writes_limited(st);
+		/* The transaction itself failed (a lock held past its wait, a
+		 * lost connection): the careful way would only wait again. */
+		if (!a_job_failed && !was_limited)
+			goto failed;
+	}
+	s = run_jobs(d, c, jobs);
 	/* The commit found SQLite's disk full and released the reserve: once
 	 * more, where only the writes that take access away run. */
 	if (s != JT_OK && !was_limited && d->writes_limited && d->writes_limited(st))
 		s = run_jobs(d, c, jobs);
-	if (s != JT_OK)
-		for (struct job *j = jobs; j; j = j->next)
-			if (j->status == JT_OK)
-				j->status = JT_ESTORE; /* nothing of this batch is durable */
+	if (s == JT_OK)
+		return JT_OK;
+failed:
+	for (struct job *j = jobs; j; j = j->next)
+		if (j->status == JT_OK)
+			j->status = JT_ESTORE; /* nothing of this batch is durable */
 	return s;
 }
 
