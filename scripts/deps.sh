@@ -11,7 +11,7 @@ libpq-dev libssl-dev zlib1g-dev"
 case "$what" in
 test) packages="$packages python3-pytest python3-pytest-xdist python3-requests python3-authlib
 python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
-chromium clang-format" ;;
+chromium clang-format pgbouncer" ;;
 bench) packages="$packages curl wrk postgresql-15" ;;
 esac
 missing=""

@@ -24,17 +24,65 @@ static const struct store_driver postgres_driver;
 
 /* ---- lifecycle ---- */
 
-enum jt_status store_postgres_open(const char *conninfo, int threads, struct store **out)
+#define PREPARE_PARAM "jeton_prepare="
+
+/* Takes jeton's own parameter out of the location, where libpq would refuse
+ * it: jeton_prepare=off (or 0, false) in a URI's query or as a keyword of a
+ * connection string, for a pooler in transaction mode that cannot keep
+ * named prepared statements (pgbouncer before 1.21). location is changed in
+ * place. */
+static enum jt_status take_prepare_param(char *location, bool *prepare)
+{
+	*prepare = true;
+	char *p = strstr(location, PREPARE_PARAM);
+	if (!p)
+		return JT_OK;
+	bool uri = store_is_postgres(location) && strstr(location, "://") != NULL;
+	char sep = p > location ? p[-1] : '\0';
+	if (uri ? sep != '?' && sep != '&' : sep != '\0' && sep != ' ')
+		return JT_EINVAL; /* part of another name or value */
+	char *value = p + strlen(PREPARE_PARAM);
+	size_t len = strcspn(value, uri ? "&" : " ");
+	if ((len == 3 && strncmp(value, "off", 3) == 0) || (len == 1 && value[0] == '0') ||
+	    (len == 5 && strncmp(value, "false", 5) == 0))
+		*prepare = false;
+	else if (!(len == 2 && strncmp(value, "on", 2) == 0) && !(len == 1 && value[0] == '1') &&
+		 !(len == 4 && strncmp(value, "true", 4) == 0))
+		return JT_EINVAL;
+	char *end = value + len;
+	if (*end) {
+		end++; /* the separator after it goes with it; "?" stays */
+	} else if (sep == '&' || sep == ' ') {
+		p--; /* the last: the separator before it goes */
+	} else if (sep == '?') {
+		p--; /* the only parameter: "?" goes too */
+	}
+	memmove(p, end, strlen(end) + 1);
+	return JT_OK;
+}
+
+enum jt_status store_postgres_open(const char *location, int threads, struct store **out)
 {
 	struct pg_store *pg = jt_calloc(1, sizeof *pg);
+	char *conninfo = jt_strdup(location);
 	enum jt_status st;
 
 	*out = NULL;
-	if (!pg)
+	if (!pg || !conninfo) {
+		jt_free(pg);
+		jt_free(conninfo);
 		return JT_ENOMEM;
+	}
 	pg->base.d = &postgres_driver;
-	pg->prepare = true;
-	st = pg_pool_init(pg, conninfo, threads);
+	bool valid = take_prepare_param(conninfo, &pg->prepare) == JT_OK;
+	st = valid ? pg_pool_init(pg, conninfo, threads) : JT_EINVAL;
+	explicit_bzero(conninfo, strlen(conninfo)); /* may hold a password */
+	jt_free(conninfo);
+	if (!valid) {
+		log_error("postgres: jeton_prepare in the location must be on or off");
+		jt_free(pg); /* its pool was not set up */
+		return st;
+	}
 	if (st != JT_OK)
 		goto fail;
 	/* One connection now, so that a wrong location or a database that is

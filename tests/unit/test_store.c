@@ -2261,6 +2261,37 @@ TEST(open_refuses_a_bad_location_quickly)
 	CHECK(time_mono_ms() - t0 < 3000);
 }
 
+/* jeton_prepare=off in the location (for pgbouncer in transaction mode):
+ * every statement unnamed, in a URI's query or a connection string, where
+ * libpq would refuse the parameter; any other value is refused. */
+TEST(the_location_may_turn_named_statements_off)
+{
+	char location[sizeof be.location + 64];
+	const char *sep = strchr(be.location, '?') ? "&" : "?";
+	struct store *s = NULL;
+	snprintf(location, sizeof location, "%s%sjeton_prepare=off", be.location, sep);
+	if (CHECK_EQ_INT(store_open(location, 2, &s), JT_OK)) {
+		struct user u, got;
+		memset(&u, 0, sizeof u);
+		snprintf(u.email, sizeof u.email, "unnamed@example.com");
+		snprintf(u.friendly_name, sizeof u.friendly_name, "Unnamed");
+		CHECK_EQ_INT(store_user_insert(s, &u), JT_OK);
+		CHECK_EQ_INT(store_user_get(s, u.id, &got), JT_OK);
+		CHECK_EQ_STR(got.email, "unnamed@example.com");
+		store_close(s);
+	}
+	snprintf(location, sizeof location, "%s%sjeton_prepare=off&connect_timeout=5",
+		 be.location, sep);
+	CHECK_EQ_INT(store_open(location, 1, &s), JT_OK);
+	store_close(s);
+	s = NULL;
+	CHECK_EQ_INT(store_open("host=127.0.0.1 port=1 jeton_prepare=maybe", 1, &s), JT_EINVAL);
+	CHECK(s == NULL);
+	snprintf(location, sizeof location, "%s%sjeton_prepare=yes", be.location, sep);
+	CHECK_EQ_INT(store_open(location, 1, &s), JT_EINVAL);
+	CHECK(s == NULL);
+}
+
 /* A session holding a lock: the store gives up after lock_timeout, the
  * connection stays usable. */
 TEST(a_held_lock_fails_within_the_lock_timeout)
@@ -2427,6 +2458,7 @@ static void run_suite(void)
 	if (!be.postgres)
 		return;
 	RUN_ALONE(open_refuses_a_bad_location_quickly);
+	RUN_WITH_STORE(the_location_may_turn_named_statements_off);
 	RUN_WITH_STORE(a_held_lock_fails_within_the_lock_timeout);
 	RUN_WITH_STORE(terminated_sessions_are_replaced);
 	RUN_WITH_STORE(a_listener_whose_session_ends_reconnects);
