@@ -189,10 +189,11 @@ static const struct query_def queries[Q_COUNT] = {
 				      "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "
 				      "AND revoked_at IS NULL ORDER BY app_id, space_id, id LIMIT ?2"},
 	/* space ?3 = 0: in every space */
-	[Q_TOKEN_REVOKE_GRANT] = {PLAIN, NULL,
-				  "UPDATE oauth_tokens SET revoked_at = ?4 WHERE user_id = ?1 "
-				  "AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND revoked_at IS NULL",
-				  NULL, true, ACCESS},
+	[Q_TOKEN_REVOKE_GRANT] =
+		{PLAIN, NULL,
+		 "UPDATE oauth_tokens SET revoked_at = ?4 WHERE user_id = ?1 "
+		 "AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND revoked_at IS NULL",
+		 NULL, true, ACCESS},
 	/* A code issued before the grant was revoked must not revive it. */
 	[Q_CODE_SPEND_GRANT] = {PLAIN, NULL,
 				"UPDATE auth_codes SET used_at = ?4 WHERE user_id = ?1 "

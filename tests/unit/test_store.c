@@ -1765,8 +1765,11 @@ TEST(throttle_counters_round_trip)
 	CHECK_EQ_INT(seen[0].failures, 0);
 	CHECK_EQ_INT(seen[1].until_ms, 0);
 	CHECK_EQ_INT(sql_int("SELECT count(*) FROM throttle", NULL), 0);
-	struct throttle_count want = {.failures = 3, .passes = 1, .start_ms = 1800000000000,
-				      .last_ms = 1800000001000, .reported_ms = 1800000002000,
+	struct throttle_count want = {.failures = 3,
+				      .passes = 1,
+				      .start_ms = 1800000000000,
+				      .last_ms = 1800000001000,
+				      .reported_ms = 1800000002000,
 				      .until_ms = 1800000902000};
 	CHECK_EQ_INT(store_throttle_update(st, keys, 2, set_counts, &want), JT_OK);
 	if (read_counter(keys[1], &c)) {
