@@ -32,6 +32,8 @@
 #   BENCH_JWT_CONNECTIONS connections for the JWT runs       (default 64)
 #   BENCH_KEEP=1         keep the temp dirs (printed) for a post-mortem
 #   BENCH_PG=0           skip the SQLite/PostgreSQL table (bench/pg.sh)  (default 1)
+#   BENCH_INVENTORY=0    skip the token inventory table (bench/inventory.sh,
+#                        BENCH_INVENTORY_TOKENS tokens, default 1000000)  (default 1)
 # The OAuth table is measured once, on the store of the first size: after the
 # table's runs, the same server serves client_credentials issuance; then it is
 # killed with SIGKILL and restarted on that store (durability check), and the
@@ -764,6 +766,10 @@ fi
 # SQLite and PostgreSQL side by side, on a throw-away PostgreSQL cluster
 if [[ ${BENCH_PG:-1} != 0 ]] && ! "$HERE/pg.sh" "$BIN"; then
 	problem "bench/pg.sh: see its problems above"
+fi
+# The admins' token inventory (GET /v1/tokens) on a store of a million tokens
+if [[ ${BENCH_INVENTORY:-1} != 0 ]] && ! "$HERE/inventory.sh" "$BIN"; then
+	problem "bench/inventory.sh failed"
 fi
 echo
 echo "total bench time: $((SECONDS - T_START)) s"

@@ -6,6 +6,7 @@
 #include "util/log.h"
 
 #include <stdio.h>
+#include <string.h>
 
 struct oauth_touch {
 	int64_t id;
@@ -94,16 +95,43 @@ enum jt_status store_policy_put(struct store *st, const struct policy *p)
 		V_INT((f)->now), V_INT((f)->unused_since), V_INT((f)->expires_by),                 \
 		V_INT((f)->created_before), V_INT((f)->id)
 
+/* The newest creation time a token matching f after the cursor may have. */
+static int64_t created_max(const struct inventory_filter *f, const struct inventory_cursor *after)
+{
+	int64_t max = after && after->created_at ? after->created_at : INT64_MAX;
+	if (f->created_before && f->created_before - 1 < max)
+		max = f->created_before - 1;
+	if (f->unused_since && f->unused_since - 1 < max)
+		max = f->unused_since - 1; /* a last use is never before the creation */
+	return max;
+}
+
+/* The form of the list whose filter an index serves best (query.c). */
+static enum query list_query(const struct inventory_filter *f)
+{
+	if (f->user_id)
+		return Q_INVENTORY_LIST_USER;
+	if (f->app_id)
+		return Q_INVENTORY_LIST_APP;
+	if (f->expires_by)
+		return Q_INVENTORY_LIST_EXPIRING;
+	if (strcmp(f->status, "expired") == 0)
+		return Q_INVENTORY_LIST_EXPIRED;
+	return Q_INVENTORY_LIST;
+}
+
 enum jt_status store_inventory_list(struct store *st, const struct inventory_filter *f,
 				    const struct inventory_cursor *after, int limit,
 				    struct inventory_item **items, size_t *n)
 {
 	void *list;
-	int64_t at = after && after->created_at ? after->created_at : INT64_MAX;
-	enum jt_status s = store_list(st, Q_INVENTORY_LIST,
-				      ARGS(INVENTORY_FILTER_ARGS(f), V_INT(at),
-					   V_TEXT(after ? after->kind : ""),
-					   V_INT(after ? after->id : 0), V_INT(limit)),
+	bool from_start = !after || !after->created_at;
+	int64_t at = from_start ? INT64_MAX : after->created_at;
+	int64_t pat = from_start ? 1 : strcmp(after->kind, "pat") == 0;
+	int64_t id = from_start ? INT64_MAX : after->id;
+	enum jt_status s = store_list(st, list_query(f),
+				      ARGS(INVENTORY_FILTER_ARGS(f), V_INT(at), V_INT(pat),
+					   V_INT(id), V_INT(limit), V_INT(created_max(f, after))),
 				      &list, n);
 	*items = list;
 	return s;

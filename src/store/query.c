@@ -78,15 +78,31 @@ struct query_def {
 	"AND (?1 = 0 OR user_id = ?1) AND (?6 = 0 OR coalesce(last_used_at, created_at) < ?6) "  \
 	"AND (?7 = 0 OR (expires_at > ?5 AND expires_at <= ?7)) "                                  \
 	"AND (?8 = 0 OR created_at < ?8) AND (?9 = 0 OR id = ?9) "
+/* A branch is skipped whole when its kind is not asked for: the test of ?3
+ * alone is decided once, before the scan. */
 #define INV_PATS                                                                                   \
-	"?2 = 0 AND (?3 = '' OR ?3 = 'pat') AND " INV_STATUS("") INV_COMMON
+	"?2 = 0 AND ?3 IN ('', 'pat') AND " INV_STATUS("") INV_COMMON
 #define INV_TOKENS                                                                                 \
-	"(?2 = 0 OR app_id = ?2) AND (?3 = '' OR ?3 = kind) AND "                                  \
+	"(?2 = 0 OR app_id = ?2) AND ?3 <> 'pat' AND (?3 = '' OR kind = ?3) AND "                \
 	INV_STATUS("WHEN rotated_at IS NOT NULL THEN 'rotated' ") INV_COMMON
-/* ?10 created_at, ?11 kind, ?12 id: the cursor, newest first. */
-#define INV_AFTER(kind)                                                                            \
-	"AND (created_at < ?10 OR (created_at = ?10 AND (" kind " < ?11 OR (" kind " = ?11 "     \
-	"AND id < ?12)))) "
+/* The cursor, newest first by (created_at, pat, id) where pat is 1 for a
+ * PAT and 0 for an OAuth token: ?10 created_at, ?11 pat, ?12 id. ?14 bounds
+ * created_at from above (the cursor, created_before, unused_for) so that
+ * each table's (created_at, id) index is walked from there. */
+#define INV_AFTER(pat)                                                                             \
+	"AND created_at <= ?14 AND (created_at < ?10 OR (created_at = ?10 AND (" pat " < ?11 "    \
+	"OR (" pat " = ?11 AND id < ?12)))) ORDER BY created_at DESC, id DESC LIMIT ?13"
+#define INV_LIST(pats, tokens)                                                                     \
+	"FROM (SELECT * FROM (SELECT 'pat' AS kind, id, user_id, CAST(NULL AS BIGINT) AS "       \
+	"app_id, CAST(NULL AS BIGINT) AS space_id, name, scopes, created_at, expires_at, "         \
+	"last_used_at, last_used_ip, revoked_at, revoked_reason, CAST(NULL AS BIGINT) AS "         \
+	"rotated_at FROM pats WHERE " pats INV_PATS INV_AFTER("1") ") p "                          \
+	"UNION ALL SELECT * FROM (SELECT kind, id, user_id, app_id, space_id, "                    \
+	"CAST(NULL AS TEXT), scopes, created_at, expires_at, last_used_at, last_used_ip, "         \
+	"revoked_at, revoked_reason, rotated_at FROM oauth_tokens WHERE " tokens INV_TOKENS        \
+	INV_AFTER("0") ") t) x "                                                                   \
+	"LEFT JOIN users u ON u.id = x.user_id LEFT JOIN apps a ON a.id = x.app_id "             \
+	"ORDER BY x.created_at DESC, x.kind = 'pat' DESC, x.id DESC LIMIT ?13"
 
 static const struct query_def queries[Q_COUNT] = {
 	[Q_PING] = {SELECT, &rec_count, "FROM roles"},
@@ -184,7 +200,7 @@ static const struct query_def queries[Q_COUNT] = {
 			    "AND rotated_at IS NULL AND revoked_at IS NULL"},
 	[Q_TOKEN_TOUCH] = {PLAIN, NULL,
 			   "UPDATE oauth_tokens SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
-	/* An authorized app's tokens (oauth_tokens_by_user_app). */
+	/* An authorized app's tokens (oauth_tokens_by_user_created). */
 	[Q_TOKEN_LIST_USER_GRANTS] = {SELECT, &rec_token,
 				      "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "
 				      "AND revoked_at IS NULL ORDER BY app_id, space_id, id LIMIT ?2"},
@@ -199,16 +215,20 @@ static const struct query_def queries[Q_COUNT] = {
 				"UPDATE auth_codes SET used_at = ?4 WHERE user_id = ?1 "
 				"AND app_id = ?2 AND (?3 = 0 OR space_id = ?3) AND used_at IS NULL",
 				NULL, true},
-	[Q_INVENTORY_LIST] =
-		{SELECT, &rec_inventory,
-		 "FROM (SELECT 'pat' AS kind, id, user_id, NULL AS app_id, NULL AS space_id, name, "
-		 "scopes, created_at, expires_at, last_used_at, last_used_ip, revoked_at, "
-		 "revoked_reason, NULL AS rotated_at FROM pats WHERE " INV_PATS INV_AFTER("'pat'")
-		 "UNION ALL SELECT kind, id, user_id, app_id, space_id, NULL, scopes, created_at, "
-		 "expires_at, last_used_at, last_used_ip, revoked_at, revoked_reason, rotated_at "
-		 "FROM oauth_tokens WHERE " INV_TOKENS INV_AFTER("kind") ") x "
-		 "LEFT JOIN users u ON u.id = x.user_id LEFT JOIN apps a ON a.id = x.app_id "
-		 "ORDER BY x.created_at DESC, x.kind DESC, x.id DESC LIMIT ?13"},
+	/* Each branch takes its own newest ?13 first, by its index. The
+	 * variants repeat a filter in a form an index serves, so that the
+	 * planner may walk that index rather than every creation time: one
+	 * user's ((user_id, created_at, id)), one app's, what expires soon or
+	 * has expired (the expiry indexes). store_inventory_list picks one. */
+	[Q_INVENTORY_LIST] = {SELECT, &rec_inventory, INV_LIST("", "")},
+	[Q_INVENTORY_LIST_USER] = {SELECT, &rec_inventory,
+				   INV_LIST("user_id = ?1 AND ", "user_id = ?1 AND ")},
+	[Q_INVENTORY_LIST_APP] = {SELECT, &rec_inventory, INV_LIST("", "app_id = ?2 AND ")},
+	[Q_INVENTORY_LIST_EXPIRING] = {SELECT, &rec_inventory,
+				       INV_LIST("expires_at > ?5 AND expires_at <= ?7 AND ",
+						"expires_at > ?5 AND expires_at <= ?7 AND ")},
+	[Q_INVENTORY_LIST_EXPIRED] = {SELECT, &rec_inventory,
+				      INV_LIST("expires_at <= ?5 AND ", "expires_at <= ?5 AND ")},
 	[Q_INVENTORY_COUNT_PATS] = {SELECT, &rec_count,
 				    "FROM pats WHERE revoked_at IS NULL AND " INV_PATS},
 	[Q_INVENTORY_COUNT_TOKENS] = {SELECT, &rec_count,

@@ -10,9 +10,6 @@ ALTER TABLE oauth_tokens ADD COLUMN last_used_ip TEXT;
 ALTER TABLE oauth_tokens ADD COLUMN revoked_reason TEXT;
 ALTER TABLE pats ADD COLUMN revoked_reason TEXT;
 
--- The apps a user authorized: the user's tokens of one app.
-CREATE INDEX oauth_tokens_by_user_app ON oauth_tokens(user_id, app_id, space_id)
-  WHERE user_id IS NOT NULL;
 
 -- The instance's policy: one row, one column per rule (0 = no rule), so a
 -- new rule is one more column.
@@ -27,4 +24,9 @@ INSERT INTO policy(id) VALUES (1);
 -- The admins' inventory of every token, newest first.
 CREATE INDEX pats_by_created ON pats(created_at, id);
 CREATE INDEX oauth_tokens_by_created ON oauth_tokens(created_at, id);
-CREATE INDEX oauth_tokens_by_app ON oauth_tokens(app_id, created_at);
+CREATE INDEX oauth_tokens_by_app ON oauth_tokens(app_id, created_at, id);
+CREATE INDEX pats_by_user_created ON pats(user_id, created_at, id);
+-- A user's tokens, newest first (the inventory, their authorized apps); it
+-- serves whatever oauth_tokens_by_user served.
+CREATE INDEX oauth_tokens_by_user_created ON oauth_tokens(user_id, created_at, id);
+DROP INDEX oauth_tokens_by_user;
