@@ -43,14 +43,12 @@ struct store_writer {
  * the commit). JT_OK only when every job and the commit succeeded; any
  * failure undoes the whole batch, which then runs the careful way. */
 static enum jt_status run_fast(const struct store_driver *d, struct store_conn *c, struct job *jobs,
-			       bool *a_job_failed)
+			       bool *began)
 {
 	enum jt_status st = d->begin(c, TXN_PIPELINE);
-	*a_job_failed = false;
-	for (struct job *j = jobs; st == JT_OK && j; j = j->next) {
+	*began = st == JT_OK;
+	for (struct job *j = jobs; st == JT_OK && j; j = j->next)
 		st = j->status = j->run(c, j->arg);
-		*a_job_failed = st != JT_OK;
-	}
 	if (st == JT_OK)
 		st = d->commit(c);
 	if (st != JT_OK)
@@ -98,14 +96,16 @@ static enum jt_status run_batch(struct store *st, struct job *jobs)
 	enum jt_status s = JT_OK;
 	/* On SQLite's full disk some writes are refused: a fast try would fail. */
 	if (!was_limited) {
-		bool a_job_failed;
-		s = run_fast(d, c, jobs, &a_job_failed);
+		bool began;
+		s = run_fast(d, c, jobs, &began);
 		if (s == JT_OK)
 			return JT_OK;
 		was_limited = d->writes_limited && d->writes_limited(st);
-		/* The transaction itself failed (a lock held past its wait, a
-		 * lost connection): the careful way would only wait again. */
-		if (!a_job_failed && !was_limited)
+		/* No transaction could begin (SQLite's write lock held past its
+		 * wait by another process, a lost connection): the careful way
+		 * would only wait as long again. A failure later may be one
+		 * job's (PostgreSQL reports a pipelined job's at the commit). */
+		if (!began && !was_limited)
 			goto failed;
 	}
 	s = run_jobs(d, c, jobs);
