@@ -16,7 +16,7 @@ endif
 JT_CPPFLAGS := -D_GNU_SOURCE -Isrc -I/usr/include/postgresql -DJETON_VERSION=\"$(VERSION)\" -MMD -MP
 JT_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -pthread
 JT_LDFLAGS := -pthread
-LDLIBS   := -lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -lcrypto -lz -pthread
+LDLIBS   := -lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -lcrypto -lqrencode -lz -pthread
 
 # SAN=1: AddressSanitizer + UBSan; SAN=thread: ThreadSanitizer.
 ifeq ($(SAN),1)
@@ -178,7 +178,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/auth/password.c src/auth/rights.c src/cli/app.c src/cli/purge.c \
                   src/cli/cli.h src/cli/common.c src/console/account.c src/console/apps.c \
                   src/console/audit.c src/console/console.c src/console/console.h \
-                  src/console/login.c \
+                  src/console/login.c src/console/twofactor.c src/auth/totp.c src/store/totp.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.c src/crypto/crypto.h \
                   src/crypto/crypto_int.h src/crypto/hash.c \

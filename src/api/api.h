@@ -69,6 +69,7 @@ void api_inventory_revoke(struct http_req *req);
 void api_users_collection(struct http_req *req);
 void api_user_item(struct http_req *req);
 void api_user_password_reset(struct http_req *req);
+void api_user_two_factor_reset(struct http_req *req);
 void api_spaces_collection(struct http_req *req);
 void api_space_item(struct http_req *req);
 void api_space_member(struct http_req *req);

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "util/time.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Reads "pat_max_lifetime": a duration such as "90d", or null for none. */
@@ -29,13 +30,29 @@ static bool read_lifetime(struct http_req *req, const cJSON *body, struct policy
 	return true;
 }
 
+/* Reads "require_2fa": "admins", "all", or null for nobody. */
+static bool read_require_2fa(struct http_req *req, const cJSON *body, struct policy *pol)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "require_2fa");
+	const char *s = v ? cJSON_GetStringValue(v) : NULL;
+	if (!v)
+		return true;
+	if (cJSON_IsNull(v) || (s && (strcmp(s, "admins") == 0 || strcmp(s, "all") == 0))) {
+		snprintf(pol->require_2fa, sizeof pol->require_2fa, "%s", s ? s : "");
+		return true;
+	}
+	http_reply_fail(req, JT_EINVAL,
+			"\"require_2fa\" must be \"admins\", \"all\" or null (nobody).");
+	return false;
+}
+
 static void put(struct http_req *req, struct principal *p, struct policy *pol)
 {
 	bool require, has_require;
 	cJSON *body = input_json_object(req);
 	if (!body)
 		return;
-	if (read_lifetime(req, body, pol) &&
+	if (read_lifetime(req, body, pol) && read_require_2fa(req, body, pol) &&
 	    input_bool(req, body, "pat_require_expiry", &require, &has_require)) {
 		if (has_require)
 			pol->pat_require_expiry = require;
@@ -48,8 +65,9 @@ static void put(struct http_req *req, struct principal *p, struct policy *pol)
 			if (pol->pat_max_lifetime)
 				time_format_duration(pol->pat_max_lifetime, life);
 			api_audit(req, p, "policy.changed", true,
-				  "pat_max_lifetime=%s pat_require_expiry=%s", life,
-				  pol->pat_require_expiry ? "true" : "false");
+				  "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", life,
+				  pol->pat_require_expiry ? "true" : "false",
+				  pol->require_2fa[0] ? pol->require_2fa : "none");
 			http_reply_json(req, 200, render_policy(pol));
 		}
 	}

@@ -302,6 +302,39 @@ out:
 	auth_release(p);
 }
 
+/* POST /v1/users/{id}/two_factor_reset: removes the user's authenticator
+ * and recovery codes (a lost phone) and signs out their sessions. */
+void api_user_two_factor_reset(struct http_req *req)
+{
+	struct jeton *jt = jeton_of(req);
+	struct user u;
+	int64_t id;
+	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
+	if (!p)
+		return;
+	if (!input_id(req, 0, &id))
+		goto out;
+	enum jt_status st = store_user_get(jt->store, id, &u);
+	crypto_wipe(u.password_hash, sizeof u.password_hash);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "user");
+		goto out;
+	}
+	if (u.admin && !may_touch_admin(req, p))
+		goto out;
+	st = store_totp_delete(jt->store, u.id);
+	if (st == JT_OK)
+		st = store_session_delete_user(jt->store, u.id, NULL);
+	api_audit(req, p, "2fa.reset", st == JT_OK, "user %lld (%s): sessions signed out",
+		  (long long)u.id, u.email);
+	if (st != JT_OK)
+		http_reply_status(req, st, "user");
+	else
+		http_reply_json(req, 200, render_user(&u));
+out:
+	auth_release(p);
+}
+
 void api_user_item(struct http_req *req)
 {
 	struct user u;

@@ -358,6 +358,40 @@ void throttle_release(struct throttle *t, const struct throttle_ticket *ticket,
 enum jt_status auth_check_password(struct store *st, const char *email, const char *password,
 				   struct user *out);
 
+/* ---- totp.c: two-factor sign-in (TOTP, RFC 6238) ---- */
+
+#define TOTP_SECRET_BASE32  32 /* the secret as shown: 160 bits in base32 */
+#define RECOVERY_CODE_HEX   20 /* a recovery code: 80 random bits */
+#define RECOVERY_CODE_CHARS 23 /* as shown: xxxxx-xxxxx-xxxxx-xxxxx */
+
+/* Whether the policy makes u use two-factor sign-in. */
+bool auth_totp_required(const struct policy *p, const struct user *u);
+/* The policy makes u use it and u has not enrolled: the console and the
+ * consent page send u to enrol before anything else. */
+bool auth_totp_must_enrol(struct store *st, const struct user *u);
+/* *enabled: the user signs in with a second factor. */
+enum jt_status auth_totp_enabled(struct store *st, int64_t user_id, bool *enabled);
+/* Starts an enrolment: a fresh secret, sealed with kr's key-encryption key
+ * and stored not yet enabled (replacing an unconfirmed one), written to
+ * secret in base32. JT_ECONFLICT when the user has one enabled. */
+enum jt_status auth_totp_begin(struct store *st, const struct keyring *kr, int64_t user_id,
+			       char secret[TOTP_SECRET_BASE32 + 1]);
+/* The secret of the enrolment in progress, in base32 (for its QR code). */
+enum jt_status auth_totp_pending(struct store *st, const struct keyring *kr, int64_t user_id,
+				 char secret[TOTP_SECRET_BASE32 + 1]);
+/* Completes the enrolment when code is the app's current code (one step of
+ * skew either way): enables it and writes ten fresh recovery codes to
+ * codes, stored as hashes only. JT_ENOTFOUND for a wrong code. */
+enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int64_t user_id,
+				 const char *code,
+				 char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]);
+/* Checks a second factor: a code from the app (accepted once: JT_ECONFLICT
+ * for one already used, also by a concurrent request) or an unused
+ * recovery code (then spent; *recovery true). JT_ENOTFOUND when wrong or
+ * when the user has none. The caller throttles (throttle_reserve). */
+enum jt_status auth_second_factor(struct store *st, const struct keyring *kr, int64_t user_id,
+				  const char *code, bool *recovery);
+
 /* A password reset, the one mechanism of the CLI, the console and the API:
  * gives user_id a fresh generated one-time password (written to password)
  * that must be changed at the next sign-in, signs out every session of

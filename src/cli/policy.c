@@ -16,6 +16,7 @@ static void print_policy(const struct policy *p)
 		time_format_duration(p->pat_max_lifetime, life);
 	printf("pat_max_lifetime    %s\n", life);
 	printf("pat_require_expiry  %s\n", p->pat_require_expiry ? "yes" : "no");
+	printf("require_2fa         %s\n", p->require_2fa[0] ? p->require_2fa : "none");
 }
 
 static int policy_show(int argc, char **argv)
@@ -48,20 +49,28 @@ static int policy_set(int argc, char **argv)
 		{.name = "--pat-max-lifetime", .takes_value = true},
 		{.name = "--pat-require-expiry"},
 		{.name = "--no-pat-require-expiry"},
+		{.name = "--require-2fa", .takes_value = true},
 	};
 	struct cli_args args;
 	struct store *st = NULL;
 	struct policy pol;
 	int64_t life = 0;
-	int rc = cli_parse(argc, argv, opts, 3, &args);
+	int rc = cli_parse(argc, argv, opts, 4, &args);
 	if (rc != CLI_OK)
 		return rc;
-	const char *max = cli_value(opts, 3, "--pat-max-lifetime");
-	bool require = cli_value(opts, 3, "--pat-require-expiry") != NULL;
-	bool no_require = cli_value(opts, 3, "--no-pat-require-expiry") != NULL;
-	if (args.npos || (require && no_require) || (!max && !require && !no_require)) {
+	const char *max = cli_value(opts, 4, "--pat-max-lifetime");
+	bool require = cli_value(opts, 4, "--pat-require-expiry") != NULL;
+	bool no_require = cli_value(opts, 4, "--no-pat-require-expiry") != NULL;
+	const char *two = cli_value(opts, 4, "--require-2fa");
+	if (args.npos || (require && no_require) || (!max && !require && !no_require && !two)) {
 		fprintf(stderr, "usage: jeton policy set [--pat-max-lifetime DURATION|none] "
-				"[--pat-require-expiry | --no-pat-require-expiry]\n");
+				"[--pat-require-expiry | --no-pat-require-expiry] "
+				"[--require-2fa none|admins|all]\n");
+		return CLI_USAGE;
+	}
+	if (two && strcmp(two, "none") != 0 && strcmp(two, "admins") != 0 &&
+	    strcmp(two, "all") != 0) {
+		fprintf(stderr, "jeton: --require-2fa must be none, admins or all\n");
 		return CLI_USAGE;
 	}
 	if (max && strcmp(max, "none") != 0 &&
@@ -78,6 +87,9 @@ static int policy_set(int argc, char **argv)
 			pol.pat_max_lifetime = life;
 		if (require || no_require)
 			pol.pat_require_expiry = require;
+		if (two)
+			snprintf(pol.require_2fa, sizeof pol.require_2fa, "%s",
+				 strcmp(two, "none") == 0 ? "" : two);
 		pol.updated_at = time_now();
 		if (store_policy_put(st, &pol) != JT_OK) {
 			fprintf(stderr, "jeton: the policy could not be stored\n");
@@ -89,8 +101,9 @@ static int policy_set(int argc, char **argv)
 		if (pol.pat_max_lifetime)
 			time_format_duration(pol.pat_max_lifetime, shown);
 		audit_record(st, 0, "cli", "policy.changed", "", true,
-			     "pat_max_lifetime=%s pat_require_expiry=%s", shown,
-			     pol.pat_require_expiry ? "true" : "false");
+			     "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", shown,
+			     pol.pat_require_expiry ? "true" : "false",
+			     pol.require_2fa[0] ? pol.require_2fa : "none");
 		print_policy(&pol);
 	}
 	store_close(st);

@@ -85,7 +85,11 @@ static void account_page(struct http_req *req, enum jt_status status, const stru
 		cJSON_AddStringToObject(d, "notice", notice);
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
-	enum jt_status listed = add_sessions(req, c, d);
+	bool totp_on = false;
+	enum jt_status listed = auth_totp_enabled(jeton_of(req)->store, c->user.id, &totp_on);
+	cJSON_AddBoolToObject(d, "totp_on", totp_on);
+	if (listed == JT_OK)
+		listed = add_sessions(req, c, d);
 	if (listed != JT_OK) {
 		cJSON_Delete(d);
 		page_fail(req, listed, NULL, c);
@@ -204,6 +208,12 @@ void console_account(struct http_req *req)
 	session_hash(req, pc->session);
 	http_set_ctx(req, pc, change_destroy);
 	http_defer(req, change_work, change_done);
+}
+
+void console_account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
+			  const char *notice, const char *error)
+{
+	account_page(req, status, c, notice, error);
 }
 
 /* Ending one of one's own sessions, or every other one. */

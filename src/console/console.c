@@ -28,6 +28,12 @@ bool console_begin(struct http_req *req, bool need_admin, struct page_ctx *c)
 		http_redirect(req, 303, "/console/account");
 		return false;
 	}
+	/* A user the policy makes use two-factor sign-in enrols first. */
+	if (strncmp(req->path, "/console/account", 16) != 0 &&
+	    auth_totp_must_enrol(jeton_of(req)->store, &c->user)) {
+		http_redirect(req, 303, "/console/account/2fa");
+		return false;
+	}
 	session_csrf(req, c->csrf);
 	enum jt_status st =
 		auth_user_permissions(jeton_of(req)->store, &c->user, &c->instance, &c->held);

@@ -40,6 +40,8 @@ void console_confirm(struct http_req *req, const struct page_ctx *c, const char 
 /* ---- handlers ---- */
 void console_login(struct http_req *req);
 void console_logout(struct http_req *req);
+/* GET, POST /login/2fa: the second factor after the password. */
+void console_login_2fa(struct http_req *req);
 void console_home(struct http_req *req);
 void console_static(struct http_req *req);
 void console_tokens(struct http_req *req);
@@ -51,10 +53,19 @@ void console_policy(struct http_req *req);
 void console_inventory(struct http_req *req);
 void console_inventory_revoke(struct http_req *req);
 void console_account(struct http_req *req);
+/* The Account page, with a notice or an error (twofactor.c). */
+void console_account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
+			  const char *notice, const char *error);
+/* GET, POST /console/account/2fa (action=begin|confirm|disable) and its
+ * QR code, GET /console/account/2fa/qr.svg (twofactor.c). */
+void console_totp(struct http_req *req);
+void console_totp_qr(struct http_req *req);
 /* POST /console/account/sessions: action=end (session=its key) or end_others. */
 void console_account_sessions(struct http_req *req);
 /* POST /console/users/{id}/password_reset: a one-time password, shown once. */
 void console_user_password_reset(struct http_req *req);
+/* POST /console/users/{id}/two_factor_reset: removes a user's second factor. */
+void console_user_two_factor_reset(struct http_req *req);
 void console_spaces(struct http_req *req);
 void console_space(struct http_req *req);
 void console_space_members(struct http_req *req);

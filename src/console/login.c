@@ -54,6 +54,7 @@ struct login {
 	char next[LIMIT_URL_BYTES + 1];
 	struct throttle_ticket ticket;
 	struct user user;
+	bool second_factor; /* the user signs in with a code too */
 	enum jt_status status;
 };
 
@@ -66,8 +67,11 @@ static void login_destroy(void *ctx)
 static void login_work(struct http_req *req)
 {
 	struct login *l = req->ctx;
-	l->status = auth_check_password(jeton_of(req)->store, l->email, l->password, &l->user);
+	struct store *st = jeton_of(req)->store;
+	l->status = auth_check_password(st, l->email, l->password, &l->user);
 	crypto_wipe(l->password, sizeof l->password);
+	if (l->status == JT_OK)
+		l->status = auth_totp_enabled(st, l->user.id, &l->second_factor);
 }
 
 static void login_done(struct http_req *req)
@@ -79,8 +83,13 @@ static void login_done(struct http_req *req)
 	if (st == JT_OK)
 		throttle_release(jt->throttle, &l->ticket, l->email, req->client_ip);
 	if (st == JT_OK)
-		st = session_start(req, l->user.id);
-	if (st == JT_OK) {
+		st = session_start(req, l->user.id, l->second_factor);
+	if (st == JT_OK && l->second_factor) {
+		/* The password was right; the session opens with the code. */
+		char to[LIMIT_URL_BYTES * 3 + 32] = "/login/2fa";
+		http_url_add(to, sizeof to, "next", l->next);
+		http_redirect(req, 303, to);
+	} else if (st == JT_OK) {
 		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded",
 			     req->client_ip, true, "session");
 		/* A one-time password is changed before anything else. */
@@ -165,4 +174,92 @@ void console_logout(struct http_req *req)
 	}
 	session_end(req);
 	http_redirect(req, 303, "/login");
+}
+
+static void second_factor_page(struct http_req *req, enum jt_status status, const char *email,
+			       const char *next, const char *error)
+{
+	char csrf[CSRF_CHARS + 1];
+	cJSON *d = cJSON_CreateObject();
+	session_csrf(req, csrf);
+	cJSON_AddStringToObject(d, "csrf", csrf);
+	cJSON_AddStringToObject(d, "next", next);
+	cJSON_AddStringToObject(d, "email", email);
+	if (error)
+		cJSON_AddStringToObject(d, "error", error);
+	page_render(req, status, "Two-factor sign-in", NULL, "login_2fa.html", d, NULL);
+}
+
+/* POST /login/2fa: the code that turns a pending session into a session.
+ * Wrong codes are throttled per account and address like passwords. */
+static void second_factor_post(struct http_req *req, const struct user *u, const char *next)
+{
+	struct jeton *jt = jeton_of(req);
+	char csrf[CSRF_CHARS + 8], code[40], account[LIMIT_EMAIL_BYTES + 8];
+	struct throttle_ticket ticket;
+	uint8_t pending[STORE_HASH_LEN];
+	bool recovery;
+	http_form_field(req, "csrf", csrf, sizeof csrf);
+	http_form_field(req, "code", code, sizeof code);
+	snprintf(account, sizeof account, "2fa:%s", u->email);
+	if (!session_csrf_ok(req, csrf)) {
+		second_factor_page(
+			req, JT_EDENIED, u->email, next,
+			"Your form expired or came from another site. Please try again.");
+		return;
+	}
+	if (!throttle_reserve(jt->throttle, account, req->client_ip, time_now_ms(), &ticket)) {
+		if (ticket.report)
+			audit_record(jt->store, u->id, u->email, "login.failed", req->client_ip,
+				     false, "second factor throttled");
+		char wait[96];
+		console_throttled(req, ticket.retry_after, wait, sizeof wait);
+		second_factor_page(req, JT_ETHROTTLED, u->email, next, wait);
+		return;
+	}
+	enum jt_status st = auth_second_factor(jt->store, jt->keys, u->id, code, &recovery);
+	crypto_wipe(code, sizeof code);
+	if (st == JT_OK) {
+		throttle_release(jt->throttle, &ticket, account, req->client_ip);
+		if (session_hash(req, pending))
+			store_session_delete(jt->store, pending);
+		st = session_start(req, u->id, false);
+	}
+	if (st == JT_OK) {
+		audit_record(jt->store, u->id, u->email, "login.succeeded", req->client_ip, true,
+			     "session, second factor: %s", recovery ? "recovery code" : "app");
+		http_redirect(req, 303, u->password_must_change ? "/console/account" : next);
+	} else if (st == JT_ENOTFOUND || st == JT_ECONFLICT) {
+		audit_record(
+			jt->store, u->id, u->email, "login.failed", req->client_ip, false, "%s",
+			st == JT_ECONFLICT ? "second factor code replayed" : "wrong second factor");
+		second_factor_page(req, JT_EAUTH, u->email, next,
+				   st == JT_ECONFLICT
+					   ? "This code was used already. Wait for the next one."
+					   : "The code is not right.");
+	} else {
+		second_factor_page(req, st, u->email, next,
+				   "You could not be signed in; try again shortly.");
+	}
+}
+
+void console_login_2fa(struct http_req *req)
+{
+	struct user u;
+	char next[LIMIT_URL_BYTES + 1] = DEFAULT_NEXT;
+	const char *q = http_query(req, "next");
+	if (req->method == HTTP_POST)
+		http_form_field(req, "next", next, sizeof next);
+	else if (q)
+		snprintf(next, sizeof next, "%s", q);
+	if (!console_next_ok(next))
+		snprintf(next, sizeof next, "%s", DEFAULT_NEXT);
+	if (!session_pending_user(req, &u)) {
+		http_redirect(req, 303, "/login");
+		return;
+	}
+	if (req->method == HTTP_POST)
+		second_factor_post(req, &u, next);
+	else
+		second_factor_page(req, JT_OK, u.email, next, NULL);
 }

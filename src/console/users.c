@@ -311,3 +311,40 @@ void console_user_password_reset(struct http_req *req)
 	http_set_ctx(req, r, reset_destroy);
 	http_defer(req, reset_work, reset_done);
 }
+
+/* POST /console/users/{id}/two_factor_reset: a lost phone. */
+void console_user_two_factor_reset(struct http_req *req)
+{
+	struct page_ctx c;
+	struct user u;
+	int64_t id;
+	char notice[LIMIT_EMAIL_BYTES + 96];
+	struct jeton *jt = jeton_of(req);
+	if (!console_begin(req, true, &c))
+		return;
+	const char *p = req->params[0];
+	enum jt_status st = JT_ENOTFOUND;
+	if (text_parse_i64(p, strlen(p), 1, INT64_MAX, &id) == JT_OK)
+		st = store_user_get(jt->store, id, &u);
+	crypto_wipe(u.password_hash, sizeof u.password_hash);
+	if (st != JT_OK) {
+		page_fail(req, st, st == JT_ENOTFOUND ? "There is no such user." : NULL, &c);
+		return;
+	}
+	if (u.admin && u.id != c.user.id && !may_touch_admin(&c)) {
+		users_page(req, JT_EDENIED, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
+		return;
+	}
+	st = store_totp_delete(jt->store, u.id);
+	if (st == JT_OK)
+		st = store_session_delete_user(jt->store, u.id, NULL);
+	audit_record(jt->store, c.user.id, c.user.email, "2fa.reset", req->client_ip, st == JT_OK,
+		     "user %lld (%s): sessions signed out", (long long)u.id, u.email);
+	if (st != JT_OK) {
+		users_page(req, st, &c, NULL, "The second factor could not be reset.", NULL, NULL);
+		return;
+	}
+	snprintf(notice, sizeof notice,
+		 "%s signs in with a password alone now, and was signed out everywhere.", u.email);
+	users_page(req, JT_OK, &c, notice, NULL, NULL, NULL);
+}

@@ -290,3 +290,28 @@ cJSON *keyring_jwks(struct keyring *kr)
 	pthread_rwlock_unlock(&kr->lock);
 	return o;
 }
+
+enum jt_status keyring_seal(const struct keyring *kr, const uint8_t *plain, size_t len,
+			    uint8_t *out, size_t out_size, size_t *out_len)
+{
+	_Static_assert(KEYS_SEAL_OVERHEAD ==
+			       crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES,
+		       "the seal's overhead");
+	if (out_size < len + KEYS_SEAL_OVERHEAD)
+		return JT_EINVAL;
+	random_bytes(out, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, plain, len, out, kr->kek);
+	*out_len = len + KEYS_SEAL_OVERHEAD;
+	return JT_OK;
+}
+
+enum jt_status keyring_unseal(const struct keyring *kr, const uint8_t *sealed, size_t len,
+			      uint8_t *out, size_t out_size, size_t *out_len)
+{
+	if (len < KEYS_SEAL_OVERHEAD || len - KEYS_SEAL_OVERHEAD > out_size ||
+	    crypto_secretbox_open_easy(out, sealed + crypto_secretbox_NONCEBYTES,
+				       len - crypto_secretbox_NONCEBYTES, sealed, kr->kek) != 0)
+		return JT_EINVAL;
+	*out_len = len - KEYS_SEAL_OVERHEAD;
+	return JT_OK;
+}

@@ -355,6 +355,11 @@ void oauth_authorize(struct http_req *req)
 		http_redirect(req, 303, "/console/account");
 		return;
 	}
+	/* The policy's two-factor sign-in, likewise. */
+	if (auth_totp_must_enrol(jeton_of(req)->store, &u)) {
+		http_redirect(req, 303, "/console/account/2fa");
+		return;
+	}
 	if (req->method != HTTP_POST) {
 		consent_page(req, &a, &u);
 		return;

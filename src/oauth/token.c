@@ -392,6 +392,7 @@ struct user_grant {
 	struct throttle_ticket ticket;
 	struct user user;
 	bool password_ok;
+	bool second_factor; /* the user signs in with two factors: no password grant */
 	enum jt_status status;
 	uint64_t held;
 };
@@ -416,6 +417,8 @@ static void user_grant_work(struct http_req *req)
 	g->password_ok = g->status == JT_OK;
 	if (g->status == JT_OK)
 		g->status = auth_user_permissions(jt->store, &g->user, &instance, &g->held);
+	if (g->status == JT_OK)
+		g->status = auth_totp_enabled(jt->store, g->user.id, &g->second_factor);
 	crypto_wipe(g->password, sizeof g->password);
 }
 
@@ -432,6 +435,10 @@ static void user_grant_done(struct http_req *req)
 		bad_credentials(req);
 	} else if (g->status != JT_OK) {
 		oauth_fail(req, g->status, "The store is unavailable.");
+	} else if (g->second_factor) {
+		oauth_error(req, JT_EINVAL, "invalid_grant",
+			    "This account uses two-factor sign-in, which a password alone cannot "
+			    "give: use a personal access token instead.");
 	} else if (g->user.password_must_change) {
 		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "This account's password is a one-time password: change it in the "

@@ -196,6 +196,10 @@ cJSON *render_policy(const struct policy *p)
 	}
 	cJSON_AddNumberToObject(o, "pat_max_lifetime_seconds", (double)p->pat_max_lifetime);
 	cJSON_AddBoolToObject(o, "pat_require_expiry", p->pat_require_expiry);
+	if (p->require_2fa[0])
+		cJSON_AddStringToObject(o, "require_2fa", p->require_2fa);
+	else
+		cJSON_AddNullToObject(o, "require_2fa");
 	render_time(o, "updated_at", p->updated_at);
 	return o;
 }

@@ -86,7 +86,7 @@ enum jt_status store_policy_put(struct store *st, const struct policy *p)
 {
 	return store_change(st, Q_POLICY_PUT,
 			    ARGS(V_INT(p->pat_max_lifetime), V_BOOL(p->pat_require_expiry),
-				 V_INT(p->updated_at)),
+				 V_INT(p->updated_at), V_TEXT(p->require_2fa)),
 			    true);
 }
 

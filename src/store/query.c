@@ -245,7 +245,7 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_POLICY_GET] = {SELECT, &rec_policy, "FROM policy WHERE id = 1"},
 	[Q_POLICY_PUT] = {PLAIN, NULL,
 			  "UPDATE policy SET pat_max_lifetime = ?1, pat_require_expiry = ?2, "
-			  "updated_at = ?3 WHERE id = 1"},
+			  "updated_at = ?3, require_2fa = ?4 WHERE id = 1"},
 	[Q_SESSION_INSERT] = {INSERT, &rec_session, ""},
 	[Q_SESSION_GET] = {SELECT, &rec_session, "FROM sessions WHERE session_hash = ?1"},
 	[Q_SESSION_DELETE] = {PLAIN, NULL, "DELETE FROM sessions WHERE session_hash = ?1", NULL,
@@ -268,6 +268,25 @@ static const struct query_def queries[Q_COUNT] = {
 			       "UPDATE pats SET revoked_at = ?2, revoked_reason = ?3 "
 			       "WHERE user_id = ?1 AND revoked_at IS NULL",
 			       NULL, true, ACCESS},
+	[Q_TOTP_GET] = {SELECT, &rec_totp, "FROM totp WHERE user_id = ?1"},
+	/* A new enrolment replaces one not confirmed, never an enabled one. */
+	[Q_TOTP_PUT] = {INSERT, &rec_totp,
+			" ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, "
+			"last_step = 0, created_at = excluded.created_at WHERE totp.enabled = 0"},
+	[Q_TOTP_ENABLE] = {PLAIN, NULL,
+			   "UPDATE totp SET enabled = 1, last_step = ?2 "
+			   "WHERE user_id = ?1 AND enabled = 0"},
+	/* Of two uses of one code at once, one matches. */
+	[Q_TOTP_USE_STEP] = {PLAIN, NULL,
+			     "UPDATE totp SET last_step = ?2 "
+			     "WHERE user_id = ?1 AND enabled = 1 AND last_step < ?2"},
+	[Q_TOTP_DELETE] = {PLAIN, NULL, "DELETE FROM totp WHERE user_id = ?1", NULL, true},
+	[Q_RECOVERY_DELETE_USER] = {PLAIN, NULL, "DELETE FROM recovery_codes WHERE user_id = ?1",
+				    NULL, true},
+	[Q_RECOVERY_INSERT] = {INSERT, &rec_recovery, ""},
+	[Q_RECOVERY_USE] = {PLAIN, NULL,
+			    "UPDATE recovery_codes SET used_at = ?3 "
+			    "WHERE code_hash = ?1 AND user_id = ?2 AND used_at IS NULL"},
 	[Q_TOKEN_REVOKE_USER] = {PLAIN, NULL,
 				 "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = ?3 "
 				 "WHERE user_id = ?1 AND revoked_at IS NULL",

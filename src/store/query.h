@@ -39,11 +39,11 @@ struct record {
 
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
-	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_scanner,
-	rec_leak, rec_policy, rec_inventory;
+	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy, rec_inventory,
+	rec_scanner, rec_leak, rec_totp, rec_recovery;
 extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
-#define COPY_TABLES 12
+#define COPY_TABLES 14
 extern const struct record *const copy_tables[COPY_TABLES];
 
 /* Fills out (rec->size bytes, zeroed first) from the row c is on. */
@@ -123,6 +123,14 @@ enum query {
 	Q_SESSION_TOUCH,
 	Q_PAT_REVOKE_USER,
 	Q_TOKEN_REVOKE_USER,
+	Q_TOTP_GET,
+	Q_TOTP_PUT,
+	Q_TOTP_ENABLE,
+	Q_TOTP_USE_STEP,
+	Q_TOTP_DELETE,
+	Q_RECOVERY_DELETE_USER,
+	Q_RECOVERY_INSERT,
+	Q_RECOVERY_USE,
 	Q_AUDIT_INSERT,
 	Q_AUDIT_LIST,
 	Q_KEY_INSERT,

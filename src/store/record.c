@@ -147,6 +147,7 @@ const struct record rec_token = {"oauth_tokens", "id", "id", sizeof(struct oauth
 static const struct field policy_fields[] = {
 	F(struct policy, "pat_max_lifetime", F_INT, pat_max_lifetime),
 	F(struct policy, "pat_require_expiry", F_BOOL, pat_require_expiry),
+	F(struct policy, "require_2fa", F_TEXT, require_2fa),
 	F(struct policy, "updated_at", F_INT, updated_at),
 };
 const struct record rec_policy = {"policy", "id", NULL, sizeof(struct policy),
@@ -185,9 +186,27 @@ static const struct field session_fields[] = {
 	F(struct session, "ip", F_TEXT, ip),
 	F(struct session, "last_seen_at", F_INT, last_seen_at),
 	F(struct session, "user_agent", F_TEXT, user_agent),
+	F(struct session, "pending", F_BOOL, pending),
 };
 const struct record rec_session = {"sessions", "session_hash", NULL, sizeof(struct session),
 				   FIELDS(session_fields)};
+
+static const struct field totp_fields[] = {
+	F(struct totp, "user_id", F_INT, user_id),
+	F_AUX(struct totp, "sealed", F_BYTES, sealed, sealed_len),
+	F(struct totp, "enabled", F_BOOL, enabled),
+	F(struct totp, "last_step", F_INT, last_step),
+	F(struct totp, "created_at", F_INT, created_at),
+};
+const struct record rec_totp = {"totp", "user_id", NULL, sizeof(struct totp), FIELDS(totp_fields)};
+
+static const struct field recovery_fields[] = {
+	F(struct recovery_code, "code_hash", F_HASH, hash),
+	F(struct recovery_code, "user_id", F_INT, user_id),
+	F(struct recovery_code, "used_at", F_INT0, used_at),
+};
+const struct record rec_recovery = {"recovery_codes", "code_hash", NULL,
+				    sizeof(struct recovery_code), FIELDS(recovery_fields)};
 
 static const struct field audit_fields[] = {
 	F(struct audit_event, "id", F_INT, id),
@@ -251,9 +270,9 @@ const struct record rec_leak = {"token_leaks", "token_hash", NULL, sizeof(struct
 
 /* Roles are seeded by the migrations on both drivers: not copied. */
 const struct record *const copy_tables[COPY_TABLES] = {
-	&rec_user, &rec_space, &rec_membership_row, &rec_pat,
-	&rec_app,  &rec_code,  &rec_token,          &rec_session,
-	&rec_key,  &rec_audit, &rec_scanner,        &rec_leak};
+	&rec_user,    &rec_space, &rec_membership_row, &rec_pat,     &rec_app,
+	&rec_code,    &rec_token, &rec_session,        &rec_key,     &rec_audit,
+	&rec_scanner, &rec_leak,  &rec_totp,           &rec_recovery};
 
 static void read_field(const struct field *f, const struct sql_value *v, char *base)
 {

@@ -164,6 +164,7 @@ struct oauth_token {
 struct policy {
 	int64_t pat_max_lifetime; /* seconds a PAT may live at most; 0 = no limit */
 	bool pat_require_expiry;  /* a PAT must have an expiry */
+	char require_2fa[8];      /* two-factor sign-in for "" nobody, "admins" or "all" */
 	int64_t updated_at;       /* 0 = never set */
 };
 
@@ -221,6 +222,26 @@ struct session {
 	char ip[LIMIT_IP_BYTES + 1];
 	int64_t last_seen_at; /* written at most once a minute */
 	char user_agent[STORE_USER_AGENT_BYTES];
+	bool pending;         /* the password was right, the second factor not yet given */
+};
+
+/* A user's authenticator app (TOTP, RFC 6238). */
+#define STORE_TOTP_SEALED_BYTES 128
+struct totp {
+	int64_t user_id;
+	uint8_t sealed[STORE_TOTP_SEALED_BYTES]; /* the secret, sealed with the KEK */
+	size_t sealed_len;
+	bool enabled;      /* false: enrolment not yet confirmed by a code */
+	int64_t last_step; /* the last time step accepted: each code is accepted once */
+	int64_t created_at;
+};
+
+/* A recovery code of a user's second factor, by its SHA-256. */
+#define STORE_RECOVERY_CODES 10
+struct recovery_code {
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t user_id;
+	int64_t used_at; /* 0 = not used */
 };
 
 /* An entry of the audit log. */
@@ -551,6 +572,24 @@ enum jt_status store_session_delete_own(struct store *st, int64_t user_id,
  * it), asynchronously, as store_pat_touch. */
 enum jt_status store_session_touch(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 				   int64_t now, int64_t expires_at);
+
+/* Two-factor sign-in. get: JT_ENOTFOUND when the user has none. put
+ * starts an enrolment (the secret not enabled), replacing one not yet
+ * confirmed; JT_ECONFLICT when one is enabled. enable confirms it and
+ * stores its recovery codes (hashes), in one transaction; JT_ECONFLICT
+ * unless an enrolment is pending. use_step accepts time step `step` once:
+ * JT_ECONFLICT when it is not later than the last accepted (a replay, or
+ * a concurrent use of the same code). delete removes the authenticator
+ * and its recovery codes. use_recovery spends one unused recovery code of
+ * the user; JT_ENOTFOUND otherwise. */
+enum jt_status store_totp_get(struct store *st, int64_t user_id, struct totp *out);
+enum jt_status store_totp_put(struct store *st, const struct totp *t);
+enum jt_status store_totp_enable(struct store *st, int64_t user_id, int64_t step,
+				 const uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN]);
+enum jt_status store_totp_use_step(struct store *st, int64_t user_id, int64_t step);
+enum jt_status store_totp_delete(struct store *st, int64_t user_id);
+enum jt_status store_recovery_use(struct store *st, int64_t user_id,
+				  const uint8_t hash[STORE_HASH_LEN], int64_t now);
 
 /* Revokes, in one transaction, every unrevoked PAT and OAuth token of the
  * user (reason: why, as revoked_reason); *revoked: how many. */

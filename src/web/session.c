@@ -15,10 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SESSION_COOKIE "jeton_session"
-#define CSRF_COOKIE    "jeton_csrf"
-#define SESSION_CHARS  32
-#define TOUCH_SECONDS  60 /* a use is recorded at most once a minute */
+#define SESSION_COOKIE  "jeton_session"
+#define CSRF_COOKIE     "jeton_csrf"
+#define SESSION_CHARS   32
+#define TOUCH_SECONDS   60  /* a use is recorded at most once a minute */
+#define PENDING_SECONDS 300 /* to give the second factor after the password */
 
 static const char *secure_flag(struct http_req *req)
 {
@@ -63,7 +64,7 @@ bool session_user(struct http_req *req, struct user *out)
 	if (!session_hash(req, hash))
 		return false;
 	int64_t now = time_now();
-	if (store_session_find(jt->store, hash, &s) != JT_OK || s.expires_at <= now)
+	if (store_session_find(jt->store, hash, &s) != JT_OK || s.expires_at <= now || s.pending)
 		return false;
 	if (store_user_get(jt->store, s.user_id, out) != JT_OK || out->disabled)
 		return false;
@@ -87,7 +88,21 @@ static void user_agent(struct http_req *req, char out[STORE_USER_AGENT_BYTES])
 	out[n] = '\0';
 }
 
-enum jt_status session_start(struct http_req *req, int64_t user_id)
+bool session_pending_user(struct http_req *req, struct user *out)
+{
+	struct jeton *jt = jeton_of(req);
+	uint8_t hash[HASH_SHA256_LEN];
+	struct session s;
+	if (!session_hash(req, hash) || store_session_find(jt->store, hash, &s) != JT_OK ||
+	    s.expires_at <= time_now() || !s.pending)
+		return false;
+	if (store_user_get(jt->store, s.user_id, out) != JT_OK || out->disabled)
+		return false;
+	crypto_wipe(out->password_hash, sizeof out->password_hash);
+	return true;
+}
+
+enum jt_status session_start(struct http_req *req, int64_t user_id, bool pending)
 {
 	struct jeton *jt = jeton_of(req);
 	char value[SESSION_CHARS + 1];
@@ -99,7 +114,9 @@ enum jt_status session_start(struct http_req *req, int64_t user_id)
 	s.user_id = user_id;
 	s.created_at = time_now();
 	s.last_seen_at = s.created_at;
-	s.expires_at = session_end_at(jt, s.created_at, s.created_at);
+	s.expires_at = pending ? s.created_at + PENDING_SECONDS
+			       : session_end_at(jt, s.created_at, s.created_at);
+	s.pending = pending;
 	snprintf(s.ip, sizeof s.ip, "%s", req->client_ip);
 	user_agent(req, s.user_agent);
 	enum jt_status st = store_session_insert(jt->store, &s);

@@ -87,8 +87,13 @@ void page_fail(struct http_req *req, enum jt_status st, const char *message,
 bool session_user(struct http_req *req, struct user *out);
 /* The store's key of the request's session cookie; false without one. */
 bool session_hash(struct http_req *req, uint8_t out[STORE_HASH_LEN]);
-/* Starts a session for user_id and sets its cookie. */
-enum jt_status session_start(struct http_req *req, int64_t user_id);
+/* Starts a session for user_id and sets its cookie. A pending one (the
+ * password was right, the second factor is still to come) opens nothing
+ * but the second factor's page, for 5 minutes. */
+enum jt_status session_start(struct http_req *req, int64_t user_id, bool pending);
+/* The user of the request's pending session (session_start); false without
+ * one. */
+bool session_pending_user(struct http_req *req, struct user *out);
 /* Ends the request's session, if any, and clears the cookie. */
 void session_end(struct http_req *req);
 /* The CSRF token for this browser (the jeton_csrf cookie's value), set now

@@ -1613,6 +1613,54 @@ TEST(user_password_must_change_and_revoke_tokens)
 		CHECK_EQ_INT(got.revoked_at, 0);
 }
 
+TEST(totp_enrol_use_once_and_recovery_codes)
+{
+	int64_t alice = add_user("alice@example.com", false);
+	int64_t bob = add_user("bob@example.com", false);
+	struct totp t, got;
+	uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN];
+	memset(&t, 0, sizeof t);
+	t.user_id = alice;
+	t.sealed_len = 60;
+	memset(t.sealed, 0x5e, t.sealed_len);
+	t.created_at = 1700000000;
+	for (int i = 0; i < STORE_RECOVERY_CODES; i++)
+		memset(hashes[i], 0x20 + i, STORE_HASH_LEN);
+	CHECK_EQ_INT(store_totp_get(st, alice, &got), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_totp_use_step(st, alice, 5), JT_ECONFLICT); /* none enabled */
+	CHECK_EQ_INT(store_totp_put(st, &t), JT_OK);
+	t.sealed[0] = 0x11; /* a second enrolment replaces an unconfirmed one */
+	CHECK_EQ_INT(store_totp_put(st, &t), JT_OK);
+	if (CHECK_EQ_INT(store_totp_get(st, alice, &got), JT_OK)) {
+		CHECK(!got.enabled);
+		CHECK_EQ_INT((int64_t)got.sealed_len, 60);
+		CHECK_EQ_MEM(got.sealed, t.sealed, 60);
+	}
+	CHECK_EQ_INT(store_totp_enable(st, alice, 100, (const uint8_t(*)[STORE_HASH_LEN])hashes),
+		     JT_OK);
+	CHECK_EQ_INT(store_totp_enable(st, alice, 100, (const uint8_t(*)[STORE_HASH_LEN])hashes),
+		     JT_ECONFLICT);
+	CHECK_EQ_INT(store_totp_put(st, &t), JT_ECONFLICT); /* enabled: kept */
+	if (CHECK_EQ_INT(store_totp_get(st, alice, &got), JT_OK)) {
+		CHECK(got.enabled);
+		CHECK_EQ_INT(got.last_step, 100);
+	}
+	/* Each step once, only forward. */
+	CHECK_EQ_INT(store_totp_use_step(st, alice, 100), JT_ECONFLICT);
+	CHECK_EQ_INT(store_totp_use_step(st, alice, 101), JT_OK);
+	CHECK_EQ_INT(store_totp_use_step(st, alice, 101), JT_ECONFLICT);
+	CHECK_EQ_INT(store_totp_use_step(st, alice, 99), JT_ECONFLICT);
+	/* A recovery code once, and only its owner's. */
+	CHECK_EQ_INT(store_recovery_use(st, bob, hashes[2], 1700000100), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[2], 1700000100), JT_OK);
+	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[2], 1700000200), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[3], 1700000200), JT_OK);
+	/* Removed with its codes. */
+	CHECK_EQ_INT(store_totp_delete(st, alice), JT_OK);
+	CHECK_EQ_INT(store_totp_get(st, alice, &got), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[4], 1700000300), JT_ENOTFOUND);
+}
+
 static void add_event(int64_t at, const char *actor, const char *action, bool success)
 {
 	struct audit_event e;
@@ -2447,6 +2495,7 @@ static void run_suite(void)
 	RUN_WITH_STORE(session_delete_user_keeps_the_one_named);
 	RUN_WITH_STORE(session_list_touch_and_delete_own);
 	RUN_WITH_STORE(user_password_must_change_and_revoke_tokens);
+	RUN_WITH_STORE(totp_enrol_use_once_and_recovery_codes);
 	RUN_WITH_STORE(audit_list_filters);
 	RUN_WITH_STORE(signing_keys_round_trip_and_retire);
 	RUN_WITH_STORE(throttle_counters_round_trip);

@@ -11,3 +11,24 @@ ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
 CREATE INDEX sessions_by_user ON sessions(user_id, created_at);
 UPDATE sessions SET last_seen_at = created_at;
+
+-- Two-factor sign-in (TOTP, RFC 6238): one authenticator per user, its
+-- secret sealed with the key-encryption key, never in clear.
+CREATE TABLE totp (
+  user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  sealed     BLOB NOT NULL,              -- nonce + secretbox of the secret
+  enabled    INTEGER NOT NULL DEFAULT 0, -- 0: enrolment not confirmed by a code yet
+  last_step  INTEGER NOT NULL DEFAULT 0,    -- the last time step accepted: no replay
+  created_at INTEGER NOT NULL
+);
+-- Recovery codes: SHA-256 only, each usable once.
+CREATE TABLE recovery_codes (
+  code_hash BLOB PRIMARY KEY,
+  user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  used_at   INTEGER
+);
+CREATE INDEX recovery_codes_by_user ON recovery_codes(user_id);
+-- A session between the password and the second factor: it opens nothing.
+ALTER TABLE sessions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+-- Who must use two-factor sign-in: '' nobody, 'admins' or 'all'.
+ALTER TABLE policy ADD COLUMN require_2fa TEXT NOT NULL DEFAULT '';
