@@ -68,7 +68,7 @@ describe('token governance: authorized apps, policy, all tokens', { timeout: 240
       assert.equal(await cell(row, 'Space'), SPACE);
       assert.equal(await cell(row, 'Scopes'), 'read_content');
       assert.equal(await cell(row, 'Live tokens'), '2');
-      await screenshot(page, 'authorized_apps.png');
+      await screenshot(page, 'authorized-apps.png');
 
       await row.getByRole('button', { name: `Revoke ${APP} in ${SPACE}` }).click();
       await page.waitForURL('**/console/authorizations?done=revoked');
@@ -95,7 +95,7 @@ describe('token governance: authorized apps, policy, all tokens', { timeout: 240
       assert.equal(await expiry.getByLabel('In 90 days').count(), 0);
       assert.equal(await expiry.getByLabel('In 30 days').count(), 1);
       assert.match(await page.locator('#expiry-policy').innerText(), /at most 30d/);
-      await screenshot(page, 'tokens_policy.png');
+      await screenshot(page, 'tokens-policy.png');
 
       await gotoConsole(page, '/console/policy');
       await page.getByLabel('Longest lifetime').fill('');
@@ -117,12 +117,12 @@ describe('token governance: authorized apps, policy, all tokens', { timeout: 240
       await page.waitForURL('**/console/all-tokens?**');
       assert.equal(await page.locator('table.list tbody tr').count(), 2);
       assert.equal(await cell(rowWith(page, 'old-ci'), 'Status'), 'active');
-      await screenshot(page, 'all_tokens.png');
+      await screenshot(page, 'all-tokens.png');
 
       await page.getByRole('button', { name: 'Revoke matching tokens…' }).click();
       await page.waitForURL('**/console/all-tokens/revoke');
       assert.match(await page.locator('#revoke-count').innerText(), /2 unrevoked token\(s\) match/);
-      await screenshot(page, 'all_tokens_confirm.png');
+      await screenshot(page, 'all-tokens-confirm.png');
       await page.getByRole('button', { name: 'Revoke 2 token(s)' }).click();
       await page.waitForURL('**/console/all-tokens?revoked=2');
       assert.match(await page.getByRole('status').innerText(), /2 tokens were revoked/);
