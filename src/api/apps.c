@@ -44,6 +44,7 @@ static bool read_app(struct http_req *req, const cJSON *body, struct app *a)
 	    !input_bool(req, body, "introspect", &introspect, &present) ||
 	    !input_ttl(req, body, "access_ttl", LIMIT_ACCESS_TTL_MAX, &a->access_ttl) ||
 	    !input_ttl(req, body, "refresh_ttl", LIMIT_REFRESH_TTL_MAX, &a->refresh_ttl) ||
+	    !input_ttl(req, body, "refresh_grace", LIMIT_REFRESH_GRACE_MAX, &a->refresh_grace) ||
 	    !input_string(req, body, "token_format", a->token_format, sizeof a->token_format,
 			  &present) ||
 	    !input_scopes(req, body, "scopes", &scopes, &present))

@@ -21,6 +21,7 @@ void app_defaults(struct app *a)
 	a->access_ttl = LIMIT_DEFAULT_ACCESS_TTL;
 	a->refresh_ttl = LIMIT_DEFAULT_REFRESH_TTL;
 	a->rotate_refresh = true;
+	a->refresh_grace = LIMIT_DEFAULT_REFRESH_GRACE;
 	snprintf(a->token_format, sizeof a->token_format, "opaque");
 	snprintf(a->scopes, sizeof a->scopes, "read_content");
 }
@@ -90,6 +91,8 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 		return fail(why, why_len, "access_ttl must be 60 to 7776000 seconds.");
 	if (a->refresh_ttl < 0 || a->refresh_ttl > LIMIT_REFRESH_TTL_MAX)
 		return fail(why, why_len, "refresh_ttl must be 0 to 31622400 seconds.");
+	if (a->refresh_grace < 0 || a->refresh_grace > LIMIT_REFRESH_GRACE_MAX)
+		return fail(why, why_len, "refresh_grace must be 0 to 300 seconds.");
 	if (strcmp(a->token_format, "opaque") != 0 && strcmp(a->token_format, "jwt") != 0)
 		return fail(why, why_len, "token_format must be opaque or jwt.");
 	if (app_uses_jwt(a) && a->access_ttl > KEYS_JWT_TTL_MAX)

@@ -7,6 +7,7 @@
 #include "crypto/crypto.h"
 #include "render/render.h"
 #include "util/text.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,22 @@ static int parse_ttl(const char *v, const char *name, int64_t max, int64_t *out)
 	return CLI_OK;
 }
 
+/* --refresh-grace: 0 (none) or a duration ("30s", "2m"). */
+static int parse_grace(const char *v, int64_t *out)
+{
+	if (!v)
+		return CLI_OK;
+	if (strcmp(v, "0") == 0) {
+		*out = 0;
+		return CLI_OK;
+	}
+	if (time_parse_duration(v, strlen(v), out) != JT_OK || *out > LIMIT_REFRESH_GRACE_MAX) {
+		fprintf(stderr, "jeton: --refresh-grace must be 0 or a duration up to 5m\n");
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 static int app_create(int argc, char **argv)
 {
 	struct cli_option opts[] = {
@@ -49,6 +66,7 @@ static int app_create(int argc, char **argv)
 		{.name = "--token-format", .takes_value = true},
 		{.name = "--allow-pkce-plain"},
 		{.name = "--introspect"},
+		{.name = "--refresh-grace", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -67,7 +85,7 @@ static int app_create(int argc, char **argv)
 			"usage: jeton app create --name N [--redirect-uri URI]... [--public] "
 			"[--grants LIST] [--scopes \"a b\"] [--access-ttl S] [--refresh-ttl S] "
 			"[--keep-refresh] [--token-format opaque|jwt] [--allow-pkce-plain] "
-			"[--introspect] [--json]\n");
+			"[--introspect] [--refresh-grace 30s] [--json]\n");
 		return CLI_USAGE;
 	}
 	app_defaults(&a);
@@ -104,7 +122,8 @@ static int app_create(int argc, char **argv)
 	if (parse_ttl(cli_value(opts, nopts, "--access-ttl"), "--access-ttl", LIMIT_ACCESS_TTL_MAX,
 		      &a.access_ttl) != CLI_OK ||
 	    parse_ttl(cli_value(opts, nopts, "--refresh-ttl"), "--refresh-ttl",
-		      LIMIT_REFRESH_TTL_MAX, &a.refresh_ttl) != CLI_OK)
+		      LIMIT_REFRESH_TTL_MAX, &a.refresh_ttl) != CLI_OK ||
+	    parse_grace(cli_value(opts, nopts, "--refresh-grace"), &a.refresh_grace) != CLI_OK)
 		return CLI_USAGE;
 	if (app_validate(&a, why, sizeof why) != JT_OK) {
 		fprintf(stderr, "jeton: %s\n", why);

@@ -2,7 +2,8 @@
 /* Cryptographic building blocks, all from OpenSSL 3 and libsodium:
  * set-up and wiping (crypto.c), randomness (random.c), SHA-256 and
  * constant-time comparison (hash.c), argon2id password hashing
- * (password.c), ECDSA P-256 signature checks (signature.c); and JSON
+ * (password.c), ECDSA P-256 signature checks (signature.c), sealing
+ * under a key derived from a token (seal.c); and JSON
  * that holds a secret, freed and serialised without
  * copies left behind (secret_json.c). */
 #ifndef JETON_CRYPTO_H
@@ -68,6 +69,19 @@ enum jt_status signature_key_id(const char *pem, char key_id[SIGNATURE_KEY_ID_CH
  * with the ECDSA P-256 public key in pem. */
 bool signature_verify(const char *pem, const void *msg, size_t msg_len, const char *sig_b64,
 		      size_t sig_b64_len);
+
+/* ---- seal.c ---- */
+
+#define SEAL_OVERHEAD 40 /* bytes: the nonce and the MAC */
+/* Seals len bytes of plain into out (len + SEAL_OVERHEAD bytes, *out_len)
+ * under a key derived from secret, so that only its holder can open them:
+ * secret must be a high-entropy random string, such as a token. */
+enum jt_status seal_by_secret(const char *secret, size_t secret_len, const void *plain, size_t len,
+			      uint8_t *out, size_t out_max, size_t *out_len);
+/* Opens what seal_by_secret sealed with the same secret; JT_EINVAL when
+ * it was sealed with another or altered. */
+enum jt_status open_by_secret(const char *secret, size_t secret_len, const uint8_t *sealed,
+			      size_t len, void *plain, size_t plain_max, size_t *plain_len);
 
 /* ---- secret_json.c ---- */
 

@@ -11,6 +11,7 @@
 #include "util/mem.h"
 #include "util/time.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -239,6 +240,92 @@ out:
 	crypto_wipe(verifier, sizeof verifier);
 }
 
+/* The successor of a rotation travels sealed under a key derived from the
+ * rotated refresh token: its access token, a newline, its refresh token. */
+#define SUCCESSOR_PLAIN_MAX (ISSUED_ACCESS_MAX + TOKEN_LEN + 1)
+_Static_assert(SUCCESSOR_PLAIN_MAX + SEAL_OVERHEAD <= STORE_SUCCESSOR_SEALED_BYTES,
+	       "a sealed successor fits its column");
+
+/* Seals out's tokens for old_id, the refresh token value, until the end of
+ * the app's grace window; false when the app has none. */
+static bool seal_successor(const struct app *app, const char *value, int64_t old_id, int64_t now,
+			   const struct issued *out, struct refresh_successor *s)
+{
+	char plain[SUCCESSOR_PLAIN_MAX];
+	if (app->refresh_grace <= 0)
+		return false;
+	int n = snprintf(plain, sizeof plain, "%s\n%s", out->access, out->refresh);
+	s->token_id = old_id;
+	s->expires_at = now + app->refresh_grace;
+	bool sealed = n > 0 && (size_t)n < sizeof plain &&
+		      seal_by_secret(value, strlen(value), plain, (size_t)n, s->sealed,
+				     sizeof s->sealed, &s->sealed_len) == JT_OK;
+	crypto_wipe(plain, sizeof plain);
+	return sealed;
+}
+
+/* Answers a rotated refresh token presented again within its grace window
+ * (a retry after a lost response, a race) with the very successor its
+ * rotation produced. False, with nothing answered, when there is no such
+ * successor to give: the window ended, or the successor's refresh token
+ * was itself used already, so this is no retry. */
+static bool answer_again(struct http_req *req, const struct oauth_token *old, const char *value,
+			 int64_t now)
+{
+	struct jeton *jt = jeton_of(req);
+	struct refresh_successor s;
+	struct oauth_token access, refresh;
+	struct issued out;
+	char plain[SUCCESSOR_PLAIN_MAX + 1];
+	uint8_t hash[STORE_HASH_LEN];
+	uint64_t scopes = 0;
+	size_t len = 0;
+	bool answered = false;
+
+	memset(&out, 0, sizeof out);
+	if (store_refresh_successor_get(jt->store, old->id, now, &s) != JT_OK ||
+	    open_by_secret(value, strlen(value), s.sealed, s.sealed_len, plain, sizeof plain - 1,
+			   &len) != JT_OK)
+		goto out;
+	plain[len] = '\0';
+	const char *newline = strchr(plain, '\n');
+	size_t access_len = newline ? (size_t)(newline - plain) : 0;
+	size_t refresh_len = newline ? len - access_len - 1 : 0;
+	if (!newline || access_len >= sizeof out.access || refresh_len >= sizeof out.refresh)
+		goto out;
+	memcpy(out.access, plain, access_len);
+	memcpy(out.refresh, newline + 1, refresh_len);
+	hash_sha256(out.refresh, strlen(out.refresh), hash);
+	if (store_oauth_find_by_hash(jt->store, hash, &refresh) != JT_OK || refresh.rotated_at)
+		goto out;
+	hash_sha256(out.access, strlen(out.access), hash);
+	if (store_oauth_find_by_hash(jt->store, hash, &access) != JT_OK)
+		goto out;
+	answered = true;
+	if (access.revoked_at || refresh.revoked_at) {
+		oauth_error(req, JT_EINVAL, "invalid_grant", "The refresh token has been revoked.");
+		goto out;
+	}
+	out.expires_in = access.expires_at > now ? access.expires_at - now : 0;
+	scope_parse(access.scopes, strlen(access.scopes), &scopes);
+	issue_reply(req, &out, scopes, access.space_id);
+out:
+	crypto_wipe(plain, sizeof plain);
+	crypto_wipe(&out, sizeof out);
+	return answered;
+}
+
+/* A rotated refresh token used again, and not a retry: whoever holds it
+ * may be an attacker. */
+static void refresh_reused(struct http_req *req, const struct oauth_token *t)
+{
+	revoke_family(req, t->family_id);
+	store_refresh_successor_delete(jeton_of(req)->store, t->id);
+	oauth_error(req, JT_EINVAL, "invalid_grant",
+		    "The refresh token was already used; every token of this grant is now "
+		    "revoked.");
+}
+
 static void refresh_grant(struct http_req *req, const struct app *app)
 {
 	struct jeton *jt = jeton_of(req);
@@ -248,8 +335,10 @@ static void refresh_grant(struct http_req *req, const struct app *app)
 	struct oauth_token t;
 	struct user u;
 	struct issued out;
+	struct refresh_successor successor;
 	uint64_t scopes = 0, asked = 0;
 
+	memset(&out, 0, sizeof out);
 	if (!oauth_param(req, "refresh_token", value, sizeof value, &has_value) ||
 	    !oauth_param(req, "scope", scope, sizeof scope, &has_scope))
 		goto out;
@@ -271,10 +360,8 @@ static void refresh_grant(struct http_req *req, const struct app *app)
 		goto out;
 	}
 	if (t.rotated_at && !t.revoked_at) {
-		revoke_family(req, t.family_id);
-		oauth_error(req, JT_EINVAL, "invalid_grant",
-			    "The refresh token was already used; every token of this grant is now "
-			    "revoked.");
+		if (!answer_again(req, &t, value, now))
+			refresh_reused(req, &t);
 		goto out;
 	}
 	if (t.revoked_at || t.expires_at <= now) {
@@ -325,12 +412,14 @@ static void refresh_grant(struct http_req *req, const struct app *app)
 		oauth_fail(req, st, "The token could not be signed.");
 		goto out;
 	}
-	st = store_oauth_refresh(jt->store, t.id, !rotate, now, out.tokens, out.ntokens);
+	/* Kept with the rotation, in its transaction: a concurrent refresh
+	 * with the same token that loses finds it once it sees the rotation. */
+	bool sealed = rotate && seal_successor(app, value, t.id, now, &out, &successor);
+	st = store_oauth_refresh(jt->store, t.id, !rotate, now, out.tokens, out.ntokens,
+				 sealed ? &successor : NULL);
 	if (st == JT_ECONFLICT) {
-		revoke_family(req, t.family_id);
-		oauth_error(req, JT_EINVAL, "invalid_grant",
-			    "The refresh token was already used; every token of this grant is now "
-			    "revoked.");
+		if (!answer_again(req, &t, value, now))
+			refresh_reused(req, &t);
 	} else if (st != JT_OK) {
 		oauth_fail(req, st, "The token could not be stored.");
 	} else {

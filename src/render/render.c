@@ -175,6 +175,7 @@ cJSON *render_app(const struct app *a)
 	cJSON_AddNumberToObject(o, "access_ttl", (double)a->access_ttl);
 	cJSON_AddNumberToObject(o, "refresh_ttl", (double)a->refresh_ttl);
 	cJSON_AddBoolToObject(o, "rotate_refresh", a->rotate_refresh);
+	cJSON_AddNumberToObject(o, "refresh_grace", (double)a->refresh_grace);
 	cJSON_AddStringToObject(o, "token_format", a->token_format);
 	cJSON_AddBoolToObject(o, "allow_pkce_plain", a->allow_pkce_plain);
 	cJSON_AddBoolToObject(o, "introspect", a->introspect);

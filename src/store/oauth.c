@@ -35,13 +35,13 @@ enum jt_status store_app_list(struct store *st, const struct store_page *page, s
 
 enum jt_status store_app_update(struct store *st, const struct app *a)
 {
-	return store_change(st, Q_APP_UPDATE,
-			    ARGS(V_INT(a->id), V_TEXT(a->name), V_TEXT(a->redirect_uris),
-				 V_TEXT(a->grants), V_TEXT(a->scopes), V_BOOL(a->public_client),
-				 V_INT(a->access_ttl), V_INT(a->refresh_ttl),
-				 V_BOOL(a->rotate_refresh), V_TEXT(a->token_format),
-				 V_BOOL(a->allow_pkce_plain), V_BOOL(a->introspect)),
-			    true);
+	return store_change(
+		st, Q_APP_UPDATE,
+		ARGS(V_INT(a->id), V_TEXT(a->name), V_TEXT(a->redirect_uris), V_TEXT(a->grants),
+		     V_TEXT(a->scopes), V_BOOL(a->public_client), V_INT(a->access_ttl),
+		     V_INT(a->refresh_ttl), V_BOOL(a->rotate_refresh), V_TEXT(a->token_format),
+		     V_BOOL(a->allow_pkce_plain), V_BOOL(a->introspect), V_INT(a->refresh_grace)),
+		true);
 }
 
 enum jt_status store_app_delete(struct store *st, int64_t id)
@@ -146,12 +146,14 @@ enum jt_status store_code_redeem_async(struct store *st, const uint8_t hash[STOR
 	return s;
 }
 
-/* Tokens issued, after a refresh token's rotation when rotate_id is set. */
+/* Tokens issued, after a refresh token's rotation when rotate_id is set,
+ * and the successor kept for it when there is one. */
 struct issue {
 	int64_t rotate_id;
 	int64_t now;
 	struct oauth_token *tokens;
 	size_t n;
+	const struct refresh_successor *successor;
 };
 
 static enum jt_status issue_job(struct store_conn *c, void *arg)
@@ -165,15 +167,37 @@ static enum jt_status issue_job(struct store_conn *c, void *arg)
 		if (s == JT_OK && changes == 0)
 			s = JT_ECONFLICT; /* rotated or revoked already: a reuse */
 	}
-	return s == JT_OK ? insert_tokens(c, is->tokens, is->n) : s;
+	if (s == JT_OK)
+		s = insert_tokens(c, is->tokens, is->n);
+	if (s == JT_OK && is->rotate_id && is->successor) {
+		s = db_exec(c, Q_SUCCESSOR_SWEEP, ARGS(V_INT(is->now)), NULL);
+		if (s == JT_OK)
+			s = db_insert(c, Q_SUCCESSOR_INSERT, is->successor, NULL);
+	}
+	return s;
 }
 
 enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
-				   struct oauth_token *tokens, size_t n)
+				   struct oauth_token *tokens, size_t n,
+				   const struct refresh_successor *successor)
 {
-	struct issue is = {
-		.rotate_id = keep_old ? 0 : old_id, .now = now, .tokens = tokens, .n = n};
+	struct issue is = {.rotate_id = keep_old ? 0 : old_id,
+			   .now = now,
+			   .tokens = tokens,
+			   .n = n,
+			   .successor = successor};
 	return writer_run(st, issue_job, &is, sizeof is);
+}
+
+enum jt_status store_refresh_successor_get(struct store *st, int64_t token_id, int64_t now,
+					   struct refresh_successor *out)
+{
+	return store_get(st, Q_SUCCESSOR_GET, ARGS(V_INT(token_id), V_INT(now)), out);
+}
+
+enum jt_status store_refresh_successor_delete(struct store *st, int64_t token_id)
+{
+	return store_change(st, Q_SUCCESSOR_DELETE, ARGS(V_INT(token_id)), false);
 }
 
 enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n)

@@ -168,8 +168,8 @@ static const struct query_def queries[Q_COUNT] = {
 		{PLAIN, NULL,
 		 "UPDATE apps SET name = ?2, redirect_uris = ?3, grants = ?4, scopes = ?5, "
 		 "public = ?6, access_ttl = ?7, refresh_ttl = ?8, rotate_refresh = ?9, "
-		 "token_format = ?10, allow_pkce_plain = ?11, introspect = ?12 "
-		 "WHERE id = ?1",
+		 "token_format = ?10, allow_pkce_plain = ?11, introspect = ?12, "
+		 "refresh_grace = ?13 WHERE id = ?1",
 		 .changes = ACCESS},
 	[Q_APP_DELETE] = {PLAIN, NULL, "DELETE FROM apps WHERE id = ?1", NULL, true, ACCESS},
 	/* Replacing a leaked client secret takes access away. */
@@ -200,6 +200,15 @@ static const struct query_def queries[Q_COUNT] = {
 			    "AND rotated_at IS NULL AND revoked_at IS NULL"},
 	[Q_TOKEN_TOUCH] = {PLAIN, NULL,
 			   "UPDATE oauth_tokens SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
+	[Q_SUCCESSOR_INSERT] = {INSERT, &rec_successor, ""},
+	[Q_SUCCESSOR_GET] = {SELECT, &rec_successor,
+			     "FROM refresh_successors WHERE token_id = ?1 AND expires_at > ?2"},
+	[Q_SUCCESSOR_DELETE] = {PLAIN, NULL, "DELETE FROM refresh_successors WHERE token_id = ?1"},
+	/* A refresh wipes a bounded number of ended windows, oldest first. */
+	[Q_SUCCESSOR_SWEEP] = {PLAIN, NULL,
+			       "DELETE FROM refresh_successors WHERE token_id IN (SELECT token_id "
+			       "FROM refresh_successors WHERE expires_at <= ?1 "
+			       "ORDER BY expires_at LIMIT 64)"},
 	/* An authorized app's tokens (oauth_tokens_by_user_created). */
 	[Q_TOKEN_LIST_USER_GRANTS] = {SELECT, &rec_token,
 				      "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "

@@ -40,7 +40,7 @@ struct record {
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
 	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy, rec_inventory,
-	rec_scanner, rec_leak, rec_totp, rec_recovery;
+	rec_scanner, rec_leak, rec_totp, rec_recovery, rec_successor;
 extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
 #define COPY_TABLES 14
@@ -100,6 +100,10 @@ enum query {
 	Q_TOKEN_REVOKE_FAMILY,
 	Q_TOKEN_ROTATE,
 	Q_TOKEN_TOUCH,
+	Q_SUCCESSOR_INSERT,
+	Q_SUCCESSOR_GET,
+	Q_SUCCESSOR_DELETE,
+	Q_SUCCESSOR_SWEEP,
 	Q_TOKEN_LIST_USER_GRANTS,
 	Q_TOKEN_REVOKE_GRANT,
 	Q_CODE_SPEND_GRANT,

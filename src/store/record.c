@@ -103,6 +103,7 @@ static const struct field app_fields[] = {
 	F(struct app, "secret_rotated_at", F_INT0, secret_rotated_at),
 	F(struct app, "allow_pkce_plain", F_BOOL, allow_pkce_plain),
 	F(struct app, "introspect", F_BOOL, introspect),
+	F(struct app, "refresh_grace", F_INT, refresh_grace),
 };
 const struct record rec_app = {"apps", "id", "id", sizeof(struct app), FIELDS(app_fields)};
 
@@ -190,6 +191,15 @@ static const struct field session_fields[] = {
 };
 const struct record rec_session = {"sessions", "session_hash", NULL, sizeof(struct session),
 				   FIELDS(session_fields)};
+
+/* Not copied: it lives for seconds. */
+static const struct field successor_fields[] = {
+	F(struct refresh_successor, "token_id", F_INT, token_id),
+	F_AUX(struct refresh_successor, "sealed", F_BYTES, sealed, sealed_len),
+	F(struct refresh_successor, "expires_at", F_INT, expires_at),
+};
+const struct record rec_successor = {"refresh_successors", "token_id", NULL,
+				     sizeof(struct refresh_successor), FIELDS(successor_fields)};
 
 static const struct field totp_fields[] = {
 	F(struct totp, "user_id", F_INT, user_id),

@@ -118,6 +118,7 @@ struct app {
 	char token_format[16];
 	bool allow_pkce_plain; /* may use PKCE plain; others must use S256 */
 	bool introspect;      /* a resource server: may introspect others' tokens */
+	int64_t refresh_grace; /* seconds a rotated refresh token gets its successor again */
 	int64_t owner_id;     /* 0 = none */
 	int64_t created_at;
 	int64_t secret_rotated_at; /* 0 = never */
@@ -223,6 +224,16 @@ struct session {
 	int64_t last_seen_at; /* written at most once a minute */
 	char user_agent[STORE_USER_AGENT_BYTES];
 	bool pending;         /* the password was right, the second factor not yet given */
+};
+
+/* A rotated refresh token's successor, sealed by the caller with a key
+ * derived from the rotated token, until the end of its grace window. */
+#define STORE_SUCCESSOR_SEALED_BYTES (LIMIT_JWT_BYTES + 256)
+struct refresh_successor {
+	int64_t token_id; /* the rotated refresh token */
+	uint8_t sealed[STORE_SUCCESSOR_SEALED_BYTES];
+	size_t sealed_len;
+	int64_t expires_at;
 };
 
 /* A user's authenticator app (TOTP, RFC 6238). */
@@ -491,9 +502,18 @@ enum jt_status store_oauth_revoke(struct store *st, int64_t id, int64_t now);
 enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, int64_t now);
 /* In one transaction: marks refresh token old_id rotated (JT_ECONFLICT if it
  * already was, or is revoked) and inserts the n new tokens. With
- * keep_old, old_id is left usable and only the new tokens are inserted. */
+ * keep_old, old_id is left usable and only the new tokens are inserted.
+ * With a successor (not NULL, and not keep_old), that transaction also
+ * keeps it for old_id, and deletes the successors whose window has ended. */
 enum jt_status store_oauth_refresh(struct store *st, int64_t old_id, bool keep_old, int64_t now,
-				   struct oauth_token *tokens, size_t n);
+				   struct oauth_token *tokens, size_t n,
+				   const struct refresh_successor *successor);
+/* The successor kept for refresh token token_id whose window has not
+ * ended at now; JT_ENOTFOUND if none. */
+enum jt_status store_refresh_successor_get(struct store *st, int64_t token_id, int64_t now,
+					   struct refresh_successor *out);
+/* Deletes refresh token token_id's successor (its window ended). */
+enum jt_status store_refresh_successor_delete(struct store *st, int64_t token_id);
 
 /* Records an OAuth token's use, asynchronously, as store_pat_touch. */
 enum jt_status store_oauth_touch(struct store *st, int64_t id, int64_t now, const char *ip);

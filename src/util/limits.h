@@ -54,6 +54,9 @@
 #define LIMIT_REFRESH_TTL_MAX   (366 * 86400)
 #define LIMIT_DEFAULT_ACCESS_TTL 900        /* seconds; the seeds show expires_in 899 */
 #define LIMIT_DEFAULT_REFRESH_TTL (30 * 86400)
+/* A rotated refresh token gets the same successor again for this long. */
+#define LIMIT_DEFAULT_REFRESH_GRACE 30
+#define LIMIT_REFRESH_GRACE_MAX   300
 #define LIMIT_USER_TOKEN_TTL    3600        /* the password form of client_credentials */
 #define LIMIT_CLIENT_ID_BYTES   48
 #define LIMIT_FORM_VALUE_BYTES  4096        /* any one form field */

@@ -1269,7 +1269,7 @@ TEST(purge_deletes_exactly_what_can_never_be_used_again)
 	 * the family */
 	struct oauth_token next = make_token("refresh", app, alice, docs, 7, 0x2A);
 	next.expires_at = NOW + DAY;
-	CHECK_EQ_INT(store_oauth_refresh(st, t[2].id, false, NOW - 50 * DAY, &next, 1), JT_OK);
+	CHECK_EQ_INT(store_oauth_refresh(st, t[2].id, false, NOW - 50 * DAY, &next, 1, NULL), JT_OK);
 	/* codes: unused and expired (dead), used and expired within the window
 	 * (kept: a replay still revokes), used long ago (dead), unexpired */
 	struct auth_code c[4];
@@ -1420,7 +1420,7 @@ TEST(oauth_refresh_rotates_once)
 		return;
 	struct oauth_token next[2] = {make_token("access", app, alice, docs, 8, 0x52),
 				      make_token("refresh", app, alice, docs, 8, 0x53)};
-	CHECK_EQ_INT(store_oauth_refresh(st, first.id, false, 7000, next, 2), JT_OK);
+	CHECK_EQ_INT(store_oauth_refresh(st, first.id, false, 7000, next, 2, NULL), JT_OK);
 	if (CHECK_EQ_INT(store_oauth_find_by_hash(st, first.hash, &got), JT_OK))
 		CHECK_EQ_INT(got.rotated_at, 7000);
 	CHECK_EQ_INT(store_oauth_find_by_hash(st, next[1].hash, &got), JT_OK);
@@ -1428,19 +1428,19 @@ TEST(oauth_refresh_rotates_once)
 	/* Reuse: refused, and nothing new is stored. */
 	struct oauth_token again[2] = {make_token("access", app, alice, docs, 8, 0x54),
 				       make_token("refresh", app, alice, docs, 8, 0x55)};
-	CHECK_EQ_INT(store_oauth_refresh(st, first.id, false, 7100, again, 2), JT_ECONFLICT);
+	CHECK_EQ_INT(store_oauth_refresh(st, first.id, false, 7100, again, 2, NULL), JT_ECONFLICT);
 	CHECK_EQ_INT(store_oauth_find_by_hash(st, again[0].hash, &got), JT_ENOTFOUND);
 
 	/* keep_old: the old one stays usable. */
 	struct oauth_token access = make_token("access", app, alice, docs, 8, 0x56);
-	CHECK_EQ_INT(store_oauth_refresh(st, next[1].id, true, 7200, &access, 1), JT_OK);
+	CHECK_EQ_INT(store_oauth_refresh(st, next[1].id, true, 7200, &access, 1, NULL), JT_OK);
 	if (CHECK_EQ_INT(store_oauth_find_by_hash(st, next[1].hash, &got), JT_OK))
 		CHECK_EQ_INT(got.rotated_at, 0);
 
 	/* A revoked refresh token cannot rotate. */
 	CHECK_EQ_INT(store_oauth_revoke(st, next[1].id, 7300), JT_OK);
 	struct oauth_token late = make_token("access", app, alice, docs, 8, 0x57);
-	CHECK_EQ_INT(store_oauth_refresh(st, next[1].id, false, 7400, &late, 1), JT_ECONFLICT);
+	CHECK_EQ_INT(store_oauth_refresh(st, next[1].id, false, 7400, &late, 1, NULL), JT_ECONFLICT);
 }
 
 struct refresher {
@@ -1454,7 +1454,7 @@ static void *refresh_thread(void *arg)
 {
 	struct refresher *r = arg;
 	pthread_barrier_wait(r->start);
-	r->status = store_oauth_refresh(st, r->old_id, false, 8000, &r->fresh, 1);
+	r->status = store_oauth_refresh(st, r->old_id, false, 8000, &r->fresh, 1, NULL);
 	return NULL;
 }
 
