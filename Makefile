@@ -43,11 +43,16 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test check unit e2e e2e-pg browser asan tsan soak bench lint clean fuzz \
         screenshots install
-all: $(BUILD)/jeton
+all: $(BUILD)/jeton $(BUILD)/jeton.1
 
 $(BUILD)/jeton: $(BUILD)/obj/main.o $(LIB_OBJ)
 	@echo "  LD  $@"
 	@$(LINK) -o $@ $^ $(LDLIBS)
+
+# The man page comes from the same table as every command's --help.
+$(BUILD)/jeton.1: $(BUILD)/jeton
+	@echo "  MAN $@"
+	@$(BUILD)/jeton help --man > $@
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -155,9 +160,10 @@ screenshots: $(BUILD)/jeton
 	JETON_SCREENSHOTS=$(abspath docs/screenshots) JETON_BIN=$(abspath $(BUILD)/jeton) \
 		tests/browser/run.sh
 
-install: $(BUILD)/jeton
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(BUILD)/jeton $(BUILD)/jeton.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/jeton $(DESTDIR)$(PREFIX)/bin/jeton
+	install -m 0644 $(BUILD)/jeton.1 $(DESTDIR)$(PREFIX)/share/man/man1/jeton.1
 
 bench: deps
 	@scripts/deps.sh bench

@@ -15,34 +15,6 @@
 #define JETON_VERSION "dev"
 #endif
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: jeton [--db PATH] COMMAND ...\n"
-		"  serve [--listen 127.0.0.1:8080] [--issuer URL] [--access-log] [--admin-email E]\n"
-		"        [--threads N] [--allow-user-credentials] [--key-file F] [--jwt-alg A]\n"
-		"        [--key-rotation SECONDS] [--user-token-format opaque|jwt]\n"
-		"        [--retention DAYS] [--audit-retention DAYS]\n"
-		"  init [--admin-email E]\n"
-		"  user add EMAIL [--name N] [--admin] [--password-stdin] | list | disable EMAIL | enable EMAIL\n"
-		"  space add NAME | list | grant SPACE EMAIL ROLE | revoke SPACE EMAIL\n"
-		"  token create --user EMAIL --name N [--scopes \"a b\"] [--expires DATE|never]\n"
-		"  token list --user EMAIL [--json] | revoke ID | rotate ID\n"
-		"  app create --name N [--redirect-uri URI]... [--public] [--grants LIST] [--scopes \"a b\"]\n"
-		"      [--access-ttl S] [--refresh-ttl S] [--keep-refresh] [--token-format opaque|jwt]\n"
-		"      [--json] | list | delete ID\n"
-		"      | rotate-secret ID\n"
-		"  audit [--actor EMAIL] [--action NAME] [--since DATE] [--until DATE] [--limit N] [--json]\n"
-		"  policy show [--json] | set [--pat-max-lifetime DURATION|none] [--[no-]pat-require-expiry]\n"
-		"  store copy --from LOCATION --to LOCATION\n"
-		"  purge [--dry-run] [--retention DAYS] [--audit-retention DAYS]\n"
-		"  keys rotate [--jwt-alg EdDSA|ES256|RS256] | keys list\n"
-		"  scanner add NAME --public-key FILE [--key-id ID] | list | remove NAME\n"
-		"  migrate | version\n"
-		"The store is --db, else $JETON_DB, else ./jeton.db: a SQLite file, or a\n"
-		"postgres:// URI or libpq connection string for PostgreSQL.\n");
-}
-
 int main(int argc, char **argv)
 {
 	cJSON_Hooks hooks = {.malloc_fn = jt_alloc, .free_fn = jt_free};
@@ -65,13 +37,17 @@ int main(int argc, char **argv)
 		i++;
 	}
 	if (i >= argc) {
-		usage(stderr);
+		cli_usage(stderr);
 		return CLI_USAGE;
 	}
 	const char *cmd = argv[i];
 	int rest = argc - i - 1;
 	char **rest_argv = argv + i + 1;
 
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return cli_help(rest, rest_argv);
+	if (cli_wants_help(rest, rest_argv))
+		return cli_help_command(cmd, rest, rest_argv);
 	if (strcmp(cmd, "serve") == 0)
 		return cli_serve(rest, rest_argv);
 	if (strcmp(cmd, "init") == 0)
@@ -102,11 +78,7 @@ int main(int argc, char **argv)
 		printf("jeton %s\n", JETON_VERSION);
 		return CLI_OK;
 	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		usage(stdout);
-		return CLI_OK;
-	}
 	fprintf(stderr, "jeton: unknown command %s\n", cmd);
-	usage(stderr);
+	cli_usage(stderr);
 	return CLI_USAGE;
 }

@@ -2,14 +2,23 @@
 # SPDX-License-Identifier: MIT
 # Embeds files into C: writes OUT defining <prefix>_names[] (base names),
 # <prefix>_files[] (contents, NUL-terminated), <prefix>_sizes[] and
-# <prefix>_count, in the order of the sorted file names.
+# <prefix>_count, in the order of the sorted file names. Text stays
+# readable in the output; other files become octal escapes.
 import os
 import sys
 
 out, prefix, files = sys.argv[1], sys.argv[2], sorted(sys.argv[3:], key=os.path.basename)
 
+def c_bytes(data):
+    # Binary files (the favicon): three-digit octal escapes, 32 bytes a line.
+    chunks = [data[i:i + 32] for i in range(0, len(data), 32)]
+    return "\n".join('\t"%s"' % "".join("\\%03o" % b for b in c) for c in chunks) or '\t""'
+
 def c_string(data):
-    text = data.decode("utf-8")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return c_bytes(data)
     lines = text.splitlines(keepends=True)
     esc = lambda l: l.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return "\n".join('\t"%s"' % esc(l) for l in lines) or '\t""'

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "http/http.h"
 #include "store/store.h"
 #include "util/limits.h"
@@ -67,8 +68,9 @@ void cli_set_default_db(const char *db);
 const char *cli_key_file(const char *flag);
 
 struct cJSON;
-/* Prints a JSON value, indented, on stdout and frees it. CLI_FAIL when it
- * could not be printed (out of memory). */
+/* Prints a JSON value compactly on one line of stdout, or a list one item
+ * a line, and frees it. CLI_FAIL when it could not be printed (out of
+ * memory). */
 int cli_print_json(struct cJSON *value);
 /* The same for a value that holds a secret (a client secret): printed and
  * freed without a copy left behind (secret_json_print, secret_json_delete). */
@@ -79,6 +81,19 @@ int cli_print_secret_json(struct cJSON *value);
 /* Every route jeton serve answers, with its handler. */
 extern const struct http_route serve_routes[];
 extern const size_t serve_route_count;
+
+/* ---- help.c: the help of every command, from one table ---- */
+
+/* The list of commands, for `jeton`, `jeton help` and usage errors. */
+void cli_usage(FILE *f);
+/* Whether argv (after the command word) asks for help: --help or -h
+ * before any "--". */
+bool cli_wants_help(int argc, char **argv);
+/* The help of cmd, or of its subcommand named first in argv, on stdout:
+ * CLI_OK, or CLI_USAGE for an unknown command. */
+int cli_help_command(const char *cmd, int argc, char **argv);
+/* jeton help [COMMAND [SUBCOMMAND]] | --man (the roff of jeton(1)). */
+int cli_help(int argc, char **argv);
 
 int cli_serve(int argc, char **argv);
 int cli_init(int argc, char **argv);

@@ -199,13 +199,21 @@ int cli_find_user(struct store *st, const char *email, struct user *out)
 	return CLI_FAIL;
 }
 
+/* Compact JSON, one value a line: a list is printed item by item, so that
+ * jq and line-reading scripts stream it (as docker --format '{{json .}}'
+ * and journalctl -o json do); an empty list prints nothing. */
 int cli_print_json(struct cJSON *value)
 {
-	char *text = value ? cJSON_Print(value) : NULL;
-	int rc = text ? CLI_OK : CLI_FAIL;
-	if (text)
-		printf("%s\n", text);
-	cJSON_free(text);
+	int rc = value ? CLI_OK : CLI_FAIL;
+	cJSON *item = cJSON_IsArray(value) ? value->child : value;
+	for (; item && rc == CLI_OK; item = cJSON_IsArray(value) ? item->next : NULL) {
+		char *text = cJSON_PrintUnformatted(item);
+		if (text)
+			printf("%s\n", text);
+		else
+			rc = CLI_FAIL;
+		cJSON_free(text);
+	}
 	cJSON_Delete(value);
 	return rc;
 }
@@ -213,7 +221,7 @@ int cli_print_json(struct cJSON *value)
 int cli_print_secret_json(struct cJSON *value)
 {
 	size_t len = 0;
-	char *text = value ? secret_json_print(value, true, LIMIT_SECRET_BODY_BYTES, &len) : NULL;
+	char *text = value ? secret_json_print(value, false, LIMIT_SECRET_BODY_BYTES, &len) : NULL;
 	int rc = text ? CLI_OK : CLI_FAIL;
 	if (text) {
 		printf("%s\n", text);

@@ -75,6 +75,8 @@ const struct http_route serve_routes[] = {
 	{HTTP_GET, "/console/all-tokens", console_inventory},
 	{HTTP_POST, "/console/all-tokens/revoke", console_inventory_revoke},
 	{HTTP_GET, "/static/{}", console_static},
+	{HTTP_GET, "/favicon.ico", console_favicon},
+	{HTTP_GET, "/", console_root},
 };
 
 const size_t serve_route_count = sizeof serve_routes / sizeof serve_routes[0];

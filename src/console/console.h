@@ -44,6 +44,8 @@ void console_logout(struct http_req *req);
 void console_login_2fa(struct http_req *req);
 void console_home(struct http_req *req);
 void console_static(struct http_req *req);
+void console_favicon(struct http_req *req);
+void console_root(struct http_req *req); /* /: the console, or where things are */
 void console_tokens(struct http_req *req);
 void console_token_revoke(struct http_req *req);
 void console_token_rotate(struct http_req *req);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* /static/{name}: the stylesheet and script, embedded in the binary at
- * build time, with caching headers. */
+/* /static/{name}: the stylesheet, script and icon, embedded in the binary
+ * at build time, with caching headers; /favicon.ico, where browsers look. */
 #include "console/console.h"
 
 #include <string.h>
@@ -17,12 +17,13 @@ static const char *content_type(const char *name)
 		return "text/css; charset=utf-8";
 	if (dot && strcmp(dot, ".js") == 0)
 		return "text/javascript; charset=utf-8";
+	if (dot && strcmp(dot, ".ico") == 0)
+		return "image/x-icon";
 	return "application/octet-stream";
 }
 
-void console_static(struct http_req *req)
+static void reply_asset(struct http_req *req, const char *name)
 {
-	const char *name = req->params[0];
 	for (int i = 0; i < console_assets_count; i++) {
 		if (strcmp(name, console_assets_names[i]) != 0)
 			continue;
@@ -32,4 +33,14 @@ void console_static(struct http_req *req)
 		return;
 	}
 	http_reply_fail(req, JT_ENOTFOUND, "No such file.");
+}
+
+void console_static(struct http_req *req)
+{
+	reply_asset(req, req->params[0]);
+}
+
+void console_favicon(struct http_req *req)
+{
+	reply_asset(req, "favicon.ico");
 }

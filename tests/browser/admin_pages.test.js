@@ -102,7 +102,9 @@ describe('users, spaces and members', { timeout: 180_000 }, () => {
       assert.equal(await page.getByLabel(`Role of ${ADA}`).inputValue(), 'editor');
 
       // the CLI sees the same
-      const spaces = JSON.parse(await server.cliOk(['space', 'list', '--json']));
+      // --json prints one compact object a line
+      const spaces = (await server.cliOk(['space', 'list', '--json']))
+        .trim().split('\n').map((line) => JSON.parse(line));
       assert.ok(JSON.stringify(spaces).includes('Marketing site'));
       await screenshot(page, 'spaces.png');
 

@@ -222,6 +222,13 @@ def cli_ok(proc):
     return proc
 
 
+def json_lines(text):
+    """A CLI list printed with --json: one compact JSON object a line."""
+    lines = text.splitlines()
+    assert all(line.startswith("{") and line.endswith("}") for line in lines), text
+    return [json.loads(line) for line in lines]
+
+
 # ---- PostgreSQL mode: JETON_TEST_PG=postgres://user@host:port/postgres runs every
 # server on a fresh database of that cluster instead of an SQLite file.
 PG_BASE = os.environ.get("JETON_TEST_PG", "")

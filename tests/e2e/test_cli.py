@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from conftest import (ADMIN_EMAIL, TOKEN_RE, assert_401, checksum_ok, cli_ok, parse_time,
-                      rfc3339, run_jeton, unique, unique_email, utcnow)
+from conftest import (ADMIN_EMAIL, TOKEN_RE, assert_401, checksum_ok, cli_ok, json_lines,
+                      parse_time, rfc3339, run_jeton, unique, unique_email, utcnow)
 
 # The CLI's own tests use SQLite files; the PostgreSQL run covers it through the servers.
 pytestmark = pytest.mark.sqlite_only
@@ -26,12 +26,12 @@ def j(db, *args, input=None):
 
 
 def _users(db):
-    return {u["email"]: u for u in json.loads(cli_ok(j(db, "user", "list", "--json")).stdout)}
+    return {u["email"]: u for u in json_lines(cli_ok(j(db, "user", "list", "--json")).stdout)}
 
 
 def _tokens(db, email):
     p = cli_ok(j(db, "token", "list", "--user", email, "--json"))
-    return json.loads(p.stdout)
+    return json_lines(p.stdout)
 
 
 def _fails(p, codes=(1,)):
@@ -81,7 +81,7 @@ def test_store_path_comes_from_JETON_DB(tmp_path):
     cli_ok(run_jeton("init", env={"JETON_DB": str(db)}, cwd=tmp_path))
     assert db.exists() and not (tmp_path / "jeton.db").exists()
     p = cli_ok(run_jeton("user", "list", "--json", env={"JETON_DB": str(db)}, cwd=tmp_path))
-    assert ADMIN_EMAIL in {u["email"] for u in json.loads(p.stdout)}
+    assert ADMIN_EMAIL in {u["email"] for u in json_lines(p.stdout)}
 
 
 def test_db_option_may_come_after_the_command(tmp_path):
@@ -89,7 +89,7 @@ def test_db_option_may_come_after_the_command(tmp_path):
     cli_ok(run_jeton("init", "--db", db, cwd=tmp_path))
     assert db.exists()
     p = cli_ok(run_jeton("user", "list", "--json", "--db", db, cwd=tmp_path))
-    assert ADMIN_EMAIL in {u["email"] for u in json.loads(p.stdout)}
+    assert ADMIN_EMAIL in {u["email"] for u in json_lines(p.stdout)}
 
 
 def test_migrate_on_a_current_store_succeeds_and_keeps_data(store):
@@ -180,7 +180,7 @@ def test_space_add_prints_the_id_alone(store):
     name = unique("Demo")
     p = cli_ok(j(store, "space", "add", name))
     assert re.fullmatch(r"\d+\n?", p.stdout), p.stdout
-    spaces = json.loads(cli_ok(j(store, "space", "list", "--json")).stdout)
+    spaces = json_lines(cli_ok(j(store, "space", "list", "--json")).stdout)
     assert {"id": int(p.stdout), "name": name} in [{"id": s["id"], "name": s["name"]}
                                                    for s in spaces]
     assert name in cli_ok(j(store, "space", "list")).stdout
@@ -289,13 +289,29 @@ def test_token_expiry_in_the_past_or_garbage_fails(store, expires):
     assert len(_tokens(store, ADMIN_EMAIL)) == before
 
 
+def test_json_lists_print_one_compact_object_a_line(store):
+    """--json is for scripts: jq and line readers stream a list, one object a line."""
+    cli_ok(j(store, "token", "create", "--user", ADMIN_EMAIL, "--name", "line-1"))
+    cli_ok(j(store, "token", "create", "--user", ADMIN_EMAIL, "--name", "line-2"))
+    out = cli_ok(j(store, "token", "list", "--user", ADMIN_EMAIL, "--json")).stdout
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    assert [json.loads(line)["name"] for line in lines] == ["line-2", "line-1"]
+    assert "\t" not in out and ": " not in out and ", " not in out
+
+
+def test_json_of_one_object_is_one_compact_line(store):
+    out = cli_ok(j(store, "policy", "show", "--json")).stdout
+    assert out.count("\n") == 1 and "\t" not in out
+    assert isinstance(json.loads(out), dict)
+
+
 def test_token_list_json_shows_token_objects_without_the_secret(store):
     token = cli_ok(j(store, "token", "create", "--user", ADMIN_EMAIL, "--name", "listed",
                      "--scopes", "manage_tokens")).stdout.strip()
     p = cli_ok(j(store, "token", "list", "--user", ADMIN_EMAIL, "--json"))
     assert token not in p.stdout and token[8:] not in p.stdout
-    items = json.loads(p.stdout)
-    assert isinstance(items, list)
+    items = json_lines(p.stdout)
     [t] = [t for t in items if t["name"] == "listed"]
     assert {"id", "name", "display_prefix", "scopes", "created_at", "expires_at",
             "last_used_at", "last_used_ip", "revoked_at", "status"} <= set(t)
@@ -355,7 +371,7 @@ def test_usage_errors_exit_2(store, args):
 def test_cli_revoke_reaches_the_running_server(server):
     name = unique("cli-revoke")
     token = server.create_token(ADMIN_EMAIL, name=name)
-    [t] = [t for t in json.loads(cli_ok(server.cli("token", "list", "--user", ADMIN_EMAIL,
+    [t] = [t for t in json_lines(cli_ok(server.cli("token", "list", "--user", ADMIN_EMAIL,
                                                    "--json")).stdout) if t["name"] == name]
     cli_ok(server.cli("token", "revoke", t["id"]))
     assert_401(server.refused_after_cache(token))
@@ -364,7 +380,7 @@ def test_cli_revoke_reaches_the_running_server(server):
 def test_cli_rotate_reaches_the_running_server(server):
     name = unique("cli-rotate")
     old = server.create_token(ADMIN_EMAIL, name=name)
-    [t] = [t for t in json.loads(cli_ok(server.cli("token", "list", "--user", ADMIN_EMAIL,
+    [t] = [t for t in json_lines(cli_ok(server.cli("token", "list", "--user", ADMIN_EMAIL,
                                                    "--json")).stdout) if t["name"] == name]
     new = cli_ok(server.cli("token", "rotate", t["id"])).stdout.strip()
     assert TOKEN_RE.match(new) and checksum_ok(new)
@@ -376,7 +392,7 @@ def test_cli_rotate_reaches_the_running_server(server):
 
 def test_cli_token_list_sees_tokens_made_over_the_api(server, admin_token):
     pat = server.create_pat(admin_token, name=unique("api-made"), scopes=["manage_tokens"])
-    items = json.loads(cli_ok(server.cli("token", "list", "--user", ADMIN_EMAIL,
+    items = json_lines(cli_ok(server.cli("token", "list", "--user", ADMIN_EMAIL,
                                          "--json")).stdout)
     [t] = [t for t in items if t["id"] == pat["id"]]
     assert t["name"] == pat["name"] and t["display_prefix"] == pat["display_prefix"]

@@ -1,11 +1,10 @@
 # SPDX-License-Identifier: MIT
 """A token with an expiry works until then and is refused afterwards (API and CLI tokens)."""
 import datetime as dt
-import json
 
 import pytest
 
-from conftest import assert_401, assert_error, cli_ok, describe, rfc3339
+from conftest import assert_401, assert_error, cli_ok, describe, json_lines, rfc3339
 
 BASE = "/v1/users/me/access_tokens"
 LIFETIME = 4  # seconds
@@ -64,5 +63,5 @@ def test_rotating_an_expired_token_is_a_conflict(server, admin_token, expiring):
 
 def test_cli_lists_the_expired_token_as_expired(server, expiring):
     p = cli_ok(server.cli("token", "list", "--user", "admin@localhost", "--json"))
-    tokens = {t["id"]: t for t in json.loads(p.stdout)}
+    tokens = {t["id"]: t for t in json_lines(p.stdout)}
     assert tokens[expiring["api"]["id"]]["status"] == "expired"

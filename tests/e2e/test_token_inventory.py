@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import cli_ok, describe, poll, rfc3339, unique
+from conftest import cli_ok, describe, json_lines, poll, rfc3339, unique
 from oauth_helpers import (Browser, add_user, client_token, code_app, create_app, find_form,
                            me_status, member, page_text, tokens)
 
@@ -184,7 +184,7 @@ def test_unused_for_and_expires_within_and_the_cli(server):
 
     p = cli_ok(server.cli("token", "list", "--all", "--user", u["email"], "--unused-for", "90d",
                           "--json"))
-    assert {i["name"] for i in json.loads(p.stdout)} == {"stale", "soon"}
+    assert {i["name"] for i in json_lines(p.stdout)} == {"stale", "soon"}
     p = cli_ok(server.cli("token", "list", "--all", "--user", u["email"]))
     assert "stale" in p.stdout and "used" in p.stdout
 
