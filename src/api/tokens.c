@@ -63,13 +63,17 @@ static bool refused(struct http_req *req, const struct authority *by, uint64_t s
 	return true;
 }
 
-static void reply_created(struct http_req *req, const struct pat *pat, char token[TOKEN_LEN + 1])
+/* previous: the token a rotation with an overlap left working, or NULL. */
+static void reply_created(struct http_req *req, const struct pat *pat, char token[TOKEN_LEN + 1],
+			  const struct pat *previous)
 {
 	char location[96];
 	http_secret(req);
 	cJSON *o = render_pat(pat, time_now());
 	if (o)
 		cJSON_AddStringToObject(o, "token", token);
+	if (o && previous)
+		cJSON_AddItemToObject(o, "previous", render_pat(previous, time_now()));
 	crypto_wipe(token, TOKEN_LEN + 1);
 	snprintf(location, sizeof location, "/v1/users/me/access_tokens/%lld", (long long)pat->id);
 	http_header_add(req, "Location", location);
@@ -108,7 +112,7 @@ static void pat_created(struct http_req *req)
 		audit_record(jeton_of(req)->store, np->actor_id, np->actor, "token.created",
 			     req->client_ip, true, "token %lld (%s)", (long long)np->pat.id,
 			     np->pat.name);
-		reply_created(req, &np->pat, np->token);
+		reply_created(req, &np->pat, np->token, NULL);
 	}
 	new_pat_destroy(np);
 	req->ctx = NULL;
@@ -272,6 +276,28 @@ void api_token_revoked(struct http_req *req)
 	revoke(req, true);
 }
 
+/* The optional body of a rotation: {"overlap": "24h"}; 0 without one. */
+static bool read_overlap(struct http_req *req, int64_t *overlap)
+{
+	char text[TIME_DURATION_BUF];
+	bool has = false;
+	*overlap = 0;
+	if (req->body_len == 0)
+		return true;
+	cJSON *body = input_json_object(req);
+	if (!body)
+		return false;
+	bool ok = input_string(req, body, "overlap", text, sizeof text, &has);
+	if (ok && has && time_parse_duration(text, strlen(text), overlap) != JT_OK) {
+		http_reply_fail(
+			req, JT_EINVAL,
+			"\"overlap\" must be a duration such as \"24h\" (at most 7d are kept).");
+		ok = false;
+	}
+	cJSON_Delete(body);
+	return ok;
+}
+
 /* A rotation hands out a new secret with the old token's rights and
  * expiry: the caller must be able to create that token. */
 static void rotate(struct http_req *req, struct principal *p, int64_t id)
@@ -281,7 +307,10 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 	struct pat old, pat;
 	struct authority by;
 	uint64_t scopes;
+	int64_t overlap, old_until = 0;
 
+	if (!read_overlap(req, &overlap))
+		return;
 	enum jt_status st = store_pat_get(jt->store, p->user.id, id, &old);
 	if (st != JT_OK) {
 		http_reply_status(req, st, "token");
@@ -292,20 +321,23 @@ static void rotate(struct http_req *req, struct principal *p, int64_t id)
 	authority_of_token(p, &by);
 	if (refused(req, &by, scopes, old.expires_at, false))
 		return;
-	st = pat_rotate(jt->store, p->user.id, id, token, &pat);
+	st = pat_rotate(jt->store, p->user.id, id, overlap, token, &pat, &old_until);
 	if (st != JT_OK)
 		crypto_wipe(token, sizeof token); /* it may hold the token that was not stored */
 	if (st == JT_ECONFLICT) {
 		http_reply_fail(
 			req, JT_ECONFLICT,
-			"Only an active token can be rotated; this one is revoked or expired.");
+			"Only an active token can be rotated; this one is revoked, expired or "
+			"rotated already.");
 	} else if (st != JT_OK) {
 		http_reply_status(req, st, "token");
 	} else {
 		auth_invalidate(jt->auth);
 		api_audit(req, p, "token.rotated", true, "token %lld -> %lld (%s)", (long long)id,
 			  (long long)pat.id, pat.name);
-		reply_created(req, &pat, token);
+		old.rotated_at = old_until ? pat.created_at : 0;
+		old.expires_at = old_until;
+		reply_created(req, &pat, token, old_until ? &old : NULL);
 	}
 }
 

@@ -252,11 +252,14 @@ enum jt_status pat_create_async(struct store *st, int64_t user_id, const char *n
 				struct pat *out, store_done done, void *arg);
 
 /* Rotates a personal access token: a new one with the same name, scopes and
- * expiry; the old one revoked in the same transaction. A rotation yields a
- * secret: ask authority_may_mint_pat with the old token's scopes and expiry
- * first (the operator's CLI excepted). */
-enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id,
-			  char token[TOKEN_LEN + 1], struct pat *out);
+ * expiry; the old one revoked in the same transaction, or, with an overlap
+ * (seconds, > 0), marked rotated and left working until *old_until: now +
+ * overlap, capped at LIMIT_PAT_OVERLAP_MAX and by its own expiry
+ * (*old_until 0: revoked now; old_until may be NULL).
+ * A rotation yields a secret: ask authority_may_mint_pat with the old
+ * token's scopes and expiry first (the operator's CLI excepted). */
+enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id, int64_t overlap,
+			  char token[TOKEN_LEN + 1], struct pat *out, int64_t *old_until);
 
 /* ---- inventory.c: the admins' inventory of every token ---- */
 

@@ -44,10 +44,20 @@ enum jt_status pat_create_async(struct store *st, int64_t user_id, const char *n
 	return store_pat_insert_async(st, out, done, arg);
 }
 
-enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id, char token[TOKEN_LEN + 1],
-			  struct pat *out)
+/* The end of old's overlap when rotated at now: capped at a week and by
+ * old's own expiry (which the policy's maximum lifetime already bounds: a
+ * token that breaks it cannot be rotated). */
+static int64_t overlap_end(const struct pat *old, int64_t overlap, int64_t now)
+{
+	int64_t until = now + (overlap < LIMIT_PAT_OVERLAP_MAX ? overlap : LIMIT_PAT_OVERLAP_MAX);
+	return old->expires_at && old->expires_at < until ? old->expires_at : until;
+}
+
+enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id, int64_t overlap,
+			  char token[TOKEN_LEN + 1], struct pat *out, int64_t *old_until)
 {
 	struct pat old;
+	int64_t until = 0;
 	enum jt_status status = store_pat_get(st, user_id, id, &old);
 	if (status != JT_OK)
 		return status;
@@ -57,6 +67,10 @@ enum jt_status pat_rotate(struct store *st, int64_t user_id, int64_t id, char to
 	memcpy(out->scopes, old.scopes, sizeof out->scopes);
 	out->expires_at = old.expires_at;
 	out->created_at = time_now();
+	if (overlap > 0)
+		until = overlap_end(&old, overlap, out->created_at);
+	if (old_until)
+		*old_until = until;
 	fresh_secret(out, token);
-	return store_pat_rotate(st, user_id, id, out->created_at, out);
+	return store_pat_rotate(st, user_id, id, out->created_at, until, out);
 }

@@ -297,12 +297,17 @@ static int token_change(int argc, char **argv, bool rotate)
 	struct store *st = NULL;
 	struct pat pat;
 	char token[TOKEN_LEN + 1];
-	int64_t id;
-	int rc = cli_parse(argc, argv, NULL, 0, &args);
+	int64_t id, overlap = 0, old_until = 0;
+	struct cli_option opts[] = {{.name = "--overlap", .takes_value = true}};
+	int rc = cli_parse(argc, argv, opts, rotate ? 1 : 0, &args);
 	if (rc != CLI_OK)
 		return rc;
-	if (args.npos != 1 || text_parse_i64(args.pos[0], strlen(args.pos[0]), 1, INT64_MAX, &id) != JT_OK) {
-		fprintf(stderr, "usage: jeton token %s ID\n", rotate ? "rotate" : "revoke");
+	const char *overlap_text = rotate ? cli_value(opts, 1, "--overlap") : NULL;
+	if (args.npos != 1 || text_parse_i64(args.pos[0], strlen(args.pos[0]), 1, INT64_MAX, &id) != JT_OK ||
+	    (overlap_text &&
+	     time_parse_duration(overlap_text, strlen(overlap_text), &overlap) != JT_OK)) {
+		fprintf(stderr, "usage: jeton token %s\n",
+			rotate ? "rotate ID [--overlap 24h]" : "revoke ID");
 		return CLI_USAGE;
 	}
 	rc = cli_open_store(args.db, 1, &st);
@@ -312,12 +317,12 @@ static int token_change(int argc, char **argv, bool rotate)
 			rc = obeys_policy(st, old.expires_at, true);
 	}
 	if (rc == CLI_OK) {
-		enum jt_status e = rotate ? pat_rotate(st, 0, id, token, &pat)
+		enum jt_status e = rotate ? pat_rotate(st, 0, id, overlap, token, &pat, &old_until)
 					  : store_pat_revoke(st, 0, id, time_now(), &pat);
 		if (e != JT_OK) {
 			fprintf(stderr, "jeton: %s\n",
 				e == JT_ENOTFOUND ? "no token with that id"
-				: e == JT_ECONFLICT ? "only an active token can be rotated"
+				: e == JT_ECONFLICT ? "only an active token, not rotated already, can be rotated"
 						    : jt_status_str(e));
 			rc = CLI_FAIL;
 		} else {
@@ -325,6 +330,11 @@ static int token_change(int argc, char **argv, bool rotate)
 				     "token %lld (%s)", (long long)id, pat.name);
 			if (rotate)
 				printf("%s\n", token);
+			if (old_until) {
+				char until[TIME_RFC3339_BUF];
+				time_format(old_until, until);
+				fprintf(stderr, "jeton: the old token keeps working until %s\n", until);
+			}
 		}
 	}
 	crypto_wipe(token, sizeof token);

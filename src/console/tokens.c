@@ -110,11 +110,14 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 		cJSON_AddStringToObject(r, "expires", buf);
 		console_time(p->last_used_at, "Never used", buf);
 		cJSON_AddStringToObject(r, "last_used", buf);
+		/* rotated: with an overlap, it works until it expires */
 		const char *st = p->revoked_at                           ? "revoked"
+				 : p->rotated_at                         ? "rotated"
 				 : p->expires_at && p->expires_at <= now ? "expired"
 									 : "active";
 		cJSON_AddStringToObject(r, "status", st);
 		cJSON_AddBoolToObject(r, "active", strcmp(st, "active") == 0);
+		cJSON_AddBoolToObject(r, "overlapping", p->rotated_at && p->expires_at > now);
 		/* An active token that stops within a week: time to replace it. */
 		bool soon = strcmp(st, "active") == 0 && p->expires_at &&
 			    p->expires_at - now <= EXPIRES_SOON_SECONDS;
@@ -346,12 +349,20 @@ void console_token_rotate(struct http_req *req)
 	if (!console_begin(req, false, &c) || !route_token(req, &c, &pat))
 		return;
 	if (req->method != HTTP_POST) {
-		snprintf(msg, sizeof msg,
-			 "A new token with the same name, scopes and expiry replaces \"%s\" (%s…), "
-			 "which stops working at once.",
-			 pat.name, pat.display_prefix);
-		console_confirm(req, &c, "tokens", "Rotate token?", msg, "Rotate token", false,
-				"/console/tokens");
+		/* The old token may keep working for a while: an overlap. */
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "name", pat.name);
+		cJSON_AddStringToObject(d, "prefix", pat.display_prefix);
+		cJSON_AddStringToObject(d, "action", req->path);
+		page_render(req, JT_OK, "Rotate token?", "tokens", "token_rotate.html", d, &c);
+		return;
+	}
+	char overlap_text[TIME_DURATION_BUF];
+	int64_t overlap = 0;
+	http_form_field(req, "overlap", overlap_text, sizeof overlap_text);
+	if (overlap_text[0] &&
+	    time_parse_duration(overlap_text, strlen(overlap_text), &overlap) != JT_OK) {
+		page_fail(req, JT_EINVAL, "The overlap must be a duration such as 24h.", &c);
 		return;
 	}
 	/* A rotation hands out the old token's rights anew: only to a user who
@@ -386,7 +397,7 @@ void console_token_rotate(struct http_req *req)
 		return;
 	}
 	struct jeton *jt = jeton_of(req);
-	enum jt_status st = pat_rotate(jt->store, c.user.id, pat.id, token, &fresh);
+	enum jt_status st = pat_rotate(jt->store, c.user.id, pat.id, overlap, token, &fresh, NULL);
 	if (st != JT_OK) {
 		crypto_wipe(token, sizeof token);
 		page_fail(req, st,

@@ -52,7 +52,10 @@ cJSON *render_pat(const struct pat *p, int64_t now)
 	render_time(o, "last_used_at", p->last_used_at);
 	add_text_or_null(o, "last_used_ip", p->last_used_ip);
 	render_time(o, "revoked_at", p->revoked_at);
+	render_time(o, "rotated_at", p->rotated_at);
+	/* rotated: with an overlap; its secret works until expires_at */
 	const char *status = p->revoked_at                             ? "revoked"
+			     : p->rotated_at                           ? "rotated"
 			     : (p->expires_at && p->expires_at <= now) ? "expired"
 								       : "active";
 	cJSON_AddStringToObject(o, "status", status);

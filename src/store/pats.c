@@ -11,7 +11,8 @@ struct pat_write {
 	int64_t user_id;
 	int64_t id;
 	int64_t now;
-	struct pat *p; /* insert and rotate: the new token; revoke: the result */
+	int64_t old_until; /* rotate: the end of the old token's overlap; 0 = none */
+	struct pat *p;     /* insert and rotate: the new token; revoke: the result */
 };
 
 static enum jt_status insert_job(struct store_conn *c, void *arg)
@@ -75,8 +76,14 @@ static enum jt_status rotate_job(struct store_conn *c, void *arg)
 	struct pat_write *w = arg;
 	int64_t changes = 0;
 	struct pat old;
-	enum jt_status s = db_exec(c, Q_PAT_RETIRE,
-				   ARGS(V_INT(w->id), V_INT(w->user_id), V_INT(w->now)), &changes);
+	enum jt_status s =
+		w->old_until
+			? db_exec(c, Q_PAT_OVERLAP,
+				  ARGS(V_INT(w->id), V_INT(w->user_id), V_INT(w->now),
+				       V_INT(w->old_until)),
+				  &changes)
+			: db_exec(c, Q_PAT_RETIRE,
+				  ARGS(V_INT(w->id), V_INT(w->user_id), V_INT(w->now)), &changes);
 	if (s == JT_OK && changes == 0) {
 		/* Not the user's (JT_ENOTFOUND), or no longer live. */
 		s = db_get(c, Q_PAT_GET, ARGS(V_INT(w->id), V_INT(w->user_id)), &old);
@@ -87,9 +94,10 @@ static enum jt_status rotate_job(struct store_conn *c, void *arg)
 }
 
 enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_id, int64_t now,
-				struct pat *fresh)
+				int64_t old_until, struct pat *fresh)
 {
-	struct pat_write w = {.user_id = user_id, .id = old_id, .now = now, .p = fresh};
+	struct pat_write w = {
+		.user_id = user_id, .id = old_id, .now = now, .old_until = old_until, .p = fresh};
 	return writer_run(st, rotate_job, &w, sizeof w);
 }
 

@@ -81,7 +81,8 @@ struct query_def {
 /* A branch is skipped whole when its kind is not asked for: the test of ?3
  * alone is decided once, before the scan. */
 #define INV_PATS                                                                                   \
-	"?2 = 0 AND ?3 IN ('', 'pat') AND " INV_STATUS("") INV_COMMON
+	"?2 = 0 AND ?3 IN ('', 'pat') AND " INV_STATUS("WHEN rotated_at IS NOT NULL THEN 'rotated' ") \
+		INV_COMMON
 #define INV_TOKENS                                                                                 \
 	"(?2 = 0 OR app_id = ?2) AND ?3 <> 'pat' AND (?3 = '' OR kind = ?3) AND "                \
 	INV_STATUS("WHEN rotated_at IS NOT NULL THEN 'rotated' ") INV_COMMON
@@ -95,8 +96,8 @@ struct query_def {
 #define INV_LIST(pats, tokens)                                                                     \
 	"FROM (SELECT * FROM (SELECT 'pat' AS kind, id, user_id, CAST(NULL AS BIGINT) AS "       \
 	"app_id, CAST(NULL AS BIGINT) AS space_id, name, scopes, created_at, expires_at, "         \
-	"last_used_at, last_used_ip, revoked_at, revoked_reason, CAST(NULL AS BIGINT) AS "         \
-	"rotated_at FROM pats WHERE " pats INV_PATS INV_AFTER("1") ") p "                          \
+	"last_used_at, last_used_ip, revoked_at, revoked_reason, rotated_at "                      \
+	"FROM pats WHERE " pats INV_PATS INV_AFTER("1") ") p "                                     \
 	"UNION ALL SELECT * FROM (SELECT kind, id, user_id, app_id, space_id, "                    \
 	"CAST(NULL AS TEXT), scopes, created_at, expires_at, last_used_at, last_used_ip, "         \
 	"revoked_at, revoked_reason, rotated_at FROM oauth_tokens WHERE " tokens INV_TOKENS        \
@@ -155,9 +156,15 @@ static const struct query_def queries[Q_COUNT] = {
 	 * same token waits for the first's row lock, then matches nothing. */
 	[Q_PAT_RETIRE] = {PLAIN, NULL,
 			  "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
-			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL "
+			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL AND rotated_at IS NULL "
 			  "AND (expires_at IS NULL OR expires_at > ?3)",
 			  .changes = ACCESS},
+	/* Rotation with an overlap: the old secret works until ?4. */
+	[Q_PAT_OVERLAP] = {PLAIN, NULL,
+			   "UPDATE pats SET rotated_at = ?3, expires_at = ?4 WHERE id = ?1 "
+			   "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL AND rotated_at IS NULL "
+			   "AND (expires_at IS NULL OR expires_at > ?3)",
+			   .changes = ACCESS},
 	[Q_PAT_TOUCH] = {PLAIN, NULL,
 			 "UPDATE pats SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
 	[Q_APP_INSERT] = {INSERT, &rec_app, " RETURNING id"},

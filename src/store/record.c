@@ -82,6 +82,7 @@ static const struct field pat_fields[] = {
 	F(struct pat, "last_used_ip", F_TEXT0, last_used_ip),
 	F(struct pat, "revoked_at", F_INT0, revoked_at),
 	F(struct pat, "revoked_reason", F_TEXT0, revoked_reason),
+	F(struct pat, "rotated_at", F_INT0, rotated_at),
 };
 const struct record rec_pat = {"pats", "id", "id", sizeof(struct pat), FIELDS(pat_fields)};
 

@@ -99,6 +99,7 @@ struct pat {
 	char last_used_ip[LIMIT_IP_BYTES + 1];
 	int64_t revoked_at;   /* 0 = not revoked */
 	char revoked_reason[STORE_REASON_BYTES]; /* "" = a plain revocation */
+	int64_t rotated_at;   /* rotated with an overlap, ending at expires_at; 0 = not */
 };
 
 /* An OAuth client. */
@@ -337,6 +338,12 @@ enum jt_status store_migrate(struct store *st);
 enum jt_status store_schema_version(struct store *st, int *version, int *known);
 /* JT_OK if the store answers. */
 enum jt_status store_ping(struct store *st);
+/* The writer's committed batches, for /metrics: how many writes each held
+ * and how long each took, from its first statement to its commit (in
+ * microseconds). Both NULL when the store has no writer. */
+struct histogram;
+void store_write_stats(struct store *st, const struct histogram **sizes,
+		       const struct histogram **latency_us);
 
 /* Whether the store answers and takes writes, for /healthz. */
 enum store_health {
@@ -456,10 +463,12 @@ enum jt_status store_pat_find_by_hash(struct store *st, const uint8_t hash[STORE
 /* Sets revoked_at = now unless already set; fills out with the result. */
 enum jt_status store_pat_revoke(struct store *st, int64_t user_id, int64_t id, int64_t now,
 				struct pat *out);
-/* In one transaction: revokes old_id (which must be the user's, active and
- * unexpired at `now`, else JT_ECONFLICT) and inserts fresh (id filled). */
+/* In one transaction: retires old_id (which must be the user's, active,
+ * not rotated already and unexpired at `now`, else JT_ECONFLICT) and
+ * inserts fresh (id filled). old_until 0: old_id is revoked now; else it is
+ * marked rotated and expires at old_until (an overlap). */
 enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_id, int64_t now,
-				struct pat *fresh);
+				int64_t old_until, struct pat *fresh);
 /* Records a use, asynchronously: returns once the write is queued (a lost
  * last-use time is harmless; a request must not wait for it). Callers
  * coalesce: at most once a minute per token. */

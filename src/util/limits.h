@@ -57,6 +57,8 @@
 /* A rotated refresh token gets the same successor again for this long. */
 #define LIMIT_DEFAULT_REFRESH_GRACE 30
 #define LIMIT_REFRESH_GRACE_MAX   300
+/* The longest a rotated personal access token keeps working beside its successor. */
+#define LIMIT_PAT_OVERLAP_MAX     (7 * 86400)
 #define LIMIT_USER_TOKEN_TTL    3600        /* the password form of client_credentials */
 #define LIMIT_CLIENT_ID_BYTES   48
 #define LIMIT_FORM_VALUE_BYTES  4096        /* any one form field */

@@ -215,7 +215,7 @@ TEST(rotated_token_is_revoked_and_its_successor_works)
 	char fresh[TOKEN_LEN + 1];
 	struct pat out;
 	struct principal *p = NULL;
-	if (!CHECK_EQ_INT(pat_rotate(st, alice.id, pat.id, fresh, &out), JT_OK))
+	if (!CHECK_EQ_INT(pat_rotate(st, alice.id, pat.id, 0, fresh, &out, NULL), JT_OK))
 		return;
 	auth_invalidate(auth);
 	refuses(header, AUTH_REVOKED);

@@ -828,7 +828,7 @@ TEST(pat_rotate_revokes_the_old_and_inserts_the_new)
 	struct pat fresh = make_pat(alice, 0x42, "ci");
 	struct pat got;
 
-	if (!CHECK_EQ_INT(store_pat_rotate(st, alice, old_id, 5000, &fresh), JT_OK))
+	if (!CHECK_EQ_INT(store_pat_rotate(st, alice, old_id, 5000, 0, &fresh), JT_OK))
 		return;
 	CHECK(fresh.id > 0 && fresh.id != old_id);
 	if (CHECK_EQ_INT(store_pat_get(st, alice, old_id, &got), JT_OK))
@@ -840,7 +840,7 @@ TEST(pat_rotate_revokes_the_old_and_inserts_the_new)
 
 	/* The old one cannot be rotated again, and nothing is inserted. */
 	struct pat again = make_pat(alice, 0x43, "ci");
-	CHECK_EQ_INT(store_pat_rotate(st, alice, old_id, 6000, &again), JT_ECONFLICT);
+	CHECK_EQ_INT(store_pat_rotate(st, alice, old_id, 6000, 0, &again), JT_ECONFLICT);
 	CHECK_EQ_INT(store_pat_find_by_hash(st, again.token_hash, &got), JT_ENOTFOUND);
 	if (CHECK_EQ_INT(store_pat_get(st, alice, old_id, &got), JT_OK))
 		CHECK_EQ_INT(got.revoked_at, 5000);
@@ -848,7 +848,7 @@ TEST(pat_rotate_revokes_the_old_and_inserts_the_new)
 	/* A colliding new hash rolls the revocation back. */
 	int64_t other = add_pat(alice, 0x44, "other");
 	struct pat clash = make_pat(alice, 0x42, "clash");
-	CHECK_EQ_INT(store_pat_rotate(st, alice, other, 7000, &clash), JT_ECONFLICT);
+	CHECK_EQ_INT(store_pat_rotate(st, alice, other, 7000, 0, &clash), JT_ECONFLICT);
 	if (CHECK_EQ_INT(store_pat_get(st, alice, other, &got), JT_OK))
 		CHECK_EQ_INT(got.revoked_at, 0);
 }
@@ -863,14 +863,14 @@ TEST(pat_rotate_refuses_expired_and_foreign_tokens)
 		return;
 	struct pat fresh = make_pat(alice, 0x52, "old");
 	struct pat got;
-	CHECK_EQ_INT(store_pat_rotate(st, alice, expired.id, 5000, &fresh), JT_ECONFLICT);
+	CHECK_EQ_INT(store_pat_rotate(st, alice, expired.id, 5000, 0, &fresh), JT_ECONFLICT);
 	CHECK_EQ_INT(store_pat_find_by_hash(st, fresh.token_hash, &got), JT_ENOTFOUND);
 	if (CHECK_EQ_INT(store_pat_get(st, alice, expired.id, &got), JT_OK))
 		CHECK_EQ_INT(got.revoked_at, 0);
 
 	int64_t mine = add_pat(alice, 0x53, "mine");
 	struct pat theirs = make_pat(bob, 0x54, "mine");
-	CHECK_EQ_INT(store_pat_rotate(st, bob, mine, 5000, &theirs), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_pat_rotate(st, bob, mine, 5000, 0, &theirs), JT_ENOTFOUND);
 	CHECK_EQ_INT(store_pat_find_by_hash(st, theirs.token_hash, &got), JT_ENOTFOUND);
 	if (CHECK_EQ_INT(store_pat_get(st, alice, mine, &got), JT_OK))
 		CHECK_EQ_INT(got.revoked_at, 0);

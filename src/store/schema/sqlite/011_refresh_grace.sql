@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
--- jeton schema v11 (SQLite): refresh rotation that survives races and lost
--- responses (issue 16).
+-- jeton schema v11 (SQLite): clients that never get stuck (issue 16): refresh
+-- rotation that survives races and lost responses, PAT rotation with an overlap.
 
 -- Seconds after a refresh token's rotation during which the same token
 -- gets the same successor again; 0: none (every reuse is theft).
@@ -15,3 +15,7 @@ CREATE TABLE refresh_successors (
   expires_at INTEGER NOT NULL           -- the end of the grace window
 );
 CREATE INDEX refresh_successors_by_expiry ON refresh_successors(expires_at);
+
+-- A personal access token rotated with an overlap: its secret keeps working
+-- until its expires_at (the overlap's end); NULL: not rotated that way.
+ALTER TABLE pats ADD COLUMN rotated_at INTEGER;
