@@ -167,10 +167,12 @@ static const struct help_command commands[] = {
 	 {"jeton token revoke 12", "jeton token revoke --user ana@example.com --dry-run"}},
 	{"token",
 	 "rotate",
-	 "ID",
-	 "Prints a new token for the same grant; the old one is revoked at once.",
-	 {{0}},
-	 {"jeton token rotate 12"}},
+	 "ID [--overlap D]",
+	 "Prints a new token for the same grant; the old one is revoked at once, or keeps "
+	 "working until an overlap ends.",
+	 {{"--overlap D", "Keep the old token working this long (at most 7d, never past its "
+			  "expiry), then it stops."}},
+	 {"jeton token rotate 12", "jeton token rotate 12 --overlap 24h"}},
 	{"app",
 	 "create",
 	 "--name N [OPTIONS]",
