@@ -2,40 +2,62 @@
 /* GET /metrics: counters in the Prometheus text format (version 0.0.4).
  * Nothing here names a user, a token or an address. */
 #include "api/api.h"
+#include "util/histogram.h"
+#include "util/mem.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#define METRICS_BYTES 4096
+#define METRICS_BYTES 16384
+
+/* The resident set size in bytes (/proc/self/statm), 0 if unknown. */
+static unsigned long long rss_bytes(void)
+{
+	unsigned long long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f && fscanf(f, "%*s %llu", &pages) != 1)
+		pages = 0;
+	if (f)
+		fclose(f);
+	long page = sysconf(_SC_PAGESIZE);
+	return pages * (unsigned long long)(page > 0 ? page : 4096);
+}
 
 void api_metrics(struct http_req *req)
 {
 	struct http_stats hs;
-	uint64_t hits, misses, total = 0;
-	char out[METRICS_BYTES];
+	uint64_t hits, misses;
+	const struct histogram *batch_sizes, *batch_us;
 	size_t used = 0;
+	char *out = jt_alloc(METRICS_BYTES);
+	if (!out) {
+		http_reply_fail(req, JT_ENOMEM, "Out of memory.");
+		return;
+	}
 	bool store_up = store_ping(jeton_of(req)->store) == JT_OK;
+	store_write_stats(jeton_of(req)->store, &batch_sizes, &batch_us);
 
 	http_stats_read(&hs);
 	auth_cache_stats(jeton_of(req)->auth, &hits, &misses);
 #define EMIT(...)                                                                  \
 	do {                                                                       \
-		int n_ = snprintf(out + used, sizeof out - used, __VA_ARGS__);     \
-		if (n_ > 0 && (size_t)n_ < sizeof out - used)                      \
+		int n_ = snprintf(out + used, METRICS_BYTES - used, __VA_ARGS__);  \
+		if (n_ > 0 && (size_t)n_ < METRICS_BYTES - used)                   \
 			used += (size_t)n_;                                        \
 	} while (0)
 	EMIT("# HELP jeton_http_requests_total HTTP requests answered, by status class.\n"
 	     "# TYPE jeton_http_requests_total counter\n");
-	for (int c = 1; c <= 5; c++) {
+	for (int c = 1; c <= 5; c++)
 		EMIT("jeton_http_requests_total{code=\"%dxx\"} %llu\n", c,
 		     (unsigned long long)hs.requests[c]);
-		total += hs.requests[c];
-	}
-	EMIT("# HELP jeton_http_request_duration_seconds Time from request line to response.\n"
-	     "# TYPE jeton_http_request_duration_seconds summary\n"
-	     "jeton_http_request_duration_seconds_sum %.6f\n"
-	     "jeton_http_request_duration_seconds_count %llu\n",
-	     (double)hs.duration_us / 1e6, (unsigned long long)total);
+	EMIT("# HELP jeton_http_request_duration_seconds Time from request line to response, "
+	     "by route group.\n"
+	     "# TYPE jeton_http_request_duration_seconds histogram\n");
+	http_latency_format(out, METRICS_BYTES, &used);
+	EMIT("# HELP jeton_http_connections Open client connections.\n"
+	     "# TYPE jeton_http_connections gauge\n"
+	     "jeton_http_connections %lld\n", (long long)hs.connections);
 	EMIT("# HELP jeton_http_requests_in_flight Requests being served now.\n"
 	     "# TYPE jeton_http_requests_in_flight gauge\n"
 	     "jeton_http_requests_in_flight %lld\n", (long long)hs.in_flight);
@@ -47,6 +69,27 @@ void api_metrics(struct http_req *req)
 	EMIT("# HELP jeton_store_up Whether the store answers (1) or not (0).\n"
 	     "# TYPE jeton_store_up gauge\n"
 	     "jeton_store_up %d\n", store_up ? 1 : 0);
+	if (batch_sizes && batch_us) {
+		EMIT("# HELP jeton_store_write_batch_size Writes committed in one transaction by "
+		     "the store's writer.\n"
+		     "# TYPE jeton_store_write_batch_size histogram\n");
+		histogram_format(batch_sizes, "jeton_store_write_batch_size", "", 1, out,
+				 METRICS_BYTES, &used);
+		EMIT("# HELP jeton_store_write_batch_duration_seconds Time from a batch's first "
+		     "write to its commit.\n"
+		     "# TYPE jeton_store_write_batch_duration_seconds histogram\n");
+		histogram_format(batch_us, "jeton_store_write_batch_duration_seconds", "", 1e6, out,
+				 METRICS_BYTES, &used);
+	}
+	EMIT("# HELP jeton_password_attempts_throttled_total Password attempts refused by the "
+	     "guess throttle.\n"
+	     "# TYPE jeton_password_attempts_throttled_total counter\n"
+	     "jeton_password_attempts_throttled_total %llu\n",
+	     (unsigned long long)throttle_refused(jeton_of(req)->throttle));
+	EMIT("# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+	     "# TYPE process_resident_memory_bytes gauge\n"
+	     "process_resident_memory_bytes %llu\n", rss_bytes());
 #undef EMIT
 	http_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", out, used);
+	jt_free(out);
 }

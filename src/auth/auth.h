@@ -345,6 +345,9 @@ struct throttle_ticket {
  * now_ms: time_now_ms(), the wall clock, which the nodes share. */
 bool throttle_reserve(struct throttle *t, const char *account, const char *ip, int64_t now_ms,
 		      struct throttle_ticket *out);
+/* Attempts throttle_reserve refused since start (this node's), for
+ * /metrics. */
+uint64_t throttle_refused(struct throttle *t);
 /* The password was right: takes back the attempt's failure (only that
  * one: earlier failures end with their window). Nothing for a refused
  * ticket. */

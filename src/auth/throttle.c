@@ -48,6 +48,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,7 @@ struct throttle {
 	struct store *store; /* the counters live there (shared by nodes), or NULL */
 	pthread_mutex_t mu;
 	struct throttle_count tables[COUNTERS][LIMIT_THROTTLE_SLOTS];
+	atomic_uint_fast64_t refused; /* attempts refused, for /metrics */
 };
 
 enum jt_status throttle_new(struct store *st, struct throttle **out)
@@ -256,15 +258,20 @@ bool throttle_reserve(struct throttle *t, const char *account, const char *ip, i
 	keys_of(account, ip, keys);
 	if (!t->store) {
 		in_memory(t, keys, reserve_change, &r);
-		return out->allowed;
-	}
-	if (store_throttle_update(t->store, keys, COUNTERS, reserve_change, &r) != JT_OK) {
+	} else if (store_throttle_update(t->store, keys, COUNTERS, reserve_change, &r) != JT_OK) {
 		memset(out, 0, sizeof *out);
 		out->retry_after = 1;
 		log_warn("a password attempt was refused: the throttle's counters could not be "
 			 "read or written");
 	}
+	if (!out->allowed)
+		atomic_fetch_add_explicit(&t->refused, 1, memory_order_relaxed);
 	return out->allowed;
+}
+
+uint64_t throttle_refused(struct throttle *t)
+{
+	return t ? atomic_load_explicit(&t->refused, memory_order_relaxed) : 0;
 }
 
 void throttle_release(struct throttle *t, const struct throttle_ticket *ticket,

@@ -244,10 +244,16 @@ bool http_address_key(const char *ip, uint8_t key[16]);
 /* Counters since start, for /metrics. */
 struct http_stats {
 	uint64_t requests[6];     /* by status class: [1] 1xx ... [5] 5xx */
-	uint64_t duration_us;     /* total time from request line to response */
 	int64_t in_flight;
+	int64_t connections;      /* open now */
 };
 void http_stats_read(struct http_stats *out);
+
+/* ---- metrics.c ---- */
+
+/* Appends the histograms of answer times by route group (api, oauth,
+ * verify, console, other), in the Prometheus text format, to out. */
+void http_latency_format(char *out, size_t len, size_t *used);
 
 struct http_server_config {
 	const char *host;            /* numeric IPv4 or IPv6 address */

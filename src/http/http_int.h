@@ -26,6 +26,12 @@ struct MHD_Response *http_prepared_response(const struct http_prepared *r);
  * body and headers), so that headers can be added to it. */
 void http_prepared_unpack(struct http_req *req);
 
+/* ---- metrics.c ---- */
+
+#define HTTP_GROUPS 5 /* route groups of the answer-time histograms */
+/* Records how long the answer to path took (from its request line). */
+void http_latency_observe(const char *path, int64_t us);
+
 /* ---- deadline.c ----
  * The library only knows an idle timeout, which a client sending a byte
  * now and then never reaches. Every open connection is tracked here with a

@@ -30,15 +30,15 @@ struct request_state;
 
 /* Process-wide counters (one server per process). */
 static atomic_uint_fast64_t stat_requests[6];
-static atomic_uint_fast64_t stat_duration_us;
 static atomic_int stat_in_flight;
+static atomic_int stat_connections;
 
 void http_stats_read(struct http_stats *out)
 {
 	for (int i = 0; i < 6; i++)
 		out->requests[i] = atomic_load(&stat_requests[i]);
-	out->duration_us = atomic_load(&stat_duration_us);
 	out->in_flight = atomic_load(&stat_in_flight);
+	out->connections = atomic_load(&stat_connections);
 }
 
 struct http_server {
@@ -377,7 +377,7 @@ static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 	enum MHD_Result r = send_reply(rs->req.conn, &rs->req);
 	int cls = rs->req.status / 100;
 	atomic_fetch_add(&stat_requests[cls >= 1 && cls <= 5 ? cls : 0], 1);
-	atomic_fetch_add(&stat_duration_us, (uint_fast64_t)(time_mono_us() - rs->start_us));
+	http_latency_observe(rs->req.path, time_mono_us() - rs->start_us);
 	if (srv->cfg.access_log)
 		access_log(rs, method);
 	return r;
@@ -725,7 +725,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		*socket_context = ci ? deadline_open(srv->deadlines, ci->connect_fd,
 						     known ? key : NULL, proxy)
 				     : NULL;
+		atomic_fetch_add(&stat_connections, 1);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		atomic_fetch_sub(&stat_connections, 1);
 		deadline_close(srv->deadlines, *socket_context);
 		*socket_context = NULL;
 	}

@@ -10,8 +10,10 @@
  * (writer_run) waits for the commit of its batch. Being the only writer, it
  * never competes with another for SQLite's write lock. */
 #include "store/query.h"
+#include "util/histogram.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -36,7 +38,11 @@ struct store_writer {
 	bool stopping;
 	bool running;
 	pthread_t thread;
+	struct histogram batch_sizes, batch_us; /* for /metrics (store_write_stats) */
 };
+
+/* Writes in one batch: powers of two up to BATCH_MAX. */
+static const uint64_t batch_size_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, BATCH_MAX};
 
 /* The first try of a batch, at full speed: no savepoints, and the driver
  * may pipeline the writes (PostgreSQL sends them all and waits once, at
@@ -131,7 +137,8 @@ static void *writer(void *arg)
 		while (!w->head && !w->stopping)
 			pthread_cond_wait(&w->cv, &w->mu);
 		struct job *jobs = w->head, *last = jobs;
-		for (int n = 1; last && last->next && n < BATCH_MAX; n++)
+		int n = 1;
+		for (; last && last->next && n < BATCH_MAX; n++)
 			last = last->next;
 		if (last) {
 			w->head = last->next;
@@ -142,7 +149,10 @@ static void *writer(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (!jobs)
 			return NULL; /* stopping, queue drained */
+		int64_t started = time_mono_us();
 		enum jt_status s = run_batch(st, jobs);
+		histogram_observe(&w->batch_us, (uint64_t)(time_mono_us() - started));
+		histogram_observe(&w->batch_sizes, (uint64_t)n);
 		/* Closing, and the store refuses writes (another process holds
 		 * SQLite's lock, the disk stalls): what is still queued would wait
 		 * as long again, batch after batch, and fail alike. It fails now,
@@ -173,6 +183,10 @@ enum jt_status writer_start(struct store *st)
 		return JT_ENOMEM;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	w->batch_sizes.bounds = batch_size_bounds;
+	w->batch_sizes.nbounds = sizeof batch_size_bounds / sizeof batch_size_bounds[0];
+	w->batch_us.bounds = histogram_latency_us;
+	w->batch_us.nbounds = HISTOGRAM_LATENCY_BOUNDS;
 	st->writer = w;
 	if (pthread_create(&w->thread, NULL, writer, st) != 0) {
 		log_error("store: cannot start the writer thread");
@@ -256,4 +270,12 @@ enum jt_status writer_run(struct store *st, store_job run, const void *arg, size
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
 	return s;
+}
+
+void store_write_stats(struct store *st, const struct histogram **sizes,
+		       const struct histogram **latency_us)
+{
+	struct store_writer *w = st->writer;
+	*sizes = w ? &w->batch_sizes : NULL;
+	*latency_us = w ? &w->batch_us : NULL;
 }
