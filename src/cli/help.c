@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define HELP_MAX_OPTIONS 24
+
 struct help_option {
 	const char *name; /* "--user EMAIL" */
 	const char *text; /* what it does, its default and its variable */
@@ -19,7 +21,7 @@ struct help_command {
 	const char *cmd, *sub; /* sub NULL: a command without subcommands */
 	const char *args;      /* after the words, e.g. "EMAIL [--name N]" */
 	const char *text;
-	struct help_option opts[16];
+	struct help_option opts[HELP_MAX_OPTIONS]; /* ends at the first without a name */
 	const char *examples[2];
 };
 
@@ -44,6 +46,8 @@ static const struct help_command commands[] = {
 	 {{"--listen ADDR:PORT", "Where to listen (JETON_LISTEN; default 127.0.0.1:8080)."},
 	  {"--issuer URL", "The public URL of the server (JETON_ISSUER; default http://LISTEN)."},
 	  {"--access-log", "One line per request on stderr (JETON_ACCESS_LOG=1; default off)."},
+	  {"--log-format F", "text or json: one JSON object a line, and an X-Request-Id on every "
+			     "answer (JETON_LOG_FORMAT; default text)."},
 	  {"--admin-email E", "The first admin on an empty store (JETON_ADMIN_EMAIL; default "
 			      "admin@localhost)."},
 	  {"--threads N", "Worker threads, 1 to 256 (default: one per core)."},
@@ -307,7 +311,8 @@ static void print_command(FILE *f, const struct help_command *c)
 		c->sub ? c->sub : "", *c->args ? " " : "", c->args, c->text);
 	if (c->opts[0].name) {
 		fprintf(f, "options:\n");
-		for (const struct help_option *o = c->opts; o->name; o++)
+		for (const struct help_option *o = c->opts;
+		     o < c->opts + HELP_MAX_OPTIONS && o->name; o++)
 			fprintf(f, "  %-26s %s\n", o->name, o->text);
 	}
 	fprintf(f, "examples:\n");
@@ -385,7 +390,8 @@ static void print_man(FILE *f)
 		fputs("\"\n", f);
 		roff(f, c->text);
 		fputc('\n', f);
-		for (const struct help_option *o = c->opts; o->name; o++) {
+		for (const struct help_option *o = c->opts;
+		     o < c->opts + HELP_MAX_OPTIONS && o->name; o++) {
 			fputs(".TP\n.B ", f);
 			roff(f, o->name);
 			fputc('\n', f);

@@ -157,6 +157,7 @@ int cli_serve(int argc, char **argv)
 		{.name = "--audit-retention", .takes_value = true},
 		{.name = "--session-idle", .takes_value = true},
 		{.name = "--session-lifetime", .takes_value = true},
+		{.name = "--log-format", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -192,8 +193,16 @@ int cli_serve(int argc, char **argv)
 				"--listen is a loopback address\n");
 		return CLI_USAGE;
 	}
+	const char *log_format = setting(cli_value(opts, nopts, "--log-format"),
+					 "JETON_LOG_FORMAT", "text");
+	if (strcmp(log_format, "text") != 0 && strcmp(log_format, "json") != 0) {
+		fprintf(stderr, "jeton: --log-format must be text or json\n");
+		return CLI_USAGE;
+	}
+	/* From here on, what serve writes on stderr follows the format. */
+	log_use_json(strcmp(log_format, "json") == 0);
 	if (time_is_shifted())
-		fprintf(stderr, "jeton: warning: JETON_TEST_CLOCK is set: times are not real\n");
+		log_warn("JETON_TEST_CLOCK is set: times are not real");
 	const char *t = cli_value(opts, nopts, "--threads");
 	if (t && text_parse_i64(t, strlen(t), 1, 256, &threads) != JT_OK) {
 		fprintf(stderr, "jeton: --threads must be 1 to 256\n");

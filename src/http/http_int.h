@@ -32,6 +32,13 @@ void http_prepared_unpack(struct http_req *req);
 /* Records how long the answer to path took (from its request line). */
 void http_latency_observe(const char *path, int64_t us);
 
+/* ---- request_id.c ---- */
+
+#define HTTP_REQUEST_ID_MAX 64    /* characters of an X-Request-Id taken from a request */
+#define HTTP_REQUEST_ID_RANDOM 22 /* base62 characters of a fresh one: 131 bits */
+/* The request's id: its X-Request-Id when valid, else a fresh random one. */
+void http_request_id(struct http_req *req, char out[HTTP_REQUEST_ID_MAX + 1]);
+
 /* ---- deadline.c ----
  * The library only knows an idle timeout, which a client sending a byte
  * now and then never reaches. Every open connection is tracked here with a

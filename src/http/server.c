@@ -103,6 +103,7 @@ struct request_state {
 	struct http_server *srv;
 	struct request_state *next_job;
 	int64_t start_us;
+	const char *route; /* the matched route's pattern, for the access log; NULL: none */
 };
 
 static void request_free(struct request_state *rs);
@@ -291,6 +292,7 @@ static void dispatch(struct http_server *srv, struct http_req *req)
 	const struct http_route *route =
 		http_route_find(srv->cfg.routes, srv->cfg.nroutes, req, &allowed);
 	if (route) {
+		state_of(req)->route = route->pattern;
 		route->handler(req);
 		if (req->status == 0 && !state_of(req)->suspended)
 			http_reply_error(req, 500, "server_error", "The request produced no response.");
@@ -342,16 +344,20 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct http_req *
 	return r;
 }
 
-/* The access-log line: method, "path", status, time, client address;
- * never a header, query or body. Every field from the request is escaped,
- * so a path holding %0a or %1b cannot forge a line or drive a terminal. */
-static void access_log(const struct request_state *rs, const char *method)
+/* The access-log line: method, "path", status, time, client address (and
+ * in JSON the request id and route); never a header, query or body. Every
+ * field from the request is escaped, so a path holding %0a or %1b cannot
+ * forge a line or drive a terminal. */
+static void access_log(const struct request_state *rs, const char *method, const char *id)
 {
 	char m[32], path[LOG_FIELD_BYTES], ip[LIMIT_IP_BYTES * 4 + 1];
-	log_info("%s \"%s\" %d %.2fms %s", log_escape(method, m, sizeof m),
-		 log_escape(rs->req.path, path, sizeof path), rs->req.status,
-		 (double)(time_mono_us() - rs->start_us) / 1000.0,
-		 log_escape(rs->req.client_ip, ip, sizeof ip));
+	struct log_request line = {
+		.request_id = id, .method = log_escape(method, m, sizeof m),
+		.path = log_escape(rs->req.path, path, sizeof path),
+		.route = rs->route ? rs->route : "", .status = rs->req.status,
+		.duration_ms = (double)(time_mono_us() - rs->start_us) / 1000.0,
+		.client = log_escape(rs->req.client_ip, ip, sizeof ip)};
+	log_request(&line);
 }
 
 /* The answer to a request that comes, or is still waiting, once the server
@@ -369,17 +375,24 @@ static void reply_stopping(struct http_req *req)
 static enum MHD_Result finish(struct http_server *srv, struct request_state *rs,
 			      const char *method)
 {
+	char id[HTTP_REQUEST_ID_MAX + 1];
+	id[0] = '\0';
 	rs->answered = true;
 	if (atomic_load(&srv->draining)) {
 		http_prepared_unpack(&rs->req); /* a shared response takes no header */
 		http_header_add(&rs->req, "Connection", "close");
+	}
+	if (log_json()) { /* request ids go with JSON logs: no cost otherwise */
+		http_request_id(&rs->req, id);
+		http_prepared_unpack(&rs->req);
+		http_header_add(&rs->req, "X-Request-Id", id);
 	}
 	enum MHD_Result r = send_reply(rs->req.conn, &rs->req);
 	int cls = rs->req.status / 100;
 	atomic_fetch_add(&stat_requests[cls >= 1 && cls <= 5 ? cls : 0], 1);
 	http_latency_observe(rs->req.path, time_mono_us() - rs->start_us);
 	if (srv->cfg.access_log)
-		access_log(rs, method);
+		access_log(rs, method, id);
 	return r;
 }
 

@@ -6,6 +6,7 @@
 #include "util/log_limit.h"
 #include "util/time.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -58,12 +59,71 @@ static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct log_limit limit = {.interval_ms = LIMIT_LOG_REPEAT_SECONDS * 1000};
 static atomic_bool limit_pending; /* counts await their line: any line writes them */
 
+static bool json_lines;
+
+void log_use_json(bool on)
+{
+	json_lines = on;
+}
+
+bool log_json(void)
+{
+	return json_lines;
+}
+
+/* Writes o as one line and frees it. Its strings are ASCII (put_byte
+ * escaped the rest), so the text is valid JSON whatever was logged. */
+static void write_json(cJSON *o)
+{
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		text[len] = '\n'; /* the NUL goes: one write(2) with the newline */
+		ssize_t w = write(STDERR_FILENO, text, len + 1);
+		(void)w;
+	}
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
+/* A JSON line's first fields: time and level. */
+static cJSON *json_line(const char *level)
+{
+	char now[TIME_RFC3339_BUF];
+	cJSON *o = cJSON_CreateObject();
+	time_format(time_now(), now);
+	cJSON_AddStringToObject(o, "time", now);
+	cJSON_AddStringToObject(o, "level", level);
+	return o;
+}
+
+/* text is "<level> <message>" (log_line's); bytes outside ASCII become
+ * \xHH, as in text lines. */
+static void write_json_line(const char *text)
+{
+	char level[8], message[LOG_LIMIT_LINE_BYTES + 96];
+	size_t n = strcspn(text, " "), used = 0;
+	snprintf(level, sizeof level, "%.*s", (int)n, text);
+	for (const char *p = text[n] ? text + n + 1 : text + n; *p; p++)
+		if (!put_byte(message, sizeof message, &used, (unsigned char)*p,
+			      (unsigned char)*p >= 0x80))
+			break;
+	message[used] = '\0';
+	cJSON *o = json_line(level);
+	cJSON_AddStringToObject(o, "message", message);
+	write_json(o);
+}
+
 /* Writes "<time> <text>\n" in one write(2). */
 static void write_line(void *arg, const char *text)
 {
 	char line[TIME_RFC3339_BUF + LOG_LIMIT_LINE_BYTES + 96];
 	char now[TIME_RFC3339_BUF];
 	(void)arg;
+	if (json_lines) {
+		write_json_line(text);
+		return;
+	}
 	time_format(time_now(), now);
 	int n = snprintf(line, sizeof line - 1, "%s %s", now, text);
 	if (n < 0)
@@ -117,3 +177,24 @@ static void log_line(const char *level, bool limited, const char *fmt, va_list a
 LOG_FN(log_info, "info", false)
 LOG_FN(log_warn, "warn", true)
 LOG_FN(log_error, "error", true)
+
+void log_request(const struct log_request *r)
+{
+	if (!json_lines) {
+		log_info("%s \"%s\" %d %.2fms %s", r->method, r->path, r->status, r->duration_ms,
+			 r->client);
+		return;
+	}
+	char message[LOG_LINE_BYTES];
+	snprintf(message, sizeof message, "%s %s %d", r->method, r->path, r->status);
+	cJSON *o = json_line("info");
+	cJSON_AddStringToObject(o, "message", message);
+	cJSON_AddStringToObject(o, "request_id", r->request_id);
+	cJSON_AddStringToObject(o, "method", r->method);
+	cJSON_AddStringToObject(o, "path", r->path);
+	cJSON_AddStringToObject(o, "route", r->route);
+	cJSON_AddNumberToObject(o, "status", r->status);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)(int64_t)(r->duration_ms * 1000) / 1000);
+	cJSON_AddStringToObject(o, "client", r->client);
+	write_json(o);
+}
