@@ -19,8 +19,11 @@ enum grant_type {
 	GRANT_AUTHORIZATION_CODE = 1u << 0,
 	GRANT_REFRESH_TOKEN = 1u << 1,
 	GRANT_CLIENT_CREDENTIALS = 1u << 2,
+	GRANT_DEVICE_CODE = 1u << 3, /* RFC 8628, urn:ietf:params:oauth:grant-type:device_code */
 };
-#define GRANT_ALL (GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS)
+#define GRANT_ALL                                                                                  \
+	(GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS |               \
+	 GRANT_DEVICE_CODE)
 
 /* ---- grant_type.c ---- */
 

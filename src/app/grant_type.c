@@ -12,6 +12,7 @@ static const struct {
 	{GRANT_AUTHORIZATION_CODE, "authorization_code"},
 	{GRANT_REFRESH_TOKEN, "refresh_token"},
 	{GRANT_CLIENT_CREDENTIALS, "client_credentials"},
+	{GRANT_DEVICE_CODE, "device_code"},
 };
 
 enum jt_status grant_type_parse(const char *s, unsigned *out)

@@ -55,12 +55,14 @@ enum jt_status app_validate(const struct app *a, char *why, size_t why_len)
 		return fail(why, why_len, "name is required: 1 to 100 characters.");
 	if (grant_type_parse(a->grants, &grants) != JT_OK || grants == 0)
 		return fail(why, why_len,
-			    "grants must name authorization_code, refresh_token or "
-			    "client_credentials.");
+			    "grants must name authorization_code, refresh_token, "
+			    "client_credentials or device_code.");
 	if (scope_parse(a->scopes, strlen(a->scopes), &scopes) != JT_OK || scopes == 0)
 		return fail(why, why_len, "scopes must be a non-empty list of known scopes.");
-	if ((grants & GRANT_REFRESH_TOKEN) && !(grants & GRANT_AUTHORIZATION_CODE))
-		return fail(why, why_len, "refresh_token needs the authorization_code grant.");
+	if ((grants & GRANT_REFRESH_TOKEN) &&
+	    !(grants & (GRANT_AUTHORIZATION_CODE | GRANT_DEVICE_CODE)))
+		return fail(why, why_len,
+			    "refresh_token needs the authorization_code or device_code grant.");
 	if ((grants & GRANT_AUTHORIZATION_CODE) && !a->redirect_uris[0])
 		return fail(why, why_len, "authorization_code needs at least one redirect URI.");
 	for (const char *p = a->redirect_uris; *p;) {

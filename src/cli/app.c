@@ -108,7 +108,7 @@ static int app_create(int argc, char **argv)
 					: GRANT_CLIENT_CREDENTIALS;
 	if (grants && grant_type_parse(grants, &g) != JT_OK) {
 		fprintf(stderr, "jeton: --grants lists authorization_code, refresh_token, "
-				"client_credentials\n");
+				"client_credentials, device_code\n");
 		return CLI_USAGE;
 	}
 	grant_type_format(g, a.grants, sizeof a.grants);

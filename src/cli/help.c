@@ -185,7 +185,8 @@ static const struct help_command commands[] = {
 	  {"--redirect-uri URI", "An allowed redirect URI; repeatable."},
 	  {"--public", "A public client (no secret, PKCE required)."},
 	  {"--grants LIST", "Grant types, comma separated: authorization_code, refresh_token, "
-			    "client_credentials (default: the first two with a redirect URI, "
+			    "client_credentials, device_code (default: the first two with a "
+			    "redirect URI, "
 			    "else client_credentials)."},
 	  {"--scopes LIST", "Space-separated scopes the app may ask for (default "
 			    "read_content)."},

@@ -38,6 +38,8 @@ const struct http_route serve_routes[] = {
 
 	{HTTP_GET | HTTP_POST, "/oauth/authorize", oauth_authorize},
 	{HTTP_POST, "/oauth/token", oauth_token},
+	{HTTP_POST, "/oauth/device_authorization", oauth_device_authorization},
+	{HTTP_GET | HTTP_POST, "/device", oauth_device_page},
 	{HTTP_POST, "/oauth/revoke", oauth_revoke},
 	{HTTP_POST, "/oauth/introspect", oauth_introspect},
 	{HTTP_GET | HTTP_POST, "/oauth/user_info", oauth_user_info},

@@ -193,7 +193,7 @@ static bool canonical_url(const struct authz *a, char *out, size_t out_len)
 		 http_url_add(out, out_len, "code_challenge_method", a->method)));
 }
 
-static void hidden(cJSON *list, const char *name, const char *value)
+void oauth_hidden(cJSON *list, const char *name, const char *value)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", name);
@@ -201,46 +201,39 @@ static void hidden(cJSON *list, const char *name, const char *value)
 	cJSON_AddItemToArray(list, o);
 }
 
-static void consent_page(struct http_req *req, const struct authz *a, const struct user *u)
+void oauth_consent_page(struct http_req *req, const char *app, uint64_t scope_bits,
+			const struct user *u, const char *action, const char *redirect_uri,
+			cJSON *fields)
 {
 	struct jeton *jt = jeton_of(req);
-	char csrf[CSRF_CHARS + 1], scope[LIMIT_SCOPES_BYTES + 1];
+	char csrf[CSRF_CHARS + 1];
 	struct space *spaces = NULL;
 	size_t n = 0;
 
 	session_csrf(req, csrf);
 	enum jt_status st = store_space_list(jt->store, u->id, true, &spaces, &n);
 	if (st != JT_OK) {
+		cJSON_Delete(fields);
 		page_fail(req, st, NULL, NULL);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "app", a->app.name);
-	cJSON_AddStringToObject(d, "redirect_uri", a->redirect_uri);
+	cJSON_AddStringToObject(d, "app", app);
+	cJSON_AddStringToObject(d, "action", action);
+	if (redirect_uri)
+		cJSON_AddStringToObject(d, "redirect_uri", redirect_uri);
 	cJSON *scopes = cJSON_AddArrayToObject(d, "scopes");
 	for (int i = 0; i < SCOPE_COUNT; i++) {
 		uint64_t bit = 1u << i;
-		if (!(a->scopes & bit))
+		if (!(scope_bits & bit))
 			continue;
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", scope_name(bit));
 		cJSON_AddStringToObject(o, "description", scope_description(bit));
 		cJSON_AddItemToArray(scopes, o);
 	}
-	cJSON *fields = cJSON_AddArrayToObject(d, "hidden");
-	scope_format(a->scopes, scope, sizeof scope);
-	hidden(fields, "csrf", csrf);
-	hidden(fields, "client_id", a->client_id);
-	hidden(fields, "response_type", "code");
-	if (a->redirect_given)
-		hidden(fields, "redirect_uri", a->redirect_uri);
-	hidden(fields, "scope", scope);
-	if (a->has_state)
-		hidden(fields, "state", a->state);
-	if (a->challenge[0]) {
-		hidden(fields, "code_challenge", a->challenge);
-		hidden(fields, "code_challenge_method", a->method);
-	}
+	oauth_hidden(fields, "csrf", csrf);
+	cJSON_AddItemToObject(d, "hidden", fields);
 	cJSON *list = cJSON_AddArrayToObject(d, "spaces");
 	for (size_t i = 0; i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -258,7 +251,27 @@ static void consent_page(struct http_req *req, const struct authz *a, const stru
 	page_render(req, JT_OK, "Authorize", NULL, "consent.html", d, &c);
 }
 
-static bool user_in_space(struct store *st, int64_t user_id, int64_t space_id)
+static void consent_page(struct http_req *req, const struct authz *a, const struct user *u)
+{
+	char scope[LIMIT_SCOPES_BYTES + 1];
+	cJSON *fields = cJSON_CreateArray();
+	scope_format(a->scopes, scope, sizeof scope);
+	oauth_hidden(fields, "client_id", a->client_id);
+	oauth_hidden(fields, "response_type", "code");
+	if (a->redirect_given)
+		oauth_hidden(fields, "redirect_uri", a->redirect_uri);
+	oauth_hidden(fields, "scope", scope);
+	if (a->has_state)
+		oauth_hidden(fields, "state", a->state);
+	if (a->challenge[0]) {
+		oauth_hidden(fields, "code_challenge", a->challenge);
+		oauth_hidden(fields, "code_challenge_method", a->method);
+	}
+	oauth_consent_page(req, a->app.name, a->scopes, u, "/oauth/authorize", a->redirect_uri,
+			   fields);
+}
+
+bool oauth_user_in_space(struct store *st, int64_t user_id, int64_t space_id)
 {
 	struct space *spaces = NULL;
 	size_t n = 0;
@@ -281,7 +294,7 @@ static void allow(struct http_req *req, const struct authz *a, const struct user
 
 	if (!param(req, "space_id", space, sizeof space, &has_space) || !has_space ||
 	    text_parse_i64(space, strlen(space), 1, INT64_MAX, &space_id) != JT_OK ||
-	    !user_in_space(jt->store, u->id, space_id)) {
+	    !oauth_user_in_space(jt->store, u->id, space_id)) {
 		page_fail(req, JT_EINVAL, "Pick one of your spaces to grant access to.", NULL);
 		return;
 	}

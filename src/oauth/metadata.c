@@ -25,7 +25,7 @@ void oauth_metadata(struct http_req *req)
 	static const char *const responses[] = {"code"};
 	static const char *const modes[] = {"query"};
 	static const char *const grants[] = {"authorization_code", "refresh_token",
-					     "client_credentials"};
+					     "client_credentials", DEVICE_GRANT_URN};
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
 						   "none"};
 	static const char *const confidential[] = {"client_secret_basic", "client_secret_post"};
@@ -42,13 +42,14 @@ void oauth_metadata(struct http_req *req)
 	cJSON_AddStringToObject(o, "issuer", issuer);
 	add_url(o, "authorization_endpoint", issuer, "/oauth/authorize");
 	add_url(o, "token_endpoint", issuer, "/oauth/token");
+	add_url(o, "device_authorization_endpoint", issuer, "/oauth/device_authorization");
 	add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
 	add_url(o, "introspection_endpoint", issuer, "/oauth/introspect");
 	add_url(o, "userinfo_endpoint", issuer, "/oauth/user_info");
 	add_url(o, "jwks_uri", issuer, "/.well-known/jwks.json");
 	add_list(o, "response_types_supported", responses, 1);
 	add_list(o, "response_modes_supported", modes, 1);
-	add_list(o, "grant_types_supported", grants, 3);
+	add_list(o, "grant_types_supported", grants, 4);
 	add_list(o, "token_endpoint_auth_methods_supported", auth_methods, 3);
 	add_list(o, "revocation_endpoint_auth_methods_supported", auth_methods, 3);
 	add_list(o, "introspection_endpoint_auth_methods_supported", confidential, 2);

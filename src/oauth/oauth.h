@@ -6,6 +6,8 @@
  * pkce.c       code challenges (RFC 7636)
  * issue.c      minting access and refresh tokens, the token response
  * authorize.c  /oauth/authorize: login, consent, codes
+ * device.c     the device authorization grant (RFC 8628): its endpoint,
+ *              the /device page, the device's polls
  * token.c      /oauth/token: every grant
  * inspect.c    /oauth/introspect, /oauth/revoke, /oauth/user_info
  * metadata.c   /.well-known/oauth-authorization-server
@@ -92,8 +94,30 @@ void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes
 /* A random positive 63-bit id for a grant family. */
 int64_t issue_family_id(void);
 
+/* ---- authorize.c: the consent page, shared with device.c ---- */
+
+struct cJSON;
+/* Adds {name, value} to fields, a list of the form's hidden inputs. */
+void oauth_hidden(struct cJSON *fields, const char *name, const char *value);
+/* The consent page: app asks for scopes of u; the form posts to action
+ * with fields (taken over; the CSRF token is added) and a space choice;
+ * redirect_uri, when not NULL, is said to receive the access. */
+void oauth_consent_page(struct http_req *req, const char *app, uint64_t scopes,
+			const struct user *u, const char *action, const char *redirect_uri,
+			struct cJSON *fields);
+/* True if user_id is a member of space_id. */
+bool oauth_user_in_space(struct store *st, int64_t user_id, int64_t space_id);
+
+/* ---- device.c ---- */
+
+#define DEVICE_GRANT_URN "urn:ietf:params:oauth:grant-type:device_code"
+/* POST /oauth/token with grant_type DEVICE_GRANT_URN, for app. */
+void oauth_device_grant(struct http_req *req, const struct app *app);
+
 /* ---- handlers ---- */
 void oauth_authorize(struct http_req *req);
+void oauth_device_authorization(struct http_req *req);
+void oauth_device_page(struct http_req *req);
 void oauth_token(struct http_req *req);
 void oauth_revoke(struct http_req *req);
 void oauth_introspect(struct http_req *req);

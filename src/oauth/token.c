@@ -628,10 +628,14 @@ void oauth_token(struct http_req *req)
 		return;
 	}
 	unsigned g = 0;
-	if (grant_type_parse(grant, &g) != JT_OK || g == 0 || (g & (g - 1)) != 0) {
-		oauth_error(
-			req, JT_EINVAL, "unsupported_grant_type",
-			"Supported grants: authorization_code, refresh_token, client_credentials.");
+	if (strcmp(grant, DEVICE_GRANT_URN) == 0)
+		g = GRANT_DEVICE_CODE; /* by its URN only, as RFC 8628 names it */
+	else if (grant_type_parse(grant, &g) != JT_OK || g == GRANT_DEVICE_CODE)
+		g = 0;
+	if (g == 0 || (g & (g - 1)) != 0) {
+		oauth_error(req, JT_EINVAL, "unsupported_grant_type",
+			    "Supported grants: authorization_code, refresh_token, "
+			    "client_credentials, " DEVICE_GRANT_URN ".");
 		return;
 	}
 	if (g == GRANT_CLIENT_CREDENTIALS && jeton_of(req)->allow_user_credentials &&
@@ -650,6 +654,8 @@ void oauth_token(struct http_req *req)
 		code_grant(req, &app);
 	else if (g == GRANT_REFRESH_TOKEN)
 		refresh_grant(req, &app);
+	else if (g == GRANT_DEVICE_CODE)
+		oauth_device_grant(req, &app);
 	else
 		client_grant(req, &app);
 }

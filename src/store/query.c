@@ -216,6 +216,25 @@ static const struct query_def queries[Q_COUNT] = {
 			       "DELETE FROM refresh_successors WHERE token_id IN (SELECT token_id "
 			       "FROM refresh_successors WHERE expires_at <= ?1 "
 			       "ORDER BY expires_at LIMIT 64)"},
+	[Q_DEVICE_INSERT] = {INSERT, &rec_device, ""},
+	[Q_DEVICE_BY_USER_CODE] = {SELECT, &rec_device,
+				   "FROM device_codes WHERE user_code_hash = ?1"},
+	[Q_DEVICE_BY_DEVICE_CODE] = {SELECT, &rec_device,
+				     "FROM device_codes WHERE device_hash = ?1"},
+	[Q_DEVICE_DECIDE] = {PLAIN, NULL,
+			     "UPDATE device_codes SET decision = ?2, user_id = ?3, space_id = ?4, "
+			     "scopes = ?5 WHERE user_code_hash = ?1 AND decision = '' "
+			     "AND expires_at > ?6"},
+	[Q_DEVICE_POLLED] = {PLAIN, NULL,
+			     "UPDATE device_codes SET polled_at = ?2, poll_interval = ?3 "
+			     "WHERE device_hash = ?1"},
+	/* Of two polls at once one matches: the tokens are issued once. */
+	[Q_DEVICE_USE] = {PLAIN, NULL,
+			  "UPDATE device_codes SET used_at = ?2 WHERE device_hash = ?1 "
+			  "AND decision = 'allowed' AND used_at IS NULL"},
+	[Q_DEVICE_SWEEP] = {PLAIN, NULL,
+			    "DELETE FROM device_codes WHERE device_hash IN (SELECT device_hash "
+			    "FROM device_codes WHERE expires_at <= ?1 ORDER BY expires_at LIMIT 64)"},
 	/* An authorized app's tokens (oauth_tokens_by_user_created). */
 	[Q_TOKEN_LIST_USER_GRANTS] = {SELECT, &rec_token,
 				      "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "

@@ -40,7 +40,7 @@ struct record {
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
 	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy, rec_inventory,
-	rec_scanner, rec_leak, rec_totp, rec_recovery, rec_successor;
+	rec_scanner, rec_leak, rec_totp, rec_recovery, rec_successor, rec_device;
 extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
 #define COPY_TABLES 14
@@ -105,6 +105,13 @@ enum query {
 	Q_SUCCESSOR_GET,
 	Q_SUCCESSOR_DELETE,
 	Q_SUCCESSOR_SWEEP,
+	Q_DEVICE_INSERT,
+	Q_DEVICE_BY_USER_CODE,
+	Q_DEVICE_BY_DEVICE_CODE,
+	Q_DEVICE_DECIDE,
+	Q_DEVICE_POLLED,
+	Q_DEVICE_USE,
+	Q_DEVICE_SWEEP,
 	Q_TOKEN_LIST_USER_GRANTS,
 	Q_TOKEN_REVOKE_GRANT,
 	Q_CODE_SPEND_GRANT,

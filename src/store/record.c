@@ -193,6 +193,25 @@ static const struct field session_fields[] = {
 const struct record rec_session = {"sessions", "session_hash", NULL, sizeof(struct session),
 				   FIELDS(session_fields)};
 
+/* Not copied: it lives for minutes. */
+static const struct field device_fields[] = {
+	F(struct device_auth, "device_hash", F_HASH, device_hash),
+	F(struct device_auth, "user_code_hash", F_HASH, user_code_hash),
+	F(struct device_auth, "app_id", F_INT, app_id),
+	F(struct device_auth, "scopes", F_TEXT, scopes),
+	F(struct device_auth, "family_id", F_INT, family_id),
+	F(struct device_auth, "created_at", F_INT, created_at),
+	F(struct device_auth, "expires_at", F_INT, expires_at),
+	F(struct device_auth, "poll_interval", F_INT, poll_interval),
+	F(struct device_auth, "polled_at", F_INT, polled_at),
+	F(struct device_auth, "decision", F_TEXT, decision),
+	F(struct device_auth, "user_id", F_INT0, user_id),
+	F(struct device_auth, "space_id", F_INT, space_id),
+	F(struct device_auth, "used_at", F_INT0, used_at),
+};
+const struct record rec_device = {"device_codes", "device_hash", NULL, sizeof(struct device_auth),
+				  FIELDS(device_fields)};
+
 /* Not copied: it lives for seconds. */
 static const struct field successor_fields[] = {
 	F(struct refresh_successor, "token_id", F_INT, token_id),

@@ -237,6 +237,33 @@ struct refresh_successor {
 	int64_t expires_at;
 };
 
+/* A device's pending sign-in (RFC 8628), by the SHA-256 of its codes. */
+struct device_auth {
+	uint8_t device_hash[STORE_HASH_LEN];
+	uint8_t user_code_hash[STORE_HASH_LEN];
+	int64_t app_id;
+	char scopes[LIMIT_SCOPES_BYTES + 1];
+	int64_t family_id;
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t poll_interval; /* seconds */
+	int64_t polled_at;     /* 0 = never */
+	char decision[8];      /* "", "allowed" or "denied" */
+	int64_t user_id;       /* who decided; 0 = nobody yet */
+	int64_t space_id;
+	int64_t used_at;       /* 0 = no token issued yet */
+};
+
+/* What a device's poll found (store_device_poll). */
+enum device_poll {
+	DEVICE_PENDING,
+	DEVICE_SLOW_DOWN, /* polled faster than its interval, which grew */
+	DEVICE_DENIED,
+	DEVICE_EXPIRED,
+	DEVICE_ISSUED,    /* the tokens were stored */
+	DEVICE_USED,      /* its tokens were issued already */
+};
+
 /* A user's authenticator app (TOTP, RFC 6238). */
 #define STORE_TOTP_SEALED_BYTES 128
 struct totp {
@@ -523,6 +550,25 @@ enum jt_status store_refresh_successor_get(struct store *st, int64_t token_id, i
 					   struct refresh_successor *out);
 /* Deletes refresh token token_id's successor (its window ended). */
 enum jt_status store_refresh_successor_delete(struct store *st, int64_t token_id);
+
+/* The device authorization grant. insert also deletes a bounded number of
+ * codes expired a day ago or more. */
+enum jt_status store_device_insert(struct store *st, const struct device_auth *d);
+enum jt_status store_device_by_user_code(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					 struct device_auth *out);
+enum jt_status store_device_by_device_code(struct store *st, const uint8_t hash[STORE_HASH_LEN],
+					   struct device_auth *out);
+/* Records the user's decision ("allowed" with user, space and scopes, or
+ * "denied") on a code still undecided and unexpired at now; JT_ECONFLICT
+ * otherwise. */
+enum jt_status store_device_decide(struct store *st, const struct device_auth *d, int64_t now);
+/* A device's poll at now, in one transaction: counts it (a poll sooner
+ * than the interval after the last one is DEVICE_SLOW_DOWN and grows the
+ * interval by 5 s), then says where the sign-in stands; an allowed one
+ * is used up and the n tokens (prepared by the caller, NULL if none yet)
+ * are stored with it: DEVICE_ISSUED once, DEVICE_USED afterwards. */
+enum jt_status store_device_poll(struct store *st, const uint8_t hash[STORE_HASH_LEN], int64_t now,
+				 struct oauth_token *tokens, size_t n, enum device_poll *out);
 
 /* Records an OAuth token's use, asynchronously, as store_pat_touch. */
 enum jt_status store_oauth_touch(struct store *st, int64_t id, int64_t now, const char *ip);
