@@ -24,6 +24,12 @@ static unsigned long long rss_bytes(void)
 	return pages * (unsigned long long)(page > 0 ? page : 4096);
 }
 
+static const char *const verify_kinds[AUTH_VERIFY_KINDS] = {"none", "pat", "oauth_access",
+							    "client_credentials", "jwt", "other"};
+static const char *const verify_results[AUTH_RESULTS] = {
+	"ok",      "missing", "scheme",  "malformed", "checksum",
+	"unknown", "expired", "revoked", "disabled",  "unavailable"};
+
 void api_metrics(struct http_req *req)
 {
 	struct http_stats hs;
@@ -66,6 +72,17 @@ void api_metrics(struct http_req *req)
 	     "jeton_verify_cache_total{result=\"hit\"} %llu\n"
 	     "jeton_verify_cache_total{result=\"miss\"} %llu\n",
 	     (unsigned long long)hits, (unsigned long long)misses);
+	uint64_t verified[AUTH_VERIFY_KINDS][AUTH_RESULTS];
+	auth_verify_stats(jeton_of(req)->auth, verified);
+	EMIT("# HELP jeton_tokens_verified_total Token verifications, by the kind the token "
+	     "claims and the result; a pair appears once it happened.\n"
+	     "# TYPE jeton_tokens_verified_total counter\n");
+	for (int k = 0; k < AUTH_VERIFY_KINDS; k++)
+		for (int r = 0; r < AUTH_RESULTS; r++)
+			if (verified[k][r])
+				EMIT("jeton_tokens_verified_total{kind=\"%s\",result=\"%s\"} %llu\n",
+				     verify_kinds[k], verify_results[r],
+				     (unsigned long long)verified[k][r]);
 	EMIT("# HELP jeton_store_up Whether the store answers (1) or not (0).\n"
 	     "# TYPE jeton_store_up gauge\n"
 	     "jeton_store_up %d\n", store_up ? 1 : 0);

@@ -38,6 +38,7 @@ enum auth_result {
 	AUTH_DISABLED,  /* its user is disabled */
 	AUTH_UNAVAILABLE, /* the store did not answer */
 };
+#define AUTH_RESULTS (AUTH_UNAVAILABLE + 1)
 
 /* One space of a principal: the user's role there. */
 struct principal_space {
@@ -133,6 +134,22 @@ void auth_client_put(struct auth *a, const uint8_t key[STORE_HASH_LEN], const st
 
 /* Verification-cache counters since start, for /metrics. */
 void auth_cache_stats(struct auth *a, uint64_t *hits, uint64_t *misses);
+
+/* What a verified token claimed to be, by its prefix: no token at all
+ * (no header, another scheme), a PAT, an OAuth access token, a
+ * client-credentials token, a JWT, or anything else. */
+enum auth_verify_kind {
+	AUTH_VERIFY_NONE,
+	AUTH_VERIFY_PAT,
+	AUTH_VERIFY_OAUTH,
+	AUTH_VERIFY_CLIENT,
+	AUTH_VERIFY_JWT,
+	AUTH_VERIFY_OTHER,
+	AUTH_VERIFY_KINDS
+};
+/* auth_verify and auth_verify_token calls since start, by claimed kind
+ * and result, for /metrics. */
+void auth_verify_stats(struct auth *a, uint64_t out[AUTH_VERIFY_KINDS][AUTH_RESULTS]);
 
 /* Drops every cached verification: call after any change that can alter a
  * token's validity or rights (revoke, rotate, disable, role change). */

@@ -41,6 +41,7 @@ struct auth {
 	char pad[64];
 	atomic_ullong hits;
 	atomic_ullong misses;
+	atomic_ullong verified[AUTH_VERIFY_KINDS][AUTH_RESULTS]; /* for /metrics */
 	pthread_mutex_t stripes[CACHE_STRIPES];
 	struct principal *slots[LIMIT_CACHE_SLOTS];
 	pthread_mutex_t clients_mu;
@@ -425,6 +426,30 @@ static enum auth_result verify(struct auth *a, const char *token, size_t token_l
 	return AUTH_OK;
 }
 
+/* The kind a token claims by its prefix (not yet checked), for counting. */
+static enum auth_verify_kind claimed_kind(const char *token, size_t token_len)
+{
+	static const struct {
+		char prefix[5];
+		enum auth_verify_kind kind;
+	} prefixes[] = {{"jtp_", AUTH_VERIFY_PAT},
+			{"jto_", AUTH_VERIFY_OAUTH},
+			{"jtc_", AUTH_VERIFY_CLIENT},
+			{"eyJ", AUTH_VERIFY_JWT}};
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t n = strlen(prefixes[i].prefix);
+		if (token_len >= n && memcmp(token, prefixes[i].prefix, n) == 0)
+			return prefixes[i].kind;
+	}
+	return AUTH_VERIFY_OTHER;
+}
+
+static enum auth_result counted(struct auth *a, enum auth_verify_kind kind, enum auth_result r)
+{
+	atomic_fetch_add_explicit(&a->verified[kind][r], 1, memory_order_relaxed);
+	return r;
+}
+
 enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
 			     struct principal **out)
 {
@@ -433,12 +458,21 @@ enum auth_result auth_verify(struct auth *a, const char *header, const char *ip,
 	*out = NULL;
 	enum auth_result r = auth_parse_header(header, &token, &token_len);
 	if (r != AUTH_OK)
-		return r;
-	return verify(a, token, token_len, ip, true, out);
+		return counted(a, AUTH_VERIFY_NONE, r);
+	return counted(a, claimed_kind(token, token_len),
+		       verify(a, token, token_len, ip, true, out));
 }
 
 enum auth_result auth_verify_token(struct auth *a, const char *token, size_t token_len,
 				   struct principal **out)
 {
-	return verify(a, token, token_len, "", false, out);
+	return counted(a, claimed_kind(token, token_len),
+		       verify(a, token, token_len, "", false, out));
+}
+
+void auth_verify_stats(struct auth *a, uint64_t out[AUTH_VERIFY_KINDS][AUTH_RESULTS])
+{
+	for (int k = 0; k < AUTH_VERIFY_KINDS; k++)
+		for (int r = 0; r < AUTH_RESULTS; r++)
+			out[k][r] = atomic_load_explicit(&a->verified[k][r], memory_order_relaxed);
 }

@@ -84,7 +84,7 @@ def test_every_family_has_help_and_a_type_and_parses(server):
         assert "help" in fam and "type" in fam, name
     for family in ("jeton_http_requests_total", "jeton_http_request_duration_seconds",
                    "jeton_http_connections", "jeton_http_requests_in_flight",
-                   "jeton_verify_cache_total", "jeton_store_up",
+                   "jeton_verify_cache_total", "jeton_tokens_verified_total", "jeton_store_up",
                    "jeton_store_write_batch_size", "jeton_store_write_batch_duration_seconds",
                    "jeton_password_attempts_throttled_total", "process_resident_memory_bytes"):
         assert family in fams, family
@@ -160,3 +160,23 @@ def test_throttled_password_attempts_are_counted(server):
 def test_resident_memory_is_reported(server):
     rss = value(metrics(server), "process_resident_memory_bytes")
     assert 1 << 20 < rss < 1 << 34
+
+
+def _verified(server, kind, result):
+    fams = metrics(server)
+    return fams["jeton_tokens_verified_total"]["samples"].get(
+        ("jeton_tokens_verified_total", (("kind", kind), ("result", result))), 0)
+
+
+def test_token_verifications_are_counted_by_kind_and_result(server, admin_token):
+    ok0 = _verified(server, "pat", "ok")
+    bad0 = _verified(server, "pat", "checksum")
+    missing0 = _verified(server, "none", "missing")
+    for _ in range(3):
+        assert server.get("/auth/verify", admin_token).status_code == 200
+    wrong = admin_token[:-1] + ("A" if admin_token[-1] != "A" else "B")
+    assert server.get("/auth/verify", wrong).status_code == 401
+    assert server.get("/auth/verify").status_code == 401
+    assert _verified(server, "pat", "ok") - ok0 == 3
+    assert _verified(server, "pat", "checksum") - bad0 == 1
+    assert _verified(server, "none", "missing") - missing0 == 1
