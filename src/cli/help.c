@@ -4,7 +4,7 @@
  * --man`, which the build turns into build/jeton.1) are all printed from
  * it, so they cannot disagree. An option added to a command goes here too;
  * tests/e2e/test_cli_help.py checks that every option named here is one
- * the command accepts. */
+ * the command accepts, and that every option of src/cli/ is named here. */
 #include "cli/cli.h"
 
 #include <stdio.h>

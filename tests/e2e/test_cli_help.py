@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Every command and subcommand answers --help (and `jeton help COMMAND`) with its options,
 defaults, environment and examples, exit 0; jeton(1) is printed from the same table."""
+import pathlib
 import re
 
 import pytest
@@ -102,3 +103,15 @@ def test_the_man_page_is_roff_covering_every_command():
     # options are hyphen-minus for roff, never a line that roff would take as a request
     assert "\\-\\-user EMAIL" in man
     assert not re.search(r"^[.'](?!TH|SH|SS|TP|B |PP|nf|fi)", man, re.M)
+
+
+def test_every_option_in_the_option_tables_has_help():
+    """The other direction: an option added to a command's table in src/cli/*.c without a
+    line in src/cli/help.c fails here."""
+    src = pathlib.Path(__file__).resolve().parents[2] / "src" / "cli"
+    in_code = {m for f in src.glob("*.c") if f.name != "help.c"
+               for m in re.findall(r'\.name = "(--[a-z0-9-]+)"', f.read_text())}
+    assert "--json" in in_code and "--user" in in_code
+    man = cli_ok(run_jeton("help", "--man")).stdout.replace("\\-", "-")
+    missing = sorted(o for o in in_code if not re.search(rf"^\.B {re.escape(o)}\b", man, re.M))
+    assert not missing, f"options without help: {missing}"
