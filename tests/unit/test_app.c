@@ -35,7 +35,7 @@ TEST(grant_type_parse_lists)
 	parses("refresh_token", GRANT_REFRESH_TOKEN);
 	parses("client_credentials", GRANT_CLIENT_CREDENTIALS);
 	parses("authorization_code refresh_token", GRANT_AUTHORIZATION_CODE | GRANT_REFRESH_TOKEN);
-	parses("authorization_code,refresh_token,client_credentials", GRANT_ALL);
+	parses("authorization_code,refresh_token,client_credentials,device_code", GRANT_ALL);
 	parses(" client_credentials ,  authorization_code ",
 	       GRANT_CLIENT_CREDENTIALS | GRANT_AUTHORIZATION_CODE);
 	parses("refresh_token refresh_token", GRANT_REFRESH_TOKEN);
@@ -60,7 +60,7 @@ TEST(grant_type_format_round_trip)
 	grant_type_format(GRANT_CLIENT_CREDENTIALS, out, sizeof out);
 	CHECK_EQ_STR(out, "client_credentials");
 	grant_type_format(GRANT_ALL, out, sizeof out);
-	CHECK_EQ_STR(out, "authorization_code refresh_token client_credentials");
+	CHECK_EQ_STR(out, "authorization_code refresh_token client_credentials device_code");
 	grant_type_format(GRANT_REFRESH_TOKEN | GRANT_CLIENT_CREDENTIALS, out, sizeof out);
 	CHECK_EQ_STR(out, "refresh_token client_credentials");
 	/* Unknown bits are ignored. */
