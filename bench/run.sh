@@ -126,6 +126,7 @@ stop_server() { # SIGTERM, wait at most 5 s, then SIGKILL; exit status in STOP_R
 cleanup() {
 	local rc=$?
 	[[ -n $POLLER_PID ]] && kill "$POLLER_PID" 2>/dev/null || true
+	[[ -n $CEIL_PID ]] && { kill -TERM "$CEIL_PID" 2>/dev/null; wait "$CEIL_PID" 2>/dev/null; } || true
 	[[ -n $SERVER_PID ]] && stop_server
 	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
 		((${#TMPDIRS[@]})) && log "kept ${TMPDIRS[*]}"
@@ -177,15 +178,32 @@ parse_wrk() {
 declare -A CEIL=() CEIL_P99=() CEIL_CPU=() # connections -> the ceiling's req/s, p99, CPU/request
 declare -A RATE=()             # "label size conns" -> req/s, for the flatness line
 
-share() { # RPS CONNS: "87 %" of the ceiling at CONNS, or "?"
-	awk -v r="$1" -v c="${CEIL[$2]:-}" 'BEGIN {
+share() { # A B: "87 %", A as a share of B, or "?"
+	awk -v r="$1" -v c="$2" 'BEGIN {
 		if (r !~ /^[0-9.]+$/ || c !~ /^[0-9.]+$/ || c == 0) print "?"
 		else printf "%.0f %%\n", 100 * r / c }'
 }
 
+# CONNS: the ceiling measured again just before the row that follows (the
+# machine's load moves both alike then), in PAIR_RPS and PAIR_CPU; the
+# first measurement when the ceiling is no longer running
+PAIR_RPS="" PAIR_CPU=""
+pair_ceiling() {
+	local c=$1 out r
+	PAIR_RPS=${CEIL[$c]:-} PAIR_CPU=${CEIL_CPU[$c]:-}
+	alive "$CEIL_PID" || return 0
+	out=$CEIL_TMP/wrk-ceiling-pair-$c.txt
+	CPU_PID=$CEIL_PID
+	run_wrk "$out" -t1 -c"$c" -d"${SECS}s" --latency "http://127.0.0.1:$CEIL_PORT/"
+	CPU_PID=""
+	read -ra r < <(parse_wrk "$out")
+	log "ceiling:   ${r[0]} req/s at $c connections, just before"
+	PAIR_RPS=${r[0]} PAIR_CPU=${r[6]}
+}
+
 # CONNS: the verification target, 100 000/s or 75 % of the ceiling, whichever is lower
 verify_target() {
-	awk -v c="${CEIL[$1]:-0}" 'BEGIN { t = 0.75 * c; if (t > 100000 || t == 0) t = 100000; printf "%.0f\n", t }'
+	awk -v c="${PAIR_RPS:-${CEIL[$1]:-0}}" 'BEGIN { t = 0.75 * c; if (t > 100000 || t == 0) t = 100000; printf "%.0f\n", t }'
 }
 
 # "1 000" for 1000
@@ -215,16 +233,18 @@ row() {
 		target+="${target:+, }p99 <= $p99max ms"
 		[[ $met == no ]] || met=$(awk -v p="${r[2]}" -v m="$p99max" 'BEGIN { print (p ~ /^[0-9.]+$/ && p + 0 <= m) ? "yes" : "no" }')
 	fi
-	rows_+=("| $label | $conns | $(thousands "${r[0]}") | $(share "${r[0]}" "$conns") | ${r[1]} ms | ${r[2]} ms | ${r[6]} µs | ${target:--} | ${met:--} |")
+	local crps=${PAIR_RPS:-${CEIL[$conns]:-}} ccpu=${PAIR_CPU:-${CEIL_CPU[$conns]:-}}
+	rows_+=("| $label | $conns | $(thousands "${r[0]}") | $(thousands "$crps") | $(share "${r[0]}" "$crps") | ${r[1]} ms | ${r[2]} ms | ${r[6]} µs | $(share "$ccpu" "${r[6]}") | ${target:--} | ${met:--} |")
+	PAIR_RPS="" PAIR_CPU=""
 }
 
 fail_row() { # TABLE LABEL CONNS
 	local -n rows_=$1
-	rows_+=("| $2 | $3 | FAIL | | | | | | no |")
+	rows_+=("| $2 | $3 | FAIL | | | | | | | | no |")
 }
 
-TABLE_HEAD="| request | conns | req/s | of ceiling | p50 | p99 | server CPU/req | target | met |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | :---: |"
+TABLE_HEAD="| request | conns | req/s | ceiling req/s | of ceiling | p50 | p99 | server CPU/req | ceiling's CPU as a share | target | met |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | :---: |"
 
 cpu_ticks() { # PID: user + system clock ticks the process has used, or nothing
 	[[ -n $1 && -r /proc/$1/stat ]] && awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || true
@@ -284,8 +304,9 @@ start_server() { # LABEL TMP DB NAME: start serving DB, log in TMP/NAME.log; set
 
 # ---- the ceiling ------------------------------------------------------------
 
-CEILING_NOTE=""
-# bare libmicrohttpd at every connection count the tables use; fills CEIL
+CEILING_NOTE="" CEIL_PID="" CEIL_PORT="" CEIL_TMP=""
+# bare libmicrohttpd at every connection count the tables use; fills CEIL.
+# It keeps running (idle) for pair_ceiling.
 ceiling_bench() {
 	local tmp bin port pid c out i conns=() r
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-bench.XXXXXX")
@@ -316,8 +337,7 @@ ceiling_bench() {
 		conns+=("$(thousands "${r[0]}") req/s at $c connections (p99 ${r[2]} ms, ${r[6]} µs CPU/req)")
 	done
 	CPU_PID=""
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	CEIL_PID=$pid CEIL_PORT=$port CEIL_TMP=$tmp
 	CEILING_NOTE=$(IFS=';'; echo "${conns[*]}" | sed 's/;/, /g')
 }
 
@@ -566,7 +586,7 @@ bench_size() {
 	# the key-encryption key of the JWT signing keys (init and serve create it),
 	# kept with the store rather than in the current directory
 	export JETON_KEY_FILE=$tmp/jeton.key
-	local row_fail="| $(thousands "$n") tokens: FAIL | | | | | | | | no |"
+	local row_fail="| $(thousands "$n") tokens: FAIL | | | | | | | | | | no |"
 
 	log "[$n] init"
 	if ! "$BIN" init --db "$db" >"$tmp/init.log" 2>&1; then
@@ -626,7 +646,7 @@ bench_size() {
 
 	# the verification paths at each connection count: p99 <= 1 ms at 16
 	# connections, <= 2 ms at 64 (issue 13); none for other counts
-	ROWS+=("| **$(thousands "$n") tokens in the store** | | | | | | | | |")
+	ROWS+=("| **$(thousands "$n") tokens in the store** | | | | | | | | | | |")
 	for path in /v1/me /auth/verify; do
 		what="GET $path (PAT)"
 		for c in $CONNS; do
@@ -635,6 +655,7 @@ bench_size() {
 				fail_row ROWS "$what" "$c"
 				continue
 			fi
+			pair_ceiling "$c"
 			log "[$n] $what: wrk -t1 -c$c -d${SECS}s"
 			out=$tmp/wrk-${path//\//_}-$c.txt
 			run_wrk "$out" -t1 -c"$c" -d"${SECS}s" --latency \
@@ -708,6 +729,11 @@ for n in $SIZES; do
 	DO_OAUTH=0 # the OAuth table: once, on the first store
 	DO_JWT=0   # the JWT table too
 done
+if [[ -n $CEIL_PID ]]; then
+	kill -TERM "$CEIL_PID" 2>/dev/null || true
+	wait "$CEIL_PID" 2>/dev/null || true
+	CEIL_PID=""
+fi
 
 echo
 echo "jeton: ${VERSION:-?} ($BIN)"
@@ -718,7 +744,8 @@ echo "ceiling: bare libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd1
 echo "peer: $PEER"
 echo "verification: GET /v1/me and GET /auth/verify with the bench PAT, wrk -t1 -d${SECS}s at $(echo $CONNS | sed 's/ \([^ ]*\)$/ and \1/; s/ \([^ ]*\) and/, \1 and/g') connections; PAT creation: POST /v1/users/me/access_tokens, wrk -t1 -c$CCONNS -d${CSECS}s"
 echo "targets: verification >= 100 000/s or >= 75 % of the ceiling, whichever is lower; p99 <= 1 ms at 16 connections, <= 2 ms at 64"
-echo "server CPU/req: the server's user + system CPU time over the run divided by the requests answered; unlike the rate, the load of other processes hardly moves it"
+echo "server CPU/req: the server's user + system CPU time over the run divided by the requests answered; unlike the rate, the load of other processes hardly moves it; the ceiling's CPU per request as a share of it is how close to the library's own cost the row comes"
+echo "ceiling req/s: for the verification rows, the ceiling measured again just before, at the same connections (the load moves both alike then); for the others, the first measurement above"
 echo
 echo "$TABLE_HEAD"
 printf '%s\n' "${ROWS[@]}"
@@ -747,7 +774,7 @@ if [[ -n $OAUTH_SIZE ]]; then
 	if ((${#OAUTH_ROWS[@]})); then
 		printf '%s\n' "${OAUTH_ROWS[@]}"
 	else
-		echo "| (not measured: the server did not start) | | FAIL | | | | | | no |"
+		echo "| (not measured: the server did not start) | | FAIL | | | | | | | | no |"
 	fi
 	echo
 	echo "${OAUTH_DURABLE:-durable: not checked}"
@@ -760,7 +787,7 @@ if [[ -n $JWT_SIZE ]]; then
 	if ((${#JWT_ROWS[@]})); then
 		printf '%s\n' "${JWT_ROWS[@]}"
 	else
-		echo "| (not measured: see the problems below) | | FAIL | | | | | | no |"
+		echo "| (not measured: see the problems below) | | FAIL | | | | | | | | no |"
 	fi
 fi
 # SQLite and PostgreSQL side by side, on a throw-away PostgreSQL cluster
