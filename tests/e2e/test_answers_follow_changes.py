@@ -3,6 +3,8 @@
 token and reused (issue 13); they still show a change as soon as the token's
 verification does: at once when it is made through the server, after the cache
 lifetime when another process (the CLI) makes it."""
+from concurrent.futures import ThreadPoolExecutor
+
 from conftest import describe
 
 
@@ -44,3 +46,21 @@ def test_a_change_by_another_process_shows_after_the_cache_lifetime(server):
 
     me, _ = _me_and_verify(server, token, times=1)
     assert [(s["id"], s["role"]) for s in me["spaces"]] == [(space["id"], "viewer")]
+
+
+def test_parallel_requests_on_a_fresh_entry_get_one_answer(server):
+    """Requests that find a token's cache entry fresh all render its answers at once; one
+    rendering is kept and every request gets the same body and headers."""
+    token = server.create_token(server.new_user(name="Parallel")["email"])
+    for _ in range(5):
+        server.after_cache()             # the next requests load a new entry and render
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            mes = list(pool.map(lambda _: server.get("/v1/me", token=token), range(16)))
+            verifies = list(pool.map(lambda _: server.get("/auth/verify", token=token),
+                                     range(16)))
+        assert all(r.status_code == 200 for r in mes + verifies), \
+            [describe(r) for r in mes + verifies if r.status_code != 200][:2]
+        assert len({r.content for r in mes}) == 1
+        assert len({tuple(sorted((k, v) for k, v in r.headers.items() if k.startswith("X-Jeton")))
+                    for r in verifies}) == 1
+        assert mes[0].json()["user"]["friendly_name"] == "Parallel"
