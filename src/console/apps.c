@@ -16,7 +16,8 @@
 #include <string.h>
 
 static const unsigned grant_bits[] = {GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
-				      GRANT_CLIENT_CREDENTIALS};
+				      GRANT_CLIENT_CREDENTIALS, GRANT_DEVICE_CODE};
+#define GRANTS_SHOWN (sizeof grant_bits / sizeof grant_bits[0])
 
 void console_apps(struct http_req *req)
 {
@@ -72,7 +73,7 @@ static void new_app_page(struct http_req *req, enum jt_status status, const stru
 	cJSON_AddBoolToObject(form, "introspect", a->introspect);
 	cJSON_AddBoolToObject(form, "jwt", app_uses_jwt(a));
 	cJSON *g = cJSON_AddArrayToObject(d, "grants");
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < GRANTS_SHOWN; i++) {
 		cJSON *o = cJSON_CreateObject();
 		grant_type_format(grant_bits[i], name, sizeof name);
 		cJSON_AddStringToObject(o, "name", name);
@@ -153,7 +154,7 @@ void console_app_new(struct http_req *req)
 	snprintf(a.token_format, sizeof a.token_format, "%s", format[0] ? format : "opaque");
 	unsigned grants = 0;
 	uint64_t scopes = 0;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < GRANTS_SHOWN; i++) {
 		char key[48], name[32];
 		grant_type_format(grant_bits[i], name, sizeof name);
 		snprintf(key, sizeof key, "grant_%s", name);

@@ -164,13 +164,11 @@ cJSON *render_app(const struct app *a)
 	cJSON_AddStringToObject(o, "type", a->public_client ? "public" : "confidential");
 	cJSON_AddItemToObject(o, "redirect_uris", list_of_lines(a->redirect_uris));
 	cJSON *g = cJSON_AddArrayToObject(o, "grants");
-	static const unsigned bits[] = {GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN,
-					GRANT_CLIENT_CREDENTIALS};
-	for (size_t i = 0; g && i < 3; i++) {
+	for (unsigned bit = 1; g && bit <= GRANT_ALL; bit <<= 1) {
 		char name[32];
-		if (!(grants & bits[i]))
+		if (!(grants & bit))
 			continue;
-		grant_type_format(bits[i], name, sizeof name);
+		grant_type_format(bit, name, sizeof name);
 		cJSON_AddItemToArray(g, cJSON_CreateString(name));
 	}
 	scope_parse(a->scopes, strlen(a->scopes), &scopes);

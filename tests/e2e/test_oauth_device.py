@@ -176,3 +176,22 @@ def test_guessing_user_codes_is_throttled(server, app):
     assert set(statuses[:-1]) == {400}, statuses
     # refused before the look-up: even the right code waits now
     assert b.post("/device", data={**fields, "user_code": d["user_code"]}).status_code == 429
+
+
+def test_the_console_offers_the_grant(server):
+    from oauth_helpers import add_user
+    admin = add_user(server, admin=True)
+    b = Browser(server)
+    assert b.login(admin["email"], admin["password"]).status_code == 303
+    form = find_form(b.get("/console/apps/new"), "/console/apps/new")
+    assert "grant_device_code" in form.fields, form
+    data = {k: v for k, v in form.fields.items()      # unchecked boxes left out
+            if not k.startswith("grant_") and k not in ("introspect", "allow_pkce_plain")}
+    data.update(name="Console CLI", type="public", token_format="opaque",
+                grant_device_code="1", grant_refresh_token="1")
+    r = b.post("/console/apps/new", data=data)
+    assert r.status_code == 303, page_text(r.text)
+    apps = server.get("/v1/apps?limit=100", server.admin_token).json()["items"]
+    app = next(a for a in apps if a["name"] == "Console CLI")
+    assert sorted(app["grants"]) == ["device_code", "refresh_token"]
+    _authorize(server, app)
