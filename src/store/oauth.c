@@ -200,6 +200,35 @@ enum jt_status store_refresh_successor_delete(struct store *st, int64_t token_id
 	return store_change(st, Q_SUCCESSOR_DELETE, ARGS(V_INT(token_id)), false);
 }
 
+struct sweep {
+	int64_t now;
+	int64_t *n;
+};
+
+static enum jt_status sweep_job(struct store_conn *c, void *arg)
+{
+	struct sweep *w = arg;
+	int64_t successors = 0, devices = 0;
+	enum jt_status s = db_exec(c, Q_SUCCESSOR_SWEEP, ARGS(V_INT(w->now)), &successors);
+	if (s == JT_OK)
+		s = db_exec(c, Q_DEVICE_SWEEP, ARGS(V_INT(w->now - 86400)), &devices);
+	*w->n = successors + devices;
+	return s;
+}
+
+enum jt_status store_sweep_ended(struct store *st, int64_t now)
+{
+	int64_t n = 0;
+	struct sweep w = {.now = now, .n = &n};
+	enum jt_status s = JT_OK;
+	for (int batch = 0; s == JT_OK && batch < 100; batch++) {
+		s = writer_run(st, sweep_job, &w, sizeof w);
+		if (n == 0)
+			break;
+	}
+	return s;
+}
+
 enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n)
 {
 	struct issue is = {.tokens = tokens, .n = n};

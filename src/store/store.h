@@ -550,6 +550,10 @@ enum jt_status store_refresh_successor_get(struct store *st, int64_t token_id, i
 					   struct refresh_successor *out);
 /* Deletes refresh token token_id's successor (its window ended). */
 enum jt_status store_refresh_successor_delete(struct store *st, int64_t token_id);
+/* Deletes the refresh successors whose window ended by now and the device
+ * codes expired a day before now, a bounded number per transaction (the
+ * background purge; refreshes and new device codes delete some too). */
+enum jt_status store_sweep_ended(struct store *st, int64_t now);
 
 /* The device authorization grant. insert also deletes a bounded number of
  * codes expired a day ago or more. */

@@ -122,3 +122,22 @@ def test_without_a_window_any_reuse_revokes_the_grant(server, strict_app, user):
     successor = _ok(refresh(server, strict_app, first["refresh_token"]))
     assert_oauth_error(refresh(server, strict_app, first["refresh_token"]), 400, "invalid_grant")
     assert refused_after_cache(server, successor["access_token"])
+
+
+@pytest.mark.sqlite_only
+def test_the_purge_wipes_sealed_successors_once_their_window_ended(server, app, user):
+    import sqlite3
+
+    def sealed():
+        db = sqlite3.connect(str(server.db), isolation_level=None, timeout=5)
+        try:
+            return db.execute("SELECT count(*) FROM refresh_successors").fetchone()[0]
+        finally:
+            db.close()
+
+    first = tokens(server, app, user)
+    _ok(refresh(server, app, first["refresh_token"]))
+    assert sealed() >= 1
+    server.advance(31)
+    cli_ok(server.cli("purge"))
+    assert sealed() == 0
