@@ -88,10 +88,10 @@ enum jt_status retention_purge(struct store *st, const struct retention *r,
 		if (pace->pause_ms)
 			pause_ms(pace->pause_ms);
 	}
-	/* Sealed refresh successors past their grace window, old device codes. */
-	s = store_sweep_ended(st, time_now());
-	if (s != JT_OK)
-		return s;
+	/* Sealed refresh successors past their grace window, old device codes:
+	 * best effort, as refreshes and new codes sweep them too (a full disk
+	 * refuses these writes but not the purge's above). */
+	(void)store_sweep_ended(st, time_now());
 	bool more = true;
 	for (int b = 0; more && (!pace->max_batches || b < pace->max_batches); b++) {
 		if (pace->stop && atomic_load(pace->stop))
