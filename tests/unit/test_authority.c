@@ -4,8 +4,10 @@
 #include "check.h"
 #include "auth/auth.h"
 
-#define ADMIN (SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS)
-#define T     2000000000 /* a caller's expiry */
+#define ADMIN (SCOPE_MANAGE_TOKENS | SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS | SCOPE_REPORT_LEAKS)
+#define T     2000000000           /* a caller's expiry */
+#define NOW   ((int64_t)T - 86400) /* when the tokens are minted */
+static const struct policy no_policy;
 
 static struct principal_space space(int64_t id, uint64_t permissions)
 {
@@ -37,7 +39,8 @@ TEST(oauth_and_client_tokens_are_not_personal)
 	struct authority c;
 	authority_of_token(&p, &c);
 	CHECK(!c.personal);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 1), AUTHORITY_NOT_PERSONAL);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, 1, NOW),
+		     AUTHORITY_NOT_PERSONAL);
 	CHECK_EQ_INT(authority_may_touch_admin(&c), AUTHORITY_NOT_PERSONAL);
 	p.kind = TOKEN_CLIENT;
 	authority_of_token(&p, &c);
@@ -47,21 +50,50 @@ TEST(oauth_and_client_tokens_are_not_personal)
 TEST(minting_needs_every_scope_held)
 {
 	struct authority c = {.personal = true, .holds = SCOPE_MANAGE_TOKENS};
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_MANAGE_TOKENS, 0), AUTHORITY_OK);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, 0),
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_MANAGE_TOKENS, 0, NOW),
+		     AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy,
+					    SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, 0, NOW),
 		     AUTHORITY_NOT_HELD);
 }
 
 TEST(an_expiring_caller_mints_nothing_that_outlives_it)
 {
 	struct authority c = {.personal = true, .holds = SCOPE_ALL, .expires_at = T};
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, T - 1), AUTHORITY_OK);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, T), AUTHORITY_OK);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, T + 1), AUTHORITY_OUTLIVES);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 0),
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, T - 1, NOW),
+		     AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, T, NOW),
+		     AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, T + 1, NOW),
+		     AUTHORITY_OUTLIVES);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, 0, NOW),
 		     AUTHORITY_OUTLIVES); /* never */
 	c.expires_at = 0;
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, 0, NOW),
+		     AUTHORITY_OK);
+}
+
+TEST(the_policy_bounds_every_new_token)
+{
+	struct authority c = {.personal = true, .holds = SCOPE_ALL};
+	struct policy pol = {.pat_max_lifetime = 90 * 86400};
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &pol, SCOPE_READ_CONTENT, NOW + 90 * 86400, NOW),
+		     AUTHORITY_OK);
+	CHECK_EQ_INT(
+		authority_may_mint_pat(&c, &pol, SCOPE_READ_CONTENT, NOW + 90 * 86400 + 1, NOW),
+		AUTHORITY_POLICY_TOO_LONG);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &pol, SCOPE_READ_CONTENT, 0, NOW),
+		     AUTHORITY_POLICY_NO_EXPIRY); /* never is longer than any maximum */
+	pol = (struct policy){.pat_require_expiry = true};
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &pol, SCOPE_READ_CONTENT, 0, NOW),
+		     AUTHORITY_POLICY_NO_EXPIRY);
+	CHECK_EQ_INT(
+		authority_may_mint_pat(&c, &pol, SCOPE_READ_CONTENT, NOW + 10 * 365 * 86400, NOW),
+		AUTHORITY_OK);
+	/* What the caller may not hand on is refused before the policy is asked. */
+	c.holds = SCOPE_READ_CONTENT;
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &pol, SCOPE_WRITE_CONTENT, 0, NOW),
+		     AUTHORITY_NOT_HELD);
 }
 
 TEST(a_console_session_holds_what_its_user_holds)
@@ -69,8 +101,10 @@ TEST(a_console_session_holds_what_its_user_holds)
 	struct authority c;
 	authority_of_session(SCOPE_MANAGE_TOKENS | SCOPE_READ_CONTENT, &c);
 	CHECK(c.personal);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_READ_CONTENT, 0), AUTHORITY_OK);
-	CHECK_EQ_INT(authority_may_mint_pat(&c, SCOPE_WRITE_CONTENT, 0), AUTHORITY_NOT_HELD);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_READ_CONTENT, 0, NOW),
+		     AUTHORITY_OK);
+	CHECK_EQ_INT(authority_may_mint_pat(&c, &no_policy, SCOPE_WRITE_CONTENT, 0, NOW),
+		     AUTHORITY_NOT_HELD);
 }
 
 TEST(admin_accounts_need_every_admin_scope)
@@ -113,10 +147,10 @@ TEST(manage_users_hands_on_every_space_scope_to_an_app)
 	struct authority c = {.personal = true, .holds = ADMIN};
 	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_ALL, &missing), AUTHORITY_OK);
 	CHECK_EQ_INT(missing, 0);
-	/* but not an instance scope it lacks */
+	/* but not the instance scopes it lacks */
 	c.holds = SCOPE_MANAGE_USERS | SCOPE_MANAGE_APPS;
 	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_ALL, &missing), AUTHORITY_NOT_HELD);
-	CHECK_EQ_INT(missing, SCOPE_MANAGE_TOKENS);
+	CHECK_EQ_INT(missing, SCOPE_MANAGE_TOKENS | SCOPE_REPORT_LEAKS);
 	/* nor does a space role reach further than its own scopes */
 	c.holds = SCOPE_MANAGE_APPS | SCOPE_SPACE_SCOPES;
 	CHECK_EQ_INT(authority_may_register_app(&c, SCOPE_MANAGE_USERS, &missing),
@@ -163,6 +197,7 @@ int main(void)
 	RUN(oauth_and_client_tokens_are_not_personal);
 	RUN(minting_needs_every_scope_held);
 	RUN(an_expiring_caller_mints_nothing_that_outlives_it);
+	RUN(the_policy_bounds_every_new_token);
 	RUN(a_console_session_holds_what_its_user_holds);
 	RUN(admin_accounts_need_every_admin_scope);
 	RUN(an_app_gets_only_scopes_its_registrar_holds);
