@@ -321,8 +321,11 @@ TEST(lookup_falls_back_to_outer_contexts)
 	CHECK_EQ_INT(occurrences(doc, "<span class=\"muted\">you</span>"), 1);
 	CHECK_EQ_INT(occurrences(doc, "value=\"unadmin\""), 1);
 	CHECK_EQ_INT(occurrences(doc, "value=\"admin\" class=\"small\">Make admin"), 1);
-	/* The add-user form after the list sees the top-level csrf. */
-	CHECK_EQ_INT(occurrences(doc, "value=\"TOP\""), 2);
+	/* User 1's three forms (role, password reset, two-factor reset) and
+	 * the add-user form after the list see the top-level csrf; user 2's
+	 * three forms see its own. */
+	CHECK_EQ_INT(occurrences(doc, "value=\"TOP\""), 4);
+	CHECK_EQ_INT(occurrences(doc, "value=\"ROW\""), 3);
 	jt_free(doc);
 
 	/* Dotted names fall back too ({{space.id}} inside a member), and
