@@ -59,8 +59,6 @@ void api_tokens_collection(struct http_req *req);
 void api_token_item(struct http_req *req);
 void api_token_revoked(struct http_req *req);
 void api_token_rotate(struct http_req *req);
-void api_users_collection(struct http_req *req);
-void api_user_item(struct http_req *req);
 void api_authorizations(struct http_req *req);
 void api_authorization_item(struct http_req *req);
 void api_policy(struct http_req *req);
