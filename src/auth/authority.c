@@ -71,12 +71,14 @@ void authority_policy_explain(const struct policy *pol, enum authority_refusal r
 	if (r == AUTHORITY_POLICY_NO_EXPIRY && !pol->pat_max_lifetime)
 		snprintf(out, out_len,
 			 "The instance's policy requires every personal access token to expire%s.",
-			 rotating ? "; this one never does: create a new token with an expiry" : "");
+			 rotating ? "; this one never does: create a new token with an expiry"
+				  : "");
 	else if (rotating)
 		snprintf(out, out_len,
 			 "The instance's policy allows personal access tokens to live at most %s "
 			 "(until %s for one made now); this one %s: create a new token instead.",
-			 life, latest, r == AUTHORITY_POLICY_NO_EXPIRY ? "never expires" : "lives longer");
+			 life, latest,
+			 r == AUTHORITY_POLICY_NO_EXPIRY ? "never expires" : "lives longer");
 	else
 		snprintf(out, out_len,
 			 "The instance's policy allows personal access tokens to live at most %s: "

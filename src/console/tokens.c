@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TOKENS_SHOWN 100 /* newest first; older ones are in the API */
+#define TOKENS_SHOWN         100 /* newest first; older ones are in the API */
 #define EXPIRES_SOON_SECONDS (7 * 86400)
 
 /* Tells the owner which of their revoked tokens leaked, and where: "leak"

@@ -218,10 +218,10 @@ cJSON *render_inventory_item(const struct inventory_item *t, const char *status,
 	cJSON_AddStringToObject(o, "ref", ref);
 	cJSON_AddStringToObject(o, "kind", t->kind);
 	cJSON_AddNumberToObject(o, "id", (double)t->id);
-	cJSON_AddStringToObject(o, "format",
-				strcmp(t->kind, "access") == 0 && strcmp(t->token_format, "jwt") == 0
-					? "jwt"
-					: "opaque");
+	cJSON_AddStringToObject(
+		o, "format",
+		strcmp(t->kind, "access") == 0 && strcmp(t->token_format, "jwt") == 0 ? "jwt"
+										      : "opaque");
 	add_text_or_null(o, "name", t->name);
 	cJSON *user = t->user_id ? cJSON_AddObjectToObject(o, "user") : NULL;
 	if (user) {

@@ -72,38 +72,42 @@ struct query_def {
  * each table's indexes serve them: ?1 user, ?2 app, ?3 kind, ?4 status,
  * ?5 now, ?6 unused since, ?7 expires by, ?8 created before, ?9 id. */
 #define INV_STATUS(rotated)                                                                        \
-	"(?4 = '' OR ?4 = CASE WHEN revoked_at IS NOT NULL THEN 'revoked' " rotated               \
+	"(?4 = '' OR ?4 = CASE WHEN revoked_at IS NOT NULL THEN 'revoked' " rotated                \
 	"WHEN expires_at IS NOT NULL AND expires_at <= ?5 THEN 'expired' ELSE 'active' END) "
 #define INV_COMMON                                                                                 \
-	"AND (?1 = 0 OR user_id = ?1) AND (?6 = 0 OR coalesce(last_used_at, created_at) < ?6) "  \
+	"AND (?1 = 0 OR user_id = ?1) AND (?6 = 0 OR coalesce(last_used_at, created_at) < ?6) "    \
 	"AND (?7 = 0 OR (expires_at > ?5 AND expires_at <= ?7)) "                                  \
 	"AND (?8 = 0 OR created_at < ?8) AND (?9 = 0 OR id = ?9) "
 /* A branch is skipped whole when its kind is not asked for: the test of ?3
  * alone is decided once, before the scan. */
 #define INV_PATS                                                                                   \
-	"?2 = 0 AND ?3 IN ('', 'pat') AND " INV_STATUS("WHEN rotated_at IS NOT NULL THEN 'rotated' ") \
-		INV_COMMON
+	"?2 = 0 AND ?3 IN ('', 'pat') AND " INV_STATUS(                                            \
+		"WHEN rotated_at IS NOT NULL THEN 'rotated' ") INV_COMMON
 #define INV_TOKENS                                                                                 \
-	"(?2 = 0 OR app_id = ?2) AND ?3 <> 'pat' AND (?3 = '' OR kind = ?3) AND "                \
-	INV_STATUS("WHEN rotated_at IS NOT NULL THEN 'rotated' ") INV_COMMON
+	"(?2 = 0 OR app_id = ?2) AND ?3 <> 'pat' AND (?3 = '' OR kind = ?3) AND " INV_STATUS(      \
+		"WHEN rotated_at IS NOT NULL THEN 'rotated' ") INV_COMMON
 /* The cursor, newest first by (created_at, pat, id) where pat is 1 for a
  * PAT and 0 for an OAuth token: ?10 created_at, ?11 pat, ?12 id. ?14 bounds
  * created_at from above (the cursor, created_before, unused_for) so that
  * each table's (created_at, id) index is walked from there. */
 #define INV_AFTER(pat)                                                                             \
-	"AND created_at <= ?14 AND (created_at < ?10 OR (created_at = ?10 AND (" pat " < ?11 "    \
+	"AND created_at <= ?14 AND (created_at < ?10 OR (created_at = ?10 AND (" pat " < ?11 "     \
 	"OR (" pat " = ?11 AND id < ?12)))) ORDER BY created_at DESC, id DESC LIMIT ?13"
 #define INV_LIST(pats, tokens)                                                                     \
-	"FROM (SELECT * FROM (SELECT 'pat' AS kind, id, user_id, CAST(NULL AS BIGINT) AS "       \
+	"FROM (SELECT * FROM (SELECT 'pat' AS kind, id, user_id, CAST(NULL AS BIGINT) AS "         \
 	"app_id, CAST(NULL AS BIGINT) AS space_id, name, scopes, created_at, expires_at, "         \
 	"last_used_at, last_used_ip, revoked_at, revoked_reason, rotated_at "                      \
-	"FROM pats WHERE " pats INV_PATS INV_AFTER("1") ") p "                                     \
-	"UNION ALL SELECT * FROM (SELECT kind, id, user_id, app_id, space_id, "                    \
-	"CAST(NULL AS TEXT), scopes, created_at, expires_at, last_used_at, last_used_ip, "         \
-	"revoked_at, revoked_reason, rotated_at FROM oauth_tokens WHERE " tokens INV_TOKENS        \
-	INV_AFTER("0") ") t) x "                                                                   \
-	"LEFT JOIN users u ON u.id = x.user_id LEFT JOIN apps a ON a.id = x.app_id "             \
-	"ORDER BY x.created_at DESC, x.kind = 'pat' DESC, x.id DESC LIMIT ?13"
+	"FROM pats WHERE " pats INV_PATS INV_AFTER(                                                \
+		"1") ") p "                                                                        \
+		     "UNION ALL SELECT * FROM (SELECT kind, id, user_id, app_id, space_id, "       \
+		     "CAST(NULL AS TEXT), scopes, created_at, expires_at, last_used_at, "          \
+		     "last_used_ip, "                                                              \
+		     "revoked_at, revoked_reason, rotated_at FROM oauth_tokens WHERE " tokens      \
+			     INV_TOKENS INV_AFTER("0") ") t) x "                                   \
+						       "LEFT JOIN users u ON u.id = x.user_id "    \
+						       "LEFT JOIN apps a ON a.id = x.app_id "      \
+						       "ORDER BY x.created_at DESC, x.kind = "     \
+						       "'pat' DESC, x.id DESC LIMIT ?13"
 
 static const struct query_def queries[Q_COUNT] = {
 	[Q_PING] = {SELECT, &rec_count, "FROM roles"},
@@ -154,17 +158,19 @@ static const struct query_def queries[Q_COUNT] = {
 			  NULL, true, ACCESS},
 	/* Rotation: only a live token. On PostgreSQL a second rotation of the
 	 * same token waits for the first's row lock, then matches nothing. */
-	[Q_PAT_RETIRE] = {PLAIN, NULL,
-			  "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
-			  "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL AND rotated_at IS NULL "
-			  "AND (expires_at IS NULL OR expires_at > ?3)",
-			  .changes = ACCESS},
+	[Q_PAT_RETIRE] =
+		{PLAIN, NULL,
+		 "UPDATE pats SET revoked_at = ?3 WHERE id = ?1 "
+		 "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL AND rotated_at IS NULL "
+		 "AND (expires_at IS NULL OR expires_at > ?3)",
+		 .changes = ACCESS},
 	/* Rotation with an overlap: the old secret works until ?4. */
-	[Q_PAT_OVERLAP] = {PLAIN, NULL,
-			   "UPDATE pats SET rotated_at = ?3, expires_at = ?4 WHERE id = ?1 "
-			   "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL AND rotated_at IS NULL "
-			   "AND (expires_at IS NULL OR expires_at > ?3)",
-			   .changes = ACCESS},
+	[Q_PAT_OVERLAP] =
+		{PLAIN, NULL,
+		 "UPDATE pats SET rotated_at = ?3, expires_at = ?4 WHERE id = ?1 "
+		 "AND (?2 = 0 OR user_id = ?2) AND revoked_at IS NULL AND rotated_at IS NULL "
+		 "AND (expires_at IS NULL OR expires_at > ?3)",
+		 .changes = ACCESS},
 	[Q_PAT_TOUCH] = {PLAIN, NULL,
 			 "UPDATE pats SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
 	[Q_APP_INSERT] = {INSERT, &rec_app, " RETURNING id"},
@@ -205,8 +211,9 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_TOKEN_ROTATE] = {PLAIN, NULL,
 			    "UPDATE oauth_tokens SET rotated_at = ?2 WHERE id = ?1 "
 			    "AND rotated_at IS NULL AND revoked_at IS NULL"},
-	[Q_TOKEN_TOUCH] = {PLAIN, NULL,
-			   "UPDATE oauth_tokens SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
+	[Q_TOKEN_TOUCH] =
+		{PLAIN, NULL,
+		 "UPDATE oauth_tokens SET last_used_at = ?2, last_used_ip = ?3 WHERE id = ?1"},
 	[Q_SUCCESSOR_INSERT] = {INSERT, &rec_successor, ""},
 	[Q_SUCCESSOR_GET] = {SELECT, &rec_successor,
 			     "FROM refresh_successors WHERE token_id = ?1 AND expires_at > ?2"},
@@ -232,13 +239,15 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_DEVICE_USE] = {PLAIN, NULL,
 			  "UPDATE device_codes SET used_at = ?2 WHERE device_hash = ?1 "
 			  "AND decision = 'allowed' AND used_at IS NULL"},
-	[Q_DEVICE_SWEEP] = {PLAIN, NULL,
-			    "DELETE FROM device_codes WHERE device_hash IN (SELECT device_hash "
-			    "FROM device_codes WHERE expires_at <= ?1 ORDER BY expires_at LIMIT 64)"},
+	[Q_DEVICE_SWEEP] =
+		{PLAIN, NULL,
+		 "DELETE FROM device_codes WHERE device_hash IN (SELECT device_hash "
+		 "FROM device_codes WHERE expires_at <= ?1 ORDER BY expires_at LIMIT 64)"},
 	/* An authorized app's tokens (oauth_tokens_by_user_created). */
-	[Q_TOKEN_LIST_USER_GRANTS] = {SELECT, &rec_token,
-				      "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "
-				      "AND revoked_at IS NULL ORDER BY app_id, space_id, id LIMIT ?2"},
+	[Q_TOKEN_LIST_USER_GRANTS] =
+		{SELECT, &rec_token,
+		 "FROM oauth_tokens WHERE user_id = ?1 AND app_id IS NOT NULL "
+		 "AND revoked_at IS NULL ORDER BY app_id, space_id, id LIMIT ?2"},
 	/* space ?3 = 0: in every space */
 	[Q_TOKEN_REVOKE_GRANT] =
 		{PLAIN, NULL,
@@ -273,10 +282,11 @@ static const struct query_def queries[Q_COUNT] = {
 				     "UPDATE pats SET revoked_at = ?5, revoked_reason = ?10 "
 				     "WHERE revoked_at IS NULL AND " INV_PATS,
 				     NULL, true, ACCESS},
-	[Q_INVENTORY_REVOKE_TOKENS] = {PLAIN, NULL,
-				       "UPDATE oauth_tokens SET revoked_at = ?5, revoked_reason = ?10 "
-				       "WHERE revoked_at IS NULL AND " INV_TOKENS,
-				       NULL, true, ACCESS},
+	[Q_INVENTORY_REVOKE_TOKENS] =
+		{PLAIN, NULL,
+		 "UPDATE oauth_tokens SET revoked_at = ?5, revoked_reason = ?10 "
+		 "WHERE revoked_at IS NULL AND " INV_TOKENS,
+		 NULL, true, ACCESS},
 	[Q_POLICY_GET] = {SELECT, &rec_policy, "FROM policy WHERE id = 1"},
 	[Q_POLICY_PUT] = {PLAIN, NULL,
 			  "UPDATE policy SET pat_max_lifetime = ?1, pat_require_expiry = ?2, "
@@ -305,9 +315,10 @@ static const struct query_def queries[Q_COUNT] = {
 			       NULL, true, ACCESS},
 	[Q_TOTP_GET] = {SELECT, &rec_totp, "FROM totp WHERE user_id = ?1"},
 	/* A new enrolment replaces one not confirmed, never an enabled one. */
-	[Q_TOTP_PUT] = {INSERT, &rec_totp,
-			" ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, "
-			"last_step = 0, created_at = excluded.created_at WHERE totp.enabled = 0"},
+	[Q_TOTP_PUT] =
+		{INSERT, &rec_totp,
+		 " ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed, enabled = 0, "
+		 "last_step = 0, created_at = excluded.created_at WHERE totp.enabled = 0"},
 	[Q_TOTP_ENABLE] = {PLAIN, NULL,
 			   "UPDATE totp SET enabled = 1, last_step = ?2 "
 			   "WHERE user_id = ?1 AND enabled = 0"},

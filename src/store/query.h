@@ -39,8 +39,8 @@ struct record {
 
 #define RECORD_MAX_FIELDS 24
 extern const struct record rec_user, rec_space, rec_space_role, rec_membership, rec_membership_row,
-	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy, rec_inventory,
-	rec_scanner, rec_leak, rec_totp, rec_recovery, rec_successor, rec_device;
+	rec_pat, rec_app, rec_code, rec_token, rec_session, rec_audit, rec_key, rec_policy,
+	rec_inventory, rec_scanner, rec_leak, rec_totp, rec_recovery, rec_successor, rec_device;
 extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
 #define COPY_TABLES 14

@@ -1269,7 +1269,8 @@ TEST(purge_deletes_exactly_what_can_never_be_used_again)
 	 * the family */
 	struct oauth_token next = make_token("refresh", app, alice, docs, 7, 0x2A);
 	next.expires_at = NOW + DAY;
-	CHECK_EQ_INT(store_oauth_refresh(st, t[2].id, false, NOW - 50 * DAY, &next, 1, NULL), JT_OK);
+	CHECK_EQ_INT(store_oauth_refresh(st, t[2].id, false, NOW - 50 * DAY, &next, 1, NULL),
+		     JT_OK);
 	/* codes: unused and expired (dead), used and expired within the window
 	 * (kept: a replay still revokes), used long ago (dead), unexpired */
 	struct auth_code c[4];
@@ -1440,7 +1441,8 @@ TEST(oauth_refresh_rotates_once)
 	/* A revoked refresh token cannot rotate. */
 	CHECK_EQ_INT(store_oauth_revoke(st, next[1].id, 7300), JT_OK);
 	struct oauth_token late = make_token("access", app, alice, docs, 8, 0x57);
-	CHECK_EQ_INT(store_oauth_refresh(st, next[1].id, false, 7400, &late, 1, NULL), JT_ECONFLICT);
+	CHECK_EQ_INT(store_oauth_refresh(st, next[1].id, false, 7400, &late, 1, NULL),
+		     JT_ECONFLICT);
 }
 
 struct refresher {
@@ -1582,7 +1584,8 @@ TEST(user_password_must_change_and_revoke_tokens)
 	struct user u;
 	struct pat p;
 	struct oauth_token t[2] = {make_token("access", 0, alice, 0, 0, 0x31),
-				   make_token("access", 0, bob, 0, 0, 0x32)}, got;
+				   make_token("access", 0, bob, 0, 0, 0x32)},
+			   got;
 	int64_t revoked = -1;
 	if (!CHECK_EQ_INT(store_user_get(st, alice, &u), JT_OK))
 		return;
@@ -2331,8 +2334,8 @@ TEST(the_location_may_turn_named_statements_off)
 		CHECK_EQ_STR(got.email, "unnamed@example.com");
 		store_close(s);
 	}
-	snprintf(location, sizeof location, "%s%sjeton_prepare=off&connect_timeout=5",
-		 be.location, sep);
+	snprintf(location, sizeof location, "%s%sjeton_prepare=off&connect_timeout=5", be.location,
+		 sep);
 	CHECK_EQ_INT(store_open(location, 1, &s), JT_OK);
 	store_close(s);
 	s = NULL;
