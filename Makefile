@@ -189,7 +189,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/console/users.c src/console/static.c src/crypto/crypto.c src/crypto/crypto.h \
                   src/crypto/crypto_int.h src/crypto/hash.c \
                   src/crypto/secret_json.c src/render/render.c src/render/render.h \
-                  src/server/bearer.c src/server/jeton.c src/server/retention.c src/server/server.h \
+                  src/server/bearer.c src/server/jeton.c src/server/reset.c src/server/retention.c src/server/server.h \
                   src/http/router.c src/oauth/authorize.c src/oauth/client.c \
                   src/oauth/inspect.c src/oauth/issue.c src/oauth/metadata.c src/oauth/oauth.h \
                   src/oauth/pkce.c src/oauth/token.c src/app/app.h src/app/grant_type.c \

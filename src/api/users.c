@@ -210,41 +210,16 @@ out:
 	cJSON_Delete(body);
 }
 
-/* A password reset in flight: argon2id on a slow-work thread. */
-struct api_reset {
-	int64_t user_id;
-	bool revoke_tokens;
-	char password[PASSWORD_GENERATED_CHARS + 1];
-	struct user u;
-	int64_t revoked;
-	enum jt_status status;
-	int64_t actor_id; /* who resets, for the audit log */
-	char actor[LIMIT_EMAIL_BYTES + 1];
-};
-
 static void reset_destroy(void *ctx)
 {
-	crypto_wipe(ctx, sizeof(struct api_reset));
+	crypto_wipe(ctx, sizeof(struct password_reset));
 	jt_free(ctx);
-}
-
-static void reset_work(struct http_req *req)
-{
-	struct api_reset *r = req->ctx;
-	r->status = auth_reset_password(jeton_of(req)->store, r->user_id, r->revoke_tokens,
-					r->password, &r->u, &r->revoked);
 }
 
 static void reset_done(struct http_req *req)
 {
-	struct api_reset *r = req->ctx;
-	struct jeton *jt = jeton_of(req);
-	if (r->revoke_tokens)
-		auth_invalidate(jt->auth);
-	audit_record(jt->store, r->actor_id, r->actor, "user.password_reset", req->client_ip,
-		     r->status == JT_OK, "user %lld (%s): sessions signed out%s",
-		     (long long)r->user_id, r->u.email,
-		     r->revoke_tokens ? "; every token revoked" : "; tokens kept");
+	struct password_reset *r = req->ctx;
+	password_reset_record(req, r);
 	if (r->status != JT_OK) {
 		http_reply_status(req, r->status, "user");
 	} else {
@@ -286,7 +261,7 @@ void api_user_password_reset(struct http_req *req)
 	}
 	if (u.admin && !may_touch_admin(req, p))
 		goto out;
-	struct api_reset *r = jt_calloc(1, sizeof *r);
+	struct password_reset *r = jt_calloc(1, sizeof *r);
 	if (!r) {
 		http_reply_status(req, JT_ENOMEM, "user");
 		goto out;
@@ -296,7 +271,7 @@ void api_user_password_reset(struct http_req *req)
 	r->actor_id = p->user.id;
 	snprintf(r->actor, sizeof r->actor, "%s", p->user.id ? p->user.email : p->client_id);
 	http_set_ctx(req, r, reset_destroy);
-	http_defer(req, reset_work, reset_done);
+	http_defer(req, password_reset_work, reset_done);
 out:
 	cJSON_Delete(body);
 	auth_release(p);

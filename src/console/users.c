@@ -214,15 +214,10 @@ void console_user(struct http_req *req)
 	users_page(req, JT_OK, &c, notice, NULL, NULL, NULL);
 }
 
-/* A password reset in flight: argon2id on a slow-work thread. */
+/* A password reset in flight, with the page it answers on. */
 struct console_reset {
+	struct password_reset reset; /* first: password_reset_work's req->ctx */
 	struct page_ctx c;
-	int64_t user_id;
-	bool revoke_tokens;
-	char password[PASSWORD_GENERATED_CHARS + 1];
-	struct user u;
-	int64_t revoked;
-	enum jt_status status;
 };
 
 static void reset_destroy(void *ctx)
@@ -231,25 +226,13 @@ static void reset_destroy(void *ctx)
 	jt_free(ctx);
 }
 
-static void reset_work(struct http_req *req)
-{
-	struct console_reset *r = req->ctx;
-	r->status = auth_reset_password(jeton_of(req)->store, r->user_id, r->revoke_tokens,
-					r->password, &r->u, &r->revoked);
-}
-
 static void reset_done(struct http_req *req)
 {
-	struct console_reset *r = req->ctx;
-	struct jeton *jt = jeton_of(req);
-	if (r->revoke_tokens)
-		auth_invalidate(jt->auth);
-	audit_record(jt->store, r->c.user.id, r->c.user.email, "user.password_reset",
-		     req->client_ip, r->status == JT_OK, "user %lld (%s): sessions signed out%s",
-		     (long long)r->user_id, r->u.email,
-		     r->revoke_tokens ? "; every token revoked" : "; tokens kept");
+	struct console_reset *cr = req->ctx;
+	struct password_reset *r = &cr->reset;
+	password_reset_record(req, r);
 	if (r->status != JT_OK) {
-		users_page(req, r->status, &r->c, NULL, "The password could not be reset.", NULL,
+		users_page(req, r->status, &cr->c, NULL, "The password could not be reset.", NULL,
 			   NULL);
 	} else {
 		static const char *const hints[] = {
@@ -263,12 +246,12 @@ static void reset_done(struct http_req *req)
 		cJSON_AddStringToObject(row, "label", "Email");
 		cJSON_AddStringToObject(row, "value", r->u.email);
 		cJSON_AddItemToArray(details, row);
-		console_secret_page(req, &r->c, "users", "Password reset", r->password,
+		console_secret_page(req, &cr->c, "users", "Password reset", r->password,
 				    "Copy this one-time password now and give it to the user: it "
 				    "will not be shown again.",
 				    hints[r->revoke_tokens], "/console/users", details);
 	}
-	reset_destroy(r);
+	reset_destroy(cr);
 	req->ctx = NULL;
 }
 
@@ -305,11 +288,13 @@ void console_user_password_reset(struct http_req *req)
 		return;
 	}
 	r->c = c;
-	r->user_id = u.id;
+	r->reset.user_id = u.id;
+	r->reset.actor_id = c.user.id;
+	snprintf(r->reset.actor, sizeof r->reset.actor, "%s", c.user.email);
 	http_form_field(req, "revoke_tokens", v, sizeof v);
-	r->revoke_tokens = strcmp(v, "1") == 0;
+	r->reset.revoke_tokens = strcmp(v, "1") == 0;
 	http_set_ctx(req, r, reset_destroy);
-	http_defer(req, reset_work, reset_done);
+	http_defer(req, password_reset_work, reset_done);
 }
 
 /* POST /console/users/{id}/two_factor_reset: a lost phone. */

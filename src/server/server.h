@@ -8,13 +8,15 @@
  *           403 answers
  * retention.c  how long what can never be used again is kept, and the
  *           purge that deletes the rest (jeton purge, and in the
- *           background of jeton serve) */
+ *           background of jeton serve)
+ * reset.c   a password reset asked for by the API or the console */
 #ifndef JETON_SERVER_H
 #define JETON_SERVER_H
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "auth/auth.h"
+#include "crypto/crypto.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -90,5 +92,25 @@ struct retention_thread;
 enum jt_status retention_start(struct store *st, const struct retention *r,
 			       struct retention_thread **out);
 void retention_stop(struct retention_thread *t);
+
+/* ---- reset.c ---- */
+
+/* A password reset in flight: the caller fills user_id, revoke_tokens and
+ * the actor, then runs password_reset_work under http_defer (req->ctx
+ * points at this struct, first in the caller's own), and calls
+ * password_reset_record in its done handler before answering. */
+struct password_reset {
+	int64_t user_id;
+	bool revoke_tokens;
+	int64_t actor_id; /* who resets, for the audit log */
+	char actor[LIMIT_EMAIL_BYTES + 1];
+	char password[PASSWORD_GENERATED_CHARS + 1]; /* out: the one-time password */
+	struct user u;                               /* out: the user, as reset */
+	int64_t revoked;                             /* out: tokens revoked */
+	enum jt_status status;                       /* out */
+};
+void password_reset_work(struct http_req *req);
+/* Drops cached verifications when tokens were revoked; audits the reset. */
+void password_reset_record(struct http_req *req, const struct password_reset *r);
 
 #endif
