@@ -453,6 +453,11 @@ class Server:
         runs = [run] if run else range(1, self.runs + 1)
         return "".join(self._read(self.stderr_path(r)) for r in runs)
 
+    def log_problems(self):
+        """The warning and error lines of the server's log, but the test clock's own."""
+        return [line for line in self.stderr_text().splitlines()
+                if (" error " in line or " warn " in line) and "JETON_TEST_CLOCK" not in line]
+
     # ---- CLI against this server's store
     def cli(self, *args, input=None, env=None):
         env = {"JETON_TEST_CLOCK": self.env["JETON_TEST_CLOCK"], **(env or {})}

@@ -33,8 +33,7 @@ def _fill(path):
 
 
 def _warnings_and_errors(server):
-    return [line for line in server.stderr_text().splitlines()
-            if " error " in line or " warn " in line]
+    return server.log_problems()
 
 
 @pytest.fixture(scope="module")

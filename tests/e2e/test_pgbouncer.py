@@ -111,8 +111,7 @@ def test_every_kind_of_write_works_through_pgbouncer_in_transaction_mode(pooled)
     pat = s.create_pat(admin, name=unique("revoked"))
     assert s.delete(f"/v1/users/me/access_tokens/{pat['id']}", admin).status_code == 204
     assert_401(s.get("/v1/me", token=pat["token"]))
-    failures = [line for line in s.stderr_text().splitlines()
-                if " error " in line or " warn " in line]
+    failures = s.log_problems()
     assert not failures, "\n".join(failures[:10])
 
 
