@@ -96,7 +96,7 @@ unit: $(UNIT_BIN)
 # The end-to-end suite runs E2E_JOBS test files at a time (pytest-xdist; a
 # file stays in one worker, with the servers its fixtures start), then the
 # tests marked alone, one at a time.
-E2E_JOBS ?= 3
+E2E_JOBS ?= 2
 PYTEST   := $(PYTHON) -m pytest -q -p no:cacheprovider
 E2E_RUN  := $(PYTEST) -n $(E2E_JOBS) --dist loadfile -m 'not alone' tests/e2e && \
             $(PYTEST) -m alone tests/e2e
@@ -104,24 +104,36 @@ e2e: $(BUILD)/jeton
 	export JETON_BIN=$(abspath $(BUILD)/jeton) && $(E2E_RUN)
 
 # The end-to-end suite again, every server on a fresh database of a
-# throw-away PostgreSQL 15 cluster; and the store's contract suite on both
-# drivers (make unit runs it on SQLite alone). Its port is below Linux's
-# ephemeral range (32768-60999), where the test servers' free ports are.
+# throw-away PostgreSQL 15 cluster; and meanwhile the store's contract suite
+# on PostgreSQL (make unit runs it on SQLite), on a cluster of its own as it
+# stops and restarts it (its output is shown whole if it fails). The ports are
+# below Linux's ephemeral range (32768-60999), where the test servers' free
+# ports are.
 PG_DIR ?= /tmp/jeton-pg-$(notdir $(BUILD))
 PG_PORT ?= $(if $(filter $(ASAN_BUILD),$(BUILD)),25434,25433)
+PG_UNIT_PORT ?= $(shell echo $$(($(PG_PORT) + 100)))
 e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store
 	@url=$$(tests/pg/cluster.sh start $(PG_DIR) $(PG_PORT)) && \
-	psql "$$url" -qc 'DROP DATABASE IF EXISTS jeton_unit' -c 'CREATE DATABASE jeton_unit' && \
-	JETON_TEST_PG=$${url%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR) \
-		$(BUILD)/tests/test_store && \
+	unit=$$(tests/pg/cluster.sh start $(PG_DIR)/unit $(PG_UNIT_PORT)) && \
+	psql "$$unit" -qc 'CREATE DATABASE jeton_unit' && \
+	{ JETON_TEST_PG=$${unit%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR)/unit \
+		$(BUILD)/tests/test_store >$(PG_DIR)/unit.log 2>&1 & upid=$$!; } && \
 	export JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) && \
 		$(E2E_RUN); \
-	rc=$$?; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); exit $$rc
+	rc=$$?; urc=1; [ -z "$${upid:-}" ] || { wait $$upid; urc=$$?; }; \
+	if [ $$urc = 0 ]; then tail -n 1 $(PG_DIR)/unit.log; else cat $(PG_DIR)/unit.log; fi; \
+	tests/pg/cluster.sh stop $(PG_DIR)/unit; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); \
+	[ $$rc = 0 ] && [ $$urc = 0 ]
 
 browser: $(BUILD)/jeton
 	JETON_BIN=$(abspath $(BUILD)/jeton) tests/browser/run.sh
 
-check: unit e2e e2e-pg browser
+# The unit tests, then both end-to-end suites and the browser tests at the
+# same time (each waits for long stretches: real deadlines, PostgreSQL
+# restarts, the browser); each one's output is printed in one piece.
+check:
+	$(MAKE) unit
+	$(MAKE) -j3 --output-sync=target e2e e2e-pg browser
 
 # The whole suite, then again under AddressSanitizer + UBSan, then the
 # unit tests and the concurrent end-to-end tests under ThreadSanitizer.
