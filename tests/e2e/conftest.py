@@ -4,7 +4,11 @@
 Run:  JETON_BIN=/abs/path/build/jeton /usr/bin/python3 -m pytest -q tests/e2e
 
 Every test talks to a real `jeton serve` process over loopback HTTP and runs the
-real `jeton` CLI against the same store file. Every wait is bounded in time.
+real `jeton` CLI against the same store file. Every wait is bounded in time, and
+none waits for a lifetime, an expiry or a cache to age: the test clock is moved.
+`make e2e` runs the files in parallel (pytest-xdist, -n 2 --dist loadfile): a test
+uses servers of its own on free ports; one that must not run beside others is
+marked alone.
 """
 import datetime as dt
 import json
