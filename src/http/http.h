@@ -272,9 +272,9 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 /* The port actually bound. */
 uint16_t http_server_port(const struct http_server *srv);
 /* Stops and frees srv, within grace_ms (plus the slow work in hand, such as
- * a password hash): closes the listening socket; answers a request that
- * comes on an open connection 503 and closes every connection after its
- * answer; lets every request in hand finish, suspended ones included; and
+ * a password hash): answers every request that comes from then on 503
+ * and closes every connection after its answer (the listening socket
+ * stays open until the daemon stops); lets every request in hand finish, suspended ones included; and
  * when the grace is about to end, answers 503 what still waits. Whoever was
  * to resume a request answered so may still do it afterwards, until the
  * store is closed. */

@@ -885,12 +885,13 @@ void http_server_stop(struct http_server *srv, int grace_ms)
 	if (!srv)
 		return;
 	int64_t end = time_mono_ms() + grace_ms;
-	/* No new connection; a request that comes on an open one is answered
-	 * 503, and every answer closes its connection. */
+	/* From now on every new request is answered 503, and every answer
+	 * closes its connection. The listening socket stays open until the
+	 * daemon stops: quiescing a pool of epoll workers races inside
+	 * libmicrohttpd 0.9.75 (a worker and the quiesce both take the socket
+	 * out of an epoll set, and the loser aborts the process), so a
+	 * connection made during the stop is answered 503 like the others. */
 	atomic_store(&srv->draining, true);
-	MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	/* The requests in hand finish: the store's writer and the slow-work
 	 * threads resume the suspended ones, which answer as usual. */
 	wait_in_flight(srv, end - STOP_FLUSH_MS);
