@@ -33,8 +33,10 @@ void console_throttled(struct http_req *req, int retry_after, char *msg, size_t 
 		 retry_after == 1 ? "" : "s");
 }
 
-static void login_page(struct http_req *req, enum jt_status status, const char *email,
-		       const char *next, const char *error)
+/* A sign-in form (the password's or the second factor's), with what the
+ * person typed and why it was refused. */
+static void signin_page(struct http_req *req, enum jt_status status, const char *title,
+			const char *tmpl, const char *email, const char *next, const char *error)
 {
 	char csrf[CSRF_CHARS + 1];
 	cJSON *d = cJSON_CreateObject();
@@ -44,7 +46,13 @@ static void login_page(struct http_req *req, enum jt_status status, const char *
 	cJSON_AddStringToObject(d, "email", email);
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
-	page_render(req, status, "Log in", NULL, "login.html", d, NULL);
+	page_render(req, status, title, NULL, tmpl, d, NULL);
+}
+
+static void login_page(struct http_req *req, enum jt_status status, const char *email,
+		       const char *next, const char *error)
+{
+	signin_page(req, status, "Log in", "login.html", email, next, error);
 }
 
 /* A login in flight between the serving thread and the slow-work thread. */
@@ -179,15 +187,7 @@ void console_logout(struct http_req *req)
 static void second_factor_page(struct http_req *req, enum jt_status status, const char *email,
 			       const char *next, const char *error)
 {
-	char csrf[CSRF_CHARS + 1];
-	cJSON *d = cJSON_CreateObject();
-	session_csrf(req, csrf);
-	cJSON_AddStringToObject(d, "csrf", csrf);
-	cJSON_AddStringToObject(d, "next", next);
-	cJSON_AddStringToObject(d, "email", email);
-	if (error)
-		cJSON_AddStringToObject(d, "error", error);
-	page_render(req, status, "Two-factor sign-in", NULL, "login_2fa.html", d, NULL);
+	signin_page(req, status, "Two-factor sign-in", "login_2fa.html", email, next, error);
 }
 
 /* POST /login/2fa: the code that turns a pending session into a session.
