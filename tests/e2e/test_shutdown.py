@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import RawConn, Server, describe, json_body
+from conftest import RawConn, Server, describe, json_body, poll
 
 FEW_SECONDS = 5.0
 GRACE = 5.0                      # LIMIT_SHUTDOWN_SECONDS
@@ -24,6 +24,21 @@ def srv(tmp_path):
     s.start()
     yield s
     s.finish()
+
+
+def _in_flight(s):
+    """Requests the server is serving now, this one included."""
+    text = requests.get(s.url + "/metrics", timeout=5).text
+    return int(next(line.split()[1] for line in text.splitlines()
+                    if line.startswith("jeton_http_requests_in_flight ")))
+
+
+def _draining(s):
+    """True once the server answers a new connection 503 (or no longer at all)."""
+    try:
+        return requests.get(s.url + "/v1/ping", timeout=5).status_code == 503
+    except requests.ConnectionError:
+        return True
 
 
 def _stop_timed(s, sig=signal.SIGTERM):
@@ -65,10 +80,11 @@ def test_in_flight_request_is_finished_before_exit(srv):
         c.send((f"POST /v1/users/me/access_tokens HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode() + body[:10])
-        time.sleep(0.3)                      # the server has the request's head
+        # the server has the request's head: it counts it in flight
+        assert poll(lambda: _in_flight(srv) >= 2), "the request's head never arrived"
         proc = srv.proc
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
+        assert poll(lambda: _draining(srv)), "the server did not begin its stop"
         c.send(body[10:])
         resp = c.read_response()
     finally:
@@ -113,7 +129,7 @@ def test_sigterm_under_load_exits_0_and_no_request_hangs(srv):
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.5)
+    assert poll(lambda: outcomes.count(200) >= 20), "the load never got going"
     proc = srv.proc
     rc, elapsed = _stop_timed(srv)
     stop.set()
