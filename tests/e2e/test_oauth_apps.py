@@ -242,9 +242,9 @@ def test_delete_removes_the_app_and_its_tokens(server, admin_token):
     assert_oauth_error(client_token(server, app), 401, "invalid_client")
 
 
-def test_delete_unknown_app_is_204_or_404(server, admin_token):
+def test_delete_unknown_app_is_404(server, admin_token):
     r = server.delete("/v1/apps/999999", admin_token)
-    assert r.status_code in (204, 404), describe(r)
+    assert_error(r, 404, "not_found")
 
 
 # --------------------------------------------------------------------------- secret rotation
