@@ -26,6 +26,8 @@ static unsigned long long rss_bytes(void)
 
 static const char *const verify_kinds[AUTH_VERIFY_KINDS] = {"none", "pat", "oauth_access",
 							    "client_credentials", "jwt", "other"};
+static const char *const issued_kinds[AUTH_ISSUED_KINDS] = {
+	"pat", "oauth_access", "oauth_refresh", "client_credentials", "jwt"};
 static const char *const verify_results[AUTH_RESULTS] = {
 	"ok",      "missing", "scheme",  "malformed", "checksum",
 	"unknown", "expired", "revoked", "disabled",  "unavailable"};
@@ -83,6 +85,14 @@ void api_metrics(struct http_req *req)
 				EMIT("jeton_tokens_verified_total{kind=\"%s\",result=\"%s\"} %llu\n",
 				     verify_kinds[k], verify_results[r],
 				     (unsigned long long)verified[k][r]);
+	uint64_t issued[AUTH_ISSUED_KINDS];
+	auth_issued_stats(jeton_of(req)->auth, issued);
+	EMIT("# HELP jeton_tokens_issued_total Tokens given out (stored and answered), by "
+	     "kind.\n"
+	     "# TYPE jeton_tokens_issued_total counter\n");
+	for (int k = 0; k < AUTH_ISSUED_KINDS; k++)
+		EMIT("jeton_tokens_issued_total{kind=\"%s\"} %llu\n", issued_kinds[k],
+		     (unsigned long long)issued[k]);
 	EMIT("# HELP jeton_store_up Whether the store answers (1) or not (0).\n"
 	     "# TYPE jeton_store_up gauge\n"
 	     "jeton_store_up %d\n", store_up ? 1 : 0);
@@ -96,6 +106,15 @@ void api_metrics(struct http_req *req)
 		     "write to its commit.\n"
 		     "# TYPE jeton_store_write_batch_duration_seconds histogram\n");
 		histogram_format(batch_us, "jeton_store_write_batch_duration_seconds", "", 1e6, out,
+				 METRICS_BYTES, &used);
+	}
+	const struct histogram *lag = store_listen_lag(jeton_of(req)->store);
+	if (lag) {
+		EMIT("# HELP jeton_store_change_heard_lag_seconds Time from another node's commit "
+		     "of a change (a revocation, new keys) to this node hearing of it, by the "
+		     "two nodes' clocks.\n"
+		     "# TYPE jeton_store_change_heard_lag_seconds histogram\n");
+		histogram_format(lag, "jeton_store_change_heard_lag_seconds", "", 1e6, out,
 				 METRICS_BYTES, &used);
 	}
 	EMIT("# HELP jeton_password_attempts_throttled_total Password attempts refused by the "

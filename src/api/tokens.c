@@ -68,6 +68,7 @@ static void reply_created(struct http_req *req, const struct pat *pat, char toke
 			  const struct pat *previous)
 {
 	char location[96];
+	auth_count_issued(jeton_of(req)->auth, AUTH_ISSUED_PAT);
 	http_secret(req);
 	cJSON *o = render_pat(pat, time_now());
 	if (o)

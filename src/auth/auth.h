@@ -151,6 +151,20 @@ enum auth_verify_kind {
  * and result, for /metrics. */
 void auth_verify_stats(struct auth *a, uint64_t out[AUTH_VERIFY_KINDS][AUTH_RESULTS]);
 
+/* What a token given out is, for /metrics. */
+enum auth_issued_kind {
+	AUTH_ISSUED_PAT,
+	AUTH_ISSUED_OAUTH,   /* an opaque OAuth access token for a user */
+	AUTH_ISSUED_REFRESH,
+	AUTH_ISSUED_CLIENT,  /* an opaque client-credentials token */
+	AUTH_ISSUED_JWT,     /* an access token as a JWT, a user's or an app's */
+	AUTH_ISSUED_KINDS
+};
+/* Counts a token given out: call once it is stored and answered. */
+void auth_count_issued(struct auth *a, enum auth_issued_kind kind);
+/* auth_count_issued calls since start, by kind. */
+void auth_issued_stats(struct auth *a, uint64_t out[AUTH_ISSUED_KINDS]);
+
 /* Drops every cached verification: call after any change that can alter a
  * token's validity or rights (revoke, rotate, disable, role change). */
 void auth_invalidate(struct auth *a);

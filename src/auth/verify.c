@@ -42,6 +42,7 @@ struct auth {
 	atomic_ullong hits;
 	atomic_ullong misses;
 	atomic_ullong verified[AUTH_VERIFY_KINDS][AUTH_RESULTS]; /* for /metrics */
+	atomic_ullong issued[AUTH_ISSUED_KINDS];                 /* for /metrics */
 	pthread_mutex_t stripes[CACHE_STRIPES];
 	struct principal *slots[LIMIT_CACHE_SLOTS];
 	pthread_mutex_t clients_mu;
@@ -468,6 +469,17 @@ enum auth_result auth_verify_token(struct auth *a, const char *token, size_t tok
 {
 	return counted(a, claimed_kind(token, token_len),
 		       verify(a, token, token_len, "", false, out));
+}
+
+void auth_count_issued(struct auth *a, enum auth_issued_kind kind)
+{
+	atomic_fetch_add_explicit(&a->issued[kind], 1, memory_order_relaxed);
+}
+
+void auth_issued_stats(struct auth *a, uint64_t out[AUTH_ISSUED_KINDS])
+{
+	for (int k = 0; k < AUTH_ISSUED_KINDS; k++)
+		out[k] = atomic_load_explicit(&a->issued[k], memory_order_relaxed);
 }
 
 void auth_verify_stats(struct auth *a, uint64_t out[AUTH_VERIFY_KINDS][AUTH_RESULTS])

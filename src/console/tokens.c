@@ -166,6 +166,7 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 static void show_token(struct http_req *req, const struct page_ctx *c, const char *heading,
 		       char token[TOKEN_LEN + 1])
 {
+	auth_count_issued(jeton_of(req)->auth, AUTH_ISSUED_PAT);
 	console_secret_page(
 		req, c, "tokens", heading, token,
 		"Copy this token now: it will not be shown again.",

@@ -98,6 +98,7 @@ enum jt_status issue_prepare(struct http_req *req, const struct issue_terms *ter
 			return st;
 		}
 		hash_sha256(out->access, strlen(out->access), out->tokens[0].hash);
+		out->jwt = true;
 	}
 	crypto_wipe(opaque, sizeof opaque);
 	out->ntokens = 1;
@@ -111,9 +112,24 @@ enum jt_status issue_prepare(struct http_req *req, const struct issue_terms *ter
 	return JT_OK;
 }
 
+/* For /metrics: what out gave. */
+static void count_issued(struct auth *a, const struct issued *out)
+{
+	if (out->again)
+		return;
+	if (out->jwt)
+		auth_count_issued(a, AUTH_ISSUED_JWT);
+	else
+		auth_count_issued(a, strcmp(out->tokens[0].kind, "client") == 0 ? AUTH_ISSUED_CLIENT
+										 : AUTH_ISSUED_OAUTH);
+	if (out->refresh[0])
+		auth_count_issued(a, AUTH_ISSUED_REFRESH);
+}
+
 void issue_reply(struct http_req *req, const struct issued *out, uint64_t scopes, int64_t space_id)
 {
 	char names[LIMIT_SCOPES_BYTES + 1];
+	count_issued(jeton_of(req)->auth, out);
 	cJSON *o = cJSON_CreateObject();
 	if (o) {
 		cJSON_AddStringToObject(o, "access_token", out->access);

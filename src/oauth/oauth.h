@@ -67,6 +67,8 @@ struct issued {
 	struct oauth_token tokens[2]; /* access, then refresh */
 	size_t ntokens;
 	int64_t expires_in;
+	bool jwt;   /* access is a JWT */
+	bool again; /* the answer given before, repeated (refresh grace): not counted */
 };
 
 /* What a token is for: who gets it, for which app and space, with what. */

@@ -307,6 +307,7 @@ static bool answer_again(struct http_req *req, const struct oauth_token *old, co
 		goto out;
 	}
 	out.expires_in = access.expires_at > now ? access.expires_at - now : 0;
+	out.again = true;
 	scope_parse(access.scopes, strlen(access.scopes), &scopes);
 	issue_reply(req, &out, scopes, access.space_id);
 out:

@@ -121,6 +121,9 @@ struct store {
 	const struct store_driver *d;
 	char **sql; /* every statement in the driver's dialect (query.c) */
 	struct store_writer *writer;
+	/* How long other nodes' changes took to be heard, in microseconds
+	 * (store_listen_lag); NULL unless the driver hears them. */
+	const struct histogram *listen_lag_us;
 };
 
 /* The drivers: each allocates its store and fills base; store_open does the

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "store/query.h"
+#include "util/histogram.h"
 
 /* Timeouts (util/limits.h). The server's own limits fire first and leave
  * the connection usable; the client's wait is the backstop for a server
@@ -55,6 +56,7 @@ struct pg_store {
 	struct pg_slot writer;            /* the writer's own connection */
 	bool prepare;                     /* false: unnamed statements only (jeton_prepare=off) */
 	atomic_llong connect_quiet_until; /* monotonic ms: connect failures before it go unlogged */
+	struct histogram listen_lag_us;   /* postgres_listen.c */
 };
 
 struct pg_store *pg_to(struct store *st);

@@ -4,7 +4,9 @@
  *
  * Telling: a transaction whose statements change what nodes cache
  * (query.c marks them; exec.c notes them on the connection) sends one
- * NOTIFY with the kinds, as a decimal payload, just before its COMMIT
+ * NOTIFY with the kinds and the wall-clock time in microseconds ("1
+ * 1764470000123456": the listener measures how late it heard), just
+ * before its COMMIT
  * (pg_commit): PostgreSQL delivers it on commit, never for a transaction
  * rolled back, and a batch of the writer tells once whatever it holds.
  *
@@ -20,6 +22,7 @@
  * (LIMIT_CACHE_TTL_MS) bounds how stale they are. Waits use the real
  * monotonic clock: the test clock must not fire them. */
 #include "store/postgres_int.h"
+#include "util/histogram.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/text.h"
@@ -30,16 +33,26 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PG_CHANNEL             "jeton_changes"
 #define PG_LISTEN_NAME         "jeton-listen" /* its application_name, for pg_stat_activity */
 #define PG_LISTEN_RETRY_MIN_MS 100
 
+/* The real wall clock (not the test clock: nodes may have their own). */
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 enum jt_status pg_notify(struct store_conn *c, unsigned kinds)
 {
-	char sql[64];
-	snprintf(sql, sizeof sql, "NOTIFY " PG_CHANNEL ", '%u'", kinds);
+	char sql[80];
+	snprintf(sql, sizeof sql, "NOTIFY " PG_CHANNEL ", '%u %lld'", kinds,
+		 (long long)wall_us());
 	return pg_exec(c, sql);
 }
 
@@ -84,17 +97,30 @@ static enum wait_result wait_for(struct pg_listener *l, int sock, short events, 
 	}
 }
 
+/* The kinds of a payload "KINDS SENT_US" (every kind when it is not
+ * one); notes how late it came when it says when it was sent. */
+static unsigned heard(struct pg_listener *l, const char *payload)
+{
+	const char *space = strchr(payload, ' ');
+	size_t kinds_len = space ? (size_t)(space - payload) : strlen(payload);
+	int64_t k = 0, sent = 0;
+	if (text_parse_i64(payload, kinds_len, 1, STORE_CHANGED_ALL, &k) != JT_OK)
+		return STORE_CHANGED_ALL;
+	if (space && text_parse_i64(space + 1, strlen(space + 1), 1, INT64_MAX, &sent) == JT_OK) {
+		int64_t late = wall_us() - sent;
+		histogram_observe(&l->pg->listen_lag_us, (uint64_t)(late > 0 ? late : 0));
+	}
+	return (unsigned)k;
+}
+
 /* Hands the notifications read so far to the listener's callback, in
- * one call. A payload that is not a kind counts as every kind. */
+ * one call. */
 static void deliver(struct pg_listener *l, PGconn *conn)
 {
 	unsigned kinds = 0;
 	PGnotify *n;
 	while ((n = PQnotifies(conn)) != NULL) {
-		int64_t k = 0;
-		if (text_parse_i64(n->extra, strlen(n->extra), 1, STORE_CHANGED_ALL, &k) != JT_OK)
-			k = STORE_CHANGED_ALL;
-		kinds |= (unsigned)k;
+		kinds |= heard(l, n->extra);
 		PQfreemem(n);
 	}
 	if (kinds)
@@ -240,6 +266,9 @@ enum jt_status pg_listen(struct store *base, store_changed changed, void *arg,
 		return JT_ENOMEM;
 	l->base.stop = listener_stop;
 	l->pg = pg_to(base);
+	l->pg->listen_lag_us.bounds = histogram_latency_us;
+	l->pg->listen_lag_us.nbounds = HISTOGRAM_LATENCY_BOUNDS;
+	base->listen_lag_us = &l->pg->listen_lag_us;
 	l->changed = changed;
 	l->arg = arg;
 	if (pipe2(l->stop, O_CLOEXEC) != 0) {

@@ -101,6 +101,11 @@ enum jt_status store_listen(struct store *st, store_changed changed, void *arg,
 	return st->d->listen ? st->d->listen(st, changed, arg, out) : JT_OK;
 }
 
+const struct histogram *store_listen_lag(struct store *st)
+{
+	return st->listen_lag_us;
+}
+
 void store_listener_stop(struct store_listener *l)
 {
 	if (l)

@@ -371,6 +371,10 @@ enum jt_status store_ping(struct store *st);
 struct histogram;
 void store_write_stats(struct store *st, const struct histogram **sizes,
 		       const struct histogram **latency_us);
+/* For a store several nodes share: the time from another node's commit to
+ * this node hearing of it (store_listen), in microseconds, by the two
+ * nodes' wall clocks. NULL when nothing is heard. */
+const struct histogram *store_listen_lag(struct store *st);
 
 /* Whether the store answers and takes writes, for /healthz. */
 enum store_health {

@@ -9,7 +9,8 @@ import socket
 import requests
 
 from conftest import HTTP_TIMEOUT, describe, poll, unique
-from oauth_helpers import find_form
+from oauth_helpers import (client_token, code_app, create_app, find_form, member, refresh,
+                           tokens)
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
@@ -180,3 +181,30 @@ def test_token_verifications_are_counted_by_kind_and_result(server, admin_token)
     assert _verified(server, "pat", "ok") - ok0 == 3
     assert _verified(server, "pat", "checksum") - bad0 == 1
     assert _verified(server, "none", "missing") - missing0 == 1
+
+
+def _issued(server):
+    fams = metrics(server)
+    return {dict(lab)["kind"]: v for (_, lab), v in
+            fams["jeton_tokens_issued_total"]["samples"].items()}
+
+
+def test_tokens_issued_are_counted_by_kind(server, admin_token):
+    machine = create_app(server, name=unique("metrics-machine"), scopes=["read_content"])
+    web = code_app(server, name=unique("metrics-web"))
+    user = member(server)
+    before = _issued(server)
+    assert set(before) == {"pat", "oauth_access", "oauth_refresh", "client_credentials", "jwt"}
+    r = server.post("/v1/users/me/access_tokens", admin_token,
+                    json={"name": unique("metrics"), "scopes": ["manage_tokens"]})
+    assert r.status_code == 201, describe(r)
+    assert client_token(server, machine).status_code == 200
+    assert client_token(server, machine).status_code == 200
+    body = tokens(server, web, user)
+    r = refresh(server, web, body["refresh_token"])
+    assert r.status_code == 200, describe(r)
+    again = refresh(server, web, body["refresh_token"])  # within the grace window
+    assert again.status_code == 200 and again.json() == r.json(), describe(again)
+    after = _issued(server)
+    assert {k: after[k] - before[k] for k in after} == {
+        "pat": 1, "client_credentials": 2, "oauth_access": 2, "oauth_refresh": 2, "jwt": 0}

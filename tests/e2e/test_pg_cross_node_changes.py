@@ -230,3 +230,26 @@ def test_a_node_that_lost_its_listening_connection_falls_back_then_reconnects(no
     seconds = _revoke_and_time(a, b, admin, later)
     assert seconds is not None and seconds <= FAST, \
         f"after reconnecting, B refused a revoked token only after {seconds} s"
+
+
+def test_the_other_node_reports_how_late_it_heard_of_changes(nodes):
+    from test_metrics import check_histogram, parse
+    node_a, node_b = nodes
+    a, b = Client(node_a), Client(node_b)
+    admin = node_a.admin_token
+
+    def heard():
+        r = b.session.get(node_b.url + "/metrics", timeout=HTTP_TIMEOUT)
+        assert r.status_code == 200, describe(r)
+        fam = parse(r.text)["jeton_store_change_heard_lag_seconds"]
+        count, total, _ = check_histogram(fam, "jeton_store_change_heard_lag_seconds")
+        return count, total
+
+    count0, total0 = heard()
+    for _ in range(5):
+        pat = node_a.create_pat(admin, scopes=["manage_tokens"])
+        assert _revoke_and_time(a, b, admin, pat) is not None
+    count1, total1 = heard()
+    assert count1 - count0 >= 5, (count0, count1)
+    # both nodes run on this machine, one clock: each change came in well under a second
+    assert 0 < (total1 - total0) / (count1 - count0) < FALLBACK
