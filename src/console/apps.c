@@ -68,6 +68,7 @@ static void new_app_page(struct http_req *req, enum jt_status status, const stru
 	cJSON_AddStringToObject(form, "redirect_uris", uris);
 	cJSON_AddNumberToObject(form, "access_ttl", (double)a->access_ttl);
 	cJSON_AddNumberToObject(form, "refresh_ttl", (double)a->refresh_ttl);
+	cJSON_AddNumberToObject(form, "refresh_grace", (double)a->refresh_grace);
 	cJSON_AddBoolToObject(form, "rotate_refresh", a->rotate_refresh);
 	cJSON_AddBoolToObject(form, "allow_pkce_plain", a->allow_pkce_plain);
 	cJSON_AddBoolToObject(form, "introspect", a->introspect);
@@ -143,6 +144,7 @@ void console_app_new(struct http_req *req)
 	a.public_client = strcmp(type, "public") == 0;
 	a.access_ttl = form_int(req, "access_ttl", -1);
 	a.refresh_ttl = form_int(req, "refresh_ttl", -1);
+	a.refresh_grace = form_int(req, "refresh_grace", -1);
 	http_form_field(req, "rotate_refresh", v, sizeof v);
 	a.rotate_refresh = strcmp(v, "1") == 0;
 	http_form_field(req, "allow_pkce_plain", v, sizeof v);

@@ -386,3 +386,27 @@ def test_console_new_app_form_sets_and_shows_the_flags(server, admin_token):
     assert app["allow_pkce_plain"] is True and app["introspect"] is True, app
     text = page_text(b.get(f"/console/apps/{app['id']}").text)
     assert "S256 or plain" in text and "any token (resource server)" in text, text
+
+
+def test_console_new_app_form_sets_the_refresh_grace(server, admin_token):
+    from oauth_helpers import Browser, add_user, find_form, page_text
+    admin = add_user(server, admin=True)
+    b = Browser(server)
+    assert b.login(admin["email"], admin["password"]).status_code == 303
+    page = b.get("/console/apps/new")
+    form = find_form(page, "/console/apps/new")
+    assert form.fields.get("refresh_grace") == "30", form        # the default, shown
+    name = unique("console-grace")
+    data = dict(form.fields, name=name, type="confidential", token_format="opaque",
+                redirect_uris=REDIRECT, grant_authorization_code="1", grant_refresh_token="1",
+                refresh_grace="120")
+    assert b.post("/console/apps/new", data=data).status_code == 200
+    apps = server.get("/v1/apps?limit=100", admin_token).json()["items"]
+    app = next(a for a in apps if a["name"] == name)
+    assert app["refresh_grace"] == 120, app
+    text = page_text(b.get(f"/console/apps/{app['id']}").text)
+    assert "the same successor for a repeat within 120 s" in text, text
+    data.update(name=unique("console-grace"), refresh_grace="301")
+    r = b.post("/console/apps/new", data=data)
+    assert r.status_code == 400, describe(r)
+    assert "refresh_grace must be 0 to 300 seconds" in page_text(r.text)
