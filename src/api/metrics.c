@@ -93,6 +93,14 @@ void api_metrics(struct http_req *req)
 	for (int k = 0; k < AUTH_ISSUED_KINDS; k++)
 		EMIT("jeton_tokens_issued_total{kind=\"%s\"} %llu\n", issued_kinds[k],
 		     (unsigned long long)issued[k]);
+	uint64_t oauth_errors[AUTH_OAUTH_ERRORS];
+	auth_oauth_error_stats(jeton_of(req)->auth, oauth_errors);
+	EMIT("# HELP jeton_oauth_errors_total OAuth error answers, by error code (\"other\": "
+	     "a code not listed).\n"
+	     "# TYPE jeton_oauth_errors_total counter\n");
+	for (int e = 0; e < AUTH_OAUTH_ERRORS; e++)
+		EMIT("jeton_oauth_errors_total{error=\"%s\"} %llu\n", auth_oauth_error_names[e],
+		     (unsigned long long)oauth_errors[e]);
 	EMIT("# HELP jeton_store_up Whether the store answers (1) or not (0).\n"
 	     "# TYPE jeton_store_up gauge\n"
 	     "jeton_store_up %d\n", store_up ? 1 : 0);

@@ -164,6 +164,12 @@ enum auth_issued_kind {
 void auth_count_issued(struct auth *a, enum auth_issued_kind kind);
 /* auth_count_issued calls since start, by kind. */
 void auth_issued_stats(struct auth *a, uint64_t out[AUTH_ISSUED_KINDS]);
+/* OAuth error answers (RFC 6749 §5.2, RFC 8628 §3.5, RFC 7009), for
+ * /metrics: the codes counted, the last one "other" for any else. */
+#define AUTH_OAUTH_ERRORS 14
+extern const char *const auth_oauth_error_names[AUTH_OAUTH_ERRORS];
+void auth_count_oauth_error(struct auth *a, const char *error);
+void auth_oauth_error_stats(struct auth *a, uint64_t out[AUTH_OAUTH_ERRORS]);
 
 /* Drops every cached verification: call after any change that can alter a
  * token's validity or rights (revoke, rotate, disable, role change). */
@@ -304,6 +310,7 @@ enum inventory_key {
 	INV_UNUSED_FOR,     /* a duration: neither used nor created within it */
 	INV_EXPIRES_WITHIN, /* a duration: expires after now and within it */
 	INV_CREATED_BEFORE, /* YYYY-MM-DD or an RFC 3339 time */
+	INV_JTI,            /* a JWT's jti: that one token */
 	INV_KEYS
 };
 extern const char *const inventory_keys[INV_KEYS];
@@ -428,6 +435,14 @@ enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int
  * when the user has none. The caller throttles (throttle_reserve). */
 enum jt_status auth_second_factor(struct store *st, const struct keyring *kr, int64_t user_id,
 				  const char *code, bool *recovery);
+/* A new set of ten recovery codes, written to codes, when code is the
+ * app's current code (accepted once, as auth_second_factor; a recovery
+ * code is not enough): every older recovery code stops working at once.
+ * JT_ENOTFOUND for a wrong code or a user without two-factor sign-in,
+ * JT_ECONFLICT for a code used already. The caller throttles. */
+enum jt_status auth_totp_renew_recovery(struct store *st, const struct keyring *kr,
+					int64_t user_id, const char *code,
+					char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]);
 
 /* A password reset, the one mechanism of the CLI, the console and the API:
  * gives user_id a fresh generated one-time password (written to password)

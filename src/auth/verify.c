@@ -43,6 +43,7 @@ struct auth {
 	atomic_ullong misses;
 	atomic_ullong verified[AUTH_VERIFY_KINDS][AUTH_RESULTS]; /* for /metrics */
 	atomic_ullong issued[AUTH_ISSUED_KINDS];                 /* for /metrics */
+	atomic_ullong oauth_errors[AUTH_OAUTH_ERRORS];           /* for /metrics */
 	pthread_mutex_t stripes[CACHE_STRIPES];
 	struct principal *slots[LIMIT_CACHE_SLOTS];
 	pthread_mutex_t clients_mu;
@@ -480,6 +481,27 @@ void auth_issued_stats(struct auth *a, uint64_t out[AUTH_ISSUED_KINDS])
 {
 	for (int k = 0; k < AUTH_ISSUED_KINDS; k++)
 		out[k] = atomic_load_explicit(&a->issued[k], memory_order_relaxed);
+}
+
+const char *const auth_oauth_error_names[AUTH_OAUTH_ERRORS] = {
+	"invalid_request",        "invalid_client",         "invalid_grant",
+	"unauthorized_client",    "unsupported_grant_type", "invalid_scope",
+	"access_denied",          "authorization_pending",  "slow_down",
+	"expired_token",          "unsupported_token_type", "server_error",
+	"temporarily_unavailable", "other"};
+
+void auth_count_oauth_error(struct auth *a, const char *error)
+{
+	int i = 0;
+	while (i < AUTH_OAUTH_ERRORS - 1 && strcmp(auth_oauth_error_names[i], error) != 0)
+		i++;
+	atomic_fetch_add_explicit(&a->oauth_errors[i], 1, memory_order_relaxed);
+}
+
+void auth_oauth_error_stats(struct auth *a, uint64_t out[AUTH_OAUTH_ERRORS])
+{
+	for (int i = 0; i < AUTH_OAUTH_ERRORS; i++)
+		out[i] = atomic_load_explicit(&a->oauth_errors[i], memory_order_relaxed);
 }
 
 void auth_verify_stats(struct auth *a, uint64_t out[AUTH_VERIFY_KINDS][AUTH_RESULTS])

@@ -264,6 +264,11 @@ int http_status_of(enum jt_status st)
 	return row_of(st).http;
 }
 
+const char *http_error_of(enum jt_status st)
+{
+	return row_of(st).error;
+}
+
 void http_reply_fail(struct http_req *req, enum jt_status st, const char *fmt, ...)
 {
 	va_list ap;

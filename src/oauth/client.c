@@ -15,12 +15,14 @@
 void oauth_error(struct http_req *req, enum jt_status st, const char *error,
 		 const char *description)
 {
+	auth_count_oauth_error(jeton_of(req)->auth, error);
 	http_header_add(req, "Pragma", "no-cache");
 	http_reply_fail_with(req, st, error, "%s", description);
 }
 
 void oauth_fail(struct http_req *req, enum jt_status st, const char *description)
 {
+	auth_count_oauth_error(jeton_of(req)->auth, http_error_of(st));
 	http_header_add(req, "Pragma", "no-cache");
 	http_reply_fail(req, st, "%s", description);
 }

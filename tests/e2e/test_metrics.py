@@ -208,3 +208,25 @@ def test_tokens_issued_are_counted_by_kind(server, admin_token):
     after = _issued(server)
     assert {k: after[k] - before[k] for k in after} == {
         "pat": 1, "client_credentials": 2, "oauth_access": 2, "oauth_refresh": 2, "jwt": 0}
+
+
+def _oauth_errors(server):
+    fams = metrics(server)
+    return {dict(lab)["error"]: v for (_, lab), v in
+            fams["jeton_oauth_errors_total"]["samples"].items()}
+
+
+def test_oauth_refusals_are_counted_by_error(server):
+    machine = create_app(server, name=unique("metrics-refused"), scopes=["read_content"])
+    web = code_app(server, name=unique("metrics-refused-web"))
+    before = _oauth_errors(server)
+    assert {"invalid_client", "invalid_grant", "invalid_scope", "other"} <= set(before)
+    wrong = dict(machine, client_secret=machine["client_secret"][:-1] + "x")
+    assert client_token(server, wrong).status_code == 401
+    assert client_token(server, machine, scope="manage_users").status_code == 400
+    assert refresh(server, machine, "jtr_" + "A" * 40).status_code == 400  # no such grant
+    assert refresh(server, web, "jtr_" + "A" * 40).status_code == 400
+    after = _oauth_errors(server)
+    changed = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+    assert changed == {"invalid_client": 1, "invalid_scope": 1, "unauthorized_client": 1,
+                       "invalid_grant": 1}, changed
