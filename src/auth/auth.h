@@ -310,7 +310,6 @@ enum inventory_key {
 	INV_UNUSED_FOR,     /* a duration: neither used nor created within it */
 	INV_EXPIRES_WITHIN, /* a duration: expires after now and within it */
 	INV_CREATED_BEFORE, /* YYYY-MM-DD or an RFC 3339 time */
-	INV_JTI,            /* a JWT's jti: that one token */
 	INV_KEYS
 };
 extern const char *const inventory_keys[INV_KEYS];
@@ -435,14 +434,6 @@ enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int
  * when the user has none. The caller throttles (throttle_reserve). */
 enum jt_status auth_second_factor(struct store *st, const struct keyring *kr, int64_t user_id,
 				  const char *code, bool *recovery);
-/* A new set of ten recovery codes, written to codes, when code is the
- * app's current code (accepted once, as auth_second_factor; a recovery
- * code is not enough): every older recovery code stops working at once.
- * JT_ENOTFOUND for a wrong code or a user without two-factor sign-in,
- * JT_ECONFLICT for a code used already. The caller throttles. */
-enum jt_status auth_totp_renew_recovery(struct store *st, const struct keyring *kr,
-					int64_t user_id, const char *code,
-					char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]);
 
 /* A password reset, the one mechanism of the CLI, the console and the API:
  * gives user_id a fresh generated one-time password (written to password)
