@@ -16,7 +16,7 @@ endif
 JT_CPPFLAGS := -D_GNU_SOURCE -Isrc -I/usr/include/postgresql -DJETON_VERSION=\"$(VERSION)\" -MMD -MP
 JT_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -pthread
 JT_LDFLAGS := -pthread
-LDLIBS   := -lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -lcrypto -lqrencode -lz -pthread
+LDLIBS   := -lmicrohttpd -lgnutls -lcjson -lsqlite3 -lpq -lsodium -lcrypto -lqrencode -lz -pthread
 
 # SAN=1: AddressSanitizer + UBSan; SAN=thread: ThreadSanitizer.
 ifeq ($(SAN),1)
@@ -202,7 +202,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/crypto/crypto_int.h src/crypto/hash.c \
                   src/crypto/secret_json.c src/render/render.c src/render/render.h \
                   src/server/bearer.c src/server/jeton.c src/server/reset.c src/server/retention.c src/server/server.h \
-                  src/http/router.c src/oauth/authorize.c src/oauth/client.c \
+                  src/http/router.c src/http/tls.c src/oauth/authorize.c src/oauth/client.c \
                   src/oauth/inspect.c src/oauth/issue.c src/oauth/metadata.c src/oauth/oauth.h \
                   src/oauth/pkce.c src/oauth/token.c src/app/app.h src/app/grant_type.c \
                   src/app/redirect_uri.c src/app/register.c src/web/html.c src/web/page.c \

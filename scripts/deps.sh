@@ -7,11 +7,11 @@
 set -eu
 what=${1:-build}
 packages="gcc make python3 libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
-libpq-dev libssl-dev zlib1g-dev libqrencode-dev"
+libpq-dev libssl-dev zlib1g-dev libqrencode-dev libgnutls28-dev"
 case "$what" in
 test) packages="$packages python3-pytest python3-pytest-xdist python3-requests python3-authlib
 python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
-chromium clang-format pgbouncer oathtool" ;;
+chromium clang-format pgbouncer oathtool openssl" ;;
 bench) packages="$packages curl wrk postgresql-15" ;;
 esac
 missing=""

@@ -40,11 +40,16 @@ static const struct help_command commands[] = {
 	{"serve",
 	 NULL,
 	 "[OPTIONS]",
-	 "Serves HTTP: the API, OAuth and the console. On an empty store, creates it and the "
-	 "first admin and prints the console URL and the admin's one-time password. "
+	 "Serves HTTP (HTTPS with --tls-cert and --tls-key): the API, OAuth and the console. On "
+	 "an empty store, creates it and the first admin and prints the console URL and the "
+	 "admin's one-time password. SIGHUP reads the TLS certificate and key again. "
 	 "SIGTERM/SIGINT stop it within 5 seconds.",
 	 {{"--listen ADDR:PORT", "Where to listen (JETON_LISTEN; default 127.0.0.1:8080)."},
-	  {"--issuer URL", "The public URL of the server (JETON_ISSUER; default http://LISTEN)."},
+	  {"--issuer URL", "The public URL of the server (JETON_ISSUER; default http://LISTEN, "
+			   "https://LISTEN with TLS)."},
+	  {"--tls-cert FILE", "Serve HTTPS with this PEM certificate and its chain; needs "
+			      "--tls-key (JETON_TLS_CERT; default none: plain HTTP)."},
+	  {"--tls-key FILE", "The certificate's private key, PEM, unencrypted (JETON_TLS_KEY)."},
 	  {"--access-log", "One line per request on stderr (JETON_ACCESS_LOG=1; default off)."},
 	  {"--log-format F", "text or json: one JSON object a line, and an X-Request-Id on every "
 			     "answer (JETON_LOG_FORMAT; default text)."},

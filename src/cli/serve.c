@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* jeton serve: open the store (creating it and a first admin when empty),
- * serve HTTP until SIGTERM or SIGINT, then stop gracefully. Also jeton init
+ * serve HTTP (or HTTPS, reloading its certificate on SIGHUP) until SIGTERM
+ * or SIGINT, then stop gracefully. Also jeton init
  * and jeton migrate, which share the set-up. */
 #include "cli/cli.h"
 #include "crypto/crypto.h"
@@ -143,6 +144,42 @@ static int trusted_proxies(const struct cli_option *opts, size_t nopts, struct h
 	return CLI_USAGE;
 }
 
+/* --tls-cert and --tls-key (or JETON_TLS_CERT and JETON_TLS_KEY): both,
+ * to serve HTTPS, or neither. *out stays NULL for plain HTTP. */
+static int open_tls(const struct cli_option *opts, size_t nopts, struct http_tls **out)
+{
+	const char *cert = setting(cli_value(opts, nopts, "--tls-cert"), "JETON_TLS_CERT", NULL);
+	const char *key = setting(cli_value(opts, nopts, "--tls-key"), "JETON_TLS_KEY", NULL);
+	char about[512], why[512];
+	*out = NULL;
+	if (!cert && !key)
+		return CLI_OK;
+	if (!cert || !key || !*cert || !*key) {
+		fprintf(stderr, "jeton: --tls-cert FILE and --tls-key FILE (JETON_TLS_CERT, "
+				"JETON_TLS_KEY) go together: give both to serve HTTPS, or neither\n");
+		return CLI_USAGE;
+	}
+	if (http_tls_open(cert, key, out, about, sizeof about, why, sizeof why) != JT_OK) {
+		fprintf(stderr, "jeton: TLS: %s\n", why);
+		return CLI_FAIL;
+	}
+	log_info("jeton: TLS certificate %s", about);
+	return CLI_OK;
+}
+
+/* SIGHUP: the TLS files are read again; a pair that cannot be used leaves
+ * the one in use. */
+static void reload_tls(struct http_tls *tls)
+{
+	char about[512], why[512];
+	if (!tls)
+		log_info("jeton: SIGHUP received; no TLS certificate to reload");
+	else if (http_tls_reload(tls, about, sizeof about, why, sizeof why) == JT_OK)
+		log_info("jeton: SIGHUP: TLS certificate reloaded: %s", about);
+	else
+		log_error("jeton: SIGHUP: TLS certificate not reloaded, the one in use stays: %s", why);
+}
+
 int cli_serve(int argc, char **argv)
 {
 	struct cli_option opts[] = {
@@ -158,6 +195,8 @@ int cli_serve(int argc, char **argv)
 		{.name = "--session-idle", .takes_value = true},
 		{.name = "--session-lifetime", .takes_value = true},
 		{.name = "--log-format", .takes_value = true},
+		{.name = "--tls-cert", .takes_value = true},
+		{.name = "--tls-key", .takes_value = true},
 	};
 	size_t nopts = sizeof opts / sizeof opts[0];
 	struct cli_args args;
@@ -171,6 +210,7 @@ int cli_serve(int argc, char **argv)
 	int64_t rotation, session_idle, session_lifetime;
 	struct http_server *srv = NULL;
 	struct http_proxies proxies;
+	struct http_tls *tls = NULL;
 	struct retention retention;
 	struct retention_thread *purger = NULL;
 	char host[64], issuer[256], password[LIMIT_PASSWORD_MAX + 1];
@@ -239,16 +279,23 @@ int cli_serve(int argc, char **argv)
 			    "JETON_SESSION_LIFETIME", "8h", &session_lifetime) != CLI_OK)
 		return CLI_USAGE;
 
+	rc = open_tls(opts, nopts, &tls);
+	if (rc != CLI_OK)
+		return rc;
+
 	/* Signals are taken by sigwait below, never by a worker thread. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = cli_open_store(args.db, (int)threads, &st);
-	if (rc != CLI_OK)
+	if (rc != CLI_OK) {
+		http_tls_free(tls);
 		return rc;
+	}
 	rc = cli_bootstrap(st, setting(cli_value(opts, nopts, "--admin-email"), "JETON_ADMIN_EMAIL",
 				       DEFAULT_ADMIN),
 			   &created, password);
@@ -267,8 +314,8 @@ int cli_serve(int argc, char **argv)
 			   .allow_user_credentials = user_credentials,
 			   .session_idle = session_idle, .session_lifetime = session_lifetime,
 			   .user_tokens_jwt = strcmp(utf, "jwt") == 0};
-	const char *fmt = strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u";
-	snprintf(issuer, sizeof issuer, fmt, host, (unsigned)port);
+	const char *fmt = strchr(host, ':') ? "%s://[%s]:%u" : "%s://%s:%u";
+	snprintf(issuer, sizeof issuer, fmt, tls ? "https" : "http", host, (unsigned)port);
 	jt.issuer = setting(cli_value(opts, nopts, "--issuer"), "JETON_ISSUER", issuer);
 	if (strlen(jt.issuer) > LIMIT_ISSUER_BYTES || strncmp(jt.issuer, "http", 4) != 0) {
 		fprintf(stderr, "jeton: --issuer must be an http(s) URL of at most %d bytes\n",
@@ -283,7 +330,7 @@ int cli_serve(int argc, char **argv)
 	struct http_server_config cfg = {
 		.host = host, .port = port, .threads = (int)threads, .server_ctx = &jt,
 		.routes = serve_routes, .nroutes = serve_route_count, .access_log = access_log,
-		.trusted_proxies = &proxies,
+		.trusted_proxies = &proxies, .tls = tls,
 	};
 	if (http_server_start(&cfg, &srv) != JT_OK)
 		goto out;
@@ -304,7 +351,8 @@ int cli_serve(int argc, char **argv)
 	log_info("jeton: listening on %s (store %s, %lld threads)", issuer, where,
 		 (long long)threads);
 
-	sigwait(&sigs, &sig);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload_tls(tls);
 	log_info("jeton: %s received, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	/* HTTP first, then the store: the store's writer resumes the requests
 	 * waiting for their commit, and still may for those answered 503 at the
@@ -315,6 +363,7 @@ int cli_serve(int argc, char **argv)
 	log_info("jeton: stopped");
 out:
 	http_server_stop(srv, 0);
+	http_tls_free(tls); /* after the server: its connections hold the pair */
 	retention_stop(purger); /* before the store closes */
 	store_listener_stop(listener); /* before what it calls into goes */
 	auth_free(auth);

@@ -11,7 +11,8 @@
  *             errors, the one map from jt_status to HTTP
  * form.c      I/O-free decoding of query strings and form bodies, and
  *             building a URL's query
- * proxy.c     the client's address behind trusted proxies (X-Forwarded-For) */
+ * proxy.c     the client's address behind trusted proxies (X-Forwarded-For)
+ * tls.c       HTTPS: the certificate and key served, reloaded on demand */
 #ifndef JETON_HTTP_H
 #define JETON_HTTP_H
 #include <stdbool.h>
@@ -257,6 +258,26 @@ void http_stats_read(struct http_stats *out);
  * verify, console, other), in the Prometheus text format, to out. */
 void http_latency_format(char *out, size_t len, size_t *used);
 
+/* ---- tls.c ---- */
+
+/* The certificate chain and private key served over HTTPS, read from two
+ * PEM files (the key unencrypted), with the protocol policy of tls.c:
+ * TLS 1.2 and 1.3, AEAD ciphers, forward secrecy. */
+struct http_tls;
+
+/* Reads the pair. On success about says which certificate it is
+ * ("CN=..., serial ..., valid until ..."); on failure (JT_EINVAL) why says
+ * what is wrong with which file, never quoting the key. */
+enum jt_status http_tls_open(const char *cert_path, const char *key_path, struct http_tls **out,
+			     char *about, size_t about_len, char *why, size_t why_len);
+/* Reads the same two files again: every handshake from now on takes the
+ * new pair, while open connections keep the one they have. On failure the
+ * pair in use stays, and why says why. Any thread. */
+enum jt_status http_tls_reload(struct http_tls *tls, char *about, size_t about_len, char *why,
+			       size_t why_len);
+/* After http_server_stop. NULL is fine. */
+void http_tls_free(struct http_tls *tls);
+
 struct http_server_config {
 	const char *host;            /* numeric IPv4 or IPv6 address */
 	uint16_t port;               /* 0 = any free port */
@@ -266,6 +287,7 @@ struct http_server_config {
 	size_t nroutes;
 	bool access_log;             /* one line per request on stderr */
 	const struct http_proxies *trusted_proxies; /* NULL: X-Forwarded-For is ignored */
+	struct http_tls *tls;        /* HTTPS with this pair; NULL: plain HTTP */
 };
 
 struct http_server;

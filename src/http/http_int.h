@@ -4,6 +4,8 @@
 #define JETON_HTTP_INT_H
 #include "http/http.h"
 
+struct MHD_Connection;
+struct MHD_OptionItem;
 struct MHD_Response;
 
 /* ---- reply.c ---- */
@@ -38,6 +40,26 @@ void http_latency_observe(const char *path, int64_t us);
 #define HTTP_REQUEST_ID_RANDOM 22 /* base62 characters of a fresh one: 131 bits */
 /* The request's id: its X-Request-Id when valid, else a fresh random one. */
 void http_request_id(struct http_req *req, char out[HTTP_REQUEST_ID_MAX + 1]);
+
+/* ---- tls.c ---- */
+
+struct tls_creds; /* one certificate chain and key, reference counted */
+
+/* A TLS connection's hold on the server's credentials: the pair its
+ * handshake took, kept until the connection closes, so that a reload
+ * never frees a pair a session still points to. */
+struct tls_hold {
+	struct http_tls *tls;    /* the server's credentials; NULL: plain HTTP */
+	struct tls_creds *creds; /* NULL until the handshake asks */
+};
+/* server.c: the hold of the library's connection conn; NULL when none. */
+struct tls_hold *http_tls_hold(struct MHD_Connection *conn);
+/* At the connection's close: drops what h holds. */
+void tls_hold_release(struct tls_hold *h);
+/* The library's options that serve TLS with the connections' holds:
+ * the protocol policy and the certificate callback; ends with
+ * MHD_OPTION_END, for MHD_OPTION_ARRAY. */
+void tls_daemon_options(struct MHD_OptionItem *opts); /* 3 items */
 
 /* ---- deadline.c ----
  * The library only knows an idle timeout, which a client sending a byte

@@ -71,12 +71,31 @@ struct http_server {
  * (the store's writer) calls http_resume. */
 static pthread_mutex_t suspend_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* The deadline of the connection a request came on (NULL: untracked). */
-static struct deadline_conn *deadline_of(struct MHD_Connection *conn)
+/* What the server keeps for each connection, as the library's socket
+ * context, from its start to its close. */
+struct conn_state {
+	struct deadline_conn *deadline; /* NULL: untracked */
+	struct tls_hold tls;            /* HTTPS: the credentials its handshake took */
+};
+
+static struct conn_state *conn_state_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return ci ? ci->socket_context : NULL;
+}
+
+/* The deadline of the connection a request came on (NULL: untracked). */
+static struct deadline_conn *deadline_of(struct MHD_Connection *conn)
+{
+	struct conn_state *cs = conn_state_of(conn);
+	return cs ? cs->deadline : NULL;
+}
+
+struct tls_hold *http_tls_hold(struct MHD_Connection *conn)
+{
+	struct conn_state *cs = conn ? conn_state_of(conn) : NULL;
+	return cs ? &cs->tls : NULL;
 }
 
 /* Per-request state, from the first call of the access handler to the
@@ -735,13 +754,23 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		/* A trusted proxy's connection counts against the clients its
 		 * requests name, never against the proxy. */
 		bool proxy = known && http_proxies_trusted(srv->cfg.trusted_proxies, peer);
-		*socket_context = ci ? deadline_open(srv->deadlines, ci->connect_fd,
-						     known ? key : NULL, proxy)
-				     : NULL;
+		struct conn_state *cs = jt_calloc(1, sizeof *cs);
+		if (cs) {
+			cs->deadline = ci ? deadline_open(srv->deadlines, ci->connect_fd,
+							  known ? key : NULL, proxy)
+					  : NULL;
+			cs->tls.tls = srv->cfg.tls;
+		}
+		*socket_context = cs; /* NULL: untracked, and a TLS handshake fails */
 		atomic_fetch_add(&stat_connections, 1);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct conn_state *cs = *socket_context;
 		atomic_fetch_sub(&stat_connections, 1);
-		deadline_close(srv->deadlines, *socket_context);
+		if (cs) {
+			deadline_close(srv->deadlines, cs->deadline);
+			tls_hold_release(&cs->tls);
+			jt_free(cs);
+		}
 		*socket_context = NULL;
 	}
 }
@@ -810,6 +839,12 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 
+	struct MHD_OptionItem tls_options[3] = {{MHD_OPTION_END, 0, NULL}};
+	if (cfg->tls) {
+		flags |= MHD_USE_TLS;
+		tls_daemon_options(tls_options);
+	}
+
 	*out = NULL;
 	memset(&addr, 0, sizeof addr);
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
@@ -853,6 +888,7 @@ enum jt_status http_server_start(const struct http_server_config *cfg, struct ht
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_ARRAY, tls_options,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error("cannot listen on %s:%u (address in use or not permitted)", cfg->host,

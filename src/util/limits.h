@@ -31,6 +31,8 @@
 #define LIMIT_RESPONSE_HEADERS  12          /* extra headers one response may set */
 #define LIMIT_ROUTE_PARAMS      4           /* {placeholders} in one route */
 #define LIMIT_TRUSTED_PROXIES   32          /* --trusted-proxy CIDRs */
+#define LIMIT_TLS_FILE_BYTES    (256 * 1024) /* --tls-cert or --tls-key file */
+#define LIMIT_TLS_CHAIN         16          /* certificates in --tls-cert's chain */
 
 /* Identities and names (bytes, excluding the terminating NUL) */
 #define LIMIT_EMAIL_BYTES       254         /* RFC 5321 path limit */

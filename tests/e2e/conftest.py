@@ -286,8 +286,11 @@ class Server:
     """One `jeton serve` process on 127.0.0.1:<free port> with its own store."""
 
     def __init__(self, workdir, extra_args=(), env=None, access_log=True, listen_flag=True,
-                 db_flag=True, db_name="jeton.db", store=None):
+                 db_flag=True, db_name="jeton.db", store=None, tls_ca=None):
         self.workdir = Path(workdir)
+        # tls_ca: the server speaks HTTPS (its --tls-* flags in extra_args or env), with a
+        # certificate of this CA (a PEM file), which requests then trusts
+        self.tls_ca = str(tls_ca) if tls_ca else None
         self.workdir.mkdir(parents=True, exist_ok=True)
         # store: share another server's store (several nodes on one database)
         self.db = store if store is not None else (PgLocation() if PG_BASE
@@ -312,7 +315,7 @@ class Server:
     # ---- process control
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.port}"
 
     def command(self):
         cmd = [JETON_BIN, "serve"]
@@ -364,10 +367,10 @@ class Server:
             if self.proc.poll() is not None:
                 return False
             try:
-                r = requests.get(self.url + "/v1/ping", timeout=1.0)
+                r = requests.get(self.url + "/v1/ping", timeout=1.0, verify=self.tls_ca or True)
                 # the port may have been taken by another test's server since
                 # free_port() saw it free: the answer must come from this one
-                if r.status_code == 200 and f"jeton: listening on http://127.0.0.1:{self.port}" \
+                if r.status_code == 200 and f"jeton: listening on {self.url}" \
                         in self.stderr_text(self.runs):
                     return True
             except requests.RequestException:
@@ -476,6 +479,8 @@ class Server:
             h["Authorization"] = auth
         kw.setdefault("timeout", HTTP_TIMEOUT)
         kw.setdefault("allow_redirects", False)
+        if self.tls_ca:
+            kw.setdefault("verify", self.tls_ca)
         return requests.request(method, self.url + path, headers=h, **kw)
 
     def get(self, path, token=None, **kw):
