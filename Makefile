@@ -42,7 +42,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps run test check unit e2e e2e-pg browser asan tsan soak bench lint clean fuzz \
-        screenshots install
+        screenshots install deb package-test
 all: $(BUILD)/jeton $(BUILD)/jeton.1
 
 $(BUILD)/jeton: $(BUILD)/obj/main.o $(LIB_OBJ)
@@ -143,6 +143,7 @@ test:
 	@scripts/deps.sh test
 	$(MAKE) lint
 	$(MAKE) check
+	$(MAKE) package-test
 	$(MAKE) BUILD=$(ASAN_BUILD) SAN=1 check
 	$(MAKE) tsan
 
@@ -177,6 +178,26 @@ install: $(BUILD)/jeton $(BUILD)/jeton.1
 	install -m 0755 $(BUILD)/jeton $(DESTDIR)$(PREFIX)/bin/jeton
 	install -m 0644 $(BUILD)/jeton.1 $(DESTDIR)$(PREFIX)/share/man/man1/jeton.1
 
+# The Debian package (debian/: debhelper, the systemd unit, the
+# configuration file), built by dpkg-buildpackage from a copy of the
+# sources in $(BUILD)/deb, where the .deb lands.
+DEB_DIR  := $(BUILD)/deb
+DEB_FILE := $(DEB_DIR)/jeton_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+deb:
+	@scripts/deps.sh deb
+	@test "$$(dpkg-parsechangelog -l debian/changelog -S Version)" = "$(VERSION)" || \
+		{ echo "deb: debian/changelog needs an entry for $(VERSION)"; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/jeton
+	tar -cf - --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' --exclude=./tests . | \
+		tar -xf - -C $(DEB_DIR)/jeton
+	cd $(DEB_DIR)/jeton && dpkg-buildpackage -b -us -uc -jauto
+	@echo "deb: $(DEB_FILE)"
+
+# Installs that package on this machine (root; CI's Debian 12), starts it
+# as its systemd unit does, checks it answers, and purges it.
+package-test: deb
+	JETON_DEB=$(abspath $(DEB_FILE)) $(PYTEST) tests/package
+
 bench: deps
 	@scripts/deps.sh bench
 	$(MAKE) $(BUILD)/jeton
@@ -194,7 +215,7 @@ FORMAT_CHECKED := src/api/api.h src/api/apps.c src/api/audit.c src/api/me.c \
                   src/api/tokens.c src/api/users.c src/api/verify.c src/audit/audit.c \
                   src/audit/audit.h src/auth/authority.c src/auth/header.c src/auth/pat.c \
                   src/auth/password.c src/auth/rights.c src/cli/app.c src/cli/purge.c \
-                  src/cli/cli.h src/cli/common.c src/console/account.c src/console/apps.c \
+                  src/cli/cli.h src/cli/common.c src/cli/config.c src/console/account.c src/console/apps.c \
                   src/console/audit.c src/console/console.c src/console/console.h \
                   src/console/login.c src/console/twofactor.c src/auth/totp.c src/store/totp.c \
                   src/console/home.c src/console/spaces.c src/console/tokens.c \

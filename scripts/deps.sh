@@ -4,6 +4,7 @@
 #   scripts/deps.sh build   to build and run jeton
 #   scripts/deps.sh test    and to run the whole test suite
 #   scripts/deps.sh bench   and to run make bench
+#   scripts/deps.sh deb     and to build the Debian package (make deb)
 set -eu
 what=${1:-build}
 packages="gcc make python3 libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
@@ -11,7 +12,8 @@ libpq-dev libssl-dev zlib1g-dev libqrencode-dev libgnutls28-dev"
 case "$what" in
 test) packages="$packages python3-pytest python3-pytest-xdist python3-requests python3-authlib
 python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
-chromium clang-format pgbouncer oathtool openssl" ;;
+chromium clang-format pgbouncer oathtool openssl debhelper dpkg-dev" ;;
+deb) packages="$packages debhelper dpkg-dev" ;;
 bench) packages="$packages curl wrk postgresql-15" ;;
 esac
 missing=""

@@ -34,12 +34,14 @@ struct cli_option {
 struct cli_args {
 	const char *pos[CLI_MAX_POSITIONAL];
 	int npos;
-	const char *db; /* --db, else JETON_DB, else ./jeton.db */
+	const char *db; /* --db, else JETON_DB (or the file's db), else ./jeton.db */
 };
 
-/* Parses argv (after the command words) against opts; --db is always
- * accepted. Prints a message and returns CLI_USAGE on an unknown option,
- * a missing value or too many arguments. */
+/* Parses argv (after the command words) against opts; --db and --config
+ * are always accepted. Then loads the configuration file, --config else
+ * $JETON_CONFIG, if any (cli_config_load). Prints a message and returns
+ * CLI_USAGE on an unknown option, a missing value or too many arguments,
+ * or what cli_config_load returned. */
 int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, struct cli_args *out);
 /* The value of an option after cli_parse, or NULL when not given. */
 const char *cli_value(const struct cli_option *opts, size_t nopts, const char *name);
@@ -75,6 +77,16 @@ int cli_print_json(struct cJSON *value);
 /* The same for a value that holds a secret (a client secret): printed and
  * freed without a copy left behind (secret_json_print, secret_json_delete). */
 int cli_print_secret_json(struct cJSON *value);
+
+/* ---- config.c ---- */
+
+/* Reads the configuration file at path (`key = value` lines, see
+ * docs/deploy.md) and sets each key's variable (JETON_LISTEN for listen)
+ * that the environment does not set already. Nothing is set unless the
+ * whole file is valid. CLI_USAGE with FILE:LINE on stderr for an unknown
+ * key or a malformed line, and for a file that anyone may write or that
+ * is too large; CLI_FAIL when it cannot be read. */
+int cli_config_load(const char *path);
 
 /* ---- serve_routes.c ---- */
 

@@ -33,9 +33,8 @@ static struct cli_option *find_option(struct cli_option *opts, size_t nopts, con
 
 int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, struct cli_args *out)
 {
-	const char *env = getenv("JETON_DB");
+	const char *db_flag = NULL, *config = getenv("JETON_CONFIG"), *env;
 	memset(out, 0, sizeof *out);
-	out->db = default_db ? default_db : (env && *env ? env : DEFAULT_DB);
 	for (size_t i = 0; i < nopts; i++) {
 		opts[i].value = NULL;
 		opts[i].nvalues = 0;
@@ -55,12 +54,14 @@ int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, stru
 		size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
 		const char *value = eq ? eq + 1 : NULL;
 		bool is_db = name_len == 4 && strncmp(a, "--db", 4) == 0;
-		struct cli_option *o = is_db ? NULL : find_option(opts, nopts, a, name_len);
-		if (!is_db && !o) {
+		bool is_config = name_len == 8 && strncmp(a, "--config", 8) == 0;
+		bool common = is_db || is_config;
+		struct cli_option *o = common ? NULL : find_option(opts, nopts, a, name_len);
+		if (!common && !o) {
 			fprintf(stderr, "jeton: unknown option %.*s\n", (int)name_len, a);
 			return CLI_USAGE;
 		}
-		if (is_db || o->takes_value) {
+		if (common || o->takes_value) {
 			if (!value && i + 1 < argc)
 				value = argv[++i];
 			if (!value) {
@@ -71,8 +72,8 @@ int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, stru
 			fprintf(stderr, "jeton: %.*s takes no value\n", (int)name_len, a);
 			return CLI_USAGE;
 		}
-		if (is_db) {
-			out->db = value;
+		if (common) {
+			*(is_db ? &db_flag : &config) = value;
 			continue;
 		}
 		o->value = value ? value : "";
@@ -82,6 +83,14 @@ int cli_parse(int argc, char **argv, struct cli_option *opts, size_t nopts, stru
 		}
 		o->values[o->nvalues++] = o->value;
 	}
+	/* The file before JETON_DB is read: it may be what sets it. */
+	if (config && *config) {
+		int rc = cli_config_load(config);
+		if (rc != CLI_OK)
+			return rc;
+	}
+	env = getenv("JETON_DB");
+	out->db = db_flag ? db_flag : default_db ? default_db : env && *env ? env : DEFAULT_DB;
 	return CLI_OK;
 }
 

@@ -44,7 +44,10 @@ static const struct help_command commands[] = {
 	 "an empty store, creates it and the first admin and prints the console URL and the "
 	 "admin's one-time password. SIGHUP reads the TLS certificate and key again. "
 	 "SIGTERM/SIGINT stop it within 5 seconds.",
-	 {{"--listen ADDR:PORT", "Where to listen (JETON_LISTEN; default 127.0.0.1:8080)."},
+	 {{"--config FILE", "Settings from FILE, one `key = value` a line, a key per option "
+			   "below (listen = 127.0.0.1:8080); an option or its variable wins "
+			   "(JETON_CONFIG; default none)."},
+	  {"--listen ADDR:PORT", "Where to listen (JETON_LISTEN; default 127.0.0.1:8080)."},
 	  {"--issuer URL", "The public URL of the server (JETON_ISSUER; default http://LISTEN, "
 			   "https://LISTEN with TLS)."},
 	  {"--tls-cert FILE", "Serve HTTPS with this PEM certificate and its chain; needs "
@@ -55,7 +58,7 @@ static const struct help_command commands[] = {
 			     "answer (JETON_LOG_FORMAT; default text)."},
 	  {"--admin-email E", "The first admin on an empty store (JETON_ADMIN_EMAIL; default "
 			      "admin@localhost)."},
-	  {"--threads N", "Worker threads, 1 to 256 (default: one per core)."},
+	  {"--threads N", "Worker threads, 1 to 256 (JETON_THREADS; default: one per core)."},
 	  {"--allow-user-credentials",
 	   "Users may get a token from /oauth/token with their email "
 	   "and password (JETON_ALLOW_USER_CREDENTIALS=1; default off)."},
@@ -309,7 +312,9 @@ static const size_t ncommands = sizeof commands / sizeof commands[0];
 static const char environment[] =
 	"JETON_DB names the store when --db is not given (default ./jeton.db). The other "
 	"variables are named with the options they stand for; an option wins over its "
-	"variable.";
+	"variable. JETON_CONFIG (or --config, after any command) names a file of settings, "
+	"`key = value` a line (db = /var/lib/jeton/jeton.db), which set the variables not "
+	"set already.";
 
 static void print_command(FILE *f, const struct help_command *c)
 {

@@ -243,9 +243,9 @@ int cli_serve(int argc, char **argv)
 	log_use_json(strcmp(log_format, "json") == 0);
 	if (time_is_shifted())
 		log_warn("JETON_TEST_CLOCK is set: times are not real");
-	const char *t = cli_value(opts, nopts, "--threads");
+	const char *t = setting(cli_value(opts, nopts, "--threads"), "JETON_THREADS", NULL);
 	if (t && text_parse_i64(t, strlen(t), 1, 256, &threads) != JT_OK) {
-		fprintf(stderr, "jeton: --threads must be 1 to 256\n");
+		fprintf(stderr, "jeton: --threads (JETON_THREADS) must be 1 to 256\n");
 		return CLI_USAGE;
 	}
 	if (threads < 1)

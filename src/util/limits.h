@@ -110,4 +110,9 @@
 /* Logs */
 #define LIMIT_LOG_REPEAT_SECONDS 10         /* a repeated warning or error: one line per interval */
 
+/* The configuration file (--config) */
+#define LIMIT_CONFIG_BYTES      (64 * 1024) /* the whole file; a larger one is refused */
+#define LIMIT_CONFIG_LINE_BYTES 4096        /* one line, its newline excluded (a long
+					     * PostgreSQL location fits) */
+
 #endif
