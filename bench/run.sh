@@ -34,6 +34,9 @@
 #   BENCH_PG=0           skip the SQLite/PostgreSQL table (bench/pg.sh)  (default 1)
 #   BENCH_INVENTORY=0    skip the token inventory table (bench/inventory.sh,
 #                        BENCH_INVENTORY_TOKENS tokens, default 1000000)  (default 1)
+#   BENCH_TLS=0          skip the TLS table                  (default 1)
+#   BENCH_TLS_SECONDS    each TLS run, s                     (default BENCH_SECONDS)
+#   BENCH_TLS_CONNECTIONS connections for the TLS runs       (default BENCH_CONNECTIONS)
 # The OAuth table is measured once, on the store of the first size: after the
 # table's runs, the same server serves client_credentials issuance; then it is
 # killed with SIGKILL and restarted on that store (durability check), and the
@@ -42,6 +45,11 @@
 # runs (or on the first server when BENCH_OAUTH=0): client_credentials
 # issuance and GET /v1/me with one token, each for an opaque app and for a
 # --token-format jwt app (EdDSA, the default), side by side.
+# The TLS table is measured on the store of the first size too, once the
+# servers above have stopped: GET /v1/me with the bench PAT on a server
+# started with --tls-cert/--tls-key (a throw-away ECDSA P-256 certificate),
+# wrk keeping its connections alive (one handshake each), beside the same
+# request over plain HTTP.
 # Exit status: 0 when every step worked and the server answered only 2xx,
 # 1 otherwise (the problems are listed after the table).
 set -euo pipefail
@@ -67,6 +75,9 @@ DO_JWT=${BENCH_JWT:-1}
 JSECS=${BENCH_JWT_SECONDS:-$OSECS}
 JCONNS=${BENCH_JWT_CONNECTIONS:-64}
 CEIL_SECS=${BENCH_CEILING_SECONDS:-$SECS}
+DO_TLS=${BENCH_TLS:-1}
+TSECS=${BENCH_TLS_SECONDS:-$SECS}
+TCONNS=${BENCH_TLS_CONNECTIONS:-$CONNS}
 PIN=${BENCH_PIN:-0}
 NCPU=$(nproc)
 SERVE_ON=() WRK_ON=() # taskset prefixes when pinned
@@ -96,6 +107,8 @@ OAUTH_DURABLE=""
 JWT_ROWS=()
 JWT_SIZE=""
 JWT_NOTE=""
+TLS_ROWS=()
+TLS_SIZE=""
 
 log() { echo "bench: $*" >&2; }
 problem() { PROBLEMS+=("$*"); log "PROBLEM: $*"; }
@@ -177,6 +190,7 @@ parse_wrk() {
 
 declare -A CEIL=() CEIL_P99=() CEIL_CPU=() # connections -> the ceiling's req/s, p99, CPU/request
 declare -A RATE=()             # "label size conns" -> req/s, for the flatness line
+declare -A CPU=()              # "label size conns" -> server CPU per request, µs
 
 share() { # A B: "87 %", A as a share of B, or "?"
 	awk -v r="$1" -v c="$2" 'BEGIN {
@@ -225,6 +239,7 @@ row() {
 	((r[3] == 0)) || problem "[$size] $label: ${r[3]} non-2xx/3xx responses of ${r[5]}"
 	((r[4] == 0)) || problem "[$size] $label: ${r[4]} socket errors ($(grep 'Socket errors' "$out" | sed 's/^ *//'))"
 	RATE["$label $size $conns"]=${r[0]}
+	CPU["$label $size $conns"]=${r[6]}
 	if [[ -n $min ]]; then
 		target=">= $(thousands "$min")/s"
 		met=$(awk -v r="${r[0]}" -v m="$min" 'BEGIN { print (r ~ /^[0-9.]+$/ && r + 0 >= m) ? "yes" : "no" }')
@@ -578,6 +593,68 @@ print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4))).get("alg", "
 	done
 }
 
+# ---- TLS --------------------------------------------------------------------
+
+# N TMP DB TOKEN: a server of DB serving HTTPS; GET /v1/me with TOKEN at each
+# of TCONNS, beside the plain HTTP rows of the same size; fills TLS_ROWS
+tls_bench() {
+	local n=$1 tmp=$2 db=$3 token=$4 c out i code plain
+	log "[$n] TLS: a throw-away CA and certificate"
+	if ! { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-keyout "$tmp/ca.key" -out "$tmp/ca.pem" -subj "/CN=jeton bench CA" &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/tls.key" \
+			-out "$tmp/tls.csr" -subj "/CN=127.0.0.1" &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >"$tmp/san.ext" &&
+		openssl x509 -req -in "$tmp/tls.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
+			-set_serial 1 -days 1 -extfile "$tmp/san.ext" -out "$tmp/tls.pem"; } \
+		>"$tmp/openssl.log" 2>&1; then
+		problem "[$n] TLS: openssl could not make a certificate: $(tail -n 3 "$tmp/openssl.log" | tr '\n' ' ')"
+		return 1
+	fi
+	PORT=$(free_port)
+	SERVER_LOG=$tmp/server-tls.log
+	"${SERVE_ON[@]}" "$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --threads "$THREADS" \
+		--tls-cert "$tmp/tls.pem" --tls-key "$tmp/tls.key" >"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	code=""
+	for ((i = 0; i < 300; i++)); do # 30 s at most
+		alive "$SERVER_PID" || break
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 --cacert "$tmp/ca.pem" \
+			"https://127.0.0.1:$PORT/v1/ping" || true)
+		[[ $code == 200 ]] && break
+		sleep 0.1
+	done
+	if [[ $code != 200 ]]; then
+		problem "[$n] TLS: the server did not answer GET /v1/ping over HTTPS: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')"
+		stop_server
+		return 1
+	fi
+	code=$(curl -s -o "$tmp/me-tls.json" -w '%{http_code}' --max-time 5 --cacert "$tmp/ca.pem" \
+		-H "Authorization: Bearer $token" "https://127.0.0.1:$PORT/v1/me" || true)
+	[[ $code == 200 ]] || problem "[$n] TLS: GET /v1/me answered $code: $(head -c 300 "$tmp/me-tls.json" 2>/dev/null)"
+	for c in $TCONNS; do
+		if ! alive "$SERVER_PID"; then
+			fail_row TLS_ROWS "GET /v1/me (PAT) over HTTPS" "$c"
+			continue
+		fi
+		log "[$n] GET /v1/me over HTTPS: wrk -t1 -c$c -d${TSECS}s"
+		out=$tmp/wrk-tls-$c.txt
+		run_wrk "$out" -t1 -c"$c" -d"${TSECS}s" --latency \
+			-H "Authorization: Bearer $token" "https://127.0.0.1:$PORT/v1/me"
+		# compared with plain HTTP, in the columns the other tables give the ceiling
+		plain="GET /v1/me (PAT) $n $c"
+		PAIR_RPS=${RATE[$plain]:-} PAIR_CPU=${CPU[$plain]:-}
+		[[ -n $PAIR_RPS ]] || PAIR_RPS="?"
+		row TLS_ROWS "GET /v1/me (PAT) over HTTPS" "$n" "$c" "$out" "" ""
+		alive "$SERVER_PID" || problem "[$n] server died during GET /v1/me over HTTPS: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')"
+	done
+	stop_server
+	case $STOP_RC in
+	0 | 143) ;;
+	*) problem "[$n] the TLS server exited with status $STOP_RC after SIGTERM: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')" ;;
+	esac
+}
+
 bench_size() {
 	local n=$1 tmp db token port startup out rss rc code c path what target p99max
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/jeton-bench.XXXXXX")
@@ -708,6 +785,10 @@ bench_size() {
 		fi
 	done
 
+	if ((DO_TLS)); then
+		tls_bench "$n" "$tmp" "$db" "$token" || fail_row TLS_ROWS "GET /v1/me (PAT) over HTTPS" "-"
+	fi
+
 	# peak RSS <= 32 MiB with 1 000 000 tokens, start-up <= 50 ms (issue 13)
 	local rss_ok start_ok
 	rss_ok=$(awk -v r="${rss% MiB}" 'BEGIN { print (r ~ /^[0-9.]+$/ && r + 0 <= 32) ? "yes" : "no" }')
@@ -725,9 +806,11 @@ ceiling_bench || true
 for n in $SIZES; do
 	if ((DO_OAUTH)); then OAUTH_SIZE=$n; fi
 	if ((DO_JWT)); then JWT_SIZE=$n; fi
+	if ((DO_TLS)); then TLS_SIZE=$n; fi
 	bench_size "$n"
 	DO_OAUTH=0 # the OAuth table: once, on the first store
 	DO_JWT=0   # the JWT table too
+	DO_TLS=0   # and the TLS table
 done
 if [[ -n $CEIL_PID ]]; then
 	kill -TERM "$CEIL_PID" 2>/dev/null || true
@@ -786,6 +869,18 @@ if [[ -n $JWT_SIZE ]]; then
 	echo "$TABLE_HEAD"
 	if ((${#JWT_ROWS[@]})); then
 		printf '%s\n' "${JWT_ROWS[@]}"
+	else
+		echo "| (not measured: see the problems below) | | FAIL | | | | | | | | no |"
+	fi
+fi
+if [[ -n $TLS_SIZE ]]; then
+	echo
+	echo "TLS, store of $TLS_SIZE tokens: GET /v1/me with the bench PAT over HTTPS (jeton serve --tls-cert/--tls-key, an ECDSA P-256 certificate; TLS 1.3 as wrk's OpenSSL and jeton's GnuTLS agree), wrk -t1 -d${TSECS}s, connections kept alive (one handshake each); the comparison columns give GET /v1/me over plain HTTP at the same connections, from the table above"
+	echo
+	echo "| request | conns | req/s | plain HTTP req/s | of plain HTTP | p50 | p99 | server CPU/req | plain HTTP's CPU as a share | target | met |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | :---: |"
+	if ((${#TLS_ROWS[@]})); then
+		printf '%s\n' "${TLS_ROWS[@]}"
 	else
 		echo "| (not measured: see the problems below) | | FAIL | | | | | | | | no |"
 	fi

@@ -14,7 +14,7 @@ test) packages="$packages python3-pytest python3-pytest-xdist python3-requests p
 python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
 chromium clang-format pgbouncer oathtool openssl debhelper dpkg-dev" ;;
 deb) packages="$packages debhelper dpkg-dev" ;;
-bench) packages="$packages curl wrk postgresql-15" ;;
+bench) packages="$packages curl wrk postgresql-15 openssl" ;;
 esac
 missing=""
 for p in $packages; do
