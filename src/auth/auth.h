@@ -310,6 +310,7 @@ enum inventory_key {
 	INV_UNUSED_FOR,     /* a duration: neither used nor created within it */
 	INV_EXPIRES_WITHIN, /* a duration: expires after now and within it */
 	INV_CREATED_BEFORE, /* YYYY-MM-DD or an RFC 3339 time */
+	INV_JTI,            /* a JWT's jti: that one token */
 	INV_KEYS
 };
 extern const char *const inventory_keys[INV_KEYS];

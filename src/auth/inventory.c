@@ -17,6 +17,7 @@ const char *const inventory_keys[INV_KEYS] = {
 	[INV_UNUSED_FOR] = "unused_for",
 	[INV_EXPIRES_WITHIN] = "expires_within",
 	[INV_CREATED_BEFORE] = "created_before",
+	[INV_JTI] = "jti",
 };
 
 static bool one_of(const char *v, const char *const *words)
@@ -58,6 +59,34 @@ static enum jt_status read_app(struct store *st, const char *v, int64_t *out, ch
 	if (s == JT_ENOTFOUND)
 		return fail(err, err_len, "No app matches \"%s\".", v);
 	*out = a.id;
+	return s;
+}
+
+/* A jti names the one JWT that carries it: its kind and id, or none (id
+ * -1) when no token has it or the kind filter leaves it out. */
+static enum jt_status read_jti(struct store *st, const char *v, struct inventory_filter *f,
+			       char *err, size_t err_len)
+{
+	struct oauth_token t;
+	size_t n = strlen(v);
+	bool base62 = n == LIMIT_JTI_CHARS;
+	for (size_t i = 0; base62 && i < n; i++)
+		base62 = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'z') ||
+			 (v[i] >= 'A' && v[i] <= 'Z');
+	if (!base62)
+		return fail(err, err_len,
+			    "\"%s\" must be the jti of a JWT that jeton issued (22 letters and "
+			    "digits).",
+			    "jti");
+	enum jt_status s = store_oauth_find_by_jti(st, v, &t);
+	if (s == JT_ENOTFOUND || (s == JT_OK && f->kind[0] && strcmp(f->kind, t.kind) != 0)) {
+		f->id = -1;
+		return JT_OK;
+	}
+	if (s == JT_OK) {
+		f->id = t.id;
+		snprintf(f->kind, sizeof f->kind, "%s", t.kind);
+	}
 	return s;
 }
 
@@ -128,6 +157,9 @@ enum jt_status inventory_filter_read(struct store *st, const char *const values[
 					err, err_len,
 					"\"%s\" must be a date (2026-01-31) or an RFC 3339 time.",
 					"created_before");
+			break;
+		case INV_JTI:
+			s = read_jti(st, v, f, err, err_len);
 			break;
 		case INV_KEYS:
 			break;

@@ -92,13 +92,13 @@ static int token_create(int argc, char **argv)
 
 /* The inventory's filter options, by the names of inventory_keys with
  * dashes: --user --app --kind --status --unused-for --expires-within
- * --created-before. */
+ * --created-before --jti. */
 #define INV_OPTIONS                                                                                \
 	{.name = "--user", .takes_value = true}, {.name = "--app", .takes_value = true},           \
 		{.name = "--kind", .takes_value = true}, {.name = "--status", .takes_value = true}, \
 		{.name = "--unused-for", .takes_value = true},                                     \
 		{.name = "--expires-within", .takes_value = true},                                 \
-		{.name = "--created-before", .takes_value = true}
+		{.name = "--created-before", .takes_value = true}, {.name = "--jti", .takes_value = true}
 
 /* Reads the filter options (the first INV_KEYS of opts) into f. */
 static int read_inventory_filter(struct store *st, const struct cli_option *opts, size_t nopts,
@@ -193,7 +193,8 @@ static int inventory_revoke(int argc, char **argv)
 	if (rc == CLI_OK && (!given || args.npos)) {
 		fprintf(stderr, "usage: jeton token revoke ID | jeton token revoke [--user EMAIL] "
 				"[--app APP] [--kind K] [--status S] [--unused-for D] "
-				"[--expires-within D] [--created-before DATE] [--dry-run]\n");
+				"[--expires-within D] [--created-before DATE] [--jti JTI] "
+				"[--dry-run]\n");
 		rc = CLI_USAGE;
 	}
 	if (rc == CLI_OK && store_inventory_revoke(st, &f, dry_run, "bulk", &count) != JT_OK)
@@ -232,7 +233,7 @@ static int token_list(int argc, char **argv)
 		fprintf(stderr, "usage: jeton token list --user EMAIL [--json] | jeton token list "
 				"--all [--user EMAIL] [--app APP] [--kind K] [--status S] "
 				"[--unused-for D] [--expires-within D] [--created-before DATE] "
-				"[--json]\n");
+				"[--jti JTI] [--json]\n");
 		return CLI_USAGE;
 	}
 	if (all) {

@@ -35,15 +35,16 @@ static void mint(enum token_kind kind, const char *record_kind, int64_t app_id, 
 	t->expires_at = now + ttl;
 }
 
-/* Signs the access token of terms as an RFC 9068 JWT into out->access. */
+/* Signs the access token of terms as an RFC 9068 JWT into out->access;
+ * its record t keeps the jti, for the admins' inventory. */
 static enum jt_status sign_jwt(struct http_req *req, const struct issue_terms *terms,
-			       const struct oauth_token *t, struct issued *out)
+			       struct oauth_token *t, struct issued *out)
 {
 	struct jeton *jt = jeton_of(req);
-	char jti[23], sub[24], scope[LIMIT_SCOPES_BYTES + 1], *jwt = NULL;
+	char sub[24], scope[LIMIT_SCOPES_BYTES + 1], *jwt = NULL;
 	enum jt_status st = JT_ENOMEM;
 
-	random_base62(jti, 22);
+	random_base62(t->jti, LIMIT_JTI_CHARS);
 	scope_format(terms->scopes, scope, sizeof scope);
 	cJSON *c = cJSON_CreateObject();
 	if (!c)
@@ -58,7 +59,7 @@ static enum jt_status sign_jwt(struct http_req *req, const struct issue_terms *t
 	cJSON_AddStringToObject(c, "aud", jt->issuer);
 	cJSON_AddNumberToObject(c, "exp", (double)t->expires_at);
 	cJSON_AddNumberToObject(c, "iat", (double)t->created_at);
-	cJSON_AddStringToObject(c, "jti", jti);
+	cJSON_AddStringToObject(c, "jti", t->jti);
 	if (terms->app || terms->client_id)
 		cJSON_AddStringToObject(c, "client_id",
 					terms->app ? terms->app->client_id : terms->client_id);

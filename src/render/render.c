@@ -218,10 +218,11 @@ cJSON *render_inventory_item(const struct inventory_item *t, const char *status,
 	cJSON_AddStringToObject(o, "ref", ref);
 	cJSON_AddStringToObject(o, "kind", t->kind);
 	cJSON_AddNumberToObject(o, "id", (double)t->id);
-	cJSON_AddStringToObject(
-		o, "format",
-		strcmp(t->kind, "access") == 0 && strcmp(t->token_format, "jwt") == 0 ? "jwt"
-										      : "opaque");
+	/* An access token from before jeton kept jtis: its app's format. */
+	bool jwt = t->jti[0] ||
+		   (strcmp(t->kind, "access") == 0 && strcmp(t->token_format, "jwt") == 0);
+	cJSON_AddStringToObject(o, "format", jwt ? "jwt" : "opaque");
+	add_text_or_null(o, "jti", t->jti);
 	add_text_or_null(o, "name", t->name);
 	cJSON *user = t->user_id ? cJSON_AddObjectToObject(o, "user") : NULL;
 	if (user) {

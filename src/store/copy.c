@@ -3,7 +3,9 @@
  * driver, table by table in foreign-key order (record.c's copy_tables),
  * ids kept, in one transaction on the target. Each table is read from one
  * snapshot, a row at a time, and goes through its record: NULL and 0 (or
- * "") mean the same to every verb, and are written back as they were. */
+ * "") mean the same to every verb, and are written back as they were. A
+ * table whose one row the migrations make (the policy) has that row
+ * updated rather than a second one inserted. */
 #include "store/query.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -12,7 +14,8 @@
 
 #define COPY_SQL_BYTES 2048
 
-/* The text of table rec's SELECT (for from) or INSERT (for to). */
+/* The text of table rec's SELECT (for from) or INSERT (for to; UPDATE of
+ * its one row if seeded). */
 static bool copy_sql(const struct store *st, const struct record *rec, bool insert, char *out,
 		     size_t out_len)
 {
@@ -21,7 +24,10 @@ static bool copy_sql(const struct store *st, const struct record *rec, bool inse
 	if (!record_columns(rec, true, false, cols, sizeof cols) ||
 	    !record_columns(rec, true, true, params, sizeof params))
 		return false;
-	if (insert)
+	if (insert && rec->seeded)
+		w = snprintf(sql, sizeof sql, "UPDATE %s SET (%s) = (%s)", rec->table, cols,
+			     params);
+	else if (insert)
 		w = snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES (%s)", rec->table, cols,
 			     params);
 	else

@@ -109,6 +109,8 @@ static int64_t created_max(const struct inventory_filter *f, const struct invent
 /* The form of the list whose filter an index serves best (query.c). */
 static enum query list_query(const struct inventory_filter *f)
 {
+	if (f->id)
+		return Q_INVENTORY_LIST_ONE;
 	if (f->user_id)
 		return Q_INVENTORY_LIST_USER;
 	if (f->app_id)
@@ -120,6 +122,42 @@ static enum query list_query(const struct inventory_filter *f)
 	return Q_INVENTORY_LIST;
 }
 
+/* The first window of expired tokens: the last hour's expiries before
+ * the newest creation time the page may hold; each next one is 16 times
+ * as long (at most 6 windows before 1970). */
+#define EXPIRED_WINDOW_FIRST  3600
+#define EXPIRED_WINDOW_GROWTH 16
+
+/* The expired tokens matching f after the cursor, newest first: those
+ * that expired within a window that grows until it holds the page. A token
+ * never expires before it is created (every verb sets an expiry after its
+ * creation), so a token that expired before the window was created before
+ * it too: once the page is full of tokens created inside the window, no
+ * token outside it could take a place. Each window is a range of the
+ * expiry indexes, which is what keeps this fast where expired tokens are
+ * rare: walking the newest first would read a whole table to find none. */
+static enum jt_status list_expired(struct store *st, const struct inventory_filter *f, int64_t at,
+				   int64_t pat, int64_t id, int limit, int64_t created,
+				   struct inventory_item **items, size_t *n)
+{
+	int64_t top = created < f->now ? created : f->now, span = EXPIRED_WINDOW_FIRST;
+	for (;;) {
+		void *list;
+		int64_t since = top - span > 0 ? top - span : 0;
+		enum jt_status s =
+			store_list(st, Q_INVENTORY_LIST_EXPIRED,
+				   ARGS(INVENTORY_FILTER_ARGS(f), V_INT(at), V_INT(pat), V_INT(id),
+					V_INT(limit), V_INT(created), V_INT(since)),
+				   &list, n);
+		*items = list;
+		if (s != JT_OK || since == 0 ||
+		    (*n == (size_t)limit && (*items)[*n - 1].created_at > since))
+			return s;
+		store_list_free(list);
+		span = span > top / EXPIRED_WINDOW_GROWTH ? top : span * EXPIRED_WINDOW_GROWTH;
+	}
+}
+
 enum jt_status store_inventory_list(struct store *st, const struct inventory_filter *f,
 				    const struct inventory_cursor *after, int limit,
 				    struct inventory_item **items, size_t *n)
@@ -129,9 +167,13 @@ enum jt_status store_inventory_list(struct store *st, const struct inventory_fil
 	int64_t at = from_start ? INT64_MAX : after->created_at;
 	int64_t pat = from_start ? 1 : strcmp(after->kind, "pat") == 0;
 	int64_t id = from_start ? INT64_MAX : after->id;
-	enum jt_status s = store_list(st, list_query(f),
+	int64_t created = created_max(f, after);
+	enum query q = list_query(f);
+	if (q == Q_INVENTORY_LIST_EXPIRED)
+		return list_expired(st, f, at, pat, id, limit, created, items, n);
+	enum jt_status s = store_list(st, q,
 				      ARGS(INVENTORY_FILTER_ARGS(f), V_INT(at), V_INT(pat),
-					   V_INT(id), V_INT(limit), V_INT(created_max(f, after))),
+					   V_INT(id), V_INT(limit), V_INT(created)),
 				      &list, n);
 	*items = list;
 	return s;
@@ -148,10 +190,11 @@ static enum jt_status inventory_revoke_job(struct store_conn *c, void *arg)
 {
 	struct inventory_revoke *r = arg;
 	int64_t pats = 0, tokens = 0;
-	enum jt_status s = db_exec(c, Q_INVENTORY_REVOKE_PATS,
+	bool one = r->f.id != 0;
+	enum jt_status s = db_exec(c, one ? Q_INVENTORY_REVOKE_PAT_BY_ID : Q_INVENTORY_REVOKE_PATS,
 				   ARGS(INVENTORY_FILTER_ARGS(&r->f), V_TEXT(r->reason)), &pats);
 	if (s == JT_OK)
-		s = db_exec(c, Q_INVENTORY_REVOKE_TOKENS,
+		s = db_exec(c, one ? Q_INVENTORY_REVOKE_TOKEN_BY_ID : Q_INVENTORY_REVOKE_TOKENS,
 			    ARGS(INVENTORY_FILTER_ARGS(&r->f), V_TEXT(r->reason)), &tokens);
 	*r->count = pats + tokens; /* the job may run twice (writer.c) */
 	return s;
@@ -167,11 +210,12 @@ enum jt_status store_inventory_revoke(struct store *st, const struct inventory_f
 		return writer_run(st, inventory_revoke_job, &r, sizeof r);
 	}
 	int64_t pats = 0, tokens = 0;
-	enum jt_status s =
-		store_get(st, Q_INVENTORY_COUNT_PATS, ARGS(INVENTORY_FILTER_ARGS(f)), &pats);
+	bool one = f->id != 0;
+	enum jt_status s = store_get(st, one ? Q_INVENTORY_COUNT_PAT_BY_ID : Q_INVENTORY_COUNT_PATS,
+				     ARGS(INVENTORY_FILTER_ARGS(f)), &pats);
 	if (s == JT_OK)
-		s = store_get(st, Q_INVENTORY_COUNT_TOKENS, ARGS(INVENTORY_FILTER_ARGS(f)),
-			      &tokens);
+		s = store_get(st, one ? Q_INVENTORY_COUNT_TOKEN_BY_ID : Q_INVENTORY_COUNT_TOKENS,
+			      ARGS(INVENTORY_FILTER_ARGS(f)), &tokens);
 	*count = pats + tokens;
 	return s;
 }

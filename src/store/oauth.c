@@ -248,6 +248,11 @@ enum jt_status store_oauth_find_by_hash(struct store *st, const uint8_t hash[STO
 	return store_get(st, Q_TOKEN_BY_HASH, ARGS(V_HASH(hash)), out);
 }
 
+enum jt_status store_oauth_find_by_jti(struct store *st, const char *jti, struct oauth_token *out)
+{
+	return store_get(st, Q_TOKEN_BY_JTI, ARGS(V_TEXT(jti)), out);
+}
+
 enum jt_status store_oauth_revoke(struct store *st, int64_t id, int64_t now)
 {
 	return store_change(st, Q_TOKEN_REVOKE, ARGS(V_INT(id), V_INT(now)), false);

@@ -15,7 +15,7 @@
 #define QUERY_SQL_BYTES 4096
 
 static const struct field count_field[] = {{"count(*)", F_INT, 0, sizeof(int64_t), 0}};
-static const struct record rec_count = {NULL, NULL, NULL, sizeof(int64_t), count_field, 1};
+static const struct record rec_count = {NULL, NULL, NULL, sizeof(int64_t), count_field, 1, false};
 
 enum query_kind {
 	PLAIN,  /* sql is the statement */
@@ -96,18 +96,33 @@ struct query_def {
 #define INV_LIST(pats, tokens)                                                                     \
 	"FROM (SELECT * FROM (SELECT 'pat' AS kind, id, user_id, CAST(NULL AS BIGINT) AS "         \
 	"app_id, CAST(NULL AS BIGINT) AS space_id, name, scopes, created_at, expires_at, "         \
-	"last_used_at, last_used_ip, revoked_at, revoked_reason, rotated_at "                      \
-	"FROM pats WHERE " pats INV_PATS INV_AFTER(                                                \
+	"last_used_at, last_used_ip, revoked_at, revoked_reason, rotated_at, "                     \
+	"CAST(NULL AS TEXT) AS jti FROM pats WHERE " pats INV_PATS INV_AFTER(                      \
 		"1") ") p "                                                                        \
 		     "UNION ALL SELECT * FROM (SELECT kind, id, user_id, app_id, space_id, "       \
 		     "CAST(NULL AS TEXT), scopes, created_at, expires_at, last_used_at, "          \
 		     "last_used_ip, "                                                              \
-		     "revoked_at, revoked_reason, rotated_at FROM oauth_tokens WHERE " tokens      \
+		     "revoked_at, revoked_reason, rotated_at, jti FROM oauth_tokens WHERE " tokens \
 			     INV_TOKENS INV_AFTER("0") ") t) x "                                   \
 						       "LEFT JOIN users u ON u.id = x.user_id "    \
 						       "LEFT JOIN apps a ON a.id = x.app_id "      \
 						       "ORDER BY x.created_at DESC, x.kind = "     \
 						       "'pat' DESC, x.id DESC LIMIT ?13"
+
+/* The count of the unrevoked tokens of table matching a filter, and
+ * their revocation (?10: the reason); key: the filter again in a form an
+ * index serves, or "". */
+#define INV_COUNT(table, key, filter)                                                              \
+	{                                                                                          \
+		SELECT, &rec_count, "FROM " table " WHERE " key "revoked_at IS NULL AND " filter   \
+	}
+#define INV_REVOKE(table, key, filter)                                                             \
+	{                                                                                          \
+		PLAIN, NULL,                                                                       \
+			"UPDATE " table " SET revoked_at = ?5, revoked_reason = ?10 WHERE " key    \
+			"revoked_at IS NULL AND " filter,                                          \
+			NULL, true, ACCESS                                                         \
+	}
 
 static const struct query_def queries[Q_COUNT] = {
 	[Q_PING] = {SELECT, &rec_count, "FROM roles"},
@@ -199,6 +214,7 @@ static const struct query_def queries[Q_COUNT] = {
 			"AND used_at IS NULL"},
 	[Q_TOKEN_INSERT] = {INSERT, &rec_token, " RETURNING id"},
 	[Q_TOKEN_BY_HASH] = {SELECT, &rec_token, "FROM oauth_tokens WHERE token_hash = ?1"},
+	[Q_TOKEN_BY_JTI] = {SELECT, &rec_token, "FROM oauth_tokens WHERE jti = ?1"},
 	[Q_TOKEN_REVOKE] = {PLAIN, NULL,
 			    "UPDATE oauth_tokens SET revoked_at = ?2 WHERE id = ?1 "
 			    "AND revoked_at IS NULL",
@@ -262,31 +278,32 @@ static const struct query_def queries[Q_COUNT] = {
 	/* Each branch takes its own newest ?13 first, by its index. The
 	 * variants repeat a filter in a form an index serves, so that the
 	 * planner may walk that index rather than every creation time: one
-	 * user's ((user_id, created_at, id)), one app's, what expires soon or
-	 * has expired (the expiry indexes). store_inventory_list picks one. */
+	 * token (its primary key), one user's ((user_id, created_at, id)), one
+	 * app's, what expires soon (the expiry indexes). store_inventory_list
+	 * picks one. */
 	[Q_INVENTORY_LIST] = {SELECT, &rec_inventory, INV_LIST("", "")},
+	[Q_INVENTORY_LIST_ONE] = {SELECT, &rec_inventory, INV_LIST("id = ?9 AND ", "id = ?9 AND ")},
 	[Q_INVENTORY_LIST_USER] = {SELECT, &rec_inventory,
 				   INV_LIST("user_id = ?1 AND ", "user_id = ?1 AND ")},
 	[Q_INVENTORY_LIST_APP] = {SELECT, &rec_inventory, INV_LIST("", "app_id = ?2 AND ")},
 	[Q_INVENTORY_LIST_EXPIRING] = {SELECT, &rec_inventory,
 				       INV_LIST("expires_at > ?5 AND expires_at <= ?7 AND ",
 						"expires_at > ?5 AND expires_at <= ?7 AND ")},
+	/* What expired, newest first, among the tokens that expired after ?15:
+	 * found by the expiry indexes, (expires_at, created_at), and sorted.
+	 * store_inventory_list widens the window until it holds the page. */
 	[Q_INVENTORY_LIST_EXPIRED] = {SELECT, &rec_inventory,
-				      INV_LIST("expires_at <= ?5 AND ", "expires_at <= ?5 AND ")},
-	[Q_INVENTORY_COUNT_PATS] = {SELECT, &rec_count,
-				    "FROM pats WHERE revoked_at IS NULL AND " INV_PATS},
-	[Q_INVENTORY_COUNT_TOKENS] = {SELECT, &rec_count,
-				      "FROM oauth_tokens WHERE revoked_at IS NULL AND " INV_TOKENS},
-	/* ?10: the reason */
-	[Q_INVENTORY_REVOKE_PATS] = {PLAIN, NULL,
-				     "UPDATE pats SET revoked_at = ?5, revoked_reason = ?10 "
-				     "WHERE revoked_at IS NULL AND " INV_PATS,
-				     NULL, true, ACCESS},
-	[Q_INVENTORY_REVOKE_TOKENS] =
-		{PLAIN, NULL,
-		 "UPDATE oauth_tokens SET revoked_at = ?5, revoked_reason = ?10 "
-		 "WHERE revoked_at IS NULL AND " INV_TOKENS,
-		 NULL, true, ACCESS},
+				      INV_LIST("expires_at > ?15 AND expires_at <= ?5 AND ",
+					       "expires_at > ?15 AND expires_at <= ?5 AND ")},
+	[Q_INVENTORY_COUNT_PATS] = INV_COUNT("pats", "", INV_PATS),
+	[Q_INVENTORY_COUNT_TOKENS] = INV_COUNT("oauth_tokens", "", INV_TOKENS),
+	[Q_INVENTORY_REVOKE_PATS] = INV_REVOKE("pats", "", INV_PATS),
+	[Q_INVENTORY_REVOKE_TOKENS] = INV_REVOKE("oauth_tokens", "", INV_TOKENS),
+	/* One token, by its primary key. */
+	[Q_INVENTORY_COUNT_PAT_BY_ID] = INV_COUNT("pats", "id = ?9 AND ", INV_PATS),
+	[Q_INVENTORY_COUNT_TOKEN_BY_ID] = INV_COUNT("oauth_tokens", "id = ?9 AND ", INV_TOKENS),
+	[Q_INVENTORY_REVOKE_PAT_BY_ID] = INV_REVOKE("pats", "id = ?9 AND ", INV_PATS),
+	[Q_INVENTORY_REVOKE_TOKEN_BY_ID] = INV_REVOKE("oauth_tokens", "id = ?9 AND ", INV_TOKENS),
 	[Q_POLICY_GET] = {SELECT, &rec_policy, "FROM policy WHERE id = 1"},
 	[Q_POLICY_PUT] = {PLAIN, NULL,
 			  "UPDATE policy SET pat_max_lifetime = ?1, pat_require_expiry = ?2, "

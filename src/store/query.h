@@ -35,6 +35,7 @@ struct record {
 	size_t size;           /* of the struct */
 	const struct field *fields;
 	int nfields;
+	bool seeded; /* the migrations make its one row: a copy updates it */
 };
 
 #define RECORD_MAX_FIELDS 24
@@ -43,7 +44,7 @@ extern const struct record rec_user, rec_space, rec_space_role, rec_membership, 
 	rec_inventory, rec_scanner, rec_leak, rec_totp, rec_recovery, rec_successor, rec_device;
 extern const struct record rec_throttle; /* not copied: it counts for minutes */
 /* Every table store copy moves, parents first. */
-#define COPY_TABLES 14
+#define COPY_TABLES 17
 extern const struct record *const copy_tables[COPY_TABLES];
 
 /* Fills out (rec->size bytes, zeroed first) from the row c is on. */
@@ -97,6 +98,7 @@ enum query {
 	Q_CODE_USE,
 	Q_TOKEN_INSERT,
 	Q_TOKEN_BY_HASH,
+	Q_TOKEN_BY_JTI,
 	Q_TOKEN_REVOKE,
 	Q_TOKEN_REVOKE_FAMILY,
 	Q_TOKEN_ROTATE,
@@ -118,6 +120,7 @@ enum query {
 	Q_POLICY_GET,
 	Q_POLICY_PUT,
 	Q_INVENTORY_LIST,
+	Q_INVENTORY_LIST_ONE,
 	Q_INVENTORY_LIST_USER,
 	Q_INVENTORY_LIST_APP,
 	Q_INVENTORY_LIST_EXPIRING,
@@ -126,6 +129,10 @@ enum query {
 	Q_INVENTORY_COUNT_TOKENS,
 	Q_INVENTORY_REVOKE_PATS,
 	Q_INVENTORY_REVOKE_TOKENS,
+	Q_INVENTORY_COUNT_PAT_BY_ID,
+	Q_INVENTORY_COUNT_TOKEN_BY_ID,
+	Q_INVENTORY_REVOKE_PAT_BY_ID,
+	Q_INVENTORY_REVOKE_TOKEN_BY_ID,
 	Q_SESSION_INSERT,
 	Q_SESSION_GET,
 	Q_SESSION_DELETE,

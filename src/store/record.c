@@ -17,7 +17,9 @@
 	{                                                                                          \
 		col, type, offsetof(S, member), sizeof(((S *)0)->member), offsetof(S, aux)         \
 	}
-#define FIELDS(arr) arr, (int)(sizeof arr / sizeof arr[0])
+#define NFIELDS(arr) arr, (int)(sizeof arr / sizeof arr[0])
+#define FIELDS(arr)  NFIELDS(arr), false
+#define SEEDED(arr)  NFIELDS(arr), true /* the migrations make its one row */
 
 static const struct field user_fields[] = {
 	F(struct user, "id", F_INT, id),
@@ -142,6 +144,7 @@ static const struct field token_fields[] = {
 	F(struct oauth_token, "last_used_at", F_INT0, last_used_at),
 	F(struct oauth_token, "last_used_ip", F_TEXT0, last_used_ip),
 	F(struct oauth_token, "revoked_reason", F_TEXT0, revoked_reason),
+	F(struct oauth_token, "jti", F_TEXT0, jti),
 };
 const struct record rec_token = {"oauth_tokens", "id", "id", sizeof(struct oauth_token),
 				 FIELDS(token_fields)};
@@ -153,7 +156,7 @@ static const struct field policy_fields[] = {
 	F(struct policy, "updated_at", F_INT, updated_at),
 };
 const struct record rec_policy = {"policy", "id", NULL, sizeof(struct policy),
-				  FIELDS(policy_fields)};
+				  SEEDED(policy_fields)};
 
 /* The inventory's union of pats and oauth_tokens (x), joined to users u
  * and apps a (query.c). */
@@ -176,6 +179,7 @@ static const struct field inventory_fields[] = {
 	F(struct inventory_item, "x.revoked_at", F_INT0, revoked_at),
 	F(struct inventory_item, "x.revoked_reason", F_TEXT0, revoked_reason),
 	F(struct inventory_item, "x.rotated_at", F_INT0, rotated_at),
+	F(struct inventory_item, "x.jti", F_TEXT0, jti),
 };
 const struct record rec_inventory = {NULL, NULL, NULL, sizeof(struct inventory_item),
 				     FIELDS(inventory_fields)};
@@ -193,7 +197,6 @@ static const struct field session_fields[] = {
 const struct record rec_session = {"sessions", "session_hash", NULL, sizeof(struct session),
 				   FIELDS(session_fields)};
 
-/* Not copied: it lives for minutes. */
 static const struct field device_fields[] = {
 	F(struct device_auth, "device_hash", F_HASH, device_hash),
 	F(struct device_auth, "user_code_hash", F_HASH, user_code_hash),
@@ -212,7 +215,6 @@ static const struct field device_fields[] = {
 const struct record rec_device = {"device_codes", "device_hash", NULL, sizeof(struct device_auth),
 				  FIELDS(device_fields)};
 
-/* Not copied: it lives for seconds. */
 static const struct field successor_fields[] = {
 	F(struct refresh_successor, "token_id", F_INT, token_id),
 	F_AUX(struct refresh_successor, "sealed", F_BYTES, sealed, sealed_len),
@@ -298,11 +300,12 @@ static const struct field leak_fields[] = {
 const struct record rec_leak = {"token_leaks", "token_hash", NULL, sizeof(struct token_leak),
 				FIELDS(leak_fields)};
 
-/* Roles are seeded by the migrations on both drivers: not copied. */
+/* Roles are seeded by the migrations on both drivers and never change:
+ * not copied. Nor are the login-throttle counters (rec_throttle). */
 const struct record *const copy_tables[COPY_TABLES] = {
-	&rec_user,    &rec_space, &rec_membership_row, &rec_pat,     &rec_app,
-	&rec_code,    &rec_token, &rec_session,        &rec_key,     &rec_audit,
-	&rec_scanner, &rec_leak,  &rec_totp,           &rec_recovery};
+	&rec_user,    &rec_space,     &rec_membership_row, &rec_pat,      &rec_app,   &rec_code,
+	&rec_token,   &rec_successor, &rec_device,         &rec_session,  &rec_key,   &rec_audit,
+	&rec_scanner, &rec_leak,      &rec_totp,           &rec_recovery, &rec_policy};
 
 static void read_field(const struct field *f, const struct sql_value *v, char *base)
 {

@@ -159,6 +159,7 @@ struct oauth_token {
 	int64_t last_used_at; /* 0 = never used (access tokens; at most once a minute) */
 	char last_used_ip[LIMIT_IP_BYTES + 1];
 	char revoked_reason[STORE_REASON_BYTES]; /* "" = a plain revocation */
+	char jti[LIMIT_JTI_CHARS + 1]; /* a JWT's jti; "" = an opaque token */
 };
 
 /* The instance's token policy: one record, one field per rule (0 or
@@ -180,7 +181,9 @@ struct inventory_item {
 	int64_t app_id;       /* 0 = none (a PAT, a user's own password grant) */
 	char app_name[LIMIT_NAME_BYTES + 1];
 	char client_id[LIMIT_CLIENT_ID_BYTES + 1];
-	char token_format[16]; /* the app's: "jwt" marks JWT access tokens */
+	char token_format[16]; /* the app's: "jwt" marks its access tokens issued before
+				* jeton kept jtis as JWTs */
+	char jti[LIMIT_JTI_CHARS + 1]; /* a JWT's jti; "" = an opaque token or a PAT */
 	int64_t space_id;     /* 0 = none */
 	char name[LIMIT_NAME_BYTES + 1]; /* PATs */
 	char scopes[LIMIT_SCOPES_BYTES + 1];
@@ -203,7 +206,7 @@ struct inventory_filter {
 	int64_t unused_since; /* neither used nor created since then */
 	int64_t expires_by;   /* expires after now and by then */
 	int64_t created_before;
-	int64_t id;           /* one token (with kind) */
+	int64_t id;           /* one token (with kind); -1 = none */
 };
 
 /* Where a page of the inventory starts: after (created_at, kind, id),
@@ -537,6 +540,8 @@ enum jt_status store_code_redeem(struct store *st, const uint8_t hash[STORE_HASH
 enum jt_status store_oauth_insert(struct store *st, struct oauth_token *tokens, size_t n);
 enum jt_status store_oauth_find_by_hash(struct store *st, const uint8_t hash[STORE_HASH_LEN],
 					struct oauth_token *out);
+/* The JWT access token whose jti is jti; JT_ENOTFOUND if none. */
+enum jt_status store_oauth_find_by_jti(struct store *st, const char *jti, struct oauth_token *out);
 enum jt_status store_oauth_revoke(struct store *st, int64_t id, int64_t now);
 /* Revokes every token of a grant: code replay, refresh-token reuse. */
 enum jt_status store_oauth_revoke_family(struct store *st, int64_t family_id, int64_t now);

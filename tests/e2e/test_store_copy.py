@@ -2,14 +2,20 @@
 """`jeton store copy`: everything moves from one store to another, ids kept,
 and every token keeps working unchanged: from SQLite to SQLite, and from
 SQLite to PostgreSQL (the path a growing deployment takes)."""
+import datetime as dt
+
 import pytest
 import requests
 
-from conftest import PG_BASE, PgLocation, Server, cli_ok, describe, run_jeton, unique
+from conftest import PG_BASE, PgLocation, Server, cli_ok, describe, rfc3339, run_jeton, unique
+
+
+POLICY = {"pat_max_lifetime": "30d", "pat_require_expiry": True, "require_2fa": None}
 
 
 def _populate(s):
-    """A PAT, a user with a space, a confidential app with a client token, a revocation."""
+    """A PAT, a user with a space, a confidential app with a client token, a revocation,
+    the instance's token policy (its row is made by the migrations of every store)."""
     pat = s.create_pat(s.admin_token, scopes=["manage_tokens"])
     revoked = s.create_pat(s.admin_token, scopes=["manage_tokens"])
     r = s.put(f"/v1/users/me/access_tokens/{revoked['id']}/revoked", s.admin_token)
@@ -24,11 +30,15 @@ def _populate(s):
     tok = requests.post(s.url + "/oauth/token", data={"grant_type": "client_credentials"},
                         auth=(app["client_id"], app["client_secret"]), timeout=10)
     assert tok.status_code == 200, describe(tok)
-    return {"pat": pat, "revoked": revoked, "user": user, "space": space, "app": app,
+    r = s.put("/v1/policy", s.admin_token, json=POLICY)
+    assert r.status_code == 200, describe(r)
+    return {"admin": s.admin_token, "policy": r.json(), "pat": pat, "revoked": revoked,
+            "user": user, "space": space, "app": app,
             "client_token": tok.json()["access_token"]}
 
 
 def _check(s, before):
+    admin = before["admin"]  # the copied admin token: the policy refuses a new one without expiry
     assert s.token_works(before["pat"]["token"]), "a copied PAT does not work"
     assert s.get("/v1/me", token=before["revoked"]["token"]).status_code == 401, \
         "a revoked PAT works again after the copy"
@@ -38,13 +48,22 @@ def _check(s, before):
     r = requests.post(s.url + "/oauth/token", data={"grant_type": "client_credentials"},
                       auth=(app["client_id"], app["client_secret"]), timeout=10)
     assert r.status_code == 200, "the app's secret does not work after the copy"
-    r = s.get(f"/v1/spaces/{before['space']['id']}", s.admin_token)
+    r = s.get(f"/v1/spaces/{before['space']['id']}", admin)
     assert r.status_code == 200, describe(r)
     assert [m["email"] for m in r.json()["members"]] == [before["user"]["email"]]
     # ids keep going after the largest copied one
-    fresh = s.create_pat(s.admin_token, scopes=["manage_tokens"])
+    fresh = s.create_pat(admin, scopes=["manage_tokens"],
+                         expires_at=rfc3339(s.now() + dt.timedelta(days=7)))
     assert fresh["id"] > before["revoked"]["id"]
-    events = s.get("/v1/audit?action=token.revoked", s.admin_token).json()["items"]
+    # the policy moved: it still refuses a token without an expiry
+    r = s.get("/v1/policy", admin)
+    assert r.status_code == 200 and r.json() == before["policy"], describe(r)
+    r = s.post("/v1/users/me/access_tokens", admin,
+               json={"name": unique("forever"), "scopes": ["manage_tokens"], "expires_at": None})
+    assert r.status_code == 400, describe(r)
+    assert r.json()["error"] == "policy_violation"
+    assert "at most 30d" in r.json()["error_description"]
+    events = s.get("/v1/audit?action=token.revoked", admin).json()["items"]
     assert any(str(before["revoked"]["id"]) in e["target"] for e in events), \
         "the audit log did not move"
 

@@ -7,6 +7,7 @@ that expire within 7 days."""
 import datetime as dt
 import json
 
+import jwt
 import pytest
 
 from conftest import cli_ok, describe, json_lines, poll, rfc3339, unique
@@ -149,6 +150,50 @@ def test_bulk_revoke_by_ids(server, user):
     assert r.json()["count"] == 1
     assert me_status(server, t["access_token"]) == 401
     assert server.token_works(user["pat"])
+
+
+def jti_of(token):
+    return jwt.decode(token, options={"verify_signature": False})["jti"]
+
+
+def test_jwts_are_listed_found_and_revoked_by_their_jti(server, user):
+    app = code_app(server, token_format="jwt")
+    t = tokens(server, app, user)
+    machine = create_app(server, grants=["client_credentials"], scopes=["read_content"],
+                         token_format="jwt")
+    r = client_token(server, machine)
+    assert r.status_code == 200, describe(r)
+    machine_jwt = r.json()["access_token"]
+    jti = jti_of(t["access_token"])
+
+    items = {i["kind"]: i for i in inventory(server, user=user["email"], limit=100)["items"]}
+    assert items["access"]["format"] == "jwt" and items["access"]["jti"] == jti
+    assert items["refresh"]["format"] == "opaque" and items["refresh"]["jti"] is None
+    assert items["pat"]["jti"] is None
+
+    # one JWT by its jti, a client-credentials JWT too
+    found = inventory(server, jti=jti_of(machine_jwt))["items"]
+    assert [(i["kind"], i["format"], i["jti"]) for i in found] == \
+        [("client", "jwt", jti_of(machine_jwt))]
+    assert inventory(server, jti=jti, kind="client")["items"] == []
+    assert inventory(server, jti="0" * 22)["items"] == []
+    r = server.get("/v1/tokens", token=server.admin_token, params={"jti": "not-a-jti"})
+    assert r.status_code == 400, describe(r)
+    assert '"jti"' in r.json()["error_description"]
+    p = cli_ok(server.cli("token", "list", "--all", "--jti", jti, "--json"))
+    assert [i["ref"] for i in json_lines(p.stdout)] == [items["access"]["ref"]]
+
+    # revoked by its jti through the bulk revocation: that JWT alone, at once
+    r = server.post("/v1/tokens/revoke", server.admin_token, json={"jti": jti, "dry_run": True})
+    assert r.json() == {"count": 1, "dry_run": True}, describe(r)
+    assert me_status(server, t["access_token"]) == 200
+    r = server.post("/v1/tokens/revoke", server.admin_token, json={"jti": jti})
+    assert r.json() == {"count": 1, "dry_run": False}, describe(r)
+    assert me_status(server, t["access_token"]) == 401
+    assert me_status(server, machine_jwt) == 200
+    assert server.token_works(user["pat"])
+    [revoked] = inventory(server, jti=jti)["items"]
+    assert revoked["status"] == "revoked" and revoked["revocation_reason"] == "bulk"
 
 
 def test_tokens_beyond_the_policy_are_flagged_not_revoked(server, user):

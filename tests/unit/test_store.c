@@ -2193,7 +2193,33 @@ TEST(copy_to_sqlite_and_back_keeps_everything)
 	struct oauth_token tok = make_token("refresh", app_id, bob, docs, 31, 0x93);
 	CHECK_EQ_INT(store_oauth_insert(st, &tok, 1), JT_OK);
 	struct oauth_token own = make_token("access", 0, alice, 0, 0, 0x96); /* no app */
+	/* A JWT, with its jti. */
+	snprintf(own.jti, sizeof own.jti, "0123456789abcdefABCDEF");
 	CHECK_EQ_INT(store_oauth_insert(st, &own, 1), JT_OK);
+	/* The refresh token rotated: its successor within the grace window. */
+	struct oauth_token after = make_token("refresh", app_id, bob, docs, 31, 0x97);
+	struct refresh_successor succ = {
+		.token_id = tok.id, .sealed_len = 4, .expires_at = 1700000030};
+	memcpy(succ.sealed, "\x01\x02\x00\x03", 4);
+	CHECK_EQ_INT(store_oauth_refresh(st, tok.id, false, 1700000010, &after, 1, &succ), JT_OK);
+	/* A device's sign-in, pending. */
+	struct device_auth dev;
+	memset(&dev, 0, sizeof dev);
+	memset(dev.device_hash, 0x98, sizeof dev.device_hash);
+	memset(dev.user_code_hash, 0x99, sizeof dev.user_code_hash);
+	dev.app_id = app_id;
+	snprintf(dev.scopes, sizeof dev.scopes, "read_content");
+	dev.family_id = 32;
+	dev.created_at = 1700000000;
+	dev.expires_at = 1700000600;
+	dev.poll_interval = 5;
+	CHECK_EQ_INT(store_device_insert(st, &dev), JT_OK);
+	/* The instance's policy, whose row the migrations make. */
+	struct policy pol = {.pat_max_lifetime = 30 * 86400,
+			     .pat_require_expiry = true,
+			     .updated_at = 1700000020};
+	snprintf(pol.require_2fa, sizeof pol.require_2fa, "admins");
+	CHECK_EQ_INT(store_policy_put(st, &pol), JT_OK);
 	memset(&se, 0, sizeof se);
 	memset(se.hash, 0x94, sizeof se.hash);
 	se.user_id = alice;
@@ -2252,9 +2278,32 @@ TEST(copy_to_sqlite_and_back_keeps_everything)
 		CHECK_EQ_INT(t.id, tok.id);
 		CHECK_EQ_INT(t.family_id, 31);
 		CHECK_EQ_INT(t.revoked_at, 0);
+		CHECK_EQ_INT(t.rotated_at, 1700000010);
+		CHECK_EQ_STR(t.jti, "");
 	}
-	if (CHECK_EQ_INT(store_oauth_find_by_hash(back, own.hash, &t), JT_OK))
+	if (CHECK_EQ_INT(store_oauth_find_by_hash(back, own.hash, &t), JT_OK)) {
 		CHECK_EQ_INT(t.app_id, 0);
+		CHECK_EQ_STR(t.jti, "0123456789abcdefABCDEF");
+	}
+	if (CHECK_EQ_INT(store_oauth_find_by_jti(back, "0123456789abcdefABCDEF", &t), JT_OK))
+		CHECK_EQ_INT(t.id, own.id);
+	struct refresh_successor got_succ;
+	if (CHECK_EQ_INT(store_refresh_successor_get(back, tok.id, 1700000020, &got_succ), JT_OK)) {
+		CHECK_EQ_INT(got_succ.sealed_len, 4);
+		CHECK_EQ_MEM(got_succ.sealed, "\x01\x02\x00\x03", 4);
+	}
+	struct device_auth got_dev;
+	if (CHECK_EQ_INT(store_device_by_device_code(back, dev.device_hash, &got_dev), JT_OK)) {
+		CHECK_EQ_INT(got_dev.family_id, 32);
+		CHECK_EQ_INT(got_dev.poll_interval, 5);
+	}
+	struct policy got_pol;
+	if (CHECK_EQ_INT(store_policy_get(back, &got_pol), JT_OK)) {
+		CHECK_EQ_INT(got_pol.pat_max_lifetime, 30 * 86400);
+		CHECK(got_pol.pat_require_expiry);
+		CHECK_EQ_STR(got_pol.require_2fa, "admins");
+		CHECK_EQ_INT(got_pol.updated_at, 1700000020);
+	}
 	struct auth_code out;
 	if (CHECK_EQ_INT(store_code_get(back, code.hash, &out), JT_OK)) {
 		CHECK_EQ_INT(out.family_id, 31);
