@@ -28,12 +28,13 @@ struct help_command {
 #define INVENTORY_FILTERS                                                                          \
 	{"--user EMAIL", "Tokens of this user."},                                                  \
 		{"--app APP", "Tokens of this OAuth app (id or client_id)."},                      \
-		{"--kind K", "pat, oauth_access or oauth_refresh."},                               \
-		{"--status S", "active, expired or revoked."},                                     \
+		{"--kind K", "pat, access, refresh or client."},                                   \
+		{"--status S", "active, expired, revoked or rotated."},                            \
 		{"--unused-for D", "Not used for this long (90d; units s, m, h, d, w)."},          \
 		{"--expires-within D", "Expiring within this long (7d)."},                         \
+		{"--created-before DATE", "Created before DATE (YYYY-MM-DD or RFC 3339)."},        \
 	{                                                                                          \
-		"--created-before DATE", "Created before DATE (YYYY-MM-DD or RFC 3339)."           \
+		"--jti JTI", "The JWT access token with this jti."                                 \
 	}
 
 static const struct help_command commands[] = {
