@@ -65,6 +65,7 @@
 #define LIMIT_CLIENT_ID_BYTES   48
 #define LIMIT_FORM_VALUE_BYTES  4096        /* any one form field */
 #define LIMIT_JWT_BYTES         4096        /* a JWT access token, RS256 with a long issuer */
+#define LIMIT_JTI_CHARS         22          /* a JWT's jti: base62, 131 bits of randomness */
 #define LIMIT_ISSUER_BYTES      512         /* --issuer: it is in every JWT twice (iss, aud) */
 #define LIMIT_SIGNING_KEYS      64          /* published keys held at once */
 
