@@ -208,8 +208,7 @@ static enum jt_status creds_load(const char *cert_path, const char *key_path,
 	atomic_init(&c->refs, 1);
 	c->ncerts = LIMIT_TLS_CHAIN;
 	rc = gnutls_pcert_list_import_x509_raw(c->certs, &c->ncerts, &cert_pem, GNUTLS_X509_FMT_PEM,
-					       GNUTLS_X509_CRT_LIST_IMPORT_FAIL_IF_EXCEED |
-						       GNUTLS_X509_CRT_LIST_SORT);
+					       GNUTLS_X509_CRT_LIST_IMPORT_FAIL_IF_EXCEED);
 	if (rc < 0 || c->ncerts == 0) {
 		c->ncerts = 0;
 		if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER)
@@ -232,7 +231,9 @@ static enum jt_status creds_load(const char *cert_path, const char *key_path,
 		goto out;
 	}
 	if (!key_matches(c->key, &c->certs[0])) {
-		st = fail(why, why_len, "%s: this key does not belong to the certificate of %s",
+		st = fail(why, why_len,
+			  "%s: this key does not belong to the first certificate of %s (the "
+			  "server's own comes first, then its chain)",
 			  key_path, cert_path);
 		goto out;
 	}

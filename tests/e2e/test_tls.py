@@ -337,7 +337,7 @@ def test_a_key_of_another_certificate_is_refused(tmp_path, pki):
     cert, _, _ = pki.issue("jeton-tls-mine")
     _, other_key, _ = pki.issue("jeton-tls-other")
     err = refused(tmp_path, cert, other_key)
-    assert f"{other_key}: this key does not belong to the certificate of {cert}" in err, err
+    assert f"{other_key}: this key does not belong to the first certificate of {cert}" in err, err
     assert not any(line in err for line in key_body(other_key)), "key material printed"
 
 
