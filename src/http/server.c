@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP server: libmicrohttpd in thread-pool mode (one epoll loop per
  * worker thread), with jeton's limits on URL, headers, body, connections
- * and idle time, and a graceful stop. Measured as the safest fast choice on
+ * and idle time, and a graceful stop; over TLS with the pair of tls.c when
+ * configured. Measured as the safest fast choice on
  * these machines (docs/decisions.md). */
 #include "http/http_int.h"
 #include "crypto/crypto.h"

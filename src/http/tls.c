@@ -80,7 +80,8 @@ static enum jt_status read_file(const char *path, gnutls_datum_t *out, char *why
 	enum jt_status st = JT_OK;
 	unsigned char *buf = NULL;
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake is refused below, not waited on */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	out->data = NULL;
 	out->size = 0;

@@ -26,6 +26,7 @@ from oauth_helpers import Browser
 
 OPENSSL_TIMEOUT = 20
 REFUSAL_TIMEOUT = 30        # a serve that refuses its settings exits within this
+HEAD_DEADLINE = 10.0        # LIMIT_HEAD_SECONDS: a connection's first request head, handshake in
 
 
 def openssl(*args, cwd):
@@ -242,6 +243,25 @@ def test_plain_http_to_the_tls_port_gets_no_http_answer(tls):
     assert not data.startswith(b"HTTP/"), data
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{tls.port}/healthz", timeout=HTTP_TIMEOUT)
+
+
+@pytest.mark.long
+def test_a_stalled_handshake_is_closed_by_the_head_deadline(tls):
+    """A client that connects and never finishes its handshake holds no slot longer than a
+    request head may take (10 s, LIMIT_HEAD_SECONDS): waits that real deadline."""
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", tls.port), timeout=HTTP_TIMEOUT) as s:
+        s.sendall(b"\x16\x03\x01")       # the start of a ClientHello's record, then nothing
+        s.settimeout(HEAD_DEADLINE + 3)
+        try:
+            closed = s.recv(1) == b""
+        except socket.timeout:
+            closed = False
+        except OSError:
+            closed = True
+    after = time.monotonic() - start
+    assert closed, f"a stalled handshake was still open after {after:.1f} s"
+    assert HEAD_DEADLINE - 0.5 <= after <= HEAD_DEADLINE + 2, after
 
 
 # ---------------------------------------------------------------- https issuer
