@@ -33,7 +33,8 @@ LINK     = $(CC) $(JT_CFLAGS) $(CFLAGS) $(JT_LDFLAGS) $(LDFLAGS)
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
             $(BUILD)/obj/gen/sqlite_schema.o $(BUILD)/obj/gen/assets.o \
-            $(BUILD)/obj/gen/web_templates.o $(BUILD)/obj/gen/postgres_schema.o
+            $(BUILD)/obj/gen/web_templates.o $(BUILD)/obj/gen/postgres_schema.o \
+            $(BUILD)/obj/gen/openapi.o
 MIGRATIONS_SQLITE := $(sort $(wildcard src/store/schema/sqlite/*.sql))
 MIGRATIONS_POSTGRES := $(sort $(wildcard src/store/schema/postgres/*.sql))
 ASSETS   := $(sort $(wildcard src/console/assets/*))
@@ -41,7 +42,7 @@ TEMPLATES := $(sort $(wildcard src/web/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit e2e e2e-pg browser asan tsan soak bench lint clean fuzz \
+.PHONY: all deps run test check unit e2e e2e-pg openapi browser asan tsan soak bench lint clean fuzz \
         screenshots install deb package-test
 all: $(BUILD)/jeton $(BUILD)/jeton.1
 
@@ -75,6 +76,11 @@ $(BUILD)/gen/web_templates.c: $(TEMPLATES) tools/embed.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/embed.py $@ web_templates $(TEMPLATES)
 
+# The API's description, served at /openapi.json.
+$(BUILD)/gen/openapi.c: docs/openapi.json tools/embed.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/embed.py $@ openapi docs/openapi.json
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	@$(COMPILE) -c -o $@ $<
@@ -95,13 +101,18 @@ unit: $(UNIT_BIN)
 
 # The end-to-end suite runs E2E_JOBS test files at a time (pytest-xdist; a
 # file stays in one worker, with the servers its fixtures start), then the
-# tests marked alone, one at a time.
+# tests marked alone, one at a time. Every answer the suite receives is
+# recorded in $$JETON_OPENAPI_RECORD and then checked against the API's
+# description (tests/openapi/check_answers.py, docs/api.md#api-description-openapi).
 E2E_JOBS ?= 2
 PYTEST   := $(PYTHON) -m pytest -q -p no:cacheprovider
-E2E_RUN  := $(PYTEST) -n $(E2E_JOBS) --dist loadfile -m 'not alone' tests/e2e && \
-            $(PYTEST) -m alone tests/e2e
+E2E_RUN  := rm -rf "$$JETON_OPENAPI_RECORD" && \
+            $(PYTEST) -n $(E2E_JOBS) --dist loadfile -m 'not alone' tests/e2e && \
+            $(PYTEST) -m alone tests/e2e && \
+            $(PYTHON) tests/openapi/check_answers.py docs/openapi.json "$$JETON_OPENAPI_RECORD"
 e2e: $(BUILD)/jeton
-	export JETON_BIN=$(abspath $(BUILD)/jeton) && $(E2E_RUN)
+	export JETON_BIN=$(abspath $(BUILD)/jeton) \
+		JETON_OPENAPI_RECORD=$(abspath $(BUILD))/openapi-answers && $(E2E_RUN)
 
 # The end-to-end suite again, every server on a fresh database of a
 # throw-away PostgreSQL 15 cluster; and meanwhile the store's contract suite
@@ -118,12 +129,20 @@ e2e-pg: $(BUILD)/jeton $(BUILD)/tests/test_store
 	psql "$$unit" -qc 'CREATE DATABASE jeton_unit' && \
 	{ JETON_TEST_PG=$${unit%/postgres}/jeton_unit JETON_TEST_PG_DIR=$(PG_DIR)/unit \
 		$(BUILD)/tests/test_store >$(PG_DIR)/unit.log 2>&1 & upid=$$!; } && \
-	export JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) && \
+	export JETON_TEST_PG=$$url JETON_TEST_PG_DIR=$(PG_DIR) JETON_BIN=$(abspath $(BUILD)/jeton) \
+		JETON_OPENAPI_RECORD=$(PG_DIR)/openapi-answers && \
 		$(E2E_RUN); \
 	rc=$$?; urc=1; [ -z "$${upid:-}" ] || { wait $$upid; urc=$$?; }; \
 	if [ $$urc = 0 ]; then tail -n 1 $(PG_DIR)/unit.log; else cat $(PG_DIR)/unit.log; fi; \
 	tests/pg/cluster.sh stop $(PG_DIR)/unit; tests/pg/cluster.sh stop $(PG_DIR); rm -rf $(PG_DIR); \
 	[ $$rc = 0 ] && [ $$urc = 0 ]
+
+# The API's description is valid OpenAPI 3.1 (a validator from npm) and
+# lists every route; the check of the suite's answers against it finds
+# each kind of drift (its own tests).
+openapi:
+	tests/openapi/run.sh
+	$(PYTEST) tests/openapi
 
 browser: $(BUILD)/jeton
 	JETON_BIN=$(abspath $(BUILD)/jeton) tests/browser/run.sh
@@ -132,7 +151,7 @@ browser: $(BUILD)/jeton
 # same time (each waits for long stretches: real deadlines, PostgreSQL
 # restarts, the browser); each one's output is printed in one piece.
 check:
-	$(MAKE) unit
+	$(MAKE) unit openapi
 	$(MAKE) -j3 --output-sync=target e2e e2e-pg browser
 
 # The whole suite, then again under AddressSanitizer + UBSan, then the

@@ -10,8 +10,8 @@ what=${1:-build}
 packages="gcc make python3 libmicrohttpd-dev libcjson-dev libsodium-dev libsqlite3-dev
 libpq-dev libssl-dev zlib1g-dev libqrencode-dev libgnutls28-dev"
 case "$what" in
-test) packages="$packages python3-pytest python3-pytest-xdist python3-requests python3-authlib
-python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
+test) packages="$packages python3-pytest python3-pytest-xdist python3-requests python3-jsonschema
+python3-authlib python3-requests-oauthlib python3-jwt python3-cryptography curl sqlite3 postgresql-15
 chromium clang-format pgbouncer oathtool openssl debhelper dpkg-dev" ;;
 deb) packages="$packages debhelper dpkg-dev" ;;
 bench) packages="$packages curl wrk postgresql-15 openssl" ;;

@@ -82,5 +82,7 @@ void api_app_secret(struct http_req *req);
 void api_token_leaks(struct http_req *req);
 void api_revocable_token_types(struct http_req *req);
 void api_revoke_tokens(struct http_req *req);
+/* openapi.c: GET /openapi.json, the API's description (docs/openapi.json). */
+void api_openapi(struct http_req *req);
 
 #endif

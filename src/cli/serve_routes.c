@@ -10,6 +10,7 @@ const struct http_route serve_routes[] = {
 	{HTTP_GET, "/v1/ping", api_ping},
 	{HTTP_GET, "/healthz", api_healthz},
 	{HTTP_GET, "/metrics", api_metrics},
+	{HTTP_GET, "/openapi.json", api_openapi},
 	{HTTP_GET, "/v1/me", api_me},
 	{HTTP_GET | HTTP_POST, "/v1/users/me/access_tokens", api_tokens_collection},
 	{HTTP_GET | HTTP_DELETE, "/v1/users/me/access_tokens/{}", api_token_item},

@@ -26,6 +26,7 @@ void console_root(struct http_req *req)
 					"/.well-known/oauth-authorization-server");
 		cJSON_AddStringToObject(o, "health", "/healthz");
 		cJSON_AddStringToObject(o, "docs", "docs/api.md in the jeton distribution");
+		cJSON_AddStringToObject(o, "openapi", "/openapi.json");
 		http_reply_json(req, 200, o);
 		return;
 	}
@@ -33,6 +34,7 @@ void console_root(struct http_req *req)
 				   "console: /console (open it in a browser)\n"
 				   "api: /v1 (described in docs/api.md in the jeton distribution)\n"
 				   "oauth metadata: /.well-known/oauth-authorization-server\n"
-				   "health: /healthz\n";
+				   "health: /healthz\n"
+				   "openapi: /openapi.json (the API's description, OpenAPI 3.1)\n";
 	http_reply_raw(req, 200, "text/plain; charset=utf-8", text, sizeof text - 1);
 }

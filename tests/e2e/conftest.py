@@ -54,6 +54,61 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:", "ThreadSanitizer", "Segmentation fault")
 
 
+# --------------------------------------------------------------------------- API answers
+
+# The API description's drift check (make e2e): with JETON_OPENAPI_RECORD=DIR, every answer
+# a test receives through requests from a path the description covers is appended, once per
+# distinct answer, to DIR/<worker>.jsonl; tests/openapi/check_answers.py then checks each
+# against docs/openapi.json. Answers read as a stream are recorded without their body.
+OPENAPI_RECORD = os.environ.get("JETON_OPENAPI_RECORD", "")
+OPENAPI_PREFIXES = ("/v1", "/oauth", "/auth", "/.well-known", "/healthz", "/metrics",
+                    "/openapi.json")
+
+
+def _record_answers(directory):
+    import hashlib
+    import threading
+    import urllib.parse
+    from requests.adapters import HTTPAdapter
+
+    os.makedirs(directory, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    out = open(os.path.join(directory, f"{worker}-{os.getpid()}.jsonl"), "a", encoding="utf-8")
+    lock, seen = threading.Lock(), set()
+    send = HTTPAdapter.send
+
+    def recording_send(self, request, stream=False, **kw):
+        resp = send(self, request, stream=stream, **kw)
+        url = urllib.parse.urlsplit(request.url)
+        if url.hostname != "127.0.0.1" or not url.path.startswith(OPENAPI_PREFIXES):
+            return resp
+        body = None
+        if not stream:
+            try:
+                body = resp.content.decode("utf-8")
+            except UnicodeDecodeError:
+                body = None
+        entry = {"method": request.method, "path": url.path, "status": resp.status_code,
+                 "headers": {k.lower(): v for k, v in resp.headers.items()
+                             if k.lower() != "date"},
+                 "body": body}
+        line = json.dumps(entry, sort_keys=True)
+        key = hashlib.sha256(line.encode()).digest()
+        entry["test"] = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+        with lock:
+            if key not in seen:
+                seen.add(key)
+                out.write(json.dumps(entry) + "\n")
+                out.flush()
+        return resp
+
+    HTTPAdapter.send = recording_send
+
+
+if OPENAPI_RECORD:
+    _record_answers(OPENAPI_RECORD)
+
+
 _BIN_COPY_DIR = None
 
 
