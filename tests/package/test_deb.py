@@ -143,6 +143,8 @@ class Unit:
     def stop(self):
         """Stops it (SIGTERM, as the unit's KillSignal); returns the exit status."""
         if SYSTEMD:
+            if run("systemctl", "is-active", "--quiet", "jeton.service", check=False).returncode:
+                return None
             run("systemctl", "stop", "jeton.service", timeout=30)
             return int(run("systemctl", "show", "-p", "ExecMainStatus", "--value",
                            "jeton.service").stdout)
