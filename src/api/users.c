@@ -82,9 +82,13 @@ static void create_done(struct http_req *req)
 	req->ctx = NULL;
 }
 
+/* POST /v1/users. A password the admin knows is one-time, as a reset's
+ * (must_change_password): a generated one always, a given one unless
+ * "must_change_password": false keeps it (an account a script signs in
+ * with: the password grant refuses a one-time password). */
 static void create(struct http_req *req, const struct principal *p)
 {
-	bool has_email, has_name, has_admin, has_password;
+	bool has_email, has_name, has_admin, has_password, has_must_change;
 	struct new_user *nu = jt_calloc(1, sizeof *nu);
 	cJSON *body = NULL;
 
@@ -100,7 +104,10 @@ static void create(struct http_req *req, const struct principal *p)
 	    !input_string(req, body, "name", u->friendly_name, sizeof u->friendly_name,
 			  &has_name) ||
 	    !input_bool(req, body, "admin", &u->admin, &has_admin) ||
-	    !input_string(req, body, "password", nu->password, sizeof nu->password, &has_password))
+	    !input_string(req, body, "password", nu->password, sizeof nu->password,
+			  &has_password) ||
+	    !input_bool(req, body, "must_change_password", &u->password_must_change,
+			&has_must_change))
 		goto fail;
 	if (!has_email || !text_email_valid(u->email, strlen(u->email))) {
 		http_reply_fail(
@@ -123,6 +130,14 @@ static void create(struct http_req *req, const struct principal *p)
 				LIMIT_PASSWORD_MIN);
 		goto fail;
 	}
+	if (!has_password && has_must_change && !u->password_must_change) {
+		http_reply_fail(req, JT_EINVAL,
+				"\"must_change_password\" can be false only with a \"password\": a "
+				"generated password is always a one-time password.");
+		goto fail;
+	}
+	if (!has_must_change)
+		u->password_must_change = true;
 	if (!has_password)
 		password_generate(nu->password);
 	nu->generated = !has_password;
@@ -297,9 +312,7 @@ void api_user_two_factor_reset(struct http_req *req)
 	}
 	if (u.admin && !may_touch_admin(req, p))
 		goto out;
-	st = store_totp_delete(jt->store, u.id);
-	if (st == JT_OK)
-		st = store_session_delete_user(jt->store, u.id, NULL);
+	st = auth_totp_reset(jt->store, u.id);
 	api_audit(req, p, "2fa.reset", st == JT_OK, "user %lld (%s): sessions signed out",
 		  (long long)u.id, u.email);
 	if (st != JT_OK)

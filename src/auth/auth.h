@@ -435,6 +435,19 @@ enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int
  * when the user has none. The caller throttles (throttle_reserve). */
 enum jt_status auth_second_factor(struct store *st, const struct keyring *kr, int64_t user_id,
 				  const char *code, bool *recovery);
+/* A new set of ten recovery codes, written to codes, when code is the
+ * app's current code (accepted once, as auth_second_factor; a recovery
+ * code is not enough): every older recovery code stops working at once.
+ * JT_ENOTFOUND for a wrong code or a user without two-factor sign-in,
+ * JT_ECONFLICT for a code used already. The caller throttles. */
+enum jt_status auth_totp_renew_recovery(struct store *st, const struct keyring *kr,
+					int64_t user_id, const char *code,
+					char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]);
+/* An admin's reset of a user's second factor (a lost phone), the one
+ * mechanism of the CLI, the console and the API: removes the user's
+ * authenticator and recovery codes and signs out every session of theirs.
+ * The caller audits. */
+enum jt_status auth_totp_reset(struct store *st, int64_t user_id);
 
 /* A password reset, the one mechanism of the CLI, the console and the API:
  * gives user_id a fresh generated one-time password (written to password)

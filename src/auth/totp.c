@@ -5,7 +5,7 @@
  * (keyring_seal) before it reaches the store; a code is accepted once,
  * since the store keeps the last accepted step and moves it forward with
  * one conditional UPDATE (store_totp_use_step). Recovery codes are stored
- * as SHA-256 only. */
+ * as SHA-256 only; a new set replaces every old code at once. */
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "keys/keys.h"
@@ -176,20 +176,13 @@ static bool recovery_hash(const char *code, uint8_t hash[STORE_HASH_LEN])
 	return true;
 }
 
-enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int64_t user_id,
-				 const char *code,
-				 char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1])
+/* Ten fresh recovery codes as shown (xxxxx-xxxxx-xxxxx-xxxxx), and their
+ * hashes, which alone are stored. */
+static void recovery_codes_new(char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1],
+			       uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t key[TOTP_SECRET_BYTES], hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN];
-	struct totp t;
-	enum jt_status s = secret_of(st, kr, user_id, key, &t);
-	if (s == JT_OK && t.enabled)
-		s = JT_ECONFLICT;
-	int64_t step = s == JT_OK ? matching_step(key, code, time_now()) : 0;
-	if (s == JT_OK && !step)
-		s = JT_ENOTFOUND;
-	for (int i = 0; s == JT_OK && i < STORE_RECOVERY_CODES; i++) {
+	for (int i = 0; i < STORE_RECOVERY_CODES; i++) {
 		uint8_t raw[RECOVERY_CODE_HEX / 2];
 		char clean[RECOVERY_CODE_HEX];
 		random_bytes(raw, sizeof raw);
@@ -198,7 +191,6 @@ enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int
 			clean[2 * j + 1] = hex[raw[j] & 15];
 		}
 		hash_sha256(clean, sizeof clean, hashes[i]);
-		/* shown as xxxxx-xxxxx-xxxxx-xxxxx */
 		for (int j = 0, o = 0; j < RECOVERY_CODE_HEX; j++) {
 			if (j && j % 5 == 0)
 				codes[i][o++] = '-';
@@ -208,8 +200,24 @@ enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int
 		crypto_wipe(raw, sizeof raw);
 		crypto_wipe(clean, sizeof clean);
 	}
-	if (s == JT_OK)
+}
+
+enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int64_t user_id,
+				 const char *code,
+				 char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1])
+{
+	uint8_t key[TOTP_SECRET_BYTES], hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN];
+	struct totp t;
+	enum jt_status s = secret_of(st, kr, user_id, key, &t);
+	if (s == JT_OK && t.enabled)
+		s = JT_ECONFLICT;
+	int64_t step = s == JT_OK ? matching_step(key, code, time_now()) : 0;
+	if (s == JT_OK && !step)
+		s = JT_ENOTFOUND;
+	if (s == JT_OK) {
+		recovery_codes_new(codes, hashes);
 		s = store_totp_enable(st, user_id, step, (const uint8_t(*)[STORE_HASH_LEN])hashes);
+	}
 	if (s != JT_OK)
 		crypto_wipe(codes, sizeof(char[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]));
 	crypto_wipe(key, sizeof key);
@@ -225,6 +233,18 @@ enum jt_status auth_totp_enabled(struct store *st, int64_t user_id, bool *enable
 	return s == JT_ENOTFOUND ? JT_OK : s;
 }
 
+/* Accepts code when it is the app's code of a step not accepted yet. */
+static enum jt_status app_code_use(struct store *st, const uint8_t key[TOTP_SECRET_BYTES],
+				   const struct totp *t, const char *code)
+{
+	int64_t step = matching_step(key, code, time_now());
+	if (!step)
+		return JT_ENOTFOUND;
+	if (step <= t->last_step)
+		return JT_ECONFLICT; /* accepted once already */
+	return store_totp_use_step(st, t->user_id, step);
+}
+
 enum jt_status auth_second_factor(struct store *st, const struct keyring *kr, int64_t user_id,
 				  const char *code, bool *recovery)
 {
@@ -238,15 +258,37 @@ enum jt_status auth_second_factor(struct store *st, const struct keyring *kr, in
 		*recovery = true;
 		s = store_recovery_use(st, user_id, hash, time_now());
 	} else if (s == JT_OK) {
-		int64_t step = matching_step(key, code, time_now());
-		if (!step)
-			s = JT_ENOTFOUND;
-		else if (step <= t.last_step)
-			s = JT_ECONFLICT; /* accepted once already */
-		else
-			s = store_totp_use_step(st, user_id, step);
+		s = app_code_use(st, key, &t, code);
 	}
 	crypto_wipe(key, sizeof key);
 	crypto_wipe(&t, sizeof t);
 	return s;
+}
+
+enum jt_status auth_totp_renew_recovery(struct store *st, const struct keyring *kr, int64_t user_id,
+					const char *code,
+					char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1])
+{
+	uint8_t key[TOTP_SECRET_BYTES], hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN];
+	struct totp t;
+	enum jt_status s = secret_of(st, kr, user_id, key, &t);
+	if (s == JT_OK && !t.enabled)
+		s = JT_ENOTFOUND;
+	if (s == JT_OK)
+		s = app_code_use(st, key, &t, code);
+	if (s == JT_OK) {
+		recovery_codes_new(codes, hashes);
+		s = store_recovery_replace(st, user_id, (const uint8_t(*)[STORE_HASH_LEN])hashes);
+	}
+	if (s != JT_OK)
+		crypto_wipe(codes, sizeof(char[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]));
+	crypto_wipe(key, sizeof key);
+	crypto_wipe(&t, sizeof t);
+	return s;
+}
+
+enum jt_status auth_totp_reset(struct store *st, int64_t user_id)
+{
+	enum jt_status s = store_totp_delete(st, user_id);
+	return s == JT_OK ? store_session_delete_user(st, user_id, NULL) : s;
 }

@@ -92,12 +92,16 @@ static const struct help_command commands[] = {
 	 {"jeton init --admin-email ops@example.com"}},
 	{"user",
 	 "add",
-	 "EMAIL [--name N] [--admin] [--password-stdin]",
+	 "EMAIL [--name N] [--admin] [--password-stdin [--permanent-password]]",
 	 "Adds a user and prints its id; without --password-stdin, a second line password: P "
-	 "with a generated one-time password.",
+	 "with a generated one-time password. Every password an admin sets is one-time: the "
+	 "user must choose their own at the first sign-in.",
 	 {{"--name N", "The user's display name."},
 	  {"--admin", "An instance admin."},
-	  {"--password-stdin", "Read the password from stdin instead of generating one."}},
+	  {"--password-stdin", "Read the password from stdin instead of generating one."},
+	  {"--permanent-password",
+	   "With --password-stdin: the user keeps that password (an account a script signs in "
+	   "with)."}},
 	 {"jeton user add ana@example.com --name Ana", "printf '%s' \"$PW\" | jeton user add "
 						       "bo@example.com --password-stdin"}},
 	{"user",
@@ -126,6 +130,14 @@ static const struct help_command commands[] = {
 	 "admin's account included.",
 	 {{"--revoke-tokens", "Also revoke every token of the user."}},
 	 {"jeton --db ./jeton.db user reset-password admin@localhost"}},
+	{"user",
+	 "reset-two-factor",
+	 "EMAIL",
+	 "Removes the user's authenticator app and recovery codes (a lost phone) and signs out "
+	 "every console session of the user. Works on the store directly, the last admin's "
+	 "account included.",
+	 {{0}},
+	 {"jeton --db ./jeton.db user reset-two-factor admin@localhost"}},
 	{"space",
 	 "add",
 	 "NAME",

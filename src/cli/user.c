@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* jeton user add|list|disable|enable|reset-password */
+/* jeton user add|list|disable|enable|reset-password|reset-two-factor */
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
@@ -33,22 +33,32 @@ static int read_password(char *out, size_t out_len)
 	return CLI_OK;
 }
 
+/* A password the admin knows is one-time, as a reset's: the user chooses
+ * their own at the first sign-in. Only one read from stdin may be kept
+ * (--permanent-password), for an account that signs in with it from a
+ * script (the password grant refuses a one-time password). */
 static int user_add(int argc, char **argv)
 {
 	struct cli_option opts[] = {
-		{.name = "--name", .takes_value = true}, {.name = "--admin", .takes_value = false}, {.name = "--password-stdin", .takes_value = false},
+		{.name = "--name", .takes_value = true},
+		{.name = "--admin", .takes_value = false},
+		{.name = "--password-stdin", .takes_value = false},
+		{.name = "--permanent-password", .takes_value = false},
 	};
 	struct cli_args args;
 	struct store *st = NULL;
 	struct user u = {0};
 	char password[LIMIT_PASSWORD_MAX + 2];
-	int rc = cli_parse(argc, argv, opts, 3, &args);
+	int rc = cli_parse(argc, argv, opts, 4, &args);
 	if (rc != CLI_OK)
 		return rc;
-	const char *name = cli_value(opts, 3, "--name");
-	bool from_stdin = cli_value(opts, 3, "--password-stdin") != NULL;
-	if (args.npos != 1 || !text_email_valid(args.pos[0], strlen(args.pos[0]))) {
-		fprintf(stderr, "usage: jeton user add EMAIL [--name N] [--admin] [--password-stdin]\n");
+	const char *name = cli_value(opts, 4, "--name");
+	bool from_stdin = cli_value(opts, 4, "--password-stdin") != NULL;
+	bool permanent = cli_value(opts, 4, "--permanent-password") != NULL;
+	if (args.npos != 1 || !text_email_valid(args.pos[0], strlen(args.pos[0])) ||
+	    (permanent && !from_stdin)) {
+		fprintf(stderr, "usage: jeton user add EMAIL [--name N] [--admin] "
+				"[--password-stdin [--permanent-password]]\n");
 		return CLI_USAGE;
 	}
 	snprintf(u.email, sizeof u.email, "%s", args.pos[0]);
@@ -60,7 +70,8 @@ static int user_add(int argc, char **argv)
 		snprintf(u.friendly_name, sizeof u.friendly_name, "%s", name);
 	else
 		text_default_name(u.email, u.friendly_name, sizeof u.friendly_name);
-	u.admin = cli_value(opts, 3, "--admin") != NULL;
+	u.admin = cli_value(opts, 4, "--admin") != NULL;
+	u.password_must_change = !permanent;
 	u.created_at = time_now();
 	if (from_stdin)
 		rc = read_password(password, sizeof password);
@@ -84,6 +95,11 @@ static int user_add(int argc, char **argv)
 		printf("%lld\n", (long long)u.id);
 		if (!from_stdin)
 			printf("password: %s\n", password);
+		if (u.password_must_change)
+			fprintf(stderr,
+				"jeton: %s must change this one-time password at the first "
+				"sign-in\n",
+				u.email);
 	}
 	crypto_wipe(password, sizeof password);
 	store_close(st);
@@ -208,6 +224,43 @@ static int user_reset_password(int argc, char **argv)
 	return rc;
 }
 
+/* A lost phone, the last admin's too: removes the user's authenticator and
+ * recovery codes and signs out their sessions, on the store directly. */
+static int user_reset_two_factor(int argc, char **argv)
+{
+	struct cli_args args;
+	struct store *st = NULL;
+	struct user u;
+	int rc = cli_parse(argc, argv, NULL, 0, &args);
+	if (rc != CLI_OK)
+		return rc;
+	if (args.npos != 1) {
+		fprintf(stderr, "usage: jeton user reset-two-factor EMAIL\n");
+		return CLI_USAGE;
+	}
+	rc = cli_open_store(args.db, 1, &st);
+	if (rc == CLI_OK)
+		rc = cli_find_user(st, args.pos[0], &u);
+	if (rc == CLI_OK) {
+		enum jt_status s = auth_totp_reset(st, u.id);
+		audit_record(st, 0, "cli", "2fa.reset", "", s == JT_OK,
+			     "user %lld (%s): sessions signed out", (long long)u.id, u.email);
+		if (s != JT_OK) {
+			fprintf(stderr, "jeton: the second factor could not be reset: %s\n",
+				jt_status_str(s));
+			rc = CLI_FAIL;
+		} else {
+			fprintf(stderr,
+				"jeton: %s signs in with the password alone now (or is sent to set "
+				"up two-factor sign-in again, if the policy requires it); every "
+				"session of theirs was signed out\n",
+				u.email);
+		}
+	}
+	store_close(st);
+	return rc;
+}
+
 int cli_user(int argc, char **argv)
 {
 	const char *sub = argc > 0 ? argv[0] : "";
@@ -221,6 +274,9 @@ int cli_user(int argc, char **argv)
 		return user_set_disabled(argc - 1, argv + 1, false);
 	if (strcmp(sub, "reset-password") == 0)
 		return user_reset_password(argc - 1, argv + 1);
-	fprintf(stderr, "usage: jeton user add|list|disable|enable|reset-password ...\n");
+	if (strcmp(sub, "reset-two-factor") == 0)
+		return user_reset_two_factor(argc - 1, argv + 1);
+	fprintf(stderr,
+		"usage: jeton user add|list|disable|enable|reset-password|reset-two-factor ...\n");
 	return CLI_USAGE;
 }

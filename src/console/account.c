@@ -71,8 +71,26 @@ static enum jt_status add_sessions(struct http_req *req, const struct page_ctx *
 	return JT_OK;
 }
 
+/* Two-factor sign-in's state: on or off, and how many recovery codes are
+ * left unused. */
+static enum jt_status add_two_factor(struct http_req *req, const struct page_ctx *c, cJSON *d)
+{
+	struct store *st = jeton_of(req)->store;
+	bool on = false;
+	int64_t left = 0;
+	enum jt_status s = auth_totp_enabled(st, c->user.id, &on);
+	if (s == JT_OK && on)
+		s = store_recovery_unused(st, c->user.id, &left);
+	cJSON_AddBoolToObject(d, "totp_on", on);
+	cJSON_AddNumberToObject(d, "recovery_left", (double)left);
+	cJSON_AddNumberToObject(d, "recovery_total", STORE_RECOVERY_CODES);
+	cJSON_AddBoolToObject(d, "recovery_none", on && left == 0);
+	return s;
+}
+
+/* error: the password form's; totp_error: the two-factor section's. */
 static void account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
-			 const char *notice, const char *error)
+			 const char *notice, const char *error, const char *totp_error)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "name", c->user.friendly_name);
@@ -85,9 +103,9 @@ static void account_page(struct http_req *req, enum jt_status status, const stru
 		cJSON_AddStringToObject(d, "notice", notice);
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
-	bool totp_on = false;
-	enum jt_status listed = auth_totp_enabled(jeton_of(req)->store, c->user.id, &totp_on);
-	cJSON_AddBoolToObject(d, "totp_on", totp_on);
+	if (totp_error)
+		cJSON_AddStringToObject(d, "totp_error", totp_error);
+	enum jt_status listed = add_two_factor(req, c, d);
 	if (listed == JT_OK)
 		listed = add_sessions(req, c, d);
 	if (listed != JT_OK) {
@@ -152,17 +170,19 @@ static void change_done(struct http_req *req)
 	if (ok && pc->signed_out == JT_OK)
 		account_page(req, JT_OK, &pc->c,
 			     "Your password was changed, and your other sessions were signed out.",
-			     NULL);
+			     NULL, NULL);
 	else if (ok)
 		account_page(
 			req, pc->signed_out, &pc->c, NULL,
 			"Your password was changed, but your other sessions could not be signed "
-			"out: change it once more to sign them out.");
+			"out: change it once more to sign them out.",
+			NULL);
 	else if (!pc->current_ok) /* auth_check_password's only failure: a wrong password */
-		account_page(req, JT_EINVAL, &pc->c, NULL, "The current password is not right.");
+		account_page(req, JT_EINVAL, &pc->c, NULL, "The current password is not right.",
+			     NULL);
 	else
 		account_page(req, pc->status, &pc->c, NULL,
-			     "The password could not be changed; try again.");
+			     "The password could not be changed; try again.", NULL);
 	change_destroy(pc);
 	req->ctx = NULL;
 }
@@ -174,7 +194,7 @@ void console_account(struct http_req *req)
 	if (!console_begin(req, false, &c))
 		return;
 	if (req->method != HTTP_POST) {
-		account_page(req, JT_OK, &c, NULL, NULL);
+		account_page(req, JT_OK, &c, NULL, NULL, NULL);
 		return;
 	}
 	struct password_change *pc = jt_calloc(1, sizeof *pc);
@@ -202,7 +222,7 @@ void console_account(struct http_req *req)
 	crypto_wipe(confirm, sizeof confirm);
 	if (error) {
 		change_destroy(pc);
-		account_page(req, status, &c, NULL, error);
+		account_page(req, status, &c, NULL, error, NULL);
 		return;
 	}
 	session_hash(req, pc->session);
@@ -213,7 +233,7 @@ void console_account(struct http_req *req)
 void console_account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			  const char *notice, const char *error)
 {
-	account_page(req, status, c, notice, error);
+	account_page(req, status, c, notice, NULL, error);
 }
 
 /* Ending one of one's own sessions, or every other one. */
@@ -226,7 +246,7 @@ void console_account_sessions(struct http_req *req)
 	if (!console_begin(req, false, &c))
 		return;
 	if (c.user.password_must_change) { /* the account page, but nothing else of it */
-		account_page(req, JT_EDENIED, &c, NULL, "Choose your own password first.");
+		account_page(req, JT_EDENIED, &c, NULL, "Choose your own password first.", NULL);
 		return;
 	}
 	http_form_field(req, "action", action, sizeof action);
@@ -248,17 +268,18 @@ void console_account_sessions(struct http_req *req)
 			return;
 		}
 	} else {
-		account_page(req, JT_EINVAL, &c, NULL, "Unknown action.");
+		account_page(req, JT_EINVAL, &c, NULL, "Unknown action.", NULL);
 		return;
 	}
 	audit_record(jt->store, c.user.id, c.user.email, "session.ended", req->client_ip,
 		     st == JT_OK, "%s",
 		     strcmp(action, "end") == 0 ? "one session" : "every other session");
 	if (st == JT_OK)
-		account_page(req, JT_OK, &c, done, NULL);
+		account_page(req, JT_OK, &c, done, NULL, NULL);
 	else
 		account_page(req, st, &c, NULL,
 			     st == JT_ENOTFOUND
 				     ? "There is no such session of yours."
-				     : "The sessions could not be signed out; try again.");
+				     : "The sessions could not be signed out; try again.",
+			     NULL);
 }

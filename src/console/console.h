@@ -55,10 +55,11 @@ void console_policy(struct http_req *req);
 void console_inventory(struct http_req *req);
 void console_inventory_revoke(struct http_req *req);
 void console_account(struct http_req *req);
-/* The Account page, with a notice or an error (twofactor.c). */
+/* The Account page, with a notice or an error of its two-factor section
+ * (twofactor.c). */
 void console_account_page(struct http_req *req, enum jt_status status, const struct page_ctx *c,
 			  const char *notice, const char *error);
-/* GET, POST /console/account/2fa (action=begin|confirm|disable) and its
+/* GET, POST /console/account/2fa (action=begin|confirm|disable|recovery) and its
  * QR code, GET /console/account/2fa/qr.svg (twofactor.c). */
 void console_totp(struct http_req *req);
 void console_totp_qr(struct http_req *req);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Token policy, for instance admins: the longest a personal access token
- * may live and whether it must expire (the same record as /v1/policy). */
+ * may live, whether it must expire, and who must use two-factor sign-in
+ * (the same record as /v1/policy). */
 #include "console/console.h"
 #include "server/server.h"
 #include "audit/audit.h"
@@ -19,6 +20,10 @@ static void policy_page(struct http_req *req, enum jt_status status, const struc
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "max_lifetime", typed ? typed : life);
 	cJSON_AddBoolToObject(d, "require_expiry", pol->pat_require_expiry);
+	cJSON *who = cJSON_AddObjectToObject(d, "require_2fa");
+	cJSON_AddBoolToObject(who, "none", !pol->require_2fa[0]);
+	cJSON_AddBoolToObject(who, "admins", strcmp(pol->require_2fa, "admins") == 0);
+	cJSON_AddBoolToObject(who, "all", strcmp(pol->require_2fa, "all") == 0);
 	console_time(pol->updated_at, "Never", at);
 	cJSON_AddStringToObject(d, "updated", at);
 	if (notice)
@@ -26,6 +31,23 @@ static void policy_page(struct http_req *req, enum jt_status status, const struc
 	if (error)
 		cJSON_AddStringToObject(d, "error", error);
 	page_render(req, status, "Token policy", "policy", "policy.html", d, c);
+}
+
+/* The field require_2fa: "none", "admins" or "all", into the policy as
+ * /v1/policy stores it ("" for none); absent (a form without the field),
+ * the policy's is kept. False for anything else. */
+static bool read_require_2fa(struct http_req *req, struct policy *pol)
+{
+	char v[8];
+	enum jt_status s = http_form_get(req->body, req->body_len, "require_2fa", v, sizeof v);
+	if (s == JT_ENOTFOUND)
+		return true;
+	if (s != JT_OK ||
+	    (strcmp(v, "none") != 0 && strcmp(v, "admins") != 0 && strcmp(v, "all") != 0))
+		return false;
+	snprintf(pol->require_2fa, sizeof pol->require_2fa, "%s",
+		 strcmp(v, "none") == 0 ? "" : v);
+	return true;
 }
 
 static void change(struct http_req *req, const struct page_ctx *c, struct policy *pol)
@@ -41,6 +63,13 @@ static void change(struct http_req *req, const struct page_ctx *c, struct policy
 			    max);
 		return;
 	}
+	if (!read_require_2fa(req, pol)) {
+		policy_page(req, JT_EINVAL, c, pol, NULL,
+			    "Two-factor sign-in must be required of nobody, the administrators "
+			    "or everyone.",
+			    max);
+		return;
+	}
 	pol->pat_max_lifetime = life;
 	pol->pat_require_expiry = strcmp(require, "1") == 0;
 	pol->updated_at = time_now();
@@ -51,8 +80,9 @@ static void change(struct http_req *req, const struct page_ctx *c, struct policy
 		return;
 	}
 	audit_record(jt->store, c->user.id, c->user.email, "policy.changed", req->client_ip, true,
-		     "pat_max_lifetime=%s pat_require_expiry=%s", max[0] ? max : "none",
-		     pol->pat_require_expiry ? "true" : "false");
+		     "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s",
+		     max[0] ? max : "none", pol->pat_require_expiry ? "true" : "false",
+		     pol->require_2fa[0] ? pol->require_2fa : "none");
 	http_redirect(req, 303, "/console/policy?done=saved");
 }
 

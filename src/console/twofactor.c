@@ -2,8 +2,9 @@
 /* Two-factor sign-in on the Account page: enrolling an authenticator app
  * (its key as a QR code rendered here with libqrencode, served as SVG from
  * this host, and as text; no JavaScript), confirming it with a code, the
- * recovery codes shown once, and turning it off with a code or a recovery
- * code. Wrong codes are throttled as sign-in codes are. */
+ * recovery codes shown once (and a new set for a current code, which ends
+ * the old one), and turning it off with a code or a recovery code. Wrong
+ * codes are throttled as sign-in codes are. */
 #include "console/console.h"
 #include "server/server.h"
 #include "audit/audit.h"
@@ -126,11 +127,16 @@ void console_totp_qr(struct http_req *req)
 	jt_free(svg);
 }
 
+/* The recovery codes, shown this once: a new enrolment's, or a new set
+ * (renewed) that replaced the old one. */
 static void recovery_page(struct http_req *req, const struct page_ctx *c,
-			  char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1])
+			  char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1], bool renewed)
 {
 	http_secret(req);
 	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "heading",
+				renewed ? "New recovery codes" : "Two-factor sign-in is on");
+	cJSON_AddBoolToObject(d, "renewed", renewed);
 	cJSON *list = cJSON_AddArrayToObject(d, "codes");
 	for (int i = 0; i < STORE_RECOVERY_CODES; i++)
 		cJSON_AddItemToArray(list, cJSON_CreateString(codes[i]));
@@ -179,7 +185,7 @@ static void confirm(struct http_req *req, const struct page_ctx *c)
 		sign_out_others(req, c);
 		audit_record(jt->store, c->user.id, c->user.email, "2fa.enabled", req->client_ip,
 			     true, "authenticator app; other sessions signed out");
-		recovery_page(req, c, codes);
+		recovery_page(req, c, codes, false);
 		crypto_wipe(codes, sizeof codes);
 		return;
 	}
@@ -221,7 +227,45 @@ static void disable(struct http_req *req, const struct page_ctx *c)
 	}
 }
 
-/* GET, POST /console/account/2fa: action=begin|confirm|disable. */
+/* A new set of recovery codes, for a current code from the app. */
+static void renew_recovery(struct http_req *req, const struct page_ctx *c)
+{
+	struct jeton *jt = jeton_of(req);
+	char code[40], account[LIMIT_EMAIL_BYTES + 8], wait[96];
+	char codes[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1];
+	struct throttle_ticket ticket;
+	http_form_field(req, "code", code, sizeof code);
+	if (!code_reserve(req, c, &ticket, account, sizeof account, wait, sizeof wait)) {
+		console_account_page(req, JT_ETHROTTLED, c, NULL, wait);
+		return;
+	}
+	enum jt_status st = auth_totp_renew_recovery(jt->store, jt->keys, c->user.id, code, codes);
+	crypto_wipe(code, sizeof code);
+	bool refused = st == JT_ENOTFOUND || st == JT_ECONFLICT;
+	if (st == JT_OK)
+		throttle_release(jt->throttle, &ticket, account, req->client_ip);
+	audit_record(jt->store, c->user.id, c->user.email, "2fa.recovery_renewed", req->client_ip,
+		     st == JT_OK, "%s",
+		     st == JT_OK          ? "ten new recovery codes; the old ones no longer work"
+		     : st == JT_ECONFLICT ? "code used already"
+		     : refused            ? "wrong code"
+					  : "store unavailable");
+	if (st == JT_OK)
+		recovery_page(req, c, codes, true);
+	else if (refused)
+		console_account_page(
+			req, JT_EINVAL, c, NULL,
+			st == JT_ECONFLICT ? "This code was used already. Wait for the next one."
+					   : "The code is not right: enter the one your app shows "
+					     "now.");
+	else
+		console_account_page(req, st, c, NULL,
+				     "New recovery codes could not be made; your old ones still "
+				     "work. Try again.");
+	crypto_wipe(codes, sizeof codes);
+}
+
+/* GET, POST /console/account/2fa: action=begin|confirm|disable|recovery. */
 void console_totp(struct http_req *req)
 {
 	struct page_ctx c;
@@ -238,6 +282,8 @@ void console_totp(struct http_req *req)
 	http_form_field(req, "action", action, sizeof action);
 	if (req->method == HTTP_POST && strcmp(action, "disable") == 0) {
 		disable(req, &c);
+	} else if (req->method == HTTP_POST && strcmp(action, "recovery") == 0) {
+		renew_recovery(req, &c);
 	} else if (enabled) {
 		http_redirect(req, 303, "/console/account");
 	} else if (req->method != HTTP_POST) {

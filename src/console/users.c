@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Users (instance admins): add (a generated password shown once), disable
- * and enable, make and unmake admin, reset a password (a one-time password
- * shown once). */
+/* Users (instance admins): add (a generated one-time password shown
+ * once), disable and enable, make and unmake admin, reset a password (a
+ * one-time password shown once). */
 #include "console/console.h"
 #include "server/server.h"
 #include "audit/audit.h"
@@ -104,9 +104,11 @@ static void add_done(struct http_req *req)
 		cJSON_AddItemToArray(details, row);
 		console_secret_page(
 			req, &nu->c, "users", "User added", nu->password,
-			"Copy this password now and give it to the user: it will not be "
-			"shown again.",
-			"They can change it on their Account page.", "/console/users", details);
+			"Copy this one-time password now and give it to the user: it will not "
+			"be shown again.",
+			"They must choose their own at their first sign-in, before anything "
+			"else.",
+			"/console/users", details);
 	}
 	new_user_destroy(nu);
 	req->ctx = NULL;
@@ -144,6 +146,7 @@ static void add(struct http_req *req, const struct page_ctx *c)
 		return;
 	}
 	password_generate(nu->password);
+	nu->u.password_must_change = true; /* the admin saw it: one-time, as a reset's */
 	http_set_ctx(req, nu, new_user_destroy);
 	http_defer(req, add_work, add_done);
 }
@@ -320,9 +323,7 @@ void console_user_two_factor_reset(struct http_req *req)
 		users_page(req, JT_EDENIED, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
 		return;
 	}
-	st = store_totp_delete(jt->store, u.id);
-	if (st == JT_OK)
-		st = store_session_delete_user(jt->store, u.id, NULL);
+	st = auth_totp_reset(jt->store, u.id);
 	audit_record(jt->store, c.user.id, c.user.email, "2fa.reset", req->client_ip, st == JT_OK,
 		     "user %lld (%s): sessions signed out", (long long)u.id, u.email);
 	if (st != JT_OK) {

@@ -350,6 +350,8 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_RECOVERY_USE] = {PLAIN, NULL,
 			    "UPDATE recovery_codes SET used_at = ?3 "
 			    "WHERE code_hash = ?1 AND user_id = ?2 AND used_at IS NULL"},
+	[Q_RECOVERY_UNUSED] = {SELECT, &rec_count,
+			       "FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL"},
 	[Q_TOKEN_REVOKE_USER] = {PLAIN, NULL,
 				 "UPDATE oauth_tokens SET revoked_at = ?2, revoked_reason = ?3 "
 				 "WHERE user_id = ?1 AND revoked_at IS NULL",

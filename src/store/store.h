@@ -669,7 +669,10 @@ enum jt_status store_session_touch(struct store *st, const uint8_t hash[STORE_HA
  * JT_ECONFLICT when it is not later than the last accepted (a replay, or
  * a concurrent use of the same code). delete removes the authenticator
  * and its recovery codes. use_recovery spends one unused recovery code of
- * the user; JT_ENOTFOUND otherwise. */
+ * the user; JT_ENOTFOUND otherwise. recovery_replace puts a new set of
+ * recovery codes (hashes) in place of all the user's old ones, in one
+ * transaction; JT_ENOTFOUND unless the user's authenticator is enabled.
+ * recovery_unused: how many of the user's recovery codes are unused. */
 enum jt_status store_totp_get(struct store *st, int64_t user_id, struct totp *out);
 enum jt_status store_totp_put(struct store *st, const struct totp *t);
 enum jt_status store_totp_enable(struct store *st, int64_t user_id, int64_t step,
@@ -678,6 +681,9 @@ enum jt_status store_totp_use_step(struct store *st, int64_t user_id, int64_t st
 enum jt_status store_totp_delete(struct store *st, int64_t user_id);
 enum jt_status store_recovery_use(struct store *st, int64_t user_id,
 				  const uint8_t hash[STORE_HASH_LEN], int64_t now);
+enum jt_status store_recovery_replace(struct store *st, int64_t user_id,
+				      const uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN]);
+enum jt_status store_recovery_unused(struct store *st, int64_t user_id, int64_t *n);
 
 /* Revokes, in one transaction, every unrevoked PAT and OAuth token of the
  * user (reason: why, as revoked_reason); *revoked: how many. */

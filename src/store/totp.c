@@ -27,16 +27,10 @@ struct totp_enable {
 	uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN];
 };
 
-static enum jt_status totp_enable_job(struct store_conn *c, void *arg)
+/* The user's recovery codes become these: every older one stops working. */
+static enum jt_status recovery_put(struct store_conn *c, const struct totp_enable *e)
 {
-	struct totp_enable *e = arg;
-	int64_t changed = 0;
-	enum jt_status s =
-		db_exec(c, Q_TOTP_ENABLE, ARGS(V_INT(e->user_id), V_INT(e->step)), &changed);
-	if (s == JT_OK && changed == 0)
-		s = JT_ECONFLICT;
-	if (s == JT_OK)
-		s = db_exec(c, Q_RECOVERY_DELETE_USER, ARGS(V_INT(e->user_id)), NULL);
+	enum jt_status s = db_exec(c, Q_RECOVERY_DELETE_USER, ARGS(V_INT(e->user_id)), NULL);
 	for (int i = 0; s == JT_OK && i < STORE_RECOVERY_CODES; i++) {
 		struct recovery_code r = {.user_id = e->user_id};
 		memcpy(r.hash, e->hashes[i], STORE_HASH_LEN);
@@ -45,12 +39,49 @@ static enum jt_status totp_enable_job(struct store_conn *c, void *arg)
 	return s;
 }
 
+static enum jt_status totp_enable_job(struct store_conn *c, void *arg)
+{
+	struct totp_enable *e = arg;
+	int64_t changed = 0;
+	enum jt_status s =
+		db_exec(c, Q_TOTP_ENABLE, ARGS(V_INT(e->user_id), V_INT(e->step)), &changed);
+	if (s == JT_OK && changed == 0)
+		s = JT_ECONFLICT;
+	return s == JT_OK ? recovery_put(c, e) : s;
+}
+
 enum jt_status store_totp_enable(struct store *st, int64_t user_id, int64_t step,
 				 const uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN])
 {
 	struct totp_enable e = {.user_id = user_id, .step = step};
 	memcpy(e.hashes, hashes, sizeof e.hashes);
 	return writer_run(st, totp_enable_job, &e, sizeof e);
+}
+
+/* Only while the authenticator is on: a reset or a disabling committed
+ * first leaves no codes behind. */
+static enum jt_status recovery_replace_job(struct store_conn *c, void *arg)
+{
+	struct totp_enable *e = arg;
+	struct totp t;
+	enum jt_status s = db_get(c, Q_TOTP_GET, ARGS(V_INT(e->user_id)), &t);
+	if (s == JT_OK && !t.enabled)
+		s = JT_ENOTFOUND;
+	return s == JT_OK ? recovery_put(c, e) : s;
+}
+
+enum jt_status store_recovery_replace(struct store *st, int64_t user_id,
+				      const uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN])
+{
+	struct totp_enable e = {.user_id = user_id};
+	memcpy(e.hashes, hashes, sizeof e.hashes);
+	return writer_run(st, recovery_replace_job, &e, sizeof e);
+}
+
+enum jt_status store_recovery_unused(struct store *st, int64_t user_id, int64_t *n)
+{
+	*n = 0;
+	return store_get(st, Q_RECOVERY_UNUSED, ARGS(V_INT(user_id)), n);
 }
 
 enum jt_status store_totp_use_step(struct store *st, int64_t user_id, int64_t step)

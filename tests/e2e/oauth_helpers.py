@@ -126,9 +126,11 @@ def find_form(resp, action):
 # --------------------------------------------------------------------------- users, spaces, apps
 
 def add_user(server, email=None, password=PASSWORD, name=None, admin=False):
-    """`jeton user add EMAIL --password-stdin`: returns {"id", "email", "password"}."""
+    """`jeton user add EMAIL --password-stdin --permanent-password`: a user who signs in with
+    password at once (an admin-set password is otherwise one-time, docs/cli.md); returns
+    {"id", "email", "password"}."""
     email = email or unique_email()
-    args = ["user", "add", email, "--password-stdin"]
+    args = ["user", "add", email, "--password-stdin", "--permanent-password"]
     if name:
         args += ["--name", name]
     if admin:

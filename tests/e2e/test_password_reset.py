@@ -2,12 +2,15 @@
 """Password reset (docs/cli.md, docs/api.md, docs/console.md): `jeton user reset-password EMAIL`,
 the console's "Reset password" and POST /v1/users/{id}/password_reset give a one-time password
 that must be changed at the next sign-in before anything else, sign out every session of the
-user, are audited, and leave the user's tokens valid unless asked to revoke them."""
+user, are audited, and leave the user's tokens valid unless asked to revoke them. A new user's
+password is one-time in the same way: a generated one always (the console's Users page,
+`jeton user add`, POST /v1/users), one an admin chose unless kept on purpose
+(`--permanent-password`, "must_change_password": false)."""
 import urllib.parse
 
 import re
 
-from conftest import ADMIN_EMAIL, Server, assert_error, describe, poll
+from conftest import ADMIN_EMAIL, Server, assert_error, describe, poll, unique_email
 from oauth_helpers import PASSWORD, Browser, add_user, find_form, page_text
 
 NEW_PASSWORD = "Another-Staple-77-horse"
@@ -172,3 +175,96 @@ def test_first_admin_must_change_the_printed_password(server):
     b = _signed_in(server, ADMIN_EMAIL, server.admin_password, "/console")
     r = b.get("/console/tokens")
     assert r.status_code == 303 and _path(r) == "/console/account", describe(r)
+
+
+# --------------------------------------------------------------------------- new users
+
+def _must_change_first(server, email, password):
+    """Signing in with password lands on the Account page, and nothing else opens until a
+    new password is chosen; then the console opens."""
+    b = Browser(server)
+    r = b.login(email, password, "/console/tokens")
+    assert r.status_code == 303 and _path(r) == "/console/account", describe(r)
+    r = b.get("/console/tokens")
+    assert r.status_code == 303 and _path(r) == "/console/account", describe(r)
+    assert "one-time password" in page_text(b.get("/console/account").text)
+    assert _change(b, password).status_code == 200
+    assert b.get("/console/tokens").status_code == 200
+
+
+def _user(server, email):
+    r = server.get("/v1/users", token=server.admin_token, params={"limit": 100})
+    assert r.status_code == 200, describe(r)
+    return next(u for u in r.json()["items"] if u["email"] == email)
+
+
+def test_a_user_added_on_the_console_must_change_the_generated_password(server):
+    admin = add_user(server, admin=True)
+    ab = _signed_in(server, admin["email"], PASSWORD, "/console/users")
+    form = find_form(ab.get("/console/users"), "/console/users")
+    email = unique_email("console")
+    r = ab.post(form.action, data=dict(form.fields, email=email, name="Console Added"))
+    assert r.status_code == 200, describe(r)
+    assert "one-time password" in page_text(r.text)
+    password = re.search(r'id="secret"[^>]*>\s*([0-9A-Za-z]{20})\s*<', r.text).group(1)
+    assert _user(server, email)["must_change_password"] is True
+    _must_change_first(server, email, password)
+    assert _user(server, email)["must_change_password"] is False
+
+
+def test_cli_user_add_gives_a_one_time_password(server):
+    email = unique_email("cli")
+    p = server.cli("user", "add", email)
+    assert p.returncode == 0, p.stderr
+    password = re.search(r"^password: (\S+)$", p.stdout, re.M).group(1)
+    assert "one-time password" in p.stderr and password not in p.stderr, p.stderr
+    assert _user(server, email)["must_change_password"] is True
+    _must_change_first(server, email, password)
+
+
+def test_cli_password_from_stdin_is_one_time_unless_kept(server):
+    email = unique_email("stdin")
+    p = server.cli("user", "add", email, "--password-stdin", input=PASSWORD + "\n")
+    assert p.returncode == 0, p.stderr
+    assert _user(server, email)["must_change_password"] is True
+    _must_change_first(server, email, PASSWORD)
+
+    email = unique_email("kept")
+    p = server.cli("user", "add", email, "--password-stdin", "--permanent-password",
+                   input=PASSWORD + "\n")
+    assert p.returncode == 0 and "one-time" not in p.stderr, p.stderr
+    assert _user(server, email)["must_change_password"] is False
+    r = Browser(server).login(email, PASSWORD, "/console/tokens")
+    assert r.status_code == 303 and _path(r) == "/console/tokens", describe(r)
+
+    # a generated password is never kept
+    p = server.cli("user", "add", unique_email("refused"), "--permanent-password")
+    assert p.returncode == 2 and "usage" in p.stderr and p.stdout == "", p.stderr
+
+
+def test_api_passwords_are_one_time_unless_kept(server):
+    r = server.post("/v1/users", server.admin_token, json={"email": unique_email("gen")})
+    assert r.status_code == 201, describe(r)
+    user = r.json()
+    assert user["must_change_password"] is True, user
+    _must_change_first(server, user["email"], user["password"])
+
+    r = server.post("/v1/users", server.admin_token,
+                    json={"email": unique_email("given"), "password": PASSWORD})
+    assert r.status_code == 201 and r.json()["must_change_password"] is True, describe(r)
+    _must_change_first(server, r.json()["email"], PASSWORD)
+
+    r = server.post("/v1/users", server.admin_token,
+                    json={"email": unique_email("kept"), "password": PASSWORD,
+                          "must_change_password": False})
+    assert r.status_code == 201 and r.json()["must_change_password"] is False, describe(r)
+    r = Browser(server).login(r.json()["email"], PASSWORD, "/console/tokens")
+    assert r.status_code == 303 and _path(r) == "/console/tokens", describe(r)
+
+    email = unique_email("refused")
+    r = server.post("/v1/users", server.admin_token,
+                    json={"email": email, "must_change_password": False})
+    assert_error(r, 400)
+    assert "generated password" in r.json()["error_description"], r.json()
+    r = server.get("/v1/users", token=server.admin_token, params={"limit": 100})
+    assert email not in r.text

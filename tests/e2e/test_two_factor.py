@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Two-factor sign-in with an authenticator app (TOTP, RFC 6238; docs/console.md): enrolment on
 the Account page (QR code and key), sign-in asking for the code after the password, a code
-accepted once, wrong codes throttled, recovery codes usable once, the require-2fa policy, an
-admin's reset of a user's second factor, turning it off, and the password grant refusing such
-accounts. Codes come from Debian's oathtool, with the server's test clock."""
+accepted once, wrong codes throttled, recovery codes usable once and renewed as a new set that
+ends the old one, the require-2fa policy (set with the CLI, the API and the console's Policy
+page), an admin's reset of a user's second factor, turning it off, and the password grant
+refusing such accounts. Codes come from Debian's oathtool, with the server's test clock."""
 import base64
 import concurrent.futures
 import re
@@ -12,7 +13,7 @@ import subprocess
 import urllib.parse
 
 from conftest import PG_BASE, Server, assert_error, describe, poll
-from oauth_helpers import PASSWORD, Browser, add_user, find_form, page_text
+from oauth_helpers import PASSWORD, Browser, add_user, find_form, page_text, parse_forms
 
 STEP = 30
 FREE_FAILS = 3      # an account's failures that pass at once (docs/api.md, Password guesses)
@@ -53,10 +54,23 @@ def enrol(server, b):
     form = find_form(r, "/console/account/2fa")
     r = b.post(form.action, data=dict(form.fields, code=code_at(server, secret)))
     assert r.status_code == 200, describe(r)
-    codes = re.findall(r"<li><code>([0-9a-f]{5}(?:-[0-9a-f]{5}){3})</code></li>", r.text)
-    assert len(codes) == 10 and len(set(codes)) == 10, r.text
+    codes = recovery_codes(r)
     server.advance(STEP)        # the enrolment's code is spent: the next sign-in needs a new one
     return secret, codes
+
+
+def two_factor_form(page, action):
+    """The Account page's form posting action (disable, recovery) to /console/account/2fa."""
+    forms = [f for f in parse_forms(page.text)
+             if f.action == "/console/account/2fa" and f.fields.get("action") == action]
+    assert len(forms) == 1, f"expected one {action} form: {describe(page)}"
+    return forms[0]
+
+
+def recovery_codes(page):
+    codes = re.findall(r"<li><code>([0-9a-f]{5}(?:-[0-9a-f]{5}){3})</code></li>", page.text)
+    assert len(codes) == 10 and len(set(codes)) == 10, describe(page)
+    return codes
 
 
 def password_step(server, user, next_path="/console/tokens"):
@@ -153,12 +167,104 @@ def test_turning_it_off_needs_a_code(server):
     user = add_user(server)
     b = signed_in(server, user)
     secret, _ = enrol(server, b)
-    form = find_form(b.get("/console/account"), "/console/account/2fa")
+    form = two_factor_form(b.get("/console/account"), "disable")
     r = b.post(form.action, data=dict(form.fields, code="123456"))
     assert r.status_code == 400, describe(r)
     r = b.post(form.action, data=dict(form.fields, code=code_at(server, secret)))
     assert r.status_code == 200 and "is off" in page_text(r.text), describe(r)
     signed_in(server, user, "/console/tokens")      # the password alone again
+
+
+def recovery_left(b):
+    """The Account page's count of unused recovery codes."""
+    page = b.get("/console/account")
+    m = re.search(r"(\d+) of 10 recovery codes unused", page_text(page.text))
+    assert page.status_code == 200 and m, describe(page)
+    return int(m.group(1))
+
+
+def renew(b, code):
+    form = two_factor_form(b.get("/console/account"), "recovery")
+    return b.post(form.action, data=dict(form.fields, code=code))
+
+
+def test_new_recovery_codes_end_the_old_ones_at_once(tmp_path):
+    srv = Server(tmp_path).start()
+    try:
+        user = add_user(srv)
+        b = signed_in(srv, user)
+        secret, old = enrol(srv, b)
+        assert recovery_left(b) == 10
+        assert second_step(password_step(srv, user), old[0]).status_code == 303
+        assert recovery_left(b) == 9
+
+        r = renew(b, code_at(srv, secret))
+        assert r.status_code == 200, describe(r)
+        assert r.headers.get("Cache-Control", "").startswith("no-store"), r.headers
+        assert "previous recovery codes no longer work" in page_text(r.text)
+        new = recovery_codes(r)
+        assert not set(new) & set(old)
+        assert recovery_left(b) == 10
+        assert new[0] not in b.get("/console/account").text       # shown once
+
+        r = second_step(password_step(srv, user), old[1])         # unused, but of the old set
+        assert r.status_code == 401, describe(r)
+        assert second_step(password_step(srv, user), new[0]).status_code == 303
+        assert second_step(password_step(srv, user), new[0]).status_code == 401
+        assert recovery_left(b) == 9
+
+        def audited():
+            r = srv.get("/v1/audit", token=srv.admin_token,
+                        params={"action": "2fa.recovery_renewed", "actor": user["email"]})
+            return [e for e in r.json()["items"] if e["outcome"] == "success"]
+        assert poll(audited)
+    finally:
+        srv.finish()
+
+
+def test_new_recovery_codes_need_a_current_code_from_the_app(tmp_path):
+    srv = Server(tmp_path).start()
+    try:
+        user = add_user(srv)
+        b = signed_in(srv, user)
+        secret, old = enrol(srv, b)
+        r = renew(b, "123456")
+        assert r.status_code == 400 and "not right" in page_text(r.text), describe(r)
+        assert 'id="totp-error"' in r.text
+        r = renew(b, old[2])                    # a recovery code is not enough
+        assert r.status_code == 400, describe(r)
+        code = code_at(srv, secret)
+        assert second_step(password_step(srv, user), code).status_code == 303
+        r = renew(b, code)                      # that code was accepted once already
+        assert r.status_code == 400 and "used already" in page_text(r.text), describe(r)
+        assert recovery_left(b) == 10           # nothing changed: the old set still works
+        srv.advance(STEP)                       # past the wait three wrong codes cost
+        assert second_step(password_step(srv, user), old[2]).status_code == 303
+    finally:
+        srv.finish()
+
+
+def test_one_code_sent_twice_at_once_renews_the_codes_once(tmp_path):
+    srv = Server(tmp_path).start()
+    try:
+        for _ in range(4):
+            user = add_user(srv)
+            b = signed_in(srv, user)
+            secret, _ = enrol(srv, b)
+            form = two_factor_form(b.get("/console/account"), "recovery")
+            tabs = [Browser(srv) for _ in range(3)]     # the same session, three requests
+            for tab in tabs:
+                tab.s.cookies.update(b.s.cookies)
+            code = code_at(srv, secret)
+            with concurrent.futures.ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(
+                    lambda t: t.post(form.action, data=dict(form.fields, code=code)), tabs))
+            assert sorted(r.status_code for r in answers) == [200, 400, 400], \
+                [describe(r) for r in answers]
+            shown = recovery_codes(next(r for r in answers if r.status_code == 200))
+            assert second_step(password_step(srv, user), shown[0]).status_code == 303
+    finally:
+        srv.finish()
 
 
 def test_admin_resets_a_users_second_factor(server):
@@ -185,6 +291,27 @@ def test_admin_resets_from_the_users_page(server):
     r = ab.post(form.action, data=dict(form.fields))
     assert r.status_code == 200, describe(r)
     signed_in(server, user, "/console/tokens")
+
+
+def test_a_lost_phone_is_recovered_from_the_shell(server):
+    """`jeton user reset-two-factor` works on the store, as `user reset-password` does: the
+    last admin's account too (docs/cli.md)."""
+    admin = add_user(server, admin=True)
+    b = signed_in(server, admin)
+    enrol(server, b)
+    p = server.cli("user", "reset-two-factor", admin["email"])
+    assert p.returncode == 0 and "signed out" in p.stderr, p.stderr
+    r = b.get("/console/account")
+    assert r.status_code == 303 and _path(r) == "/login", "the admin's session survived"
+    signed_in(server, admin, "/console/users")       # the password alone again
+
+    def audited():
+        r = server.get("/v1/audit", token=server.admin_token,
+                       params={"action": "2fa.reset", "actor": "cli"})
+        return [e for e in r.json()["items"] if admin["email"] in e["target"]]
+    assert poll(audited)
+    p = server.cli("user", "reset-two-factor", "nobody-here@example.com")
+    assert p.returncode == 1 and p.stdout == "", p.stderr
 
 
 def test_the_secret_is_stored_sealed(server):
@@ -223,6 +350,49 @@ def test_policy_sends_users_to_enrol_first(tmp_path):
         ub = signed_in(srv, user, "/console/tokens")
         r = ub.get("/console/tokens")
         assert _path(r) == "/console/account/2fa", describe(r)
+    finally:
+        srv.finish()
+
+
+def test_the_console_policy_page_sets_who_must_use_it(tmp_path):
+    srv = Server(tmp_path).start()
+    try:
+        admin = add_user(srv, admin=True)
+        user = add_user(srv)
+        ab = signed_in(srv, admin, "/console/policy")
+        form = find_form(ab.get("/console/policy"), "/console/policy")
+        assert [v for v, _ in form.selects["require_2fa"]] == ["none", "admins", "all"], form
+
+        def policy():
+            return srv.get("/v1/policy", token=srv.admin_token).json()["require_2fa"]
+        r = ab.post(form.action, data=dict(form.fields, require_2fa="everyone"))
+        assert r.status_code == 400 and 'id="policy-error"' in r.text, describe(r)
+        assert policy() is None
+        r = ab.post(form.action, data=dict(form.fields, require_2fa="all"))
+        assert r.status_code == 303, describe(r)
+        assert policy() == "all"
+
+        def audited():
+            r = srv.get("/v1/audit", token=srv.admin_token,
+                        params={"action": "policy.changed", "actor": admin["email"]})
+            return [e for e in r.json()["items"] if "require_2fa=all" in e["target"]]
+        assert poll(audited)
+
+        # whoever has not enrolled goes to enrol first: the admin who saved it, and a user
+        r = ab.get("/console/policy")
+        assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
+        ub = signed_in(srv, user, "/console/tokens")
+        r = ub.get("/console/tokens")
+        assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
+
+        enrol(srv, ab)
+        page = ab.get("/console/policy")
+        assert re.search(r'<option value="all" selected>', page.text), describe(page)
+        r = ab.post(form.action, data=dict(form.fields))      # a form without the field
+        assert r.status_code == 303 and policy() == "all", describe(r)
+        r = ab.post(form.action, data=dict(form.fields, require_2fa="none"))
+        assert r.status_code == 303 and policy() is None, describe(r)
+        assert ub.get("/console/tokens").status_code == 200
     finally:
         srv.finish()
 

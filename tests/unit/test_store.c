@@ -1658,10 +1658,31 @@ TEST(totp_enrol_use_once_and_recovery_codes)
 	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[2], 1700000100), JT_OK);
 	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[2], 1700000200), JT_ENOTFOUND);
 	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[3], 1700000200), JT_OK);
+	int64_t unused = -1;
+	CHECK_EQ_INT(store_recovery_unused(st, alice, &unused), JT_OK);
+	CHECK_EQ_INT(unused, STORE_RECOVERY_CODES - 2);
+	CHECK_EQ_INT(store_recovery_unused(st, bob, &unused), JT_OK);
+	CHECK_EQ_INT(unused, 0);
+	/* A new set: every old code stops working, used or not. */
+	uint8_t fresh[STORE_RECOVERY_CODES][STORE_HASH_LEN];
+	for (int i = 0; i < STORE_RECOVERY_CODES; i++)
+		memset(fresh[i], 0x60 + i, STORE_HASH_LEN);
+	CHECK_EQ_INT(store_recovery_replace(st, alice, (const uint8_t(*)[STORE_HASH_LEN])fresh),
+		     JT_OK);
+	CHECK_EQ_INT(store_recovery_unused(st, alice, &unused), JT_OK);
+	CHECK_EQ_INT(unused, STORE_RECOVERY_CODES);
+	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[5], 1700000250), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_use(st, alice, fresh[5], 1700000250), JT_OK);
+	/* None for a user without an authenticator on. */
+	CHECK_EQ_INT(store_recovery_replace(st, bob, (const uint8_t(*)[STORE_HASH_LEN])hashes),
+		     JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_use(st, bob, hashes[6], 1700000260), JT_ENOTFOUND);
 	/* Removed with its codes. */
 	CHECK_EQ_INT(store_totp_delete(st, alice), JT_OK);
 	CHECK_EQ_INT(store_totp_get(st, alice, &got), JT_ENOTFOUND);
-	CHECK_EQ_INT(store_recovery_use(st, alice, hashes[4], 1700000300), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_use(st, alice, fresh[4], 1700000300), JT_ENOTFOUND);
+	CHECK_EQ_INT(store_recovery_replace(st, alice, (const uint8_t(*)[STORE_HASH_LEN])fresh),
+		     JT_ENOTFOUND);
 }
 
 static void add_event(int64_t at, const char *actor, const char *action, bool success)
