@@ -51,8 +51,7 @@ static int64_t wall_us(void)
 enum jt_status pg_notify(struct store_conn *c, unsigned kinds)
 {
 	char sql[80];
-	snprintf(sql, sizeof sql, "NOTIFY " PG_CHANNEL ", '%u %lld'", kinds,
-		 (long long)wall_us());
+	snprintf(sql, sizeof sql, "NOTIFY " PG_CHANNEL ", '%u %lld'", kinds, (long long)wall_us());
 	return pg_exec(c, sql);
 }
 
