@@ -118,11 +118,11 @@ static void count_issued(struct auth *a, const struct issued *out)
 {
 	if (out->again)
 		return;
+	bool client = strcmp(out->tokens[0].kind, "client") == 0;
 	if (out->jwt)
 		auth_count_issued(a, AUTH_ISSUED_JWT);
 	else
-		auth_count_issued(a, strcmp(out->tokens[0].kind, "client") == 0 ? AUTH_ISSUED_CLIENT
-										 : AUTH_ISSUED_OAUTH);
+		auth_count_issued(a, client ? AUTH_ISSUED_CLIENT : AUTH_ISSUED_OAUTH);
 	if (out->refresh[0])
 		auth_count_issued(a, AUTH_ISSUED_REFRESH);
 }
