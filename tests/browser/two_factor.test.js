@@ -191,6 +191,9 @@ describe('two-factor sign-in', { timeout: 180_000 }, () => {
   test('6. an admin resets Ana\'s second factor, then her password, on the Users page',
     { timeout: TEST_TIMEOUT }, async () => {
       await gotoConsole(page, '/console/users');
+      // a row's actions wrap inside the page rather than widen it past the window
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+        'the users table is wider than the window');
       await rowWith(page, ANA).getByRole('button', { name: 'Reset two-factor sign-in' }).click();
       assert.match(await page.getByRole('status').innerText(), /signs in with a password alone now/);
       await ana.goto('/console/tokens');                      // every session of hers ended
