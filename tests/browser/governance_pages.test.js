@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Token governance (issue 14) in Chromium: Authorized apps (an app authorized on the consent
-// page, then revoked), the token Policy page and how My tokens follows it, and All tokens
-// (filter, count, confirm, revoke).
+// page, then revoked), the token Policy page and how My tokens follows it, All tokens
+// (filter, count, confirm, revoke), and what a token's owner sees once a secret scanner's
+// signed leak report has revoked it; My tokens' notice of the tokens that expire within 7 days.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   JetonServer, ADMIN_EMAIL, TEST_TIMEOUT, launchBrowser, newContext, startCallbackServer, login,
   gotoConsole, screenshot, rowWith, cell, pkce, fetchT,
@@ -12,7 +16,7 @@ import {
 const SPACE = 'Marketing site';
 const APP = 'Weekly report';
 
-describe('token governance: authorized apps, policy, all tokens', { timeout: 240_000 }, () => {
+describe('token governance: authorized apps, policy, all tokens, leaks', { timeout: 240_000 }, () => {
   let server, browser, context, page, callback, app;
 
   before(async () => {
@@ -126,5 +130,51 @@ describe('token governance: authorized apps, policy, all tokens', { timeout: 240
       await page.getByRole('button', { name: 'Revoke 2 token(s)' }).click();
       await page.waitForURL('**/console/all-tokens?revoked=2');
       assert.match(await page.getByRole('status').innerText(), /2 tokens were revoked/);
+    });
+
+  test('4. a token a scanner reports as leaked is revoked, and its owner sees why and where on My tokens',
+    { timeout: TEST_TIMEOUT }, async () => {
+      // A scanner as GitHub's secret-scanning partner program runs one: its public key
+      // registered with the CLI, its report signed over the raw body (ECDSA P-256).
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const pem = path.join(server.dir, 'scanner.pem');
+      writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+      const keyId = (await server.cliOk(['scanner', 'add', 'browser-scanner', '--public-key', pem])).trim();
+      const token = (await server.cliOk(['token', 'create', '--user', ADMIN_EMAIL, '--name', 'ci-deploy'])).trim();
+      const url = 'https://github.com/octocat/deploy/blob/4f2a/.env';
+      const body = JSON.stringify([{ token, type: 'jeton_personal_access_token', url, source: 'content' }]);
+      const r = await server.fetch('/v1/token_leaks', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Github-Public-Key-Identifier': keyId,
+          'Github-Public-Key-Signature': sign('sha256', Buffer.from(body), privateKey).toString('base64'),
+        },
+        body,
+      });
+      assert.equal(r.status, 200, await r.clone().text());
+      assert.equal((await r.json())[0].label, 'true_positive');
+      const me = await server.fetch('/v1/me', { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(me.status, 401);
+
+      await gotoConsole(page, '/console');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'My tokens' }).click();
+      await page.waitForURL('**/console/tokens');
+      const row = rowWith(page, 'ci-deploy');
+      assert.equal(await row.count(), 1);
+      assert.match(await cell(row, 'Status'), /^revoked/);
+      assert.equal((await row.locator('small.leak').innerText()).trim(), `revoked: leaked at ${url}`);
+      assert.equal(await row.getByRole('link', { name: 'Revoke' }).count(), 0);
+      await screenshot(page, 'token-leaked.png');
+    });
+
+  test('5. My tokens points out the tokens that expire within 7 days',
+    { timeout: TEST_TIMEOUT }, async () => {
+      await server.cliOk(['token', 'create', '--user', ADMIN_EMAIL, '--name', 'short-lived', '--expires', '3d']);
+      await server.cliOk(['token', 'create', '--user', ADMIN_EMAIL, '--name', 'long-lived', '--expires', '60d']);
+      await gotoConsole(page, '/console/tokens');
+      assert.match(await page.locator('#expiring').innerText(), /^1 of your tokens expires within 7 days/);
+      assert.match(await cell(rowWith(page, 'short-lived'), 'Expires'), /expires within 7 days$/);
+      assert.doesNotMatch(await cell(rowWith(page, 'long-lived'), 'Expires'), /within 7 days/);
     });
 });

@@ -10,7 +10,7 @@ import json
 import jwt
 import pytest
 
-from conftest import cli_ok, describe, json_lines, poll, rfc3339, unique
+from conftest import Server, cli_ok, describe, json_lines, poll, rfc3339, unique
 from oauth_helpers import (Browser, add_user, client_token, code_app, create_app, find_form,
                            me_status, member, page_text, tokens)
 
@@ -74,6 +74,52 @@ def test_filters_kind_status_app_and_created_before(server, user):
     future = rfc3339(server.now() + dt.timedelta(days=1))
     assert pat_ref in refs(server, user=user["email"], created_before=future)
     assert refs(server, user=user["email"], created_before="2020-01-01") == set()
+
+
+def pages(server, **params):
+    """Every item of GET /v1/tokens with params, two a page."""
+    seen, before = [], None
+    for _ in range(50):
+        page = inventory(server, limit=2, **params, **({"before": before} if before else {}))
+        seen += page["items"]
+        before = page["next_before"]
+        if not before:
+            return seen
+    raise AssertionError("more pages than tokens")
+
+
+def test_expired_lists_exactly_the_expired_tokens_newest_first_a_page_at_a_time(tmp_path):
+    """The expired list looks within expiry windows that grow until a page is full: it must
+    give what the whole list gives, filtered, in the same order, across every window."""
+    s = Server(tmp_path).start()
+    try:
+        u = member(s)
+        app = code_app(s)
+        s.create_token(u["email"], name="twenty-days", expires="20d", check=False)
+        s.create_token(u["email"], name="never", check=False)
+        s.create_token(u["email"], name="one-day", expires="1d", check=False)
+        s.advance(2 * DAY)
+        s.create_token(u["email"], name="one-more-day", expires="1d", check=False)
+        tokens(s, app, u)  # an access token of 15 minutes, a refresh token of 30 days
+        s.advance(10 * DAY)
+        s.create_token(u["email"], name="eight-days", expires="8d", check=False)
+        s.create_token(u["email"], name="ten-days", expires="10d", check=False)
+        s.advance(9 * DAY)
+
+        everything = pages(s)
+        want = [i["ref"] for i in everything if i["status"] == "expired"]
+        names = {i["name"] for i in everything if i["status"] == "expired"} - {None}
+        assert names == {"twenty-days", "one-day", "one-more-day", "eight-days"}, everything
+        assert [i["ref"] for i in pages(s, status="expired")] == want
+        assert sum(r.startswith("access:") for r in want) == 1
+        assert [i["ref"] for i in pages(s, status="expired", kind="pat")] == \
+            [r for r in want if r.startswith("pat:")]
+        old = rfc3339(s.now() - dt.timedelta(days=15))
+        assert [i["ref"] for i in pages(s, status="expired", created_before=old)] == \
+            [i["ref"] for i in everything
+             if i["status"] == "expired" and i["created_at"] < old]
+    finally:
+        s.finish()
 
 
 def test_a_bad_filter_is_refused_with_what_was_expected(server):
