@@ -82,6 +82,18 @@ static void login_work(struct http_req *req)
 		l->status = auth_totp_enabled(st, l->user.id, &l->second_factor);
 }
 
+/* Where a signed-in user goes first: a one-time password is changed
+ * before anything else, then a user the policy makes use two-factor
+ * sign-in enrols, whatever next asked for; then next. */
+static const char *first_page(struct http_req *req, const struct user *u, const char *next)
+{
+	if (u->password_must_change)
+		return "/console/account";
+	if (auth_totp_must_enrol(jeton_of(req)->store, u))
+		return "/console/account/2fa";
+	return next;
+}
+
 static void login_done(struct http_req *req)
 {
 	struct jeton *jt = jeton_of(req);
@@ -100,9 +112,7 @@ static void login_done(struct http_req *req)
 	} else if (st == JT_OK) {
 		audit_record(jt->store, l->user.id, l->user.email, "login.succeeded",
 			     req->client_ip, true, "session");
-		/* A one-time password is changed before anything else. */
-		http_redirect(req, 303,
-			      l->user.password_must_change ? "/console/account" : l->next);
+		http_redirect(req, 303, first_page(req, &l->user, l->next));
 	} else if (st == JT_ENOTFOUND) { /* auth_check_password: no such email and password */
 		audit_record(jt->store, 0, l->email, "login.failed", req->client_ip, false,
 			     "wrong email or password");
@@ -228,7 +238,7 @@ static void second_factor_post(struct http_req *req, const struct user *u, const
 	if (st == JT_OK) {
 		audit_record(jt->store, u->id, u->email, "login.succeeded", req->client_ip, true,
 			     "session, second factor: %s", recovery ? "recovery code" : "app");
-		http_redirect(req, 303, u->password_must_change ? "/console/account" : next);
+		http_redirect(req, 303, first_page(req, u, next));
 	} else if (st == JT_ENOTFOUND || st == JT_ECONFLICT) {
 		audit_record(
 			jt->store, u->id, u->email, "login.failed", req->client_ip, false, "%s",

@@ -337,7 +337,8 @@ def test_policy_sends_users_to_enrol_first(tmp_path):
         assert p.returncode == 0 and "require_2fa         admins" in p.stdout, p.stdout + p.stderr
         signed_in(srv, user, "/console/tokens")           # not an admin: nothing asked
         ab = Browser(srv)
-        ab.login(admin["email"], admin["password"], "/console/tokens")
+        r = ab.login(admin["email"], admin["password"], "/console/tokens")
+        assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
         r = ab.get("/console/tokens")
         assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
         page = ab.get("/console/account/2fa")
@@ -347,9 +348,10 @@ def test_policy_sends_users_to_enrol_first(tmp_path):
 
         r = srv.put("/v1/policy", token=srv.admin_token, json={"require_2fa": "all"})
         assert r.status_code == 200 and r.json()["require_2fa"] == "all", describe(r)
-        ub = signed_in(srv, user, "/console/tokens")
-        r = ub.get("/console/tokens")
-        assert _path(r) == "/console/account/2fa", describe(r)
+        for next_path in ("/console/tokens", "/console/account"):
+            # straight from the password to enrolment, whatever page was asked for
+            r = Browser(srv).login(user["email"], user["password"], next_path)
+            assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
     finally:
         srv.finish()
 
@@ -381,7 +383,9 @@ def test_the_console_policy_page_sets_who_must_use_it(tmp_path):
         # whoever has not enrolled goes to enrol first: the admin who saved it, and a user
         r = ab.get("/console/policy")
         assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
-        ub = signed_in(srv, user, "/console/tokens")
+        ub = Browser(srv)
+        r = ub.login(user["email"], user["password"], "/console/tokens")
+        assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
         r = ub.get("/console/tokens")
         assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
 
