@@ -42,7 +42,7 @@ TEMPLATES := $(sort $(wildcard src/web/templates/*.html))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps run test check unit e2e e2e-pg openapi browser asan tsan soak bench lint clean fuzz \
+.PHONY: all deps run test check unit e2e e2e-pg openapi browser asan tsan soak bench lint clean fuzz print-ldlibs gen-sources \
         screenshots install deb package-test
 all: $(BUILD)/jeton $(BUILD)/jeton.1
 
@@ -225,7 +225,14 @@ bench: deps
 # libFuzzer drivers of tests/fuzz (clang, ASan + UBSan), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 20
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_LDLIBS="$(LDLIBS)" tests/fuzz/run.sh
+
+# The libraries jeton links with, and the generated sources (made in
+# $(BUILD)/gen), for scripts that build jeton's objects their own way.
+print-ldlibs:
+	@echo $(LDLIBS)
+GEN_SRC := $(patsubst $(BUILD)/obj/gen/%.o,$(BUILD)/gen/%.c,$(filter $(BUILD)/obj/gen/%,$(LIB_OBJ)))
+gen-sources: $(GEN_SRC)
 
 # Files that follow .clang-format: a file joins the list when it is next
 # changed (a whole-tree reformat would bury the history of every line).

@@ -87,6 +87,9 @@ int cli_print_secret_json(struct cJSON *value);
  * key or a malformed line, and for a file that anyone may write or that
  * is too large; CLI_FAIL when it cannot be read. */
 int cli_config_load(const char *path);
+/* The same for the text of a file called name (for messages): len bytes
+ * and one more, writable, after them; the text is changed. */
+int cli_config_text(const char *name, char *text, size_t len);
 
 /* ---- serve_routes.c ---- */
 

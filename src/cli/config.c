@@ -276,29 +276,28 @@ static void env_name(const struct config_key *k, char out[8 + CONFIG_KEY_BYTES])
 	out[6 + i] = '\0';
 }
 
-int cli_config_load(const char *path)
+int cli_config_text(const char *name, char *text, size_t len)
 {
-	struct config_file f = {.path = path};
-	char *text = NULL;
-	int line = 1, rc = config_read(path, &text, &f.text_len);
+	struct config_file f = {.path = name, .text_len = len};
+	int line = 1, rc = CLI_OK;
 
-	for (char *p = text; rc == CLI_OK && p < text + f.text_len; line++) {
-		char *nl = memchr(p, '\n', (size_t)(text + f.text_len - p));
-		char *end = nl ? nl : text + f.text_len;
+	for (char *p = text; rc == CLI_OK && p < text + len; line++) {
+		char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		char *end = nl ? nl : text + len;
 		rc = config_line(&f, line, p, (size_t)(end - p));
 		p = end + 1;
 	}
 	for (size_t i = 0; rc == CLI_OK && i < CONFIG_KEYS; i++) {
-		char name[8 + CONFIG_KEY_BYTES];
+		char env[8 + CONFIG_KEY_BYTES];
 		const char *now;
 		if (!f.values[i].line)
 			continue;
-		env_name(&config_keys[i], name);
-		now = getenv(name);
+		env_name(&config_keys[i], env);
+		now = getenv(env);
 		if (now && *now)
 			continue; /* the environment wins */
-		if (setenv(name, f.values[i].value, 1) != 0) {
-			fprintf(stderr, "jeton: cannot set %s: %s\n", name, strerror(errno));
+		if (setenv(env, f.values[i].value, 1) != 0) {
+			fprintf(stderr, "jeton: cannot set %s: %s\n", env, strerror(errno));
 			rc = CLI_FAIL;
 		}
 	}
@@ -307,8 +306,18 @@ int cli_config_load(const char *path)
 			crypto_wipe(f.values[i].joined, f.text_len + 1);
 		jt_free(f.values[i].joined);
 	}
+	return rc;
+}
+
+int cli_config_load(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = config_read(path, &text, &len);
+	if (rc == CLI_OK)
+		rc = cli_config_text(path, text, len);
 	if (text)
-		crypto_wipe(text, f.text_len + 1);
+		crypto_wipe(text, len + 1);
 	jt_free(text);
 	return rc;
 }

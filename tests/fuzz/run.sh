@@ -27,15 +27,13 @@ fi
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 CFLAGS="-std=c17 -O1 -g -D_GNU_SOURCE -Isrc -I/usr/include/postgresql -DJETON_VERSION=\"fuzz\" -pthread $SAN"
-LDLIBS="-lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -lcrypto -lz -pthread"
+# The libraries as the Makefile links them (make fuzz passes them).
+LDLIBS=${FUZZ_LDLIBS:-$(make -s --no-print-directory print-ldlibs)}
 
 mkdir -p "$OUT/obj" "$OUT/gen" "$OUT/bin" "$OUT/artifacts" "$OUT/corpus" "$OUT/logs"
 
-# The embedded files, as the Makefile makes them.
-python3 tools/embed.py "$OUT/gen/sqlite_schema.c" store_sqlite $(ls src/store/schema/sqlite/*.sql | sort)
-python3 tools/embed.py "$OUT/gen/postgres_schema.c" store_postgres $(ls src/store/schema/postgres/*.sql | sort)
-python3 tools/embed.py "$OUT/gen/assets.c" console_assets $(ls src/console/assets/* | sort)
-python3 tools/embed.py "$OUT/gen/web_templates.c" web_templates $(ls src/web/templates/*.html | sort)
+# The embedded files, made by the Makefile's own rules.
+make -s --no-print-directory BUILD="$OUT" gen-sources
 
 # Every source but main.c, instrumented for coverage (fuzzer-no-link).
 echo "fuzz: compiling jeton with $CC"
