@@ -4,18 +4,22 @@
  * error pages of src/web all answer a status with the same HTTP status. */
 #include "check.h"
 #include "oauth/oauth.h"
+#include "server/server.h"
 #include "util/mem.h"
 #include "web/web.h"
 
 #include <cjson/cJSON.h>
 
 /* Frees what a reply left on req, and clears it for the next one. */
+/* Empties req for the next answer; it stays on its server. */
 static void req_reset(struct http_req *req)
 {
+	void *server = req->server_ctx;
 	jt_free(req->resp);
 	for (size_t i = 0; i < req->nheaders; i++)
 		jt_free(req->headers[i].value);
 	memset(req, 0, sizeof *req);
+	req->server_ctx = server;
 }
 
 /* The "error" member of req's JSON body, copied into out ("" if none). */
@@ -78,8 +82,13 @@ TEST(json_errors_take_status_and_code_from_the_map)
 
 TEST(oauth_errors_take_their_status_from_the_map)
 {
+	struct jeton jt = {0};
 	struct http_req req = {0};
+	uint64_t counted[AUTH_OAUTH_ERRORS];
 	char error[64];
+	if (!CHECK_EQ_INT(auth_new(NULL, &jt.auth), JT_OK))
+		return;
+	req.server_ctx = &jt;
 	oauth_error(&req, JT_EAUTH, "invalid_client", "Unknown client.");
 	CHECK_EQ_INT(req.status, 401);
 	json_error(&req, error, sizeof error);
@@ -95,6 +104,19 @@ TEST(oauth_errors_take_their_status_from_the_map)
 	oauth_fail(&req, JT_ENOMEM, "Out of memory.");
 	CHECK_EQ_INT(req.status, 500);
 	req_reset(&req);
+
+	oauth_error(&req, JT_EINVAL, "no_such_code", "A code outside RFC 6749.");
+	req_reset(&req);
+	/* each counted by its code for /metrics, an unknown one as "other" */
+	auth_oauth_error_stats(jt.auth, counted);
+	for (int i = 0; i < AUTH_OAUTH_ERRORS; i++) {
+		const char *name = auth_oauth_error_names[i];
+		bool once = strcmp(name, "invalid_client") == 0 ||
+			    strcmp(name, "temporarily_unavailable") == 0 ||
+			    strcmp(name, "server_error") == 0 || strcmp(name, "other") == 0;
+		CHECK_EQ_INT((int)counted[i], once ? 1 : 0);
+	}
+	auth_free(jt.auth);
 }
 
 TEST(error_pages_take_their_status_from_the_map)
