@@ -6,6 +6,7 @@ by filter (dry run first) as one audited event; `jeton token list --all` and
 that expire within 7 days."""
 import datetime as dt
 import json
+import re
 
 import jwt
 import pytest
@@ -349,3 +350,17 @@ def test_my_tokens_page_shows_which_expire_within_7_days(server):
     text = page_text(b.get("/console/tokens").text)
     assert "1 of your tokens expires within 7 days" in text
     assert text.count("expires within 7 days") == 2  # the notice and one badge
+
+
+def test_console_all_tokens_finds_a_jwt_by_its_jti(server, user):
+    app = code_app(server, token_format="jwt")
+    t = tokens(server, app, user)
+    ref = inventory(server, jti=jti_of(t["access_token"]))["items"][0]["ref"]
+    b = admin_browser(server)
+    form = find_form(b.get("/console/all-tokens"), "/console/all-tokens")
+    assert "jti" in form.fields, form
+    page = b.get("/console/all-tokens", params=dict(form.fields, jti=jti_of(t["access_token"])))
+    assert page.status_code == 200, describe(page)
+    assert re.findall(r'<td data-label="Token"><code>([^<]*)</code>', page.text) == [ref], \
+        describe(page)
+    assert f'value="{jti_of(t["access_token"])}"' in page.text     # the filter stays shown
