@@ -29,7 +29,8 @@ cleanup() {
 	[[ ${BENCH_KEEP:-0} = 1 ]] || rm -rf "$dir" ${pgdir:+"$pgdir"}
 }
 trap cleanup EXIT
-cd "$dir" # jeton init writes its key file here
+cd "$dir"
+export JETON_KEY_FILE=$dir/jeton.key # its own, whatever the caller (run.sh) set
 now=$(date +%s)
 half=$((N / 2))
 
