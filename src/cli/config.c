@@ -204,7 +204,8 @@ static int config_read(const char *path, char **out, size_t *out_len)
 	char *text = NULL;
 	size_t len = 0;
 	int rc = CLI_USAGE;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO is refused below instead of blocking the start. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0) {
 		fprintf(stderr, "jeton: cannot read the configuration file %s: %s\n", path,
@@ -215,12 +216,13 @@ static int config_read(const char *path, char **out, size_t *out_len)
 		fprintf(stderr, "jeton: the configuration file %s is not a regular file\n", path);
 		goto out;
 	}
-	/* Whoever may write it chooses the store and the key: as good as root. */
-	if (st.st_mode & S_IWOTH) {
+	/* Whoever may write it chooses the store and the key: as good as root.
+	 * So only its owner and root's group may. */
+	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
 		fprintf(stderr,
-			"jeton: the configuration file %s may be written by anyone: refused "
-			"(chmod o-w %s)\n",
-			path, path);
+			"jeton: the configuration file %s may be written by %s: refused "
+			"(chmod go-w %s)\n",
+			path, st.st_mode & S_IWOTH ? "anyone" : "its group", path);
 		goto out;
 	}
 	text = jt_alloc(LIMIT_CONFIG_BYTES + 2);

@@ -4,6 +4,7 @@ the options and their variables set, an option winning over its variable and the
 the file. A file that anyone may write, an unknown key or a malformed line is refused with
 FILE:LINE, and no value from the file is ever printed. docs/deploy.md, "Configuration", has one
 row per setting."""
+import os
 import pathlib
 import re
 
@@ -129,6 +130,27 @@ def test_a_world_writable_file_is_refused(tmp_path):
     assert p.returncode == 2
     assert "may be written by anyone" in p.stderr and str(conf) in p.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="gives the file to another group")
+def test_a_file_its_group_may_write_is_refused_unless_the_group_is_roots(tmp_path):
+    conf = write_config(tmp_path / "jeton.conf", "listen = 127.0.0.1:1\n", mode=0o660)
+    os.chown(conf, -1, 65534)                       # nogroup
+    p = run_jeton("user", "list", "--config", conf, "--db", tmp_path / "x.db",
+                  timeout=HTTP_TIMEOUT)
+    assert p.returncode == 2 and "may be written by its group" in p.stderr, p.stderr
+    os.chown(conf, -1, 0)                           # root's group: as trusted as root
+    p = run_jeton("user", "list", "--config", conf, "--db", tmp_path / "x.db",
+                  timeout=HTTP_TIMEOUT)
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "jeton.conf"
+    os.mkfifo(fifo, 0o600)
+    p = run_jeton("user", "list", "--config", fifo, "--db", tmp_path / "x.db",
+                  timeout=HTTP_TIMEOUT)
+    assert p.returncode == 2 and "is not a regular file" in p.stderr, p.stderr
 
 
 def test_an_overlong_line_is_refused_with_its_file_and_line(tmp_path):
