@@ -218,7 +218,14 @@ int cli_serve(int argc, char **argv)
 	bool created;
 	int64_t threads = sysconf(_SC_NPROCESSORS_ONLN);
 	sigset_t sigs;
-	int sig, rc = cli_parse(argc, argv, opts, nopts, &args);
+	int sig, rc;
+
+	/* A SIGHUP (a reload, e.g. a certificate renewed) that comes while jeton
+	 * starts waits for the loop below instead of ending the process. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	rc = cli_parse(argc, argv, opts, nopts, &args);
 
 	if (rc != CLI_OK)
 		return rc;
@@ -284,12 +291,11 @@ int cli_serve(int argc, char **argv)
 		return rc;
 
 	/* Signals are taken by sigwait below, never by a worker thread. */
-	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
 
 	rc = cli_open_store(args.db, (int)threads, &st);
 	if (rc != CLI_OK) {

@@ -173,13 +173,21 @@ static void describe(const gnutls_datum_t *der, char *out, size_t out_len)
 			for (size_t i = 0; i < serial_len; i++)
 				snprintf(hex + 2 * i, 3, "%02x", serial[i]);
 		time_t t = gnutls_x509_crt_get_expiration_time(crt);
+		time_t from = gnutls_x509_crt_get_activation_time(crt), now = time(NULL);
 		struct tm tm;
 		if (t != (time_t)-1 && gmtime_r(&t, &tm))
 			strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		if (gnutls_x509_crt_get_dn3(crt, &dn, 0) != 0)
 			dn.data = NULL;
-		snprintf(out, out_len, "%s, serial %s, valid until %s",
-			 dn.data ? (const char *)dn.data : "?", hex, until);
+		/* Served all the same (the operator may be replacing it), but said
+		 * loudly: every client refuses it. */
+		const char *warning = "";
+		if (t != (time_t)-1 && t < now)
+			warning = "; EXPIRED: clients refuse it";
+		else if (from != (time_t)-1 && from > now)
+			warning = "; NOT VALID YET: clients refuse it";
+		snprintf(out, out_len, "%s, serial %s, valid until %s%s",
+			 dn.data ? (const char *)dn.data : "?", hex, until, warning);
 	}
 	gnutls_free(dn.data);
 	gnutls_x509_crt_deinit(crt);

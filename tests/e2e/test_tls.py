@@ -511,3 +511,39 @@ def test_sighup_without_tls_keeps_serving(tmp_path):
         assert s.get("/healthz").status_code == 200
     finally:
         s.finish()
+
+
+def test_an_expired_certificate_is_said_loudly_at_start(tmp_path):
+    import datetime as dt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jeton-tls-expired")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=10))
+            .not_valid_after(now - dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "old.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "old.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    from conftest import JETON_BIN, STOP_TIMEOUT, clean_env, free_port
+    log = tmp_path / "serve.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [JETON_BIN, "serve", "--db", str(tmp_path / "j.db"),
+             "--listen", f"127.0.0.1:{free_port()}", "--tls-cert", str(tmp_path / "old.pem"),
+             "--tls-key", str(tmp_path / "old.key")],
+            cwd=tmp_path, env=clean_env(), stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        # served (the operator may be replacing it), but the log says what every client sees
+        assert poll(lambda: "jeton: listening on https://" in log.read_text(), timeout=10.0), \
+            log.read_text()
+        assert re.search(r"TLS certificate CN=jeton-tls-expired, .*; EXPIRED: clients refuse it",
+                         log.read_text()), log.read_text()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=STOP_TIMEOUT) == 0
