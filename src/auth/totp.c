@@ -289,6 +289,5 @@ enum jt_status auth_totp_renew_recovery(struct store *st, const struct keyring *
 
 enum jt_status auth_totp_reset(struct store *st, int64_t user_id)
 {
-	enum jt_status s = store_totp_delete(st, user_id);
-	return s == JT_OK ? store_session_delete_user(st, user_id, NULL) : s;
+	return store_totp_delete(st, user_id, true); /* one transaction: both or neither */
 }

@@ -211,7 +211,7 @@ static void disable(struct http_req *req, const struct page_ctx *c)
 	crypto_wipe(code, sizeof code);
 	if (st == JT_OK) {
 		throttle_release(jt->throttle, &ticket, account, req->client_ip);
-		st = store_totp_delete(jt->store, c->user.id);
+		st = store_totp_delete(jt->store, c->user.id, false);
 	}
 	audit_record(jt->store, c->user.id, c->user.email, "2fa.disabled", req->client_ip,
 		     st == JT_OK, "%s", st == JT_OK ? "by the user" : "wrong code");
@@ -282,9 +282,10 @@ void console_totp(struct http_req *req)
 	http_form_field(req, "action", action, sizeof action);
 	if (req->method == HTTP_POST && strcmp(action, "disable") == 0) {
 		disable(req, &c);
-	} else if (req->method == HTTP_POST && strcmp(action, "recovery") == 0) {
+	} else if (req->method == HTTP_POST && strcmp(action, "recovery") == 0 && enabled) {
 		renew_recovery(req, &c);
-	} else if (enabled) {
+	} else if (enabled || strcmp(action, "recovery") == 0) {
+		/* nothing to enrol, or no app to renew codes with: see Account */
 		http_redirect(req, 303, "/console/account");
 	} else if (req->method != HTTP_POST) {
 		/* an enrolment in progress is shown again; none: a button starts one */

@@ -319,7 +319,16 @@ void console_user_two_factor_reset(struct http_req *req)
 		page_fail(req, st, st == JT_ENOTFOUND ? "There is no such user." : NULL, &c);
 		return;
 	}
-	if (u.admin && u.id != c.user.id && !may_touch_admin(&c)) {
+	/* One's own second factor goes only with a code from it (Account page):
+	 * a session alone, perhaps a stolen one, does not take it off. */
+	if (u.id == c.user.id) {
+		users_page(req, JT_EDENIED, &c, NULL,
+			   "Turn off your own two-factor sign-in on the Account page, with a code "
+			   "from your app.",
+			   NULL, NULL);
+		return;
+	}
+	if (u.admin && !may_touch_admin(&c)) {
 		users_page(req, JT_EDENIED, &c, NULL, NOT_ADMIN_ENOUGH, NULL, NULL);
 		return;
 	}

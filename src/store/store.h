@@ -678,7 +678,9 @@ enum jt_status store_totp_put(struct store *st, const struct totp *t);
 enum jt_status store_totp_enable(struct store *st, int64_t user_id, int64_t step,
 				 const uint8_t hashes[STORE_RECOVERY_CODES][STORE_HASH_LEN]);
 enum jt_status store_totp_use_step(struct store *st, int64_t user_id, int64_t step);
-enum jt_status store_totp_delete(struct store *st, int64_t user_id);
+/* Removes the user's authenticator and recovery codes and, with
+ * end_sessions, signs out every session of theirs, in one transaction. */
+enum jt_status store_totp_delete(struct store *st, int64_t user_id, bool end_sessions);
 enum jt_status store_recovery_use(struct store *st, int64_t user_id,
 				  const uint8_t hash[STORE_HASH_LEN], int64_t now);
 enum jt_status store_recovery_replace(struct store *st, int64_t user_id,

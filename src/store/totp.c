@@ -93,20 +93,24 @@ enum jt_status store_totp_use_step(struct store *st, int64_t user_id, int64_t st
 
 struct totp_delete {
 	int64_t user_id;
+	bool end_sessions;
 };
 
 static enum jt_status totp_delete_job(struct store_conn *c, void *arg)
 {
+	static const uint8_t none[STORE_HASH_LEN]; /* no session has this hash */
 	struct totp_delete *d = arg;
 	enum jt_status s = db_exec(c, Q_TOTP_DELETE, ARGS(V_INT(d->user_id)), NULL);
 	if (s == JT_OK)
 		s = db_exec(c, Q_RECOVERY_DELETE_USER, ARGS(V_INT(d->user_id)), NULL);
+	if (s == JT_OK && d->end_sessions)
+		s = db_exec(c, Q_SESSION_DELETE_USER, ARGS(V_INT(d->user_id), V_HASH(none)), NULL);
 	return s;
 }
 
-enum jt_status store_totp_delete(struct store *st, int64_t user_id)
+enum jt_status store_totp_delete(struct store *st, int64_t user_id, bool end_sessions)
 {
-	struct totp_delete d = {user_id};
+	struct totp_delete d = {user_id, end_sessions};
 	return writer_run(st, totp_delete_job, &d, sizeof d);
 }
 

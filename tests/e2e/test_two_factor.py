@@ -293,6 +293,26 @@ def test_admin_resets_from_the_users_page(server):
     signed_in(server, user, "/console/tokens")
 
 
+def test_new_recovery_codes_without_an_app_are_no_attempt(server):
+    user = add_user(server)
+    b = signed_in(server, user)
+    r = b.post("/console/account/2fa", data={"csrf": b.cookie("jeton_csrf"),
+                                             "action": "recovery", "code": "123456"})
+    assert r.status_code == 303 and _path(r) == "/console/account", describe(r)
+    r = server.get("/v1/audit", token=server.admin_token, params={"actor": user["email"]})
+    assert [e["action"] for e in r.json()["items"] if e["action"].startswith("2fa")] == []
+
+
+def test_an_admin_session_cannot_take_off_its_own_second_factor(server):
+    admin = add_user(server, admin=True)
+    b = signed_in(server, admin, "/console/account")
+    enrol(server, b)
+    r = b.post(f"/console/users/{admin['id']}/two_factor_reset",
+               data={"csrf": b.cookie("jeton_csrf")})
+    assert r.status_code == 403 and "on the Account page" in page_text(r.text), describe(r)
+    password_step(server, admin)            # the code is still asked for
+
+
 def test_a_lost_phone_is_recovered_from_the_shell(server):
     """`jeton user reset-two-factor` works on the store, as `user reset-password` does: the
     last admin's account too (docs/cli.md)."""

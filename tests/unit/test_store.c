@@ -1677,8 +1677,18 @@ TEST(totp_enrol_use_once_and_recovery_codes)
 	CHECK_EQ_INT(store_recovery_replace(st, bob, (const uint8_t(*)[STORE_HASH_LEN])hashes),
 		     JT_ENOTFOUND);
 	CHECK_EQ_INT(store_recovery_use(st, bob, hashes[6], 1700000260), JT_ENOTFOUND);
-	/* Removed with its codes. */
-	CHECK_EQ_INT(store_totp_delete(st, alice), JT_OK);
+	/* Removed with its codes; for an admin's reset, with the sessions too
+	 * (a user turning it off keeps theirs). */
+	struct session sess;
+	memset(&sess, 0, sizeof sess);
+	memset(sess.hash, 0x71, sizeof sess.hash);
+	sess.user_id = alice;
+	sess.created_at = 1700000000;
+	sess.expires_at = 1800000000;
+	CHECK_EQ_INT(store_session_insert(st, &sess), JT_OK);
+	CHECK_EQ_INT(store_totp_delete(st, bob, false), JT_OK); /* none: nothing to remove */
+	CHECK_EQ_INT(store_totp_delete(st, alice, true), JT_OK);
+	CHECK_EQ_INT(store_session_find(st, sess.hash, &(struct session){0}), JT_ENOTFOUND);
 	CHECK_EQ_INT(store_totp_get(st, alice, &got), JT_ENOTFOUND);
 	CHECK_EQ_INT(store_recovery_use(st, alice, fresh[4], 1700000300), JT_ENOTFOUND);
 	CHECK_EQ_INT(store_recovery_replace(st, alice, (const uint8_t(*)[STORE_HASH_LEN])fresh),
