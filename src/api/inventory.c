@@ -162,12 +162,15 @@ static void revoke(struct http_req *req, struct principal *p)
 		if (!revoke_ids(req, ids, now, dry_run, &count, described, sizeof described))
 			goto out;
 	} else if (!given) {
+		char keys[160];
+		size_t used = 0;
+		for (int k = 0; k < INV_KEYS && used < sizeof keys; k++) {
+			int n = snprintf(keys + used, sizeof keys - used, "%s%s", k ? ", " : "",
+					 inventory_keys[k]);
+			used += n > 0 ? (size_t)n : 0;
+		}
 		http_reply_fail(req, JT_EINVAL,
-				"Name the tokens: \"ids\", or at least one filter (%s, %s, %s, %s, "
-				"%s, %s, %s).",
-				inventory_keys[0], inventory_keys[1], inventory_keys[2],
-				inventory_keys[3], inventory_keys[4], inventory_keys[5],
-				inventory_keys[6]);
+				"Name the tokens: \"ids\", or at least one filter (%s).", keys);
 		goto out;
 	} else {
 		enum jt_status st = store_inventory_revoke(jt->store, &f, dry_run, "bulk", &count);

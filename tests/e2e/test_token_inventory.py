@@ -184,6 +184,9 @@ def test_bulk_revoke_by_filter_dry_run_first_then_one_audited_event(server):
 def test_bulk_revoke_needs_ids_or_a_filter(server):
     r = server.post("/v1/tokens/revoke", server.admin_token, json={})
     assert r.status_code == 400, describe(r)
+    # the answer names every filter there is
+    assert r.json()["error_description"].endswith(
+        "(user, app, kind, status, unused_for, expires_within, created_before, jti)."), describe(r)
     r = server.post("/v1/tokens/revoke", server.admin_token, json={"ids": ["cookie:1"]})
     assert r.status_code == 400, describe(r)
 
