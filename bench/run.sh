@@ -14,7 +14,7 @@
 #   BENCH_CREATE_SECONDS PAT creation duration, s     (default 5)
 #   BENCH_CONNECTIONS    connection counts for GET /v1/me and
 #                        GET /auth/verify             (default "16 64")
-#   BENCH_CREATE_CONNECTIONS connections for creation (default 16)
+#   BENCH_CREATE_CONNECTIONS connections for creation (default "16 64")
 #   BENCH_CEILING_SECONDS each ceiling run, s         (default BENCH_SECONDS)
 #   BENCH_THREADS        serving threads of jeton and of the ceiling
 #                        (default: the cores, jeton's own default; with
@@ -65,7 +65,7 @@ SIZES=${BENCH_SIZES:-"10000 1000000"}
 SECS=${BENCH_SECONDS:-5}
 CSECS=${BENCH_CREATE_SECONDS:-5}
 CONNS=${BENCH_CONNECTIONS:-"16 64"}
-CCONNS=${BENCH_CREATE_CONNECTIONS:-16}
+CCONNS=${BENCH_CREATE_CONNECTIONS:-"16 64"}
 PY=${PYTHON:-/usr/bin/python3}
 DO_OAUTH=${BENCH_OAUTH:-1}
 OSECS=${BENCH_OAUTH_SECONDS:-5}
@@ -742,16 +742,18 @@ bench_size() {
 		done
 	done
 
-	if alive "$SERVER_PID"; then
-		log "[$n] POST /v1/users/me/access_tokens: wrk -t1 -c$CCONNS -d${CSECS}s"
-		out=$tmp/wrk-create.txt
-		run_wrk "$out" -t1 -c"$CCONNS" -d"${CSECS}s" --latency -s "$HERE/create_pat.lua" \
-			-H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/users/me/access_tokens"
-		row ROWS "PAT creation (durable)" "$n" "$CCONNS" "$out" 20000 ""
-		alive "$SERVER_PID" || problem "[$n] server died during PAT creation: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')"
-	else
-		fail_row ROWS "PAT creation (durable)" "$CCONNS"
-	fi
+	for c in $CCONNS; do
+		if alive "$SERVER_PID"; then
+			log "[$n] POST /v1/users/me/access_tokens: wrk -t1 -c$c -d${CSECS}s"
+			out=$tmp/wrk-create-$c.txt
+			run_wrk "$out" -t1 -c"$c" -d"${CSECS}s" --latency -s "$HERE/create_pat.lua" \
+				-H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/users/me/access_tokens"
+			row ROWS "PAT creation (durable)" "$n" "$c" "$out" 20000 ""
+			alive "$SERVER_PID" || problem "[$n] server died during PAT creation: $(tail -n 5 "$SERVER_LOG" | tr '\n' ' ')"
+		else
+			fail_row ROWS "PAT creation (durable)" "$c"
+		fi
+	done
 
 	rss="?"
 	if alive "$SERVER_PID"; then
@@ -825,7 +827,7 @@ echo "machine: $(nproc) cores, $(awk -F': *' '/^model name/ { print $2; exit }' 
 echo "store: admin@localhost, editor of one space, holds the bench PAT; the other tokens are seeded rows"
 echo "ceiling: bare libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null || echo '?'), $THREADS threads, jeton's flags and limits, one fixed answer (bench/ceiling.c), wrk -t1 -d${CEIL_SECS}s: ${CEILING_NOTE:-not measured}"
 echo "peer: $PEER"
-echo "verification: GET /v1/me and GET /auth/verify with the bench PAT, wrk -t1 -d${SECS}s at $(echo $CONNS | sed 's/ \([^ ]*\)$/ and \1/; s/ \([^ ]*\) and/, \1 and/g') connections; PAT creation: POST /v1/users/me/access_tokens, wrk -t1 -c$CCONNS -d${CSECS}s"
+echo "verification: GET /v1/me and GET /auth/verify with the bench PAT, wrk -t1 -d${SECS}s at $(echo $CONNS | sed 's/ \([^ ]*\)$/ and \1/; s/ \([^ ]*\) and/, \1 and/g') connections; PAT creation: POST /v1/users/me/access_tokens, wrk -t1 -d${CSECS}s at $(echo $CCONNS | sed 's/ \([^ ]*\)$/ and \1/; s/ \([^ ]*\) and/, \1 and/g') connections"
 echo "targets: verification >= 100 000/s or >= 75 % of the ceiling, whichever is lower; p99 <= 1 ms at 16 connections, <= 2 ms at 64"
 echo "server CPU/req: the server's user + system CPU time over the run divided by the requests answered; unlike the rate, the load of other processes hardly moves it; the ceiling's CPU per request as a share of it is how close to the library's own cost the row comes"
 echo "ceiling req/s: for the verification rows, the ceiling measured again just before, at the same connections (the load moves both alike then); for the others, the first measurement above"
