@@ -142,6 +142,14 @@ def add_user(server, email=None, password=PASSWORD, name=None, admin=False):
     return {"id": int(m.group(0)), "email": email, "password": password}
 
 
+def admin_browser(server):
+    """A new instance admin, signed in to the console: their Browser."""
+    admin = add_user(server, admin=True)
+    b = Browser(server)
+    assert b.login(admin["email"], admin["password"]).status_code == 303
+    return b
+
+
 def add_space(server, name=None):
     """`jeton space add NAME`: returns {"id", "name"}."""
     name = name or unique("space")

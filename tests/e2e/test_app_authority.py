@@ -8,8 +8,8 @@ app with manage_users, take its secret and act as an instance admin. manage_user
 every space scope (it gives any role in any space), so an admin's full token registers any
 app."""
 from conftest import assert_403_scope, assert_error, describe, unique
-from oauth_helpers import (Browser, add_space, add_user, assert_oauth_error, client_token,
-                           code_app, create_app, find_form, grant, page_text, tokens)
+from oauth_helpers import (Browser, add_space, add_user, admin_browser, assert_oauth_error,
+                           client_token, code_app, create_app, find_form, grant, page_text, tokens)
 
 
 def _apps_only_token(server, scopes=("manage_apps",)):
@@ -145,9 +145,7 @@ def test_an_admins_full_token_registers_widens_and_rotates_any_app(server):
 def test_console_admin_registers_a_client_app_with_every_admin_scope(server):
     """The console's session holds its user's rights: an admin's holds every scope (a
     non-admin never reaches the apps pages), so the same rule lets the form through."""
-    admin = add_user(server, admin=True)
-    b = Browser(server)
-    assert b.login(admin["email"], admin["password"]).status_code == 303
+    b = admin_browser(server)
     form = find_form(b.get("/console/apps/new"), "/console/apps/new")
     data = {k: v for k, v in form.fields.items()
             if not k.startswith(("grant_", "scope_"))}

@@ -366,10 +366,8 @@ def test_cli_refuses_introspect_for_a_public_app(server):
 # --------------------------------------------------------------------------- console
 
 def test_console_new_app_form_sets_and_shows_the_flags(server, admin_token):
-    from oauth_helpers import Browser, add_user, find_form, page_text
-    admin = add_user(server, admin=True)
-    b = Browser(server)
-    assert b.login(admin["email"], admin["password"]).status_code == 303
+    from oauth_helpers import admin_browser, find_form, page_text
+    b = admin_browser(server)
     page = b.get("/console/apps/new")
     form = find_form(page, "/console/apps/new")
     assert "allow_pkce_plain" in form.fields and "introspect" in form.fields, form
@@ -389,10 +387,8 @@ def test_console_new_app_form_sets_and_shows_the_flags(server, admin_token):
 
 
 def test_console_new_app_form_sets_the_refresh_grace(server, admin_token):
-    from oauth_helpers import Browser, add_user, find_form, page_text
-    admin = add_user(server, admin=True)
-    b = Browser(server)
-    assert b.login(admin["email"], admin["password"]).status_code == 303
+    from oauth_helpers import admin_browser, find_form, page_text
+    b = admin_browser(server)
     page = b.get("/console/apps/new")
     form = find_form(page, "/console/apps/new")
     assert form.fields.get("refresh_grace") == "30", form        # the default, shown

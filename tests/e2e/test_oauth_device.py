@@ -179,10 +179,8 @@ def test_guessing_user_codes_is_throttled(server, app):
 
 
 def test_the_console_offers_the_grant(server):
-    from oauth_helpers import add_user
-    admin = add_user(server, admin=True)
-    b = Browser(server)
-    assert b.login(admin["email"], admin["password"]).status_code == 303
+    from oauth_helpers import admin_browser
+    b = admin_browser(server)
     form = find_form(b.get("/console/apps/new"), "/console/apps/new")
     assert "grant_device_code" in form.fields, form
     data = {k: v for k, v in form.fields.items()      # unchecked boxes left out

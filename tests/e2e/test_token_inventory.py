@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 from conftest import Server, cli_ok, describe, json_lines, poll, rfc3339, unique
-from oauth_helpers import (Browser, add_user, client_token, code_app, create_app, find_form,
-                           me_status, member, page_text, tokens)
+from oauth_helpers import (Browser, add_user, admin_browser, client_token, code_app, create_app,
+                           find_form, me_status, member, page_text, tokens)
 
 DAY = 86400
 
@@ -300,13 +300,6 @@ def test_expires_within_lists_tokens_about_to_expire(server):
     server.create_token(u["email"], name="month", expires="60d", check=False)
     names = {i["name"] for i in inventory(server, user=u["email"], expires_within="7d")["items"]}
     assert names == {"week"}
-
-
-def admin_browser(server):
-    admin = add_user(server, admin=True)
-    b = Browser(server)
-    assert b.login(admin["email"], admin["password"]).status_code == 303
-    return b
 
 
 def test_console_all_tokens_filters_and_bulk_revokes_after_a_count(server):
