@@ -310,6 +310,15 @@ void api_user_two_factor_reset(struct http_req *req)
 		http_reply_status(req, st, "user");
 		goto out;
 	}
+	/* One's own goes only with a code from it (the console's Account page):
+	 * a token alone, perhaps a stolen one, does not take it off. */
+	if (u.id == p->user.id) {
+		http_reply_fail(
+			req, JT_EDENIED,
+			"Turn off your own two-factor sign-in on the console's Account page, "
+			"with a code from your app.");
+		goto out;
+	}
 	if (u.admin && !may_touch_admin(req, p))
 		goto out;
 	st = auth_totp_reset(jt->store, u.id);

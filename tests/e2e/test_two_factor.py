@@ -303,13 +303,16 @@ def test_new_recovery_codes_without_an_app_are_no_attempt(server):
     assert [e["action"] for e in r.json()["items"] if e["action"].startswith("2fa")] == []
 
 
-def test_an_admin_session_cannot_take_off_its_own_second_factor(server):
+def test_an_admin_session_or_token_cannot_take_off_its_own_second_factor(server):
     admin = add_user(server, admin=True)
     b = signed_in(server, admin, "/console/account")
     enrol(server, b)
     r = b.post(f"/console/users/{admin['id']}/two_factor_reset",
                data={"csrf": b.cookie("jeton_csrf")})
     assert r.status_code == 403 and "on the Account page" in page_text(r.text), describe(r)
+    pat = server.create_token(admin["email"], name="own-2fa")
+    r = server.post(f"/v1/users/{admin['id']}/two_factor_reset", token=pat)
+    assert r.status_code == 403 and "Account page" in r.json()["error_description"], describe(r)
     password_step(server, admin)            # the code is still asked for
 
 
