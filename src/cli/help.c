@@ -64,7 +64,7 @@ static const struct help_command commands[] = {
 	   "Users may get a token from /oauth/token with their email "
 	   "and password (JETON_ALLOW_USER_CREDENTIALS=1; default off)."},
 	  {"--trusted-proxy CIDR", "A reverse proxy whose X-Forwarded-For is believed; "
-				   "repeatable (JETON_TRUSTED_PROXIES, comma separated; default "
+				   "repeatable (JETON_TRUSTED_PROXIES, separated by commas or spaces; default "
 				   "none)."},
 	  {"--key-file F", "The key-encryption key of the JWT keys (JETON_KEY_FILE; default "
 			   "./jeton.key)."},
