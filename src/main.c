@@ -28,13 +28,25 @@ int main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 
+	/* --db and --config may also come before the command; --config so is
+	 * as JETON_CONFIG (the command's own --config wins). */
 	int i = 1;
-	if (i < argc && strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-		cli_set_default_db(argv[i + 1]);
-		i += 2;
-	} else if (i < argc && strncmp(argv[i], "--db=", 5) == 0) {
-		cli_set_default_db(argv[i] + 5);
-		i++;
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "--db") == 0) {
+			cli_set_default_db(argv[i + 1]);
+			i += 2;
+		} else if (i < argc && strncmp(argv[i], "--db=", 5) == 0) {
+			cli_set_default_db(argv[i] + 5);
+			i++;
+		} else if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
+			setenv("JETON_CONFIG", argv[i + 1], 1);
+			i += 2;
+		} else if (i < argc && strncmp(argv[i], "--config=", 9) == 0) {
+			setenv("JETON_CONFIG", argv[i] + 9, 1);
+			i++;
+		} else {
+			break;
+		}
 	}
 	if (i >= argc) {
 		cli_usage(stderr);

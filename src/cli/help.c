@@ -325,7 +325,7 @@ static const size_t ncommands = sizeof commands / sizeof commands[0];
 static const char environment[] =
 	"JETON_DB names the store when --db is not given (default ./jeton.db). The other "
 	"variables are named with the options they stand for; an option wins over its "
-	"variable. JETON_CONFIG (or --config, after any command) names a file of settings, "
+	"variable. JETON_CONFIG (or --config, before or after any command) names a file of settings, "
 	"`key = value` a line (db = /var/lib/jeton/jeton.db), which set the variables not "
 	"set already.";
 

@@ -224,3 +224,11 @@ def test_every_key_of_the_deploy_guide_is_accepted(tmp_path):
         for k in keys))
     p = run_jeton("serve", "--config", conf, "--listen", "bad", timeout=HTTP_TIMEOUT)
     assert p.stderr == "jeton: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n"
+
+
+def test_config_may_come_before_the_command(tmp_path):
+    conf = write_config(tmp_path / "jeton.conf", f"db = {tmp_path / 'first.db'}\n")
+    cli_ok(run_jeton("--config", conf, "init", cwd=tmp_path))
+    assert (tmp_path / "first.db").exists()
+    p = cli_ok(run_jeton(f"--config={conf}", "user", "list", cwd=tmp_path))
+    assert "admin@localhost" in p.stdout, p.stdout
