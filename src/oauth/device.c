@@ -172,17 +172,9 @@ static bool device_tokens(struct http_req *req, const struct app *app, const str
 			    "longer ask for its scopes.");
 		return false;
 	}
-	struct issue_terms terms = {
-		.kind = TOKEN_ACCESS,
-		.app = app,
-		.user_id = d->user_id,
-		.space_id = d->space_id,
-		.family_id = d->family_id,
-		.scopes = *scopes,
-		.access_ttl = app->access_ttl,
-		.refresh_ttl = app_grant_types(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
-		.jwt = app_uses_jwt(app),
-	};
+	struct issue_terms terms =
+		issue_grant_terms(app, d->user_id, d->space_id, d->family_id, *scopes,
+				  app_grant_types(app) & GRANT_REFRESH_TOKEN);
 	st = issue_prepare(req, &terms, out);
 	if (st != JT_OK)
 		oauth_fail(req, st, "The token could not be signed.");

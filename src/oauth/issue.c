@@ -78,6 +78,22 @@ static enum jt_status sign_jwt(struct http_req *req, const struct issue_terms *t
 	return st;
 }
 
+struct issue_terms issue_grant_terms(const struct app *app, int64_t user_id, int64_t space_id,
+				     int64_t family_id, uint64_t scopes, bool refresh)
+{
+	return (struct issue_terms){
+		.kind = TOKEN_ACCESS,
+		.app = app,
+		.user_id = user_id,
+		.space_id = space_id,
+		.family_id = family_id,
+		.scopes = scopes,
+		.access_ttl = app->access_ttl,
+		.refresh_ttl = refresh ? app->refresh_ttl : 0,
+		.jwt = app_uses_jwt(app),
+	};
+}
+
 enum jt_status issue_prepare(struct http_req *req, const struct issue_terms *terms,
 			     struct issued *out)
 {

@@ -86,6 +86,12 @@ struct issue_terms {
 				  * form: the email the client sent as its client_id) */
 };
 
+/* The terms of a token an app gets for one of its users' grants (the code,
+ * device and refresh grants): the app's lifetimes and format; a refresh
+ * token with it when refresh is true. */
+struct issue_terms issue_grant_terms(const struct app *app, int64_t user_id, int64_t space_id,
+				     int64_t family_id, uint64_t scopes, bool refresh);
+
 /* Fills out with a fresh access token and, with refresh_ttl > 0, a
  * refresh token; nothing is stored yet. A JWT is signed with the server's
  * current key. */

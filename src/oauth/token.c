@@ -215,18 +215,9 @@ static void code_grant(struct http_req *req, const struct app *app)
 	if (!c.used_at) {
 		p->scopes = within_app(app, c.scopes);
 		p->space_id = c.space_id;
-		struct issue_terms terms = {
-			.kind = TOKEN_ACCESS,
-			.app = app,
-			.user_id = c.user_id,
-			.space_id = c.space_id,
-			.family_id = c.family_id,
-			.scopes = p->scopes,
-			.access_ttl = app->access_ttl,
-			.refresh_ttl =
-				app_grant_types(app) & GRANT_REFRESH_TOKEN ? app->refresh_ttl : 0,
-			.jwt = app_uses_jwt(app),
-		};
+		struct issue_terms terms =
+			issue_grant_terms(app, c.user_id, c.space_id, c.family_id, p->scopes,
+					  app_grant_types(app) & GRANT_REFRESH_TOKEN);
 		st = issue_prepare(req, &terms, &p->out);
 		if (st != JT_OK) {
 			oauth_fail(req, st, "The token could not be signed.");
@@ -397,17 +388,8 @@ static void refresh_grant(struct http_req *req, const struct app *app)
 		scopes = asked;
 	}
 	bool rotate = app->public_client || app->rotate_refresh;
-	struct issue_terms terms = {
-		.kind = TOKEN_ACCESS,
-		.app = app,
-		.user_id = t.user_id,
-		.space_id = t.space_id,
-		.family_id = t.family_id,
-		.scopes = scopes,
-		.access_ttl = app->access_ttl,
-		.refresh_ttl = rotate ? app->refresh_ttl : 0,
-		.jwt = app_uses_jwt(app),
-	};
+	struct issue_terms terms =
+		issue_grant_terms(app, t.user_id, t.space_id, t.family_id, scopes, rotate);
 	st = issue_prepare(req, &terms, &out);
 	if (st != JT_OK) {
 		oauth_fail(req, st, "The token could not be signed.");
