@@ -45,7 +45,7 @@ static enum jt_status add_sessions(struct http_req *req, const struct page_ctx *
 	struct session *items = NULL;
 	size_t n = 0;
 	uint8_t mine[STORE_HASH_LEN] = {0};
-	char key[2 * STORE_HASH_LEN + 1], buf[32];
+	char key[2 * STORE_HASH_LEN + 1];
 	bool have_mine = session_hash(req, mine);
 	enum jt_status st = store_session_list_user(jeton_of(req)->store, c->user.id, &items, &n);
 	if (st != JT_OK)
@@ -55,10 +55,8 @@ static enum jt_status add_sessions(struct http_req *req, const struct page_ctx *
 		cJSON *r = cJSON_CreateObject();
 		session_key(items[i].hash, key);
 		cJSON_AddStringToObject(r, "key", key);
-		console_time(items[i].created_at, "", buf);
-		cJSON_AddStringToObject(r, "created", buf);
-		console_time(items[i].last_seen_at, "", buf);
-		cJSON_AddStringToObject(r, "last_seen", buf);
+		console_add_time(r, "created", items[i].created_at, "");
+		console_add_time(r, "last_seen", items[i].last_seen_at, "");
 		cJSON_AddStringToObject(r, "ip", items[i].ip);
 		cJSON_AddStringToObject(r, "user_agent", items[i].user_agent);
 		cJSON_AddBoolToObject(r, "current",

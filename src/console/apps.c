@@ -24,7 +24,6 @@ void console_apps(struct http_req *req)
 	struct page_ctx c;
 	struct app *items = NULL;
 	size_t n = 0;
-	char buf[32];
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
 	if (!console_begin(req, true, &c))
 		return;
@@ -43,8 +42,7 @@ void console_apps(struct http_req *req)
 		cJSON_AddStringToObject(r, "type",
 					items[i].public_client ? "public" : "confidential");
 		cJSON_AddStringToObject(r, "grants", items[i].grants);
-		console_time(items[i].created_at, "", buf);
-		cJSON_AddStringToObject(r, "created", buf);
+		console_add_time(r, "created", items[i].created_at, "");
 		cJSON_AddItemToArray(rows, r);
 	}
 	store_list_free(items);
@@ -248,7 +246,6 @@ void console_app(struct http_req *req)
 {
 	struct page_ctx c;
 	struct app a;
-	char buf[32];
 	if (!console_begin(req, true, &c) || !route_app(req, &c, &a))
 		return;
 	cJSON *d = cJSON_CreateObject();
@@ -256,8 +253,7 @@ void console_app(struct http_req *req)
 	cJSON_AddStringToObject(d, "grants", a.grants);
 	cJSON_AddStringToObject(d, "scopes", a.scopes);
 	cJSON_AddBoolToObject(d, "confidential", !a.public_client);
-	console_time(a.created_at, "", buf);
-	cJSON_AddStringToObject(d, "created", buf);
+	console_add_time(d, "created", a.created_at, "");
 	page_render(req, JT_OK, a.name, "apps", "app.html", d, &c);
 }
 

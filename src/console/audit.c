@@ -54,7 +54,7 @@ void console_audit(struct http_req *req)
 {
 	struct page_ctx c;
 	struct audit_filter f = {0};
-	char since[16], until[16], before[24], url[LIMIT_URL_BYTES + 1], buf[32];
+	char since[16], until[16], before[24], url[LIMIT_URL_BYTES + 1];
 	struct audit_event *items = NULL;
 	size_t n = 0;
 	int64_t b = 0;
@@ -97,8 +97,7 @@ void console_audit(struct http_req *req)
 	cJSON *rows = cJSON_AddArrayToObject(d, "events");
 	for (size_t i = 0; i < n; i++) {
 		cJSON *r = render_audit(&items[i]);
-		console_time(items[i].at, "", buf);
-		cJSON_ReplaceItemInObject(r, "at", cJSON_CreateString(buf));
+		console_add_time(r, "at", items[i].at, "");
 		cJSON_AddBoolToObject(r, "success", items[i].success);
 		cJSON_AddItemToArray(rows, r);
 	}

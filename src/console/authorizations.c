@@ -17,7 +17,7 @@ static void authorizations_page(struct http_req *req, const struct page_ctx *c, 
 {
 	struct auth_grant *grants = NULL;
 	size_t n = 0;
-	char buf[32], names[LIMIT_SCOPES_BYTES + 1];
+	char names[LIMIT_SCOPES_BYTES + 1];
 
 	enum jt_status st =
 		auth_grants_of_user(jeton_of(req)->store, c->user.id, time_now(), &grants, &n);
@@ -37,10 +37,8 @@ static void authorizations_page(struct http_req *req, const struct page_ctx *c, 
 		cJSON_AddStringToObject(r, "space_name", g->space_name[0] ? g->space_name : "—");
 		scope_format(g->scopes, names, sizeof names);
 		cJSON_AddStringToObject(r, "scopes", names);
-		console_time(g->first_at, "", buf);
-		cJSON_AddStringToObject(r, "first", buf);
-		console_time(g->last_used_at, "Never used", buf);
-		cJSON_AddStringToObject(r, "last_used", buf);
+		console_add_time(r, "first", g->first_at, "");
+		console_add_time(r, "last_used", g->last_used_at, "Never used");
 		cJSON_AddNumberToObject(r, "live_tokens", (double)g->live_tokens);
 		cJSON_AddItemToArray(rows, r);
 	}

@@ -61,16 +61,16 @@ bool console_begin(struct http_req *req, bool need_admin, struct page_ctx *c)
 	return true;
 }
 
-void console_time(int64_t t, const char *none, char out[32])
+void console_add_time(cJSON *o, const char *key, int64_t t, const char *none)
 {
-	if (!t) {
-		snprintf(out, 32, "%s", none);
-		return;
+	char iso[TIME_RFC3339_BUF], out[32];
+	if (t) {
+		time_format(t, iso);
+		/* "2026-11-23T19:27:42Z" -> "2026-11-23 19:27 UTC" */
+		snprintf(out, sizeof out, "%.10s %.5s UTC", iso, iso + 11);
 	}
-	char iso[TIME_RFC3339_BUF];
-	time_format(t, iso);
-	/* "2026-11-23T19:27:42Z" -> "2026-11-23 19:27 UTC" */
-	snprintf(out, 32, "%.10s %.5s UTC", iso, iso + 11);
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddStringToObject(o, key, t ? out : none);
 }
 
 void console_secret_page(struct http_req *req, const struct page_ctx *c, const char *section,

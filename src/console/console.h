@@ -25,11 +25,12 @@
  * state only on POST. */
 bool console_begin(struct http_req *req, bool need_admin, struct page_ctx *c);
 
-/* The console's shared page pieces: a time as "2026-11-23 19:27 UTC" (none
- * when t is 0); a page showing a secret once (marked with http_secret, so
+/* The console's shared page pieces: a time added to o under key as
+ * "2026-11-23 19:27 UTC" (none when t is 0; it replaces one already there);
+ * a page showing a secret once (marked with http_secret, so
  * that every copy of the page is wiped; the caller wipes its own); a
  * confirmation page whose form posts back to the request's path. */
-void console_time(int64_t t, const char *none, char out[32]);
+void console_add_time(cJSON *o, const char *key, int64_t t, const char *none);
 void console_secret_page(struct http_req *req, const struct page_ctx *c, const char *section,
 			 const char *heading, const char *secret, const char *warning,
 			 const char *hint, const char *back, cJSON *details);

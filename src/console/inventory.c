@@ -63,7 +63,7 @@ static void add_filter(cJSON *d, const struct filter_text *t)
 
 static cJSON *row(const struct inventory_item *t, const struct policy *pol, int64_t now)
 {
-	char buf[32], ref[32];
+	char ref[32];
 	cJSON *r = cJSON_CreateObject();
 	snprintf(ref, sizeof ref, "%s:%lld", t->kind, (long long)t->id);
 	cJSON_AddStringToObject(r, "ref", ref);
@@ -71,12 +71,9 @@ static cJSON *row(const struct inventory_item *t, const struct policy *pol, int6
 	cJSON_AddStringToObject(r, "user", t->email[0] ? t->email : "—");
 	cJSON_AddStringToObject(r, "what", t->app_id ? t->app_name : t->name);
 	cJSON_AddStringToObject(r, "scopes", t->scopes);
-	console_time(t->created_at, "", buf);
-	cJSON_AddStringToObject(r, "created", buf);
-	console_time(t->expires_at, "Never", buf);
-	cJSON_AddStringToObject(r, "expires", buf);
-	console_time(t->last_used_at, "Never used", buf);
-	cJSON_AddStringToObject(r, "last_used", buf);
+	console_add_time(r, "created", t->created_at, "");
+	console_add_time(r, "expires", t->expires_at, "Never");
+	console_add_time(r, "last_used", t->last_used_at, "Never used");
 	cJSON_AddStringToObject(r, "last_used_ip", t->last_used_ip);
 	cJSON_AddStringToObject(r, "status", inventory_status(t, now));
 	cJSON_AddStringToObject(r, "reason", t->revoked_reason);

@@ -14,7 +14,7 @@ static void policy_page(struct http_req *req, enum jt_status status, const struc
 			const struct policy *pol, const char *notice, const char *error,
 			const char *typed)
 {
-	char life[TIME_DURATION_BUF] = "", at[32];
+	char life[TIME_DURATION_BUF] = "";
 	if (pol->pat_max_lifetime)
 		time_format_duration(pol->pat_max_lifetime, life);
 	cJSON *d = cJSON_CreateObject();
@@ -24,8 +24,7 @@ static void policy_page(struct http_req *req, enum jt_status status, const struc
 	cJSON_AddBoolToObject(who, "none", !pol->require_2fa[0]);
 	cJSON_AddBoolToObject(who, "admins", strcmp(pol->require_2fa, "admins") == 0);
 	cJSON_AddBoolToObject(who, "all", strcmp(pol->require_2fa, "all") == 0);
-	console_time(pol->updated_at, "Never", at);
-	cJSON_AddStringToObject(d, "updated", at);
+	console_add_time(d, "updated", pol->updated_at, "Never");
 	if (notice)
 		cJSON_AddStringToObject(d, "notice", notice);
 	if (error)

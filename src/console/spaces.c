@@ -19,7 +19,6 @@ static void spaces_page(struct http_req *req, enum jt_status status, const struc
 {
 	struct space *items = NULL;
 	size_t n = 0;
-	char buf[32];
 	enum jt_status listed =
 		store_space_list(jeton_of(req)->store, c->user.id, !c->user.admin, &items, &n);
 	if (listed != JT_OK) {
@@ -33,8 +32,7 @@ static void spaces_page(struct http_req *req, enum jt_status status, const struc
 		cJSON_AddNumberToObject(r, "id", (double)items[i].id);
 		cJSON_AddStringToObject(r, "name", items[i].name);
 		cJSON_AddStringToObject(r, "role", items[i].role);
-		console_time(items[i].created_at, "", buf);
-		cJSON_AddStringToObject(r, "created", buf);
+		console_add_time(r, "created", items[i].created_at, "");
 		cJSON_AddItemToArray(rows, r);
 	}
 	store_list_free(items);
@@ -117,7 +115,6 @@ static void space_page(struct http_req *req, enum jt_status status, const struct
 {
 	struct membership *ms = NULL;
 	size_t n = 0;
-	char buf[32];
 	enum jt_status listed = store_member_list(jeton_of(req)->store, s->id, &ms, &n);
 	if (listed != JT_OK) {
 		page_fail(req, listed, NULL, c);
@@ -127,8 +124,7 @@ static void space_page(struct http_req *req, enum jt_status status, const struct
 	cJSON *sp = cJSON_AddObjectToObject(d, "space");
 	cJSON_AddNumberToObject(sp, "id", (double)s->id);
 	cJSON_AddStringToObject(sp, "name", s->name);
-	console_time(s->created_at, "", buf);
-	cJSON_AddStringToObject(sp, "created", buf);
+	console_add_time(sp, "created", s->created_at, "");
 	cJSON *rows = cJSON_AddArrayToObject(d, "members");
 	for (size_t i = 0; i < n; i++) {
 		cJSON *r = cJSON_CreateObject();

@@ -86,7 +86,7 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 	size_t n = 0;
 	struct store_page page = {.before = 0, .limit = TOKENS_SHOWN};
 	int64_t now = time_now();
-	char buf[32], tomorrow[TIME_RFC3339_BUF];
+	char tomorrow[TIME_RFC3339_BUF];
 
 	enum jt_status listed = store_pat_list(jeton_of(req)->store, c->user.id, &page, &items, &n);
 	if (listed != JT_OK) {
@@ -104,12 +104,9 @@ static void tokens_page(struct http_req *req, enum jt_status status, const struc
 		cJSON_AddStringToObject(r, "name", p->name);
 		cJSON_AddStringToObject(r, "display_prefix", p->display_prefix);
 		cJSON_AddStringToObject(r, "scopes", p->scopes);
-		console_time(p->created_at, "", buf);
-		cJSON_AddStringToObject(r, "created", buf);
-		console_time(p->expires_at, "Never", buf);
-		cJSON_AddStringToObject(r, "expires", buf);
-		console_time(p->last_used_at, "Never used", buf);
-		cJSON_AddStringToObject(r, "last_used", buf);
+		console_add_time(r, "created", p->created_at, "");
+		console_add_time(r, "expires", p->expires_at, "Never");
+		console_add_time(r, "last_used", p->last_used_at, "Never used");
 		/* rotated: with an overlap, it works until it expires */
 		const char *st = p->revoked_at                           ? "revoked"
 				 : p->rotated_at                         ? "rotated"

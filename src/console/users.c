@@ -18,7 +18,6 @@ static void users_page(struct http_req *req, enum jt_status status, const struct
 {
 	struct user *items = NULL;
 	size_t n = 0;
-	char buf[32];
 	struct store_page page = {.before = 0, .limit = LIMIT_PAGE_MAX};
 	enum jt_status listed = store_user_list(jeton_of(req)->store, &page, &items, &n);
 	if (listed != JT_OK) {
@@ -36,8 +35,7 @@ static void users_page(struct http_req *req, enum jt_status status, const struct
 		cJSON_AddBoolToObject(r, "disabled", items[i].disabled);
 		cJSON_AddStringToObject(r, "status", items[i].disabled ? "disabled" : "active");
 		cJSON_AddBoolToObject(r, "self", items[i].id == c->user.id);
-		console_time(items[i].created_at, "", buf);
-		cJSON_AddStringToObject(r, "created", buf);
+		console_add_time(r, "created", items[i].created_at, "");
 		cJSON_AddItemToArray(rows, r);
 	}
 	store_list_free(items);
