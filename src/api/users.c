@@ -30,6 +30,30 @@ static bool may_touch_admin(struct http_req *req, const struct principal *p)
 	return false;
 }
 
+/* The user {id} a reset acts on, when the caller may reset them: another
+ * user (one's own password or second factor goes on the console's Account
+ * page, with the password or a code: a token alone, perhaps a stolen one,
+ * never yields or strips one's sign-in), and an admin only for a caller
+ * who may touch admins. Otherwise the reply is set and false. */
+static bool reset_target(struct http_req *req, const struct principal *p, const char *own,
+			 struct user *u)
+{
+	int64_t id;
+	if (!input_id(req, 0, &id))
+		return false;
+	enum jt_status st = store_user_get(jeton_of(req)->store, id, u);
+	crypto_wipe(u->password_hash, sizeof u->password_hash);
+	if (st != JT_OK) {
+		http_reply_status(req, st, "user");
+		return false;
+	}
+	if (u->id == p->user.id) {
+		http_reply_fail(req, JT_EDENIED, "%s", own);
+		return false;
+	}
+	return !u->admin || may_touch_admin(req, p);
+}
+
 /* A user being created: validated on the serving thread, hashed and
  * stored on a slow-work thread (argon2id takes tens of milliseconds). */
 struct new_user {
@@ -255,33 +279,24 @@ static void reset_done(struct http_req *req)
 void api_user_password_reset(struct http_req *req)
 {
 	struct user u;
-	int64_t id;
 	bool revoke = false, has_revoke;
 	cJSON *body = NULL;
 	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
 	if (!p)
 		return;
-	if (!input_id(req, 0, &id))
-		goto out;
 	if (req->body_len) {
 		body = input_json_object(req);
 		if (!body || !input_bool(req, body, "revoke_tokens", &revoke, &has_revoke))
 			goto out;
 	}
-	enum jt_status st = store_user_get(jeton_of(req)->store, id, &u);
-	crypto_wipe(u.password_hash, sizeof u.password_hash);
-	if (st != JT_OK) {
-		http_reply_status(req, st, "user");
-		goto out;
-	}
-	if (u.admin && !may_touch_admin(req, p))
+	if (!reset_target(req, p, "Change your own password on the console's Account page.", &u))
 		goto out;
 	struct password_reset *r = jt_calloc(1, sizeof *r);
 	if (!r) {
 		http_reply_status(req, JT_ENOMEM, "user");
 		goto out;
 	}
-	r->user_id = id;
+	r->user_id = u.id;
 	r->revoke_tokens = revoke;
 	r->actor_id = p->user.id;
 	snprintf(r->actor, sizeof r->actor, "%s", p->user.id ? p->user.email : p->client_id);
@@ -298,30 +313,15 @@ void api_user_two_factor_reset(struct http_req *req)
 {
 	struct jeton *jt = jeton_of(req);
 	struct user u;
-	int64_t id;
 	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
 	if (!p)
 		return;
-	if (!input_id(req, 0, &id))
+	if (!reset_target(req, p,
+			  "Turn off your own two-factor sign-in on the console's Account page, "
+			  "with a code from your app.",
+			  &u))
 		goto out;
-	enum jt_status st = store_user_get(jt->store, id, &u);
-	crypto_wipe(u.password_hash, sizeof u.password_hash);
-	if (st != JT_OK) {
-		http_reply_status(req, st, "user");
-		goto out;
-	}
-	/* One's own goes only with a code from it (the console's Account page):
-	 * a token alone, perhaps a stolen one, does not take it off. */
-	if (u.id == p->user.id) {
-		http_reply_fail(
-			req, JT_EDENIED,
-			"Turn off your own two-factor sign-in on the console's Account page, "
-			"with a code from your app.");
-		goto out;
-	}
-	if (u.admin && !may_touch_admin(req, p))
-		goto out;
-	st = auth_totp_reset(jt->store, u.id);
+	enum jt_status st = auth_totp_reset(jt->store, u.id);
 	api_audit(req, p, "2fa.reset", st == JT_OK, "user %lld (%s): sessions signed out",
 		  (long long)u.id, u.email);
 	if (st != JT_OK)

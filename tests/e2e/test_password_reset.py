@@ -139,6 +139,16 @@ def test_api_reset_of_an_admin_needs_every_admin_scope(server):
     assert Browser(server).login(admin["email"], PASSWORD).status_code == 303
 
 
+def test_api_reset_of_ones_own_password_is_refused(server):
+    # a token, perhaps a stolen one, never yields a password for its owner's sign-in
+    admin = add_user(server, admin=True)
+    token = server.create_token(admin["email"])
+    r = server.post(f"/v1/users/{admin['id']}/password_reset", token=token)
+    assert_error(r, 403, "forbidden")
+    assert "Account page" in r.json()["error_description"], describe(r)
+    assert Browser(server).login(admin["email"], PASSWORD).status_code == 303
+
+
 def test_console_reset_shows_the_password_once(server):
     user = add_user(server)
     b = _signed_in(server, user["email"], PASSWORD)
