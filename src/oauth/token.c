@@ -259,7 +259,8 @@ static bool seal_successor(const struct app *app, const char *value, int64_t old
  * (a retry after a lost response, a race) with the very successor its
  * rotation produced. False, with nothing answered, when there is no such
  * successor to give: the window ended, or the successor's refresh token
- * was itself used already, so this is no retry. */
+ * was itself used already, so this is no retry. A store that does not
+ * answer is answered as such (true): a retry is never taken for a reuse. */
 static bool answer_again(struct http_req *req, const struct oauth_token *old, const char *value,
 			 int64_t now)
 {
@@ -274,9 +275,11 @@ static bool answer_again(struct http_req *req, const struct oauth_token *old, co
 	bool answered = false;
 
 	memset(&out, 0, sizeof out);
-	if (store_refresh_successor_get(jt->store, old->id, now, &s) != JT_OK ||
-	    open_by_secret(value, strlen(value), s.sealed, s.sealed_len, plain, sizeof plain - 1,
-			   &len) != JT_OK)
+	enum jt_status st = store_refresh_successor_get(jt->store, old->id, now, &s);
+	if (st != JT_OK && st != JT_ENOTFOUND)
+		goto unavailable; /* no answer either way: certainly no reuse to punish */
+	if (st != JT_OK || open_by_secret(value, strlen(value), s.sealed, s.sealed_len, plain,
+					  sizeof plain - 1, &len) != JT_OK)
 		goto out;
 	plain[len] = '\0';
 	const char *newline = strchr(plain, '\n');
@@ -287,10 +290,14 @@ static bool answer_again(struct http_req *req, const struct oauth_token *old, co
 	memcpy(out.access, plain, access_len);
 	memcpy(out.refresh, newline + 1, refresh_len);
 	hash_sha256(out.refresh, strlen(out.refresh), hash);
-	if (store_oauth_find_by_hash(jt->store, hash, &refresh) != JT_OK || refresh.rotated_at)
-		goto out;
-	hash_sha256(out.access, strlen(out.access), hash);
-	if (store_oauth_find_by_hash(jt->store, hash, &access) != JT_OK)
+	st = store_oauth_find_by_hash(jt->store, hash, &refresh);
+	if (st == JT_OK && !refresh.rotated_at) {
+		hash_sha256(out.access, strlen(out.access), hash);
+		st = store_oauth_find_by_hash(jt->store, hash, &access);
+	}
+	if (st != JT_OK && st != JT_ENOTFOUND)
+		goto unavailable;
+	if (st != JT_OK || refresh.rotated_at)
 		goto out;
 	answered = true;
 	if (access.revoked_at || refresh.revoked_at) {
@@ -301,6 +308,10 @@ static bool answer_again(struct http_req *req, const struct oauth_token *old, co
 	out.again = true;
 	scope_parse(access.scopes, strlen(access.scopes), &scopes);
 	issue_reply(req, &out, scopes, access.space_id);
+	goto out;
+unavailable:
+	answered = true;
+	oauth_fail(req, st, "The store is unavailable.");
 out:
 	crypto_wipe(plain, sizeof plain);
 	crypto_wipe(&out, sizeof out);
