@@ -125,12 +125,16 @@ void oauth_device_authorization(struct http_req *req)
 	token_generate(TOKEN_CODE, device);
 	hash_sha256(device, TOKEN_LEN, d.device_hash);
 	enum jt_status st = JT_ECONFLICT;
-	for (int tries = 0; st != JT_OK && tries < 3; tries++) { /* user codes may collide */
+	for (int tries = 0; st == JT_ECONFLICT && tries < 3; tries++) { /* user codes may collide */
 		user_code_generate(user);
 		user_code_hash(user, d.user_code_hash);
 		st = store_device_insert(jt->store, &d);
 	}
-	if (st != JT_OK) {
+	if (st == JT_ETHROTTLED) {
+		oauth_error(req, st, "slow_down",
+			    "Too many devices are signing in to this app at once; try again in a "
+			    "minute.");
+	} else if (st != JT_OK) {
 		oauth_fail(req, st, "The device code could not be stored.");
 	} else {
 		cJSON *o = cJSON_CreateObject();

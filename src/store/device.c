@@ -9,8 +9,16 @@
 static enum jt_status insert_job(struct store_conn *c, void *arg)
 {
 	const struct device_auth *d = *(const struct device_auth **)arg;
+	int64_t pending = 0;
 	/* Expired a day ago: its device has been told expired_token. */
 	enum jt_status s = db_exec(c, Q_DEVICE_SWEEP, ARGS(V_INT(d->created_at - 86400)), NULL);
+	/* Anyone who knows a public client's id may ask: the app's sign-ins
+	 * running at once are bounded, counted where they are written. */
+	if (s == JT_OK)
+		s = db_get(c, Q_DEVICE_PENDING, ARGS(V_INT(d->app_id), V_INT(d->created_at)),
+			   &pending);
+	if (s == JT_OK && pending >= LIMIT_DEVICE_PENDING)
+		s = JT_ETHROTTLED;
 	return s == JT_OK ? db_insert(c, Q_DEVICE_INSERT, d, NULL) : s;
 }
 

@@ -255,6 +255,10 @@ static const struct query_def queries[Q_COUNT] = {
 	[Q_DEVICE_USE] = {PLAIN, NULL,
 			  "UPDATE device_codes SET used_at = ?2 WHERE device_hash = ?1 "
 			  "AND decision = 'allowed' AND used_at IS NULL"},
+	/* An app's sign-ins still running, bounded (LIMIT_DEVICE_PENDING). */
+	[Q_DEVICE_PENDING] = {SELECT, &rec_count,
+			      "FROM device_codes WHERE app_id = ?1 AND expires_at > ?2 "
+			      "AND used_at IS NULL"},
 	[Q_DEVICE_SWEEP] =
 		{PLAIN, NULL,
 		 "DELETE FROM device_codes WHERE device_hash IN (SELECT device_hash "

@@ -83,6 +83,9 @@
 #define LIMIT_PAGE_DEFAULT      25
 #define LIMIT_PAGE_MAX          100
 #define LIMIT_GRANT_TOKENS      10000       /* a user's tokens read to list their authorized apps */
+#define LIMIT_DEVICE_PENDING    1000        /* an app's device sign-ins running at once: more is
+					     * answered slow_down (anyone may ask for a public
+					     * client) */
 #define LIMIT_SPACES_PER_USER   1000        /* memberships loaded into one principal */
 
 /* Verification cache */

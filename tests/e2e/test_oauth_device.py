@@ -193,3 +193,40 @@ def test_the_console_offers_the_grant(server):
     app = next(a for a in apps if a["name"] == "Console CLI")
     assert sorted(app["grants"]) == ["device_code", "refresh_token"]
     _authorize(server, app)
+
+
+PENDING_LIMIT = 1000    # LIMIT_DEVICE_PENDING: an app's sign-ins running at once
+
+
+def test_an_apps_running_sign_ins_are_bounded_however_many_ask_at_once(server):
+    """Anyone who knows a public client's id may ask for device codes: past the app's bound
+    every request, however many come together, is slow_down, and nothing more is stored."""
+    bounded = create_app(server, name="Bounded CLI", public=True, grants=["device_code"],
+                         scopes=["read_content"])
+    statuses, lock = [], threading.Lock()
+    asks = iter(range(PENDING_LIMIT + 40))
+
+    def ask():
+        with requests.Session() as s:
+            while True:
+                with lock:
+                    if next(asks, None) is None:
+                        return
+                r = s.post(server.url + "/oauth/device_authorization",
+                           data={"client_id": bounded["client_id"]}, timeout=HTTP_TIMEOUT)
+                with lock:
+                    statuses.append((r.status_code, r.json().get("error")))
+
+    workers = [threading.Thread(target=ask) for _ in range(40)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert statuses.count((200, None)) == PENDING_LIMIT, sorted(set(statuses))
+    assert statuses.count((429, "slow_down")) == 40, sorted(set(statuses))
+    # other apps are not held back
+    _authorize(server, create_app(server, name="Other CLI", public=True, grants=["device_code"],
+                                  scopes=["read_content"]))
+    # once the running sign-ins expire, the app may ask again
+    server.advance(601)
+    _authorize(server, bounded)
