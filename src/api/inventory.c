@@ -92,8 +92,9 @@ void api_inventory(struct http_req *req)
 }
 
 /* Revokes each token of ids ("pat:12"), counting those it revoked. */
-static bool revoke_ids(struct http_req *req, const cJSON *ids, int64_t now, bool dry_run,
-		       int64_t *count, char *described, size_t described_len)
+static bool revoke_ids(struct http_req *req, const struct principal *p, const cJSON *ids,
+		       int64_t now, bool dry_run, int64_t *count, char *described,
+		       size_t described_len)
 {
 	struct inventory_filter one;
 	int64_t revoked;
@@ -119,6 +120,14 @@ static bool revoke_ids(struct http_req *req, const cJSON *ids, int64_t now, bool
 		enum jt_status st = store_inventory_revoke(jeton_of(req)->store, &one, dry_run,
 							   "bulk", &revoked);
 		if (st != JT_OK) {
+			/* What was revoked before the failure stays revoked: it is
+			 * refused at once and audited. */
+			if (*count && !dry_run) {
+				auth_invalidate(jeton_of(req)->auth);
+				api_audit(req, p, "token.bulk_revoked", false,
+					  "%lld tokens (ids=%d), then the store failed",
+					  (long long)*count, nids);
+			}
 			http_reply_status(req, st, "token");
 			return false;
 		}
@@ -159,7 +168,7 @@ static void revoke(struct http_req *req, struct principal *p)
 		goto out;
 	}
 	if (ids) {
-		if (!revoke_ids(req, ids, now, dry_run, &count, described, sizeof described))
+		if (!revoke_ids(req, p, ids, now, dry_run, &count, described, sizeof described))
 			goto out;
 	} else if (!given) {
 		char keys[160];

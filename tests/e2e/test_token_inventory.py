@@ -11,7 +11,7 @@ import re
 import jwt
 import pytest
 
-from conftest import Server, cli_ok, describe, json_lines, poll, rfc3339, unique
+from conftest import Server, assert_error, cli_ok, describe, json_lines, poll, rfc3339, unique
 from oauth_helpers import (Browser, add_user, admin_browser, client_token, code_app, create_app,
                            find_form, me_status, member, page_text, tokens)
 
@@ -200,6 +200,51 @@ def test_bulk_revoke_by_ids(server, user):
     assert r.json()["count"] == 1
     assert me_status(server, t["access_token"]) == 401
     assert server.token_works(user["pat"])
+
+
+def _store_sql(server, query):
+    if hasattr(server.db, "sql"):          # PostgreSQL
+        server.db.sql(query)
+    else:
+        import sqlite3
+        with sqlite3.connect(server.db) as db:
+            db.execute(query)
+
+
+def test_tokens_revoked_before_a_store_failure_are_refused_at_once_and_audited(server, user):
+    app = code_app(server)
+    t = tokens(server, app, user)
+    access = next(i for i in inventory(server, user=user["email"], kind="access")["items"])
+    pat = next(i for i in inventory(server, user=user["email"], kind="pat")["items"])
+    assert me_status(server, t["access_token"]) == 200      # verified: in the server's cache
+    pat_id = int(pat["ref"].split(":")[1])
+    # the store refuses to revoke the second token named
+    if hasattr(server.db, "sql"):
+        _store_sql(server, "CREATE FUNCTION jt_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$BEGIN RAISE EXCEPTION 'refused'; END$$")
+        _store_sql(server, f"CREATE TRIGGER jt_refuse BEFORE UPDATE ON pats FOR EACH ROW "
+                           f"WHEN (NEW.id = {pat_id}) EXECUTE FUNCTION jt_refuse()")
+    else:
+        _store_sql(server, f"CREATE TRIGGER jt_refuse BEFORE UPDATE ON pats "
+                           f"WHEN NEW.id = {pat_id} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    try:
+        r = server.post("/v1/tokens/revoke", server.admin_token,
+                        json={"ids": [access["ref"], pat["ref"]]})
+    finally:
+        _store_sql(server, "DROP TRIGGER jt_refuse" +
+                   (" ON pats" if hasattr(server.db, "sql") else ""))
+    # the store's refusal: a failed check on SQLite, an error PostgreSQL raised
+    assert_error(r, *((503, "temporarily_unavailable") if hasattr(server.db, "sql")
+                      else (400, "invalid_request")))
+    assert me_status(server, t["access_token"]) == 401   # revoked first: refused now
+    assert server.token_works(user["pat"])
+
+    def audited():
+        r = server.get("/v1/audit", token=server.admin_token,
+                       params={"action": "token.bulk_revoked"})
+        return [e for e in r.json()["items"]
+                if e["target"] == "1 tokens (ids=2), then the store failed"]
+    assert poll(audited)
 
 
 def jti_of(token):
