@@ -197,10 +197,11 @@ def test_a_request_during_the_stop_gets_503_and_the_waiting_one_commits(srv):
         waiting.send(_post("/v1/users/me/access_tokens",
                            json.dumps({"name": "waits", "scopes": ["manage_tokens"]}).encode(),
                            token))
-        time.sleep(0.2)
+        # in hand: the waiting creation and the /metrics request that counts it
+        assert poll(lambda: _in_flight(srv) >= 2, timeout=5), "the creation never arrived"
         proc, srv.proc = srv.proc, None
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
+        assert poll(lambda: _draining(srv), timeout=5), "the stop did not begin"
         idle.send(b"GET /v1/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         during = idle.read_response()
         assert idle.closed_by_peer(), "the connection stayed open after the 503"
@@ -242,6 +243,7 @@ def test_what_still_waits_when_the_grace_ends_gets_503_and_the_stop_keeps_to_the
         while _requests_read(srv) - before - asked < users and time.monotonic() < deadline:
             asked += 1
             time.sleep(0.05)
+        assert time.monotonic() < deadline, "the requests did not all reach the server"
         proc, srv.proc = srv.proc, None
         proc.send_signal(signal.SIGTERM)
         rc, elapsed = _wait_exit(proc)
@@ -279,6 +281,7 @@ def test_writes_still_waiting_for_the_store_when_the_grace_ends_get_503_and_exit
         deadline = time.monotonic() + 5
         while _requests_read(srv) - before < 4 and time.monotonic() < deadline:
             time.sleep(0.02)                       # both are in hand (and 2 /metrics)
+        assert time.monotonic() < deadline, "the two creations did not reach the server"
         proc, srv.proc = srv.proc, None
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
