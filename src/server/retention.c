@@ -149,18 +149,17 @@ static void *run(void *arg)
 				 PURGE_EVERY_SECONDS);
 			continue;
 		}
+		char line[512];
+		size_t used = 0;
 		int64_t total = 0;
-		for (int k = 0; k < RETENTION_KINDS; k++)
+		for (int k = 0; k < RETENTION_KINDS && used < sizeof line; k++) {
+			int n = snprintf(line + used, sizeof line - used, "%s%lld %s", k ? ", " : "",
+					 (long long)counts[k], retention_kind_name(k));
+			used += n > 0 ? (size_t)n : 0;
 			total += counts[k];
+		}
 		if (total > 0)
-			log_info("purge: deleted %lld authorization codes, %lld console sessions, "
-				 "%lld personal access tokens, %lld OAuth tokens, %lld audit "
-				 "events, "
-				 "%lld throttle counters",
-				 (long long)counts[PURGE_CODES], (long long)counts[PURGE_SESSIONS],
-				 (long long)counts[PURGE_PATS], (long long)counts[PURGE_TOKENS],
-				 (long long)counts[PURGE_AUDIT],
-				 (long long)counts[RETENTION_THROTTLE]);
+			log_info("purge: deleted %s", line);
 	}
 	return NULL;
 }
