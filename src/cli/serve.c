@@ -95,25 +95,17 @@ static bool env_flag(const char *name)
 	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
 }
 
-/* A console session setting: seconds, or a number with s, m, h or d, from
- * a minute to 30 days. */
+/* A console session setting: seconds, or a duration (time_parse_duration:
+ * 30m, 2h, 1d, 1w), from a minute to 30 days. */
 static int session_seconds(const char *name, const char *flag, const char *env,
 			   const char *fallback, int64_t *out)
 {
 	const char *v = setting(flag, env, fallback);
 	size_t n = strlen(v);
-	int64_t unit = 1;
-	const char *u = n ? strchr("smhd", v[n - 1]) : NULL;
-	if (u && v[n - 1]) {
-		static const int64_t units[] = {1, 60, 3600, 86400};
-		unit = units[u - "smhd"];
-		n--;
-	}
-	if (text_parse_i64(v, n, 1, 30 * 86400, out) == JT_OK && *out * unit >= 60 &&
-	    *out * unit <= 30 * 86400) {
-		*out *= unit;
+	bool read = text_parse_i64(v, n, 1, INT64_MAX, out) == JT_OK ||
+		    time_parse_duration(v, n, out) == JT_OK;
+	if (read && *out >= 60 && *out <= 30 * 86400)
 		return CLI_OK;
-	}
 	fprintf(stderr,
 		"jeton: %s (%s) must be a duration such as 30m, 2h or 1d, from 1 minute to 30 "
 		"days\n",
