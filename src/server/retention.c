@@ -153,8 +153,9 @@ static void *run(void *arg)
 		size_t used = 0;
 		int64_t total = 0;
 		for (int k = 0; k < RETENTION_KINDS && used < sizeof line; k++) {
-			int n = snprintf(line + used, sizeof line - used, "%s%lld %s", k ? ", " : "",
-					 (long long)counts[k], retention_kind_name(k));
+			int n = snprintf(line + used, sizeof line - used, "%s%lld %s",
+					 k ? ", " : "", (long long)counts[k],
+					 retention_kind_name(k));
 			used += n > 0 ? (size_t)n : 0;
 			total += counts[k];
 		}
