@@ -411,7 +411,9 @@ enum jt_status auth_check_password(struct store *st, const char *email, const ch
 /* Whether the policy makes u use two-factor sign-in. */
 bool auth_totp_required(const struct policy *p, const struct user *u);
 /* The policy makes u use it and u has not enrolled: the console and the
- * consent page send u to enrol before anything else. */
+ * consent page send u to enrol before anything else. True also when the
+ * store cannot tell: the gate fails shut (the enrolment page then says
+ * what failed). */
 bool auth_totp_must_enrol(struct store *st, const struct user *u);
 /* *enabled: the user signs in with a second factor. */
 enum jt_status auth_totp_enabled(struct store *st, int64_t user_id, bool *enabled);

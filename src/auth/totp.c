@@ -30,9 +30,12 @@ bool auth_totp_required(const struct policy *p, const struct user *u)
 bool auth_totp_must_enrol(struct store *st, const struct user *u)
 {
 	struct policy pol;
-	bool on = true;
-	return store_policy_get(st, &pol) == JT_OK && auth_totp_required(&pol, u) &&
-	       auth_totp_enabled(st, u->id, &on) == JT_OK && !on;
+	bool on = false;
+	if (store_policy_get(st, &pol) != JT_OK)
+		return true; /* cannot tell: the gate stays shut */
+	if (!auth_totp_required(&pol, u))
+		return false;
+	return auth_totp_enabled(st, u->id, &on) != JT_OK || !on;
 }
 
 /* RFC 4648 base32, without padding (20 bytes: 32 characters). */

@@ -351,6 +351,27 @@ def test_the_secret_is_stored_sealed(server):
     assert len(blobs) == 1 and raw not in blobs[0] and secret.encode() not in blobs[0]
 
 
+def _store_sql(server, query):
+    if hasattr(server.db, "sql"):          # PostgreSQL
+        server.db.sql(query)
+    else:
+        with sqlite3.connect(server.db) as db:
+            db.execute(query)
+
+
+def test_the_enrolment_gate_stays_shut_when_the_policy_cannot_be_read(server):
+    user = add_user(server)
+    b = signed_in(server, user, "/console/authorizations")
+    assert b.get("/console/authorizations").status_code == 200
+    _store_sql(server, "ALTER TABLE policy RENAME TO policy_away")
+    try:
+        r = b.get("/console/authorizations")
+    finally:
+        _store_sql(server, "ALTER TABLE policy_away RENAME TO policy")
+    assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
+    assert b.get("/console/authorizations").status_code == 200     # readable again: no gate
+
+
 def test_policy_sends_users_to_enrol_first(tmp_path):
     srv = Server(tmp_path).start()
     try:
