@@ -155,6 +155,17 @@ def test_only_admins_see_the_inventory(server, user):
     assert r.status_code == 403, describe(r)
 
 
+def test_bulk_revoke_needs_an_admin_with_every_admin_scope(server):
+    # it reaches admins' tokens too: a narrower manage_users token may list, not revoke
+    manager = add_user(server, admin=True)
+    narrow = server.create_token(manager["email"], scopes=["manage_users"])
+    kept = server.create_token(manager["email"], name=unique("kept"))
+    assert server.get("/v1/tokens", token=narrow).status_code == 200
+    r = server.post("/v1/tokens/revoke", narrow, json={"user": manager["email"]})
+    assert_error(r, 403, "forbidden")
+    assert server.token_works(kept)
+
+
 def test_bulk_revoke_by_filter_dry_run_first_then_one_audited_event(server):
     u = member(server)
     a = server.create_token(u["email"], name="a", check=False)
