@@ -8,15 +8,14 @@
  * password (a PostgreSQL location). */
 #include "cli/cli.h"
 #include "crypto/crypto.h"
+#include "util/file.h"
 #include "util/mem.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 enum config_kind {
 	CONFIG_VALUE, /* a value, given once */
@@ -197,71 +196,33 @@ static int config_line(struct config_file *f, int line, char *s, size_t s_len)
 	return config_add(f, line, index, value, value_len);
 }
 
-/* The file, whole, into a buffer the caller frees (with one spare byte). */
+/* The file, whole, into a buffer the caller wipes and frees (with one
+ * spare byte); refused when anyone but its owner and root's group may
+ * write it. */
 static int config_read(const char *path, char **out, size_t *out_len)
 {
 	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
-	int rc = CLI_USAGE;
-	/* O_NONBLOCK: a FIFO is refused below instead of blocking the start. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0) {
-		fprintf(stderr, "jeton: cannot read the configuration file %s: %s\n", path,
-			strerror(errno));
-		return CLI_FAIL;
+	char why[128];
+	enum jt_status s =
+		file_read_all(path, LIMIT_CONFIG_BYTES, out, out_len, &st, why, sizeof why);
+	if (s != JT_OK) {
+		/* "is not a regular file", "is larger than ...", or ": cannot open it: ..." */
+		fprintf(stderr, "jeton: the configuration file %s%s%s\n", path,
+			s == JT_EINVAL ? " is " : ": ", why);
+		return s == JT_EINVAL ? CLI_USAGE : CLI_FAIL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "jeton: the configuration file %s is not a regular file\n", path);
-		goto out;
-	}
-	/* Whoever may write it chooses the store and the key: as good as root.
-	 * So only its owner and root's group may. */
+	/* Whoever may write it chooses the store and the key: as good as root. */
 	if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
 		fprintf(stderr,
 			"jeton: the configuration file %s may be written by %s: refused "
 			"(chmod go-w %s)\n",
 			path, st.st_mode & S_IWOTH ? "anyone" : "its group", path);
-		goto out;
+		crypto_wipe(*out, *out_len);
+		jt_free(*out);
+		*out = NULL;
+		return CLI_USAGE;
 	}
-	text = jt_alloc(LIMIT_CONFIG_BYTES + 2);
-	if (!text) {
-		fprintf(stderr, "jeton: out of memory\n");
-		rc = CLI_FAIL;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, text + len, LIMIT_CONFIG_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "jeton: cannot read the configuration file %s: %s\n", path,
-				strerror(errno));
-			rc = CLI_FAIL;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > LIMIT_CONFIG_BYTES) {
-			fprintf(stderr,
-				"jeton: the configuration file %s is larger than %d bytes\n", path,
-				LIMIT_CONFIG_BYTES);
-			goto out;
-		}
-	}
-	text[len] = '\0';
-	*out = text;
-	*out_len = len;
-	text = NULL;
-	rc = CLI_OK;
-out:
-	if (text)
-		crypto_wipe(text, LIMIT_CONFIG_BYTES + 2);
-	jt_free(text);
-	close(fd);
-	return rc;
+	return CLI_OK;
 }
 
 /* JETON_ and the key in upper case, '-' as '_', unless the key names its own. */

@@ -7,6 +7,8 @@
  * its keys with their identifiers). */
 #include "cli/cli.h"
 #include "crypto/crypto.h"
+#include "util/file.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "util/time.h"
 
@@ -16,17 +18,15 @@
 /* Reads the PEM file into out; false after saying why. */
 static bool read_pem(const char *path, char *out, size_t out_len)
 {
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(out, 1, out_len, f) : 0;
-	bool ok = f && !ferror(f) && n < out_len;
-	if (f)
-		fclose(f);
-	if (!ok) {
-		fprintf(stderr, "jeton: %s cannot be read or is over %zu bytes\n", path,
-			out_len - 1);
+	struct stat sb;
+	char *text, why[128];
+	size_t len;
+	if (file_read_all(path, out_len - 1, &text, &len, &sb, why, sizeof why) != JT_OK) {
+		fprintf(stderr, "jeton: %s: %s\n", path, why);
 		return false;
 	}
-	out[n] = '\0';
+	memcpy(out, text, len + 1);
+	jt_free(text); /* a public key */
 	return true;
 }
 

@@ -10,6 +10,7 @@
  * only once no connection holds it. */
 #include "http/http_int.h"
 #include "crypto/crypto.h"
+#include "util/file.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -73,62 +74,20 @@ static enum jt_status fail(char *why, size_t why_len, const char *fmt, ...)
 }
 
 /* Reads the file at path, at most LIMIT_TLS_FILE_BYTES, into a buffer of
- * ours (jt_alloc, NUL after its end) that the caller wipes and frees. */
+ * ours (NUL after its end) that the caller wipes and frees. */
 static enum jt_status read_file(const char *path, gnutls_datum_t *out, char *why, size_t why_len)
 {
 	struct stat sb;
-	enum jt_status st = JT_OK;
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	/* O_NONBLOCK: a FIFO given by mistake is refused below, not waited on */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
+	char *buf, reason[128];
+	size_t len;
 	out->data = NULL;
 	out->size = 0;
-	if (fd < 0)
-		return fail(why, why_len, "%s: cannot open it: %s", path, strerror(errno));
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		st = fail(why, why_len, "%s: not a regular file", path);
-		goto out;
-	}
-	if (sb.st_size > LIMIT_TLS_FILE_BYTES) {
-		st = fail(why, why_len, "%s: larger than %d bytes", path, LIMIT_TLS_FILE_BYTES);
-		goto out;
-	}
-	buf = jt_alloc(LIMIT_TLS_FILE_BYTES + 1);
-	if (!buf) {
-		st = fail(why, why_len, "%s: out of memory", path);
-		goto out;
-	}
-	/* Read to the end, whatever stat said: the file may be rewritten meanwhile. */
-	for (;;) {
-		ssize_t n = read(fd, buf + len, LIMIT_TLS_FILE_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			st = fail(why, why_len, "%s: cannot read it: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > LIMIT_TLS_FILE_BYTES) {
-			st = fail(why, why_len, "%s: larger than %d bytes", path,
-				  LIMIT_TLS_FILE_BYTES);
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-	out->data = buf;
+	if (file_read_all(path, LIMIT_TLS_FILE_BYTES, &buf, &len, &sb, reason, sizeof reason) !=
+	    JT_OK)
+		return fail(why, why_len, "%s: %s", path, reason);
+	out->data = (unsigned char *)buf;
 	out->size = (unsigned)len;
-	buf = NULL;
-out:
-	if (buf) {
-		crypto_wipe(buf, len);
-		jt_free(buf);
-	}
-	close(fd);
-	return st;
+	return JT_OK;
 }
 
 static void datum_wipe_free(gnutls_datum_t *d)
