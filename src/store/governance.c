@@ -3,35 +3,13 @@
  * the apps a user authorized (their grants) and their revocation, and the
  * instance's token policy. */
 #include "store/query.h"
-#include "util/log.h"
 
 #include <stdio.h>
 #include <string.h>
 
-struct oauth_touch {
-	int64_t id;
-	int64_t now;
-	char ip[LIMIT_IP_BYTES + 1];
-};
-
-static enum jt_status oauth_touch_job(struct store_conn *c, void *arg)
-{
-	struct oauth_touch *t = arg;
-	return db_exec(c, Q_TOKEN_TOUCH, ARGS(V_INT(t->id), V_INT(t->now), V_TEXT(t->ip)), NULL);
-}
-
-static void oauth_touch_done(void *arg, enum jt_status st)
-{
-	(void)arg;
-	if (st != JT_OK)
-		log_warn("could not record a token's last use: %s", jt_status_str(st));
-}
-
 enum jt_status store_oauth_touch(struct store *st, int64_t id, int64_t now, const char *ip)
 {
-	struct oauth_touch t = {.id = id, .now = now};
-	snprintf(t.ip, sizeof t.ip, "%s", ip ? ip : "");
-	return writer_submit(st, oauth_touch_job, &t, sizeof t, oauth_touch_done, NULL);
+	return token_touch(st, Q_TOKEN_TOUCH, id, now, ip);
 }
 
 enum jt_status store_oauth_list_user_grants(struct store *st, int64_t user_id,

@@ -102,6 +102,7 @@ enum jt_status store_pat_rotate(struct store *st, int64_t user_id, int64_t old_i
 }
 
 struct touch {
+	enum query q;
 	int64_t id;
 	int64_t now;
 	char ip[LIMIT_IP_BYTES + 1];
@@ -110,7 +111,7 @@ struct touch {
 static enum jt_status touch_job(struct store_conn *c, void *arg)
 {
 	struct touch *t = arg;
-	return db_exec(c, Q_PAT_TOUCH, ARGS(V_INT(t->id), V_INT(t->now), V_TEXT(t->ip)), NULL);
+	return db_exec(c, t->q, ARGS(V_INT(t->id), V_INT(t->now), V_TEXT(t->ip)), NULL);
 }
 
 static void touch_done(void *arg, enum jt_status st)
@@ -120,9 +121,14 @@ static void touch_done(void *arg, enum jt_status st)
 		log_warn("could not record a token's last use: %s", jt_status_str(st));
 }
 
-enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip)
+enum jt_status token_touch(struct store *st, enum query q, int64_t id, int64_t now, const char *ip)
 {
-	struct touch t = {.id = id, .now = now};
+	struct touch t = {.q = q, .id = id, .now = now};
 	snprintf(t.ip, sizeof t.ip, "%s", ip ? ip : "");
 	return writer_submit(st, touch_job, &t, sizeof t, touch_done, NULL);
+}
+
+enum jt_status store_pat_touch(struct store *st, int64_t id, int64_t now, const char *ip)
+{
+	return token_touch(st, Q_PAT_TOUCH, id, now, ip);
 }

@@ -292,4 +292,8 @@ enum jt_status writer_submit(struct store *st, store_job run, const void *arg, s
 /* Queues and waits for the commit; the job's status. */
 enum jt_status writer_run(struct store *st, store_job run, const void *arg, size_t arg_size);
 
+/* pats.c: records a token's last use (q: Q_PAT_TOUCH or Q_TOKEN_TOUCH, with
+ * ?1 id, ?2 now, ?3 address) in the background; a failure is logged. */
+enum jt_status token_touch(struct store *st, enum query q, int64_t id, int64_t now, const char *ip);
+
 #endif
