@@ -51,6 +51,10 @@ bool redirect_uri_single(const struct app *a, char *out, size_t out_len);
 
 /* True if the app's access tokens are JWTs. */
 bool app_uses_jwt(const struct app *a);
+/* Of the scopes granted (space-separated names), those the app may still
+ * ask for: narrowing an app narrows what it was granted. 0 if either list
+ * cannot be read. */
+uint64_t app_scopes_within(const struct app *a, const char *granted);
 
 #define CLIENT_ID_CHARS 24
 

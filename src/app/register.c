@@ -15,6 +15,15 @@ bool app_uses_jwt(const struct app *a)
 	return strcmp(a->token_format, "jwt") == 0;
 }
 
+uint64_t app_scopes_within(const struct app *a, const char *granted)
+{
+	uint64_t allowed = 0, scopes = 0;
+	if (scope_parse(a->scopes, strlen(a->scopes), &allowed) != JT_OK ||
+	    scope_parse(granted, strlen(granted), &scopes) != JT_OK)
+		return 0;
+	return scopes & allowed;
+}
+
 void app_defaults(struct app *a)
 {
 	memset(a, 0, sizeof *a);

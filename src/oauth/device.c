@@ -161,15 +161,12 @@ static bool device_tokens(struct http_req *req, const struct app *app, const str
 			  struct issued *out, uint64_t *scopes)
 {
 	struct user u;
-	uint64_t allowed = 0, granted = 0;
 	enum jt_status st = store_user_get(jeton_of(req)->store, d->user_id, &u);
 	if (st != JT_OK && st != JT_ENOTFOUND) {
 		oauth_fail(req, st, "The store is unavailable.");
 		return false;
 	}
-	scope_parse(app->scopes, strlen(app->scopes), &allowed);
-	scope_parse(d->scopes, strlen(d->scopes), &granted);
-	*scopes = allowed & granted; /* narrowing an app narrows what it was granted */
+	*scopes = app_scopes_within(app, d->scopes);
 	if (st != JT_OK || u.disabled || !*scopes) {
 		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "The user of this sign-in is no longer active, or the app may no "

@@ -92,15 +92,6 @@ static void introspect_access(struct http_req *req, const struct app *caller, co
 }
 
 /* The grant's scopes that its app may still have (as a refresh gives). */
-static uint64_t effective_scopes(const struct oauth_token *t, const struct app *app)
-{
-	uint64_t granted = 0, allowed = 0;
-	if (scope_parse(t->scopes, strlen(t->scopes), &granted) != JT_OK ||
-	    scope_parse(app->scopes, strlen(app->scopes), &allowed) != JT_OK)
-		return 0;
-	return granted & allowed;
-}
-
 static void introspect_refresh(struct http_req *req, const struct app *caller, const char *token)
 {
 	struct jeton *jt = jeton_of(req);
@@ -119,7 +110,7 @@ static void introspect_refresh(struct http_req *req, const struct app *caller, c
 		inactive(req);
 		return;
 	}
-	uint64_t scopes = effective_scopes(&t, &app);
+	uint64_t scopes = app_scopes_within(&app, t.scopes);
 	if (!scopes) { /* the app was narrowed to nothing of this grant: it cannot refresh */
 		inactive(req);
 		return;

@@ -40,17 +40,6 @@ static void revoke_family(struct http_req *req, int64_t family_id)
 		auth_invalidate(jt->auth);
 }
 
-/* The scopes of a grant (as stored) that its app may still have: narrowing
- * an app narrows the grants it holds. */
-static uint64_t within_app(const struct app *app, const char *granted)
-{
-	uint64_t allowed = 0, scopes = 0;
-	if (scope_parse(app->scopes, strlen(app->scopes), &allowed) != JT_OK ||
-	    scope_parse(granted, strlen(granted), &scopes) != JT_OK)
-		return 0;
-	return scopes & allowed;
-}
-
 /* A token request suspended while the store writes (group commit: many
  * requests share one transaction and one fsync). */
 struct pending {
@@ -171,7 +160,7 @@ static const char *code_refusal(const struct auth_code *c, const struct app *app
 		return "code_verifier does not match the challenge.";
 	if (!c->challenge[0] && has_verifier)
 		return "code_verifier was sent but the authorization request had no challenge.";
-	if (!within_app(app, c->scopes))
+	if (!app_scopes_within(app, c->scopes))
 		return "The app may no longer ask for any scope of this code.";
 	return NULL;
 }
@@ -213,7 +202,7 @@ static void code_grant(struct http_req *req, const struct app *app)
 	if (!p)
 		goto out;
 	if (!c.used_at) {
-		p->scopes = within_app(app, c.scopes);
+		p->scopes = app_scopes_within(app, c.scopes);
 		p->space_id = c.space_id;
 		struct issue_terms terms =
 			issue_grant_terms(app, c.user_id, c.space_id, c.family_id, p->scopes,
@@ -383,7 +372,7 @@ static void refresh_grant(struct http_req *req, const struct app *app)
 			    "The user of this grant is no longer active.");
 		goto out;
 	}
-	scopes = within_app(app, t.scopes);
+	scopes = app_scopes_within(app, t.scopes);
 	if (!scopes) {
 		oauth_error(req, JT_EINVAL, "invalid_grant",
 			    "The app may no longer ask for any scope of this grant.");
