@@ -85,13 +85,6 @@ static bool device_scopes(struct http_req *req, const struct app *app, uint64_t 
 	return true;
 }
 
-static void add_url(cJSON *o, const char *key, const char *issuer, const char *path)
-{
-	char url[LIMIT_URL_BYTES + 1];
-	snprintf(url, sizeof url, "%s%s", issuer, path);
-	cJSON_AddStringToObject(o, key, url);
-}
-
 void oauth_device_authorization(struct http_req *req)
 {
 	struct jeton *jt = jeton_of(req);
@@ -141,8 +134,8 @@ void oauth_device_authorization(struct http_req *req)
 		snprintf(complete, sizeof complete, "/device?user_code=%s", user);
 		cJSON_AddStringToObject(o, "device_code", device);
 		cJSON_AddStringToObject(o, "user_code", user);
-		add_url(o, "verification_uri", jt->issuer, "/device");
-		add_url(o, "verification_uri_complete", jt->issuer, complete);
+		oauth_add_url(o, "verification_uri", jt->issuer, "/device");
+		oauth_add_url(o, "verification_uri_complete", jt->issuer, complete);
 		cJSON_AddNumberToObject(o, "expires_in", DEVICE_SECONDS);
 		cJSON_AddNumberToObject(o, "interval", DEVICE_INTERVAL);
 		http_header_add(req, "Pragma", "no-cache");

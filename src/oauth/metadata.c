@@ -6,9 +6,9 @@
 
 #include <stdio.h>
 
-static void add_url(cJSON *o, const char *key, const char *issuer, const char *path)
+void oauth_add_url(cJSON *o, const char *key, const char *issuer, const char *path)
 {
-	char url[512];
+	char url[LIMIT_URL_BYTES + 1];
 	snprintf(url, sizeof url, "%s%s", issuer, path);
 	cJSON_AddStringToObject(o, key, url);
 }
@@ -40,13 +40,13 @@ void oauth_metadata(struct http_req *req)
 		return;
 	}
 	cJSON_AddStringToObject(o, "issuer", issuer);
-	add_url(o, "authorization_endpoint", issuer, "/oauth/authorize");
-	add_url(o, "token_endpoint", issuer, "/oauth/token");
-	add_url(o, "device_authorization_endpoint", issuer, "/oauth/device_authorization");
-	add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
-	add_url(o, "introspection_endpoint", issuer, "/oauth/introspect");
-	add_url(o, "userinfo_endpoint", issuer, "/oauth/user_info");
-	add_url(o, "jwks_uri", issuer, "/.well-known/jwks.json");
+	oauth_add_url(o, "authorization_endpoint", issuer, "/oauth/authorize");
+	oauth_add_url(o, "token_endpoint", issuer, "/oauth/token");
+	oauth_add_url(o, "device_authorization_endpoint", issuer, "/oauth/device_authorization");
+	oauth_add_url(o, "revocation_endpoint", issuer, "/oauth/revoke");
+	oauth_add_url(o, "introspection_endpoint", issuer, "/oauth/introspect");
+	oauth_add_url(o, "userinfo_endpoint", issuer, "/oauth/user_info");
+	oauth_add_url(o, "jwks_uri", issuer, "/.well-known/jwks.json");
 	add_list(o, "response_types_supported", responses, 1);
 	add_list(o, "response_modes_supported", modes, 1);
 	add_list(o, "grant_types_supported", grants, 4);
@@ -60,7 +60,7 @@ void oauth_metadata(struct http_req *req)
 	cJSON_AddBoolToObject(o, "authorization_response_iss_parameter_supported", 1);
 	static const char *const signing[] = {"EdDSA", "ES256", "RS256"};
 	add_list(o, "access_token_signing_alg_values_supported", signing, 3);
-	add_url(o, "service_documentation", issuer, "/console");
+	oauth_add_url(o, "service_documentation", issuer, "/console");
 	http_header_add(req, "Cache-Control", "public, max-age=300");
 	http_reply_json(req, 200, o);
 }

@@ -116,6 +116,12 @@ void oauth_consent_page(struct http_req *req, const char *app, uint64_t scopes,
 /* True if user_id is a member of space_id. */
 bool oauth_user_in_space(struct store *st, int64_t user_id, int64_t space_id);
 
+/* ---- metadata.c ---- */
+
+/* Adds key: the issuer's URL with path, as metadata and device answers name
+ * endpoints. */
+void oauth_add_url(struct cJSON *o, const char *key, const char *issuer, const char *path);
+
 /* ---- device.c ---- */
 
 #define DEVICE_GRANT_URN "urn:ietf:params:oauth:grant-type:device_code"
