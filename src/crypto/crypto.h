@@ -72,7 +72,17 @@ bool signature_verify(const char *pem, const void *msg, size_t msg_len, const ch
 
 /* ---- seal.c ---- */
 
-#define SEAL_OVERHEAD 40 /* bytes: the nonce and the MAC */
+#define SEAL_OVERHEAD  40 /* bytes: the nonce and the MAC */
+#define SEAL_KEY_BYTES 32
+/* Seals len bytes of plain into out (len + SEAL_OVERHEAD bytes, *out_len)
+ * under key (XSalsa20-Poly1305, a random nonce in front); JT_ETOOBIG when
+ * out_max cannot hold it. */
+enum jt_status seal_with_key(const uint8_t key[SEAL_KEY_BYTES], const void *plain, size_t len,
+			     uint8_t *out, size_t out_max, size_t *out_len);
+/* Opens what seal_with_key sealed with key; JT_EINVAL when it was sealed
+ * with another key, was altered, or does not fit plain_max. */
+enum jt_status open_with_key(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *sealed, size_t len,
+			     void *plain, size_t plain_max, size_t *plain_len);
 /* Seals len bytes of plain into out (len + SEAL_OVERHEAD bytes, *out_len)
  * under a key derived from secret, so that only its holder can open them:
  * secret must be a high-entropy random string, such as a token. */

@@ -10,11 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+_Static_assert(KEK_BYTES == SEAL_KEY_BYTES, "the key-encryption key seals with seal_with_key");
 
 #define KEYRING_MAX LIMIT_SIGNING_KEYS
 #define KEYRING_RELOAD_MS 1000  /* other nodes' rotations show within this */
@@ -92,15 +93,11 @@ static enum jt_status reload(struct keyring *kr)
 		struct signing_key *k = &items[i];
 		uint8_t der[4096];
 		enum jwt_alg alg;
-		size_t clen = k->sealed_len;
-		if (clen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
-		    clen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES > sizeof der ||
-		    jwt_alg_parse(k->alg, &alg) != JT_OK)
+		size_t der_len = 0;
+		if (jwt_alg_parse(k->alg, &alg) != JT_OK)
 			continue;
-		size_t der_len = clen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
-		if (crypto_secretbox_open_easy(der, k->sealed + crypto_secretbox_NONCEBYTES,
-					       clen - crypto_secretbox_NONCEBYTES, k->sealed,
-					       kr->kek) != 0) {
+		if (open_with_key(kr->kek, k->sealed, k->sealed_len, der, sizeof der, &der_len) !=
+		    JT_OK) {
 			log_error("signing key %s cannot be opened: wrong key file?", k->kid);
 			continue;
 		}
@@ -193,14 +190,9 @@ enum jt_status keyring_rotate(struct keyring *kr, char kid[33])
 	st = jwt_key_generate(kr->alg, k.kid, &key);
 	if (st == JT_OK)
 		st = jwt_key_export(key, &der, &der_len);
-	if (st == JT_OK && crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + der_len >
-				   sizeof k.sealed)
-		st = JT_ETOOBIG;
+	if (st == JT_OK)
+		st = seal_with_key(kr->kek, der, der_len, k.sealed, sizeof k.sealed, &k.sealed_len);
 	if (st == JT_OK) {
-		random_bytes(k.sealed, crypto_secretbox_NONCEBYTES);
-		crypto_secretbox_easy(k.sealed + crypto_secretbox_NONCEBYTES, der, der_len, k.sealed,
-				      kr->kek);
-		k.sealed_len = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + der_len;
 		cJSON *jwk = jwt_key_jwk(key);
 		char *text = jwk ? cJSON_PrintUnformatted(jwk) : NULL;
 		if (text && strlen(text) < sizeof k.public_jwk)
@@ -294,24 +286,11 @@ cJSON *keyring_jwks(struct keyring *kr)
 enum jt_status keyring_seal(const struct keyring *kr, const uint8_t *plain, size_t len,
 			    uint8_t *out, size_t out_size, size_t *out_len)
 {
-	_Static_assert(KEYS_SEAL_OVERHEAD ==
-			       crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES,
-		       "the seal's overhead");
-	if (out_size < len + KEYS_SEAL_OVERHEAD)
-		return JT_EINVAL;
-	random_bytes(out, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, plain, len, out, kr->kek);
-	*out_len = len + KEYS_SEAL_OVERHEAD;
-	return JT_OK;
+	return seal_with_key(kr->kek, plain, len, out, out_size, out_len);
 }
 
 enum jt_status keyring_unseal(const struct keyring *kr, const uint8_t *sealed, size_t len,
 			      uint8_t *out, size_t out_size, size_t *out_len)
 {
-	if (len < KEYS_SEAL_OVERHEAD || len - KEYS_SEAL_OVERHEAD > out_size ||
-	    crypto_secretbox_open_easy(out, sealed + crypto_secretbox_NONCEBYTES,
-				       len - crypto_secretbox_NONCEBYTES, sealed, kr->kek) != 0)
-		return JT_EINVAL;
-	*out_len = len - KEYS_SEAL_OVERHEAD;
-	return JT_OK;
+	return open_with_key(kr->kek, sealed, len, out, out_size, out_len);
 }

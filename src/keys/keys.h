@@ -47,9 +47,8 @@ enum jt_status keyring_rotate(struct keyring *kr, char kid[33]);
 void keyring_reload(struct keyring *kr);
 
 /* Seals a small secret (a TOTP secret) with the key-encryption key, as
- * the signing keys are: nonce + secretbox. out_size must hold
- * KEYS_SEAL_OVERHEAD more bytes than the secret. */
-#define KEYS_SEAL_OVERHEAD 40 /* crypto_secretbox_NONCEBYTES + MACBYTES */
+ * the signing keys are (seal_with_key): out_size must hold SEAL_OVERHEAD
+ * more bytes than the secret, else JT_ETOOBIG. */
 enum jt_status keyring_seal(const struct keyring *kr, const uint8_t *plain, size_t len,
 			    uint8_t *out, size_t out_size, size_t *out_len);
 /* Opens what keyring_seal sealed; JT_EINVAL when it was not sealed with
