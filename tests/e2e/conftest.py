@@ -554,6 +554,24 @@ class Server:
         return self.request("DELETE", path, token=token, **kw)
 
     # ---- users, spaces, tokens
+    def audit_events(self, action=None, **params):
+        """The audit log's events (of one action), newest first: GET /v1/audit as the admin."""
+        if action:
+            params["action"] = action
+        r = self.get("/v1/audit", token=self.admin_token, params=params)
+        assert r.status_code == 200, describe(r)
+        return r.json()["items"]
+
+    def store_sql(self, statement):
+        """Runs one statement on this server's store, behind its back (tests that make the
+        store fail a certain way)."""
+        if isinstance(self.db, PgLocation):
+            self.db.sql(statement)
+        else:
+            import sqlite3
+            with sqlite3.connect(self.db) as db:
+                db.execute(statement)
+
     def token_works(self, token):
         return self.get("/v1/me", token=token).status_code == 200
 

@@ -74,11 +74,8 @@ def test_revoking_an_app_kills_every_token_of_its_grant_and_only_those(server, u
     assert me_status(server, kept["access_token"]) == 200
     assert [g["app_id"] for g in grants_of(server, user)] == [kept_app["id"]]
 
-    def audited():
-        r = server.get("/v1/audit", token=server.admin_token,
-                       params={"action": "authorization.revoked"})
-        return any(f"app {app['id']} " in e["target"] for e in r.json()["items"])
-    assert poll(audited)
+    assert poll(lambda: any(f"app {app['id']} " in e["target"]
+                            for e in server.audit_events("authorization.revoked")))
 
 
 def test_revoking_in_one_space_keeps_the_grant_in_another(server, user):

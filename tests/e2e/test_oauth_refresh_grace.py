@@ -143,25 +143,16 @@ def test_the_purge_wipes_sealed_successors_once_their_window_ended(server, app, 
     assert sealed() == 0
 
 
-def _store_sql(server, query):
-    if hasattr(server.db, "sql"):          # PostgreSQL
-        server.db.sql(query)
-    else:
-        import sqlite3
-        with sqlite3.connect(server.db) as db:
-            db.execute(query)
-
-
 def test_a_retry_the_store_cannot_look_up_is_no_reuse(server, app, user):
     """When the store fails to say whether a presented rotated token is a retry, the answer
     is that failure (503), never the reuse verdict that revokes the whole grant."""
     first = tokens(server, app, user)
     successor = _pair(_ok(refresh(server, app, first["refresh_token"])))
-    _store_sql(server, "ALTER TABLE refresh_successors RENAME TO refresh_successors_away")
+    server.store_sql("ALTER TABLE refresh_successors RENAME TO refresh_successors_away")
     try:
         r = refresh(server, app, first["refresh_token"])
     finally:
-        _store_sql(server, "ALTER TABLE refresh_successors_away RENAME TO refresh_successors")
+        server.store_sql("ALTER TABLE refresh_successors_away RENAME TO refresh_successors")
     assert_oauth_error(r, 503, "temporarily_unavailable")
     assert me_status(server, successor[0]) == 200           # the grant was not revoked
     assert _pair(_ok(refresh(server, app, first["refresh_token"]))) == successor

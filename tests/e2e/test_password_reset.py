@@ -41,11 +41,7 @@ def _cli_reset(server, email, *extra):
 
 
 def _audited(server, action, target_fragment):
-    def found():
-        r = server.get("/v1/audit", token=server.admin_token, params={"action": action})
-        assert r.status_code == 200, describe(r)
-        return [e for e in r.json()["items"] if target_fragment in e["target"]]
-    return poll(found)
+    return poll(lambda: [e for e in server.audit_events(action) if target_fragment in e["target"]])
 
 
 def test_cli_reset_gives_a_one_time_password_that_must_be_changed_first(server):

@@ -184,9 +184,8 @@ def test_bulk_revoke_by_filter_dry_run_first_then_one_audited_event(server):
     assert {i["revocation_reason"] for i in items} == {"bulk"}
 
     def audited():
-        r = server.get("/v1/audit", token=server.admin_token,
-                       params={"action": "token.bulk_revoked"})
-        return [e for e in r.json()["items"] if f"user={u['email']}" in e["target"]]
+        return [e for e in server.audit_events("token.bulk_revoked")
+                if f"user={u['email']}" in e["target"]]
     events = poll(audited)
     assert events and len(audited()) == 1
     assert audited()[0]["target"].startswith("2 tokens")
@@ -213,15 +212,6 @@ def test_bulk_revoke_by_ids(server, user):
     assert server.token_works(user["pat"])
 
 
-def _store_sql(server, query):
-    if hasattr(server.db, "sql"):          # PostgreSQL
-        server.db.sql(query)
-    else:
-        import sqlite3
-        with sqlite3.connect(server.db) as db:
-            db.execute(query)
-
-
 def test_tokens_revoked_before_a_store_failure_are_refused_at_once_and_audited(server, user):
     app = code_app(server)
     t = tokens(server, app, user)
@@ -231,18 +221,18 @@ def test_tokens_revoked_before_a_store_failure_are_refused_at_once_and_audited(s
     pat_id = int(pat["ref"].split(":")[1])
     # the store refuses to revoke the second token named
     if hasattr(server.db, "sql"):
-        _store_sql(server, "CREATE FUNCTION jt_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        server.store_sql("CREATE FUNCTION jt_refuse() RETURNS trigger LANGUAGE plpgsql AS "
                            "$$BEGIN RAISE EXCEPTION 'refused'; END$$")
-        _store_sql(server, f"CREATE TRIGGER jt_refuse BEFORE UPDATE ON pats FOR EACH ROW "
+        server.store_sql(f"CREATE TRIGGER jt_refuse BEFORE UPDATE ON pats FOR EACH ROW "
                            f"WHEN (NEW.id = {pat_id}) EXECUTE FUNCTION jt_refuse()")
     else:
-        _store_sql(server, f"CREATE TRIGGER jt_refuse BEFORE UPDATE ON pats "
+        server.store_sql(f"CREATE TRIGGER jt_refuse BEFORE UPDATE ON pats "
                            f"WHEN NEW.id = {pat_id} BEGIN SELECT RAISE(ABORT, 'refused'); END")
     try:
         r = server.post("/v1/tokens/revoke", server.admin_token,
                         json={"ids": [access["ref"], pat["ref"]]})
     finally:
-        _store_sql(server, "DROP TRIGGER jt_refuse" +
+        server.store_sql("DROP TRIGGER jt_refuse" +
                    (" ON pats" if hasattr(server.db, "sql") else ""))
     # the store's refusal: a failed check on SQLite, an error PostgreSQL raised
     assert_error(r, *((503, "temporarily_unavailable") if hasattr(server.db, "sql")
@@ -250,12 +240,8 @@ def test_tokens_revoked_before_a_store_failure_are_refused_at_once_and_audited(s
     assert me_status(server, t["access_token"]) == 401   # revoked first: refused now
     assert server.token_works(user["pat"])
 
-    def audited():
-        r = server.get("/v1/audit", token=server.admin_token,
-                       params={"action": "token.bulk_revoked"})
-        return [e for e in r.json()["items"]
-                if e["target"] == "1 tokens (ids=2), then the store failed"]
-    assert poll(audited)
+    assert poll(lambda: [e for e in server.audit_events("token.bulk_revoked")
+                         if e["target"] == "1 tokens (ids=2), then the store failed"])
 
 
 def jti_of(token):

@@ -145,8 +145,7 @@ def test_replayed_report_revokes_nothing_more_and_answers_the_same_labels(server
     again = report(server, scanner, None, body=raw)
     assert again.status_code == 200, describe(again)
     assert again.json() == first.json()
-    events = server.get("/v1/audit", token=server.admin_token,
-                        params={"action": "token.leaked", "limit": 100}).json()["items"]
+    events = server.audit_events("token.leaked", limit=100)
     mine = [e for e in events if e["actor"] == f"scanner:{scanner.name}" and
             f"of user {user['id']} " in e["target"]]
     assert len(mine) == 1, events
@@ -164,8 +163,7 @@ def test_the_same_report_sent_at_once_is_acted_on_once(server, scanner, user):
             assert [a.status_code for a in answers] == [200] * 4, [describe(a) for a in answers]
             assert [a.json()[0]["label"] for a in answers] == ["true_positive"] * 4
             assert_revoked(server, pat)
-            events = server.get("/v1/audit", token=server.admin_token,
-                                params={"action": "token.leaked", "limit": 100}).json()["items"]
+            events = server.audit_events("token.leaked", limit=100)
             assert [e["target"].endswith(url) for e in events].count(True) == 1, events
 
 

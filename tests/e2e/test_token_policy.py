@@ -53,10 +53,8 @@ def test_put_changes_only_the_fields_it_names_and_is_audited(server):
     body = put_policy(server, pat_max_lifetime=None)
     assert body["pat_max_lifetime"] is None and body["pat_require_expiry"] is True
 
-    def audited():
-        r = server.get("/v1/audit", token=server.admin_token, params={"action": "policy.changed"})
-        return any("pat_max_lifetime=30d" in e["target"] for e in r.json()["items"])
-    assert poll(audited)
+    assert poll(lambda: any("pat_max_lifetime=30d" in e["target"]
+                            for e in server.audit_events("policy.changed")))
 
 
 def test_a_bad_lifetime_is_refused(server):

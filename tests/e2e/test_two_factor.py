@@ -213,11 +213,9 @@ def test_new_recovery_codes_end_the_old_ones_at_once(tmp_path):
         assert second_step(password_step(srv, user), new[0]).status_code == 401
         assert recovery_left(b) == 9
 
-        def audited():
-            r = srv.get("/v1/audit", token=srv.admin_token,
-                        params={"action": "2fa.recovery_renewed", "actor": user["email"]})
-            return [e for e in r.json()["items"] if e["outcome"] == "success"]
-        assert poll(audited)
+        assert poll(lambda: [e for e in srv.audit_events("2fa.recovery_renewed",
+                                                          actor=user["email"])
+                             if e["outcome"] == "success"])
     finally:
         srv.finish()
 
@@ -276,10 +274,7 @@ def test_admin_resets_a_users_second_factor(server):
     assert b.get("/console/account").status_code == 303, "the user's session survived"
     signed_in(server, user, "/console/tokens")
 
-    def audited():
-        r = server.get("/v1/audit", token=server.admin_token, params={"action": "2fa.reset"})
-        return any(user["email"] in e["target"] for e in r.json()["items"])
-    assert poll(audited)
+    assert poll(lambda: any(user["email"] in e["target"] for e in server.audit_events("2fa.reset")))
 
 
 def test_admin_resets_from_the_users_page(server):
@@ -299,8 +294,8 @@ def test_new_recovery_codes_without_an_app_are_no_attempt(server):
     r = b.post("/console/account/2fa", data={"csrf": b.cookie("jeton_csrf"),
                                              "action": "recovery", "code": "123456"})
     assert r.status_code == 303 and _path(r) == "/console/account", describe(r)
-    r = server.get("/v1/audit", token=server.admin_token, params={"actor": user["email"]})
-    assert [e["action"] for e in r.json()["items"] if e["action"].startswith("2fa")] == []
+    events = server.audit_events(actor=user["email"])
+    assert [e["action"] for e in events if e["action"].startswith("2fa")] == []
 
 
 def test_an_admin_session_or_token_cannot_take_off_its_own_second_factor(server):
@@ -328,11 +323,8 @@ def test_a_lost_phone_is_recovered_from_the_shell(server):
     assert r.status_code == 303 and _path(r) == "/login", "the admin's session survived"
     signed_in(server, admin, "/console/users")       # the password alone again
 
-    def audited():
-        r = server.get("/v1/audit", token=server.admin_token,
-                       params={"action": "2fa.reset", "actor": "cli"})
-        return [e for e in r.json()["items"] if admin["email"] in e["target"]]
-    assert poll(audited)
+    assert poll(lambda: [e for e in server.audit_events("2fa.reset", actor="cli")
+                         if admin["email"] in e["target"]])
     p = server.cli("user", "reset-two-factor", "nobody-here@example.com")
     assert p.returncode == 1 and p.stdout == "", p.stderr
 
@@ -351,23 +343,15 @@ def test_the_secret_is_stored_sealed(server):
     assert len(blobs) == 1 and raw not in blobs[0] and secret.encode() not in blobs[0]
 
 
-def _store_sql(server, query):
-    if hasattr(server.db, "sql"):          # PostgreSQL
-        server.db.sql(query)
-    else:
-        with sqlite3.connect(server.db) as db:
-            db.execute(query)
-
-
 def test_the_enrolment_gate_stays_shut_when_the_policy_cannot_be_read(server):
     user = add_user(server)
     b = signed_in(server, user, "/console/authorizations")
     assert b.get("/console/authorizations").status_code == 200
-    _store_sql(server, "ALTER TABLE policy RENAME TO policy_away")
+    server.store_sql("ALTER TABLE policy RENAME TO policy_away")
     try:
         r = b.get("/console/authorizations")
     finally:
-        _store_sql(server, "ALTER TABLE policy_away RENAME TO policy")
+        server.store_sql("ALTER TABLE policy_away RENAME TO policy")
     assert r.status_code == 303 and _path(r) == "/console/account/2fa", describe(r)
     assert b.get("/console/authorizations").status_code == 200     # readable again: no gate
 
@@ -418,11 +402,8 @@ def test_the_console_policy_page_sets_who_must_use_it(tmp_path):
         assert r.status_code == 303, describe(r)
         assert policy() == "all"
 
-        def audited():
-            r = srv.get("/v1/audit", token=srv.admin_token,
-                        params={"action": "policy.changed", "actor": admin["email"]})
-            return [e for e in r.json()["items"] if "require_2fa=all" in e["target"]]
-        assert poll(audited)
+        assert poll(lambda: [e for e in srv.audit_events("policy.changed", actor=admin["email"])
+                             if "require_2fa=all" in e["target"]])
 
         # whoever has not enrolled goes to enrol first: the admin who saved it, and a user
         r = ab.get("/console/policy")
