@@ -128,7 +128,8 @@ static void count(struct throttle_count *c, int64_t now_ms)
 		c->passes = 0;
 	}
 	c->failures++;
-	c->last_ms = now_ms;
+	if (now_ms > c->last_ms) /* parallel attempts may come in any order */
+		c->last_ms = now_ms;
 }
 
 /* An account's wait after n failures: 1 s after the free ones, doubling. */
@@ -159,7 +160,11 @@ static bool reserve_counts(struct throttle_count c[COUNTERS], int64_t now_ms,
 	int64_t wait = 0;
 	if (i->failures >= LIMIT_LOGIN_FAILS_ADDRESS)
 		wait = i->start_ms + WINDOW_MS - now_ms;
-	int64_t account_wait = a->last_ms + account_delay_ms(a->failures) - now_ms;
+	/* No wait while failures are free: now_ms was read before the counters'
+	 * lock, so a parallel attempt (or another node's clock) may have left
+	 * a last_ms a little after it. */
+	int64_t delay = account_delay_ms(a->failures);
+	int64_t account_wait = delay ? a->last_ms + delay - now_ms : 0;
 	if (account_wait > 0) {
 		if (p->failures == 0 && a->passes < LIMIT_LOGIN_CLEAN_PASSES)
 			out->clean_pass = true;

@@ -86,6 +86,20 @@ struct racer {
 	int allowed;
 };
 
+TEST(free_failures_pass_whatever_order_their_clocks_come_in)
+{
+	/* Parallel attempts read the time before they take the counters, so a
+	 * later one may count first; neither may make the other wait while
+	 * failures are still free (a 2FA code sent from three tabs at once). */
+	if (!fresh())
+		return;
+	for (int i = 0; i < LIMIT_LOGIN_FREE_FAILS; i++)
+		CHECK_EQ_INT(refused_for("a@example.com", "192.0.2.1", T0 + 10 - i), 0);
+	/* ...and the wait after them runs from the latest failure. */
+	CHECK(refused_for("a@example.com", "192.0.2.1", T0 + 10 + SEC - 1) > 0);
+	CHECK_EQ_INT(refused_for("a@example.com", "192.0.2.1", T0 + 10 + SEC), 0);
+}
+
 static void *race(void *arg)
 {
 	struct racer *r = arg;
@@ -468,6 +482,7 @@ int main(void)
 	}
 	RUN(fresh_throttle_allows);
 	RUN(reservations_count_before_any_outcome);
+	RUN(free_failures_pass_whatever_order_their_clocks_come_in);
 	RUN(reservations_hold_across_threads);
 	RUN(an_account_waits_longer_after_each_failure);
 	RUN(an_address_without_failures_passes_the_accounts_wait);
