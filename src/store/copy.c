@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* store_copy: moves everything from one store to another, driver to
  * driver, table by table in foreign-key order (record.c's copy_tables),
- * ids kept, in one transaction on the target. Each table is read from one
- * snapshot, a row at a time, and goes through its record: NULL and 0 (or
+ * ids kept, in one transaction on the target. Every table is read from the
+ * same snapshot (one read transaction on the source), so that a store that
+ * is written meanwhile still copies as it was at one moment: no token
+ * without its user, no grant without its app. Rows are read one at a time
+ * and go through their record: NULL and 0 (or
  * "") mean the same to every verb, and are written back as they were. A
  * table whose one row the migrations make (the policy) has that row
  * updated rather than a second one inserted. */
@@ -36,33 +39,30 @@ static bool copy_sql(const struct store *st, const struct record *rec, bool inse
 	return w > 0 && (size_t)w < sizeof sql && query_translate(st, sql, out, out_len);
 }
 
-/* Copies table i of copy_tables from `from` into the transaction on to. */
-static enum jt_status copy_table(struct store *from, struct store_conn *to, int i, int64_t *rows)
+/* Copies table i of copy_tables from the read transaction on from into
+ * the transaction on to. */
+static enum jt_status copy_table(struct store_conn *from, struct store_conn *to, int i,
+				 int64_t *rows)
 {
 	const struct record *rec = copy_tables[i];
-	const struct store_driver *d = from->d;
+	const struct store_driver *d = from->st->d;
 	char select[COPY_SQL_BYTES], insert[COPY_SQL_BYTES];
 	struct sql_value args[RECORD_MAX_FIELDS];
-	if (!copy_sql(from, rec, false, select, sizeof select) ||
+	if (!copy_sql(from->st, rec, false, select, sizeof select) ||
 	    !copy_sql(to->st, rec, true, insert, sizeof insert))
 		return JT_EINVAL;
 	void *row = jt_alloc(rec->size);
 	if (!row)
 		return JT_ENOMEM;
-	struct store_conn *c = d->acquire(from);
-	enum jt_status s = d->begin(c, TXN_READ);
-	if (s == JT_OK)
-		s = d->run(c, -1, select, NULL, 0); /* -1: once, streamed */
-	while (s == JT_OK && (s = d->step(c)) == JT_OK) {
-		record_read(rec, c, row);
+	enum jt_status s = d->run(from, -1, select, NULL, 0); /* -1: once, streamed */
+	while (s == JT_OK && (s = d->step(from)) == JT_OK) {
+		record_read(rec, from, row);
 		int n = record_args(rec, row, true, args);
 		s = to->st->d->run(to, COPY_FIRST_ID + i, insert, args, n);
 		to->st->d->finish(to);
 		(*rows)++;
 	}
-	d->finish(c);
-	d->rollback(c); /* read only: nothing to keep */
-	d->release(c);
+	d->finish(from);
 	jt_free(row);
 	return s == JT_ENOTFOUND ? JT_OK : s;
 }
@@ -78,11 +78,14 @@ enum jt_status store_copy(struct store *from, struct store *to,
 	}
 	if (s != JT_OK)
 		return s;
+	struct store_conn *src = from->d->acquire(from);
 	struct store_conn *c = to->d->acquire(to);
-	s = to->d->begin(c, TXN_BULK);
+	s = from->d->begin(src, TXN_READ);
+	if (s == JT_OK)
+		s = to->d->begin(c, TXN_BULK);
 	for (int i = 0; s == JT_OK && i < COPY_TABLES; i++) {
 		int64_t rows = 0;
-		s = copy_table(from, c, i, &rows);
+		s = copy_table(src, c, i, &rows);
 		if (s == JT_OK && progress)
 			progress(copy_tables[i]->table, rows);
 		if (s != JT_OK)
@@ -98,5 +101,7 @@ enum jt_status store_copy(struct store *from, struct store *to,
 	if (s != JT_OK)
 		to->d->rollback(c);
 	to->d->release(c);
+	from->d->rollback(src); /* read only: nothing to keep */
+	from->d->release(src);
 	return s;
 }

@@ -2379,6 +2379,48 @@ out:
 	tmpdir_remove(&d);
 }
 
+/* Writes to the source between two tables of a copy: a user and a token
+ * of theirs, once, after the users are copied. */
+static int64_t late_user;
+static void write_meanwhile(const char *table, int64_t rows)
+{
+	(void)rows;
+	if (late_user == 0 && strcmp(table, "users") == 0) {
+		late_user = add_user("late@example.com", false);
+		add_pat(late_user, 0xa1, "late");
+	}
+}
+
+/* A store written during the copy still copies as it was at one moment:
+ * a token made meanwhile does not arrive without its user. */
+TEST(copy_reads_one_snapshot)
+{
+	struct tmpdir d;
+	char path[128];
+	struct store *lite = NULL;
+	struct user u;
+	struct pat p;
+	add_pat(add_user("early@example.com", false), 0xa0, "early");
+	late_user = 0;
+	if (!CHECK(tmpdir_make(&d)))
+		return;
+	tmpdir_file(&d, "copy.db", path, sizeof path);
+	if (CHECK_EQ_INT(store_open(path, 1, &lite), JT_OK) &&
+	    CHECK_EQ_INT(store_migrate(lite), JT_OK) &&
+	    CHECK_EQ_INT(store_copy(st, lite, write_meanwhile), JT_OK)) {
+		CHECK(late_user > 0);
+		CHECK_EQ_INT(store_user_find_by_email(lite, "early@example.com", &u), JT_OK);
+		CHECK_EQ_INT(store_user_find_by_email(lite, "late@example.com", &u), JT_ENOTFOUND);
+		struct pat early = make_pat(0, 0xa0, "early"), late = make_pat(0, 0xa1, "late");
+		CHECK_EQ_INT(store_pat_find_by_hash(lite, early.token_hash, &p), JT_OK);
+		CHECK_EQ_INT(store_pat_find_by_hash(lite, late.token_hash, &p), JT_ENOTFOUND);
+	}
+	/* ...and the source has both. */
+	CHECK_EQ_INT(store_user_find_by_email(st, "late@example.com", &u), JT_OK);
+	store_close(lite);
+	tmpdir_remove(&d);
+}
+
 /* ---- PostgreSQL: bounded waits and reconnection ---- */
 
 TEST(open_refuses_a_bad_location_quickly)
@@ -2590,6 +2632,7 @@ static void run_suite(void)
 	RUN_WITH_STORE(token_plaintext_never_reaches_the_store);
 	RUN_WITH_STORE(granted_pat_is_found_by_the_hash_of_its_token);
 	RUN_WITH_STORE(copy_to_sqlite_and_back_keeps_everything);
+	RUN_WITH_STORE(copy_reads_one_snapshot);
 	if (!be.postgres)
 		return;
 	RUN_ALONE(open_refuses_a_bad_location_quickly);
