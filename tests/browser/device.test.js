@@ -19,7 +19,7 @@ describe('device sign-in', { timeout: 120_000 }, () => {
   });
 
   before(async () => {
-    server = await new JetonServer().start();
+    server = await new JetonServer({ clock: true }).start();
     await server.cliOk(['space', 'add', 'Blog']);
     await server.cliOk(['space', 'grant', 'Blog', ADMIN_EMAIL, 'editor']);
     app = JSON.parse(await server.cliOk(['app', 'create', '--name', 'Storyblok CLI', '--public',
@@ -44,7 +44,9 @@ describe('device sign-in', { timeout: 120_000 }, () => {
       const poll = () => server.fetch('/oauth/token',
         form({ grant_type: URN, device_code: d.device_code, client_id: app.client_id }));
       assert.equal((await (await poll()).json()).error, 'authorization_pending');
-      const firstPoll = Date.now();
+      // polling sooner than the interval slows the device down by 5 s (RFC 8628 3.5)
+      const early = await (await poll()).json();
+      assert.equal(early.error, 'slow_down', JSON.stringify(early));
 
       await page.goto(d.verification_uri_complete);
       await page.waitForURL('**/login**');
@@ -64,8 +66,8 @@ describe('device sign-in', { timeout: 120_000 }, () => {
       await page.getByRole('button', { name: 'Allow' }).click();
       assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Device signed in');
 
-      // the first poll asked for 5 s between polls: one poll once they have passed
-      while (Date.now() - firstPoll < 5500) await new Promise((ok) => setTimeout(ok, 150));
+      // the next poll once the slowed-down interval has passed
+      server.advance(d.interval + 5 + 1);
       const body = await (await poll()).json();
       assert.match(body.access_token ?? '', /^jto_/, JSON.stringify(body));
       const me = await server.fetch('/v1/me', { headers: { authorization: `Bearer ${body.access_token}` } });

@@ -5,7 +5,9 @@
 // screenshots into build/screenshots/ ($JETON_SCREENSHOTS). Every wait is bounded.
 import { spawn, execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync, accessSync, constants } from 'node:fs';
+import {
+  copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync, accessSync, constants, renameSync, writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -72,9 +74,9 @@ export function fetchT(url, opts = {}) {
   return fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(HTTP_TIMEOUT), ...opts });
 }
 
-function run(bin, args, { input, cwd } = {}) {
+function run(bin, args, { input, cwd, env } = {}) {
   return new Promise((resolve) => {
-    const child = execFile(bin, args, { env: cleanEnv(), cwd, timeout: CLI_TIMEOUT, encoding: 'utf8' },
+    const child = execFile(bin, args, { env: cleanEnv(env), cwd, timeout: CLI_TIMEOUT, encoding: 'utf8' },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr, args });
@@ -87,11 +89,20 @@ function run(bin, args, { input, cwd } = {}) {
 /** One `jeton serve` on 127.0.0.1:<free port> with its own store in a temp dir. */
 export class JetonServer {
   /** keepOneTimePassword: leave the first admin's printed password as it is (a test that
-   * changes it in the browser); otherwise start() changes it to ADMIN_PASSWORD. */
-  constructor({ keepOneTimePassword = false } = {}) {
+   * changes it in the browser); otherwise start() changes it to ADMIN_PASSWORD.
+   * clock: the server and its CLI run on a test clock (JETON_TEST_CLOCK) that advance()
+   * moves, so that a test waits for no real time. */
+  constructor({ keepOneTimePassword = false, clock = false } = {}) {
     this.keepOneTimePassword = keepOneTimePassword;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'jeton-browser-'));
     this.db = path.join(this.dir, 'jeton.db');
+    this.env = {};
+    if (clock) {
+      this.clockOffset = 0;
+      this.clockFile = path.join(this.dir, 'clock');
+      writeFileSync(this.clockFile, '0\n', { mode: 0o600 });
+      this.env.JETON_TEST_CLOCK = this.clockFile;
+    }
     // test one fixed binary even if `make` replaces the original during the run
     accessSync(SOURCE_BIN, constants.X_OK);
     this.bin = path.join(this.dir, 'jeton');
@@ -109,7 +120,7 @@ export class JetonServer {
       this.port = await freePort();
       this.stdout = this.stderr = '';
       const proc = spawn(this.bin, ['serve', '--listen', `127.0.0.1:${this.port}`, '--db', this.db],
-        { env: cleanEnv(), cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        { env: cleanEnv(this.env), cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
       this.proc = proc;
       this.exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
       proc.stdout.setEncoding('utf8').on('data', (d) => { this.stdout += d; });
@@ -205,7 +216,15 @@ export class JetonServer {
 
   /** `jeton --db <this store> args...` */
   cli(args, opts = {}) {
-    return run(this.bin, ['--db', this.db, ...args], { ...opts, cwd: this.dir });
+    return run(this.bin, ['--db', this.db, ...args], { ...opts, cwd: this.dir, env: this.env });
+  }
+
+  /** Moves the test clock (of a server made with { clock: true }) forward by seconds. */
+  advance(seconds) {
+    if (!this.clockFile) throw new Error('advance() needs new JetonServer({ clock: true })');
+    this.clockOffset += seconds;
+    writeFileSync(`${this.clockFile}.tmp`, `${this.clockOffset}\n`, { mode: 0o600 });
+    renameSync(`${this.clockFile}.tmp`, this.clockFile);
   }
 
   async cliOk(args, opts = {}) {
