@@ -485,7 +485,9 @@ class Server:
         return int(self.clock_file.read_text())
 
     def advance(self, seconds):
-        """Moves this server's clock (and its CLI's) forward by seconds."""
+        """Moves this server's clock (and its CLI's) forward by seconds. Real time runs on
+        beneath it, read by the server in whole seconds: a test that moves to just before a
+        deadline stays 2 s short of it, as the second may turn between two requests."""
         tmp = self.clock_file.with_suffix(".tmp")
         tmp.write_text(f"{self.clock_offset + int(seconds)}\n")
         os.replace(tmp, self.clock_file)
