@@ -8,7 +8,7 @@ import socket
 
 import requests
 
-from conftest import HTTP_TIMEOUT, describe, poll, unique
+from conftest import HTTP_TIMEOUT, describe, make_token, poll, unique
 from oauth_helpers import (client_token, code_app, create_app, find_form, member, refresh,
                            tokens)
 
@@ -221,7 +221,7 @@ def test_oauth_refusals_are_counted_by_error(server):
     web = code_app(server, name=unique("metrics-refused-web"))
     before = _oauth_errors(server)
     assert {"invalid_client", "invalid_grant", "invalid_scope", "other"} <= set(before)
-    wrong = dict(machine, client_secret=machine["client_secret"][:-1] + "x")
+    wrong = dict(machine, client_secret=make_token("jts_"))    # well formed, not the app's
     assert client_token(server, wrong).status_code == 401
     assert client_token(server, machine, scope="manage_users").status_code == 400
     assert refresh(server, machine, "jtr_" + "A" * 40).status_code == 400  # no such grant
