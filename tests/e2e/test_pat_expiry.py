@@ -7,12 +7,12 @@ import pytest
 from conftest import assert_401, assert_error, cli_ok, describe, json_lines, rfc3339
 
 BASE = "/v1/users/me/access_tokens"
-LIFETIME = 4  # seconds
+LIFETIME = 60  # seconds: the clock is moved past it, and the CLI and requests before fit in it
 
 
 @pytest.fixture(scope="module")
 def expiring(server, admin_token):
-    """Tokens that expire a few seconds from now; then the clock moves past their expiry."""
+    """Tokens that expire a minute from now; then the clock moves past their expiry."""
     expires_at = (server.now() + dt.timedelta(seconds=LIFETIME)).replace(microsecond=0)
     api = server.create_pat(admin_token, name="short-lived", scopes=["manage_tokens"],
                             expires_at=rfc3339(expires_at))
