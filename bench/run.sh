@@ -17,8 +17,9 @@
 #   BENCH_CREATE_CONNECTIONS connections for creation (default "16 64")
 #   BENCH_CEILING_SECONDS each ceiling run, s         (default BENCH_SECONDS)
 #   BENCH_THREADS        serving threads of jeton and of the ceiling
-#                        (default: the cores, jeton's own default; with
-#                        BENCH_PIN=1, the cores but wrk's)
+#                        (default: the cores but the one wrk takes, at
+#                        least one; jeton's own default is every core,
+#                        as on a machine whose load comes over the network)
 #   BENCH_PIN=1          wrk on the last core, the server (jeton, the
 #                        ceiling) on the others, as docs/design.md's
 #                        library figures were measured (default 0)
@@ -87,7 +88,9 @@ if [[ $PIN == 1 && $NCPU -ge 2 ]]; then
 	THREADS=${BENCH_THREADS:-$((NCPU - 1))}
 else
 	PIN=0
-	THREADS=${BENCH_THREADS:-$NCPU}
+	# wrk takes a core: more serving threads than the cores it leaves
+	# only make them preempt each other (docs/decisions.md, issue 13)
+	THREADS=${BENCH_THREADS:-$((NCPU > 1 ? NCPU - 1 : 1))}
 fi
 # The best-known C peer, as measured on this machine (issue 13).
 PEER="the best-known C peer verifies ~1,100-1,700 tokens/s on this machine"
