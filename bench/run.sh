@@ -692,7 +692,10 @@ bench_size() {
 		problem "[$n] seeding failed"
 		ROWS+=("$row_fail"); return
 	fi
-	sync "$db" 2>/dev/null || true
+	# all of the machine's dirty data, not only the seed's: what an earlier
+	# phase left (the OAuth runs' store, killed and deleted) is otherwise
+	# written back during this size's runs, taking their CPU
+	sync
 
 	if ((DO_OAUTH)) && ! oauth_prepare "$n" "$tmp" "$db"; then
 		DO_OAUTH=0
