@@ -128,8 +128,7 @@ static void count(struct throttle_count *c, int64_t now_ms)
 		c->passes = 0;
 	}
 	c->failures++;
-	if (now_ms > c->last_ms) /* parallel attempts may come in any order */
-		c->last_ms = now_ms;
+	c->last_ms = now_ms;
 }
 
 /* An account's wait after n failures: 1 s after the free ones, doubling. */
@@ -153,6 +152,12 @@ static bool reserve_counts(struct throttle_count c[COUNTERS], int64_t now_ms,
 	struct throttle_count *a = &c[ACCOUNT], *i = &c[ADDRESS], *p = &c[PAIR];
 	bool changed = false;
 	memset(out, 0, sizeof *out);
+	/* Time never runs backward on the counters: now_ms was read before
+	 * their lock, so a parallel attempt (or another node's clock) may have
+	 * counted a little after it. */
+	for (int k = 0; k < COUNTERS; k++)
+		if (now_ms < c[k].last_ms)
+			now_ms = c[k].last_ms;
 	expire(a, a->last_ms, now_ms);
 	expire(i, i->start_ms, now_ms);
 	expire(p, p->last_ms, now_ms);
@@ -160,11 +165,7 @@ static bool reserve_counts(struct throttle_count c[COUNTERS], int64_t now_ms,
 	int64_t wait = 0;
 	if (i->failures >= LIMIT_LOGIN_FAILS_ADDRESS)
 		wait = i->start_ms + WINDOW_MS - now_ms;
-	/* No wait while failures are free: now_ms was read before the counters'
-	 * lock, so a parallel attempt (or another node's clock) may have left
-	 * a last_ms a little after it. */
-	int64_t delay = account_delay_ms(a->failures);
-	int64_t account_wait = delay ? a->last_ms + delay - now_ms : 0;
+	int64_t account_wait = a->last_ms + account_delay_ms(a->failures) - now_ms;
 	if (account_wait > 0) {
 		if (p->failures == 0 && a->passes < LIMIT_LOGIN_CLEAN_PASSES)
 			out->clean_pass = true;
