@@ -224,6 +224,7 @@ enum jt_status auth_totp_confirm(struct store *st, const struct keyring *kr, int
 	if (s != JT_OK)
 		crypto_wipe(codes, sizeof(char[STORE_RECOVERY_CODES][RECOVERY_CODE_CHARS + 1]));
 	crypto_wipe(key, sizeof key);
+	crypto_wipe(&t, sizeof t);
 	return s;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The store's verbs for two-factor sign-in: a user's authenticator (its
  * secret sealed by the caller) and its recovery codes. */
+#include "crypto/crypto.h"
 #include "store/query.h"
 
 #include <string.h>
@@ -67,6 +68,7 @@ static enum jt_status recovery_replace_job(struct store_conn *c, void *arg)
 	enum jt_status s = db_get(c, Q_TOTP_GET, ARGS(V_INT(e->user_id)), &t);
 	if (s == JT_OK && !t.enabled)
 		s = JT_ENOTFOUND;
+	crypto_wipe(&t, sizeof t); /* its sealed secret */
 	return s == JT_OK ? recovery_put(c, e) : s;
 }
 

@@ -15,3 +15,7 @@ DROP INDEX pats_by_expiry;
 CREATE INDEX pats_by_expiry ON pats(expires_at, created_at) WHERE expires_at IS NOT NULL;
 DROP INDEX oauth_tokens_by_expiry;
 CREATE INDEX oauth_tokens_by_expiry ON oauth_tokens(expires_at, created_at);
+
+-- Each device sign-in counts the app's pending ones (at most 1,000 an app,
+-- LIMIT_DEVICE_PENDING) in the writer: by app, not by scanning every app's.
+CREATE INDEX device_codes_by_app ON device_codes(app_id, expires_at);
