@@ -46,6 +46,11 @@ bool input_scopes(struct http_req *req, const cJSON *o, const char *key, uint64_
 bool input_page(struct http_req *req, struct store_page *page);
 /* Reads the audit filter query parameters (actor, action, since, until). */
 bool api_audit_filter(struct http_req *req, struct audit_filter *f);
+/* users.c: whether p acts as an instance admin with every admin scope,
+ * as creating or changing an admin, or reaching admins' tokens, needs;
+ * false after a 403 whose sentence begins with what. */
+struct principal;
+bool api_may_touch_admin(struct http_req *req, const struct principal *p, const char *what);
 /* Parses a positive id given as a query parameter; on failure replies 400. */
 bool input_id_text(struct http_req *req, const char *value, int64_t *out);
 /* Parses a route parameter as a positive id; on failure replies 404. */

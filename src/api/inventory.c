@@ -208,20 +208,10 @@ out:
  * console); a narrower manage_users token may list, not revoke. */
 void api_inventory_revoke(struct http_req *req)
 {
-	struct authority by;
 	struct principal *p = bearer_authenticate(req, SCOPE_MANAGE_USERS);
 	if (!p)
 		return;
-	authority_of_token(p, &by);
-	if (authority_may_touch_admin(&by) != AUTHORITY_OK) {
-		char names[LIMIT_SCOPES_BYTES + 1];
-		scope_format(auth_admin_permissions(), names, sizeof names);
-		http_reply_fail(req, JT_EDENIED,
-				"Revoking tokens in bulk needs an instance admin's personal access "
-				"token with every admin scope (%s), or the console.",
-				names);
-	} else {
+	if (api_may_touch_admin(req, p, "Revoking tokens in bulk"))
 		revoke(req, p);
-	}
 	auth_release(p);
 }

@@ -13,8 +13,9 @@
 
 /* An admin account holds every admin scope: only a caller who could hand
  * them all on creates one, makes or unmakes one, or changes one in any way
- * (authority_may_touch_admin). False after replying 403 otherwise. */
-static bool may_touch_admin(struct http_req *req, const struct principal *p)
+ * (authority_may_touch_admin); the same for what reaches admins' tokens.
+ * False after replying 403, naming what (a sentence's subject). */
+bool api_may_touch_admin(struct http_req *req, const struct principal *p, const char *what)
 {
 	struct authority by;
 	char names[LIMIT_SCOPES_BYTES + 1];
@@ -22,12 +23,16 @@ static bool may_touch_admin(struct http_req *req, const struct principal *p)
 	if (authority_may_touch_admin(&by) == AUTHORITY_OK)
 		return true;
 	scope_format(auth_admin_permissions(), names, sizeof names);
-	http_reply_fail(
-		req, JT_EDENIED,
-		"Creating an admin or changing an admin's account needs an instance admin's "
-		"personal access token with every admin scope (%s), or the console.",
-		names);
+	http_reply_fail(req, JT_EDENIED,
+			"%s needs an instance admin's personal access token with every admin "
+			"scope (%s), or the console.",
+			what, names);
 	return false;
+}
+
+static bool may_touch_admin(struct http_req *req, const struct principal *p)
+{
+	return api_may_touch_admin(req, p, "Creating an admin or changing an admin's account");
 }
 
 /* The user {id} a reset acts on, when the caller may reset them: another
