@@ -37,8 +37,11 @@ static bool read_require_2fa(struct http_req *req, const cJSON *body, struct pol
 	const char *s = v ? cJSON_GetStringValue(v) : NULL;
 	if (!v)
 		return true;
-	if (cJSON_IsNull(v) || (s && (strcmp(s, "admins") == 0 || strcmp(s, "all") == 0))) {
-		snprintf(pol->require_2fa, sizeof pol->require_2fa, "%s", s ? s : "");
+	/* null is nobody; "none" is the console's and the CLI's word only */
+	if (cJSON_IsNull(v) || (s && strcmp(s, "none") != 0 &&
+				authority_policy_set_require_2fa(pol, s))) {
+		if (!s)
+			pol->require_2fa[0] = '\0';
 		return true;
 	}
 	http_reply_fail(req, JT_EINVAL,
@@ -61,13 +64,9 @@ static void put(struct http_req *req, struct principal *p, struct policy *pol)
 		if (st != JT_OK) {
 			http_reply_status(req, st, "policy");
 		} else {
-			char life[TIME_DURATION_BUF] = "none";
-			if (pol->pat_max_lifetime)
-				time_format_duration(pol->pat_max_lifetime, life);
-			api_audit(req, p, "policy.changed", true,
-				  "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", life,
-				  pol->pat_require_expiry ? "true" : "false",
-				  pol->require_2fa[0] ? pol->require_2fa : "none");
+			char what[128];
+			authority_policy_describe(pol, what, sizeof what);
+			api_audit(req, p, "policy.changed", true, "%s", what);
 			http_reply_json(req, 200, render_policy(pol));
 		}
 	}

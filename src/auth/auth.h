@@ -257,6 +257,12 @@ bool authority_pat_breaks_policy(const struct policy *pol, int64_t created_at,
  * expiry allowed. */
 void authority_policy_explain(const struct policy *pol, enum authority_refusal r, bool rotating,
 			      int64_t now, char *out, size_t out_len);
+/* Sets who the policy makes use two-factor sign-in, by name: "none",
+ * "admins" or "all" (stored "" for none). False, pol unchanged, for any
+ * other name. */
+bool authority_policy_set_require_2fa(struct policy *pol, const char *name);
+/* The policy as a policy.changed audit event states it. */
+void authority_policy_describe(const struct policy *pol, char *out, size_t out_len);
 /* May c create an admin, make or unmake one, or change an admin account in
  * any way (rename, disable)? Only a person holding every admin permission:
  * an admin's own account is worth every one, so it is handed on only by

@@ -5,6 +5,7 @@
 #include "util/time.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void authority_of_token(const struct principal *p, struct authority *out)
 {
@@ -101,4 +102,23 @@ enum authority_refusal authority_may_register_app(const struct authority *c, uin
 		as_app.holds |= SCOPE_SPACE_SCOPES;
 	*missing = scopes & ~as_app.holds;
 	return may_hand_on(&as_app, scopes);
+}
+
+bool authority_policy_set_require_2fa(struct policy *pol, const char *name)
+{
+	if (strcmp(name, "none") != 0 && strcmp(name, "admins") != 0 && strcmp(name, "all") != 0)
+		return false;
+	snprintf(pol->require_2fa, sizeof pol->require_2fa, "%s",
+		 strcmp(name, "none") == 0 ? "" : name);
+	return true;
+}
+
+void authority_policy_describe(const struct policy *pol, char *out, size_t out_len)
+{
+	char life[TIME_DURATION_BUF] = "none";
+	if (pol->pat_max_lifetime)
+		time_format_duration(pol->pat_max_lifetime, life);
+	snprintf(out, out_len, "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", life,
+		 pol->pat_require_expiry ? "true" : "false",
+		 pol->require_2fa[0] ? pol->require_2fa : "none");
 }

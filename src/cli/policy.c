@@ -2,6 +2,7 @@
 /* jeton policy show|set: the instance's token policy from the shell (the
  * same record as GET and PUT /v1/policy). */
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "cli/cli.h"
 #include "render/render.h"
 #include "util/time.h"
@@ -68,8 +69,8 @@ static int policy_set(int argc, char **argv)
 				"[--require-2fa none|admins|all]\n");
 		return CLI_USAGE;
 	}
-	if (two && strcmp(two, "none") != 0 && strcmp(two, "admins") != 0 &&
-	    strcmp(two, "all") != 0) {
+	struct policy named;
+	if (two && !authority_policy_set_require_2fa(&named, two)) {
 		fprintf(stderr, "jeton: --require-2fa must be none, admins or all\n");
 		return CLI_USAGE;
 	}
@@ -88,8 +89,7 @@ static int policy_set(int argc, char **argv)
 		if (require || no_require)
 			pol.pat_require_expiry = require;
 		if (two)
-			snprintf(pol.require_2fa, sizeof pol.require_2fa, "%s",
-				 strcmp(two, "none") == 0 ? "" : two);
+			authority_policy_set_require_2fa(&pol, two);
 		pol.updated_at = time_now();
 		if (store_policy_put(st, &pol) != JT_OK) {
 			fprintf(stderr, "jeton: the policy could not be stored\n");
@@ -97,13 +97,9 @@ static int policy_set(int argc, char **argv)
 		}
 	}
 	if (rc == CLI_OK) {
-		char shown[TIME_DURATION_BUF] = "none";
-		if (pol.pat_max_lifetime)
-			time_format_duration(pol.pat_max_lifetime, shown);
-		audit_record(st, 0, "cli", "policy.changed", "", true,
-			     "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", shown,
-			     pol.pat_require_expiry ? "true" : "false",
-			     pol.require_2fa[0] ? pol.require_2fa : "none");
+		char what[128];
+		authority_policy_describe(&pol, what, sizeof what);
+		audit_record(st, 0, "cli", "policy.changed", "", true, "%s", what);
 		print_policy(&pol);
 	}
 	store_close(st);

@@ -41,12 +41,7 @@ static bool read_require_2fa(struct http_req *req, struct policy *pol)
 	enum jt_status s = http_form_get(req->body, req->body_len, "require_2fa", v, sizeof v);
 	if (s == JT_ENOTFOUND)
 		return true;
-	if (s != JT_OK ||
-	    (strcmp(v, "none") != 0 && strcmp(v, "admins") != 0 && strcmp(v, "all") != 0))
-		return false;
-	snprintf(pol->require_2fa, sizeof pol->require_2fa, "%s",
-		 strcmp(v, "none") == 0 ? "" : v);
-	return true;
+	return s == JT_OK && authority_policy_set_require_2fa(pol, v);
 }
 
 static void change(struct http_req *req, const struct page_ctx *c, struct policy *pol)
@@ -78,10 +73,10 @@ static void change(struct http_req *req, const struct page_ctx *c, struct policy
 		page_fail(req, st, "The policy could not be stored.", c);
 		return;
 	}
+	char what[128];
+	authority_policy_describe(pol, what, sizeof what);
 	audit_record(jt->store, c->user.id, c->user.email, "policy.changed", req->client_ip, true,
-		     "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s",
-		     max[0] ? max : "none", pol->pat_require_expiry ? "true" : "false",
-		     pol->require_2fa[0] ? pol->require_2fa : "none");
+		     "%s", what);
 	http_redirect(req, 303, "/console/policy?done=saved");
 }
 

@@ -191,6 +191,25 @@ TEST(a_token_acts_only_in_its_users_spaces_and_its_bound_space)
 	CHECK(!auth_in_space(&p, 2)); /* bound to 1: never another, even a member's */
 }
 
+TEST(require_2fa_is_set_by_name_and_described)
+{
+	struct policy pol = {.pat_max_lifetime = 30 * 86400, .pat_require_expiry = true};
+	char what[128];
+	CHECK(authority_policy_set_require_2fa(&pol, "admins"));
+	CHECK_EQ_STR(pol.require_2fa, "admins");
+	CHECK(!authority_policy_set_require_2fa(&pol, "everyone")); /* unchanged */
+	CHECK(!authority_policy_set_require_2fa(&pol, ""));
+	CHECK_EQ_STR(pol.require_2fa, "admins");
+	authority_policy_describe(&pol, what, sizeof what);
+	CHECK_EQ_STR(what, "pat_max_lifetime=30d pat_require_expiry=true require_2fa=admins");
+	CHECK(authority_policy_set_require_2fa(&pol, "none"));
+	CHECK_EQ_STR(pol.require_2fa, "");
+	pol.pat_max_lifetime = 0;
+	pol.pat_require_expiry = false;
+	authority_policy_describe(&pol, what, sizeof what);
+	CHECK_EQ_STR(what, "pat_max_lifetime=none pat_require_expiry=false require_2fa=none");
+}
+
 int main(void)
 {
 	RUN(caller_of_a_pat_holds_its_scopes_within_its_users_rights);
@@ -204,5 +223,6 @@ int main(void)
 	RUN(manage_users_hands_on_every_space_scope_to_an_app);
 	RUN(only_a_person_registers_an_app);
 	RUN(a_token_acts_only_in_its_users_spaces_and_its_bound_space);
+	RUN(require_2fa_is_set_by_name_and_described);
 	return check_summary(__FILE__);
 }
