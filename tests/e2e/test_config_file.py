@@ -170,7 +170,7 @@ def test_an_overlong_line_is_refused_with_its_file_and_line(tmp_path):
 ], ids=["bad-line-after", "twice", "flag", "control", "key", "no-equals"])
 def test_no_value_from_the_file_is_printed(tmp_path, text):
     conf = write_config(tmp_path / "jeton.conf", text)
-    p = run_jeton("serve", "--config", conf, timeout=HTTP_TIMEOUT)
+    p = run_jeton("serve", "--config", conf, timeout=HTTP_TIMEOUT, cwd=tmp_path)
     assert p.returncode == 2
     assert f"{conf}:" in p.stderr
     assert "S3cret" not in p.stderr and "S3cret" not in p.stdout
@@ -183,7 +183,7 @@ def test_every_option_of_serve_is_a_key_of_the_file(tmp_path):
              for opt, takes_value in serve_options() if opt != "--config"]
     assert len(lines) >= 16
     conf = write_config(tmp_path / "jeton.conf", "\n".join(lines) + "\n")
-    p = run_jeton("serve", "--config", conf, "--listen", "bad", timeout=HTTP_TIMEOUT)
+    p = run_jeton("serve", "--config", conf, "--listen", "bad", timeout=HTTP_TIMEOUT, cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr == "jeton: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n"
 
@@ -222,7 +222,7 @@ def test_every_key_of_the_deploy_guide_is_accepted(tmp_path):
     conf = write_config(tmp_path / "jeton.conf", "".join(
         f"{k} = {'true' if k in ('access-log', 'allow-user-credentials') else 'x'}\n"
         for k in keys))
-    p = run_jeton("serve", "--config", conf, "--listen", "bad", timeout=HTTP_TIMEOUT)
+    p = run_jeton("serve", "--config", conf, "--listen", "bad", timeout=HTTP_TIMEOUT, cwd=tmp_path)
     assert p.stderr == "jeton: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n"
 
 
