@@ -85,7 +85,7 @@ seed() {
 time_get() {
 	local url="http://127.0.0.1:$port$1" times=() t
 	for _ in 1 2 3 4 5; do
-		t=$(curl -s -o "$dir/body" -w '%{time_total}' -H "Authorization: Bearer $token" "$url")
+		t=$(curl -s --max-time 30 -o "$dir/body" -w '%{time_total}' -H "Authorization: Bearer $token" "$url")
 		times+=("$t")
 	done
 	printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 * 1000}'
@@ -94,7 +94,7 @@ time_get() {
 time_revoke() {
 	local times=() t
 	for _ in 1 2 3 4 5; do
-		t=$(curl -s -o "$dir/body" -w '%{time_total}' -H "Authorization: Bearer $token" \
+		t=$(curl -s --max-time 30 -o "$dir/body" -w '%{time_total}' -H "Authorization: Bearer $token" \
 			-H 'Content-Type: application/json' -d "$1" "http://127.0.0.1:$port/v1/tokens/revoke")
 		times+=("$t")
 	done
@@ -111,7 +111,9 @@ before = None
 for _ in range(1000):
     url = f"http://127.0.0.1:{port}/v1/tokens?limit=100&{query}" + (f"&before={before}" if before else "")
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    before = json.load(urllib.request.urlopen(req))["next_before"]
+    before = json.load(urllib.request.urlopen(req, timeout=30))["next_before"]
+    if before is None:
+        sys.exit("bench/inventory.sh: fewer than 1,001 pages of 100 for " + (query or "all tokens"))
 print(before)
 PY
 }
@@ -133,8 +135,15 @@ measure() {
 	# a retention longer than the data's two years: the purge leaves it whole
 	"$BIN" --db "$location" serve --listen "127.0.0.1:$port" --retention 3650 >"$dir/serve-$store.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/ping" >/dev/null && break; sleep 0.1; done
-	local page=$(deep "") expired=$(deep "status=expired")
+	local up=""
+	for _ in $(seq 100); do
+		curl -sf --max-time 1 "http://127.0.0.1:$port/v1/ping" >/dev/null && { up=1; break; }
+		sleep 0.1
+	done
+	[[ -n $up ]] || { echo "bench/inventory.sh: the $store server did not answer /v1/ping" >&2; return 1; }
+	local page expired
+	page=$(deep "")
+	expired=$(deep "status=expired")
 	local jti=$(printf '%022d' $((half / 2 * 2)))
 	local ids=$(python3 -c 'import json; print(json.dumps({"ids": ["pat:%d" % (i * 4999) for i in range(1, 51)] + ["access:%d" % (i * 4998) for i in range(1, 51)], "dry_run": True}))')
 	for q in "limit=100" "limit=100&before=$page" "user=u500@bench.test&limit=100" "app=benchapp3&limit=100" \
