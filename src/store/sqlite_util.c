@@ -43,6 +43,10 @@ enum jt_status sq_map_rc(sqlite3 *db, int rc, const char *what)
 enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char *path)
 {
 	static const char pragmas[] =
+		/* A new store only (an existing one keeps its size): 2 KiB pages
+		 * halve what each token's random leaf of the hash index writes
+		 * (docs/decisions.md, issue 13). */
+		"PRAGMA page_size = 2048;"
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = FULL;"
 		/* Checkpoints run on their own thread (sqlite_wal.c) so that no

@@ -341,6 +341,37 @@ TEST(migrate_is_idempotent_and_reaches_the_known_version)
 	store_close(s);
 }
 
+/* SQLite: a new store is made of 2 KiB pages (a token's random leaf of the
+ * hash index then writes half as much); a store made before keeps its
+ * 4 KiB pages and works as before. */
+TEST(a_new_sqlite_store_has_2_KiB_pages_and_an_older_one_keeps_its_own)
+{
+	if (be.postgres)
+		return;
+	if (!CHECK(fresh_location()) || !CHECK_EQ_INT(store_open(be.location, 1, &st), JT_OK))
+		return;
+	CHECK_EQ_INT(store_migrate(st), JT_OK);
+	CHECK_EQ_INT(sql_int("PRAGMA page_size", NULL), 2048);
+	store_close(st);
+	st = NULL;
+
+	if (!CHECK(fresh_location()) ||
+	    !CHECK(sql_run("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; "
+			   "CREATE TABLE made_before(x)")))
+		return;
+	if (!CHECK_EQ_INT(store_open(be.location, 1, &st), JT_OK))
+		return;
+	CHECK_EQ_INT(store_migrate(st), JT_OK);
+	CHECK_EQ_INT(sql_int("PRAGMA page_size", NULL), 4096);
+	int64_t uid = add_user("old@example.com", false);
+	struct pat p;
+	char token[TOKEN_LEN + 1];
+	CHECK_EQ_INT(pat_create(st, uid, "old store", SCOPE_READ_CONTENT, 0, token, &p), JT_OK);
+	CHECK(p.id > 0);
+	store_close(st);
+	st = NULL;
+}
+
 struct migrator {
 	pthread_barrier_t *start;
 	struct store *s;
@@ -2582,6 +2613,7 @@ static void run_suite(void)
 {
 	RUN_ALONE(migrate_is_idempotent_and_reaches_the_known_version);
 	RUN_ALONE(two_nodes_migrating_at_once_both_succeed);
+	RUN_ALONE(a_new_sqlite_store_has_2_KiB_pages_and_an_older_one_keeps_its_own);
 	RUN_WITH_STORE(newer_schema_is_refused);
 	RUN_ALONE(open_refuses_an_empty_location);
 	RUN_WITH_STORE(user_round_trip);
