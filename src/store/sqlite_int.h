@@ -104,4 +104,10 @@ enum jt_status sq_wal_start(struct sqlite_store *sq, const char *path);
 void sq_wal_stop(struct sqlite_store *sq);
 void sq_wal_between_batches(struct store *base);
 
+/* sqlite_walbuf.c: the VFS every connection opens with, SQLite's default
+ * one with the WAL's writes gathered per commit; false if it could not be
+ * registered (the default VFS then serves). */
+#define SQ_VFS_NAME "jeton"
+bool sq_vfs_register(void);
+
 #endif

@@ -59,7 +59,7 @@ enum jt_status sq_conn_setup(struct sqlite_store *sq, struct conn *c, const char
 	int rc = sqlite3_open_v2(path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 					 SQLITE_OPEN_EXRESCODE,
-				 NULL);
+				 sq_vfs_register() ? SQ_VFS_NAME : NULL);
 	if (rc != SQLITE_OK) {
 		log_error("sqlite: cannot open %s: %s", path,
 			  c->db ? sqlite3_errmsg(c->db) : "out of memory");
