@@ -8,7 +8,9 @@
  * last frame, the one whose header holds the database's size (the WAL
  * format, sqlite.org/fileformat2.html): before SQLite counts the commit in
  * the wal-index, where other handles (readers, the checkpointer, other
- * processes) learn which frames they may read, and before it syncs.
+ * processes) learn which frames they may read, and before it syncs (the
+ * sync writes what is kept too: were a SQLite to write a frame in one call,
+ * jeton's commits, all synchronous = FULL, would still be whole in time).
  *
  * Every other operation on the WAL (read, size, truncate, sync, file
  * control, close) first writes what is kept, so whoever looks at the file
