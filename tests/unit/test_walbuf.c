@@ -85,6 +85,17 @@ static void finish(sqlite3 *w, sqlite3 *r)
 	tmpdir_remove(&dir);
 }
 
+/* The writer (through the VFS) and a reader (the default VFS) of a fresh
+ * store; false (all closed) if one could not be opened. */
+static bool open_pair(const char *synchronous, sqlite3 **w, sqlite3 **r)
+{
+	*w = writer(synchronous);
+	*r = *w ? open_db(false) : NULL;
+	if (!*r)
+		finish(*w, *r);
+	return *r != NULL;
+}
+
 TEST(the_vfs_registers)
 {
 	CHECK(sq_vfs_register());
@@ -96,12 +107,9 @@ TEST(the_vfs_registers)
  * writes what was gathered: another connection reads each commit at once. */
 TEST(each_commit_is_readable_by_another_connection_without_a_sync)
 {
-	sqlite3 *w = writer("OFF");
-	sqlite3 *r = w ? open_db(false) : NULL;
-	if (!r) {
-		finish(w, r);
+	sqlite3 *w, *r;
+	if (!open_pair("OFF", &w, &r))
 		return;
-	}
 	for (int i = 1; i <= 50; i++) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "INSERT INTO t(n, pad) VALUES (%d, randomblob(%d))", i,
@@ -121,12 +129,9 @@ TEST(each_commit_is_readable_by_another_connection_without_a_sync)
  * after it in the same WAL. */
 TEST(a_commit_of_a_megabyte_arrives_whole)
 {
-	sqlite3 *w = writer("FULL");
-	sqlite3 *r = w ? open_db(false) : NULL;
-	if (!r) {
-		finish(w, r);
+	sqlite3 *w, *r;
+	if (!open_pair("FULL", &w, &r))
 		return;
-	}
 	CHECK(exec(w, ROWS(1000, 1000)));
 	CHECK(exec(w, "INSERT INTO t(n, pad) VALUES (1001, zeroblob(300000))"));
 	CHECK_EQ_INT(int_of(r, "SELECT count(*) FROM t"), 1001);
@@ -139,12 +144,9 @@ TEST(a_commit_of_a_megabyte_arrives_whole)
  * back through the same handle. */
 TEST(a_transaction_reads_back_what_it_spilled)
 {
-	sqlite3 *w = writer("FULL");
-	sqlite3 *r = w ? open_db(false) : NULL;
-	if (!r) {
-		finish(w, r);
+	sqlite3 *w, *r;
+	if (!open_pair("FULL", &w, &r))
 		return;
-	}
 	CHECK(exec(w, "PRAGMA cache_size = 10")); /* 10 pages: the transaction spills */
 	CHECK(exec(w, "BEGIN; " ROWS(2000, 500)));
 	CHECK_EQ_INT(int_of(w, "SELECT sum(length(pad)) FROM t"), 2000 * 500);
