@@ -14,20 +14,22 @@
  *
  * Every other operation on the WAL (read, size, truncate, sync, file
  * control, close) first writes what is kept, so whoever looks at the file
- * through this handle finds what SQLite wrote. The other files pass
- * through unchanged. */
+ * through this handle finds what SQLite wrote. The other files are the
+ * default VFS's, untouched. */
 #include "store/sqlite_int.h"
+#include "util/log.h"
 
 #include <string.h>
 
-/* What is gathered before it is written: a commit of up to 30 tokens at 2 KiB
- * pages. Below 128 KiB, since the default VFS writes at most 128 KiB - 1 per
+/* What is gathered before it is written: some 30 frames of 2 KiB pages, a
+ * commit of a batch at 16 connections (a larger one goes in several
+ * writes). Below 128 KiB, since the default VFS writes at most 128 KiB - 1 per
  * call (it masks the length: a write of 128 KiB or more would end short and
  * be taken for a full disk). */
 #define WALBUF_BYTES (64 * 1024)
 
 struct walbuf_file {
-	sqlite3_file base;        /* pMethods: walbuf_methods or pass_methods */
+	sqlite3_file base;        /* pMethods: walbuf_methods */
 	sqlite3_file *real;       /* the default VFS's file, right after this struct */
 	unsigned char *buf;       /* frames not written yet (WAL only; made at first use) */
 	sqlite3_int64 buf_offset; /* where buf[0] goes in the file */
@@ -66,7 +68,7 @@ static int flush(struct walbuf_file *f)
 	return rc;
 }
 
-/* ---- every file: the rest passes through ---- */
+/* ---- the WAL's methods that pass through ---- */
 
 static int pass_close(sqlite3_file *file)
 {
@@ -76,11 +78,6 @@ static int pass_close(sqlite3_file *file)
 static int pass_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 offset)
 {
 	return real_of(file)->pMethods->xRead(real_of(file), out, amt, offset);
-}
-
-static int pass_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 offset)
-{
-	return real_of(file)->pMethods->xWrite(real_of(file), data, amt, offset);
 }
 
 static int pass_truncate(sqlite3_file *file, sqlite3_int64 size)
@@ -196,7 +193,7 @@ static int wal_close(sqlite3_file *file)
 	int rc = flush(f);
 	sqlite3_free(f->buf);
 	f->buf = NULL;
-	int closed = f->real->pMethods->xClose(f->real);
+	int closed = pass_close(file);
 	return rc != SQLITE_OK ? rc : closed;
 }
 
@@ -237,28 +234,6 @@ static int wal_fetch(sqlite3_file *file, sqlite3_int64 offset, int amt, void **p
 	return rc != SQLITE_OK ? rc : pass_fetch(file, offset, amt, p);
 }
 
-static const sqlite3_io_methods pass_methods = {
-	.iVersion = 3,
-	.xClose = pass_close,
-	.xRead = pass_read,
-	.xWrite = pass_write,
-	.xTruncate = pass_truncate,
-	.xSync = pass_sync,
-	.xFileSize = pass_file_size,
-	.xLock = pass_lock,
-	.xUnlock = pass_unlock,
-	.xCheckReservedLock = pass_check_reserved_lock,
-	.xFileControl = pass_file_control,
-	.xSectorSize = pass_sector_size,
-	.xDeviceCharacteristics = pass_device_characteristics,
-	.xShmMap = pass_shm_map,
-	.xShmLock = pass_shm_lock,
-	.xShmBarrier = pass_shm_barrier,
-	.xShmUnmap = pass_shm_unmap,
-	.xFetch = pass_fetch,
-	.xUnfetch = pass_unfetch,
-};
-
 static const sqlite3_io_methods walbuf_methods = {
 	.iVersion = 3,
 	.xClose = wal_close,
@@ -283,10 +258,16 @@ static const sqlite3_io_methods walbuf_methods = {
 
 /* ---- the VFS: the default one's, but for xOpen ---- */
 
+/* A WAL is wrapped, its default file right after the wrapper; any other
+ * file is the default VFS's own, in place, with nothing in between (the
+ * database file's reads and locks serve every verification that misses the
+ * cache). */
 static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags,
 		    int *out_flags)
 {
 	(void)vfs;
+	if (!(flags & SQLITE_OPEN_WAL))
+		return parent->xOpen(parent, name, file, flags, out_flags);
 	struct walbuf_file *f = (struct walbuf_file *)file;
 	memset(f, 0, sizeof *f);
 	f->real = (sqlite3_file *)&f[1];
@@ -300,7 +281,7 @@ static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int 
 		f->base.pMethods = NULL;
 		return SQLITE_CANTOPEN;
 	}
-	f->base.pMethods = flags & SQLITE_OPEN_WAL ? &walbuf_methods : &pass_methods;
+	f->base.pMethods = &walbuf_methods;
 	return SQLITE_OK;
 }
 
@@ -381,6 +362,7 @@ static void register_vfs(void)
 	parent = sqlite3_vfs_find(NULL);
 	if (!parent || parent->iVersion < 2) {
 		register_rc = SQLITE_ERROR;
+		log_warn("sqlite: no default VFS to build on: the WAL's writes are not gathered");
 		return;
 	}
 	walbuf_vfs = (sqlite3_vfs){
@@ -403,6 +385,10 @@ static void register_vfs(void)
 		.xCurrentTimeInt64 = vfs_current_time_int64,
 	};
 	register_rc = sqlite3_vfs_register(&walbuf_vfs, 0);
+	if (register_rc != SQLITE_OK)
+		log_warn("sqlite: the jeton VFS could not be registered (%s): the WAL's writes are "
+			 "not gathered",
+			 sqlite3_errstr(register_rc));
 }
 
 bool sq_vfs_register(void)
