@@ -34,16 +34,14 @@ static bool read_lifetime(struct http_req *req, const cJSON *body, struct policy
 static bool read_require_2fa(struct http_req *req, const cJSON *body, struct policy *pol)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "require_2fa");
-	const char *s = v ? cJSON_GetStringValue(v) : NULL;
+	const char *s = cJSON_GetStringValue(v);
 	if (!v)
 		return true;
-	/* null is nobody; "none" is the console's and the CLI's word only */
-	if (cJSON_IsNull(v) || (s && strcmp(s, "none") != 0 &&
-				authority_policy_set_require_2fa(pol, s))) {
-		if (!s)
-			pol->require_2fa[0] = '\0';
+	if (cJSON_IsNull(v)) /* nobody */
+		return authority_policy_set_require_2fa(pol, "none");
+	/* "none" is the console's and the CLI's word only */
+	if (s && strcmp(s, "none") != 0 && authority_policy_set_require_2fa(pol, s))
 		return true;
-	}
 	http_reply_fail(req, JT_EINVAL,
 			"\"require_2fa\" must be \"admins\", \"all\" or null (nobody).");
 	return false;
@@ -64,8 +62,8 @@ static void put(struct http_req *req, struct principal *p, struct policy *pol)
 		if (st != JT_OK) {
 			http_reply_status(req, st, "policy");
 		} else {
-			char what[128];
-			authority_policy_describe(pol, what, sizeof what);
+			char what[AUTHORITY_POLICY_TEXT_BUF];
+			authority_policy_describe(pol, what);
 			api_audit(req, p, "policy.changed", true, "%s", what);
 			http_reply_json(req, 200, render_policy(pol));
 		}

@@ -261,8 +261,10 @@ void authority_policy_explain(const struct policy *pol, enum authority_refusal r
  * "admins" or "all" (stored "" for none). False, pol unchanged, for any
  * other name. */
 bool authority_policy_set_require_2fa(struct policy *pol, const char *name);
-/* The policy as a policy.changed audit event states it. */
-void authority_policy_describe(const struct policy *pol, char *out, size_t out_len);
+/* The policy as a policy.changed audit event states it, e.g.
+ * "pat_max_lifetime=30d pat_require_expiry=true require_2fa=admins". */
+#define AUTHORITY_POLICY_TEXT_BUF 96
+void authority_policy_describe(const struct policy *pol, char out[AUTHORITY_POLICY_TEXT_BUF]);
 /* May c create an admin, make or unmake one, or change an admin account in
  * any way (rename, disable)? Only a person holding every admin permission:
  * an admin's own account is worth every one, so it is handed on only by

@@ -113,12 +113,13 @@ bool authority_policy_set_require_2fa(struct policy *pol, const char *name)
 	return true;
 }
 
-void authority_policy_describe(const struct policy *pol, char *out, size_t out_len)
+void authority_policy_describe(const struct policy *pol, char out[AUTHORITY_POLICY_TEXT_BUF])
 {
 	char life[TIME_DURATION_BUF] = "none";
 	if (pol->pat_max_lifetime)
 		time_format_duration(pol->pat_max_lifetime, life);
-	snprintf(out, out_len, "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", life,
+	snprintf(out, AUTHORITY_POLICY_TEXT_BUF,
+		 "pat_max_lifetime=%s pat_require_expiry=%s require_2fa=%s", life,
 		 pol->pat_require_expiry ? "true" : "false",
 		 pol->require_2fa[0] ? pol->require_2fa : "none");
 }

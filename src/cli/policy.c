@@ -97,8 +97,8 @@ static int policy_set(int argc, char **argv)
 		}
 	}
 	if (rc == CLI_OK) {
-		char what[128];
-		authority_policy_describe(&pol, what, sizeof what);
+		char what[AUTHORITY_POLICY_TEXT_BUF];
+		authority_policy_describe(&pol, what);
 		audit_record(st, 0, "cli", "policy.changed", "", true, "%s", what);
 		print_policy(&pol);
 	}

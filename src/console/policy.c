@@ -73,8 +73,8 @@ static void change(struct http_req *req, const struct page_ctx *c, struct policy
 		page_fail(req, st, "The policy could not be stored.", c);
 		return;
 	}
-	char what[128];
-	authority_policy_describe(pol, what, sizeof what);
+	char what[AUTHORITY_POLICY_TEXT_BUF];
+	authority_policy_describe(pol, what);
 	audit_record(jt->store, c->user.id, c->user.email, "policy.changed", req->client_ip, true,
 		     "%s", what);
 	http_redirect(req, 303, "/console/policy?done=saved");

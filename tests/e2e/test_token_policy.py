@@ -65,6 +65,18 @@ def test_a_bad_lifetime_is_refused(server):
     assert p.returncode == 2, p.stderr
 
 
+def test_require_2fa_is_admins_all_or_null_in_the_api(server):
+    try:
+        assert put_policy(server, require_2fa="admins")["require_2fa"] == "admins"
+        for bad in ("none", "everyone", "", 1):        # "none" is the console's and CLI's word
+            r = server.put("/v1/policy", server.admin_token, json={"require_2fa": bad})
+            assert r.status_code == 400 and "require_2fa" in r.text, describe(r)
+        assert server.get("/v1/policy", token=server.admin_token).json()["require_2fa"] == "admins"
+        assert put_policy(server, require_2fa=None)["require_2fa"] is None      # nobody
+    finally:
+        cli_ok(server.cli("policy", "set", "--require-2fa", "none"))
+
+
 def test_only_admins_read_or_change_the_policy(server):
     user = server.new_user()
     token = server.create_token(user["email"])

@@ -194,19 +194,19 @@ TEST(a_token_acts_only_in_its_users_spaces_and_its_bound_space)
 TEST(require_2fa_is_set_by_name_and_described)
 {
 	struct policy pol = {.pat_max_lifetime = 30 * 86400, .pat_require_expiry = true};
-	char what[128];
+	char what[AUTHORITY_POLICY_TEXT_BUF];
 	CHECK(authority_policy_set_require_2fa(&pol, "admins"));
 	CHECK_EQ_STR(pol.require_2fa, "admins");
 	CHECK(!authority_policy_set_require_2fa(&pol, "everyone")); /* unchanged */
 	CHECK(!authority_policy_set_require_2fa(&pol, ""));
 	CHECK_EQ_STR(pol.require_2fa, "admins");
-	authority_policy_describe(&pol, what, sizeof what);
+	authority_policy_describe(&pol, what);
 	CHECK_EQ_STR(what, "pat_max_lifetime=30d pat_require_expiry=true require_2fa=admins");
 	CHECK(authority_policy_set_require_2fa(&pol, "none"));
 	CHECK_EQ_STR(pol.require_2fa, "");
 	pol.pat_max_lifetime = 0;
 	pol.pat_require_expiry = false;
-	authority_policy_describe(&pol, what, sizeof what);
+	authority_policy_describe(&pol, what);
 	CHECK_EQ_STR(what, "pat_max_lifetime=none pat_require_expiry=false require_2fa=none");
 }
 
